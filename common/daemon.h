@@ -1,0 +1,37 @@
+/*
+ * daemon.h - the daemon context: the one struct that owns all state.
+ *
+ * There is no global mutable state outside struct daemon.  Each module keeps
+ * its own state behind an opaque pointer here; common/meetopiad.c creates the
+ * modules in order and wires them together through small hooks (for example
+ * the relay's peer-policy hook, which signaling's pair table answers).
+ */
+#ifndef MEETOPIA_DAEMON_H
+#define MEETOPIA_DAEMON_H
+
+#include <stdint.h>
+
+struct event_base;
+struct event;
+struct config;
+struct relay;
+struct signaling;
+struct mdb;
+
+struct daemon {
+	struct event_base	*base;		/* main thread's loop */
+	struct config		*cfg;		/* effective configuration */
+	const char		*config_path;	/* NULL when no file */
+	const char		*state_dir;
+
+	struct event		*ev_sigterm;
+	struct event		*ev_sigint;
+	struct event		*ev_sighup;
+	int			 stopping;
+
+	struct relay		*relay;		/* relay/ */
+	struct signaling	*sig;		/* signaling/ */
+	struct mdb		*db;		/* db/ */
+};
+
+#endif

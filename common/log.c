@@ -1,0 +1,132 @@
+/*
+ * log.c - leveled logging to stderr or syslog (see log.h).
+ *
+ * The level and destination are process-wide settings of the logger, set
+ * once at start and on SIGHUP from the main thread; relay threads only read
+ * them.  Each event is written with one write(2) so lines from several
+ * threads never interleave.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+static const char	*log_prog = "meetopiad";
+static volatile int	 log_lvl = LOG_LEVEL_INFO;
+static volatile int	 log_syslog;
+
+static const char *const log_names[] = { "error", "warn", "info", "debug" };
+
+void
+log_init(const char *progname, enum log_level lvl)
+{
+	log_prog = progname;
+	log_lvl = lvl;
+}
+
+void
+log_set_level(enum log_level lvl)
+{
+	log_lvl = lvl;
+}
+
+enum log_level
+log_get_level(void)
+{
+	return log_lvl;
+}
+
+int
+log_level_parse(const char *s, enum log_level *out)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(log_names) / sizeof(log_names[0]); i++) {
+		if (strcmp(s, log_names[i]) == 0) {
+			*out = (enum log_level)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *
+log_level_name(enum log_level lvl)
+{
+	if ((unsigned)lvl >= sizeof(log_names) / sizeof(log_names[0]))
+		return "?";
+	return log_names[lvl];
+}
+
+void
+log_use_syslog(int on)
+{
+	if (on && !log_syslog)
+		openlog(log_prog, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	else if (!on && log_syslog)
+		closelog();
+	log_syslog = on;
+}
+
+void
+log_msg(enum log_level lvl, const char *fmt, va_list ap)
+{
+	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+	char line[1024];
+	int n, m;
+
+	if ((int)lvl > log_lvl)
+		return;
+	if (log_syslog) {
+		vsyslog(prio[lvl], fmt, ap);
+		return;
+	}
+	n = snprintf(line, sizeof(line), "%s: %s: ", log_prog,
+	    log_names[lvl]);
+	if (n < 0)
+		return;
+	m = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+	if (m < 0)
+		return;
+	n += m;
+	if ((size_t)n >= sizeof(line) - 1)
+		n = sizeof(line) - 2;
+	/* One event, one line: newlines from callers become spaces. */
+	for (m = 0; m < n; m++)
+		if (line[m] == '\n' || line[m] == '\r')
+			line[m] = ' ';
+	line[n++] = '\n';
+	(void)!write(STDERR_FILENO, line, n);
+}
+
+#define LOG_FN(name, lvl)					\
+void								\
+name(const char *fmt, ...)					\
+{								\
+	va_list ap;						\
+								\
+	va_start(ap, fmt);					\
+	log_msg(lvl, fmt, ap);					\
+	va_end(ap);						\
+}
+LOG_FN(log_err, LOG_LEVEL_ERROR)
+LOG_FN(log_warn, LOG_LEVEL_WARN)
+LOG_FN(log_info, LOG_LEVEL_INFO)
+LOG_FN(log_debug, LOG_LEVEL_DEBUG)
+
+void
+log_fatalx(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	n = snprintf(line, sizeof(line), "%s: ", log_prog);
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s\n", line);
+}

@@ -1,0 +1,346 @@
+/*
+ * meetopiad.c - main(): options, configuration, state dir, the event loop
+ * and the wiring of the modules (relay, signaling, db).
+ *
+ * Start-up order: parse options and configuration (exit 2 on any error,
+ * before anything is created); prepare the state dir (generated secrets,
+ * self-signed certificate); open the modules; run the loop.  SIGTERM and
+ * SIGINT stop gracefully; SIGHUP re-reads the configuration and reports
+ * which keys changed (keys that cannot change live are kept).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <openssl/crypto.h>
+
+#include "common/config.h"
+#include "common/daemon.h"
+#include "common/log.h"
+#include "common/statedir.h"
+
+extern char **environ;
+
+#define DEFAULT_CONFIG	SYSCONFDIR "/meetopia/meetopia.conf"
+#define DEFAULT_STATE	"var"
+
+struct options {
+	const char	 *config_path;
+	int		  config_given;
+	const char	 *state_dir;
+	int		  check_config;
+	int		  argc;		/* the --key=value options */
+	char		**argv;
+};
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: meetopiad [-c FILE] [--state-dir=DIR] [--check-config] "
+	    "[--KEY=VALUE ...]\n"
+	    "\n"
+	    "Meetopia server: TURN/STUN relay, WebSocket signaling and the "
+	    "web client.\n"
+	    "\n"
+	    "  -c FILE, --config=FILE  configuration file (default %s)\n"
+	    "  --state-dir=DIR         database, generated secret and "
+	    "certificate (default ./%s/)\n"
+	    "  --check-config          validate, print the effective "
+	    "configuration, exit\n"
+	    "  --KEY=VALUE             set any configuration key (see "
+	    "meetopia.conf(5))\n"
+	    "  -h, --help              this help\n"
+	    "  --version               print the version\n"
+	    "\n"
+	    "Every key can also be set as MEETOPIA_KEY in the environment.\n"
+	    "Precedence: command line > environment > file > built-in "
+	    "default.\n", DEFAULT_CONFIG, DEFAULT_STATE);
+}
+
+/* Takes out meetopiad's own options; the rest must be --key=value. */
+static int
+parse_options(int argc, char **argv, struct options *o)
+{
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	o->config_path = DEFAULT_CONFIG;
+	o->state_dir = getenv("MEETOPIA_STATE_DIR");
+	if (o->state_dir == NULL || *o->state_dir == '\0')
+		o->state_dir = DEFAULT_STATE;
+	if ((o->argv = calloc(argc + 1, sizeof(char *))) == NULL)
+		return -1;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			usage(stdout);
+			exit(0);
+		} else if (strcmp(a, "--version") == 0) {
+			printf("meetopiad %s\n", PACKAGE_VERSION);
+			exit(0);
+		} else if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
+			if (i + 1 >= argc) {
+				log_fatalx("%s: needs a file name", a);
+				return -1;
+			}
+			o->config_path = argv[++i];
+			o->config_given = 1;
+		} else if (strncmp(a, "--config=", 9) == 0) {
+			o->config_path = a + 9;
+			o->config_given = 1;
+		} else if (strcmp(a, "--state-dir") == 0) {
+			if (i + 1 >= argc) {
+				log_fatalx("%s: needs a folder name", a);
+				return -1;
+			}
+			o->state_dir = argv[++i];
+		} else if (strncmp(a, "--state-dir=", 12) == 0) {
+			o->state_dir = a + 12;
+		} else if (strcmp(a, "--check-config") == 0) {
+			o->check_config = 1;
+		} else if (strncmp(a, "--", 2) == 0 && a[2] != '\0') {
+			o->argv[o->argc++] = argv[i];
+		} else {
+			log_fatalx("%s: unknown argument (try --help)", a);
+			return -1;
+		}
+	}
+	if (*o->state_dir == '\0') {
+		log_fatalx("--state-dir: empty folder name");
+		return -1;
+	}
+	return 0;
+}
+
+/* Loads the configuration from all sources; prints the error itself. */
+static struct config *
+load_config(const struct options *o)
+{
+	struct config *cfg;
+	char err[CFG_ERRLEN];
+
+	if ((cfg = cfg_new()) == NULL) {
+		log_fatalx("configuration: out of memory");
+		return NULL;
+	}
+	if (cfg_load(cfg, o->config_path, o->config_given, environ, o->argc,
+	    o->argv, err, sizeof(err)) != 0) {
+		log_fatalx("%s", err);
+		cfg_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+/*
+ * Fills in what the state dir provides when the configuration leaves it
+ * unset: the auth secret, the certificate and key, the database path.
+ */
+static int
+apply_state(struct daemon *d, struct config *cfg)
+{
+	char err[CFG_ERRLEN], cert[4096], key[4096], path[4096];
+	char *secret;
+	int rc;
+
+	if (cfg->auth_secret.n == 0) {
+		if (statedir_secret(d->state_dir, "auth-secret", 32, &secret,
+		    err, sizeof(err)) != 0) {
+			log_fatalx("state dir: %s", err);
+			return -1;
+		}
+		rc = cfg_set(cfg, CFG_SRC_DEFAULT, 0, "auth-secret", secret,
+		    err, sizeof(err));
+		explicit_bzero(secret, strlen(secret));
+		free(secret);
+		if (rc != 0) {
+			log_fatalx("state dir: auth-secret: %s", err);
+			return -1;
+		}
+	}
+	if (cfg->cert == NULL && (cfg->tls_port != 0 || cfg->https_port != 0)) {
+		if (statedir_selfsigned(d->state_dir, cert, sizeof(cert), key,
+		    sizeof(key), err, sizeof(err)) != 0) {
+			log_fatalx("state dir: %s", err);
+			return -1;
+		}
+		if (cfg_set(cfg, CFG_SRC_DEFAULT, 0, "cert", cert, err,
+		    sizeof(err)) != 0 || cfg_set(cfg, CFG_SRC_DEFAULT, 0,
+		    "pkey", key, err, sizeof(err)) != 0) {
+			log_fatalx("state dir: %s", err);
+			return -1;
+		}
+	}
+	if (cfg->db == NULL) {
+		snprintf(path, sizeof(path), "%s/meetopia.db", d->state_dir);
+		if (cfg_set(cfg, CFG_SRC_DEFAULT, 0, "db", path, err,
+		    sizeof(err)) != 0) {
+			log_fatalx("db: %s", err);
+			return -1;
+		}
+	}
+	if (cfg->web_root == NULL) {
+		/* The installed client; from a build tree, the source's. */
+		const char *web = access(PKGDATADIR "/web/index.html", R_OK)
+		    == 0 ? PKGDATADIR "/web" : SRCDIR_WEB;
+
+		if (cfg_set(cfg, CFG_SRC_DEFAULT, 0, "web-root", web, err,
+		    sizeof(err)) != 0) {
+			log_fatalx("web-root: %s", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static struct options opts;
+
+static void
+reload_report_cb(const char *key, int live, void *arg)
+{
+	if (live)
+		log_info("config: %s changed", key);
+	else
+		log_warn("config: %s cannot change without a restart; "
+		    "keeping the running value", key);
+}
+
+static void
+daemon_reload(struct daemon *d)
+{
+	struct config *cfg, *old = d->cfg;
+
+	log_info("SIGHUP: re-reading the configuration");
+	if ((cfg = load_config(&opts)) == NULL) {
+		log_err("SIGHUP: configuration refused, keeping the running "
+		    "one");
+		return;
+	}
+	if (apply_state(d, cfg) != 0) {
+		cfg_free(cfg);
+		return;
+	}
+	cfg_reconcile(old, cfg, reload_report_cb, d);
+	log_set_level(cfg->log_level);
+	d->cfg = cfg;
+	/* Modules re-read what they keep from the new configuration here,
+	 * before the old one is freed (MODULE RELOAD). */
+	cfg_free(old);
+	log_info("SIGHUP: configuration reloaded");
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	switch (sig) {
+	case SIGHUP:
+		daemon_reload(d);
+		break;
+	case SIGTERM:
+	case SIGINT:
+		if (d->stopping) {
+			log_warn("second stop signal: exiting now");
+			event_base_loopbreak(d->base);
+			break;
+		}
+		log_info("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		d->stopping = 1;
+		/* Modules stop accepting and drain here (MODULE STOP). */
+		event_base_loopexit(d->base, NULL);
+		break;
+	}
+}
+
+static int
+daemon_signals(struct daemon *d)
+{
+	signal(SIGPIPE, SIG_IGN);
+	d->ev_sigterm = evsignal_new(d->base, SIGTERM, signal_cb, d);
+	d->ev_sigint = evsignal_new(d->base, SIGINT, signal_cb, d);
+	d->ev_sighup = evsignal_new(d->base, SIGHUP, signal_cb, d);
+	if (d->ev_sigterm == NULL || d->ev_sigint == NULL ||
+	    d->ev_sighup == NULL || evsignal_add(d->ev_sigterm, NULL) != 0 ||
+	    evsignal_add(d->ev_sigint, NULL) != 0 ||
+	    evsignal_add(d->ev_sighup, NULL) != 0)
+		return -1;
+	return 0;
+}
+
+static void
+daemon_free(struct daemon *d)
+{
+	/* Modules are freed here, in reverse order of creation (MODULE FREE). */
+	if (d->ev_sigterm != NULL)
+		event_free(d->ev_sigterm);
+	if (d->ev_sigint != NULL)
+		event_free(d->ev_sigint);
+	if (d->ev_sighup != NULL)
+		event_free(d->ev_sighup);
+	if (d->base != NULL)
+		event_base_free(d->base);
+	cfg_free(d->cfg);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct daemon d;
+	char err[CFG_ERRLEN];
+	int rc = 1;
+
+	log_init("meetopiad", LOG_LEVEL_INFO);
+	if (parse_options(argc, argv, &opts) != 0)
+		return 2;
+	memset(&d, 0, sizeof(d));
+	d.state_dir = opts.state_dir;
+	d.config_path = opts.config_path;
+	if ((d.cfg = load_config(&opts)) == NULL) {
+		free(opts.argv);
+		return 2;
+	}
+	log_set_level(d.cfg->log_level);
+	if (opts.check_config) {
+		printf("# meetopiad %s: configuration is valid\n",
+		    PACKAGE_VERSION);
+		printf("# state dir: %s\n", d.state_dir);
+		cfg_dump(d.cfg, 1, stdout);
+		cfg_free(d.cfg);
+		free(opts.argv);
+		return 0;
+	}
+	if (statedir_init(d.state_dir, err, sizeof(err)) != 0) {
+		log_fatalx("state dir: %s", err);
+		goto out;
+	}
+	if (apply_state(&d, d.cfg) != 0)
+		goto out;
+	if ((d.base = event_base_new()) == NULL) {
+		log_fatalx("event loop: cannot create");
+		goto out;
+	}
+	if (daemon_signals(&d) != 0) {
+		log_fatalx("signals: cannot install handlers");
+		goto out;
+	}
+	/* Modules are created and started here, in order (MODULE START). */
+
+	log_info("meetopiad %s ready", PACKAGE_VERSION);
+	if (event_base_dispatch(d.base) < 0) {
+		log_err("event loop failed");
+		goto out;
+	}
+	log_info("stopped");
+	rc = 0;
+out:
+	daemon_free(&d);
+	free(opts.argv);
+	return rc;
+}

@@ -1,0 +1,3 @@
+# etc/: the sample configuration, installed with every key commented out.
+meetopiaconfdir = $(sysconfdir)/meetopia
+dist_meetopiaconf_DATA = etc/meetopia.conf

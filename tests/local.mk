@@ -1,0 +1,8 @@
+# tests/: integration tests (Python, TAP) that start meetopiad on free
+# loopback ports; unit tests are listed in each module's local.mk.
+EXTRA_DIST += tests/integration/harness.py tests/integration/tap.py
+
+TESTS += tests/integration/test_daemon_lifecycle.py
+EXTRA_DIST += tests/integration/test_daemon_lifecycle.py
+TESTS += tests/integration/test_sample_config.py
+EXTRA_DIST += tests/integration/test_sample_config.py

@@ -1,0 +1,21 @@
+#!/bin/sh
+# install-deps.sh - the Debian 12 packages Meetopia builds and tests with.
+#   tools/install-deps.sh          build dependencies only
+#   tools/install-deps.sh --test   and what the test suite drives (coturn's
+#                                  tools, python3-aioice/-websockets, chromium)
+# Runs apt-get as root (through sudo when not root).
+set -eu
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+BUILD="build-essential autoconf automake libtool pkg-config
+	libevent-dev libssl-dev libsqlite3-dev libargon2-dev libsrtp2-dev
+	libjansson-dev libwslay-dev libbsd-dev sqlite3 openssl python3"
+TEST="clang libclang-rt-14-dev coturn python3-aioice python3-aiortc
+	python3-websockets curl procps man-db groff-base valgrind
+	chromium"
+PKGS=$BUILD
+[ "${1:-}" = "--test" ] && PKGS="$BUILD $TEST"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $PKGS
