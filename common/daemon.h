@@ -11,12 +11,15 @@
 
 #include <stdint.h>
 
+#include "common/metrics.h"
+
 struct event_base;
 struct event;
 struct config;
 struct relay;
 struct signaling;
 struct mdb;
+struct secevent_log;
 
 struct daemon {
 	struct event_base	*base;		/* main thread's loop */
@@ -28,6 +31,9 @@ struct daemon {
 	struct event		*ev_sigint;
 	struct event		*ev_sighup;
 	int			 stopping;
+
+	struct metrics		 metrics;	/* every module's figures */
+	struct secevent_log	*seclog;	/* security events */
 
 	struct relay		*relay;		/* relay/ */
 	struct signaling	*sig;		/* signaling/ */

@@ -6,6 +6,8 @@ libmeetopia_common_a_SOURCES = \
 	common/addr.c common/addr.h \
 	common/config.c common/config.h \
 	common/statedir.c common/statedir.h \
+	common/metrics.c common/metrics.h \
+	common/secevent.c common/secevent.h \
 	common/daemon.h
 
 sbin_PROGRAMS += meetopiad
@@ -13,11 +15,15 @@ meetopiad_SOURCES = common/meetopiad.c
 meetopiad_CPPFLAGS = $(AM_CPPFLAGS) -DSRCDIR_WEB='"$(abs_top_srcdir)/signaling/web"'
 meetopiad_LDADD = $(ALL_LIBS)
 
-check_PROGRAMS += tests/unit/test_rdwr tests/unit/test_addr tests/unit/test_config
+check_PROGRAMS += tests/unit/test_rdwr tests/unit/test_addr tests/unit/test_config \
+	tests/unit/test_metrics
 tests_unit_test_rdwr_SOURCES = tests/unit/test_rdwr.c
 tests_unit_test_rdwr_LDADD = $(ALL_LIBS)
 tests_unit_test_addr_SOURCES = tests/unit/test_addr.c
 tests_unit_test_addr_LDADD = $(ALL_LIBS)
 tests_unit_test_config_SOURCES = tests/unit/test_config.c
 tests_unit_test_config_LDADD = $(ALL_LIBS)
-TESTS += tests/unit/test_rdwr tests/unit/test_addr tests/unit/test_config
+tests_unit_test_metrics_SOURCES = tests/unit/test_metrics.c
+tests_unit_test_metrics_LDADD = $(ALL_LIBS)
+TESTS += tests/unit/test_rdwr tests/unit/test_addr tests/unit/test_config \
+	tests/unit/test_metrics

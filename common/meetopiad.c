@@ -21,6 +21,7 @@
 #include "common/config.h"
 #include "common/daemon.h"
 #include "common/log.h"
+#include "common/secevent.h"
 #include "common/statedir.h"
 
 extern char **environ;
@@ -228,6 +229,14 @@ daemon_reload(struct daemon *d)
 	}
 	cfg_reconcile(old, cfg, reload_report_cb, d);
 	log_set_level(cfg->log_level);
+	{
+		char err[CFG_ERRLEN];
+
+		if (secevent_reopen(d->seclog, cfg->security_log, err,
+		    sizeof(err)) != 0)
+			log_err("SIGHUP: %s; security events keep their old "
+			    "destination", err);
+	}
 	d->cfg = cfg;
 	/* Modules re-read what they keep from the new configuration here,
 	 * before the old one is freed (MODULE RELOAD). */
@@ -286,6 +295,7 @@ daemon_free(struct daemon *d)
 		event_free(d->ev_sighup);
 	if (d->base != NULL)
 		event_base_free(d->base);
+	secevent_close(d->seclog);
 	cfg_free(d->cfg);
 }
 
@@ -322,6 +332,12 @@ main(int argc, char **argv)
 	}
 	if (apply_state(&d, d.cfg) != 0)
 		goto out;
+	metrics_init(&d.metrics);
+	if ((d.seclog = secevent_open(d.cfg->security_log, &d.metrics, err,
+	    sizeof(err))) == NULL) {
+		log_fatalx("%s", err);
+		goto out;
+	}
 	if ((d.base = event_base_new()) == NULL) {
 		log_fatalx("event loop: cannot create");
 		goto out;

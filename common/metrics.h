@@ -1,0 +1,100 @@
+/*
+ * metrics.h - the daemon's figures, with SPEC's Prometheus names.
+ *
+ * One struct metrics per daemon; any thread may bump a counter (relaxed
+ * atomics: exact totals, no ordering).  metrics_render() writes the
+ * Prometheus text exposition format.  Gauges are set by their owner module.
+ */
+#ifndef MEETOPIA_METRICS_H
+#define MEETOPIA_METRICS_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef _Atomic uint64_t metric_t;
+
+/* meetopia_errors_total{code}: SPEC's signaling error codes. */
+enum metrics_err {
+	MERR_BAD_REQUEST = 0,
+	MERR_TOO_LONG,
+	MERR_RATE_LIMITED,
+	MERR_NO_PARTNER,
+	MERR_BANNED,
+	MERR_BAD_TOKEN,
+	MERR_INTERNAL,
+	MERR_COUNT
+};
+
+#define METRICS_SEC_TYPES	5	/* connection message violation auth error */
+#define METRICS_SEC_SEVS	4	/* low medium high critical */
+
+#define METRICS_HIST_MAX	12
+
+struct metrics_hist {
+	int		 nb;			/* buckets */
+	double		 le[METRICS_HIST_MAX];	/* upper bounds, seconds */
+	metric_t	 count[METRICS_HIST_MAX];/* per bucket (not cumulative) */
+	metric_t	 n;			/* observations */
+	metric_t	 sum_us;		/* sum, microseconds */
+};
+
+struct metrics {
+	/* TURN */
+	metric_t	 turn_allocations;		/* gauge */
+	metric_t	 turn_allocations_total;
+	metric_t	 turn_auth_failures_total;
+	metric_t	 turn_relayed_bytes_to_peer;
+	metric_t	 turn_relayed_bytes_to_client;
+	metric_t	 turn_relayed_packets_to_peer;
+	metric_t	 turn_relayed_packets_to_client;
+	metric_t	 turn_peer_denied_total;
+	/* signaling */
+	metric_t	 ws_connections;		/* gauge */
+	metric_t	 sessions_waiting;		/* gauge */
+	metric_t	 pairs;				/* gauge */
+	metric_t	 pairs_total;
+	metric_t	 connect_success_total;
+	metric_t	 connect_failure_total;
+	struct metrics_hist connect_seconds;
+	struct metrics_hist session_seconds;
+	metric_t	 errors_total[MERR_COUNT];
+	metric_t	 security_events_total[METRICS_SEC_TYPES][METRICS_SEC_SEVS];
+};
+
+void	metrics_init(struct metrics *);
+void	metrics_observe(struct metrics_hist *, double seconds);
+void	metrics_render(struct metrics *, FILE *);
+const char *metrics_err_name(enum metrics_err);
+
+static inline void
+metrics_add(metric_t *m, uint64_t v)
+{
+	atomic_fetch_add_explicit(m, v, memory_order_relaxed);
+}
+
+static inline void
+metrics_inc(metric_t *m)
+{
+	atomic_fetch_add_explicit(m, 1, memory_order_relaxed);
+}
+
+static inline void
+metrics_dec(metric_t *m)
+{
+	atomic_fetch_sub_explicit(m, 1, memory_order_relaxed);
+}
+
+static inline void
+metrics_set(metric_t *m, uint64_t v)
+{
+	atomic_store_explicit(m, v, memory_order_relaxed);
+}
+
+static inline uint64_t
+metrics_get(metric_t *m)
+{
+	return atomic_load_explicit(m, memory_order_relaxed);
+}
+
+#endif
