@@ -1,1 +1,2 @@
-# doc/local.mk
+# doc/: man pages.
+dist_man_MANS += doc/meetopiad.8 doc/meetopia.conf.5

@@ -6,3 +6,5 @@ TESTS += tests/integration/test_daemon_lifecycle.py
 EXTRA_DIST += tests/integration/test_daemon_lifecycle.py
 TESTS += tests/integration/test_sample_config.py
 EXTRA_DIST += tests/integration/test_sample_config.py
+TESTS += tests/integration/test_man_pages.py
+EXTRA_DIST += tests/integration/test_man_pages.py
