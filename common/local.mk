@@ -8,6 +8,7 @@ libmeetopia_common_a_SOURCES = \
 	common/statedir.c common/statedir.h \
 	common/metrics.c common/metrics.h \
 	common/secevent.c common/secevent.h \
+	common/privdrop.c common/privdrop.h \
 	common/daemon.h
 
 sbin_PROGRAMS += meetopiad

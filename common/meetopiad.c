@@ -21,6 +21,7 @@
 #include "common/config.h"
 #include "common/daemon.h"
 #include "common/log.h"
+#include "common/privdrop.h"
 #include "common/secevent.h"
 #include "common/statedir.h"
 
@@ -34,6 +35,7 @@ struct options {
 	int		  config_given;
 	const char	 *state_dir;
 	int		  check_config;
+	int		  allow_root;
 	int		  argc;		/* the --key=value options */
 	char		**argv;
 };
@@ -53,6 +55,7 @@ usage(FILE *fp)
 	    "certificate (default ./%s/)\n"
 	    "  --check-config          validate, print the effective "
 	    "configuration, exit\n"
+	    "  --allow-root            run as root when no user is set\n"
 	    "  --KEY=VALUE             set any configuration key (see "
 	    "meetopia.conf(5))\n"
 	    "  -h, --help              this help\n"
@@ -105,6 +108,8 @@ parse_options(int argc, char **argv, struct options *o)
 			o->state_dir = a + 12;
 		} else if (strcmp(a, "--check-config") == 0) {
 			o->check_config = 1;
+		} else if (strcmp(a, "--allow-root") == 0) {
+			o->allow_root = 1;
 		} else if (strncmp(a, "--", 2) == 0 && a[2] != '\0') {
 			o->argv[o->argc++] = argv[i];
 		} else {
@@ -326,6 +331,12 @@ main(int argc, char **argv)
 		free(opts.argv);
 		return 0;
 	}
+	if (priv_check(d.cfg->user, opts.allow_root, err, sizeof(err)) != 0) {
+		log_fatalx("%s", err);
+		cfg_free(d.cfg);
+		free(opts.argv);
+		return 2;
+	}
 	if (statedir_init(d.state_dir, err, sizeof(err)) != 0) {
 		log_fatalx("state dir: %s", err);
 		goto out;
@@ -347,6 +358,13 @@ main(int argc, char **argv)
 		goto out;
 	}
 	/* Modules are created and started here, in order (MODULE START). */
+
+	/* Ports are bound: drop root now, before serving anyone. */
+	if (priv_drop(d.cfg->user, d.cfg->group, d.state_dir, err,
+	    sizeof(err)) != 0) {
+		log_fatalx("%s", err);
+		goto out;
+	}
 
 	log_info("meetopiad %s ready", PACKAGE_VERSION);
 	if (event_base_dispatch(d.base) < 0) {

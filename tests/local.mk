@@ -8,3 +8,5 @@ TESTS += tests/integration/test_sample_config.py
 EXTRA_DIST += tests/integration/test_sample_config.py
 TESTS += tests/integration/test_man_pages.py
 EXTRA_DIST += tests/integration/test_man_pages.py
+TESTS += tests/integration/test_privdrop.py
+EXTRA_DIST += tests/integration/test_privdrop.py

@@ -128,7 +128,8 @@ class Daemon:
         self._logf = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
             [MEETOPIAD, "-c", self.conf_path, "--state-dir", self.state_dir]
-            + self.args, stdout=subprocess.DEVNULL, stderr=self._logf,
+            + (["--allow-root"] if os.geteuid() == 0 and "user" not in self.conf
+               else []) + self.args, stdout=subprocess.DEVNULL, stderr=self._logf,
             env=env)
         if self.wait_ready:
             self.wait_log("ready", self.timeout)
