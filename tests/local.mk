@@ -10,3 +10,5 @@ TESTS += tests/integration/test_man_pages.py
 EXTRA_DIST += tests/integration/test_man_pages.py
 TESTS += tests/integration/test_privdrop.py
 EXTRA_DIST += tests/integration/test_privdrop.py
+TESTS += tests/integration/test_install.py
+EXTRA_DIST += tests/integration/test_install.py
