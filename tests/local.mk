@@ -12,3 +12,5 @@ TESTS += tests/integration/test_privdrop.py
 EXTRA_DIST += tests/integration/test_privdrop.py
 TESTS += tests/integration/test_install.py
 EXTRA_DIST += tests/integration/test_install.py
+
+include tests/fuzz/fuzz.mk
