@@ -8,6 +8,10 @@
         d.log()                    # what the daemon wrote to stderr so far
         d.signal(signal.SIGHUP); d.stop() -> exit code
 
+Under MTEST_VALGRIND=1 (make check-valgrind) the daemon runs under
+valgrind's memcheck; a daemon that exits with 99 (valgrind's errors or leaks,
+or AddressSanitizer's in a sanitizer build) adds a failing TAP line.
+
 Ports come from the kernel (bind to port 0, then release), UDP and TCP both
 free for the TURN port; every process started here is killed at exit, even
 when the test fails.  Only loopback addresses are used.
@@ -78,6 +82,9 @@ class Daemon:
         self.wait_ready = wait_ready
         self.timeout = timeout
         self.proc = None
+        self.valgrind = os.environ.get("MTEST_VALGRIND") == "1"
+        if self.valgrind:
+            self.timeout = max(self.timeout, 90)
         self._tmp = tempfile.TemporaryDirectory(prefix="meetopia-test-")
         self.state_dir = os.path.join(self._tmp.name, "state")
         self.conf_path = os.path.join(self._tmp.name, "meetopia.conf")
@@ -126,8 +133,14 @@ class Daemon:
         if self.env:
             env.update(self.env)
         self._logf = open(self.log_path, "wb")
+        prefix = []
+        if self.valgrind:
+            prefix = ["valgrind", "--quiet", "--leak-check=full",
+                      "--show-leak-kinds=definite,indirect",
+                      "--errors-for-leak-kinds=definite,indirect",
+                      "--error-exitcode=99", "--log-file=%s.vg" % self.log_path]
         self.proc = subprocess.Popen(
-            [MEETOPIAD, "-c", self.conf_path, "--state-dir", self.state_dir]
+            prefix + [MEETOPIAD, "-c", self.conf_path, "--state-dir", self.state_dir]
             + (["--allow-root"] if os.geteuid() == 0 and "user" not in self.conf
                else []) + self.args, stdout=subprocess.DEVNULL, stderr=self._logf,
             env=env)
@@ -175,8 +188,16 @@ class Daemon:
 
     def __exit__(self, *exc):
         try:
-            if self.proc is not None and self.proc.poll() is None:
-                self.stop()
+            if self.proc is not None:
+                rc = self.stop(timeout=60 if self.valgrind else 10)
+                if rc == 99:
+                    vg = ""
+                    if os.path.exists(self.log_path + ".vg"):
+                        vg = open(self.log_path + ".vg").read()
+                    print("not ok - meetopiad exited 99: sanitizer or valgrind "
+                          "errors or leaks", flush=True)
+                    for line in (self.log()[-3000:] + vg[-6000:]).splitlines():
+                        print("#   " + line, flush=True)
         finally:
             if self.proc is not None:
                 self._logf.close()
