@@ -24,6 +24,7 @@
 #include "common/privdrop.h"
 #include "common/secevent.h"
 #include "common/statedir.h"
+#include "db/db.h"
 
 extern char **environ;
 
@@ -245,6 +246,8 @@ daemon_reload(struct daemon *d)
 	d->cfg = cfg;
 	/* Modules re-read what they keep from the new configuration here,
 	 * before the old one is freed (MODULE RELOAD). */
+	if (d->db != NULL)
+		mdb_reload(d->db, cfg);
 	cfg_free(old);
 	log_info("SIGHUP: configuration reloaded");
 }
@@ -292,6 +295,7 @@ static void
 daemon_free(struct daemon *d)
 {
 	/* Modules are freed here, in reverse order of creation (MODULE FREE). */
+	mdb_close(d->db);
 	if (d->ev_sigterm != NULL)
 		event_free(d->ev_sigterm);
 	if (d->ev_sigint != NULL)
@@ -358,6 +362,10 @@ main(int argc, char **argv)
 		goto out;
 	}
 	/* Modules are created and started here, in order (MODULE START). */
+	if ((d.db = mdb_open(&d, err, sizeof(err))) == NULL) {
+		log_fatalx("%s", err);
+		goto out;
+	}
 
 	/* Ports are bound: drop root now, before serving anyone. */
 	if (priv_drop(d.cfg->user, d.cfg->group, d.state_dir, err,

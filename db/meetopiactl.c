@@ -1,0 +1,1172 @@
+/*
+ * meetopiactl.c - the admin CLI: bans, reports, admin tokens, TURN
+ * credentials, live stats.  A thin front over db/'s store, the same code the
+ * daemon runs; it works while the daemon runs (WAL, busy timeout), and the
+ * daemon picks up its changes within two seconds (PRAGMA data_version).
+ *
+ * Exit codes: 0 done, 1 runtime failure (unknown id, database missing or
+ * locked, daemon unreachable), 2 bad usage (unknown command or option, bad
+ * address, bad duration or one past ban-max, bad configuration).  Errors are
+ * one line on stderr: "meetopiactl: <what>: <why>".
+ *
+ * Output: tables for people, or one JSON document with --json.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "auth/admin_token.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "common/rdwr.h"
+#include "common/statedir.h"
+#include "db/ctl.h"
+#include "db/db.h"
+
+extern char **environ;
+
+#define DEFAULT_CONFIG	SYSCONFDIR "/meetopia/meetopia.conf"
+#define DEFAULT_STATE	"var"
+
+#define EXIT_RUNTIME	1
+#define EXIT_USAGE	2
+
+struct ctl {
+	struct ctl_opts	 o;
+	struct config	*cfg;
+	const char	*state_dir;
+	char		 dbpath[4096];
+	struct db	*db;
+	int64_t		 now;
+};
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: meetopiactl [-c CONF] [--db FILE] [--state-dir DIR] "
+	    "[--json] COMMAND\n"
+	    "\n"
+	    "Moderation and administration of a Meetopia server.\n"
+	    "\n"
+	    "  ban add ADDRESS|CIDR [--for DURATION] [--reason TEXT]\n"
+	    "                              ban an address or range\n"
+	    "  ban add --report ID [--for DURATION] [--reason TEXT]\n"
+	    "                              ban the reported party of a "
+	    "report\n"
+	    "  ban list [--all]            active bans (--all: with expired "
+	    "ones)\n"
+	    "  ban remove ID               lift a ban\n"
+	    "  report list [--open]        reports (--open: unresolved only)\n"
+	    "  report show ID              one report\n"
+	    "  report resolve ID           mark a report resolved\n"
+	    "  admin add NAME              create an admin API token (printed "
+	    "once)\n"
+	    "  admin list                  admin API tokens\n"
+	    "  admin remove NAME           revoke an admin API token\n"
+	    "  credential [--id ID] [--ttl SECONDS]\n"
+	    "                              print a TURN username and "
+	    "password\n"
+	    "  purge                       delete expired bans and old "
+	    "reports now\n"
+	    "  stats                       live figures from the running "
+	    "daemon\n"
+	    "\n"
+	    "  -c FILE, --config=FILE      configuration (default %s)\n"
+	    "  --db FILE                   database (default: the db key, or "
+	    "STATE-DIR/meetopia.db)\n"
+	    "  --state-dir DIR             the daemon's state dir (default "
+	    "./%s/)\n"
+	    "  --json                      one JSON document on stdout\n"
+	    "  -h, --help                  this help\n"
+	    "  --version                   print the version\n"
+	    "\n"
+	    "Durations: 90 or 90s, 15m, 24h, 7d.  See meetopiactl(8).\n",
+	    DEFAULT_CONFIG, DEFAULT_STATE);
+}
+
+/* ------------------------------------------------------------------ */
+/* Output helpers. */
+
+static void
+fmt_time(int64_t t, char *buf, size_t len)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	if (t <= 0 || gmtime_r(&tt, &tm) == NULL)
+		strlcpy(buf, "-", len);
+	else
+		strftime(buf, len, "%Y-%m-%d %H:%M", &tm);
+}
+
+/*
+ * Text from the database for a terminal: control characters become '?'
+ * (the store drops them on the way in, but the file may have been edited),
+ * at most maxcp code points, "..." when cut.
+ */
+static void
+fmt_text(const char *s, size_t maxcp, char *out, size_t outlen)
+{
+	size_t o = 0, cp = 0;
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p != '\0' && o + 5 < outlen) {
+		size_t n = *p < 0x80 ? 1 : *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : 2;
+		size_t k;
+
+		if (cp == maxcp) {
+			memcpy(out + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (*p < 0x20 || *p == 0x7f) {
+			out[o++] = '?';
+			p++;
+		} else {
+			for (k = 0; k < n && p[k] != '\0'; k++)
+				out[o++] = (char)p[k];
+			p += k;
+		}
+		cp++;
+	}
+	out[o] = '\0';
+}
+
+/* Display width of UTF-8 text: its code points. */
+static size_t
+text_width(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+#define TABLE_COLS	8
+
+struct table {
+	int		 ncol;
+	char		*cell[TABLE_COLS];	/* the current row */
+	char	       **cells;
+	size_t		 nrows, cap;
+};
+
+static void
+table_row(struct table *t, ...)
+{
+	va_list ap;
+	int i;
+
+	if (t->nrows == t->cap) {
+		size_t nc = t->cap ? t->cap * 2 : 16;
+		char **nv = reallocarray(t->cells, nc * TABLE_COLS,
+		    sizeof(char *));
+
+		if (nv == NULL) {
+			log_fatalx("out of memory");
+			exit(EXIT_RUNTIME);
+		}
+		t->cells = nv;
+		t->cap = nc;
+	}
+	va_start(ap, t);
+	for (i = 0; i < t->ncol; i++) {
+		const char *s = va_arg(ap, const char *);
+
+		if ((t->cells[t->nrows * TABLE_COLS + i] = strdup(s)) == NULL) {
+			log_fatalx("out of memory");
+			exit(EXIT_RUNTIME);
+		}
+	}
+	va_end(ap);
+	t->nrows++;
+}
+
+static void
+table_free(struct table *t)
+{
+	size_t r;
+
+	for (r = 0; r < t->nrows * TABLE_COLS; r++)
+		if (r % TABLE_COLS < (size_t)t->ncol)
+			free(t->cells[r]);
+	free(t->cells);
+	t->cells = NULL;
+	t->nrows = t->cap = 0;
+}
+
+static void
+table_print(struct table *t)
+{
+	size_t w[TABLE_COLS] = { 0 }, r, n;
+	int i;
+
+	for (r = 0; r < t->nrows; r++)
+		for (i = 0; i < t->ncol; i++)
+			if ((n = text_width(t->cells[r * TABLE_COLS + i])) >
+			    w[i])
+				w[i] = n;
+	for (r = 0; r < t->nrows; r++) {
+		for (i = 0; i < t->ncol; i++) {
+			const char *s = t->cells[r * TABLE_COLS + i];
+
+			if (i == t->ncol - 1)
+				printf("%s\n", s);
+			else
+				printf("%s%*s", s, (int)(w[i] - text_width(s) +
+				    2), "");
+		}
+	}
+	table_free(t);
+}
+
+static int
+print_json(json_t *doc)
+{
+	if (doc == NULL || json_dumpf(doc, stdout, JSON_INDENT(2) |
+	    JSON_PRESERVE_ORDER) != 0) {
+		json_decref(doc);
+		log_fatalx("out of memory");
+		return EXIT_RUNTIME;
+	}
+	putchar('\n');
+	json_decref(doc);
+	return 0;
+}
+
+/* The one-line error for a store failure; returns the exit code. */
+static int
+db_fail(struct ctl *c, int rc, const char *what)
+{
+	if (rc == DB_BUSY)
+		log_fatalx("%s: %s", c->dbpath, db_errmsg(c->db));
+	else if (rc == DB_NOTFOUND)
+		log_fatalx("%s: not found", what);
+	else if (rc == DB_INVAL || rc == DB_TOOLONG) {
+		log_fatalx("%s", db_errmsg(c->db));
+		return EXIT_USAGE;
+	} else
+		log_fatalx("%s: %s", c->dbpath, db_errmsg(c->db));
+	return EXIT_RUNTIME;
+}
+
+/* ------------------------------------------------------------------ */
+/* Bans. */
+
+static void
+ban_row_text(struct ctl *c, struct table *t, const struct db_ban *b)
+{
+	char id[24], exp[32], left[32], reason[256], target[DB_TARGET_MAX];
+
+	snprintf(id, sizeof(id), "%lld", (long long)b->id);
+	fmt_time(b->expires, exp, sizeof(exp));
+	if (b->expires > c->now)
+		ctl_fmt_duration(b->expires - c->now, left, sizeof(left));
+	else
+		strlcpy(left, "expired", sizeof(left));
+	fmt_text(b->reason, 48, reason, sizeof(reason));
+	fmt_text(b->target, DB_TARGET_MAX, target, sizeof(target));
+	table_row(t, id, ban_kind_name(b->kind), target, exp, left, b->source,
+	    reason[0] != '\0' ? reason : "-");
+}
+
+struct ban_list_ctx {
+	struct ctl	*c;
+	struct table	*t;
+	json_t		*arr;
+	size_t		 n;
+};
+
+static int
+ban_list_cb(const struct db_ban *b, void *arg)
+{
+	struct ban_list_ctx *x = arg;
+
+	x->n++;
+	if (x->arr != NULL)
+		return json_array_append_new(x->arr, ban_json(b, x->c->now));
+	ban_row_text(x->c, x->t, b);
+	return 0;
+}
+
+static int
+cmd_ban_list(struct ctl *c)
+{
+	struct table t = { .ncol = 7 };
+	struct ban_list_ctx x = { .c = c, .t = &t };
+	int rc;
+
+	if (c->o.json && (x.arr = json_array()) == NULL)
+		return EXIT_RUNTIME;
+	if (!c->o.json)
+		table_row(&t, "ID", "KIND", "TARGET", "EXPIRES (UTC)", "LEFT",
+		    "BY", "REASON");
+	if ((rc = ban_list(c->db, c->o.all, c->now, ban_list_cb, &x)) !=
+	    DB_OK) {
+		json_decref(x.arr);
+		table_free(&t);
+		return db_fail(c, rc, "ban list");
+	}
+	if (c->o.json)
+		return print_json(json_pack("{so}", "bans", x.arr));
+	if (x.n == 0) {
+		table_free(&t);
+		printf(c->o.all ? "no bans\n" : "no active bans\n");
+		return 0;
+	}
+	table_print(&t);
+	return 0;
+}
+
+static int
+cmd_ban_add(struct ctl *c)
+{
+	struct db_ban b;
+	char dur[32], exp[32], max[32];
+	int64_t secs = c->o.for_secs != 0 ? c->o.for_secs : c->cfg->ban_default;
+	int rc;
+
+	if (secs > c->cfg->ban_max) {
+		ctl_fmt_duration(c->cfg->ban_max, max, sizeof(max));
+		log_fatalx("--for %s: longer than ban-max (%s)",
+		    c->o.for_text, max);
+		return EXIT_USAGE;
+	}
+	if (c->o.report != 0)
+		rc = db_ban_report(c->db, c->o.report, secs, c->o.reason,
+		    "cli", c->now, &b);
+	else
+		rc = db_ban_target(c->db, c->o.target, secs,
+		    c->o.reason != NULL ? c->o.reason : "", "cli", c->now, &b);
+	if (rc == DB_NOTFOUND) {
+		log_fatalx("report %lld: no such report",
+		    (long long)c->o.report);
+		return EXIT_RUNTIME;
+	}
+	if (rc != DB_OK)
+		return db_fail(c, rc, "ban add");
+	if (c->o.json)
+		return print_json(json_pack("{so}", "ban", ban_json(&b,
+		    c->now)));
+	ctl_fmt_duration(secs, dur, sizeof(dur));
+	fmt_time(b.expires, exp, sizeof(exp));
+	if (b.kind == BAN_PSEUDONYM)
+		printf("ban %lld: the reported party of report %lld (client "
+		    "%s) for %s, until %s UTC; report %lld resolved\n",
+		    (long long)b.id, (long long)b.report, b.target, dur, exp,
+		    (long long)b.report);
+	else
+		printf("ban %lld: %s for %s, until %s UTC\n", (long long)b.id,
+		    b.target, dur, exp);
+	return 0;
+}
+
+static int
+cmd_ban_remove(struct ctl *c)
+{
+	char what[48];
+	int rc;
+
+	snprintf(what, sizeof(what), "ban %lld", (long long)c->o.id);
+	if ((rc = ban_remove(c->db, c->o.id)) == DB_NOTFOUND) {
+		log_fatalx("%s: no such ban", what);
+		return EXIT_RUNTIME;
+	}
+	if (rc != DB_OK)
+		return db_fail(c, rc, what);
+	if (c->o.json)
+		return print_json(json_pack("{sI}", "removed",
+		    (json_int_t)c->o.id));
+	printf("%s removed\n", what);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reports. */
+
+struct report_list_ctx {
+	struct ctl	*c;
+	struct table	*t;
+	json_t		*arr;
+	size_t		 n;
+};
+
+static int
+report_list_cb(const struct db_report *r, void *arg)
+{
+	struct report_list_ctx *x = arg;
+	char id[24], when[32], detail[256], against[24];
+	int64_t n = 0;
+
+	x->n++;
+	if (x->arr != NULL)
+		return json_array_append_new(x->arr, report_json(r));
+	snprintf(id, sizeof(id), "%lld", (long long)r->id);
+	fmt_time(r->created, when, sizeof(when));
+	fmt_text(r->detail, 40, detail, sizeof(detail));
+	/* A second statement while the list's is open: fine in sqlite. */
+	report_count_against(x->c->db, r->reported, &n);
+	snprintf(against, sizeof(against), "%lld", (long long)n);
+	table_row(x->t, id, when, r->resolved ? "resolved" : "open",
+	    r->reason, r->reported, against, detail[0] != '\0' ? detail : "-");
+	return 0;
+}
+
+static int
+cmd_report_list(struct ctl *c)
+{
+	struct table t = { .ncol = 7 };
+	struct report_list_ctx x = { .c = c, .t = &t };
+	int rc;
+
+	if (c->o.json && (x.arr = json_array()) == NULL)
+		return EXIT_RUNTIME;
+	if (!c->o.json)
+		table_row(&t, "ID", "CREATED (UTC)", "STATUS", "REASON",
+		    "REPORTED CLIENT", "REPORTS", "DETAIL");
+	if ((rc = report_list(c->db, c->o.open_only, report_list_cb, &x)) !=
+	    DB_OK) {
+		json_decref(x.arr);
+		table_free(&t);
+		return db_fail(c, rc, "report list");
+	}
+	if (c->o.json)
+		return print_json(json_pack("{so}", "reports", x.arr));
+	if (x.n == 0) {
+		table_free(&t);
+		printf(c->o.open_only ? "no open reports\n" : "no reports\n");
+		return 0;
+	}
+	table_print(&t);
+	return 0;
+}
+
+static int
+cmd_report_show(struct ctl *c)
+{
+	struct db_report r;
+	struct db_ban b;
+	char when[32], res[32], detail[DB_TEXT_MAX * 2], exp[32];
+	int64_t against = 0, banid = 0;
+	int rc, banned;
+
+	if ((rc = report_get(c->db, c->o.id, &r)) == DB_NOTFOUND) {
+		log_fatalx("report %lld: no such report", (long long)c->o.id);
+		return EXIT_RUNTIME;
+	}
+	if (rc != DB_OK ||
+	    (rc = report_count_against(c->db, r.reported, &against)) != DB_OK)
+		return db_fail(c, rc, "report show");
+	rc = ban_find_active(c->db, BAN_PSEUDONYM, r.reported, c->now, &banid);
+	if (rc != DB_OK && rc != DB_NOTFOUND)
+		return db_fail(c, rc, "report show");
+	banned = rc == DB_OK && ban_get(c->db, banid, &b) == DB_OK;
+	if (c->o.json) {
+		json_t *doc = json_pack("{so sI so}", "report", report_json(&r),
+		    "reports_against", (json_int_t)against, "ban",
+		    banned ? ban_json(&b, c->now) : json_null());
+
+		return print_json(doc);
+	}
+	fmt_time(r.created, when, sizeof(when));
+	fmt_text(r.detail, DB_TEXT_CP, detail, sizeof(detail));
+	printf("report %lld\n", (long long)r.id);
+	printf("  created:   %s UTC\n", when);
+	if (r.resolved) {
+		fmt_time(r.resolved_at, res, sizeof(res));
+		printf("  status:    resolved %s UTC\n", res);
+	} else
+		printf("  status:    open\n");
+	printf("  reason:    %s\n", r.reason);
+	printf("  detail:    %s\n", detail[0] != '\0' ? detail : "-");
+	printf("  reported:  client %s (%lld report%s against it)\n",
+	    r.reported, (long long)against, against == 1 ? "" : "s");
+	printf("  reporter:  client %s\n", r.reporter);
+	if (banned) {
+		fmt_time(b.expires, exp, sizeof(exp));
+		printf("  ban:       %lld, until %s UTC\n", (long long)b.id, exp);
+	} else
+		printf("  ban:       none (meetopiactl ban add --report %lld)\n",
+		    (long long)r.id);
+	return 0;
+}
+
+static int
+cmd_report_resolve(struct ctl *c)
+{
+	struct db_report r;
+	char what[48];
+	int rc;
+
+	snprintf(what, sizeof(what), "report %lld", (long long)c->o.id);
+	if ((rc = report_resolve(c->db, c->o.id, c->now)) == DB_NOTFOUND) {
+		log_fatalx("%s: no such report", what);
+		return EXIT_RUNTIME;
+	}
+	if (rc != DB_OK || (rc = report_get(c->db, c->o.id, &r)) != DB_OK)
+		return db_fail(c, rc, what);
+	if (c->o.json)
+		return print_json(json_pack("{so}", "report", report_json(&r)));
+	printf("%s resolved\n", what);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Admins. */
+
+static json_t *
+admin_json(const struct db_admin *a)
+{
+	return json_pack("{sI ss sI so}", "id", (json_int_t)a->id, "name",
+	    a->name, "created", (json_int_t)a->created, "last_used",
+	    a->last_used > 0 ? json_integer(a->last_used) : json_null());
+}
+
+static int
+cmd_admin_add(struct ctl *c)
+{
+	char token[ADMIN_TOKEN_LEN + 1], lookup[ADMIN_LOOKUP_LEN + 1];
+	char hash[ADMIN_HASH_MAX];
+	struct db_admin a;
+	int64_t id;
+	int rc;
+
+	if (admin_token_new(token, lookup, hash) != 0) {
+		log_fatalx("admin add: cannot make a token (argon2id or the "
+		    "CSPRNG failed)");
+		return EXIT_RUNTIME;
+	}
+	rc = admin_add(c->db, c->o.name, lookup, hash, c->now, &id);
+	if (rc == DB_EXISTS) {
+		explicit_bzero(token, sizeof(token));
+		log_fatalx("admin %s: exists already (admin remove %s first)",
+		    c->o.name, c->o.name);
+		return EXIT_RUNTIME;
+	}
+	if (rc != DB_OK) {
+		explicit_bzero(token, sizeof(token));
+		return db_fail(c, rc, "admin add");
+	}
+	memset(&a, 0, sizeof(a));
+	a.id = id;
+	strlcpy(a.name, c->o.name, sizeof(a.name));
+	a.created = c->now;
+	if (c->o.json)
+		rc = print_json(json_pack("{so ss}", "admin", admin_json(&a),
+		    "token", token));
+	else {
+		printf("admin %s added; the token is shown only now:\n%s\n",
+		    a.name, token);
+		rc = 0;
+	}
+	explicit_bzero(token, sizeof(token));
+	return rc;
+}
+
+struct admin_list_ctx {
+	struct table	*t;
+	json_t		*arr;
+	size_t		 n;
+};
+
+static int
+admin_list_cb(const struct db_admin *a, void *arg)
+{
+	struct admin_list_ctx *x = arg;
+	char created[32], used[32];
+
+	x->n++;
+	if (x->arr != NULL)
+		return json_array_append_new(x->arr, admin_json(a));
+	fmt_time(a->created, created, sizeof(created));
+	fmt_time(a->last_used, used, sizeof(used));
+	table_row(x->t, a->name, created, a->last_used > 0 ? used : "never");
+	return 0;
+}
+
+static int
+cmd_admin_list(struct ctl *c)
+{
+	struct table t = { .ncol = 3 };
+	struct admin_list_ctx x = { .t = &t };
+	int rc;
+
+	if (c->o.json && (x.arr = json_array()) == NULL)
+		return EXIT_RUNTIME;
+	if (!c->o.json)
+		table_row(&t, "NAME", "CREATED (UTC)", "LAST USED (UTC)");
+	if ((rc = admin_list(c->db, admin_list_cb, &x)) != DB_OK) {
+		json_decref(x.arr);
+		table_free(&t);
+		return db_fail(c, rc, "admin list");
+	}
+	if (c->o.json)
+		return print_json(json_pack("{so}", "admins", x.arr));
+	if (x.n == 0) {
+		table_free(&t);
+		printf("no admins\n");
+		return 0;
+	}
+	table_print(&t);
+	return 0;
+}
+
+static int
+cmd_admin_remove(struct ctl *c)
+{
+	char what[96];
+	int rc;
+
+	snprintf(what, sizeof(what), "admin %s", c->o.name);
+	if ((rc = admin_remove(c->db, c->o.name)) == DB_NOTFOUND) {
+		log_fatalx("%s: no such admin", what);
+		return EXIT_RUNTIME;
+	}
+	if (rc != DB_OK)
+		return db_fail(c, rc, what);
+	if (c->o.json)
+		return print_json(json_pack("{ss}", "removed", c->o.name));
+	printf("%s removed; the token no longer works\n", what);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+
+static int
+cmd_purge(struct ctl *c)
+{
+	int64_t bans, reports;
+	char ret[32];
+	int rc;
+
+	if ((rc = db_purge(c->db, c->now, c->cfg->report_retention, &bans,
+	    &reports)) != DB_OK)
+		return db_fail(c, rc, "purge");
+	if (c->o.json)
+		return print_json(json_pack("{s{sI sI}}", "purged", "bans",
+		    (json_int_t)bans, "reports", (json_int_t)reports));
+	ctl_fmt_duration(c->cfg->report_retention, ret, sizeof(ret));
+	printf("purged %lld expired ban%s and %lld report%s older than %s\n",
+	    (long long)bans, bans == 1 ? "" : "s", (long long)reports,
+	    reports == 1 ? "" : "s", ret);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* stats: GET /metrics from the running daemon. */
+
+#define HTTP_MAX	(4 * 1024 * 1024)
+#define HTTP_TIMEOUT_MS	3000
+
+/* Where the daemon's plain HTTP listens, as seen from this host. */
+static void
+stats_target(const struct config *cfg, struct maddr *a)
+{
+	static const uint8_t any6[16];
+
+	memset(a, 0, sizeof(*a));
+	a->family = AF_INET;
+	a->ip[0] = 127;
+	a->ip[3] = 1;
+	if (cfg->listen.n > 0) {
+		*a = cfg->listen.v[0];
+		if (a->family == AF_INET && memcmp(a->ip, "\0\0\0\0", 4) == 0) {
+			a->ip[0] = 127;
+			a->ip[3] = 1;
+		} else if (a->family == AF_INET6 &&
+		    memcmp(a->ip, any6, 16) == 0)
+			a->ip[15] = 1;
+	}
+	a->port = (uint16_t)cfg->http_port;
+}
+
+static int
+wait_fd(int fd, short ev, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = ev };
+
+	return poll(&p, 1, ms) == 1 ? 0 : -1;
+}
+
+/* Reads the whole response; 0 or -1 with why set. */
+static int
+http_get(const struct maddr *a, const char *path, char **out, size_t *outlen,
+    const char **why)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	char req[256], host[ADDR_STRLEN];
+	char *buf = NULL, *nb;
+	size_t len = 0, cap = 0;
+	ssize_t n;
+	int fd, e = 0;
+	socklen_t el = sizeof(e);
+
+	*out = NULL;
+	*outlen = 0;
+	sl = addr_to_sockaddr(a, &ss);
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) < 0) {
+		*why = strerror(errno);
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&ss, sl) != 0) {
+		if (errno != EINPROGRESS) {
+			*why = strerror(errno);
+			goto fail;
+		}
+		if (wait_fd(fd, POLLOUT, HTTP_TIMEOUT_MS) != 0) {
+			*why = "no answer within 3 s";
+			goto fail;
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) != 0 ||
+		    e != 0) {
+			*why = strerror(e != 0 ? e : errno);
+			goto fail;
+		}
+	}
+	addr_ntop_port(a, host, sizeof(host));
+	n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: %s\r\n"
+	    "User-Agent: meetopiactl\r\nConnection: close\r\n\r\n", path,
+	    host);
+	if (send(fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
+		*why = "cannot send the request";
+		goto fail;
+	}
+	for (;;) {
+		if (wait_fd(fd, POLLIN, HTTP_TIMEOUT_MS) != 0) {
+			*why = "no answer within 3 s";
+			goto fail;
+		}
+		if (cap - len < 8192) {
+			if (cap >= HTTP_MAX) {
+				*why = "answer larger than 4 MiB";
+				goto fail;
+			}
+			cap = cap ? cap * 2 : 65536;
+			if ((nb = realloc(buf, cap)) == NULL) {
+				*why = "out of memory";
+				goto fail;
+			}
+			buf = nb;
+		}
+		n = recv(fd, buf + len, cap - len - 1, 0);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n < 0) {
+			*why = strerror(errno);
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	*out = buf;
+	*outlen = len;
+	return 0;
+fail:
+	close(fd);
+	free(buf);
+	return -1;
+}
+
+/* One line of r, without its CR LF; -1 at the end. */
+static int
+rd_line(struct rd *r, const char **line, size_t *len)
+{
+	const uint8_t *p, *nl;
+	size_t n;
+
+	if (r->err || r->left == 0)
+		return -1;
+	nl = memchr(r->p, '\n', r->left);
+	n = nl != NULL ? (size_t)(nl - r->p) + 1 : r->left;
+	if (rd_bytes(r, &p, n) != 0)
+		return -1;
+	*line = (const char *)p;
+	*len = n;
+	while (*len > 0 && ((*line)[*len - 1] == '\n' ||
+	    (*line)[*len - 1] == '\r'))
+		(*len)--;
+	return 0;
+}
+
+static int
+cmd_stats(struct ctl *c)
+{
+	struct maddr a;
+	struct rd r;
+	struct table t = { .ncol = 2 };
+	char where[ADDR_STRLEN], name[256], value[64], *resp;
+	const char *why, *line;
+	size_t len, n, sp;
+	json_t *metrics = NULL;
+	int status = 0, nsamples = 0;
+
+	if (c->cfg->http_port == 0) {
+		log_fatalx("stats: http-port is 0: the daemon serves no "
+		    "/metrics over plain HTTP");
+		return EXIT_RUNTIME;
+	}
+	stats_target(c->cfg, &a);
+	addr_ntop_port(&a, where, sizeof(where));
+	if (http_get(&a, "/metrics", &resp, &len, &why) != 0) {
+		log_fatalx("stats: http://%s/metrics: %s (is meetopiad "
+		    "running?)", where, why);
+		return EXIT_RUNTIME;
+	}
+	rd_init(&r, resp, len);
+	if (rd_line(&r, &line, &n) != 0 || n < 12 ||
+	    strncmp(line, "HTTP/1.", 7) != 0) {
+		log_fatalx("stats: http://%s/metrics: not an HTTP answer",
+		    where);
+		free(resp);
+		return EXIT_RUNTIME;
+	}
+	status = (line[9] - '0') * 100 + (line[10] - '0') * 10 +
+	    (line[11] - '0');
+	if (status != 200) {
+		log_fatalx("stats: http://%s/metrics: HTTP %.3s (is this "
+		    "host in metrics-allow?)", where, line + 9);
+		free(resp);
+		return EXIT_RUNTIME;
+	}
+	while (rd_line(&r, &line, &n) == 0 && n > 0)
+		;		/* headers */
+	if (c->o.json && (metrics = json_object()) == NULL) {
+		free(resp);
+		return EXIT_RUNTIME;
+	}
+	if (!c->o.json) {
+		printf("meetopiad at %s\n", where);
+		table_row(&t, "METRIC", "VALUE");
+	}
+	while (rd_line(&r, &line, &n) == 0) {
+		if (n == 0 || line[0] == '#')
+			continue;
+		/* "name{labels} value"; histogram buckets are left out. */
+		for (sp = n; sp > 0 && line[sp - 1] != ' '; sp--)
+			;
+		if (sp == 0 || sp - 1 >= sizeof(name) ||
+		    n - sp >= sizeof(value))
+			continue;
+		memcpy(name, line, sp - 1);
+		name[sp - 1] = '\0';
+		memcpy(value, line + sp, n - sp);
+		value[n - sp] = '\0';
+		if (strstr(name, "_bucket{") != NULL ||
+		    strncmp(name, "meetopia_", 9) != 0)
+			continue;
+		nsamples++;
+		if (metrics != NULL) {
+			char *end;
+			double v = strtod(value, &end);
+
+			json_object_set_new(metrics, name, *end == '\0' &&
+			    v == (double)(json_int_t)v ? json_integer(
+			    (json_int_t)v) : json_real(v));
+		} else
+			table_row(&t, name + 9, value);
+	}
+	free(resp);
+	if (c->o.json)
+		return print_json(json_pack("{ss so}", "daemon", where,
+		    "metrics", metrics));
+	table_print(&t);
+	if (nsamples == 0)
+		printf("(no figures)\n");
+	return 0;
+}
+
+static int	become_db_owner(const char *);
+
+/* ------------------------------------------------------------------ */
+/* credential: a TURN REST credential signed with the first auth-secret. */
+
+/*
+ * SPEC's scheme (coturn's use-auth-secret): username EXPIRY[:ID], password
+ * base64(HMAC-SHA1(secret, username)).  The relay verifies the same.
+ */
+static int
+cred_sign(const char *secret, const char *user, char *out, size_t outlen)
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int maclen = 0;
+
+	if (outlen < 4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1 ||
+	    HMAC(EVP_sha1(), secret, (int)strlen(secret),
+	    (const unsigned char *)user, strlen(user), mac, &maclen) == NULL)
+		return -1;
+	EVP_EncodeBlock((unsigned char *)out, mac, (int)maclen);
+	explicit_bzero(mac, sizeof(mac));
+	return 0;
+}
+
+/* The signing secret: the first auth-secret, else the state dir's. */
+static char *
+cred_secret(struct ctl *c)
+{
+	char path[4200], err[CFG_ERRLEN], *secret = NULL;
+
+	if (c->cfg->auth_secret.n > 0)
+		return strdup(c->cfg->auth_secret.v[0]);
+	snprintf(path, sizeof(path), "%s/auth-secret", c->state_dir);
+	if (access(path, F_OK) != 0) {
+		log_fatalx("credential: no auth-secret in the configuration "
+		    "and none in %s (start meetopiad once, or give "
+		    "--state-dir)", c->state_dir);
+		return NULL;
+	}
+	if (become_db_owner(path) != 0)
+		return NULL;
+	if (statedir_secret(c->state_dir, "auth-secret", 32, &secret, err,
+	    sizeof(err)) != 0) {
+		log_fatalx("credential: %s", err);
+		return NULL;
+	}
+	return secret;
+}
+
+static int
+cmd_credential(struct ctl *c)
+{
+	char user[128], pass[128], exp[32], ttls[32], *secret;
+	int64_t ttl = c->o.ttl != 0 ? c->o.ttl : c->cfg->credential_ttl;
+	int64_t expiry = c->now + ttl;
+	int rc;
+
+	if ((secret = cred_secret(c)) == NULL)
+		return EXIT_RUNTIME;
+	if (c->o.cred_id != NULL)
+		snprintf(user, sizeof(user), "%lld:%s", (long long)expiry,
+		    c->o.cred_id);
+	else
+		snprintf(user, sizeof(user), "%lld", (long long)expiry);
+	rc = cred_sign(secret, user, pass, sizeof(pass));
+	explicit_bzero(secret, strlen(secret));
+	free(secret);
+	if (rc != 0) {
+		log_fatalx("credential: cannot sign (HMAC-SHA1 failed)");
+		return EXIT_RUNTIME;
+	}
+	if (c->o.json)
+		rc = print_json(json_pack("{ss ss sI sI}", "username", user,
+		    "password", pass, "ttl", (json_int_t)ttl, "expires",
+		    (json_int_t)expiry));
+	else {
+		fmt_time(expiry, exp, sizeof(exp));
+		ctl_fmt_duration(ttl, ttls, sizeof(ttls));
+		printf("username: %s\npassword: %s\nexpires:  %s UTC (in "
+		    "%s)\n", user, pass, exp, ttls);
+		rc = 0;
+	}
+	explicit_bzero(pass, sizeof(pass));
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+
+/*
+ * Run as root against a database owned by the daemon's user: become that
+ * user first, so that the -wal and -shm files sqlite may create stay
+ * readable by the daemon.
+ */
+static int
+become_db_owner(const char *path)
+{
+	struct stat sb;
+
+	if (geteuid() != 0 || stat(path, &sb) != 0 || sb.st_uid == 0)
+		return 0;
+	if (setgroups(0, NULL) != 0 || setgid(sb.st_gid) != 0 ||
+	    setuid(sb.st_uid) != 0) {
+		log_fatalx("%s: cannot switch to its owner (uid %u): %s",
+		    path, (unsigned)sb.st_uid, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+load_config(struct ctl *c)
+{
+	char err[CFG_ERRLEN], dbarg[4200];
+	char *args[1];
+	int nargs = 0;
+
+	if ((c->cfg = cfg_new()) == NULL) {
+		log_fatalx("configuration: out of memory");
+		return -1;
+	}
+	if (c->o.db != NULL) {
+		snprintf(dbarg, sizeof(dbarg), "--db=%s", c->o.db);
+		args[nargs++] = dbarg;
+	}
+	if (cfg_load(c->cfg, c->o.config != NULL ? c->o.config :
+	    DEFAULT_CONFIG, c->o.config != NULL, environ, nargs, args, err,
+	    sizeof(err)) != 0) {
+		log_fatalx("%s", err);
+		return -1;
+	}
+	c->state_dir = c->o.state_dir;
+	if (c->state_dir == NULL)
+		c->state_dir = getenv("MEETOPIA_STATE_DIR");
+	if (c->state_dir == NULL || *c->state_dir == '\0')
+		c->state_dir = DEFAULT_STATE;
+	if (c->cfg->db != NULL)
+		strlcpy(c->dbpath, c->cfg->db, sizeof(c->dbpath));
+	else
+		snprintf(c->dbpath, sizeof(c->dbpath), "%s/meetopia.db",
+		    c->state_dir);
+	return 0;
+}
+
+/* What can be checked before the database is opened: exit code or 0. */
+static int
+precheck(struct ctl *c)
+{
+	char canon[DB_TARGET_MAX], clean[DB_TEXT_MAX], max[32];
+	enum ban_kind kind;
+	int rc;
+
+	if (c->o.cmd != CTL_BAN_ADD)
+		return 0;
+	if (c->o.for_secs > c->cfg->ban_max) {
+		ctl_fmt_duration(c->cfg->ban_max, max, sizeof(max));
+		log_fatalx("--for %s: longer than ban-max (%s)",
+		    c->o.for_text, max);
+		return EXIT_USAGE;
+	}
+	if (c->o.target != NULL && ban_parse_target(c->o.target, &kind, canon,
+	    sizeof(canon)) != DB_OK) {
+		log_fatalx("%.100s: not an IP address, CIDR range or A-B "
+		    "range", c->o.target);
+		return EXIT_USAGE;
+	}
+	if (c->o.reason != NULL && (rc = db_text_clean(c->o.reason,
+	    strlen(c->o.reason), DB_TEXT_CP, clean, sizeof(clean))) !=
+	    DB_OK) {
+		log_fatalx("--reason: %s", rc == DB_TOOLONG ? "longer than "
+		    "200 characters" : "not valid UTF-8");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ctl c;
+	char err[CTL_ERRLEN], oerr[512];
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	log_init("meetopiactl", LOG_LEVEL_WARN);
+	if (ctl_parse(argc, argv, &c.o, err, sizeof(err)) != 0) {
+		log_fatalx("%s", err);
+		return EXIT_USAGE;
+	}
+	if (c.o.cmd == CTL_HELP) {
+		usage(stdout);
+		return 0;
+	}
+	if (c.o.cmd == CTL_VERSION) {
+		printf("meetopiactl %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	if (load_config(&c) != 0) {
+		cfg_free(c.cfg);
+		return EXIT_USAGE;
+	}
+	log_set_level(LOG_LEVEL_WARN);
+	c.now = (int64_t)time(NULL);
+	if ((rc = precheck(&c)) != 0)
+		goto out;
+
+	switch (c.o.cmd) {
+	case CTL_STATS:
+		rc = cmd_stats(&c);
+		goto out;
+	case CTL_CREDENTIAL:
+		rc = cmd_credential(&c);
+		goto out;
+	default:
+		break;
+	}
+
+	if (become_db_owner(c.dbpath) != 0) {
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	if ((c.db = db_open(c.dbpath, 0, DB_BUSY_MS, oerr, sizeof(oerr))) ==
+	    NULL) {
+		log_fatalx("%s", oerr);
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	switch (c.o.cmd) {
+	case CTL_BAN_ADD:
+		rc = cmd_ban_add(&c);
+		break;
+	case CTL_BAN_LIST:
+		rc = cmd_ban_list(&c);
+		break;
+	case CTL_BAN_REMOVE:
+		rc = cmd_ban_remove(&c);
+		break;
+	case CTL_REPORT_LIST:
+		rc = cmd_report_list(&c);
+		break;
+	case CTL_REPORT_SHOW:
+		rc = cmd_report_show(&c);
+		break;
+	case CTL_REPORT_RESOLVE:
+		rc = cmd_report_resolve(&c);
+		break;
+	case CTL_ADMIN_ADD:
+		rc = cmd_admin_add(&c);
+		break;
+	case CTL_ADMIN_LIST:
+		rc = cmd_admin_list(&c);
+		break;
+	case CTL_ADMIN_REMOVE:
+		rc = cmd_admin_remove(&c);
+		break;
+	case CTL_PURGE:
+		rc = cmd_purge(&c);
+		break;
+	default:
+		log_fatalx("internal error: command %d", c.o.cmd);
+		rc = EXIT_RUNTIME;
+		break;
+	}
+out:
+	db_close(c.db);
+	cfg_free(c.cfg);
+	if (fflush(stdout) != 0 && rc == 0) {
+		log_fatalx("stdout: %s", strerror(errno));
+		rc = EXIT_RUNTIME;
+	}
+	return rc;
+}

@@ -1,0 +1,179 @@
+"""Reports through the signaling channel (SPEC: `report` -> `reported`):
+an acknowledged report survives kill -9 of the daemon right after the
+acknowledgement; the database files then hold the report's pseudonyms and
+detail but no chat text, no SDP and no clear client address; three
+distinct reporters of one client ban it automatically (auto-ban-reports),
+which closes its session, tells its partner `partner_left`/`banned`,
+refuses its next /ws upgrade with 403 and writes a security event.
+
+Needs the signaling module's report path (mdb_report_submit); until that is
+wired, tests/unit/test_db_mdb.c proves commit-before-acknowledgement with a
+child killed by SIGKILL right after its callback."""
+import asyncio
+import glob
+import hashlib
+import hmac
+import ipaddress
+import json
+import os
+import signal
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import Daemon, MEETOPIACTL, SRCDIR  # noqa: E402
+from tap import Tap  # noqa: E402
+
+CHAT = "chat-marker-7f3a91 hello there"
+SDP = "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=sdp-marker-55e2\r\n"
+DETAIL = "detail-marker-c0ffee"
+
+
+def wired():
+    for p in glob.glob(os.path.join(SRCDIR, "signaling", "*.c")) + \
+            [os.path.join(SRCDIR, "common", "meetopiad.c")]:
+        with open(p, errors="replace") as f:
+            if "mdb_report_submit" in f.read():
+                return True
+    return False
+
+
+def pseudonym(state_dir, addr):
+    with open(os.path.join(state_dir, "pseudonym-secret"), "rb") as f:
+        key = hashlib.sha256(f.read().strip()).digest()
+    ip = ipaddress.ip_address(addr)
+    msg = b"\x04" + ip.packed if ip.version == 4 else b"\x06" + ip.packed[:8]
+    return hmac.new(key, msg, hashlib.sha256).hexdigest()[:32]
+
+
+def ctl(d, *args):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEETOPIA_")}
+    return subprocess.run([MEETOPIACTL, "-c", d.conf_path, "--state-dir",
+                           d.state_dir] + list(args), capture_output=True,
+                          text=True, timeout=30, env=env)
+
+
+async def connect(d, ip):
+    import websockets
+    return await websockets.connect(
+        "ws://127.0.0.1:%d/ws" % d.http_port,
+        origin="http://127.0.0.1:%d" % d.http_port, open_timeout=5,
+        local_addr=(ip, 0))
+
+
+async def recv(ws, *types, timeout=5):
+    while True:
+        msg = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+        if msg.get("type") in types:
+            return msg
+
+
+async def send(ws, **msg):
+    await ws.send(json.dumps(msg))
+
+
+async def pair(d, ip_a, ip_b):
+    a = await connect(d, ip_a)
+    await recv(a, "welcome")
+    b = await connect(d, ip_b)
+    await recv(b, "welcome")
+    await send(a, type="find")
+    await send(b, type="find")
+    await recv(a, "matched")
+    await recv(b, "matched")
+    return a, b
+
+
+async def report_then_kill(d):
+    a, b = await pair(d, "127.0.0.2", "127.0.0.3")
+    await send(a, type="offer", sdp=SDP)
+    await recv(b, "offer")
+    await send(a, type="chat", text=CHAT)
+    await recv(b, "chat")
+    await send(a, type="report", reason="abuse", detail=DETAIL)
+    ack = await recv(a, "reported")
+    os.kill(d.proc.pid, signal.SIGKILL)      # right after the ack
+    return ack
+
+
+def db_bytes(d):
+    out = b""
+    for suffix in ("", "-wal", "-shm"):
+        p = os.path.join(d.state_dir, "meetopia.db" + suffix)
+        if os.path.exists(p):
+            with open(p, "rb") as f:
+                out += f.read()
+    return out
+
+
+async def auto_ban(t, d):
+    import websockets
+    x = r = None
+    for i, rip in enumerate(["127.0.0.4", "127.0.0.5", "127.0.0.6"]):
+        x, r = await pair(d, "127.0.0.9", rip)
+        await send(r, type="report", reason="spam")
+        ack = await recv(r, "reported")
+        t.ok(isinstance(ack.get("id"), int), "reporter %d acknowledged" %
+             (i + 1))
+        if i < 2:
+            await r.close()
+            await x.close()
+    # The third report banned 127.0.0.9: its session ends, its partner
+    # hears why.
+    left = await recv(r, "partner_left", timeout=3)
+    t.eq(left.get("reason"), "banned", "the partner gets partner_left/banned")
+    try:
+        await asyncio.wait_for(x.wait_closed(), 3)
+        closed = True
+    except asyncio.TimeoutError:
+        closed = False
+    t.ok(closed, "the banned client's socket is closed")
+    await r.close()
+    try:
+        ws = await connect(d, "127.0.0.9")
+        await ws.close()
+        code = 101
+    except websockets.exceptions.InvalidStatusCode as e:
+        code = e.status_code
+    t.eq(code, 403, "its next /ws upgrade is refused with 403")
+
+
+def main(t):
+    if not wired():
+        t.skip_all("the signaling report path does not call mdb_report_submit"
+                   " yet (tests/unit/test_db_mdb.c covers the store side)")
+    with Daemon() as d:
+        ack = asyncio.run(report_then_kill(d))
+        t.ok(isinstance(ack.get("id"), int) and ack["id"] > 0,
+             "report acknowledged with an id", ack)
+        d.proc.wait(10)
+        t.eq(d.proc.returncode, -signal.SIGKILL, "daemon killed with -9")
+        p = ctl(d, "--json", "report", "show", str(ack["id"]))
+        t.eq(p.returncode, 0, "the acknowledged report is listed after kill -9")
+        rep = json.loads(p.stdout)["report"] if p.returncode == 0 else {}
+        t.ok(rep.get("detail") == DETAIL and rep.get("reason") == "abuse",
+             "with its reason and detail", rep)
+        t.eq(rep.get("reporter"), pseudonym(d.state_dir, "127.0.0.2"),
+             "the reporter as its pseudonym")
+        t.eq(rep.get("reported"), pseudonym(d.state_dir, "127.0.0.3"),
+             "the reported party as its pseudonym")
+        raw = db_bytes(d)
+        t.ok(DETAIL.encode() in raw, "the scan sees the database content")
+        t.ok(b"chat-marker-7f3a91" not in raw, "no chat text on disk")
+        t.ok(b"sdp-marker-55e2" not in raw and b"4611731400430051336" not in
+             raw, "no SDP on disk")
+        leaks = [a for a in ("127.0.0.2", "127.0.0.3") if a.encode() in raw
+                 or ipaddress.ip_address(a).packed in raw]
+        t.eq(leaks, [], "no clear client address on disk")
+
+        d.start()
+        asyncio.run(auto_ban(t, d))
+        t.ok('"event":"auto_ban"' in d.log() and
+             pseudonym(d.state_dir, "127.0.0.9") in d.log(),
+             "the auto-ban is a security event naming the pseudonym")
+        t.ok("127.0.0.9" not in "\n".join(
+            x for x in d.log().splitlines() if '"event"' in x),
+            "security events hold no clear address")
+
+
+Tap().run(main)
