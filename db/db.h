@@ -222,7 +222,18 @@ int		 db_auto_ban(struct db *, const char *reported, int64_t now,
 		    int64_t report_id, int64_t *ban_id, int64_t *n);
 
 /* ------------------------------------------------------------------ */
-/* The daemon's side. */
+/* The daemon's side.  Everything here but mdb_is_banned(), mdb_pseudonym()
+ * and mdb_active_bans() is called from the loop thread only.
+ *
+ * Wiring (see common/meetopiad.c):
+ *   signaling  /ws upgrade: mdb_is_banned(client) -> 403 (and a security
+ *              event); `report`: mdb_report_submit(), `reported` sent from
+ *              its callback, mdb_cancel(session) when a session is freed;
+ *              mdb_set_ban_hook(): re-check live sessions, close the banned
+ *              ones with partner_left/banned; /admin/v1/...:
+ *              mdb_admin_request().
+ *   relay      Allocate: mdb_is_banned(client) -> 403 (any thread).
+ */
 
 struct mdb;
 

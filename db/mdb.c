@@ -130,7 +130,8 @@ struct mdb {
 	pthread_cond_t		 cond;
 	struct jobq		 todo;
 	struct jobq		 finished;
-	struct job		*current;
+	struct job		*current;	/* on the writer thread */
+	struct job		*delivering;	/* its callback is running */
 	int			 stop;
 	int			 purge_pending;
 
@@ -581,19 +582,27 @@ static void
 done_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct mdb *m = arg;
-	struct jobq q;
 	struct job *j;
 	char buf[64];
 
 	while (read(fd, buf, sizeof(buf)) > 0)
 		;
-	TAILQ_INIT(&q);
-	pthread_mutex_lock(&m->mtx);
-	TAILQ_CONCAT(&q, &m->finished, entry);
-	pthread_mutex_unlock(&m->mtx);
-	while ((j = TAILQ_FIRST(&q)) != NULL) {
-		TAILQ_REMOVE(&q, j, entry);
+	/*
+	 * One job at a time: a callback (or the ban hook) may free a session
+	 * and mdb_cancel() its other jobs, which must still be findable.
+	 */
+	for (;;) {
+		pthread_mutex_lock(&m->mtx);
+		if ((j = TAILQ_FIRST(&m->finished)) != NULL)
+			TAILQ_REMOVE(&m->finished, j, entry);
+		m->delivering = j;
+		pthread_mutex_unlock(&m->mtx);
+		if (j == NULL)
+			break;
 		finish_job(m, j);
+		pthread_mutex_lock(&m->mtx);
+		m->delivering = NULL;
+		pthread_mutex_unlock(&m->mtx);
 		job_free(j);
 	}
 }
@@ -612,6 +621,8 @@ mdb_cancel(struct mdb *m, void *arg)
 			j->cancelled = 1;
 	if (m->current != NULL && m->current->arg == arg)
 		m->current->cancelled = 1;
+	if (m->delivering != NULL && m->delivering->arg == arg)
+		m->delivering->cancelled = 1;
 	pthread_mutex_unlock(&m->mtx);
 }
 

@@ -83,11 +83,16 @@ banned_pred(void *arg)
 }
 
 static int hook_calls;
+static void *cancel_in_hook;	/* the hook frees this "session" */
 
 static void
 ban_hook(void *arg)
 {
 	hook_calls++;
+	if (cancel_in_hook != NULL) {
+		mdb_cancel(d.db, cancel_in_hook);
+		cancel_in_hook = NULL;
+	}
 }
 
 static int
@@ -317,6 +322,33 @@ test_reports(void)
 		    !has(log, len, "198.51.100", 10),
 		    "and no clear address");
 		free(log);
+	}
+
+	/* The ban hook closes the very session whose report caused the
+	 * auto-ban: its callback must not run afterwards. */
+	{
+		struct maddr v = A("192.0.2.67"), q;
+		struct rep reps[3];
+		int i;
+
+		memset(reps, 0, sizeof(reps));
+		for (i = 0; i < 3; i++) {
+			q = A("203.0.113.200");
+			q.ip[3] = (uint8_t)(200 + i);
+			if (i == 2)
+				cancel_in_hook = &reps[2];
+			mdb_report_submit(d.db, &q, &v, "spam", NULL, report_cb,
+			    &reps[i]);
+			if (i < 2)
+				run_until(rep_pred, &reps[i], 5000);
+		}
+		run_until(banned_pred, &(struct banned_arg){ "192.0.2.67", 1 },
+		    5000);
+		usleep(100 * 1000);
+		event_base_loop(d.base, EVLOOP_NONBLOCK);
+		ok(mdb_is_banned(d.db, &v) && reps[2].done == 0 &&
+		    cancel_in_hook == NULL, "a callback cancelled from the ban "
+		    "hook during its own delivery is not called");
 	}
 	db_close(o);
 }
