@@ -5,7 +5,8 @@ noinst_LIBRARIES += libmeetopia_auth.a
 libmeetopia_auth_a_SOURCES = \
 	auth/pseudonym.c auth/pseudonym.h \
 	auth/admin_token.c auth/admin_token.h \
-	auth/tls.c auth/tls.h
+	auth/tls.c auth/tls.h \
+	auth/cred.c auth/cred.h
 # relay helper: add cred/nonce sources here
 
 check_PROGRAMS += tests/unit/test_pseudonym tests/unit/test_admin_token
@@ -19,3 +20,8 @@ check_PROGRAMS += tests/unit/test_tls
 tests_unit_test_tls_SOURCES = tests/unit/test_tls.c
 tests_unit_test_tls_LDADD = $(ALL_LIBS)
 TESTS += tests/unit/test_tls
+
+check_PROGRAMS += tests/unit/test_cred
+tests_unit_test_cred_SOURCES = tests/unit/test_cred.c
+tests_unit_test_cred_LDADD = $(ALL_LIBS)
+TESTS += tests/unit/test_cred

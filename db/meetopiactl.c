@@ -29,8 +29,8 @@
 
 #include <jansson.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
+#include "auth/cred.h"
 #include "auth/admin_token.h"
 #include "common/config.h"
 #include "common/log.h"
@@ -904,25 +904,6 @@ static int	become_db_owner(const char *);
 /* ------------------------------------------------------------------ */
 /* credential: a TURN REST credential signed with the first auth-secret. */
 
-/*
- * SPEC's scheme (coturn's use-auth-secret): username EXPIRY[:ID], password
- * base64(HMAC-SHA1(secret, username)).  The relay verifies the same.
- */
-static int
-cred_sign(const char *secret, const char *user, char *out, size_t outlen)
-{
-	unsigned char mac[EVP_MAX_MD_SIZE];
-	unsigned int maclen = 0;
-
-	if (outlen < 4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1 ||
-	    HMAC(EVP_sha1(), secret, (int)strlen(secret),
-	    (const unsigned char *)user, strlen(user), mac, &maclen) == NULL)
-		return -1;
-	EVP_EncodeBlock((unsigned char *)out, mac, (int)maclen);
-	explicit_bzero(mac, sizeof(mac));
-	return 0;
-}
-
 /* The signing secret: the first auth-secret, else the state dir's. */
 static char *
 cred_secret(struct ctl *c)
@@ -951,24 +932,23 @@ cred_secret(struct ctl *c)
 static int
 cmd_credential(struct ctl *c)
 {
-	char user[128], pass[128], exp[32], ttls[32], *secret;
+	char user[CRED_USER_MAX], pass[CRED_PASS_MAX], exp[32], ttls[32];
+	char *secret;
 	int64_t ttl = c->o.ttl != 0 ? c->o.ttl : c->cfg->credential_ttl;
 	int64_t expiry = c->now + ttl;
 	int rc;
 
 	if ((secret = cred_secret(c)) == NULL)
 		return EXIT_RUNTIME;
-	if (c->o.cred_id != NULL)
-		snprintf(user, sizeof(user), "%lld:%s", (long long)expiry,
-		    c->o.cred_id);
-	else
-		snprintf(user, sizeof(user), "%lld", (long long)expiry);
-	rc = cred_sign(secret, user, pass, sizeof(pass));
+	rc = cred_make(secret, c->o.cred_id, expiry, user, sizeof(user), pass,
+	    sizeof(pass));
 	explicit_bzero(secret, strlen(secret));
 	free(secret);
 	if (rc != 0) {
-		log_fatalx("credential: cannot sign (HMAC-SHA1 failed)");
-		return EXIT_RUNTIME;
+		log_fatalx("credential: --id %s: not a usable id (no ':', "
+		    "spaces or control characters; at most %d bytes)",
+		    c->o.cred_id != NULL ? c->o.cred_id : "", CRED_ID_MAX);
+		return EXIT_USAGE;
 	}
 	if (c->o.json)
 		rc = print_json(json_pack("{ss ss sI sI}", "username", user,
