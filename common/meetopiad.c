@@ -25,6 +25,7 @@
 #include "common/secevent.h"
 #include "common/statedir.h"
 #include "db/db.h"
+#include "signaling/signaling.h"
 
 extern char **environ;
 
@@ -248,6 +249,8 @@ daemon_reload(struct daemon *d)
 	 * before the old one is freed (MODULE RELOAD). */
 	if (d->db != NULL)
 		mdb_reload(d->db, cfg);
+	if (d->sig != NULL)
+		signaling_reload(d->sig, cfg);
 	cfg_free(old);
 	log_info("SIGHUP: configuration reloaded");
 }
@@ -271,6 +274,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		log_info("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		d->stopping = 1;
 		/* Modules stop accepting and drain here (MODULE STOP). */
+		signaling_stop(d->sig);
 		event_base_loopexit(d->base, NULL);
 		break;
 	}
@@ -295,6 +299,7 @@ static void
 daemon_free(struct daemon *d)
 {
 	/* Modules are freed here, in reverse order of creation (MODULE FREE). */
+	signaling_free(d->sig);
 	mdb_close(d->db);
 	if (d->ev_sigterm != NULL)
 		event_free(d->ev_sigterm);
@@ -366,6 +371,10 @@ main(int argc, char **argv)
 		log_fatalx("%s", err);
 		goto out;
 	}
+	if ((d.sig = signaling_new(&d, err, sizeof(err))) == NULL) {
+		log_fatalx("%s", err);
+		goto out;
+	}
 
 	/* Ports are bound: drop root now, before serving anyone. */
 	if (priv_drop(d.cfg->user, d.cfg->group, d.state_dir, err,
@@ -374,6 +383,10 @@ main(int argc, char **argv)
 		goto out;
 	}
 
+	if (signaling_start(d.sig) != 0) {
+		log_fatalx("signaling: cannot start the listeners");
+		goto out;
+	}
 	log_info("meetopiad %s ready", PACKAGE_VERSION);
 	if (event_base_dispatch(d.base) < 0) {
 		log_err("event loop failed");

@@ -62,10 +62,19 @@ async def connect(d, ip):
 
 
 async def recv(ws, *types, timeout=5):
+    # Messages of other types are kept for a later recv: the auto-ban's
+    # partner_left may come before the third reporter's `reported` (the
+    # ban cache refresh and the report's callback race on the loop).
+    stash = ws.__dict__.setdefault("_stash", [])
+    for msg in stash:
+        if msg.get("type") in types:
+            stash.remove(msg)
+            return msg
     while True:
         msg = json.loads(await asyncio.wait_for(ws.recv(), timeout))
         if msg.get("type") in types:
             return msg
+        stash.append(msg)
 
 
 async def send(ws, **msg):

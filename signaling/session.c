@@ -1,0 +1,851 @@
+/*
+ * session.c - WebSocket sessions of SPEC's /ws protocol: welcome and
+ * resume, the pairing queue, forwarding of offer/answer/candidate (masked
+ * by sdp.c), chat (chat.c), reports, stats and bans.
+ *
+ * A session outlives its socket by resume-window: while it is dropped it
+ * keeps its queue place (not matched) or its partner (who hears nothing),
+ * and what is sent to it is held (at most SIG_PENDING_MAX bytes) until it
+ * resumes.  The resume token is a JWT naming the session and the serial of
+ * the last token issued; each resume issues a new serial, so a token works
+ * once.  Chat text is only ever in memory on its way to the partner: it
+ * is never logged, stored or put into a security event.
+ */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* libbsd's RB_GENERATE_STATIC marks its functions __unused. */
+#ifndef __unused
+#define __unused __attribute__((__unused__))
+#endif
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <openssl/rand.h>
+
+#include "common/config.h"
+#include "common/daemon.h"
+#include "common/log.h"
+#include "db/db.h"
+#include "signaling/jwt.h"
+#include "signaling/sdp.h"
+#include "signaling/sig.h"
+
+#define SESS_OF(pn) \
+	((struct session *)(void *)((char *)(pn) - offsetof(struct session, pn)))
+
+static int
+sess_cmp(struct session *a, struct session *b)
+{
+	return strcmp(a->pn.id, b->pn.id);
+}
+
+RB_GENERATE_STATIC(sess_tree, session, node, sess_cmp)
+
+static void
+gauges(struct signaling *sig)
+{
+	metrics_set(&sig->d->metrics.sessions_waiting, sig->queue.n);
+	metrics_set(&sig->d->metrics.pairs, sig->npairs);
+}
+
+/* ------------------------------------------------------------------ */
+/* Sending. */
+
+static void
+hold(struct session *s, const char *text, size_t len)
+{
+	uint32_t n = (uint32_t)len;
+
+	if (s->pending == NULL && (s->pending = evbuffer_new()) == NULL)
+		return;
+	if (evbuffer_get_length(s->pending) + len + 4 > SIG_PENDING_MAX)
+		return;		/* dropped: the client resyncs on resume */
+	evbuffer_add(s->pending, &n, sizeof(n));
+	evbuffer_add(s->pending, text, len);
+}
+
+/* Sends (or holds while dropped) a message; steals the reference. */
+static void
+send_json(struct session *s, json_t *msg)
+{
+	char *text;
+
+	if (msg == NULL)
+		return;
+	text = json_dumps(msg, JSON_COMPACT);
+	json_decref(msg);
+	if (text == NULL)
+		return;
+	if (s->conn != NULL)
+		sig_conn_send(s->conn, text, strlen(text));
+	else
+		hold(s, text, strlen(text));
+	free(text);
+}
+
+static void
+send_conn(struct hconn *c, json_t *msg)
+{
+	char *text;
+
+	if (msg == NULL)
+		return;
+	text = json_dumps(msg, JSON_COMPACT);
+	json_decref(msg);
+	if (text != NULL)
+		sig_conn_send(c, text, strlen(text));
+	free(text);
+}
+
+static void
+flush_held(struct session *s)
+{
+	uint32_t n;
+	char *buf;
+
+	if (s->pending == NULL)
+		return;
+	while (s->conn != NULL && evbuffer_remove(s->pending, &n,
+	    sizeof(n)) == sizeof(n)) {
+		if ((buf = malloc(n > 0 ? n : 1)) == NULL ||
+		    evbuffer_remove(s->pending, buf, n) != (int)n) {
+			free(buf);
+			break;
+		}
+		sig_conn_send(s->conn, buf, n);
+		free(buf);
+	}
+	evbuffer_free(s->pending);
+	s->pending = NULL;
+}
+
+static void
+send_error(struct hconn *c, enum metrics_err code, const char *message,
+    int retry_after)
+{
+	json_t *m;
+
+	metrics_inc(&c->sig->d->metrics.errors_total[code]);
+	m = json_pack("{s:s, s:s, s:s}", "type", "error", "code",
+	    metrics_err_name(code), "message", message);
+	if (m != NULL && code == MERR_RATE_LIMITED)
+		json_object_set_new(m, "retryAfter", json_integer(retry_after));
+	send_conn(c, m);
+}
+
+static void
+send_type(struct session *s, const char *type)
+{
+	send_json(s, json_pack("{s:s}", "type", type));
+}
+
+/* ------------------------------------------------------------------ */
+/* Tokens. */
+
+static char *
+new_token(struct session *s)
+{
+	struct signaling *sig = s->sig;
+	json_t *claims;
+	char *tok = NULL;
+
+	s->serial = ++sig->serial;
+	claims = json_pack("{s:s, s:I, s:I}", "sid", s->pn.id, "n",
+	    (json_int_t)s->serial, "iat", (json_int_t)time(NULL));
+	if (claims == NULL)
+		return NULL;
+	if (jwt_sign(sig->jwt_key, sizeof(sig->jwt_key), claims, &tok) != 0)
+		tok = NULL;
+	json_decref(claims);
+	return tok;
+}
+
+/* ------------------------------------------------------------------ */
+/* Pairs. */
+
+static void
+pair_hook(struct signaling *sig, struct session *a, struct session *b,
+    int paired)
+{
+	if (sig->hook != NULL)
+		sig->hook(sig->hook_arg, a->pn.id, b->pn.id, paired);
+}
+
+static void
+send_matched(struct session *s)
+{
+	json_t *ice = sig_ice_servers(s->sig, s->conn, s->pn.id);
+
+	send_json(s, json_pack("{s:s, s:s, s:o}", "type", "matched", "role",
+	    s->offerer ? "offerer" : "answerer", "iceServers",
+	    ice != NULL ? ice : json_array()));
+}
+
+static void
+make_pair(struct session *a, struct session *b)
+{
+	struct signaling *sig = a->sig;
+	double now = sig_now();
+
+	pair_dequeue(&sig->queue, &a->pn);
+	pair_dequeue(&sig->queue, &b->pn);
+	evtimer_del(a->wait_timer);
+	evtimer_del(b->wait_timer);
+	a->partner = b;
+	b->partner = a;
+	a->state = b->state = S_PAIRED;
+	a->paired_at = b->paired_at = now;
+	a->stats_done = b->stats_done = 0;
+	/* The one that waited longer offers. */
+	a->offerer = 1;
+	b->offerer = 0;
+	sig->npairs++;
+	metrics_inc(&sig->d->metrics.pairs_total);
+	gauges(sig);
+	if (pair_table_set(sig->pairs, a->pn.id, b->pn.id) != 0)
+		log_warn("signaling: pair table: out of memory");
+	pair_hook(sig, a, b, 1);
+	send_matched(a);
+	send_matched(b);
+}
+
+/* Ends s's pair; the partner hears why. */
+static void
+unpair(struct session *s, const char *reason)
+{
+	struct signaling *sig = s->sig;
+	struct session *p = s->partner;
+
+	if (p == NULL)
+		return;
+	metrics_observe(&sig->d->metrics.session_seconds,
+	    sig_now() - s->paired_at);
+	s->partner = p->partner = NULL;
+	s->state = p->state = S_IDLE;
+	strlcpy(s->pn.last, p->pn.id, sizeof(s->pn.last));
+	strlcpy(p->pn.last, s->pn.id, sizeof(p->pn.last));
+	s->has_last = p->has_last = 1;
+	s->last_addr = p->addr;
+	p->last_addr = s->addr;
+	sig->npairs--;
+	gauges(sig);
+	pair_table_clear(sig->pairs, s->pn.id);
+	pair_table_clear(sig->pairs, p->pn.id);
+	pair_hook(sig, s, p, 0);
+	send_json(p, json_pack("{s:s, s:s}", "type", "partner_left", "reason",
+	    reason));
+}
+
+static void
+try_match(struct session *s)
+{
+	struct signaling *sig = s->sig;
+	struct pair_node *pn;
+	double now = sig_now(), left;
+	struct timeval tv;
+
+	if (s->state != S_WAITING || s->conn == NULL)
+		return;
+	if ((pn = pair_match(&sig->queue, &s->pn, now)) != NULL) {
+		make_pair(SESS_OF(pn), s);
+		return;
+	}
+	/* With interests: try anyone once the wait is over. */
+	if (s->pn.ninterests > 0 && !evtimer_pending(s->wait_timer, NULL)) {
+		left = s->pn.since + sig->queue.wait - now;
+		if (left < 0)
+			return;
+		tv.tv_sec = (time_t)left;
+		tv.tv_usec = (suseconds_t)((left - (double)tv.tv_sec) * 1e6) +
+		    10000;
+		evtimer_add(s->wait_timer, &tv);
+	}
+}
+
+static void
+wait_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	try_match(arg);
+}
+
+static void
+enqueue(struct session *s)
+{
+	struct signaling *sig = s->sig;
+
+	s->state = S_WAITING;
+	pair_enqueue(&sig->queue, &s->pn, sig_now());
+	gauges(sig);
+	send_type(s, "waiting");
+	try_match(s);
+}
+
+static void
+dequeue(struct session *s)
+{
+	pair_dequeue(&s->sig->queue, &s->pn);
+	evtimer_del(s->wait_timer);
+	if (s->state == S_WAITING)
+		s->state = S_IDLE;
+	gauges(s->sig);
+}
+
+/* ------------------------------------------------------------------ */
+/* Lifecycle. */
+
+static void
+drop_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+
+	(void)fd;
+	(void)what;
+	/* The resume window passed: the session ends for good. */
+	unpair(s, "disconnect");
+	session_free(s);
+}
+
+static void
+welcome(struct session *s)
+{
+	struct signaling *sig = s->sig;
+	const struct config *cfg = sig->d->cfg;
+	json_t *ice = sig_ice_servers(sig, s->conn, s->pn.id);
+	char *tok = new_token(s);
+
+	if (tok == NULL) {
+		if (ice != NULL)
+			json_decref(ice);
+		return;
+	}
+	send_json(s, json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:I, "
+	    "s:{s:I, s:I, s:I, s:I, s:I}}",
+	    "type", "welcome",
+	    "session", s->pn.id,
+	    "resumeToken", tok,
+	    "iceServers", ice != NULL ? ice : json_array(),
+	    "iceTransportPolicy", cfg->relay_only ? "relay" : "all",
+	    "bundlePolicy", "max-bundle",
+	    "iceCandidatePoolSize", (json_int_t)cfg->ice_candidate_pool_size,
+	    "limits",
+	    "maxMessageLength", (json_int_t)cfg->max_message_length,
+	    "messageRateLimit", (json_int_t)cfg->message_rate_limit,
+	    "signalRateLimit", (json_int_t)cfg->signal_rate_limit,
+	    "maxFrameBytes", (json_int_t)WS_MSG_MAX,
+	    "resumeWindow", (json_int_t)cfg->resume_window));
+	free(tok);
+}
+
+struct session *
+session_new(struct signaling *sig, struct hconn *c)
+{
+	const struct config *cfg = sig->d->cfg;
+	struct session *s;
+	uint8_t raw[16];
+	double now = sig_now();
+	int tries;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->sig = sig;
+	if ((s->drop_timer = evtimer_new(sig->base, drop_cb, s)) == NULL ||
+	    (s->wait_timer = evtimer_new(sig->base, wait_cb, s)) == NULL)
+		goto fail;
+	for (tries = 0; tries < 4; tries++) {
+		if (RAND_bytes(raw, sizeof(raw)) != 1 ||
+		    http_b64url(raw, sizeof(raw), s->pn.id, sizeof(s->pn.id)) !=
+		    PAIR_ID_LEN)
+			goto fail;
+		if (RB_INSERT(sess_tree, &sig->sessions, s) == NULL)
+			break;
+	}
+	if (tries == 4)
+		goto fail;
+	sig->nsessions++;
+	s->pn.eligible = 1;
+	s->conn = c;
+	c->sess = s;
+	s->addr = c->peer;
+	sig_pseudonym(sig, &s->addr, s->pseudo);
+	chat_bucket_init(&s->chat, cfg->message_rate_limit, now);
+	chat_bucket_init(&s->signal, cfg->signal_rate_limit, now);
+	welcome(s);
+	return s;
+fail:
+	if (s->drop_timer != NULL)
+		event_free(s->drop_timer);
+	if (s->wait_timer != NULL)
+		event_free(s->wait_timer);
+	free(s);
+	return NULL;
+}
+
+void
+session_free(struct session *s)
+{
+	struct signaling *sig;
+
+	if (s == NULL)
+		return;
+	sig = s->sig;
+	if (s->partner != NULL)
+		unpair(s, "disconnect");
+	pair_dequeue(&sig->queue, &s->pn);
+	gauges(sig);
+	pair_table_clear(sig->pairs, s->pn.id);
+	if (sig->d->db != NULL)
+		mdb_cancel(sig->d->db, s);
+	if (s->conn != NULL)
+		s->conn->sess = NULL;
+	RB_REMOVE(sess_tree, &sig->sessions, s);
+	sig->nsessions--;
+	event_free(s->drop_timer);
+	event_free(s->wait_timer);
+	if (s->pending != NULL)
+		evbuffer_free(s->pending);
+	pair_clear_interests(&s->pn);
+	free(s);
+}
+
+void
+session_free_all(struct signaling *sig)
+{
+	struct session *s, *next;
+
+	sig->hook = NULL;	/* the relay may be gone already */
+	RB_FOREACH_SAFE(s, sess_tree, &sig->sessions, next) {
+		if (s->partner != NULL) {
+			s->partner->partner = NULL;
+			s->partner = NULL;
+		}
+		session_free(s);
+	}
+}
+
+/* The socket of a session is gone: keep it for resume-window. */
+void
+session_detach(struct hconn *c)
+{
+	struct session *s = c->sess;
+	struct signaling *sig;
+	struct timeval tv;
+
+	if (s == NULL)
+		return;
+	sig = s->sig;
+	c->sess = NULL;
+	s->conn = NULL;
+	if (sig->stopping)
+		return;
+	if (sig->d->cfg->resume_window <= 0) {
+		unpair(s, "disconnect");
+		session_free(s);
+		return;
+	}
+	s->pn.eligible = 0;
+	evtimer_del(s->wait_timer);
+	tv.tv_sec = (time_t)sig->d->cfg->resume_window;
+	tv.tv_usec = 0;
+	evtimer_add(s->drop_timer, &tv);
+}
+
+void
+session_reload(struct signaling *sig)
+{
+	const struct config *cfg = sig->d->cfg;
+	struct session *s;
+	double now = sig_now();
+
+	RB_FOREACH(s, sess_tree, &sig->sessions) {
+		chat_bucket_rate(&s->chat, cfg->message_rate_limit, now);
+		chat_bucket_rate(&s->signal, cfg->signal_rate_limit, now);
+	}
+}
+
+/* After a ban refresh: close the sessions of banned clients. */
+void
+session_ban_check(struct signaling *sig)
+{
+	struct session *s, *next;
+	struct hconn *c;
+
+	if (sig->d->db == NULL)
+		return;
+	RB_FOREACH_SAFE(s, sess_tree, &sig->sessions, next) {
+		if (!mdb_is_banned(sig->d->db, &s->addr))
+			continue;
+		sig_secevent(sig, SECEV_CONNECTION, SECEV_HIGH, s->pn.id,
+		    &s->addr, "banned_session_closed", NULL);
+		unpair(s, "banned");
+		if ((c = s->conn) != NULL) {
+			send_error(c, MERR_BANNED, "this address is banned", 0);
+			ws_close(c->ws, WS_CLOSE_POLICY, "banned");
+			c->sess = NULL;
+			s->conn = NULL;
+			sig_conn_close(c);
+		}
+		session_free(s);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Messages. */
+
+static void
+strike(struct hconn *c, const char *why)
+{
+	struct signaling *sig = c->sig;
+	double now = sig_now();
+
+	send_error(c, MERR_BAD_REQUEST, why, 0);
+	if (now - c->strike_since > WS_STRIKE_SECS) {
+		c->strike_since = now;
+		c->strikes = 0;
+	}
+	if (++c->strikes < WS_STRIKES_MAX) {
+		sig_secevent(sig, SECEV_VIOLATION, SECEV_LOW, c->sess != NULL ?
+		    c->sess->pn.id : NULL, &c->peer, "bad_message",
+		    json_pack("{s:s}", "why", why));
+		return;
+	}
+	sig_secevent(sig, SECEV_VIOLATION, SECEV_HIGH, c->sess != NULL ?
+	    c->sess->pn.id : NULL, &c->peer, "repeated_bad_messages",
+	    json_pack("{s:i}", "count", c->strikes));
+	ws_close(c->ws, WS_CLOSE_POLICY, "repeated bad messages");
+	sig_conn_close(c);
+}
+
+void
+session_frame_error(struct hconn *c, enum ws_err e)
+{
+	if (e == WS_ERR_TOO_BIG) {
+		sig_secevent(c->sig, SECEV_VIOLATION, SECEV_LOW,
+		    c->sess != NULL ? c->sess->pn.id : NULL, &c->peer,
+		    "oversize_frame", json_pack("{s:I}", "limit",
+		    (json_int_t)WS_MSG_MAX));
+		strike(c, "message larger than 64 KiB");
+	} else
+		strike(c, "binary frames are not used");
+}
+
+static void
+rate_limited(struct hconn *c, struct session *s, int retry, const char *what)
+{
+	double now = sig_now();
+
+	/* One error a second at most: a flood gets no flood back. */
+	if (now - s->limited_at < 1.0 && s->limited_at > 0)
+		return;
+	s->limited_at = now;
+	sig_secevent(c->sig, SECEV_VIOLATION, SECEV_LOW, s->pn.id, &s->addr,
+	    "rate_limited", json_pack("{s:s}", "limit", what));
+	send_error(c, MERR_RATE_LIMITED, "too many messages", retry);
+}
+
+static void
+do_resume(struct hconn *c, const char *token)
+{
+	struct signaling *sig = c->sig;
+	struct session *fresh = c->sess, *old, key;
+	struct hconn *oc;
+	json_t *claims = NULL;
+	const char *sid;
+	json_int_t n;
+	char *tok;
+
+	if (jwt_verify(sig->jwt_key, sizeof(sig->jwt_key), token,
+	    strlen(token), &claims) != 0 ||
+	    (sid = json_string_value(json_object_get(claims, "sid"))) ==
+	    NULL || strlen(sid) != PAIR_ID_LEN ||
+	    !json_is_integer(json_object_get(claims, "n")))
+		goto bad;
+	n = json_integer_value(json_object_get(claims, "n"));
+	strlcpy(key.pn.id, sid, sizeof(key.pn.id));
+	old = RB_FIND(sess_tree, &sig->sessions, &key);
+	/* Gone (the window passed) or a token already used: refused. */
+	if (old == NULL || old == fresh || (uint64_t)n != old->serial)
+		goto bad;
+	json_decref(claims);
+
+	/* This socket's fresh session is discarded. */
+	session_free(fresh);
+	/* A socket the session still has (a half-open one) loses it. */
+	if ((oc = old->conn) != NULL) {
+		oc->sess = NULL;
+		old->conn = NULL;
+		ws_close(oc->ws, WS_CLOSE_POLICY, "resumed on another socket");
+		sig_conn_close(oc);
+	}
+	evtimer_del(old->drop_timer);
+	old->conn = c;
+	c->sess = old;
+	old->addr = c->peer;
+	sig_pseudonym(sig, &old->addr, old->pseudo);
+	old->pn.eligible = 1;
+	if ((tok = new_token(old)) == NULL) {
+		send_error(c, MERR_INTERNAL, "no token", 0);
+		return;
+	}
+	send_json(old, json_pack("{s:s, s:s, s:b, s:s}", "type", "resumed",
+	    "session", old->pn.id, "partner", old->state == S_PAIRED,
+	    "resumeToken", tok));
+	free(tok);
+	flush_held(old);
+	if (old->state == S_WAITING)
+		try_match(old);
+	return;
+bad:
+	if (claims != NULL)
+		json_decref(claims);
+	sig_secevent(sig, SECEV_AUTH, SECEV_MEDIUM, fresh->pn.id, &c->peer,
+	    "bad_token", NULL);
+	send_error(c, MERR_BAD_TOKEN, "resume token invalid, expired or "
+	    "used", 0);
+}
+
+static void
+forward_sdp(struct session *s, struct hconn *c, const struct msg *m)
+{
+	const struct config *cfg = s->sig->d->cfg;
+	char *out;
+	size_t len;
+
+	if (sdp_filter(m->sdp, m->sdp_len, cfg->relay_only, &out, &len) !=
+	    SDP_KEEP) {
+		send_error(c, MERR_INTERNAL, "out of memory", 0);
+		return;
+	}
+	send_json(s->partner, json_pack("{s:s, s:s%}", "type",
+	    m->type == MSG_OFFER ? "offer" : "answer", "sdp", out, len));
+	free(out);
+}
+
+static void
+forward_candidate(struct session *s, struct hconn *c, const struct msg *m)
+{
+	const struct config *cfg = s->sig->d->cfg;
+	json_t *out;
+	char *cand;
+	int rc;
+
+	rc = sdp_filter_candidate(m->candidate, m->candidate_len,
+	    cfg->relay_only, &cand);
+	if (rc == SDP_DROP)
+		return;		/* not relay: the partner never sees it */
+	if (rc != SDP_KEEP) {
+		send_error(c, MERR_INTERNAL, "out of memory", 0);
+		return;
+	}
+	out = json_pack("{s:s, s:s}", "type", "candidate", "candidate", cand);
+	free(cand);
+	if (out == NULL)
+		return;
+	json_object_set_new(out, "sdpMid", m->sdp_mid != NULL ?
+	    json_deep_copy(m->sdp_mid) : json_null());
+	json_object_set_new(out, "sdpMLineIndex", m->sdp_mline != NULL ?
+	    json_deep_copy(m->sdp_mline) : json_null());
+	send_json(s->partner, out);
+}
+
+static void
+do_chat(struct session *s, struct hconn *c, const struct msg *m)
+{
+	const struct config *cfg = s->sig->d->cfg;
+	char *text;
+	int rc;
+
+	if (s->partner == NULL) {
+		send_error(c, MERR_NO_PARTNER, "no partner", 0);
+		return;
+	}
+	rc = chat_sanitize((const uint8_t *)m->text, m->text_len,
+	    (size_t)cfg->max_message_length, &text);
+	switch (rc) {
+	case CHAT_OK:
+		send_json(s->partner, json_pack("{s:s, s:s}", "type", "chat",
+		    "text", text));
+		free(text);
+		return;
+	case CHAT_TOOLONG:
+		send_error(c, MERR_TOO_LONG, "message longer than "
+		    "max-message-length", 0);
+		return;
+	case CHAT_NOMEM:
+		send_error(c, MERR_INTERNAL, "out of memory", 0);
+		return;
+	default:
+		send_error(c, MERR_BAD_REQUEST, rc == CHAT_EMPTY ?
+		    "empty message" : "invalid UTF-8", 0);
+		return;
+	}
+}
+
+static void
+report_cb(void *arg, int64_t id)
+{
+	struct session *s = arg;
+
+	if (id < 0) {
+		metrics_inc(&s->sig->d->metrics.errors_total[MERR_INTERNAL]);
+		send_json(s, json_pack("{s:s, s:s, s:s}", "type", "error",
+		    "code", "internal", "message", "the report could not be "
+		    "stored"));
+		return;
+	}
+	send_json(s, json_pack("{s:s, s:I}", "type", "reported", "id",
+	    (json_int_t)id));
+}
+
+static void
+do_report(struct session *s, struct hconn *c, const struct msg *m)
+{
+	struct signaling *sig = s->sig;
+	const struct maddr *target;
+	int rc;
+
+	if (s->partner != NULL)
+		target = &s->partner->addr;
+	else if (s->has_last)
+		target = &s->last_addr;
+	else {
+		send_error(c, MERR_NO_PARTNER, "no partner to report", 0);
+		return;
+	}
+	if (sig->d->db == NULL) {
+		send_error(c, MERR_INTERNAL, "no moderation store", 0);
+		return;
+	}
+	rc = mdb_report_submit(sig->d->db, &s->addr, target, m->reason,
+	    m->detail, report_cb, s);
+	if (rc == DB_TOOLONG)
+		send_error(c, MERR_TOO_LONG, "detail longer than 200 "
+		    "characters", 0);
+	else if (rc == DB_INVAL)
+		send_error(c, MERR_BAD_REQUEST, "invalid report", 0);
+	else if (rc != DB_OK)
+		send_error(c, MERR_INTERNAL, "the report could not be "
+		    "queued", 0);
+}
+
+static void
+do_stats(struct session *s, const struct msg *m)
+{
+	struct metrics *mx = &s->sig->d->metrics;
+
+	/* Counted once per pair and session: a client cannot inflate it. */
+	if (s->state != S_PAIRED || s->stats_done)
+		return;
+	if (strcmp(m->state, "connected") == 0) {
+		metrics_inc(&mx->connect_success_total);
+		if (m->connect_ms >= 0)
+			metrics_observe(&mx->connect_seconds,
+			    m->connect_ms / 1000.0);
+		s->stats_done = 1;
+	} else if (strcmp(m->state, "failed") == 0) {
+		metrics_inc(&mx->connect_failure_total);
+		s->stats_done = 1;
+	}
+}
+
+void
+session_message(struct hconn *c, const uint8_t *p, size_t len)
+{
+	struct session *s = c->sess;
+	struct msg m;
+	const char *why;
+	int retry;
+
+	if (s == NULL || c->state != HC_WS)
+		return;
+	if (msg_decode(p, len, &m, &why) != 0) {
+		strike(c, why);
+		return;
+	}
+	c->nmsgs++;
+	if (chat_bucket_take(m.type == MSG_CHAT ? &s->chat : &s->signal,
+	    sig_now(), &retry) != 0) {
+		rate_limited(c, s, retry, m.type == MSG_CHAT ? "chat" :
+		    "signal");
+		msg_clear(&m);
+		return;
+	}
+	switch (m.type) {
+	case MSG_RESUME:
+		if (c->nmsgs != 1 || s->state != S_IDLE)
+			send_error(c, MERR_BAD_REQUEST, "resume must be the "
+			    "first message on a socket", 0);
+		else
+			do_resume(c, m.token);
+		break;
+	case MSG_FIND:
+		if (s->state == S_PAIRED) {
+			send_error(c, MERR_BAD_REQUEST, "already matched: "
+			    "send next", 0);
+			break;
+		}
+		if (pair_set_interests(&s->pn, m.interests, m.ninterests) !=
+		    0) {
+			send_error(c, MERR_INTERNAL, "out of memory", 0);
+			break;
+		}
+		if (s->state == S_WAITING) {
+			send_type(s, "waiting");
+			try_match(s);
+		} else
+			enqueue(s);
+		break;
+	case MSG_NEXT:
+		if (s->state == S_PAIRED)
+			unpair(s, "next");
+		if (s->state == S_WAITING)
+			send_type(s, "waiting");
+		else
+			enqueue(s);
+		break;
+	case MSG_LEAVE:
+		if (s->state == S_PAIRED)
+			unpair(s, "leave");
+		dequeue(s);
+		break;
+	case MSG_OFFER:
+	case MSG_ANSWER:
+		if (s->partner == NULL)
+			send_error(c, MERR_NO_PARTNER, "no partner", 0);
+		else
+			forward_sdp(s, c, &m);
+		break;
+	case MSG_CANDIDATE:
+		if (s->partner == NULL)
+			send_error(c, MERR_NO_PARTNER, "no partner", 0);
+		else
+			forward_candidate(s, c, &m);
+		break;
+	case MSG_CHAT:
+		do_chat(s, c, &m);
+		break;
+	case MSG_TYPING:
+		if (s->partner != NULL)
+			send_type(s->partner, "typing");
+		break;
+	case MSG_REPORT:
+		do_report(s, c, &m);
+		break;
+	case MSG_STATS:
+		do_stats(s, &m);
+		break;
+	case MSG_PING:
+		send_type(s, "pong");
+		break;
+	case MSG_NONE:
+		break;
+	}
+	msg_clear(&m);
+}

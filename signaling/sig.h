@@ -1,0 +1,173 @@
+/*
+ * sig.h - the signaling module's private state, shared by server.c (HTTP
+ * connections, listeners, routes) and session.c (WebSocket sessions,
+ * pairing, relay of signaling messages).  Not for other modules: their
+ * interface is signaling.h.
+ *
+ * Ownership.  struct signaling owns the connections (conns, then reap once
+ * closing) and the sessions (by id).  A connection in WebSocket state
+ * points at its session and the session back at it; a session whose socket
+ * dropped has conn == NULL and waits up to resume-window for `resume`.
+ * Connections are never freed from inside their own callbacks: they go on
+ * the reap list and a reaper event frees them on the next loop turn.
+ */
+#ifndef MEETOPIA_SIG_SIG_H
+#define MEETOPIA_SIG_SIG_H
+
+#include <sys/queue.h>
+#include <sys/tree.h>
+
+#include <stdint.h>
+
+#include <jansson.h>
+#include <openssl/ssl.h>
+
+#include "auth/pseudonym.h"
+#include "common/addr.h"
+#include "common/metrics.h"
+#include "common/secevent.h"
+#include "signaling/chat.h"
+#include "signaling/http.h"
+#include "signaling/msg.h"
+#include "signaling/pairing.h"
+#include "signaling/signaling.h"
+#include "signaling/ws.h"
+
+struct bufferevent;
+struct evconnlistener;
+struct event;
+struct event_base;
+struct evbuffer;
+
+#define HTTP_REQUEST_SECS	10	/* a whole request (and TLS) within */
+#define HTTP_CONN_PER_IP	32	/* plain HTTP sockets per client IP */
+#define WS_PING_SECS		30	/* ping an idle WebSocket this often */
+#define WS_DEAD_SECS		75	/* silent this long: the socket is dead */
+#define WS_OUT_MAX		(1024 * 1024)	/* queued output, then close */
+#define WS_STRIKES_MAX		3	/* bad messages per window, then 1008 */
+#define WS_STRIKE_SECS		60
+#define SIG_PENDING_MAX		65536	/* held for a dropped session */
+#define SIG_CLOSE_SECS		5	/* to flush before closing anyway */
+
+enum hconn_state {
+	HC_HTTP = 0,		/* reading a request */
+	HC_DEFER,		/* waiting for the admin API's reply */
+	HC_WS,			/* WebSocket */
+	HC_CLOSING		/* flushing, then freed */
+};
+
+struct ipent {
+	RB_ENTRY(ipent)		 node;
+	struct maddr		 key;		/* addr_client_key() */
+	int			 http;		/* plain HTTP sockets */
+	int			 ws;		/* WebSockets */
+	long long		 win_start;	/* API rate limit window */
+	long long		 win_count;
+};
+
+struct hconn {
+	TAILQ_ENTRY(hconn)	 entry;
+	struct signaling	*sig;
+	struct bufferevent	*bev;
+	struct event		*timer;
+	struct maddr		 peer;
+	struct maddr		 local;
+	struct ipent		*ip;
+	int			 tls;
+	enum hconn_state	 state;
+	int			 reaped;
+	int			 keep_alive;	/* for the current request */
+
+	struct ws		*ws;
+	struct session		*sess;
+	double			 last_rx;
+	int			 nmsgs;		/* messages on this socket */
+	int			 strikes;
+	double			 strike_since;
+	char			 host[256];	/* Host of the upgrade */
+};
+
+struct session {
+	RB_ENTRY(session)	 node;
+	struct pair_node	 pn;		/* pn.id is the session id */
+	struct signaling	*sig;
+	struct hconn		*conn;		/* NULL while dropped */
+	struct maddr		 addr;		/* client of the last socket */
+	char			 pseudo[PSEUDONYM_LEN + 1];
+	struct session		*partner;
+	int			 has_last;	/* a former partner to report */
+	struct maddr		 last_addr;
+	enum { S_IDLE = 0, S_WAITING, S_PAIRED } state;
+	int			 offerer;
+	double			 paired_at;
+	int			 stats_done;	/* connect figures of this pair */
+	uint64_t		 serial;	/* of the valid resume token */
+	struct event		*drop_timer;	/* resume window */
+	struct event		*wait_timer;	/* interests: fall back */
+	struct chat_bucket	 chat;
+	struct chat_bucket	 signal;
+	double			 limited_at;	/* last rate_limited sent */
+	struct evbuffer		*pending;	/* messages held while dropped */
+};
+
+RB_HEAD(ip_tree, ipent);
+RB_HEAD(sess_tree, session);
+
+struct sig_listener {
+	struct signaling	*sig;
+	struct evconnlistener	*l;
+	struct event		*retry;		/* after EMFILE */
+	int			 tls;
+};
+
+struct signaling {
+	struct daemon		*d;
+	struct event_base	*base;
+	SSL_CTX			*tls;
+	struct sig_listener	*lis;
+	size_t			 nlis;
+	char			*web_root;	/* realpath of web-root */
+
+	TAILQ_HEAD(, hconn)	 conns;
+	TAILQ_HEAD(, hconn)	 reap;
+	struct event		*reaper;
+	size_t			 nconns;
+	size_t			 max_conns;
+	struct ip_tree		 ips;
+	struct event		*gc;
+
+	struct sess_tree	 sessions;
+	size_t			 nsessions;
+	struct pair_queue	 queue;
+	struct pair_table	*pairs;
+	size_t			 npairs;
+	sig_pair_hook		 hook;
+	void			*hook_arg;
+	uint8_t			 jwt_key[32];
+	uint64_t		 serial;
+	int			 stopping;
+};
+
+/* server.c */
+double		 sig_now(void);
+void		 sig_conn_close(struct hconn *);
+int		 sig_conn_send(struct hconn *, const char *, size_t);
+void		 sig_pseudonym(struct signaling *, const struct maddr *,
+		    char out[PSEUDONYM_LEN + 1]);
+void		 sig_secevent(struct signaling *, enum secev_type,
+		    enum secev_severity, const char *session,
+		    const struct maddr *, const char *event, json_t *details);
+json_t		*sig_ice_servers(struct signaling *, struct hconn *,
+		    const char *session);
+
+/* session.c */
+struct session	*session_new(struct signaling *, struct hconn *);
+void		 session_message(struct hconn *, const uint8_t *, size_t);
+void		 session_frame_error(struct hconn *, enum ws_err);
+void		 session_detach(struct hconn *);
+void		 session_free(struct session *);
+void		 session_free_all(struct signaling *);
+void		 session_ban_check(struct signaling *);
+void		 session_reload(struct signaling *);
+
+#endif
