@@ -14,3 +14,5 @@ TESTS += tests/integration/test_install.py
 EXTRA_DIST += tests/integration/test_install.py
 
 include tests/fuzz/fuzz.mk
+TESTS += tests/integration/test_daemon_healthz.py
+EXTRA_DIST += tests/integration/test_daemon_healthz.py
