@@ -37,3 +37,55 @@ tests_unit_test_jwt_SOURCES = tests/unit/test_jwt.c
 tests_unit_test_jwt_LDADD = $(ALL_LIBS)
 tests_unit_test_pair_SOURCES = tests/unit/test_pair.c
 tests_unit_test_pair_LDADD = $(ALL_LIBS)
+
+# Fuzz targets (tests/fuzz/fuzz.mk): the HTTP request parser, WebSocket
+# frame handling, the JSON message decoder and the SDP filter.  `make
+# check` replays their corpora (tests/fuzz/corpus/NAME/).
+check_PROGRAMS += tests/fuzz/replay_http tests/fuzz/replay_ws \
+	tests/fuzz/replay_json tests/fuzz/replay_sdp
+TESTS += tests/fuzz/replay_http.sh tests/fuzz/replay_ws.sh \
+	tests/fuzz/replay_json.sh tests/fuzz/replay_sdp.sh
+tests_fuzz_replay_http_SOURCES = tests/fuzz/fuzz_http.c tests/fuzz/replay_main.c
+tests_fuzz_replay_http_LDADD = $(ALL_LIBS)
+tests_fuzz_replay_ws_SOURCES = tests/fuzz/fuzz_ws.c tests/fuzz/replay_main.c
+tests_fuzz_replay_ws_LDADD = $(ALL_LIBS)
+tests_fuzz_replay_json_SOURCES = tests/fuzz/fuzz_json.c tests/fuzz/replay_main.c
+tests_fuzz_replay_json_LDADD = $(ALL_LIBS)
+tests_fuzz_replay_sdp_SOURCES = tests/fuzz/fuzz_sdp.c tests/fuzz/replay_main.c
+tests_fuzz_replay_sdp_LDADD = $(ALL_LIBS)
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_http tests/fuzz/fuzz_ws \
+	tests/fuzz/fuzz_json tests/fuzz/fuzz_sdp
+tests_fuzz_fuzz_http_SOURCES = tests/fuzz/fuzz_http.c
+tests_fuzz_fuzz_http_CFLAGS = $(AM_CFLAGS) $(FUZZ_COMPILEFLAGS)
+tests_fuzz_fuzz_http_LDFLAGS = $(FUZZ_LINKFLAGS)
+tests_fuzz_fuzz_http_LDADD = $(ALL_LIBS)
+tests_fuzz_fuzz_ws_SOURCES = tests/fuzz/fuzz_ws.c
+tests_fuzz_fuzz_ws_CFLAGS = $(AM_CFLAGS) $(FUZZ_COMPILEFLAGS)
+tests_fuzz_fuzz_ws_LDFLAGS = $(FUZZ_LINKFLAGS)
+tests_fuzz_fuzz_ws_LDADD = $(ALL_LIBS)
+tests_fuzz_fuzz_json_SOURCES = tests/fuzz/fuzz_json.c
+tests_fuzz_fuzz_json_CFLAGS = $(AM_CFLAGS) $(FUZZ_COMPILEFLAGS)
+tests_fuzz_fuzz_json_LDFLAGS = $(FUZZ_LINKFLAGS)
+tests_fuzz_fuzz_json_LDADD = $(ALL_LIBS)
+tests_fuzz_fuzz_sdp_SOURCES = tests/fuzz/fuzz_sdp.c
+tests_fuzz_fuzz_sdp_CFLAGS = $(AM_CFLAGS) $(FUZZ_COMPILEFLAGS)
+tests_fuzz_fuzz_sdp_LDFLAGS = $(FUZZ_LINKFLAGS)
+tests_fuzz_fuzz_sdp_LDADD = $(ALL_LIBS)
+endif
+fuzz-smoke: fuzz-smoke-http fuzz-smoke-ws fuzz-smoke-json fuzz-smoke-sdp
+
+# Integration tests (Python, TAP): the daemon on loopback, driven with raw
+# sockets, http.client and python3-websockets.
+SIG_INTEGRATION = \
+	tests/integration/test_http_server.py \
+	tests/integration/test_http_timeouts.py \
+	tests/integration/test_http_api.py \
+	tests/integration/test_http_tls.py \
+	tests/integration/test_metrics.py \
+	tests/integration/test_ws_protocol.py \
+	tests/integration/test_signal_pairing.py \
+	tests/integration/test_signal_chat.py \
+	tests/integration/test_signal_resume.py
+TESTS += $(SIG_INTEGRATION)
+EXTRA_DIST += $(SIG_INTEGRATION) tools/ws-bench.py

@@ -51,6 +51,7 @@
 #include <event2/thread.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "auth/cred.h"
 #include "tools/bench.h"
@@ -79,6 +80,7 @@ enum astate {
 	AS_M_PERM,
 	AS_M_BIND,
 	AS_DEALLOC,	/* Refresh LIFETIME 0 in flight */
+	AS_REOPEN,	/* 437 to Allocate: again from a new port */
 	AS_FAILED,
 	AS_CLOSED
 };
@@ -101,6 +103,8 @@ struct bench_alloc {
 	int			 have_key;
 	int			 auth_sent;
 	int			 stale;
+	int			 reopened;
+	int			 allocated;
 	struct bench_req	 req;
 	size_t			 req_len;
 	uint16_t		 req_method;
@@ -225,11 +229,26 @@ alloc_transmit(struct bench_alloc *a)
 	evtimer_add(a->rtx, &tv);
 }
 
+static int	alloc_open(struct bench_alloc *);
+static void	alloc_close_transport(struct bench_alloc *);
+
 static void
 alloc_rtx_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct bench_alloc *a = arg;
 
+	if (a->state == AS_REOPEN) {
+		/* Not inside the socket's own callback here. */
+		alloc_close_transport(a);
+		if (a->ev != NULL) {
+			event_free(a->ev);
+			a->ev = NULL;
+		}
+		a->have_key = a->auth_sent = 0;
+		a->state = AS_IDLE;
+		alloc_open(a);
+		return;
+	}
 	if (a->req_len == 0)
 		return;
 	if (a->bev != NULL || a->transmits >= MAX_TRANSMITS) {
@@ -333,7 +352,7 @@ alloc_fail(struct bench_alloc *a, const char *fmt, ...)
 {
 	char why[200];
 	va_list ap;
-	int was_allocated = a->state >= AS_WAIT;
+	int was_allocated = a->allocated;
 
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
@@ -464,6 +483,21 @@ handle_response(struct bench_alloc *a, const struct bench_stun_msg *m,
 			alloc_request(a, a->req_method);
 			return;
 		}
+		if (m->error_code == 437 && a->state == AS_ALLOC &&
+		    a->reopened < 3) {
+			/*
+			 * The server still holds an allocation for this
+			 * 5-tuple (an earlier client on the same port): a
+			 * new port, as a real client would.
+			 */
+			struct timeval tv = { 0, 1000 };
+
+			a->reopened++;
+			a->req_len = 0;
+			a->state = AS_REOPEN;
+			evtimer_add(a->rtx, &tv);
+			return;
+		}
 		if (a->state == AS_DEALLOC) {
 			/* 437: already gone.  Either way we are done. */
 			a->req_len = 0;
@@ -506,6 +540,7 @@ handle_response(struct bench_alloc *a, const struct bench_stun_msg *m,
 			return;
 		}
 		a->relayed = m->relayed;
+		a->allocated = 1;
 		a->last_maint = bench_now();
 		CADD(t, alloc_ok, 1);
 		CSET(t, last_alloc_ns, a->last_maint);
@@ -637,17 +672,24 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 			t->rmsg[i].msg_hdr.msg_iovlen = 1;
 		}
 		n = recvmmsg(fd, t->rmsg, BENCH_BATCH, MSG_DONTWAIT, NULL);
+		if (n < 0 && errno == ECONNREFUSED && a->state == AS_ALLOC &&
+		    !a->have_key) {
+			/* ICMP port unreachable: nothing listens there. */
+			alloc_fail(a, "allocate: connection refused");
+			return;
+		}
 		if (n <= 0)
 			break;
 		now = bench_now();
-		for (i = 0; i < n && a->state != AS_FAILED; i++) {
+		for (i = 0; i < n && a->state != AS_FAILED &&
+		    a->state != AS_REOPEN; i++) {
 			if (t->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC) {
 				CADD(t, junk, 1);
 				continue;
 			}
 			alloc_input(a, t->rbuf[i], t->rmsg[i].msg_len, now);
 		}
-		if (a->state == AS_FAILED)
+		if (a->state == AS_FAILED || a->state == AS_REOPEN)
 			return;
 		if (a->rx != NULL && t->sending &&
 		    t->run->o.profile.kind == BENCH_MAX)
@@ -669,7 +711,8 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 	uint16_t l16;
 	size_t total, used;
 
-	while (evbuffer_get_length(in) >= 4 && a->state != AS_FAILED) {
+	while (evbuffer_get_length(in) >= 4 && a->state != AS_FAILED &&
+	    a->state != AS_REOPEN) {
 		evbuffer_copyout(in, hdr, sizeof(hdr));
 		rd_init(&r, hdr, sizeof(hdr));
 		b0 = rd_u8(&r);
@@ -698,7 +741,8 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 		}
 		alloc_input(a, t->rbuf[0], used, bench_now());
 	}
-	if (a->state != AS_FAILED && a->rx != NULL && t->sending &&
+	if (a->state != AS_FAILED && a->state != AS_REOPEN && a->rx != NULL &&
+	    t->sending &&
 	    t->run->o.profile.kind == BENCH_MAX)
 		stream_refill(t, a->rx, bench_now());
 }
@@ -724,7 +768,8 @@ tcp_event_cb(struct bufferevent *bev, short what, void *arg)
 			return;
 		}
 		if (a->t->run->o.transport == BENCH_TLS &&
-		    (e = bufferevent_get_openssl_error(bev)) != 0) {
+		    (e = bufferevent_get_openssl_error(bev)) != 0 &&
+		    !ERR_SYSTEM_ERROR(e) && ERR_GET_LIB(e) != 0) {
 			char buf[160];
 
 			ERR_error_string_n(e, buf, sizeof(buf));
@@ -779,6 +824,13 @@ alloc_open(struct bench_alloc *a)
 		if (ssl == NULL) {
 			alloc_fail(a, "tls: SSL_new failed");
 			return -1;
+		}
+		if (o->ca != NULL) {
+			char ip[ADDR_STRLEN];
+
+			/* The certificate must name the address we dialled. */
+			X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl),
+			    addr_ntop(&o->server, ip, sizeof(ip)));
 		}
 		a->bev = bufferevent_openssl_socket_new(t->base, -1, ssl,
 		    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);

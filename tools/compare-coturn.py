@@ -1,0 +1,487 @@
+#!/usr/bin/python3
+"""compare-coturn.py - meetopiad and coturn side by side, on loopback.
+
+    tools/compare-coturn.py [--builddir DIR] [--json FILE] [--rss-allocations N]
+                            [--skip-meetopiad] [--skip-coturn] [--phase-seconds S]
+
+Starts coturn's turnserver (Debian package coturn) and then meetopiad (from
+the build tree), each with a temporary configuration on 127.0.0.1 and the
+same settings (REST secret, realm, relay range, loopback peers allowed), and
+runs the same load against each, one after the other:
+
+  rss       meetopia-bench --profile none -n 10000 (pairs, permissions and
+            channels): VmRSS minus the idle baseline, per allocation; and
+            allocations per second
+  media     meetopia-bench -n 100 --profile 1080p30 (libsrtp2): relay CPU
+            seconds per million relayed packets (utime+stime from
+            /proc/PID/stat), loss, p99 latency, jitter
+  max       meetopia-bench -n 20 --profile max --srtp openssl: the most
+            relayed packets per second on this machine, and CPU per packet
+            at saturation
+  uclient   coturn's turnutils_uclient -y -c -z 0 (client to client, no
+            pacing): relay CPU per million packets, loss
+
+and tools/raw-loopback, the ceiling: one recvmmsg + one sendmmsg per packet
+and no relay.  Prints a table per server, then ours/coturn ratios.
+
+Loopback only, every phase bounded (60 s), every process it starts is
+stopped at the end, even on failure.  Not part of make check.  Build
+without --enable-sanitizers for figures worth quoting.
+"""
+import argparse
+import json
+import os
+import platform
+import secrets
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+REALM = "compare.test"
+RELAY_MIN, RELAY_MAX = 20000, 31999     # below the kernel's ephemeral range
+PHASE_TIMEOUT = 60
+PAYLOAD = 1100                           # RTP payload; 1126 bytes of UDP
+UDP_PAYLOAD = 12 + PAYLOAD + 10 + 4      # RTP + SRTP tag + ChannelData
+
+procs = []
+
+
+def die(msg):
+    print("compare-coturn: %s" % msg, file=sys.stderr)
+    sys.exit(1)
+
+
+def free_port():
+    """A port free for UDP and TCP on 127.0.0.1, below the relay range."""
+    for _ in range(200):
+        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        t.bind(("127.0.0.1", 0))
+        port = t.getsockname()[1]
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            u.bind(("127.0.0.1", port))
+        except OSError:
+            t.close()
+            u.close()
+            continue
+        t.close()
+        u.close()
+        return port
+    die("no free port")
+
+
+def proc_cpu(pid):
+    """utime + stime of a process (all its threads), in seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        data = f.read()
+    fields = data[data.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def stun_ping(port, timeout=0.3):
+    """A STUN Binding request; True when a Binding success comes back."""
+    txid = secrets.token_bytes(12)
+    req = struct.pack("!HHI", 0x0001, 0, 0x2112A442) + txid
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(timeout)
+    try:
+        s.sendto(req, ("127.0.0.1", port))
+        data = s.recv(2048)
+        return len(data) >= 20 and data[0:2] == b"\x01\x01" and data[8:20] == txid
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def stop(p, timeout=10):
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def is_sanitized(path):
+    try:
+        with open(path, "rb") as f:
+            return b"__asan_init" in f.read()
+    except OSError:
+        return False
+
+
+class Server:
+    def __init__(self, name, tmp):
+        self.name = name
+        self.tmp = tmp
+        self.proc = None
+        self.port = free_port()
+        self.version = ""
+
+    def stop(self):
+        if self.proc is not None:
+            stop(self.proc)
+
+
+class Coturn(Server):
+    def start(self, secret):
+        conf = os.path.join(self.tmp, "turnserver.conf")
+        log = os.path.join(self.tmp, "turnserver.log")
+        with open(conf, "w") as f:
+            f.write("\n".join([
+                "listening-ip=127.0.0.1", "relay-ip=127.0.0.1",
+                "listening-port=%d" % self.port,
+                "min-port=%d" % RELAY_MIN, "max-port=%d" % RELAY_MAX,
+                "use-auth-secret", "static-auth-secret=%s" % secret,
+                "realm=%s" % REALM, "allowed-peer-ip=127.0.0.1",
+                "allow-loopback-peers", "no-cli", "no-tls", "no-dtls",
+                "no-tcp-relay", "log-file=%s" % log, "simple-log",
+                "pidfile=%s" % os.path.join(self.tmp, "turnserver.pid"),
+                "no-stun-backward-compatibility", ""]))
+        out = subprocess.run(["turnserver", "--version"], capture_output=True,
+                             text=True)
+        self.version = "coturn " + (out.stdout.strip() or out.stderr.strip())
+        self.proc = subprocess.Popen(["turnserver", "-c", conf],
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=open(os.path.join(self.tmp, "stderr"), "wb"))
+        procs.append(self.proc)
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                die("turnserver exited with %s" % self.proc.returncode)
+            if stun_ping(self.port):
+                return
+            time.sleep(0.2)
+        die("turnserver: no answer on 127.0.0.1:%d" % self.port)
+
+
+class Meetopiad(Server):
+    def start(self, secret, builddir):
+        exe = os.path.join(builddir, "meetopiad")
+        conf = os.path.join(self.tmp, "meetopia.conf")
+        state = os.path.join(self.tmp, "state")
+        self.log = os.path.join(self.tmp, "stderr")
+        with open(conf, "w") as f:
+            f.write("\n".join([
+                "listen = 127.0.0.1", "turn-port = %d" % self.port,
+                "http-port = %d" % free_port(), "tls-port = 0",
+                "https-port = 0", "realm = %s" % REALM,
+                "auth-secret = %s" % secret,
+                "allowed-peer-ip = 127.0.0.1",
+                "min-port = %d" % RELAY_MIN, "max-port = %d" % RELAY_MAX,
+                ""]))
+        out = subprocess.run([exe, "--version"], capture_output=True, text=True)
+        self.version = out.stdout.strip()
+        args = [exe, "-c", conf, "--state-dir", state]
+        if os.geteuid() == 0:
+            args.append("--allow-root")
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
+                                     stderr=open(self.log, "wb"))
+        procs.append(self.proc)
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                die("meetopiad exited with %s:\n%s" % (self.proc.returncode,
+                                                      open(self.log).read()[-2000:]))
+            if "ready" in open(self.log, errors="replace").read():
+                return
+            time.sleep(0.1)
+        die("meetopiad: not ready within 15 s")
+
+
+def bench(args, builddir, port, secret, extra, watch_hold=None):
+    """Runs meetopia-bench; returns (json or None, stderr text)."""
+    cmd = [os.path.join(builddir, "meetopia-bench"), "-p", str(port),
+           "--secret", secret, "--json", "--no-progress"] + extra
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    procs.append(p)
+    err = []
+    if watch_hold is not None:
+        # Measure while the allocations are held.
+        for line in p.stderr:
+            err.append(line)
+            if "holding" in line:
+                time.sleep(1.0)
+                watch_hold()
+                break
+    try:
+        out, rest = p.communicate(timeout=PHASE_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, rest = p.communicate()
+        err.append("timed out\n")
+    err.append(rest or "")
+    try:
+        return json.loads(out), "".join(err).strip()
+    except ValueError:
+        return None, "".join(err).strip()
+
+
+def uclient(port, secret, clients, msgs):
+    cmd = ["timeout", str(PHASE_TIMEOUT), "turnutils_uclient", "-y", "-c",
+           "-z", "0", "-W", secret, "-m", str(clients), "-n", str(msgs),
+           "-l", str(UDP_PAYLOAD - 4), "-p", str(port), "127.0.0.1"]
+    t0 = time.time()
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.time() - t0
+    text = p.stdout + p.stderr
+    r = {"wall_seconds": wall, "rc": p.returncode}
+    for line in text.splitlines():
+        if "tot_send_msgs=" in line and "msz=" not in line:
+            for part in line.split(","):
+                k, _, v = part.strip().partition("=")
+                if k.endswith("tot_send_msgs"):
+                    r["sent"] = int(v)
+                elif k.endswith("tot_recv_msgs"):
+                    r["received"] = int(v)
+        if "Total lost packets" in line:
+            tail = line.split("Total lost packets", 1)[1].split()
+            r["lost"] = int(tail[0])
+        if "Total transmit time is" in line:
+            r["transmit_seconds"] = int(line.rsplit(None, 1)[1])
+        if "Average round trip delay" in line:
+            r["rtt_avg_ms"] = float(line.split("delay", 1)[1].split()[0])
+    return r
+
+
+def run_server(srv, builddir, secret, opts):
+    res = {"server": srv.version}
+    pid = srv.proc.pid
+
+    # Smoke: does it relay at all?
+    j, err = bench(opts, builddir, srv.port, secret, ["-n", "2", "-d", "1"])
+    if j is None or j["packets"]["received"] == 0:
+        res["error"] = "does not relay: %s" % (err.splitlines()[-1] if err else "?")
+        return res
+
+    # RSS at N allocations, on a fresh server.
+    time.sleep(1.0)
+    base = proc_rss_kb(pid)
+    held = {}
+
+    def measure():
+        held["rss"] = proc_rss_kb(pid)
+    j, err = bench(opts, builddir, srv.port, secret,
+                   ["-n", str(opts.rss_allocations), "-P", "none",
+                    "--hold", "3", "--threads", "1"], watch_hold=measure)
+    if j is not None and "rss" in held and j["allocations"]["ok"] > 0:
+        ok = j["allocations"]["ok"]
+        res["rss"] = {"allocations": ok, "baseline_kb": base,
+                      "held_kb": held["rss"],
+                      "per_allocation_kb": (held["rss"] - base) / ok,
+                      "allocations_per_second": j["allocations"]["per_second"],
+                      "failed": j["allocations"]["failed"]}
+    else:
+        res["rss"] = {"error": err.splitlines()[-1] if err else "no result"}
+    time.sleep(1.0)
+
+    # Media at a fixed rate.
+    c0 = proc_cpu(pid)
+    j, err = bench(opts, builddir, srv.port, secret,
+                   ["-n", "100", "-P", "1080p30", "-d", str(opts.phase_seconds),
+                    "--payload", str(PAYLOAD)])
+    c1 = proc_cpu(pid)
+    if j is not None:
+        rel = j["packets"]["relayed"]
+        res["media"] = {"relayed": rel, "pps": j["packets"]["relayed_per_second"],
+                        "cpu_seconds": c1 - c0,
+                        "cpu_s_per_mpkt": (c1 - c0) / (rel / 1e6) if rel else None,
+                        "loss_pct": j["loss"]["percent"],
+                        "p50_ms": j["latency_ms"]["p50"],
+                        "p99_ms": j["latency_ms"]["p99"],
+                        "jitter_ms": j["jitter_ms"]["mean"],
+                        "check": j["check"]["result"],
+                        "client_cpu_pct": j["client"]["cpu_percent"]}
+    else:
+        res["media"] = {"error": err.splitlines()[-1] if err else "no result"}
+
+    # As fast as it takes.
+    c0 = proc_cpu(pid)
+    j, err = bench(opts, builddir, srv.port, secret,
+                   ["-n", "20", "-P", "max", "--srtp", "openssl", "--window",
+                    "32", "-d", str(opts.phase_seconds), "--payload",
+                    str(PAYLOAD)])
+    c1 = proc_cpu(pid)
+    if j is not None:
+        rel = j["packets"]["relayed"]
+        res["max"] = {"relayed": rel, "pps": j["packets"]["relayed_per_second"],
+                      "cpu_seconds": c1 - c0,
+                      "cpu_s_per_mpkt": (c1 - c0) / (rel / 1e6) if rel else None,
+                      "loss_pct": j["loss"]["percent"],
+                      "p99_ms": j["latency_ms"]["p99"],
+                      "check": j["check"]["result"],
+                      "client_cpu_pct": j["client"]["cpu_percent"]}
+    else:
+        res["max"] = {"error": err.splitlines()[-1] if err else "no result"}
+
+    # coturn's own load generator.
+    c0 = proc_cpu(pid)
+    u = uclient(srv.port, secret, 20, opts.uclient_messages)
+    c1 = proc_cpu(pid)
+    u["cpu_seconds"] = c1 - c0
+    if u.get("received"):
+        u["cpu_s_per_mpkt"] = (c1 - c0) / (u["received"] / 1e6)
+        u["loss_pct"] = 100.0 * u.get("lost", 0) / max(1, u.get("sent", 1))
+    res["uclient"] = u
+    return res
+
+
+def raw_limit(builddir, seconds):
+    exe = os.path.join(builddir, "tools", "raw-loopback")
+    p = subprocess.run([exe, "--flows", "20", "--window", "32", "--payload",
+                        str(UDP_PAYLOAD), "--seconds", str(seconds), "--json"],
+                       capture_output=True, text=True, timeout=PHASE_TIMEOUT)
+    try:
+        return json.loads(p.stdout)
+    except ValueError:
+        return {"error": p.stderr.strip()}
+
+
+def fmt(v, spec):
+    if v is None:
+        return "-"
+    return format(v, spec)
+
+
+def get(d, *keys):
+    for k in keys:
+        if not isinstance(d, dict) or k not in d:
+            return None
+        d = d[k]
+    return d
+
+
+ROWS = [
+    ("relay CPU s / Mpkt, 1080p30 x100", ("media", "cpu_s_per_mpkt"), ".2f", "lower"),
+    ("relayed pps, 1080p30 x100", ("media", "pps"), ".0f", None),
+    ("loss %, 1080p30 x100", ("media", "loss_pct"), ".3f", None),
+    ("p99 latency ms, 1080p30 x100", ("media", "p99_ms"), ".3f", "lower"),
+    ("jitter ms, 1080p30 x100", ("media", "jitter_ms"), ".3f", None),
+    ("max relayed pps (bench max)", ("max", "pps"), ".0f", "higher"),
+    ("relay CPU s / Mpkt at max", ("max", "cpu_s_per_mpkt"), ".2f", "lower"),
+    ("loss % at max", ("max", "loss_pct"), ".3f", None),
+    ("p99 latency ms at max", ("max", "p99_ms"), ".3f", None),
+    ("bench client CPU % at max", ("max", "client_cpu_pct"), ".0f", None),
+    ("RSS KiB / allocation (10k)", ("rss", "per_allocation_kb"), ".2f", "lower"),
+    ("allocations held", ("rss", "allocations"), "d", None),
+    ("allocations / s", ("rss", "allocations_per_second"), ".0f", "higher"),
+    ("uclient: relay CPU s / Mpkt", ("uclient", "cpu_s_per_mpkt"), ".2f", "lower"),
+    ("uclient: packets received", ("uclient", "received"), "d", None),
+    ("uclient: loss %", ("uclient", "loss_pct"), ".3f", None),
+]
+
+
+def print_table(results, raw):
+    names = list(results)
+    w = 34
+    print("%-*s" % (w, "") + "".join("%16s" % n for n in names)
+          + ("%16s" % "ours/coturn" if len(names) == 2 else ""))
+    for label, keys, spec, _ in ROWS:
+        vals = [get(results[n], *keys) for n in names]
+        line = "%-*s" % (w, label) + "".join("%16s" % fmt(v, spec) for v in vals)
+        if len(names) == 2 and all(isinstance(v, (int, float)) and v
+                                   for v in vals):
+            line += "%16s" % format(vals[1] / vals[0], ".2f")
+        print(line)
+    if raw is not None and "pps" in raw:
+        print("%-*s%16.0f pps, %.2f CPU s / Mpkt (forwarder), generator %.0f%% CPU"
+              % (w, "raw loopback limit", raw["pps"],
+                 raw["cpu_seconds_per_mpkt"], raw["generator_cpu_percent"]))
+        for n in names:
+            mx = get(results[n], "max", "pps")
+            cpm = get(results[n], "max", "cpu_s_per_mpkt")
+            if mx:
+                print("%-*s%15.0f%% of raw pps, raw/relay CPU per packet %.2f"
+                      % (w, "  " + n, 100 * mx / raw["pps"],
+                         raw["cpu_seconds_per_mpkt"] / cpm if cpm else 0))
+    for n in names:
+        if "error" in results[n]:
+            print("%s: %s" % (n, results[n]["error"]))
+        for ph in ("rss", "media", "max"):
+            e = get(results[n], ph, "error")
+            if e:
+                print("%s %s: %s" % (n, ph, e))
+
+
+def main():
+    ap = argparse.ArgumentParser(description="meetopiad and coturn side by side")
+    ap.add_argument("--builddir", default=os.environ.get("MTEST_BUILDDIR") or ".",
+                    help="build tree with meetopiad, meetopia-bench, tools/raw-loopback")
+    ap.add_argument("--json", help="also write the results to this file")
+    ap.add_argument("--rss-allocations", type=int, default=10000)
+    ap.add_argument("--phase-seconds", type=int, default=10)
+    ap.add_argument("--uclient-messages", type=int, default=5000)
+    ap.add_argument("--skip-meetopiad", action="store_true")
+    ap.add_argument("--skip-coturn", action="store_true")
+    ap.add_argument("--allow-sanitized", action="store_true",
+                    help="run even if the binaries are built with sanitizers")
+    opts = ap.parse_args()
+    if not 1 <= opts.phase_seconds <= 50:
+        die("--phase-seconds: 1 to 50")
+    if not 2 <= opts.rss_allocations <= 15000 or opts.rss_allocations % 2:
+        die("--rss-allocations: an even number, 2 to 15000")
+    b = os.path.abspath(opts.builddir)
+    for exe in ("meetopia-bench", "tools/raw-loopback") + (
+            () if opts.skip_meetopiad else ("meetopiad",)):
+        if not os.access(os.path.join(b, exe), os.X_OK):
+            die("%s: not found in %s (--builddir)" % (exe, b))
+        if is_sanitized(os.path.join(b, exe)) and not opts.allow_sanitized:
+            die("%s: built with sanitizers; configure without "
+                "--enable-sanitizers (or --allow-sanitized)" % exe)
+    secret = secrets.token_hex(16)
+    results = {}
+    t0 = time.time()
+    print("machine: %d cores, %s %s" % (os.cpu_count(), platform.system(),
+                                         platform.release()), flush=True)
+    try:
+        with tempfile.TemporaryDirectory(prefix="compare-coturn-") as tmp:
+            order = ([] if opts.skip_coturn else ["coturn"]) + \
+                    ([] if opts.skip_meetopiad else ["meetopiad"])
+            for name in order:
+                d = os.path.join(tmp, name)
+                os.mkdir(d)
+                srv = Coturn(name, d) if name == "coturn" else Meetopiad(name, d)
+                print("%s: starting on 127.0.0.1:%d" % (name, srv.port), flush=True)
+                try:
+                    if name == "coturn":
+                        srv.start(secret)
+                    else:
+                        srv.start(secret, b)
+                    results[name] = run_server(srv, b, secret, opts)
+                finally:
+                    srv.stop()
+                print("%s: done (%s), %.0f s so far" % (
+                    name, results.get(name, {}).get("server", "?"),
+                    time.time() - t0), flush=True)
+            print("raw loopback: measuring", flush=True)
+            raw = raw_limit(b, opts.phase_seconds)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                stop(p, 5)
+    print()
+    print_table(results, raw)
+    if opts.json:
+        with open(opts.json, "w") as f:
+            json.dump({"results": results, "raw_loopback": raw,
+                       "cores": os.cpu_count()}, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -15,3 +15,12 @@ tools_raw_loopback_SOURCES = tools/raw-loopback.c
 tools_raw_loopback_LDADD = libmeetopia_common.a $(DEPS_LIBS)
 
 dist_noinst_SCRIPTS += tools/compare-coturn.py
+
+# Integration tests (Python, TAP): the command line, and real runs against
+# coturn's turnserver and against meetopiad on loopback.
+TESTS += tests/integration/test_bench_cli.py \
+	tests/integration/test_bench_coturn.py \
+	tests/integration/test_bench_meetopiad.py
+EXTRA_DIST += tests/integration/test_bench_cli.py \
+	tests/integration/test_bench_coturn.py \
+	tests/integration/test_bench_meetopiad.py

@@ -1,0 +1,100 @@
+"""GET /api/ice-servers (SPEC "HTTP"): fresh TURN credentials for apps that
+use only the relay (username EXPIRY, password HMAC-SHA1 of the auth
+secret), rate-limit-window/-max per client IP (429 with Retry-After, other
+client IPs unaffected), api-key as Authorization: Bearer (401 with
+WWW-Authenticate otherwise), Origin against cors-origins (403), CORS
+preflight; security headers on all of it."""
+import base64
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import Daemon  # noqa: E402
+from tap import Tap  # noqa: E402
+
+KEY = "api-key-0123456789abcdef"
+
+
+def call(d, path="/api/ice-servers", method="GET", headers=None,
+         src="127.0.0.1"):
+    c = http.client.HTTPConnection("127.0.0.1", d.http_port, timeout=5,
+                                   source_address=(src, 0))
+    c.request(method, path, headers=headers or {})
+    r = c.getresponse()
+    body = r.read()
+    c.close()
+    return r.status, {k.lower(): v for k, v in r.getheaders()}, body
+
+
+def main(t):
+    with Daemon(conf={"rate-limit-max": "3", "rate-limit-window": "3"}) as d:
+        st, h, b = call(d)
+        doc = json.loads(b) if st == 200 else {}
+        t.eq(st, 200, "GET /api/ice-servers: 200")
+        t.eq(h.get("content-type"), "application/json", "JSON")
+        t.ok(h.get("x-frame-options") == "DENY" and
+             h.get("cache-control") == "no-store",
+             "security headers, not cached")
+        srv = (doc.get("iceServers") or [{}])[0]
+        user = srv.get("username", "")
+        t.ok(user.isdigit() and 0 < int(user) - time.time() <= 3601,
+             "username EXPIRY (no session)")
+        want = base64.b64encode(hmac.new(d.secret.encode(), user.encode(),
+                                         hashlib.sha1).digest()).decode()
+        t.eq(srv.get("credential"), want, "password of the REST scheme")
+        t.ok(any(u.startswith("turn:127.0.0.1:%d" % d.turn_port)
+                 for u in srv.get("urls", [])), "turn: URL")
+        t.ok(doc.get("iceTransportPolicy") == "relay" and
+             doc.get("ttl") == 3600, "policy and ttl")
+        codes = [call(d)[0] for _ in range(2)]
+        st, h, b = call(d)
+        t.eq(codes, [200, 200], "requests 2 and 3 of 3: 200")
+        t.ok(st == 429 and 1 <= int(h.get("retry-after", "0")) <= 3,
+             "the 4th in the window: 429 with Retry-After")
+        t.eq(call(d, src="127.0.0.2")[0], 200,
+             "another client IP is not limited")
+        time.sleep(int(h.get("retry-after", "3")) + 0.2)
+        t.eq(call(d)[0], 200, "after Retry-After: 200 again")
+        st, h, b = call(d, headers={"Origin": "http://evil.example"},
+                        src="127.0.0.3")
+        t.eq(st, 403, "a foreign Origin: 403")
+        st, h, b = call(d, headers={
+            "Origin": "http://127.0.0.1:%d" % d.http_port}, src="127.0.0.3")
+        t.ok(st == 200 and h.get("access-control-allow-origin") ==
+             "http://127.0.0.1:%d" % d.http_port,
+             "the own origin: 200 with Access-Control-Allow-Origin")
+        st, h, b = call(d, method="OPTIONS", headers={
+            "Origin": "http://127.0.0.1:%d" % d.http_port,
+            "Access-Control-Request-Method": "GET"}, src="127.0.0.3")
+        t.ok(st == 204 and "Authorization" in h.get(
+             "access-control-allow-headers", ""), "CORS preflight: 204")
+        st, h, b = call(d, method="POST", src="127.0.0.4")
+        t.eq(st, 405, "POST: 405")
+
+    with Daemon(conf={"api-key": KEY,
+                      "cors-origins": "https://app.example"}) as d:
+        st, h, b = call(d)
+        t.ok(st == 401 and h.get("www-authenticate", "").startswith("Bearer"),
+             "api-key set, none sent: 401 with WWW-Authenticate")
+        st, h, b = call(d, headers={"Authorization": "Bearer wrong-key-"
+                                    "0123456789"})
+        t.eq(st, 401, "a wrong key: 401")
+        st, h, b = call(d, headers={"Authorization": "Bearer " + KEY})
+        t.eq(st, 200, "the right key: 200")
+        st, h, b = call(d, headers={"Authorization": "Bearer " + KEY,
+                                    "Origin": "http://127.0.0.1:%d"
+                                    % d.http_port})
+        t.eq(st, 403, "with cors-origins set, the own origin is not implied")
+        st, h, b = call(d, headers={"Authorization": "Bearer " + KEY,
+                                    "Origin": "https://app.example"})
+        t.eq(st, 200, "a configured origin: 200")
+        t.ok('"event":"bad_api_key"' in d.log(),
+             "wrong keys are security events")
+
+
+Tap().run(main)
