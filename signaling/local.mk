@@ -86,6 +86,7 @@ SIG_INTEGRATION = \
 	tests/integration/test_ws_protocol.py \
 	tests/integration/test_signal_pairing.py \
 	tests/integration/test_signal_chat.py \
-	tests/integration/test_signal_resume.py
+	tests/integration/test_signal_resume.py \
+	tests/integration/test_signal_report.py
 TESTS += $(SIG_INTEGRATION)
 EXTRA_DIST += $(SIG_INTEGRATION) tools/ws-bench.py

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -958,8 +959,19 @@ http_input(struct hconn *c)
 			break;
 		}
 		blen = req->content_length > 0 ? (size_t)req->content_length : 0;
-		if (len < consumed + blen)
-			break;		/* the body is still coming */
+		if (len < consumed + blen) {
+			/* the body is still coming; RFC 9110 §10.1.1 */
+			const char *expect = http_field(req, "expect");
+
+			if (expect != NULL && !c->continued &&
+			    strcasecmp(expect, "100-continue") == 0) {
+				c->continued = 1;
+				evbuffer_add_printf(bufferevent_get_output(
+				    c->bev), "HTTP/1.1 100 Continue\r\n\r\n");
+			}
+			break;
+		}
+		c->continued = 0;
 		evbuffer_drain(in, consumed);
 		if ((body = malloc(blen + 1)) == NULL ||
 		    evbuffer_remove(in, body, blen) != (int)blen) {
@@ -968,9 +980,6 @@ http_input(struct hconn *c)
 		}
 		body[blen] = '\0';
 		c->keep_alive = req->keep_alive;
-		if (req->upgrade)
-			strlcpy(c->host, http_field(req, "host") != NULL ?
-			    http_field(req, "host") : "", sizeof(c->host));
 		route(c, req, body, blen);
 		free(body);
 		body = NULL;
@@ -1388,6 +1397,19 @@ int
 sig_are_partners(struct signaling *sig, const char *a, const char *b)
 {
 	return sig != NULL && pair_table_are(sig->pairs, a, b);
+}
+
+int
+sig_peer_hook(void *arg, const char *user_a, const char *user_b)
+{
+	struct signaling *sig = arg;
+	char a[CRED_ID_MAX], b[CRED_ID_MAX];
+
+	if (cred_session_of(user_a, strlen(user_a), a, sizeof(a)) != 0)
+		return 1;	/* not a session's credential: not restricted */
+	if (cred_session_of(user_b, strlen(user_b), b, sizeof(b)) != 0)
+		return 0;
+	return sig_are_partners(sig, a, b);
 }
 
 void

@@ -202,6 +202,7 @@ make_pair(struct session *a, struct session *b)
 	a->state = b->state = S_PAIRED;
 	a->paired_at = b->paired_at = now;
 	a->stats_done = b->stats_done = 0;
+	a->reported = b->reported = 0;
 	/* The one that waited longer offers. */
 	a->offerer = 1;
 	b->offerer = 0;
@@ -445,14 +446,12 @@ session_detach(struct hconn *c)
 	s->conn = NULL;
 	if (sig->stopping)
 		return;
-	if (sig->d->cfg->resume_window <= 0) {
-		unpair(s, "disconnect");
-		session_free(s);
-		return;
-	}
+	/* Even without a resume window the session ends from its timer, on
+	 * the next loop turn: callers up the stack may still hold it. */
 	s->pn.eligible = 0;
 	evtimer_del(s->wait_timer);
-	tv.tv_sec = (time_t)sig->d->cfg->resume_window;
+	tv.tv_sec = (time_t)(sig->d->cfg->resume_window > 0 ?
+	    sig->d->cfg->resume_window : 0);
 	tv.tv_usec = 0;
 	evtimer_add(s->drop_timer, &tv);
 }
@@ -719,6 +718,13 @@ do_report(struct session *s, struct hconn *c, const struct msg *m)
 		send_error(c, MERR_NO_PARTNER, "no partner to report", 0);
 		return;
 	}
+	/* Each report costs a durable write: one per partner, a few per
+	 * session. */
+	if (s->reported || s->nreports >= SIG_REPORTS_MAX) {
+		send_error(c, MERR_BAD_REQUEST, s->reported ? "this partner "
+		    "was reported already" : "too many reports", 0);
+		return;
+	}
 	if (sig->d->db == NULL) {
 		send_error(c, MERR_INTERNAL, "no moderation store", 0);
 		return;
@@ -733,6 +739,10 @@ do_report(struct session *s, struct hconn *c, const struct msg *m)
 	else if (rc != DB_OK)
 		send_error(c, MERR_INTERNAL, "the report could not be "
 		    "queued", 0);
+	else {
+		s->reported = 1;
+		s->nreports++;
+	}
 }
 
 static void

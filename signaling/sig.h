@@ -48,6 +48,7 @@ struct evbuffer;
 #define WS_STRIKE_SECS		60
 #define SIG_PENDING_MAX		65536	/* held for a dropped session */
 #define SIG_CLOSE_SECS		5	/* to flush before closing anyway */
+#define SIG_REPORTS_MAX		10	/* reports one session may file */
 
 enum hconn_state {
 	HC_HTTP = 0,		/* reading a request */
@@ -77,6 +78,7 @@ struct hconn {
 	enum hconn_state	 state;
 	int			 reaped;
 	int			 keep_alive;	/* for the current request */
+	int			 continued;	/* 100 Continue sent for it */
 
 	struct ws		*ws;
 	struct session		*sess;
@@ -84,7 +86,6 @@ struct hconn {
 	int			 nmsgs;		/* messages on this socket */
 	int			 strikes;
 	double			 strike_since;
-	char			 host[256];	/* Host of the upgrade */
 };
 
 struct session {
@@ -101,6 +102,8 @@ struct session {
 	int			 offerer;
 	double			 paired_at;
 	int			 stats_done;	/* connect figures of this pair */
+	int			 reported;	/* this partner was reported */
+	int			 nreports;	/* reports filed by the session */
 	uint64_t		 serial;	/* of the valid resume token */
 	struct event		*drop_timer;	/* resume window */
 	struct event		*wait_timer;	/* interests: fall back */

@@ -39,6 +39,18 @@ int		 sig_are_partners(struct signaling *, const char *a,
 		    const char *b);
 
 /*
+ * The relay's pair-permissions hook, in the shape of relay/turn.h's
+ * turn_peer_hook (arg is the struct signaling): may an allocation made
+ * with username user_a permit the relayed address of one made with user_b?
+ * A username that names no session ("EXPIRY" or "EXPIRY:ID") is not
+ * restricted; one that names a session ("EXPIRY:s-SESSION") may reach
+ * only allocations whose username names that session's current partner.
+ * Nonzero allows.  Safe from any thread.
+ */
+int		 sig_peer_hook(void *arg, const char *user_a,
+		    const char *user_b);
+
+/*
  * Called on the loop each time a pair forms (paired = 1) or ends (0), with
  * both session ids, so the relay can drop permissions between former
  * partners.  One hook; NULL removes it.

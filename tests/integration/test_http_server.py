@@ -148,6 +148,23 @@ def main(t):
              r[1][2] == files["app.js"], "keep-alive: two requests, one "
              "socket, answered in order")
 
+        s = socket.create_connection(("127.0.0.1", d.http_port), timeout=5)
+        s.sendall(b"POST /admin/v1/bans HTTP/1.1\r\nHost: x\r\n"
+                  b"Content-Length: 2\r\nExpect: 100-continue\r\n"
+                  b"Connection: close\r\n\r\n")
+        first = s.recv(4096)
+        s.sendall(b"{}")
+        rest = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            rest += chunk
+        s.close()
+        t.ok(first == b"HTTP/1.1 100 Continue\r\n\r\n" and
+             rest.startswith(b"HTTP/1.1 401"),
+             "Expect: 100-continue gets 100, then the answer to the body")
+
         st, h, b = get(d, "/" + "a" * 5000)
         t.ok(st == 414 and secure(h), "a 5000-byte target: 414")
         st, h, b = get(d, "/", headers="X-Big: %s\r\n" % ("b" * 20000))

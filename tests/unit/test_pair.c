@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "signaling/pairing.h"
+#include "signaling/sig.h"
 #include "tests/tap.h"
 
 static struct pair_node n[6];
@@ -127,6 +128,37 @@ main(void)
 	    "after one side is cleared, not partners");
 	pair_table_clear(pt, idb);
 	is_int(pair_table_size(pt), 0, "empty");
+
+	/* the relay's hook, on TURN usernames */
+	{
+		struct signaling sig;
+		char ua[64], ub[64], uc[64];
+
+		memset(&sig, 0, sizeof(sig));
+		sig.pairs = pt;
+		snprintf(ua, sizeof(ua), "1900000000:s-%s", ida);
+		snprintf(ub, sizeof(ub), "1900000000:s-%s", idb);
+		snprintf(uc, sizeof(uc), "1900000000:s-%s",
+		    "CCCCCCCCCCCCCCCCCCCCCC");
+		ok(!sig_peer_hook(&sig, ua, ub), "hook: not partners, 0");
+		pair_table_set(pt, ida, idb);
+		ok(sig_peer_hook(&sig, ua, ub) && sig_peer_hook(&sig, ub, ua),
+		    "hook: current partners allowed both ways");
+		ok(!sig_peer_hook(&sig, ua, uc), "hook: anyone else refused");
+		ok(!sig_peer_hook(&sig, ua, "1900000000") &&
+		    !sig_peer_hook(&sig, ua, "1900000000:alice"),
+		    "hook: a session may not reach a credential without one");
+		ok(sig_peer_hook(&sig, "1900000000:alice", ua) &&
+		    sig_peer_hook(&sig, "1900000000", uc),
+		    "hook: a credential without a session is not restricted");
+		pair_table_clear(pt, ida);
+		pair_table_clear(pt, idb);
+		pair_table_set(pt, ida, "CCCCCCCCCCCCCCCCCCCCCC");
+		ok(!sig_peer_hook(&sig, ua, ub) && sig_peer_hook(&sig, ua, uc),
+		    "hook: after next, the former partner is refused");
+		pair_table_clear(pt, ida);
+		pair_table_clear(pt, "CCCCCCCCCCCCCCCCCCCCCC");
+	}
 	pair_table_free(pt);
 	return done_testing();
 }

@@ -1,0 +1,99 @@
+"""`report` over /ws (SPEC): the current or the last partner is reported
+to the moderation store and `reported` carries the report's id (see
+meetopiactl report show); no partner ever: no_partner; an unknown reason:
+bad_request; a detail past 200 code points: too_long; one report per
+partner (each costs a durable write)."""
+import asyncio
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import Daemon, MEETOPIACTL  # noqa: E402
+from tap import Tap  # noqa: E402
+
+
+class Client:
+    def __init__(self, ws):
+        self.ws, self.stash = ws, []
+
+    async def send(self, **m):
+        await self.ws.send(json.dumps(m))
+
+    async def recv(self, *types, timeout=5):
+        for m in self.stash:
+            if m.get("type") in types:
+                self.stash.remove(m)
+                return m
+        while True:
+            m = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+            if m.get("type") in types:
+                return m
+            self.stash.append(m)
+
+
+async def connect(d, ip):
+    import websockets
+    ws = await websockets.connect(
+        "ws://127.0.0.1:%d/ws" % d.http_port,
+        origin="http://127.0.0.1:%d" % d.http_port, local_addr=(ip, 0))
+    c = Client(ws)
+    await c.recv("welcome")
+    return c
+
+
+def ctl(d, *args):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEETOPIA_")}
+    return subprocess.run([MEETOPIACTL, "-c", d.conf_path, "--state-dir",
+                           d.state_dir] + list(args), capture_output=True,
+                          text=True, timeout=30, env=env)
+
+
+async def run(t, d):
+    a = await connect(d, "127.0.0.2")
+    await a.send(type="report", reason="spam")
+    t.eq((await a.recv("error")).get("code"), "no_partner",
+         "no partner ever: no_partner")
+    b = await connect(d, "127.0.0.3")
+    await a.send(type="find")
+    await b.send(type="find")
+    await a.recv("matched")
+    await b.recv("matched")
+    await a.send(type="report", reason="boring")
+    t.eq((await a.recv("error")).get("code"), "bad_request",
+         "an unknown reason: bad_request")
+    await a.send(type="report", reason="abuse", detail="\u00e9" * 201)
+    t.eq((await a.recv("error")).get("code"), "too_long",
+         "a detail of 201 code points: too_long")
+    await a.send(type="report", reason="abuse", detail="\u00e9" * 200)
+    m = await a.recv("reported", "error")
+    t.ok(m.get("type") == "reported" and isinstance(m.get("id"), int),
+         "a detail of 200 code points: reported with an id", m)
+    rid = m.get("id", 0)
+    await a.send(type="report", reason="spam")
+    m = await a.recv("error")
+    t.eq(m.get("code"), "bad_request", "the same partner again: refused")
+    await b.send(type="leave")
+    await a.recv("partner_left")
+    await b.send(type="report", reason="other", detail="after leaving")
+    m = await b.recv("reported", "error")
+    t.eq(m.get("type"), "reported", "the last partner can be reported")
+    for x in (a, b):
+        await x.ws.close()
+    return rid
+
+
+def main(t):
+    with Daemon() as d:
+        rid = asyncio.run(run(t, d))
+        p = ctl(d, "--json", "report", "show", str(rid))
+        rep = json.loads(p.stdout).get("report", {}) if p.returncode == 0 \
+            else {}
+        t.ok(rep.get("reason") == "abuse" and rep.get("detail") ==
+             "\u00e9" * 200, "meetopiactl shows the report", p.stdout[:200])
+        t.ok("127.0.0.2" not in d.log() and "127.0.0.3" not in d.log(),
+             "no clear address in the log")
+
+
+Tap().run(main)
