@@ -25,6 +25,7 @@
 #include "common/secevent.h"
 #include "common/statedir.h"
 #include "db/db.h"
+#include "relay/relay.h"
 #include "signaling/signaling.h"
 
 extern char **environ;
@@ -249,6 +250,7 @@ daemon_reload(struct daemon *d)
 	 * before the old one is freed (MODULE RELOAD). */
 	if (d->db != NULL)
 		mdb_reload(d->db, cfg);
+	relay_reload(d->relay, cfg);
 	if (d->sig != NULL)
 		signaling_reload(d->sig, cfg);
 	cfg_free(old);
@@ -275,6 +277,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		d->stopping = 1;
 		/* Modules stop accepting and drain here (MODULE STOP). */
 		signaling_stop(d->sig);
+		relay_stop(d->relay);
 		event_base_loopexit(d->base, NULL);
 		break;
 	}
@@ -300,6 +303,7 @@ daemon_free(struct daemon *d)
 {
 	/* Modules are freed here, in reverse order of creation (MODULE FREE). */
 	signaling_free(d->sig);
+	relay_free(d->relay);
 	mdb_close(d->db);
 	if (d->ev_sigterm != NULL)
 		event_free(d->ev_sigterm);
@@ -371,6 +375,10 @@ main(int argc, char **argv)
 		log_fatalx("%s", err);
 		goto out;
 	}
+	if ((d.relay = relay_new(&d, err, sizeof(err))) == NULL) {
+		log_fatalx("%s", err);
+		goto out;
+	}
 	if ((d.sig = signaling_new(&d, err, sizeof(err))) == NULL) {
 		log_fatalx("%s", err);
 		goto out;
@@ -383,6 +391,10 @@ main(int argc, char **argv)
 		goto out;
 	}
 
+	if (relay_start(d.relay) != 0) {
+		log_fatalx("relay: cannot start the listeners");
+		goto out;
+	}
 	if (signaling_start(d.sig) != 0) {
 		log_fatalx("signaling: cannot start the listeners");
 		goto out;

@@ -1,1 +1,58 @@
 # relay/local.mk
+# relay/: the STUN/TURN relay: the STUN codec, the TURN protocol logic
+# (allocations, permissions, channels, peer policy) as pure functions, and
+# the libevent transports around it (UDP).
+RELAY_LIB = libmeetopia_relay.a
+noinst_LIBRARIES += libmeetopia_relay.a
+libmeetopia_relay_a_SOURCES = \
+	relay/relay.h relay/relay_int.h relay/relay.c relay/udp.c \
+	relay/stun_codec.c relay/stun_codec.h \
+	relay/peer_policy.c relay/peer_policy.h \
+	relay/turn.c relay/turn.h relay/turn_int.h relay/allocation.c
+
+# Unit tests of the pure parts (codec, nonces, peer policy, protocol).
+RELAY_UNIT = tests/unit/test_stun_codec tests/unit/test_nonce \
+	tests/unit/test_peer_policy tests/unit/test_turn
+check_PROGRAMS += $(RELAY_UNIT)
+TESTS += $(RELAY_UNIT)
+tests_unit_test_stun_codec_SOURCES = tests/unit/test_stun_codec.c
+tests_unit_test_stun_codec_LDADD = $(ALL_LIBS)
+tests_unit_test_nonce_SOURCES = tests/unit/test_nonce.c
+tests_unit_test_nonce_LDADD = $(ALL_LIBS)
+tests_unit_test_peer_policy_SOURCES = tests/unit/test_peer_policy.c
+tests_unit_test_peer_policy_LDADD = $(ALL_LIBS)
+tests_unit_test_turn_SOURCES = tests/unit/test_turn.c
+tests_unit_test_turn_LDADD = $(ALL_LIBS)
+
+# Fuzz targets (see tests/fuzz/fuzz.mk): the STUN codec with the request
+# path behind it, and the data path (ChannelData, Send, peer datagrams).
+# (tests/fuzz/fuzz.mk sets FUZZ_NAMES after this file is read, so the
+# targets join fuzz-smoke here.)
+fuzz-smoke: fuzz-smoke-stun fuzz-smoke-channeldata
+check_PROGRAMS += tests/fuzz/replay_stun tests/fuzz/replay_channeldata
+tests_fuzz_replay_stun_SOURCES = tests/fuzz/fuzz_stun.c tests/fuzz/replay_main.c
+tests_fuzz_replay_stun_LDADD = $(ALL_LIBS)
+tests_fuzz_replay_channeldata_SOURCES = tests/fuzz/fuzz_channeldata.c \
+	tests/fuzz/replay_main.c
+tests_fuzz_replay_channeldata_LDADD = $(ALL_LIBS)
+TESTS += tests/fuzz/replay_stun.sh tests/fuzz/replay_channeldata.sh
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_stun tests/fuzz/fuzz_channeldata
+tests_fuzz_fuzz_stun_SOURCES = tests/fuzz/fuzz_stun.c
+tests_fuzz_fuzz_stun_CFLAGS = $(AM_CFLAGS) $(FUZZ_COMPILEFLAGS)
+tests_fuzz_fuzz_stun_LDFLAGS = $(FUZZ_LINKFLAGS)
+tests_fuzz_fuzz_stun_LDADD = $(ALL_LIBS)
+tests_fuzz_fuzz_channeldata_SOURCES = tests/fuzz/fuzz_channeldata.c
+tests_fuzz_fuzz_channeldata_CFLAGS = $(AM_CFLAGS) $(FUZZ_COMPILEFLAGS)
+tests_fuzz_fuzz_channeldata_LDFLAGS = $(FUZZ_LINKFLAGS)
+tests_fuzz_fuzz_channeldata_LDADD = $(ALL_LIBS)
+endif
+
+# Integration tests: real clients on loopback (coturn's turnutils,
+# python3-aioice) and an independent STUN client for auth and policy.
+RELAY_IT = tests/integration/test_stun_client.py \
+	tests/integration/test_turn_uclient.py \
+	tests/integration/test_turn_aioice.py \
+	tests/integration/test_turn_policy.py
+TESTS += $(RELAY_IT)
+EXTRA_DIST += $(RELAY_IT)

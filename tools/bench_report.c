@@ -41,8 +41,9 @@ bench_report_table(const struct bench_opts *o, const struct bench_result *r)
 	    r->alloc_p50_ms, r->alloc_p99_ms);
 	if (o->profile.kind == BENCH_NONE)
 		return;
-	printf("%-22s %llu streams, %.2f s\n", "media",
-	    (unsigned long long)r->streams, r->media_secs);
+	printf("%-22s %llu streams, %.2f s, SRTP by %s\n", "media",
+	    (unsigned long long)r->streams, r->media_secs,
+	    o->srtp == BENCH_SRTP_OPENSSL ? "OpenSSL" : "libsrtp2");
 	printf("%-22s %llu\n", "packets sent", (unsigned long long)r->sent);
 	printf("%-22s %llu (SRTP decrypted, header and payload checked)\n",
 	    "packets received", (unsigned long long)r->recv);
@@ -73,7 +74,7 @@ bench_report_json(const struct bench_opts *o, const struct bench_result *r)
 	json_t *j;
 	int rv;
 
-	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:f,"
+	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:f,"
 	    " s:{s:I, s:I, s:I, s:f, s:f, s:f, s:f},"
 	    " s:{s:I, s:f, s:I, s:I, s:I, s:b, s:f, s:f, s:f},"
 	    " s:{s:I, s:f},"
@@ -86,6 +87,7 @@ bench_report_json(const struct bench_opts *o, const struct bench_result *r)
 	    "transport", bench_transport_name(o->transport),
 	    "mode", mode_name(o),
 	    "profile", o->profile.name,
+	    "srtp", o->srtp == BENCH_SRTP_OPENSSL ? "openssl" : "libsrtp2",
 	    "payload", (int)o->payload,
 	    "threads", (int)o->threads,
 	    "window", (int)o->window,

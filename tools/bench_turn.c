@@ -200,6 +200,21 @@ bench_transport_name(enum bench_transport t)
 /* ------------------------------------------------------------------ */
 /* Sending control messages. */
 
+/* An allocation leaves AS_DEALLOC: the last one ends the thread's loop. */
+static void
+dealloc_done(struct bench_alloc *a, enum astate next)
+{
+	struct bench_thread *t = a->t;
+
+	if (a->state != AS_DEALLOC)
+		return;
+	a->state = next;
+	a->req_len = 0;
+	evtimer_del(a->rtx);
+	if (t->dealloc_left > 0 && --t->dealloc_left == 0 && t->tearing_down)
+		event_base_loopexit(t->base, NULL);
+}
+
 static void
 alloc_transmit(struct bench_alloc *a)
 {
@@ -253,11 +268,7 @@ alloc_rtx_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	if (a->bev != NULL || a->transmits >= MAX_TRANSMITS) {
 		if (a->state == AS_DEALLOC) {
-			a->req_len = 0;
-			a->state = AS_CLOSED;
-			if (a->t->dealloc_left > 0 &&
-			    --a->t->dealloc_left == 0 && a->t->tearing_down)
-				event_base_loopexit(a->t->base, NULL);
+			dealloc_done(a, AS_CLOSED);
 			return;
 		}
 		alloc_fail(a, "%s: no response from the server",
@@ -359,6 +370,12 @@ alloc_fail(struct bench_alloc *a, const char *fmt, ...)
 	va_end(ap);
 	if (a->state == AS_FAILED || a->state == AS_CLOSED)
 		return;
+	if (a->state == AS_DEALLOC) {
+		/* Leaving anyway: not a failure of the run. */
+		dealloc_done(a, AS_CLOSED);
+		alloc_close_transport(a);
+		return;
+	}
 	if (a->t->run->o.verbose)
 		fprintf(stderr, "meetopia-bench: allocation %u: %s\n", a->idx,
 		    why);
@@ -500,12 +517,7 @@ handle_response(struct bench_alloc *a, const struct bench_stun_msg *m,
 		}
 		if (a->state == AS_DEALLOC) {
 			/* 437: already gone.  Either way we are done. */
-			a->req_len = 0;
-			evtimer_del(a->rtx);
-			a->state = AS_CLOSED;
-			if (t->dealloc_left > 0 && --t->dealloc_left == 0 &&
-			    t->tearing_down)
-				event_base_loopexit(t->base, NULL);
+			dealloc_done(a, AS_CLOSED);
 			return;
 		}
 		alloc_fail(a, "%s: %d %s",
@@ -566,10 +578,7 @@ handle_response(struct bench_alloc *a, const struct bench_stun_msg *m,
 		alloc_request(a, BENCH_TURN_CHANNEL_BIND);
 		break;
 	case AS_DEALLOC:
-		a->state = AS_CLOSED;
-		if (t->dealloc_left > 0 && --t->dealloc_left == 0 &&
-		    t->tearing_down)
-			event_base_loopexit(t->base, NULL);
+		dealloc_done(a, AS_CLOSED);
 		break;
 	default:
 		break;
@@ -764,6 +773,7 @@ tcp_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
 		if (a->state == AS_DEALLOC || a->state == AS_CLOSED) {
+			dealloc_done(a, AS_CLOSED);
 			alloc_close_transport(a);
 			return;
 		}

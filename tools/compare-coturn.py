@@ -15,11 +15,12 @@ runs the same load against each, one after the other:
   media     meetopia-bench -n 100 --profile 1080p30 (libsrtp2): relay CPU
             seconds per million relayed packets (utime+stime from
             /proc/PID/stat), loss, p99 latency, jitter
-  max       meetopia-bench -n 20 --profile max --srtp openssl: the most
-            relayed packets per second on this machine, and CPU per packet
-            at saturation
+  max       meetopia-bench -n 20 --profile max --srtp openssl, the best of
+            three 5 s runs: the most relayed packets per second on this
+            machine, and CPU per packet at saturation
   uclient   coturn's turnutils_uclient -y -c -z 0 (client to client, no
-            pacing): relay CPU per million packets, loss
+            pacing): relay CPU per million packets, loss; once with
+            channels, once with Send/Data indications (-s)
 
 and tools/raw-loopback, the ceiling: one recvmmsg + one sendmmsg per packet
 and no relay.  Prints a table per server, then ours/coturn ratios.
@@ -42,7 +43,7 @@ import tempfile
 import time
 
 REALM = "compare.test"
-RELAY_MIN, RELAY_MAX = 20000, 31999     # below the kernel's ephemeral range
+RELAY_MIN, RELAY_MAX = 12000, 32767     # below the kernel's ephemeral range
 PHASE_TIMEOUT = 60
 PAYLOAD = 1100                           # RTP payload; 1126 bytes of UDP
 UDP_PAYLOAD = 12 + PAYLOAD + 10 + 4      # RTP + SRTP tag + ChannelData
@@ -56,7 +57,7 @@ def die(msg):
 
 
 def free_port():
-    """A port free for UDP and TCP on 127.0.0.1, below the relay range."""
+    """A port free for UDP and TCP on 127.0.0.1 (outside the relay range)."""
     for _ in range(200):
         t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         t.bind(("127.0.0.1", 0))
@@ -183,6 +184,8 @@ class Meetopiad(Server):
                 "auth-secret = %s" % secret,
                 "allowed-peer-ip = 127.0.0.1",
                 "min-port = %d" % RELAY_MIN, "max-port = %d" % RELAY_MAX,
+                # coturn's default: no per-user quota (uclient uses one name).
+                "user-quota = 0",
                 ""]))
         out = subprocess.run([exe, "--version"], capture_output=True, text=True)
         self.version = out.stdout.strip()
@@ -203,7 +206,7 @@ class Meetopiad(Server):
         die("meetopiad: not ready within 15 s")
 
 
-def bench(args, builddir, port, secret, extra, watch_hold=None):
+def bench(opts, builddir, port, secret, extra, watch_hold=None):
     """Runs meetopia-bench; returns (json or None, stderr text)."""
     cmd = [os.path.join(builddir, "meetopia-bench"), "-p", str(port),
            "--secret", secret, "--json", "--no-progress"] + extra
@@ -232,16 +235,19 @@ def bench(args, builddir, port, secret, extra, watch_hold=None):
         return None, "".join(err).strip()
 
 
-def uclient(port, secret, clients, msgs):
+def uclient(port, secret, clients, msgs, extra=()):
     cmd = ["timeout", str(PHASE_TIMEOUT), "turnutils_uclient", "-y", "-c",
            "-z", "0", "-W", secret, "-m", str(clients), "-n", str(msgs),
-           "-l", str(UDP_PAYLOAD - 4), "-p", str(port), "127.0.0.1"]
+           "-l", str(UDP_PAYLOAD - 4)] + list(extra) + ["-p", str(port),
+                                                         "127.0.0.1"]
     t0 = time.time()
     p = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.time() - t0
     text = p.stdout + p.stderr
     r = {"wall_seconds": wall, "rc": p.returncode}
     for line in text.splitlines():
+        if "error" in line.lower() and "error" not in r:
+            r["error"] = line.split(": ", 2)[-1].strip()
         if "tot_send_msgs=" in line and "msz=" not in line:
             for part in line.split(","):
                 k, _, v = part.strip().partition("=")
@@ -310,46 +316,63 @@ def run_server(srv, builddir, secret, opts):
     else:
         res["media"] = {"error": err.splitlines()[-1] if err else "no result"}
 
-    # As fast as it takes.
-    c0 = proc_cpu(pid)
-    j, err = bench(opts, builddir, srv.port, secret,
-                   ["-n", "20", "-P", "max", "--srtp", "openssl", "--window",
-                    "32", "-d", str(opts.phase_seconds), "--payload",
-                    str(PAYLOAD)])
-    c1 = proc_cpu(pid)
-    if j is not None:
+    # As fast as it takes: the best of a few short runs, since anything
+    # else running on the machine takes a core from one side or the other.
+    best = None
+    for _ in range(opts.repeat):
+        c0 = proc_cpu(pid)
+        j, err = bench(opts, builddir, srv.port, secret,
+                       ["-n", "20", "-P", "max", "--srtp", "openssl",
+                        "--window", "32", "-d", str(opts.max_seconds),
+                        "--payload", str(PAYLOAD)])
+        c1 = proc_cpu(pid)
+        if j is None:
+            res["max"] = {"error": err.splitlines()[-1] if err else "no result"}
+            break
         rel = j["packets"]["relayed"]
-        res["max"] = {"relayed": rel, "pps": j["packets"]["relayed_per_second"],
-                      "cpu_seconds": c1 - c0,
-                      "cpu_s_per_mpkt": (c1 - c0) / (rel / 1e6) if rel else None,
-                      "loss_pct": j["loss"]["percent"],
-                      "p99_ms": j["latency_ms"]["p99"],
-                      "check": j["check"]["result"],
-                      "client_cpu_pct": j["client"]["cpu_percent"]}
-    else:
-        res["max"] = {"error": err.splitlines()[-1] if err else "no result"}
+        run = {"relayed": rel, "pps": j["packets"]["relayed_per_second"],
+               "cpu_seconds": c1 - c0,
+               "cpu_s_per_mpkt": (c1 - c0) / (rel / 1e6) if rel else None,
+               "loss_pct": j["loss"]["percent"],
+               "p99_ms": j["latency_ms"]["p99"],
+               "check": j["check"]["result"],
+               "client_cpu_pct": j["client"]["cpu_percent"],
+               "load_average": os.getloadavg()[0]}
+        if best is None or run["pps"] > best["pps"]:
+            best = run
+        res.setdefault("max_runs", []).append(run["pps"])
+    if best is not None:
+        res["max"] = best
 
-    # coturn's own load generator.
-    c0 = proc_cpu(pid)
-    u = uclient(srv.port, secret, 20, opts.uclient_messages)
-    c1 = proc_cpu(pid)
-    u["cpu_seconds"] = c1 - c0
-    if u.get("received"):
-        u["cpu_s_per_mpkt"] = (c1 - c0) / (u["received"] / 1e6)
-        u["loss_pct"] = 100.0 * u.get("lost", 0) / max(1, u.get("sent", 1))
-    res["uclient"] = u
+    # coturn's own load generator: channels, then Send/Data indications.
+    for key, extra in (("uclient", ()), ("uclient_s", ("-s",))):
+        c0 = proc_cpu(pid)
+        u = uclient(srv.port, secret, 20, opts.uclient_messages, extra)
+        c1 = proc_cpu(pid)
+        u["cpu_seconds"] = c1 - c0
+        if u.get("received"):
+            u["cpu_s_per_mpkt"] = (c1 - c0) / (u["received"] / 1e6)
+            u["loss_pct"] = 100.0 * u.get("lost", 0) / max(1, u.get("sent", 1))
+        res[key] = u
     return res
 
 
-def raw_limit(builddir, seconds):
+def raw_limit(builddir, seconds, repeat):
+    """The best of a few runs of tools/raw-loopback."""
     exe = os.path.join(builddir, "tools", "raw-loopback")
-    p = subprocess.run([exe, "--flows", "20", "--window", "32", "--payload",
-                        str(UDP_PAYLOAD), "--seconds", str(seconds), "--json"],
-                       capture_output=True, text=True, timeout=PHASE_TIMEOUT)
-    try:
-        return json.loads(p.stdout)
-    except ValueError:
-        return {"error": p.stderr.strip()}
+    best = None
+    for _ in range(repeat):
+        p = subprocess.run([exe, "--flows", "20", "--window", "32", "--payload",
+                            str(UDP_PAYLOAD), "--seconds", str(seconds),
+                            "--json"], capture_output=True, text=True,
+                           timeout=PHASE_TIMEOUT)
+        try:
+            r = json.loads(p.stdout)
+        except ValueError:
+            return {"error": p.stderr.strip()}
+        if best is None or r["pps"] > best["pps"]:
+            best = r
+    return best
 
 
 def fmt(v, spec):
@@ -372,17 +395,21 @@ ROWS = [
     ("loss %, 1080p30 x100", ("media", "loss_pct"), ".3f", None),
     ("p99 latency ms, 1080p30 x100", ("media", "p99_ms"), ".3f", "lower"),
     ("jitter ms, 1080p30 x100", ("media", "jitter_ms"), ".3f", None),
-    ("max relayed pps (bench max)", ("max", "pps"), ".0f", "higher"),
+    ("max relayed pps (bench max, best)", ("max", "pps"), ".0f", "higher"),
     ("relay CPU s / Mpkt at max", ("max", "cpu_s_per_mpkt"), ".2f", "lower"),
     ("loss % at max", ("max", "loss_pct"), ".3f", None),
     ("p99 latency ms at max", ("max", "p99_ms"), ".3f", None),
     ("bench client CPU % at max", ("max", "client_cpu_pct"), ".0f", None),
+    ("load average at max", ("max", "load_average"), ".2f", None),
     ("RSS KiB / allocation (10k)", ("rss", "per_allocation_kb"), ".2f", "lower"),
     ("allocations held", ("rss", "allocations"), "d", None),
     ("allocations / s", ("rss", "allocations_per_second"), ".0f", "higher"),
     ("uclient: relay CPU s / Mpkt", ("uclient", "cpu_s_per_mpkt"), ".2f", "lower"),
     ("uclient: packets received", ("uclient", "received"), "d", None),
     ("uclient: loss %", ("uclient", "loss_pct"), ".3f", None),
+    ("uclient -s: relay CPU s / Mpkt", ("uclient_s", "cpu_s_per_mpkt"), ".2f", "lower"),
+    ("uclient -s: packets received", ("uclient_s", "received"), "d", None),
+    ("uclient -s: loss %", ("uclient_s", "loss_pct"), ".3f", None),
 ]
 
 
@@ -410,9 +437,13 @@ def print_table(results, raw):
                       % (w, "  " + n, 100 * mx / raw["pps"],
                          raw["cpu_seconds_per_mpkt"] / cpm if cpm else 0))
     for n in names:
+        if results[n].get("max_runs"):
+            print("%s max runs (pps): %s" % (n, ", ".join(
+                "%.0f" % v for v in results[n]["max_runs"])))
+    for n in names:
         if "error" in results[n]:
             print("%s: %s" % (n, results[n]["error"]))
-        for ph in ("rss", "media", "max"):
+        for ph in ("rss", "media", "max", "uclient", "uclient_s"):
             e = get(results[n], ph, "error")
             if e:
                 print("%s %s: %s" % (n, ph, e))
@@ -426,6 +457,10 @@ def main():
     ap.add_argument("--rss-allocations", type=int, default=10000)
     ap.add_argument("--phase-seconds", type=int, default=10)
     ap.add_argument("--uclient-messages", type=int, default=5000)
+    ap.add_argument("--max-seconds", type=int, default=5,
+                    help="length of each max-rate run (default 5)")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="max-rate runs per server, the best counts (default 3)")
     ap.add_argument("--skip-meetopiad", action="store_true")
     ap.add_argument("--skip-coturn", action="store_true")
     ap.add_argument("--allow-sanitized", action="store_true",
@@ -433,6 +468,8 @@ def main():
     opts = ap.parse_args()
     if not 1 <= opts.phase_seconds <= 50:
         die("--phase-seconds: 1 to 50")
+    if not 1 <= opts.max_seconds <= 20 or not 1 <= opts.repeat <= 5:
+        die("--max-seconds: 1 to 20, --repeat: 1 to 5")
     if not 2 <= opts.rss_allocations <= 15000 or opts.rss_allocations % 2:
         die("--rss-allocations: an even number, 2 to 15000")
     b = os.path.abspath(opts.builddir)
@@ -446,8 +483,9 @@ def main():
     secret = secrets.token_hex(16)
     results = {}
     t0 = time.time()
-    print("machine: %d cores, %s %s" % (os.cpu_count(), platform.system(),
-                                         platform.release()), flush=True)
+    print("machine: %d cores, %s %s, load average %.2f" % (
+        os.cpu_count(), platform.system(), platform.release(),
+        os.getloadavg()[0]), flush=True)
     try:
         with tempfile.TemporaryDirectory(prefix="compare-coturn-") as tmp:
             order = ([] if opts.skip_coturn else ["coturn"]) + \
@@ -469,11 +507,13 @@ def main():
                     name, results.get(name, {}).get("server", "?"),
                     time.time() - t0), flush=True)
             print("raw loopback: measuring", flush=True)
-            raw = raw_limit(b, opts.phase_seconds)
+            raw = raw_limit(b, opts.max_seconds, opts.repeat)
     finally:
         for p in procs:
             if p.poll() is None:
                 stop(p, 5)
+    print("load average at the end: %.2f (other work on the machine skews "
+          "every figure)" % os.getloadavg()[0])
     print()
     print_table(results, raw)
     if opts.json:

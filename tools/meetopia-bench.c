@@ -478,7 +478,8 @@ sleep_ms(unsigned ms)
 
 struct progress {
 	int		 on, tty;
-	uint64_t	 last_ns, last_recv, last_bytes;
+	uint64_t	 tick_ns;		/* last tick */
+	uint64_t	 last_ns, last_recv, last_bytes;	/* last line */
 	unsigned	 ticks;
 	int		 dirty;
 };
@@ -518,14 +519,11 @@ progress_due(struct progress *p)
 {
 	uint64_t now = bench_now();
 
-	if (!p->on || now - p->last_ns < 1000000000ULL)
+	if (!p->on || now - p->tick_ns < 1000000000ULL)
 		return 0;
+	p->tick_ns = now;
 	p->ticks++;
-	if (!p->tty && p->ticks % 5 != 0) {
-		p->last_ns = now;
-		return 0;
-	}
-	return 1;
+	return p->tty || p->ticks % 5 == 0;
 }
 
 static void
@@ -660,7 +658,6 @@ main(int argc, char **argv)
 		    bench_now() > deadline)
 			break;
 		if (progress_due(&pg)) {
-			pg.last_ns = bench_now();
 			progress_line(&pg, "setup: %llu/%u allocated, %llu "
 			    "ready, %llu failed", (unsigned long long)c.alloc_ok,
 			    run.o.allocations, (unsigned long long)c.ready,
@@ -689,7 +686,7 @@ main(int argc, char **argv)
 		run.start_ns = bench_now() + 10000000ULL;
 		bench_threads_command(&run, BENCH_CMD_START);
 		end = run.start_ns + (uint64_t)(run.o.duration * 1e9);
-		pg.last_ns = bench_now();
+		pg.last_ns = pg.tick_ns = bench_now();
 		bench_counters_sum(&run, &c);
 		pg.last_recv = c.recv;
 		pg.last_bytes = c.bytes;

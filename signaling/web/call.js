@@ -101,7 +101,7 @@ export class Call extends EventTarget {
 
   // matched: take the warm connection if its credentials still have five
   // minutes, else a new one with the fresh credentials of `matched`.
-  start(role, config, stream) {
+  start(role, config, stream, level) {
     this.end();
     this.role = role;
     this.restarts = 0;
@@ -143,6 +143,7 @@ export class Call extends EventTarget {
     if (stream && stream.getTracks().length) {
       for (const t of stream.getTracks()) this.senders.push(pc.addTrack(t, stream));
     }
+    if (level) this.applyLevel(level);
     if (role === 'offerer') {
       // Without media of our own we still want to receive both.
       if (!stream || !stream.getAudioTracks().length) pc.addTransceiver('audio', { direction: 'recvonly' });
@@ -284,16 +285,20 @@ export class Call extends EventTarget {
     this.emit('failed', { why, connected: this.everConnected });
   }
 
-  // Encoder limits of a quality level on every video sender.
+  // Encoder limits of a quality level on every video sender: resolution
+  // (scaled down from what the camera gives), frame rate, bitrate.
   async applyLevel(level) {
     if (!this.pc) return;
     for (const s of this.pc.getSenders()) {
       if (!s.track || s.track.kind !== 'video') continue;
       const p = s.getParameters();
       if (!p.encodings || !p.encodings.length) continue;
+      const h = s.track.getSettings().height || level.height;
+      p.encodings[0].scaleResolutionDownBy = Math.max(1, h / level.height);
       p.encodings[0].maxBitrate = level.maxBitrate;
       p.encodings[0].maxFramerate = level.fps;
-      p.degradationPreference = 'balanced';
+      // The ladder picks the resolution; the encoder keeps it.
+      p.degradationPreference = 'maintain-resolution';
       try {
         await s.setParameters(p);
       } catch (e) {

@@ -2,15 +2,20 @@
 // the button, physical cameras preferred over virtual ones, and errors in
 // plain words.
 
-// Progressive quality: the capture starts at the first level and moves
-// along this ladder (quality.js decides when).
+// Progressive quality: the sending side starts at the first level and moves
+// along this ladder (quality.js decides when).  The camera is opened at its
+// best (up to 1080p at 30 fps) and the encoder is told what to send
+// (RTCRtpSender.setParameters: scaleResolutionDownBy, maxFramerate,
+// maxBitrate): browsers do not reopen a camera for a larger size once a
+// track was constrained down, the encoder limits work everywhere.
 export const LEVELS = [
-  { name: '240p', width: 320, height: 240, fps: 15, maxBitrate: 250000 },
-  { name: '480p', width: 640, height: 480, fps: 15, maxBitrate: 700000 },
-  { name: '720p', width: 1280, height: 720, fps: 30, maxBitrate: 1500000 },
-  { name: '1080p', width: 1920, height: 1080, fps: 30, maxBitrate: 2500000 },
+  { name: '240p', height: 240, fps: 15, maxBitrate: 300000 },
+  { name: '480p', height: 480, fps: 15, maxBitrate: 1000000 },
+  { name: '720p', height: 720, fps: 30, maxBitrate: 2000000 },
+  { name: '1080p', height: 1080, fps: 30, maxBitrate: 4000000 },
 ];
 export const START_LEVEL = 1;   // 480p at 15 fps
+const CAPTURE = { width: { ideal: 1920 }, height: { ideal: 1080 }, frameRate: { ideal: 30 } };
 
 // Names that virtual cameras (screen grabbers, phone bridges, effects
 // filters, loopback devices) give themselves.
@@ -26,15 +31,8 @@ export function rankCameras(devices) {
   return cams.filter((d) => !isVirtual(d.label)).concat(cams.filter((d) => isVirtual(d.label)));
 }
 
-export function videoConstraints(level, deviceId) {
-  const l = LEVELS[level];
-  const c = {
-    width: { ideal: l.width },
-    height: { ideal: l.height },
-    frameRate: { ideal: l.fps, max: 30 },
-  };
-  if (deviceId) c.deviceId = { exact: deviceId };
-  return c;
+export function videoConstraints(deviceId) {
+  return deviceId ? { ...CAPTURE, deviceId: { exact: deviceId } } : { ...CAPTURE };
 }
 
 const AUDIO = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
@@ -78,7 +76,6 @@ export class Media {
     this.mics = [];
     this.cameraId = null;
     this.micId = null;
-    this.level = START_LEVEL;
   }
 
   static available() {
@@ -95,7 +92,7 @@ export class Media {
     }
     let stream;
     try {
-      stream = await navigator.mediaDevices.getUserMedia({ video: videoConstraints(this.level), audio: AUDIO });
+      stream = await navigator.mediaDevices.getUserMedia({ video: videoConstraints(), audio: AUDIO });
     } catch (err) {
       if (err.name !== 'NotFoundError' && err.name !== 'OverconstrainedError' && err.name !== 'NotReadableError') throw err;
       stream = await this.fallback(err);
@@ -152,7 +149,7 @@ export class Media {
 
   // Switches camera; returns the new track (the caller replaces it in the call).
   async useCamera(deviceId) {
-    const s = await navigator.mediaDevices.getUserMedia({ video: videoConstraints(this.level, deviceId) });
+    const s = await navigator.mediaDevices.getUserMedia({ video: videoConstraints(deviceId) });
     const track = s.getVideoTracks()[0];
     const old = this.videoTrack();
     if (old) {
@@ -179,21 +176,11 @@ export class Media {
     return track;
   }
 
-  // Capture resolution and frame rate of a quality level.
-  async applyLevel(level) {
-    this.level = level;
+  // Lines of the camera's picture (the encoder scales down from it).
+  captureHeight() {
     const t = this.videoTrack();
-    if (!t) return;
-    const l = LEVELS[level];
-    try {
-      await t.applyConstraints({
-        width: { ideal: l.width },
-        height: { ideal: l.height },
-        frameRate: { ideal: l.fps, max: 30 },
-      });
-    } catch (e) {
-      /* the camera keeps what it had; the encoder limits still apply */
-    }
+    const h = t && t.getSettings().height;
+    return h || 0;
   }
 
   stop() {

@@ -1,0 +1,510 @@
+/*
+ * allocation.c - TURN allocations and what hangs off them: relayed ports,
+ * permissions, channels, reservations, quotas and the token buckets of
+ * max-bps (RFC 8656 §7-§12).
+ *
+ * Tables: allocations by 5-tuple and relayed addresses by advertised
+ * address (red-black trees), counters per username and per client IP,
+ * reservations in a short list.  Permissions and channels live in fixed
+ * arrays inside the allocation: a few entries each, scanned linearly, and
+ * no malloc on the data path.  Expiry is lazy on use and swept once a
+ * second by turn_tick().
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "common/log.h"
+#include "relay/turn_int.h"
+
+static int
+maddr_cmp(const struct maddr *a, const struct maddr *b)
+{
+	int c;
+
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	if ((c = memcmp(a->ip, b->ip, 16)) != 0)
+		return c;
+	if (a->port != b->port)
+		return a->port < b->port ? -1 : 1;
+	return 0;
+}
+
+int
+turn_alloc_cmp(struct turn_alloc *a, struct turn_alloc *b)
+{
+	int c;
+
+	if (a->t.proto != b->t.proto)
+		return a->t.proto < b->t.proto ? -1 : 1;
+	if ((c = maddr_cmp(&a->t.client, &b->t.client)) != 0)
+		return c;
+	return maddr_cmp(&a->t.server, &b->t.server);
+}
+
+int
+turn_relay_cmp(struct turn_relay *a, struct turn_relay *b)
+{
+	return maddr_cmp(&a->adv, &b->adv);
+}
+
+int
+turn_count_cmp(struct turn_count *a, struct turn_count *b)
+{
+	int c;
+
+	if (a->user != NULL && b->user != NULL) {
+		size_t n = a->userlen < b->userlen ? a->userlen : b->userlen;
+
+		if ((c = memcmp(a->user, b->user, n)) != 0)
+			return c;
+		if (a->userlen != b->userlen)
+			return a->userlen < b->userlen ? -1 : 1;
+		return 0;
+	}
+	return maddr_cmp(&a->ip, &b->ip);
+}
+
+RB_GENERATE(turn_alloc_tree, turn_alloc, entry, turn_alloc_cmp)
+RB_GENERATE(turn_relay_tree, turn_relay, entry, turn_relay_cmp)
+RB_GENERATE(turn_count_tree, turn_count, entry, turn_count_cmp)
+
+void
+turn_random(struct turn_ctx *ctx, void *buf, size_t len)
+{
+	if (ctx->io.rand != NULL)
+		ctx->io.rand(ctx->io.arg, buf, len);
+	else if (RAND_bytes(buf, (int)len) != 1)
+		memset(buf, 0, len);	/* only the port choice suffers */
+}
+
+void
+turn_event(struct turn_ctx *ctx, enum turn_event ev, const struct maddr *client,
+    const char *user, size_t ulen, const char *what)
+{
+	long long sec = (long long)(ctx->now / 1000);
+
+	if (ev == TURN_EV_PEER_DENIED || ev == TURN_EV_PAIR_DENIED)
+		metrics_inc(&ctx->m->turn_peer_denied_total);
+	else if (ev != TURN_EV_BANNED)
+		metrics_inc(&ctx->m->turn_auth_failures_total);
+	/* The log is bounded: a flood of bad requests costs counters only. */
+	if (sec != ctx->ev_second) {
+		ctx->ev_second = sec;
+		ctx->ev_count = 0;
+	}
+	if (ctx->ev_count++ >= TURN_EVENTS_PER_SEC || ctx->io.event == NULL)
+		return;
+	ctx->io.event(ctx->io.arg, ev, client, user, ulen, what);
+}
+
+struct turn_alloc *
+alloc_find(struct turn_ctx *ctx, const struct turn_tuple *t)
+{
+	struct turn_alloc key;
+
+	key.t = *t;
+	return RB_FIND(turn_alloc_tree, &ctx->allocs, &key);
+}
+
+struct turn_relay *
+alloc_relay_by_adv(struct turn_ctx *ctx, const struct maddr *adv)
+{
+	struct turn_relay key;
+
+	memset(&key.adv, 0, sizeof(key.adv));
+	key.adv.family = adv->family;
+	memcpy(key.adv.ip, adv->ip, addr_iplen(adv));
+	key.adv.port = adv->port;
+	return RB_FIND(turn_relay_tree, &ctx->relays, &key);
+}
+
+struct turn_relay *
+alloc_relay_of(struct turn_alloc *a, int family)
+{
+	int i;
+
+	for (i = 0; i < a->nrelay; i++)
+		if (a->relay[i]->bound.family == family)
+			return a->relay[i];
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Relayed ports. */
+
+static struct turn_relay *
+relay_try(struct turn_ctx *ctx, int fi, uint16_t port, int df)
+{
+	struct turn_relay *r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	r->ctx = ctx;
+	r->bound = ctx->relay_ip[fi];
+	r->bound.port = port;
+	r->adv = ctx->adv_ip[fi];
+	r->adv.port = port;
+	if (RB_FIND(turn_relay_tree, &ctx->relays, r) != NULL ||
+	    ctx->io.relay_open(ctx->io.arg, &r->bound, df, r, &r->sock) != 0) {
+		free(r);
+		return NULL;
+	}
+	RB_INSERT(turn_relay_tree, &ctx->relays, r);
+	return r;
+}
+
+struct turn_relay *
+alloc_relay_open(struct turn_ctx *ctx, int family, int even, int df,
+    uint16_t port)
+{
+	struct turn_relay *r;
+	uint32_t span, start, i, tries = 0;
+	int fi = turn_fam_idx(family);
+
+	if (!ctx->has_family[fi])
+		return NULL;
+	if (port != 0)
+		return relay_try(ctx, fi, port, df);
+	/* RFC 8656 §7.2: an unpredictable port of the range; a random start
+	 * and a walk from there, so a nearly full range still finds one. */
+	span = (uint32_t)ctx->max_port - ctx->min_port + 1;
+	turn_random(ctx, &start, sizeof(start));
+	start %= span;
+	for (i = 0; i < span && tries < 64; i++) {
+		uint16_t p = (uint16_t)(ctx->min_port + (start + i) % span);
+
+		if (even && (p & 1) != 0)
+			continue;
+		if (even == 2 && (p == 0xFFFF || p + 1 > ctx->max_port))
+			continue;
+		tries++;
+		if ((r = relay_try(ctx, fi, p, df)) != NULL)
+			return r;
+	}
+	return NULL;
+}
+
+void
+alloc_relay_close(struct turn_ctx *ctx, struct turn_relay *r)
+{
+	if (r == NULL)
+		return;
+	RB_REMOVE(turn_relay_tree, &ctx->relays, r);
+	if (r->sock != NULL)
+		ctx->io.relay_close(ctx->io.arg, r->sock);
+	free(r);
+}
+
+/* ------------------------------------------------------------------ */
+/* Reservations (EVEN-PORT with R=1: the port above is kept 30 s). */
+
+int
+alloc_resv_add(struct turn_ctx *ctx, struct turn_relay *r, uint8_t *token)
+{
+	struct turn_resv *v;
+
+	if (ctx->nresv >= TURN_MAX_RESV || (v = calloc(1, sizeof(*v))) == NULL)
+		return -1;
+	turn_random(ctx, v->token, sizeof(v->token));
+	v->relay = r;
+	v->expires = ctx->now + TURN_RESV_LIFETIME * 1000ULL;
+	LIST_INSERT_HEAD(&ctx->resvs, v, entry);
+	ctx->nresv++;
+	memcpy(token, v->token, sizeof(v->token));
+	return 0;
+}
+
+struct turn_resv *
+alloc_resv_take(struct turn_ctx *ctx, const uint8_t *token)
+{
+	struct turn_resv *v;
+
+	LIST_FOREACH(v, &ctx->resvs, entry)
+		if (CRYPTO_memcmp(v->token, token, sizeof(v->token)) == 0 &&
+		    v->expires > ctx->now)
+			return v;
+	return NULL;
+}
+
+void
+alloc_resv_free(struct turn_ctx *ctx, struct turn_resv *v)
+{
+	LIST_REMOVE(v, entry);
+	ctx->nresv--;
+	alloc_relay_close(ctx, v->relay);
+	free(v);
+}
+
+/* ------------------------------------------------------------------ */
+/* Quota counters. */
+
+struct turn_count *
+alloc_count_user(struct turn_ctx *ctx, const char *user, size_t len,
+    int create)
+{
+	struct turn_count key, *c;
+
+	memset(&key, 0, sizeof(key));
+	key.user = (char *)user;
+	key.userlen = len;
+	if ((c = RB_FIND(turn_count_tree, &ctx->users, &key)) != NULL ||
+	    !create)
+		return c;
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->user = malloc(len + 1)) == NULL) {
+		free(c);
+		return NULL;
+	}
+	memcpy(c->user, user, len);
+	c->user[len] = '\0';
+	c->userlen = len;
+	RB_INSERT(turn_count_tree, &ctx->users, c);
+	return c;
+}
+
+struct turn_count *
+alloc_count_ip(struct turn_ctx *ctx, const struct maddr *client, int create)
+{
+	struct turn_count key, *c;
+
+	memset(&key, 0, sizeof(key));
+	addr_client_key(client, &key.ip);
+	if ((c = RB_FIND(turn_count_tree, &ctx->ips, &key)) != NULL ||
+	    !create)
+		return c;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->ip = key.ip;
+	RB_INSERT(turn_count_tree, &ctx->ips, c);
+	return c;
+}
+
+void
+alloc_count_put(struct turn_ctx *ctx, struct turn_count *c, int is_user)
+{
+	if (c == NULL || --c->n > 0)
+		return;
+	RB_REMOVE(turn_count_tree, is_user ? &ctx->users : &ctx->ips, c);
+	free(c->user);
+	free(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* Allocations. */
+
+void
+alloc_free(struct turn_ctx *ctx, struct turn_alloc *a)
+{
+	int i;
+
+	if (a == NULL)
+		return;
+	RB_REMOVE(turn_alloc_tree, &ctx->allocs, a);
+	TAILQ_REMOVE(&ctx->all, a, all);
+	ctx->nallocs--;
+	metrics_dec(&ctx->m->turn_allocations);
+	for (i = 0; i < a->nrelay; i++)
+		alloc_relay_close(ctx, a->relay[i]);
+	alloc_count_put(ctx, a->ucount, 1);
+	alloc_count_put(ctx, a->icount, 0);
+	OPENSSL_cleanse(a->key, sizeof(a->key));
+	free(a->user);
+	free(a);
+}
+
+/* ------------------------------------------------------------------ */
+/* Permissions (RFC 8656 §9). */
+
+struct turn_perm *
+perm_find(struct turn_ctx *ctx, struct turn_alloc *a, const struct maddr *peer,
+    int internal)
+{
+	int i;
+
+	for (i = 0; i < a->nperms; i++) {
+		struct turn_perm *p = &a->perms[i];
+
+		if (p->expires <= ctx->now || p->internal != internal)
+			continue;
+		if (internal ? addr_eq(&p->peer, peer) :
+		    addr_eq_ip(&p->peer, peer))
+			return p;
+	}
+	return NULL;
+}
+
+int
+perm_install(struct turn_ctx *ctx, struct turn_alloc *a,
+    const struct maddr *peer, int internal, uint64_t peer_id)
+{
+	struct turn_perm *p;
+	int i;
+
+	if ((p = perm_find(ctx, a, peer, internal)) == NULL) {
+		for (i = 0; i < a->nperms; i++)
+			if (a->perms[i].expires <= ctx->now)
+				break;
+		if (i == a->nperms) {
+			if (a->nperms == TURN_MAX_PERMS)
+				return -1;
+			a->nperms++;
+		}
+		p = &a->perms[i];
+		memset(p, 0, sizeof(*p));
+		p->peer.family = peer->family;
+		memcpy(p->peer.ip, peer->ip, addr_iplen(peer));
+		if (internal)
+			p->peer.port = peer->port;
+		p->internal = (uint8_t)internal;
+	}
+	p->expires = ctx->now + TURN_PERM_LIFETIME * 1000ULL;
+	if (internal) {
+		p->peer_id = peer_id;
+		p->gen = ctx->pair_gen;
+		p->ok = 1;
+	}
+	return 0;
+}
+
+/*
+ * Whether an internal permission still holds between a and peer: asks the
+ * pair hook again when the pairs changed or the address changed hands.
+ */
+int
+perm_internal_ok(struct turn_ctx *ctx, struct turn_alloc *a,
+    struct turn_perm *p, struct turn_alloc *peer)
+{
+	if (p->gen != ctx->pair_gen || p->peer_id != peer->id) {
+		p->gen = ctx->pair_gen;
+		p->peer_id = peer->id;
+		p->ok = !ctx->pair_permissions || ctx->peer_hook == NULL ||
+		    ctx->peer_hook(ctx->peer_hook_arg, a->user, peer->user);
+	}
+	return p->ok;
+}
+
+/* ------------------------------------------------------------------ */
+/* Channels (RFC 8656 §12). */
+
+struct turn_chan *
+chan_by_num(struct turn_alloc *a, uint16_t num, uint64_t now, int live)
+{
+	uint64_t cool = TURN_CHAN_COOLDOWN * 1000ULL;
+	int i;
+
+	for (i = 0; i < a->nchans; i++) {
+		struct turn_chan *c = &a->chans[i];
+
+		if (c->num == num && (live ? c->expires > now :
+		    c->expires + cool > now))
+			return c;
+	}
+	return NULL;
+}
+
+struct turn_chan *
+chan_by_peer(struct turn_alloc *a, const struct maddr *peer, uint64_t now,
+    int live)
+{
+	uint64_t cool = TURN_CHAN_COOLDOWN * 1000ULL;
+	int i;
+
+	for (i = 0; i < a->nchans; i++) {
+		struct turn_chan *c = &a->chans[i];
+
+		if (addr_eq(&c->peer, peer) && (live ? c->expires > now :
+		    c->expires + cool > now))
+			return c;
+	}
+	return NULL;
+}
+
+/*
+ * Binds or refreshes num to peer.  0; -1 when num or peer is bound (or
+ * cooling down) to another counterpart (400); -2 when the table is full.
+ */
+int
+chan_bind(struct turn_ctx *ctx, struct turn_alloc *a, uint16_t num,
+    const struct maddr *peer)
+{
+	struct turn_chan *c = chan_by_num(a, num, ctx->now, 0);
+	struct turn_chan *byp = chan_by_peer(a, peer, ctx->now, 0);
+	uint64_t cool = TURN_CHAN_COOLDOWN * 1000ULL;
+	int i;
+
+	if (c != byp)
+		return -1;	/* §12.2: both must name the same binding */
+	if (c == NULL) {
+		for (i = 0; i < a->nchans; i++)
+			if (a->chans[i].expires + cool <= ctx->now)
+				break;
+		if (i == a->nchans) {
+			if (a->nchans == TURN_MAX_CHANS)
+				return -2;
+			a->nchans++;
+		}
+		c = &a->chans[i];
+		c->num = num;
+		c->peer = *peer;
+	}
+	c->expires = ctx->now + TURN_CHAN_LIFETIME * 1000ULL;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* max-bps: a token bucket per direction, one second of burst. */
+
+int
+bucket_take(struct turn_ctx *ctx, struct turn_bucket *b, size_t n)
+{
+	int64_t cap = ctx->max_bps;
+
+	if (cap <= 0)
+		return 1;
+	if (ctx->now > b->last) {
+		uint64_t dt = ctx->now - b->last;
+
+		b->tokens += (int64_t)(dt * (uint64_t)cap / 1000);
+		if (b->tokens > cap)
+			b->tokens = cap;
+		b->last = ctx->now;
+	}
+	if (b->tokens < (int64_t)n)
+		return 0;
+	b->tokens -= (int64_t)n;
+	return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Expiry. */
+
+void
+alloc_expire(struct turn_ctx *ctx)
+{
+	struct turn_alloc *a, *na;
+	struct turn_resv *v, *nv;
+	uint64_t cool = TURN_CHAN_COOLDOWN * 1000ULL;
+
+	TAILQ_FOREACH_SAFE(a, &ctx->all, all, na) {
+		if (a->expires <= ctx->now) {
+			log_debug("relay: allocation %llu expired",
+			    (unsigned long long)a->id);
+			alloc_free(ctx, a);
+			continue;
+		}
+		/* Shrink the tables from the end; holes are reused. */
+		while (a->nperms > 0 &&
+		    a->perms[a->nperms - 1].expires <= ctx->now)
+			a->nperms--;
+		while (a->nchans > 0 &&
+		    a->chans[a->nchans - 1].expires + cool <= ctx->now)
+			a->nchans--;
+	}
+	LIST_FOREACH_SAFE(v, &ctx->resvs, entry, nv)
+		if (v->expires <= ctx->now)
+			alloc_resv_free(ctx, v);
+}

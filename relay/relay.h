@@ -1,0 +1,43 @@
+/*
+ * relay.h - the STUN/TURN relay module: its public interface to meetopiad.
+ *
+ * relay_new() binds the TURN listeners (before privileges are dropped);
+ * relay_start() starts serving on the daemon's loop; relay_stop() stops
+ * reading (SIGTERM); relay_reload() takes the keys that may change live;
+ * relay_free() closes everything (NULL is fine).
+ *
+ * Pair permissions (SPEC): the daemon wires signaling's pair table in with
+ * relay_set_peer_hook().  The hook is asked, while pair-permissions is on,
+ * whenever an allocation asks for a permission or channel to one of our
+ * own relayed addresses: fn(arg, user_a, user_b) with the usernames of the
+ * asking allocation and of the one that owns the address (each
+ * "EXPIRY[:ID]", NUL-terminated; cred_session_of() gives the session of
+ * "EXPIRY:s-SESSION").  Nonzero allows.  After relay_pairs_changed() every
+ * such permission is asked again before its next packet, so a permission to
+ * a former partner stops working once the pair ends.  Both are called on
+ * the daemon's loop thread.
+ */
+#ifndef MEETOPIA_RELAY_H
+#define MEETOPIA_RELAY_H
+
+#include <stddef.h>
+
+struct daemon;
+struct config;
+struct relay;
+
+struct relay	*relay_new(struct daemon *, char *err, size_t errlen);
+int		 relay_start(struct relay *);
+void		 relay_stop(struct relay *);
+void		 relay_reload(struct relay *, const struct config *);
+void		 relay_free(struct relay *);
+
+void		 relay_set_peer_hook(struct relay *,
+		    int (*fn)(void *arg, const char *user_a, const char *user_b),
+		    void *arg);
+void		 relay_pairs_changed(struct relay *);
+
+/* Live allocations (for logs and meetopiactl stats). */
+size_t		 relay_allocations(struct relay *);
+
+#endif

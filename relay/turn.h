@@ -1,0 +1,159 @@
+/*
+ * turn.h - the TURN server's protocol logic (RFC 8656 over RFC 8489),
+ * independent of any transport and of libevent.
+ *
+ * A struct turn_ctx holds the allocations and everything the protocol
+ * needs; the transports (relay/udp.c today, TCP and TLS next) are thin glue
+ * that hand it whole messages and carry out what it asks through struct
+ * turn_io: send to a client, send from a relayed socket, open and close
+ * relayed sockets.  Clock, randomness, the ban lookup and security events
+ * come in through the context too, so unit tests and fuzzers drive the
+ * protocol directly.
+ *
+ * Invariants.
+ *  - A request that has not authenticated never allocates memory: nonces
+ *    are stateless (auth/nonce.h) and nothing is stored before the MAC
+ *    checks out.
+ *  - A packet on the data path (ChannelData, Send, peer data) costs no
+ *    malloc: allocations keep their permissions and channels in fixed
+ *    arrays, and messages are built in the context's scratch buffer or
+ *    sent as an iovec that points at the received bytes.
+ *  - Our own relayed addresses are delivered inside the process.  A
+ *    permission for one of them is for that exact address (not its IP, which
+ *    all allocations share) and is re-checked against the pair hook
+ *    whenever the pairs changed (turn_pairs_changed()) or the address
+ *    belongs to a different allocation than when it was granted.
+ */
+#ifndef MEETOPIA_TURN_H
+#define MEETOPIA_TURN_H
+
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/addr.h"
+#include "common/metrics.h"
+
+struct config;
+struct turn_ctx;
+struct turn_relay;
+
+#define TURN_DEFAULT_LIFETIME	600	/* RFC 8656 §7.2 */
+#define TURN_PERM_LIFETIME	300	/* §9 */
+#define TURN_CHAN_LIFETIME	600	/* §12 */
+#define TURN_CHAN_COOLDOWN	300	/* §12: no rebinding for 5 minutes */
+#define TURN_RESV_LIFETIME	30	/* EVEN-PORT R bit reservations */
+#define TURN_MAX_PERMS		16	/* per allocation */
+#define TURN_MAX_CHANS		16
+#define TURN_MAX_RESV		1024	/* reservations in total */
+#define TURN_CHAN_MIN		0x4000
+/*
+ * RFC 8656 §12 narrows channel numbers to 0x4000-0x4FFF; RFC 5766 allowed
+ * 0x4000-0x7FFF and clients still use it (coturn 4.6's turnutils_uclient
+ * binds 0x7xxx).  Nothing else shares the TURN port, so the wider range
+ * costs no demultiplexing ambiguity: ChannelData is a first byte of
+ * 0x40-0x7F there.
+ */
+#define TURN_CHAN_MAX		0x7FFF
+#define TURN_BUF_MAX		65536	/* one message or datagram */
+#define TURN_EVENTS_PER_SEC	50	/* security events, at most */
+
+enum turn_proto {
+	TURN_UDP = 0,
+	TURN_TCP,
+	TURN_TLS
+};
+
+/* Where a client message came from: the 5-tuple and the transport. */
+struct turn_tuple {
+	struct maddr	 client;
+	struct maddr	 server;
+	uint8_t		 proto;		/* enum turn_proto */
+	void		*conn;		/* transport's handle (listener, conn) */
+};
+
+/* Security events the relay raises. */
+enum turn_event {
+	TURN_EV_AUTH_FAILED = 0,	/* forged or other-secret credential */
+	TURN_EV_AUTH_EXPIRED,		/* expired username */
+	TURN_EV_AUTH_MALFORMED,		/* username not EXPIRY[:ID] */
+	TURN_EV_PEER_DENIED,		/* peer policy */
+	TURN_EV_PAIR_DENIED,		/* pair-permissions */
+	TURN_EV_BANNED			/* Allocate from a banned client */
+};
+
+struct turn_io {
+	void	*arg;
+	/* Sends a message (scattered) to a client over its transport. */
+	void	(*to_client)(void *arg, const struct turn_tuple *,
+		    const struct iovec *, int iovcnt);
+	/* Sends a datagram from a relayed socket to a peer. */
+	void	(*to_peer)(void *arg, void *sock, const struct maddr *peer,
+		    const uint8_t *, size_t);
+	/*
+	 * Opens a relayed UDP socket bound to addr (its port set), with the
+	 * don't-fragment bit when df; *sock is the transport's handle, and
+	 * datagrams that arrive on it go to turn_handle_peer(ctx, r, ...).
+	 * Returns 0, or -1 (the port is taken or sockets ran out).
+	 */
+	int	(*relay_open)(void *arg, const struct maddr *addr, int df,
+		    struct turn_relay *r, void **sock);
+	void	(*relay_close)(void *arg, void *sock);
+	/* Nonzero when the client address is banned (may be NULL). */
+	int	(*is_banned)(void *arg, const struct maddr *client);
+	/* A security event (may be NULL); user may be NULL. */
+	void	(*event)(void *arg, enum turn_event, const struct maddr *client,
+		    const char *user, size_t ulen, const char *what);
+	/* Random bytes (may be NULL: OpenSSL's RAND_bytes). */
+	void	(*rand)(void *arg, void *, size_t);
+};
+
+/*
+ * The pair-permissions hook: may an allocation made with user_a permit the
+ * relayed address of an allocation made with user_b?  Nonzero allows.
+ * Consulted only while pair-permissions is on.
+ */
+typedef int (*turn_peer_hook)(void *arg, const char *user_a,
+		    const char *user_b);
+
+/*
+ * A context from a configuration: realm, auth secrets, relay addresses per
+ * family (relay-ip when of that family, else the first listen address of
+ * that family), external-ip, port range, lifetimes, quotas, peer policy.
+ * metrics may be NULL.  NULL with err filled on failure.
+ */
+struct turn_ctx	*turn_new(const struct config *, const struct turn_io *,
+		    struct metrics *, char *err, size_t errlen);
+void		 turn_free(struct turn_ctx *);
+/* Takes the keys that may change live (secrets, realm, quotas, max-bps,
+ * lifetimes, peer policy, pair-permissions).  0 or -1 (kept the old). */
+int		 turn_reload(struct turn_ctx *, const struct config *);
+
+/* The clock: monotonic milliseconds and Unix seconds, set by the glue. */
+void		 turn_set_time(struct turn_ctx *, uint64_t mono_ms,
+		    long long wall);
+
+/* A message from a client (STUN or ChannelData): answers it through io. */
+void		 turn_handle_client(struct turn_ctx *, const struct turn_tuple *,
+		    const uint8_t *, size_t);
+/* A datagram that arrived at a relayed socket from peer. */
+void		 turn_handle_peer(struct turn_ctx *, struct turn_relay *,
+		    const struct maddr *peer, const uint8_t *, size_t);
+/* The client's transport went away (TCP/TLS): delete its allocation. */
+void		 turn_tuple_closed(struct turn_ctx *, const struct turn_tuple *);
+/* Expires allocations, permissions, channels and reservations. */
+void		 turn_tick(struct turn_ctx *);
+
+void		 turn_set_peer_hook(struct turn_ctx *, turn_peer_hook, void *);
+/* The pairs changed: re-check permissions between our own allocations. */
+void		 turn_pairs_changed(struct turn_ctx *);
+
+/* Figures for tests and logs. */
+size_t		 turn_alloc_count(const struct turn_ctx *);
+/* The relayed address advertised for a family (0 when none). */
+int		 turn_relay_addr(const struct turn_ctx *, int family,
+		    struct maddr *bound, struct maddr *advertised);
+
+#endif

@@ -1,0 +1,314 @@
+/*
+ * udp.c - STUN/TURN over UDP: the listeners on turn-port and the relayed
+ * sockets of allocations, on libevent (RFC 8656 §3.1, the UDP transport).
+ *
+ * Thin glue: each readable socket is drained with recvmmsg() in batches of
+ * RELAY_BATCH datagrams into the relay's buffers, and each datagram goes to
+ * the protocol functions of relay/turn.h whole.  Truncated datagrams
+ * (larger than TURN_BUF_MAX) are dropped.  Sends never block: a full
+ * socket buffer drops the datagram, as UDP would.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* recvmmsg */
+#endif
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "common/daemon.h"
+#include "common/log.h"
+#include "relay/relay_int.h"
+
+#define UDP_SOCKBUF	(4 * 1024 * 1024)
+
+static int
+udp_socket(const struct maddr *addr, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = addr_to_sockaddr(addr, &ss);
+	int fd, on = 1, sz = UDP_SOCKBUF;
+	char buf[ADDR_STRLEN];
+
+	fd = socket(addr->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		if (err != NULL)
+			snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (addr->family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+	/* Bigger buffers ride out bursts; the kernel caps them. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	if (bind(fd, (struct sockaddr *)&ss, sl) != 0) {
+		int e = errno;
+
+		if (err != NULL)
+			snprintf(err, errlen, "cannot bind %s: %s",
+			    addr_ntop_port(addr, buf, sizeof(buf)),
+			    strerror(e));
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Reads up to one batch; calls fn for each datagram.  Returns the number
+ * read, 0 when the socket is drained.
+ */
+static int
+udp_batch(struct relay *rl, int fd,
+    void (*fn)(struct relay *, void *, const struct maddr *,
+    const uint8_t *, size_t), void *arg)
+{
+	struct mmsghdr mm[RELAY_BATCH];
+	struct iovec iov[RELAY_BATCH];
+	struct sockaddr_storage from[RELAY_BATCH];
+	struct maddr peer;
+	int i, n;
+
+	memset(mm, 0, sizeof(mm));
+	for (i = 0; i < RELAY_BATCH; i++) {
+		iov[i].iov_base = rl->bufs + (size_t)i * TURN_BUF_MAX;
+		iov[i].iov_len = TURN_BUF_MAX;
+		mm[i].msg_hdr.msg_iov = &iov[i];
+		mm[i].msg_hdr.msg_iovlen = 1;
+		mm[i].msg_hdr.msg_name = &from[i];
+		mm[i].msg_hdr.msg_namelen = sizeof(from[i]);
+	}
+	n = recvmmsg(fd, mm, RELAY_BATCH, MSG_DONTWAIT, NULL);
+	if (n <= 0) {
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR && errno != ECONNREFUSED)
+			log_debug("relay: recvmmsg: %s", strerror(errno));
+		return 0;
+	}
+	relay_clock(rl);
+	for (i = 0; i < n; i++) {
+		if (mm[i].msg_hdr.msg_flags & MSG_TRUNC)
+			continue;
+		addr_from_sockaddr(&peer, (struct sockaddr *)&from[i]);
+		if (peer.family == 0)
+			continue;
+		fn(rl, arg, &peer, iov[i].iov_base, mm[i].msg_len);
+	}
+	return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* Listeners: client messages. */
+
+static void
+listener_dgram(struct relay *rl, void *arg, const struct maddr *from,
+    const uint8_t *p, size_t len)
+{
+	struct udp_listener *l = arg;
+	struct turn_tuple t;
+
+	memset(&t, 0, sizeof(t));
+	t.client = *from;
+	t.server = l->addr;
+	t.proto = TURN_UDP;
+	t.conn = l;
+	turn_handle_client(rl->ctx, &t, p, len);
+}
+
+static void
+udp_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct udp_listener *l = arg;
+	int rounds;
+
+	/* A bounded number of batches per wakeup keeps the loop fair. */
+	for (rounds = 0; rounds < 8; rounds++)
+		if (udp_batch(l->rl, l->fd, listener_dgram, l) < RELAY_BATCH)
+			break;
+}
+
+int
+udp_listen(struct relay *rl, const struct maddr *addr, int port, char *err,
+    size_t errlen)
+{
+	struct udp_listener *v, *l;
+	struct maddr a = *addr;
+	int fd;
+
+	a.port = (uint16_t)port;
+	if ((fd = udp_socket(&a, err, errlen)) == -1)
+		return -1;
+	v = reallocarray(rl->udp, rl->nudp + 1, sizeof(*rl->udp));
+	if (v == NULL) {
+		close(fd);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rl->udp = v;
+	l = &rl->udp[rl->nudp++];
+	memset(l, 0, sizeof(*l));
+	l->fd = fd;
+	l->addr = a;
+	l->rl = rl;
+	return 0;
+}
+
+int
+udp_start(struct relay *rl)
+{
+	size_t i;
+
+	for (i = 0; i < rl->nudp; i++) {
+		struct udp_listener *l = &rl->udp[i];
+
+		if (l->ev == NULL && (l->ev = event_new(rl->d->base, l->fd,
+		    EV_READ | EV_PERSIST, udp_read_cb, l)) == NULL)
+			return -1;
+		if (event_add(l->ev, NULL) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+void
+udp_stop(struct relay *rl)
+{
+	size_t i;
+
+	for (i = 0; i < rl->nudp; i++)
+		if (rl->udp[i].ev != NULL)
+			event_del(rl->udp[i].ev);
+}
+
+void
+udp_close(struct relay *rl)
+{
+	size_t i;
+
+	for (i = 0; i < rl->nudp; i++) {
+		if (rl->udp[i].ev != NULL)
+			event_free(rl->udp[i].ev);
+		close(rl->udp[i].fd);
+	}
+	free(rl->udp);
+	rl->udp = NULL;
+	rl->nudp = 0;
+}
+
+void
+udp_to_client(void *arg, const struct turn_tuple *t, const struct iovec *iov,
+    int iovcnt)
+{
+	struct udp_listener *l = t->conn;
+	struct sockaddr_storage ss;
+	struct msghdr mh;
+
+	if (t->proto != TURN_UDP || l == NULL)
+		return;		/* stream transports have their own */
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_name = &ss;
+	mh.msg_namelen = addr_to_sockaddr(&t->client, &ss);
+	mh.msg_iov = (struct iovec *)iov;
+	mh.msg_iovlen = (size_t)iovcnt;
+	(void)sendmsg(l->fd, &mh, MSG_DONTWAIT);
+}
+
+/* ------------------------------------------------------------------ */
+/* Relayed sockets: peer data. */
+
+static void
+relay_dgram(struct relay *rl, void *arg, const struct maddr *from,
+    const uint8_t *p, size_t len)
+{
+	struct relay_sock *rs = arg;
+
+	turn_handle_peer(rl->ctx, rs->tr, from, p, len);
+}
+
+static void
+relay_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct relay_sock *rs = arg;
+	int rounds;
+
+	for (rounds = 0; rounds < 4; rounds++)
+		if (udp_batch(rs->rl, rs->fd, relay_dgram, rs) < RELAY_BATCH)
+			break;
+}
+
+int
+udp_relay_open(void *arg, const struct maddr *addr, int df,
+    struct turn_relay *tr, void **sockp)
+{
+	struct relay *rl = arg;
+	struct relay_sock *rs;
+	int fd, v;
+
+	*sockp = NULL;
+	if ((fd = udp_socket(addr, NULL, 0)) == -1) {
+		if ((errno == EMFILE || errno == ENFILE) &&
+		    rl->last_emfile != time(NULL)) {
+			rl->last_emfile = time(NULL);
+			log_warn("relay: out of file descriptors for relayed "
+			    "sockets");
+		}
+		return -1;
+	}
+	/* RFC 8656 §7.2 DONT-FRAGMENT: DF set when asked, clear when not. */
+	if (addr->family == AF_INET) {
+		v = df ? IP_PMTUDISC_DO : IP_PMTUDISC_DONT;
+		setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &v, sizeof(v));
+	} else {
+		v = df ? 1 : 0;
+		setsockopt(fd, IPPROTO_IPV6, IPV6_DONTFRAG, &v, sizeof(v));
+	}
+	if ((rs = calloc(1, sizeof(*rs))) == NULL) {
+		close(fd);
+		return -1;
+	}
+	rs->fd = fd;
+	rs->tr = tr;
+	rs->rl = rl;
+	if ((rs->ev = event_new(rl->d->base, fd, EV_READ | EV_PERSIST,
+	    relay_read_cb, rs)) == NULL || event_add(rs->ev, NULL) != 0) {
+		if (rs->ev != NULL)
+			event_free(rs->ev);
+		close(fd);
+		free(rs);
+		return -1;
+	}
+	*sockp = rs;
+	return 0;
+}
+
+void
+udp_relay_close(void *arg, void *sock)
+{
+	struct relay_sock *rs = sock;
+
+	if (rs == NULL)
+		return;
+	event_free(rs->ev);
+	close(rs->fd);
+	free(rs);
+}
+
+void
+udp_to_peer(void *arg, void *sock, const struct maddr *peer,
+    const uint8_t *p, size_t len)
+{
+	struct relay_sock *rs = sock;
+	struct sockaddr_storage ss;
+	socklen_t sl = addr_to_sockaddr(peer, &ss);
+
+	(void)sendto(rs->fd, p, len, MSG_DONTWAIT, (struct sockaddr *)&ss, sl);
+}

@@ -1,0 +1,344 @@
+// e2e.test.mjs - Meetopia in a real browser: Debian's headless Chromium
+// (fake camera and microphone) driven by playwright-core, against
+// meetopiad on loopback.  Prints TAP.
+//
+//  1. the page: security headers, no CSP violation, rules and 18+ first,
+//     no camera before the user asks;
+//  2. two pages (separate browser contexts) pair, connect over the relay
+//     only (getStats: relay/relay on both sides), decode video, chat both
+//     ways (text stays text), typing indicator, code point counter,
+//     quality goes up from 480p; a screenshot is saved;
+//  3. a dropped WebSocket resumes and the call goes on;
+//  4. Next rematches with a third page; the left one hears it;
+//  5. Report reaches the store (meetopiactl report list);
+//  6. the same pairing over TURN/TCP and TURN/TLS;
+//  7. camera permission denied: the page says so and still works
+//     receive-only;
+//  8. with coturn installed: the same page through coturn, for the figure;
+//  9. a ban (meetopiactl ban add --report) ends the sessions and a new page
+//     is refused.
+//
+// Figures (time from page load to connected video) go out as TAP comments.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  Tap, Daemon, Coturn, launch, openPage, enter, waitPhase, callStats, waitFrames, chatLines,
+  sleep, ARTIFACTS, rewriteTurn, killAll,
+} from './lib.mjs';
+
+const t = new Tap();
+const figures = [];
+const WATCHDOG = Number(process.env.E2E_TIMEOUT || 240) * 1000;
+const watchdog = setTimeout(() => {
+  t.ok(false, `the whole run finished within ${WATCHDOG / 1000} s`);
+  killAll();
+  process.exit(t.done() || 1);
+}, WATCHDOG);
+
+async function step(name, fn) {
+  try {
+    return await fn();
+  } catch (e) {
+    t.ok(false, `${name}: no exception`, e && e.stack ? e.stack : String(e));
+    return undefined;
+  }
+}
+
+// Pairs two pages that are already in the room: a first, then b.
+async function pair(a, b) {
+  await a.click('#start');
+  await waitPhase(a, 'waiting', 10000);
+  await b.click('#start');
+  await Promise.all([waitPhase(a, 'connected'), waitPhase(b, 'connected')]);
+}
+
+async function timings(page) {
+  return page.evaluate(() => window.meetopia.timings);
+}
+
+async function relayOnly(name, a, b, proto) {
+  const sa = await waitFrames(a);
+  const sb = await waitFrames(b);
+  t.ok(sa && sa.local === 'relay' && sa.remote === 'relay', `${name}: first page's selected pair is relay/relay`, sa);
+  t.ok(sb && sb.local === 'relay' && sb.remote === 'relay', `${name}: second page's selected pair is relay/relay`, sb);
+  if (proto) {
+    t.ok(sa && sa.relayProtocol === proto && sb.relayProtocol === proto,
+      `${name}: both reach the relay over ${proto.toUpperCase()}`, { a: sa && sa.relayProtocol, b: sb && sb.relayProtocol });
+  }
+  t.ok(sa && sa.framesDecoded > 0 && sb && sb.framesDecoded > 0, `${name}: both pages decode video frames`,
+    { a: sa && sa.framesDecoded, b: sb && sb.framesDecoded });
+  return [sa, sb];
+}
+
+async function figure(label, page) {
+  const tm = await timings(page);
+  if (tm && tm.firstFrame != null) {
+    const line = `${label}: page load → connected ${Math.round(tm.connected)} ms, → first video frame ` +
+      `${Math.round(tm.firstFrame)} ms (matched → connected ${tm.connectMs} ms, ` +
+      `matched → first frame ${Math.round(tm.firstFrame - tm.matched)} ms)`;
+    figures.push(line);
+    t.diag(line);
+  }
+  return tm;
+}
+
+async function main() {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const d = new Daemon({ 'max-connections-per-ip': '12' }, { tls: true });
+  await d.start();
+  const b = await launch();
+  let reportId = null;
+  try {
+    // ---- 1. the page --------------------------------------------------
+    const A = await openPage(b, d.url, 'A');
+    const h = A.response.headers();
+    t.ok(/script-src 'self'/.test(h['content-security-policy'] || ''), 'the page is served with a Content-Security-Policy',
+      h['content-security-policy']);
+    t.eq(h['x-frame-options'], 'DENY', 'X-Frame-Options: DENY');
+    t.ok(await A.isVisible('#intro') && !(await A.isVisible('#room')), 'the rules and the privacy note come first');
+    t.ok(/30 days/.test(await A.textContent('#intro')) && /pseudonymised/.test(await A.textContent('#intro')),
+      'the privacy note says what is kept and for how long');
+    t.ok(await A.isDisabled('#consent-continue'), 'Continue is disabled until the 18+ box is checked');
+    t.eq(await A.evaluate(() => window.__e2e.gum), 0, 'no camera request before the user asks');
+    await A.check('#adult');
+    await A.click('#consent-continue');
+    t.eq(await A.evaluate(() => window.__e2e.gum), 0, 'still none after the consent screen');
+    await A.click('#allow-media');
+    await A.waitForSelector('#room:not([hidden])');
+    t.ok(await A.evaluate(() => window.__e2e.gum) >= 1, 'the camera is asked for when the user presses the button');
+    const cams = await A.$$eval('#camera-select option', (o) => o.map((x) => x.textContent));
+    t.ok(cams.length >= 1, 'the camera list is filled', cams);
+
+    // ---- 2. two pages pair, relay only, video, chat -------------------
+    const B = await openPage(b, d.url, 'B');
+    await enter(B);
+    await step('pairing', () => pair(A, B));
+    await relayOnly('UDP', A, B, 'udp');
+    await figure('meetopiad TURN/UDP', B);
+    t.eq(await B.textContent('#status'), 'Connected', 'the status says Connected');
+
+    await step('chat', async () => {
+      await A.fill('#chat-input', 'hello <b>bold</b> & "quoted"');
+      await A.press('#chat-input', 'Enter');
+      await B.waitForFunction(() => [...document.querySelectorAll('#chat-log li.them')].length > 0, null, { timeout: 5000 });
+      let lines = await chatLines(B);
+      const got = lines.filter((l) => l.cls === 'them');
+      t.ok(got.length === 1 && got[0].text.endsWith('hello bold & "quoted"'), 'chat A → B arrives (tags removed by the server, shown as text)', got);
+      t.ok(got.length === 1 && got[0].elements === 0, 'chat text is inserted as text, never as HTML', got);
+      t.eq(await A.inputValue('#chat-input'), '', 'Enter sends and clears the box');
+
+      await B.type('#chat-input', 'hi');
+      await A.waitForFunction(() => /typing/.test(document.getElementById('typing').textContent), null, { timeout: 5000 });
+      t.ok(true, 'the typing indicator shows on the other page');
+      await B.fill('#chat-input', '<img src=x onerror=alert(1)> réponse');
+      await B.click('#chat-send');
+      await A.waitForFunction(() => [...document.querySelectorAll('#chat-log li.them')].length > 0, null, { timeout: 5000 });
+      lines = await chatLines(A);
+      const back = lines.filter((l) => l.cls === 'them');
+      t.ok(back.length === 1 && /réponse$/.test(back[0].text) && back[0].elements === 0, 'chat B → A arrives, as text', back);
+      t.eq(await A.$$eval('#chat-log img', (x) => x.length), 0, 'no element from chat text in the page');
+
+      // 500 code points: emoji are one each, not two UTF-16 units.
+      await A.fill('#chat-input', '😀'.repeat(500));
+      t.eq(await A.textContent('#chat-count'), '500 / 500', 'the counter counts code points (500 emoji = 500)');
+      t.ok(!(await A.isDisabled('#chat-send')), '500 code points may be sent');
+      await A.fill('#chat-input', '😀'.repeat(501));
+      t.ok(await A.isDisabled('#chat-send'), '501 code points may not');
+      await A.fill('#chat-input', '');
+    });
+
+    await step('quality', async () => {
+      t.eq(await A.evaluate(() => window.meetopia.level === '480p' || window.meetopia.level === '720p' ||
+        window.meetopia.level === '1080p'), true, 'a sending level is set');
+      await A.waitForFunction(() => window.meetopia.level === '1080p', null, { timeout: 20000, polling: 250 })
+        .catch(() => {});
+      const lvl = await A.evaluate(() => window.meetopia.level);
+      t.eq(lvl, '1080p', 'on a clean link the sending quality climbs from 480p@15 to 1080p@30');
+      await sleep(3000);
+      const s = await callStats(B);
+      t.ok(s && s.frameHeight > 480, 'the partner receives more than 480 lines after the upgrade', s);
+      const q = await A.textContent('#quality');
+      t.ok(/RTT \d+ ms/.test(q) && /loss/.test(q) && /bps/.test(q), 'the quality indicator shows RTT, loss and bitrate', q);
+    });
+
+    await step('screenshot', async () => {
+      const file = path.join(ARTIFACTS, 'connected.png');
+      await B.screenshot({ path: file });
+      t.ok(fs.statSync(file).size > 10000, `a screenshot of the connected page is saved (${path.relative(process.cwd(), file)})`);
+    });
+
+    // ---- 3. a dropped socket resumes; the call goes on ----------------
+    await step('resume', async () => {
+      const before = (await callStats(B)).framesDecoded;
+      const sess = await A.evaluate(() => window.meetopia.session);
+      await A.evaluate(() => window.meetopia.dropSocket());
+      await A.waitForFunction(() => window.meetopia.state === 'reconnecting', null, { timeout: 3000, polling: 20 })
+        .then(() => t.ok(true, 'a dropped socket shows "reconnecting"'),
+          () => t.ok(false, 'a dropped socket shows "reconnecting"'));
+      await A.waitForFunction(() => window.meetopia.state === 'connected', null, { timeout: 10000 });
+      t.eq(await A.evaluate(() => window.meetopia.session), sess, 'the session is resumed, not a new one');
+      const s = await waitFrames(B, before + 10);
+      t.ok(s && s.framesDecoded > before + 10 && s.connectionState === 'connected', 'the call survives the dropped socket', s);
+      await A.fill('#chat-input', 'still here');
+      await A.press('#chat-input', 'Enter');
+      await B.waitForFunction(() => /still here/.test(document.getElementById('chat-log').textContent), null, { timeout: 5000 });
+      t.ok(true, 'chat works after the resume');
+      const left = (await chatLines(B)).some((l) => /left|lost/.test(l.text) && l.cls === 'system');
+      t.ok(!left, 'the partner never heard of it');
+    });
+
+    // ---- 4. Next rematches with a third page --------------------------
+    const C = await openPage(b, d.url, 'C');
+    await enter(C);
+    await step('next', async () => {
+      await C.click('#start');
+      await waitPhase(C, 'waiting', 10000);
+      await A.click('#next');
+      await Promise.all([waitPhase(A, 'connected'), waitPhase(C, 'connected')]);
+      await relayOnly('Next', A, C);
+      await B.waitForFunction(() => /moved on/.test(document.getElementById('chat-log').textContent), null, { timeout: 5000 });
+      t.ok(true, 'the page left behind hears that its partner moved on');
+      await B.waitForFunction(() => window.meetopia.phase === 'waiting', null, { timeout: 5000 });
+      t.ok(true, 'and looks for someone new on its own');
+    });
+
+    // ---- 5. Report reaches the store ----------------------------------
+    await step('report', async () => {
+      t.ok(!(await C.isDisabled('#report')), 'Report is enabled in a call');
+      await C.click('#report');
+      await C.check('input[name=reason][value=abuse]');
+      await C.fill('#report-detail', 'e2e test report');
+      await C.uncheck('#report-next');
+      await C.click('#report-send');
+      await C.waitForFunction(() => /report was received/.test(document.getElementById('chat-log').textContent), null,
+        { timeout: 5000 });
+      const text = await C.textContent('#chat-log');
+      reportId = Number((/number (\d+)/.exec(text) || [])[1]);
+      t.ok(reportId > 0, 'the page confirms the report with its number', text);
+      const r = d.ctl('--json', 'report', 'list');
+      let reports = [];
+      try { reports = JSON.parse(r.out).reports || []; } catch (e) { /* below */ }
+      const mine = reports.find((x) => Number(x.id) === reportId);
+      t.ok(mine && mine.reason === 'abuse', 'meetopiactl report list shows it with its reason', r.out + r.err);
+      t.ok(!/127\.0\.0\.1/.test(r.out), 'the stored report holds no address in clear');
+    });
+    await B.close();
+
+    // ---- 6. TURN/TCP and TURN/TLS -------------------------------------
+    for (const [tr, proto] of [['tcp', 'tcp'], ['tls', 'tls']]) {
+      await step(`TURN/${tr.toUpperCase()}`, async () => {
+        const P = await openPage(b, d.url + '?transport=' + tr, 'P-' + tr);
+        const Q = await openPage(b, d.url + '?transport=' + tr, 'Q-' + tr);
+        await enter(P);
+        await enter(Q);
+        await pair(P, Q);
+        await relayOnly(`TURN/${tr.toUpperCase()}`, P, Q, proto);
+        await figure(`meetopiad TURN/${tr.toUpperCase()}`, Q);
+        await P.evaluate(() => window.meetopia.pc && window.meetopia.pc.close());
+        await Q.evaluate(() => window.meetopia.pc && window.meetopia.pc.close());
+        await P.close();
+        await Q.close();
+      });
+    }
+
+    // ---- 7. permission denied -----------------------------------------
+    await step('permission denied', async () => {
+      const nb = await launch({ fakeUi: false });
+      try {
+        const D = await openPage(nb, d.url, 'D');
+        await D.check('#adult');
+        await D.click('#consent-continue');
+        await D.click('#allow-media');
+        await D.waitForSelector('#media-error:not([hidden])', { timeout: 10000 });
+        const msg = await D.textContent('#media-error');
+        t.ok(/did not allow/.test(msg), 'a refused permission is explained in plain words', msg);
+        t.eq(await D.textContent('#allow-media'), 'Try again', 'and the user can try again');
+        await D.click('#no-media');
+        await D.waitForSelector('#room:not([hidden])');
+        // Receive-only: pairs with A's successor page E and sees its video.
+        const E = await openPage(b, d.url, 'E');
+        await enter(E);
+        await C.click('#stop');
+        await A.click('#stop');
+        await pair(E, D);
+        const s = await waitFrames(D);
+        t.ok(s && s.framesDecoded > 0 && s.local === 'relay', 'without a camera the page still receives video', s);
+        await D.evaluate(() => window.meetopia.pc && window.meetopia.pc.close());
+        await E.click('#stop');
+        await E.close();
+      } finally {
+        await nb.close();
+      }
+    });
+
+    // ---- 8. the same page through coturn ------------------------------
+    if (Coturn.available()) {
+      await step('coturn', async () => {
+        const ct = await new Coturn(d.secret).start();
+        try {
+          const X = await openPage(b, d.url, 'X', { init: rewriteTurn, initArg: ct.port });
+          const Y = await openPage(b, d.url, 'Y', { init: rewriteTurn, initArg: ct.port });
+          await enter(X);
+          await enter(Y);
+          await pair(X, Y);
+          await relayOnly('coturn TURN/UDP', X, Y, 'udp');
+          await figure('coturn TURN/UDP (same page)', Y);
+          await X.evaluate(() => window.meetopia.pc && window.meetopia.pc.close());
+          await Y.evaluate(() => window.meetopia.pc && window.meetopia.pc.close());
+          await X.close();
+          await Y.close();
+        } finally {
+          ct.stop();
+        }
+      });
+    } else {
+      t.ok(true, '# SKIP coturn not installed: no comparison figure');
+    }
+
+    // ---- 9. a ban ends the sessions; a new page is refused -------------
+    await step('ban', async () => {
+      // (A and C just left each other: the server never pairs them again
+      // at once, so A meets a new page.)
+      const G = await openPage(b, d.url, 'G');
+      await enter(G);
+      await pair(A, G);
+      const r = d.ctl('ban', 'add', '--report', String(reportId), '--for', '1h', '--reason', 'e2e');
+      t.eq(r.code, 0, 'meetopiactl ban add --report bans the reported party', r.out + r.err);
+      await A.waitForFunction(() => window.meetopia.state === 'banned', null, { timeout: 6000, polling: 100 })
+        .then(() => t.ok(true, 'the banned page is told, within seconds'),
+          () => t.ok(false, 'the banned page is told, within seconds'));
+      t.ok(/banned/.test(await A.textContent('#error')), 'in plain words', await A.textContent('#error'));
+      const F = await openPage(b, d.url, 'F');
+      await enter(F);
+      await F.click('#start');
+      await F.waitForFunction(() => window.meetopia.state === 'refused', null, { timeout: 15000, polling: 100 })
+        .then(() => t.ok(true, 'a new page from the banned address is refused'),
+          () => t.ok(false, 'a new page from the banned address is refused'));
+      t.ok(/banned_client/.test(d.log()), 'the server refused it as banned (security event banned_client)');
+      t.ok(/refused/.test(await F.textContent('#error')), 'the page says the connection was refused', await F.textContent('#error'));
+    });
+
+    // ---- no page broke ------------------------------------------------
+    for (const p of [A, C]) {
+      const csp = await p.evaluate(() => window.__e2e.csp).catch(() => []);
+      t.eq(csp.length, 0, `page ${p.name}: no Content-Security-Policy violation`);
+      const errs = p.errors.filter((e) => !/WebSocket connection|Failed to load resource|ERR_/.test(e));
+      t.ok(errs.length === 0, `page ${p.name}: no script error`, errs);
+    }
+  } finally {
+    await b.close();
+    const code = await d.stop();
+    t.ok(code === 0, 'meetopiad exits 0 on SIGTERM', d.log().slice(-3000));
+    d.cleanup();
+  }
+}
+
+const t0 = Date.now();
+main().catch((e) => t.ok(false, 'no exception', e && e.stack ? e.stack : String(e))).finally(() => {
+  clearTimeout(watchdog);
+  t.diag(`e2e: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  for (const f of figures) t.diag('figure: ' + f);
+  killAll();
+  process.exit(t.done());
+});

@@ -1,0 +1,354 @@
+#!/usr/bin/env python3
+"""test_turn_policy.py - meetopiad's TURN server over UDP with a small
+independent STUN client (stdlib only): long-term credentials (401 with REALM
+and NONCE, expired / forged / other-secret credentials refused with 401,
+rotation: several secrets verify), the peer policy (every default denied
+range refused with 403 on CreatePermission and ChannelBind, with a security
+event and a counter; permissions only, no data is ever sent to them), our
+own relayed addresses exempt, IPv4 relays for clients over IPv6, and bad
+input dropped without killing the daemon.
+"""
+import hashlib
+import hmac
+import os
+import socket
+import struct
+import sys
+import time
+import urllib.request
+import zlib
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Daemon, rest_credential  # noqa: E402
+from tap import Tap  # noqa: E402
+
+MAGIC = 0x2112A442
+ALLOCATE, REFRESH, CREATE_PERMISSION, CHANNEL_BIND, BINDING = 3, 4, 8, 9, 1
+A_USERNAME, A_MI, A_ERROR, A_CHANNEL, A_LIFETIME = 0x6, 0x8, 0x9, 0xC, 0xD
+A_PEER, A_DATA, A_REALM, A_NONCE, A_RELAYED = 0x12, 0x13, 0x14, 0x15, 0x16
+A_RAF, A_TRANSPORT, A_MAPPED, A_FP = 0x17, 0x19, 0x20, 0x8028
+
+# SPEC's denied ranges: first and last address of each, and IPv4 embedded
+# in IPv6.  Only permissions are asked for; nothing is sent to them.
+DENIED_V4 = ["0.0.0.1", "0.255.255.255", "10.0.0.1", "10.255.255.254",
+             "100.64.0.1", "100.127.255.254", "127.0.0.2", "127.255.255.254",
+             "169.254.0.1", "169.254.255.254", "172.16.0.1",
+             "172.31.255.254", "192.0.0.1", "192.0.0.254", "192.168.0.1",
+             "192.168.255.254", "198.18.0.1", "198.19.255.254", "224.0.0.1",
+             "239.255.255.254", "240.0.0.1", "255.255.255.254",
+             "255.255.255.255"]
+DENIED_V6 = ["::", "::1", "fc00::1", "fdff::1", "fe80::1", "febf::1",
+             "ff02::1", "ff0e::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
+             "::ffff:192.168.1.1", "64:ff9b::7f00:1", "64:ff9b::a00:1",
+             "2002:7f00:1::1", "2002:c0a8:101::1", "2002:a9fe:101::1"]
+
+
+def xaddr(ip, port, tid):
+    fam = socket.AF_INET6 if ":" in ip else socket.AF_INET
+    raw = socket.inet_pton(fam, ip)
+    mask = struct.pack("!I", MAGIC) + tid
+    x = bytes(a ^ b for a, b in zip(raw, mask))
+    return struct.pack("!BBH", 0, 1 if fam == socket.AF_INET else 2,
+                       port ^ (MAGIC >> 16)) + x
+
+
+def unxaddr(v, tid):
+    fam, xport = struct.unpack("!xBH", v[:4])
+    mask = struct.pack("!I", MAGIC) + tid
+    raw = bytes(a ^ b for a, b in zip(v[4:], mask))
+    af = socket.AF_INET if fam == 1 else socket.AF_INET6
+    return socket.inet_ntop(af, raw), xport ^ (MAGIC >> 16)
+
+
+def attr(t, v):
+    return struct.pack("!HH", t, len(v)) + v + b"\0" * (-len(v) % 4)
+
+
+def message(method, attrs, tid=None, key=None, fingerprint=False, cls=0):
+    tid = tid or os.urandom(12)
+    typ = (method & 0xF) | ((method & 0x70) << 1) | ((method & 0xF80) << 2) \
+        | cls
+    body = b"".join(attr(t, v) for t, v in attrs)
+    if key is not None:
+        hdr = struct.pack("!HHI", typ, len(body) + 24, MAGIC) + tid
+        body += attr(A_MI, hmac.new(key, hdr + body, hashlib.sha1).digest())
+    if fingerprint:
+        hdr = struct.pack("!HHI", typ, len(body) + 8, MAGIC) + tid
+        crc = (zlib.crc32(hdr + body) ^ 0x5354554E) & 0xFFFFFFFF
+        body += attr(A_FP, struct.pack("!I", crc))
+    return struct.pack("!HHI", typ, len(body), MAGIC) + tid + body, tid
+
+
+def parse(data):
+    typ, length, cookie = struct.unpack("!HHI", data[:8])
+    tid = data[8:20]
+    attrs, i = {}, 20
+    while i + 4 <= 20 + length:
+        t, n = struct.unpack("!HH", data[i:i + 4])
+        attrs.setdefault(t, data[i + 4:i + 4 + n])
+        i += 4 + n + (-n % 4)
+    code = 0
+    if A_ERROR in attrs:
+        e = attrs[A_ERROR]
+        code = (e[2] & 7) * 100 + e[3]
+    return {"type": typ, "tid": tid, "attrs": attrs, "code": code}
+
+
+class Client:
+    def __init__(self, d, user, password, host="127.0.0.1", realm=None):
+        fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.s = socket.socket(fam, socket.SOCK_DGRAM)
+        self.s.bind((host, 0))
+        self.s.settimeout(2)
+        self.server = (host, d.turn_port)
+        self.user, self.password = user, password
+        self.realm, self.nonce = realm, None
+
+    def key(self):
+        return hashlib.md5(("%s:%s:%s" % (self.user, self.realm,
+                                          self.password)).encode()).digest()
+
+    def raw(self, data):
+        self.s.sendto(data, self.server)
+        try:
+            return self.s.recvfrom(4096)[0]
+        except socket.timeout:
+            return None
+
+    def request(self, method, attrs, auth=True):
+        """Sends with credentials; on 401/438 takes the nonce, retries."""
+        for _ in range(3):
+            extra = []
+            if auth and self.nonce:
+                extra = [(A_USERNAME, self.user.encode()),
+                         (A_REALM, self.realm.encode()),
+                         (A_NONCE, self.nonce)]
+            msg, tid = message(method, attrs + extra,
+                               key=self.key() if auth and self.nonce else None)
+            data = self.raw(msg)
+            if data is None:
+                return None
+            r = parse(data)
+            if r["tid"] != tid:
+                continue
+            if auth and r["code"] in (401, 438) and A_NONCE in r["attrs"] \
+                    and (self.nonce is None or r["code"] == 438):
+                self.nonce = r["attrs"][A_NONCE]
+                self.realm = r["attrs"][A_REALM].decode()
+                continue
+            r["tid_sent"] = tid
+            return r
+        return r
+
+    def allocate(self, extra=()):
+        return self.request(ALLOCATE, [(A_TRANSPORT, b"\x11\0\0\0")]
+                            + list(extra))
+
+    def permit(self, ip, port=9):
+        return self._with_tid(CREATE_PERMISSION,
+                              lambda tid: [(A_PEER, xaddr(ip, port, tid))])
+
+    def bind(self, ip, port, channel):
+        return self._with_tid(CHANNEL_BIND, lambda tid: [
+            (A_CHANNEL, struct.pack("!HH", channel, 0)),
+            (A_PEER, xaddr(ip, port, tid))])
+
+    def _with_tid(self, method, attrs_of):
+        # XOR addresses depend on the transaction ID: build per attempt.
+        for _ in range(3):
+            tid = os.urandom(12)
+            attrs = attrs_of(tid) + [(A_USERNAME, self.user.encode()),
+                                     (A_REALM, self.realm.encode()),
+                                     (A_NONCE, self.nonce)]
+            msg, tid = message(method, attrs, tid=tid, key=self.key())
+            data = self.raw(msg)
+            if data is None:
+                return None
+            r = parse(data)
+            if r["code"] == 438:
+                self.nonce = r["attrs"][A_NONCE]
+                continue
+            return r
+        return r
+
+    def close(self):
+        self.s.close()
+
+
+def metric(d, name):
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % d.http_port,
+                                timeout=5) as r:
+        text = r.read().decode()
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return int(float(line.split()[-1]))
+    return None
+
+
+def main(t):
+    old_secret = "an-older-secret-still-valid-0123"
+    conf = {"auth-secret": [Daemon.SECRET, old_secret],
+            "listen": ["127.0.0.1", "::1"]}
+    daemon = Daemon(conf=conf)
+    daemon.secret = Daemon.SECRET       # the first one signs
+    with daemon as d:
+        # Binding, without credentials.
+        c = Client(d, *d.credential("alice"))
+        msg, tid = message(BINDING, [])
+        r = parse(c.raw(msg))
+        t.ok(r["type"] == 0x0101 and A_MAPPED in r["attrs"] and
+             unxaddr(r["attrs"][A_MAPPED], tid) == c.s.getsockname(),
+             "Binding: XOR-MAPPED-ADDRESS is our address")
+
+        # The 401 challenge.
+        msg, tid = message(ALLOCATE, [(A_TRANSPORT, b"\x11\0\0\0")])
+        r = parse(c.raw(msg))
+        t.ok(r["code"] == 401 and A_REALM in r["attrs"] and
+             A_NONCE in r["attrs"] and A_MI not in r["attrs"],
+             "Allocate without credentials: 401 with REALM and NONCE, no MI")
+        t.eq(r["attrs"].get(A_REALM), b"meetopia.test", "the realm")
+        t.eq(metric(d, "meetopia_turn_allocations"), 0,
+             "an unauthenticated request allocates nothing")
+
+        # Expired, forged, other-secret credentials: 401.
+        for name, (user, pw) in [
+                ("expired", rest_credential(d.secret, "x", ttl=-10)),
+                ("forged", (d.credential("x")[0], "Zm9yZ2VkLXBhc3N3b3JkLXh4eA==")),
+                ("other secret", rest_credential("some-other-secret-0123456",
+                                                 "x")),
+                ("not EXPIRY:ID", ("alice", "whatever"))]:
+            bad = Client(d, user, pw)
+            r = bad.allocate()
+            t.ok(r is not None and r["code"] == 401 and A_MI not in r["attrs"],
+                 "%s credential: 401" % name, r)
+            bad.close()
+        t.ok(metric(d, "meetopia_turn_auth_failures_total") >= 4,
+             "auth failures counted")
+        log = d.log()
+        t.ok('"event":"turn_auth_expired"' in log and
+             '"event":"turn_auth_failed"' in log,
+             "auth failures are security events")
+
+        # Rotation: a credential of the second secret works.
+        user, pw = rest_credential(old_secret, "rotated")
+        rot = Client(d, user, pw)
+        r = rot.allocate()
+        t.ok(r is not None and r["code"] == 0, "a credential of the second "
+             "auth-secret allocates (rotation)", r)
+        rot.close()
+
+        # A good allocation; the success is integrity-protected.
+        r = c.allocate()
+        t.ok(r is not None and r["code"] == 0 and A_RELAYED in r["attrs"],
+             "Allocate with a credential succeeds", r)
+        key = c.key()
+        data = c.raw(message(REFRESH, [(A_LIFETIME, struct.pack("!I", 600)),
+                                       (A_USERNAME, c.user.encode()),
+                                       (A_REALM, c.realm.encode()),
+                                       (A_NONCE, c.nonce)], key=key)[0])
+        mi_at = data.find(struct.pack("!HH", A_MI, 20), 20)
+        hdr = data[:2] + struct.pack("!H", mi_at + 24 - 20) + data[4:20]
+        want = hmac.new(key, hdr + data[20:mi_at], hashlib.sha1).digest()
+        t.ok(mi_at > 0 and data[mi_at + 4:mi_at + 24] == want,
+             "Refresh success carries a MESSAGE-INTEGRITY we can check")
+        relay_ip, relay_port = unxaddr(r["attrs"][A_RELAYED], r["tid_sent"])
+        t.ok(relay_ip == "127.0.0.1" and d.min_port <= relay_port <= d.max_port,
+             "relayed address on loopback in the port range")
+
+        # The peer policy: every denied range refused, permissions only.
+        denied = 0
+        for ip in DENIED_V4:
+            r = c.permit(ip)
+            if r is not None and r["code"] == 403:
+                denied += 1
+            else:
+                t.diag("CreatePermission %s: %s" % (ip, r))
+        t.eq(denied, len(DENIED_V4), "CreatePermission to each denied IPv4 "
+             "range edge: 403")
+        r = c.bind("10.1.2.3", 9, 0x4001)
+        t.ok(r is not None and r["code"] == 403, "ChannelBind to a denied "
+             "peer: 403")
+        r = c.permit("203.0.113.9")
+        t.ok(r is not None and r["code"] == 0, "a public peer is allowed "
+             "(permission only; nothing sent)")
+        # An IPv6 allocation for the IPv6 denied ranges.
+        c6 = Client(d, *d.credential("bob"), host="::1")
+        r = c6.allocate([(A_RAF, b"\x02\0\0\0")])
+        t.ok(r is not None and r["code"] == 0, "an IPv6 relay for a client "
+             "over IPv6", r)
+        denied = 0
+        for ip in DENIED_V6:
+            r = c6.permit(ip)
+            if r is not None and r["code"] == 403:
+                denied += 1
+            else:
+                t.diag("CreatePermission %s: %s" % (ip, r))
+        t.eq(denied, len(DENIED_V6), "CreatePermission to each denied IPv6 "
+             "range and embedded IPv4 form: 403")
+        r = c6.permit("127.0.0.2")
+        t.ok(r is not None and r["code"] == 443, "an IPv4 peer on an IPv6 "
+             "allocation: 443")
+        t.ok(metric(d, "meetopia_turn_peer_denied_total") >=
+             len(DENIED_V4) + len(DENIED_V6) + 1, "refused peers counted")
+        t.ok('"event":"turn_peer_denied"' in d.log(), "refused peers are "
+             "security events")
+
+        # A client over IPv6 gets an IPv4 relay by default (RFC 8656).
+        c64 = Client(d, *d.credential("carol"), host="::1")
+        r = c64.allocate()
+        t.ok(r is not None and r["code"] == 0 and
+             unxaddr(r["attrs"][A_RELAYED], r["tid_sent"])[0] == "127.0.0.1",
+             "a client over [::1] without REQUESTED-ADDRESS-FAMILY gets an "
+             "IPv4 relay", r)
+
+        # Our own relayed address is exempt from the deny list (127/8).
+        r = c64.permit(relay_ip, relay_port)
+        t.ok(r is not None and r["code"] == 0, "a permission for our own "
+             "relayed address (127.0.0.1) is granted", r)
+        r = c64.permit(relay_ip, d.max_port + 1)
+        t.ok(r is not None and r["code"] == 403, "but not for 127.0.0.1 at "
+             "a port that is not an allocation")
+
+        # Bad input: dropped, the daemon keeps serving.
+        good, _ = message(BINDING, [])
+        bad_inputs = [
+            good[:19],                                     # truncated header
+            good[:2] + b"\0\x08" + good[4:],               # length past end
+            good[:4] + b"\x21\x12\xa4\x43" + good[8:],     # wrong cookie
+            b"\xc0" + good[1:],                            # top bits
+            message(BINDING, [])[0][:2] + b"\0\x08" +      # attr overflows
+            good[4:20] + struct.pack("!HH", 0x8022, 0xffff) + b"abcd",
+            message(BINDING, [(A_MI, b"\0" * 20), (0x8022, b"x")],
+                    fingerprint=False)[0],                 # MI not last
+            message(BINDING, [], fingerprint=True)[0][:-1] + b"\0",  # bad FP
+            b"\x40\x00\xff\xff" + b"x" * 8,                # ChannelData, long
+            b"\xff" * 3,
+        ]
+        answered = 0
+        for b in bad_inputs:
+            c.s.sendto(b, c.server)
+        c.s.settimeout(0.5)
+        while True:
+            try:
+                data = c.s.recvfrom(4096)[0]
+                answered += 1
+                r = parse(data)
+                t.diag("answer to bad input: type 0x%04x code %d"
+                       % (r["type"], r["code"]))
+            except socket.timeout:
+                break
+        # "MI not last" is a well-formed Binding (attributes after MI are
+        # ignored): it is answered; everything else is dropped.
+        t.eq(answered, 1, "malformed messages dropped; the one whose "
+             "attributes follow MI answered (they are ignored)")
+        msg, tid = message(BINDING, [], fingerprint=True)
+        data = c.raw(msg)
+        t.ok(data is not None and parse(data)["type"] == 0x0101 and
+             data[-8:-6] == struct.pack("!H", A_FP),
+             "still serving; FINGERPRINT answered with FINGERPRINT")
+        for x in (c, c6, c64):
+            x.close()
+
+
+if __name__ == "__main__":
+    Tap().run(main)

@@ -1,0 +1,1619 @@
+/*
+ * test_turn.c - the TURN protocol logic of relay/turn.h driven directly:
+ * Binding, the long-term credential flow with stateless nonces, Allocate,
+ * Refresh, CreatePermission, ChannelBind, Send/Data, ChannelData, every
+ * error response, quotas, max-bps, expiry, internal delivery between our
+ * own allocations and the pair-permissions hook.  Test names carry the IDs
+ * of shared/reference/turn-conformance.md.
+ *
+ * The transport is a recorder: what the protocol sends to clients and
+ * peers is kept for inspection, and relayed "sockets" are entries in a
+ * table (a port can be made busy).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/cred.h"
+#include "auth/ltkey.h"
+#include "common/config.h"
+#include "relay/stun_codec.h"
+#include "relay/turn.h"
+#include "tests/tap.h"
+
+#define SECRET		"unit-test-secret-1"
+#define SECRET2		"older-test-secret-2"
+#define REALM		"unit.test"
+#define MAXOUT		32
+
+struct sent {
+	struct turn_tuple	 t;
+	uint8_t			 b[2048];
+	size_t			 len;
+};
+
+struct fsock {
+	struct maddr		 addr;
+	struct turn_relay	*tr;
+	int			 open;
+	int			 df;
+};
+
+struct env {
+	struct config		*cfg;
+	struct turn_ctx		*ctx;
+	struct metrics		 m;
+	struct sent		 out[MAXOUT];
+	int			 nout;
+	struct sent		 peer[MAXOUT];	/* t.client = peer, t.server =
+						   relayed address */
+	int			 npeer;
+	struct fsock		 socks[128];
+	int			 nsocks;
+	int			 opens;
+	int			 busy_port;
+	int			 banned;
+	int			 events[8];
+	int			 hook_allow;
+	int			 hook_calls;
+	char			 hook_a[CRED_USER_MAX];
+	char			 hook_b[CRED_USER_MAX];
+	uint64_t		 now;
+	long long		 wall;
+};
+
+/* ------------------------------------------------------------------ */
+/* The recording transport. */
+
+static void
+io_to_client(void *arg, const struct turn_tuple *t, const struct iovec *iov,
+    int n)
+{
+	struct env *e = arg;
+	struct sent *s;
+	int i;
+
+	if (e->nout == MAXOUT)
+		return;
+	s = &e->out[e->nout++];
+	s->t = *t;
+	s->len = 0;
+	for (i = 0; i < n; i++) {
+		if (s->len + iov[i].iov_len > sizeof(s->b))
+			return;
+		memcpy(s->b + s->len, iov[i].iov_base, iov[i].iov_len);
+		s->len += iov[i].iov_len;
+	}
+}
+
+static void
+io_to_peer(void *arg, void *sock, const struct maddr *peer, const uint8_t *p,
+    size_t len)
+{
+	struct env *e = arg;
+	struct fsock *fs = sock;
+	struct sent *s;
+
+	if (e->npeer == MAXOUT || len > sizeof(s->b))
+		return;
+	s = &e->peer[e->npeer++];
+	memset(&s->t, 0, sizeof(s->t));
+	s->t.client = *peer;
+	s->t.server = fs->addr;
+	memcpy(s->b, p, len);
+	s->len = len;
+}
+
+static int
+io_relay_open(void *arg, const struct maddr *addr, int df,
+    struct turn_relay *tr, void **sock)
+{
+	struct env *e = arg;
+	struct fsock *fs;
+	int i;
+
+	if (addr->port == e->busy_port)
+		return -1;
+	for (i = 0; i < e->nsocks; i++)
+		if (e->socks[i].open && addr_eq(&e->socks[i].addr, addr))
+			return -1;
+	if (e->nsocks == 128)
+		return -1;
+	fs = &e->socks[e->nsocks++];
+	fs->addr = *addr;
+	fs->tr = tr;
+	fs->open = 1;
+	fs->df = df;
+	e->opens++;
+	*sock = fs;
+	return 0;
+}
+
+static void
+io_relay_close(void *arg, void *sock)
+{
+	struct fsock *fs = sock;
+
+	fs->open = 0;
+}
+
+static int
+io_is_banned(void *arg, const struct maddr *client)
+{
+	struct env *e = arg;
+
+	return e->banned;
+}
+
+static void
+io_event(void *arg, enum turn_event ev, const struct maddr *client,
+    const char *user, size_t ulen, const char *what)
+{
+	struct env *e = arg;
+
+	if ((unsigned)ev < 8)
+		e->events[ev]++;
+}
+
+static int
+hook(void *arg, const char *a, const char *b)
+{
+	struct env *e = arg;
+
+	e->hook_calls++;
+	strlcpy(e->hook_a, a, sizeof(e->hook_a));
+	strlcpy(e->hook_b, b, sizeof(e->hook_b));
+	return e->hook_allow;
+}
+
+static void
+env_time(struct env *e, uint64_t add_ms)
+{
+	e->now += add_ms;
+	e->wall = 1700000000 + (long long)(e->now / 1000);
+	turn_set_time(e->ctx, e->now, e->wall);
+}
+
+/* A context from "key=value" pairs (NULL-terminated). */
+static int
+env_init(struct env *e, const char *const *kv)
+{
+	struct turn_io io;
+	char err[CFG_ERRLEN];
+	int line = 1;
+
+	memset(e, 0, sizeof(*e));
+	metrics_init(&e->m);
+	e->cfg = cfg_new();
+	cfg_set(e->cfg, CFG_SRC_FILE, line++, "auth-secret", SECRET, err,
+	    sizeof(err));
+	cfg_set(e->cfg, CFG_SRC_FILE, line++, "realm", REALM, err,
+	    sizeof(err));
+	cfg_set(e->cfg, CFG_SRC_FILE, line++, "min-port", "50000", err,
+	    sizeof(err));
+	cfg_set(e->cfg, CFG_SRC_FILE, line++, "max-port", "50099", err,
+	    sizeof(err));
+	for (; kv != NULL && kv[0] != NULL; kv += 2)
+		if (cfg_set(e->cfg, CFG_SRC_CMDLINE, line++, kv[0], kv[1], err,
+		    sizeof(err)) != 0) {
+			printf("# %s\n", err);
+			return -1;
+		}
+	memset(&io, 0, sizeof(io));
+	io.arg = e;
+	io.to_client = io_to_client;
+	io.to_peer = io_to_peer;
+	io.relay_open = io_relay_open;
+	io.relay_close = io_relay_close;
+	io.is_banned = io_is_banned;
+	io.event = io_event;
+	if ((e->ctx = turn_new(e->cfg, &io, &e->m, err, sizeof(err))) ==
+	    NULL) {
+		printf("# %s\n", err);
+		return -1;
+	}
+	e->now = 1000000;
+	env_time(e, 0);
+	return 0;
+}
+
+static void
+env_free(struct env *e)
+{
+	turn_free(e->ctx);
+	cfg_free(e->cfg);
+}
+
+/* ------------------------------------------------------------------ */
+/* A client. */
+
+struct client {
+	struct turn_tuple	 t;
+	char			 user[600];
+	char			 pass[CRED_PASS_MAX];
+	char			 nonce[128];
+	enum stun_mi		 mi;
+	int			 fp;
+	int			 noauth;
+	uint8_t			 tid[12];
+};
+
+static void
+client_init(struct client *c, const char *ip, int port, const char *secret,
+    const char *id, long long expiry)
+{
+	memset(c, 0, sizeof(*c));
+	addr_parse(ip, &c->t.client);
+	c->t.client.port = (uint16_t)port;
+	addr_parse(strchr(ip, ':') ? "::1" : "127.0.0.1", &c->t.server);
+	c->t.server.port = 3478;
+	c->t.proto = TURN_UDP;
+	c->mi = STUN_MI_SHA1;
+	cred_make(secret, id, expiry, c->user, sizeof(c->user), c->pass,
+	    sizeof(c->pass));
+}
+
+/* Attributes of a request. */
+struct attrs {
+	int		 n;
+	struct {
+		uint16_t	 type;
+		int		 xaddr;
+		struct maddr	 a;
+		uint8_t		 v[600];
+		size_t		 len;
+	} a[20];
+};
+
+static void
+A_raw(struct attrs *as, uint16_t type, const void *v, size_t len)
+{
+	as->a[as->n].type = type;
+	as->a[as->n].xaddr = 0;
+	memcpy(as->a[as->n].v, v, len);
+	as->a[as->n].len = len;
+	as->n++;
+}
+
+static void
+A_u32(struct attrs *as, uint16_t type, uint32_t v)
+{
+	uint8_t b[4] = { v >> 24, (v >> 16) & 0xff, (v >> 8) & 0xff,
+	    v & 0xff };
+
+	A_raw(as, type, b, 4);
+}
+
+static void
+A_peer(struct attrs *as, const char *ip, int port)
+{
+	as->a[as->n].type = STUN_ATTR_XOR_PEER_ADDRESS;
+	as->a[as->n].xaddr = 1;
+	addr_parse(ip, &as->a[as->n].a);
+	as->a[as->n].a.port = (uint16_t)port;
+	as->n++;
+}
+
+static void
+A_peer_addr(struct attrs *as, const struct maddr *a)
+{
+	as->a[as->n].type = STUN_ATTR_XOR_PEER_ADDRESS;
+	as->a[as->n].xaddr = 1;
+	as->a[as->n].a = *a;
+	as->n++;
+}
+
+static void
+A_udp(struct attrs *as)
+{
+	A_raw(as, STUN_ATTR_REQUESTED_TRANSPORT, "\x11\0\0\0", 4);
+}
+
+static struct stun_msg lastm;
+static struct sent lasts;
+
+/* The answer's code: 0 success, an error code, -1 none, -2 unparsable. */
+static int
+answer(struct env *e, struct client *c)
+{
+	const struct stun_attr *ec;
+	int code, i;
+
+	for (i = 0; i < e->nout; i++) {
+		if (!addr_eq(&e->out[i].t.client, &c->t.client))
+			continue;
+		lasts = e->out[i];
+		if (stun_parse(&lastm, lasts.b, lasts.len) != STUN_OK)
+			return -2;
+		if (memcmp(lastm.tid, c->tid, 12) != 0)
+			continue;
+		if (lastm.cls == STUN_SUCCESS)
+			return 0;
+		if ((ec = stun_find(&lastm, STUN_ATTR_ERROR_CODE)) == NULL ||
+		    stun_get_error(ec, &code) != 0)
+			return -2;
+		return code;
+	}
+	return -1;
+}
+
+static size_t
+build(struct client *c, uint16_t method, uint16_t cls, const struct attrs *as,
+    uint8_t *buf, size_t cap, int newtid)
+{
+	struct wr w;
+	uint8_t key[LTKEY_LEN];
+	int i;
+
+	if (newtid) {
+		for (i = 0; i < 12; i++)
+			c->tid[i] = (uint8_t)rand();
+	}
+	wr_init(&w, buf, cap);
+	stun_begin(&w, stun_type(method, cls), c->tid);
+	for (i = 0; as != NULL && i < as->n; i++) {
+		if (as->a[i].xaddr)
+			stun_put_xaddr(&w, as->a[i].type, &as->a[i].a, c->tid);
+		else
+			stun_put(&w, as->a[i].type, as->a[i].v,
+			    as->a[i].len);
+	}
+	if (!c->noauth && c->nonce[0] != '\0' && cls == STUN_REQUEST) {
+		stun_put(&w, STUN_ATTR_USERNAME, c->user, strlen(c->user));
+		stun_put(&w, STUN_ATTR_REALM, REALM, strlen(REALM));
+		stun_put(&w, STUN_ATTR_NONCE, c->nonce, strlen(c->nonce));
+		ltkey_make(c->user, strlen(c->user), REALM, strlen(REALM),
+		    c->pass, strlen(c->pass), key);
+		stun_end(&w, c->mi, key, LTKEY_LEN, c->fp);
+	} else
+		stun_end(&w, STUN_MI_NONE, NULL, 0, c->fp);
+	return w.err ? 0 : w.len;
+}
+
+/*
+ * Sends a request; answers 401/438 by taking the nonce and retrying once,
+ * as a client does.  Returns the final answer's code.
+ */
+static int
+req(struct env *e, struct client *c, uint16_t method, const struct attrs *as)
+{
+	uint8_t buf[2048];
+	const struct stun_attr *n;
+	size_t len;
+	int code, tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		e->nout = 0;
+		len = build(c, method, STUN_REQUEST, as, buf, sizeof(buf), 1);
+		turn_handle_client(e->ctx, &c->t, buf, len);
+		code = answer(e, c);
+		if ((code != 401 && code != 438) || c->noauth || tries == 1 ||
+		    (n = stun_find(&lastm, STUN_ATTR_NONCE)) == NULL ||
+		    (code == 401 && c->nonce[0] != '\0'))
+			return code;
+		memcpy(c->nonce, n->val, n->len);
+		c->nonce[n->len] = '\0';
+	}
+	return code;
+}
+
+/* The relayed address of the last Allocate success (n-th, 0-based). */
+static int
+relayed(struct maddr *a, int nth)
+{
+	const struct stun_attr *at = stun_find(&lastm,
+	    STUN_ATTR_XOR_RELAYED_ADDRESS);
+
+	while (at != NULL && nth-- > 0)
+		at = stun_find_next(&lastm, at);
+	return at != NULL && stun_get_xaddr(&lastm, at, a) == 0 ? 0 : -1;
+}
+
+static uint32_t
+lifetime(void)
+{
+	const struct stun_attr *at = stun_find(&lastm, STUN_ATTR_LIFETIME);
+	uint32_t v = 0xFFFFFFFF;
+
+	if (at != NULL)
+		stun_get_u32(at, &v);
+	return v;
+}
+
+static int
+allocate(struct env *e, struct client *c, struct maddr *relay)
+{
+	struct attrs as = { 0 };
+	int code;
+
+	A_udp(&as);
+	code = req(e, c, STUN_ALLOCATE, &as);
+	if (code == 0 && relay != NULL)
+		relayed(relay, 0);
+	return code;
+}
+
+static int
+permit(struct env *e, struct client *c, const struct maddr *peer)
+{
+	struct attrs as = { 0 };
+
+	A_peer_addr(&as, peer);
+	return req(e, c, STUN_CREATE_PERMISSION, &as);
+}
+
+static int
+chanbind(struct env *e, struct client *c, uint16_t num, const struct maddr *p)
+{
+	struct attrs as = { 0 };
+
+	A_u32(&as, STUN_ATTR_CHANNEL_NUMBER, (uint32_t)num << 16);
+	A_peer_addr(&as, p);
+	return req(e, c, STUN_CHANNEL_BIND, &as);
+}
+
+/* A Send indication. */
+static void
+send_ind(struct env *e, struct client *c, const struct maddr *peer,
+    const char *data)
+{
+	struct attrs as = { 0 };
+	uint8_t buf[2048];
+	size_t len;
+	int save = c->noauth;
+
+	A_peer_addr(&as, peer);
+	A_raw(&as, STUN_ATTR_DATA, data, strlen(data));
+	c->noauth = 1;
+	len = build(c, STUN_SEND, STUN_INDICATION, &as, buf, sizeof(buf), 1);
+	c->noauth = save;
+	turn_handle_client(e->ctx, &c->t, buf, len);
+}
+
+static void
+chan_data(struct env *e, struct client *c, uint16_t num, const char *data,
+    int extra_len, int pad)
+{
+	uint8_t buf[600];
+	size_t n = strlen(data);
+	struct wr w;
+
+	wr_init(&w, buf, sizeof(buf));
+	wr_u16(&w, num);
+	wr_u16(&w, (uint16_t)(n + extra_len));
+	wr_bytes(&w, data, n);
+	wr_zero(&w, pad);
+	turn_handle_client(e->ctx, &c->t, buf, w.len);
+}
+
+static struct fsock *
+sock_of(struct env *e, const struct maddr *relay)
+{
+	int i;
+
+	for (i = e->nsocks - 1; i >= 0; i--)
+		if (e->socks[i].open && e->socks[i].addr.port == relay->port &&
+		    e->socks[i].addr.family == relay->family)
+			return &e->socks[i];
+	return NULL;
+}
+
+/* Peer data arriving at a relayed address. */
+static void
+from_peer(struct env *e, const struct maddr *relay, const char *ip, int port,
+    const char *data)
+{
+	struct fsock *fs = sock_of(e, relay);
+	struct maddr p;
+
+	if (fs == NULL)
+		return;
+	addr_parse(ip, &p);
+	p.port = (uint16_t)port;
+	turn_handle_peer(e->ctx, fs->tr, &p, (const uint8_t *)data,
+	    strlen(data));
+}
+
+/*
+ * What the client got last as relayed data: 1 and the peer and data of a
+ * Data indication, 2 and the channel of ChannelData, 0 for nothing.
+ */
+static int
+got_data(struct env *e, struct client *c, struct maddr *peer, char *data,
+    size_t cap, uint16_t *chan)
+{
+	struct stun_msg m;
+	const struct stun_attr *d, *p;
+	struct rd r;
+	const uint8_t *v;
+	int i;
+
+	for (i = e->nout - 1; i >= 0; i--) {
+		struct sent *s = &e->out[i];
+
+		if (!addr_eq(&s->t.client, &c->t.client))
+			continue;
+		if (s->len >= 4 && s->b[0] >= 0x40 && s->b[0] <= 0x7f) {
+			uint16_t n;
+
+			rd_init(&r, s->b, s->len);
+			*chan = rd_u16(&r);
+			n = rd_u16(&r);
+			if (rd_bytes(&r, &v, n) != 0 || n >= cap)
+				return -1;
+			memcpy(data, v, n);
+			data[n] = '\0';
+			return 2;
+		}
+		if (stun_parse(&m, s->b, s->len) != STUN_OK ||
+		    m.method != STUN_DATA || m.cls != STUN_INDICATION ||
+		    (d = stun_find(&m, STUN_ATTR_DATA)) == NULL ||
+		    (p = stun_find(&m, STUN_ATTR_XOR_PEER_ADDRESS)) == NULL ||
+		    d->len >= cap || stun_get_xaddr(&m, p, peer) != 0)
+			return -1;
+		memcpy(data, d->val, d->len);
+		data[d->len] = '\0';
+		return 1;
+	}
+	return 0;
+}
+
+static int
+err_has(uint16_t type)
+{
+	return stun_find(&lastm, type) != NULL;
+}
+
+static int
+has_mi(void)
+{
+	return lastm.mi.type != 0 || lastm.mi256.type != 0;
+}
+
+static int
+mi_ok(struct client *c)
+{
+	uint8_t key[LTKEY_LEN];
+
+	ltkey_make(c->user, strlen(c->user), REALM, strlen(REALM), c->pass,
+	    strlen(c->pass), key);
+	if (lastm.mi256.type != 0)
+		return stun_check_mi256(&lastm, key, LTKEY_LEN) == 1;
+	return stun_check_mi(&lastm, key, LTKEY_LEN) == 1;
+}
+
+#define EXP	(1700000000LL + 100000)
+
+/* ------------------------------------------------------------------ */
+
+static void
+test_binding(void)
+{
+	struct env e;
+	struct client c;
+	struct maddr a;
+	struct attrs as = { 0 };
+	uint8_t buf[512];
+	size_t len;
+
+	ok(env_init(&e, NULL) == 0, "context");
+	client_init(&c, "192.0.2.9", 40001, SECRET, "x", EXP);
+	c.noauth = 1;
+	is_int(req(&e, &c, STUN_BINDING, NULL), 0, "S5: Binding without "
+	    "credentials succeeds");
+	ok(stun_find(&lastm, STUN_ATTR_XOR_MAPPED_ADDRESS) != NULL &&
+	    stun_get_xaddr(&lastm, stun_find(&lastm,
+	    STUN_ATTR_XOR_MAPPED_ADDRESS), &a) == 0 &&
+	    addr_eq(&a, &c.t.client), "S5: XOR-MAPPED-ADDRESS is the client");
+	ok(stun_find(&lastm, STUN_ATTR_MAPPED_ADDRESS) == NULL,
+	    "S5: no MAPPED-ADDRESS");
+	ok(stun_find(&lastm, STUN_ATTR_SOFTWARE) != NULL, "SOFTWARE");
+	ok(lastm.fp.type == 0, "F2: no FINGERPRINT when the request had none");
+	c.fp = 1;
+	is_int(req(&e, &c, STUN_BINDING, NULL), 0, "Binding with FINGERPRINT");
+	ok(lastm.fp.type != 0, "F2: FINGERPRINT answered with FINGERPRINT");
+
+	client_init(&c, "2001:db8::7", 40002, SECRET, "x", EXP);
+	c.noauth = 1;
+	is_int(req(&e, &c, STUN_BINDING, NULL), 0, "S5: IPv6 Binding");
+	ok(stun_get_xaddr(&lastm, stun_find(&lastm,
+	    STUN_ATTR_XOR_MAPPED_ADDRESS), &a) == 0 &&
+	    addr_eq(&a, &c.t.client), "S5: IPv6 XOR-MAPPED-ADDRESS");
+
+	A_raw(&as, 0x7ffe, "abcd", 4);
+	A_raw(&as, 0xfffe, "abcd", 4);
+	is_int(req(&e, &c, STUN_BINDING, &as), 420, "S3: unknown "
+	    "comprehension-required attribute: 420");
+	ok(stun_find(&lastm, STUN_ATTR_UNKNOWN_ATTRIBUTES) != NULL &&
+	    stun_find(&lastm, STUN_ATTR_UNKNOWN_ATTRIBUTES)->len == 2 &&
+	    stun_find(&lastm, STUN_ATTR_UNKNOWN_ATTRIBUTES)->val[0] == 0x7f,
+	    "S3: UNKNOWN-ATTRIBUTES lists it (not the optional one)");
+	as.n = 0;
+	A_raw(&as, 0xfffe, "abcd", 4);
+	is_int(req(&e, &c, STUN_BINDING, &as), 0, "S3: unknown optional "
+	    "attribute ignored");
+	is_int(req(&e, &c, 0x0055, NULL), 400, "S4: unknown method: 400");
+
+	e.nout = 0;
+	len = build(&c, STUN_BINDING, STUN_INDICATION, NULL, buf, sizeof(buf),
+	    1);
+	turn_handle_client(e.ctx, &c.t, buf, len);
+	len = build(&c, STUN_BINDING, STUN_SUCCESS, NULL, buf, sizeof(buf), 1);
+	turn_handle_client(e.ctx, &c.t, buf, len);
+	is_int(e.nout, 0, "S2: indications and responses are not answered");
+	len = build(&c, STUN_BINDING, STUN_REQUEST, NULL, buf, sizeof(buf), 1);
+	buf[5] ^= 1;
+	turn_handle_client(e.ctx, &c.t, buf, len);
+	turn_handle_client(e.ctx, &c.t, buf, 10);
+	turn_handle_client(e.ctx, &c.t, (const uint8_t *)"\x80\0\0\0", 4);
+	turn_handle_client(e.ctx, &c.t, buf, 0);
+	is_int(e.nout, 0, "S1: malformed messages are dropped");
+	env_free(&e);
+}
+
+static void
+test_auth(void)
+{
+	static const char *const two[] = { "auth-secret", SECRET,
+	    "auth-secret", SECRET2, NULL };
+	struct env e;
+	struct client c, c2;
+	struct attrs as = { 0 };
+	char old[128];
+	int i;
+
+	ok(env_init(&e, two) == 0, "context with two secrets");
+	client_init(&c, "192.0.2.1", 1000, SECRET, "alice", EXP);
+	c.noauth = 1;
+	A_udp(&as);
+	is_int(req(&e, &c, STUN_ALLOCATE, &as), 401, "A2: no integrity: 401");
+	ok(err_has(STUN_ATTR_REALM) && err_has(STUN_ATTR_NONCE) && !has_mi(),
+	    "A2: 401 carries REALM and NONCE, no MI");
+	ok(stun_find(&lastm, STUN_ATTR_REALM)->len == strlen(REALM) &&
+	    memcmp(stun_find(&lastm, STUN_ATTR_REALM)->val, REALM,
+	    strlen(REALM)) == 0, "A2: our realm");
+	for (i = 0; i < 50; i++)
+		req(&e, &c, STUN_ALLOCATE, &as);
+	ok(turn_alloc_count(e.ctx) == 0 && e.opens == 0, "unauthenticated "
+	    "requests create nothing");
+	is_int(metrics_get(&e.m.turn_auth_failures_total), 0, "the challenge "
+	    "is not a failure");
+
+	/* A3: MI without USERNAME. */
+	{
+		uint8_t buf[512], key[16] = { 0 };
+		struct wr w;
+
+		e.nout = 0;
+		c.tid[0]++;
+		wr_init(&w, buf, sizeof(buf));
+		stun_begin(&w, stun_type(STUN_ALLOCATE, STUN_REQUEST), c.tid);
+		stun_put(&w, STUN_ATTR_REQUESTED_TRANSPORT, "\x11\0\0\0", 4);
+		stun_end(&w, STUN_MI_SHA1, key, 16, 0);
+		turn_handle_client(e.ctx, &c.t, buf, w.len);
+		is_int(answer(&e, &c), 400, "A3: MI without USERNAME, REALM, "
+		    "NONCE: 400");
+		ok(!has_mi(), "A3: the 400 carries no MI");
+	}
+
+	c.noauth = 0;
+	is_int(allocate(&e, &c, NULL), 0, "A6: the 401 dance, then success");
+	ok(has_mi() && lastm.mi.type != 0 && mi_ok(&c), "A6: success "
+	    "carries MESSAGE-INTEGRITY with the long-term key");
+	is_int(turn_alloc_count(e.ctx), 1, "one allocation");
+
+	/* A4: a stale nonce gives 438 and a fresh one. */
+	strlcpy(old, c.nonce, sizeof(old));
+	env_time(&e, 601 * 1000);
+	as.n = 0;
+	A_u32(&as, STUN_ATTR_LIFETIME, 600);
+	{
+		int save = 0;
+
+		e.nout = 0;
+		/* One try, without the retry of req(). */
+		{
+			uint8_t buf[1024];
+			size_t len = build(&c, STUN_REFRESH, STUN_REQUEST, &as,
+			    buf, sizeof(buf), 1);
+
+			turn_handle_client(e.ctx, &c.t, buf, len);
+			save = answer(&e, &c);
+		}
+		is_int(save, 438, "A4: stale nonce: 438");
+		ok(err_has(STUN_ATTR_NONCE) && err_has(STUN_ATTR_REALM) &&
+		    !has_mi(), "A4: 438 with NONCE and REALM, no MI");
+	}
+	c.nonce[0] = '\0';
+	is_int(req(&e, &c, STUN_REFRESH, &as), 0, "A4: retry with the fresh "
+	    "nonce succeeds");
+	strlcpy(c.nonce, "0123456789abcdef0123456789abcdef", sizeof(c.nonce));
+	{
+		uint8_t buf[1024];
+		size_t len = build(&c, STUN_REFRESH, STUN_REQUEST, &as, buf,
+		    sizeof(buf), 1);
+
+		e.nout = 0;
+		turn_handle_client(e.ctx, &c.t, buf, len);
+		is_int(answer(&e, &c), 438, "A4: a forged nonce: 438");
+	}
+	/* A nonce from another address is worthless. */
+	client_init(&c2, "192.0.2.2", 1000, SECRET, "bob", EXP);
+	c.nonce[0] = '\0';
+	req(&e, &c, STUN_REFRESH, &as);
+	strlcpy(c2.nonce, c.nonce, sizeof(c2.nonce));
+	{
+		uint8_t buf[1024];
+		size_t len;
+
+		len = build(&c2, STUN_ALLOCATE, STUN_REQUEST, NULL, buf,
+		    sizeof(buf), 1);
+		e.nout = 0;
+		turn_handle_client(e.ctx, &c2.t, buf, len);
+		is_int(answer(&e, &c2), 438, "A4: another client's nonce: 438");
+	}
+
+	/* A5 / R2: wrong password, expired, other secret, malformed. */
+	client_init(&c2, "192.0.2.3", 1000, SECRET, "bob", EXP);
+	strlcpy(c2.pass, "not-the-password", sizeof(c2.pass));
+	as.n = 0;
+	A_udp(&as);
+	is_int(req(&e, &c2, STUN_ALLOCATE, &as), 401, "A5: wrong password: "
+	    "401");
+	ok(err_has(STUN_ATTR_REALM) && err_has(STUN_ATTR_NONCE) && !has_mi(),
+	    "A5: 401 with REALM and NONCE");
+	is_int(metrics_get(&e.m.turn_auth_failures_total), 1, "A5: counted");
+	is_int(e.events[TURN_EV_AUTH_FAILED], 1, "A5: security event");
+
+	client_init(&c2, "192.0.2.3", 1001, SECRET, "bob", e.wall - 1);
+	is_int(req(&e, &c2, STUN_ALLOCATE, &as), 401, "R2: expired username: "
+	    "401");
+	is_int(e.events[TURN_EV_AUTH_EXPIRED], 1, "R2: security event");
+	client_init(&c2, "192.0.2.3", 1002, "some-other-secret-3", "bob", EXP);
+	is_int(req(&e, &c2, STUN_ALLOCATE, &as), 401, "R3: a credential of "
+	    "another secret: 401");
+	client_init(&c2, "192.0.2.3", 1003, SECRET, "bob", EXP);
+	strlcpy(c2.user, "bob", sizeof(c2.user));
+	is_int(req(&e, &c2, STUN_ALLOCATE, &as), 401, "R1: username not "
+	    "EXPIRY[:ID]: 401");
+	is_int(e.events[TURN_EV_AUTH_MALFORMED], 1, "R1: security event");
+	is_int(metrics_get(&e.m.turn_auth_failures_total), 4, "every failure "
+	    "counted");
+	/* A9: a USERNAME over 513 bytes: 400. */
+	client_init(&c2, "192.0.2.3", 1004, SECRET, "bob", EXP);
+	memset(c2.user, '1', 514);
+	c2.user[514] = '\0';
+	is_int(req(&e, &c2, STUN_ALLOCATE, &as), 400, "A9: USERNAME of 514 "
+	    "bytes: 400");
+
+	/* R3: rotation, both secrets verify. */
+	client_init(&c2, "192.0.2.4", 1000, SECRET2, "carol", EXP);
+	is_int(allocate(&e, &c2, NULL), 0, "R3: the second secret verifies");
+	ok(mi_ok(&c2), "R3: answered with its key");
+	client_init(&c2, "192.0.2.4", 1001, SECRET, "carol", EXP);
+	is_int(allocate(&e, &c2, NULL), 0, "R3: the first secret verifies");
+
+	/* A6 in kind: MI-SHA256. */
+	client_init(&c2, "192.0.2.5", 1000, SECRET, "dave", EXP);
+	c2.mi = STUN_MI_SHA256;
+	is_int(allocate(&e, &c2, NULL), 0, "F4: MESSAGE-INTEGRITY-SHA256 "
+	    "request");
+	ok(lastm.mi256.type != 0 && lastm.mi.type == 0 && mi_ok(&c2),
+	    "A6: answered in kind with MESSAGE-INTEGRITY-SHA256");
+	c2.fp = 1;
+	as.n = 0;
+	A_u32(&as, STUN_ATTR_LIFETIME, 700);
+	is_int(req(&e, &c2, STUN_REFRESH, &as), 0, "MI-SHA256 and FINGERPRINT");
+	ok(lastm.fp.type != 0 && mi_ok(&c2), "answered with both");
+
+	/* A10: another valid username on an allocation's 5-tuple: 441. */
+	client_init(&c2, "192.0.2.1", 1000, SECRET, "mallory", EXP);
+	as.n = 0;
+	A_peer(&as, "198.51.100.1", 9);
+	is_int(req(&e, &c2, STUN_CREATE_PERMISSION, &as), 441, "A10: other "
+	    "credentials on the 5-tuple: 441");
+	ok(mi_ok(&c2), "A10: the 441 is integrity-protected");
+
+	/* R4: an expired credential keeps refreshing its allocation (the
+	 * expiry is checked when an allocation is made). */
+	client_init(&c2, "192.0.2.6", 1000, SECRET, "erin", e.wall + 10);
+	is_int(allocate(&e, &c2, NULL), 0, "R4: allocate before expiry");
+	env_time(&e, 20 * 1000);
+	as.n = 0;
+	A_u32(&as, STUN_ATTR_LIFETIME, 600);
+	c2.nonce[0] = '\0';
+	is_int(req(&e, &c2, STUN_REFRESH, &as), 0, "R4: refresh after the "
+	    "username expired");
+	c2.t.client.port++;
+	is_int(allocate(&e, &c2, NULL), 401, "R2: no new allocation with it");
+	(void)old;
+	env_free(&e);
+}
+
+static void
+test_allocate(void)
+{
+	static const char *const dual[] = { "listen", "127.0.0.1",
+	    "listen", "::1", NULL };
+	struct env e;
+	struct client c, c2;
+	struct attrs as = { 0 };
+	struct maddr r, r2, m;
+	uint8_t token[8];
+	uint8_t tid[12];
+	char ip[64];
+
+	ok(env_init(&e, NULL) == 0, "context (IPv4 only)");
+	client_init(&c, "192.0.2.1", 2000, SECRET, "a", EXP);
+	is_int(allocate(&e, &c, &r), 0, "T12: Allocate succeeds");
+	ok(r.family == AF_INET && r.port >= 50000 && r.port <= 50099 &&
+	    strcmp(addr_ntop(&r, ip, sizeof(ip)), "127.0.0.1") == 0,
+	    "T12/T13: relayed address on the relay IP, port in the range");
+	is_int(lifetime(), 600, "T12: default lifetime 600");
+	ok(stun_get_xaddr(&lastm, stun_find(&lastm,
+	    STUN_ATTR_XOR_MAPPED_ADDRESS), &m) == 0 && addr_eq(&m, &c.t.client),
+	    "T12: XOR-MAPPED-ADDRESS");
+	is_int(metrics_get(&e.m.turn_allocations), 1, "gauge 1");
+	is_int(metrics_get(&e.m.turn_allocations_total), 1, "total 1");
+
+	/* T2: the same transaction again: the same answer; another: 437. */
+	memcpy(tid, c.tid, 12);
+	{
+		uint8_t buf[1024];
+		size_t len;
+
+		A_udp(&as);
+		len = build(&c, STUN_ALLOCATE, STUN_REQUEST, &as, buf,
+		    sizeof(buf), 0);
+		e.nout = 0;
+		turn_handle_client(e.ctx, &c.t, buf, len);
+		ok(answer(&e, &c) == 0 && relayed(&r2, 0) == 0 &&
+		    addr_eq(&r, &r2), "T2: a retransmitted Allocate gets the "
+		    "same success");
+	}
+	is_int(allocate(&e, &c, NULL), 437, "T2: a new Allocate on the "
+	    "5-tuple: 437");
+	ok(mi_ok(&c), "A6: the 437 is integrity-protected");
+	is_int(turn_alloc_count(e.ctx), 1, "still one allocation");
+
+	client_init(&c, "192.0.2.1", 2001, SECRET, "a", EXP);
+	as.n = 0;
+	is_int(req(&e, &c, STUN_ALLOCATE, &as), 400, "T3: no "
+	    "REQUESTED-TRANSPORT: 400");
+	A_raw(&as, STUN_ATTR_REQUESTED_TRANSPORT, "\x06\0\0\0", 4);
+	is_int(req(&e, &c, STUN_ALLOCATE, &as), 442, "T3: TCP over UDP: 442");
+	as.n = 0;
+	A_raw(&as, STUN_ATTR_REQUESTED_TRANSPORT, "\x11\0\0", 3);
+	is_int(req(&e, &c, STUN_ALLOCATE, &as), 400, "T3: malformed "
+	    "REQUESTED-TRANSPORT: 400");
+
+	as.n = 0;
+	A_udp(&as);
+	A_raw(&as, STUN_ATTR_RESERVATION_TOKEN, "12345678", 8);
+	A_raw(&as, STUN_ATTR_EVEN_PORT, "\x00", 1);
+	is_int(req(&e, &c, STUN_ALLOCATE, &as), 400, "T5: RESERVATION-TOKEN "
+	    "with EVEN-PORT: 400");
+	as.n = 0;
+	A_udp(&as);
+	A_raw(&as, STUN_ATTR_RESERVATION_TOKEN, "12345678", 8);
+	A_raw(&as, STUN_ATTR_REQUESTED_ADDRESS_FAMILY, "\x01\0\0\0", 4);
+	is_int(req(&e, &c, STUN_ALLOCATE, &as), 400, "T5: RESERVATION-TOKEN "
+	    "with REQUESTED-ADDRESS-FAMILY: 400");
+	as.n = 0;
+	A_udp(&as);
+	A_raw(&as, STUN_ATTR_RESERVATION_TOKEN, "12345678", 8);
+	is_int(req(&e, &c, STUN_ALLOCATE, &as), 508, "T5: unknown "
+	    "RESERVATION-TOKEN: 508");
+	as.n = 0;
+	A_udp(&as);
+	A_raw(&as, STUN_ATTR_REQUESTED_ADDRESS_FAMILY, "\x01\0\0\0", 4);
+	A_raw(&as, STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY, "\x02\0\0\0", 4);
+	is_int(req(&e, &c, STUN_ALLOCATE, &as), 400, "T6: both address "
+	    "family attributes: 400");
+	as.n = 0;
+	A_udp(&as);
+	A_raw(&as, STUN_ATTR_REQUESTED_ADDRESS_FAMILY, "\x02\0\0\0", 4);
+	is_int(req(&e, &c, STUN_ALLOCATE, &as), 440, "T7: IPv6 without an "
+	    "IPv6 relay: 440");
+	as.n = 0;
+	A_udp(&as);
+	A_raw(&as, STUN_ATTR_REQUESTED_ADDRESS_FAMILY, "\x03\0\0\0", 4);
+	is_int(req(&e, &c, STUN_ALLOCATE, &as), 440, "T7: unknown family: 440");
+	as.n = 0;
+	A_udp(&as);
+	A_raw(&as, STUN_ATTR_EVEN_PORT, "\x80", 1);
+	A_raw(&as, STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY, "\x02\0\0\0", 4);
+	is_int(req(&e, &c, STUN_ALLOCATE, &as), 400, "T8: EVEN-PORT R=1 with "
+	    "ADDITIONAL-ADDRESS-FAMILY: 400");
+	as.n = 0;
+	A_udp(&as);
+	A_raw(&as, STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY, "\x01\0\0\0", 4);
+	is_int(req(&e, &c, STUN_ALLOCATE, &as), 400, "T9: "
+	    "ADDITIONAL-ADDRESS-FAMILY IPv4: 400");
+	as.n = 0;
+	A_udp(&as);
+	A_raw(&as, 0x0030, "x", 1);
+	is_int(req(&e, &c, STUN_ALLOCATE, &as), 420, "S3: unknown attribute "
+	    "in Allocate: 420");
+	ok(mi_ok(&c) && err_has(STUN_ATTR_UNKNOWN_ATTRIBUTES), "S3/A6: 420 "
+	    "with UNKNOWN-ATTRIBUTES, integrity-protected");
+	is_int(turn_alloc_count(e.ctx), 1, "refused Allocates create nothing");
+
+	/* T9 with one family: IPv4 and ADDRESS-ERROR-CODE 440 for IPv6. */
+	as.n = 0;
+	A_udp(&as);
+	A_raw(&as, STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY, "\x02\0\0\0", 4);
+	is_int(req(&e, &c, STUN_ALLOCATE, &as), 0, "T9: dual request with "
+	    "IPv4 only succeeds");
+	ok(relayed(&r2, 0) == 0 && r2.family == AF_INET &&
+	    relayed(&r2, 1) != 0, "T9: one relayed address");
+	ok(err_has(STUN_ATTR_ADDRESS_ERROR_CODE) &&
+	    stun_find(&lastm, STUN_ATTR_ADDRESS_ERROR_CODE)->val[0] == 2 &&
+	    stun_find(&lastm, STUN_ATTR_ADDRESS_ERROR_CODE)->val[2] == 4 &&
+	    stun_find(&lastm, STUN_ATTR_ADDRESS_ERROR_CODE)->val[3] == 40,
+	    "T9: ADDRESS-ERROR-CODE 440 for IPv6");
+
+	/* T12: lifetimes. */
+	client_init(&c, "192.0.2.1", 2002, SECRET, "a", EXP);
+	as.n = 0;
+	A_udp(&as);
+	A_u32(&as, STUN_ATTR_LIFETIME, 100);
+	is_int(req(&e, &c, STUN_ALLOCATE, &as), 0, "T12: LIFETIME 100");
+	is_int(lifetime(), 600, "T12: raised to the default");
+	client_init(&c, "192.0.2.1", 2003, SECRET, "a", EXP);
+	as.n = 0;
+	A_udp(&as);
+	A_u32(&as, STUN_ATTR_LIFETIME, 1000000);
+	is_int(req(&e, &c, STUN_ALLOCATE, &as), 0, "T12: LIFETIME 1000000");
+	is_int(lifetime(), 3600, "T12: capped by max-allocate-lifetime");
+	client_init(&c, "192.0.2.1", 2004, SECRET, "a", EXP);
+	as.n = 0;
+	A_udp(&as);
+	A_u32(&as, STUN_ATTR_LIFETIME, 1200);
+	is_int(req(&e, &c, STUN_ALLOCATE, &as), 0, "T12: LIFETIME 1200");
+	is_int(lifetime(), 1200, "T12: granted");
+
+	/* T13: EVEN-PORT, and R=1 with its token. */
+	client_init(&c, "192.0.2.1", 2005, SECRET, "a", EXP);
+	as.n = 0;
+	A_udp(&as);
+	A_raw(&as, STUN_ATTR_EVEN_PORT, "\x00", 1);
+	is_int(req(&e, &c, STUN_ALLOCATE, &as), 0, "T13: EVEN-PORT");
+	ok(relayed(&r2, 0) == 0 && (r2.port & 1) == 0, "T13: an even port");
+	client_init(&c, "192.0.2.1", 2006, SECRET, "a", EXP);
+	as.n = 0;
+	A_udp(&as);
+	A_raw(&as, STUN_ATTR_EVEN_PORT, "\x80", 1);
+	is_int(req(&e, &c, STUN_ALLOCATE, &as), 0, "T13: EVEN-PORT R=1");
+	ok(relayed(&r2, 0) == 0 && (r2.port & 1) == 0 &&
+	    err_has(STUN_ATTR_RESERVATION_TOKEN) &&
+	    stun_find(&lastm, STUN_ATTR_RESERVATION_TOKEN)->len == 8,
+	    "T13: even port and an 8-byte RESERVATION-TOKEN");
+	memcpy(token, stun_find(&lastm, STUN_ATTR_RESERVATION_TOKEN)->val, 8);
+	client_init(&c2, "192.0.2.2", 2006, SECRET, "b", EXP);
+	as.n = 0;
+	A_udp(&as);
+	A_raw(&as, STUN_ATTR_RESERVATION_TOKEN, token, 8);
+	is_int(req(&e, &c2, STUN_ALLOCATE, &as), 0, "T13: Allocate with the "
+	    "token");
+	ok(relayed(&r, 0) == 0 && r.port == r2.port + 1, "T13: gets the port "
+	    "above");
+	client_init(&c2, "192.0.2.2", 2007, SECRET, "b", EXP);
+	is_int(req(&e, &c2, STUN_ALLOCATE, &as), 508, "T5: a used token: 508");
+
+	/* T4: DONT-FRAGMENT is supported and reaches the socket. */
+	client_init(&c, "192.0.2.1", 2008, SECRET, "a", EXP);
+	as.n = 0;
+	A_udp(&as);
+	A_raw(&as, STUN_ATTR_DONT_FRAGMENT, "", 0);
+	is_int(req(&e, &c, STUN_ALLOCATE, &as), 0, "T4: DONT-FRAGMENT "
+	    "accepted");
+	ok(relayed(&r, 0) == 0 && sock_of(&e, &r) != NULL &&
+	    sock_of(&e, &r)->df, "T4: the relayed socket sets DF");
+
+	/* 403 for a banned client. */
+	e.banned = 1;
+	client_init(&c, "192.0.2.1", 2009, SECRET, "a", EXP);
+	is_int(allocate(&e, &c, NULL), 403, "a banned client: 403");
+	is_int(e.events[TURN_EV_BANNED], 1, "a banned client: security event");
+	e.banned = 0;
+	env_free(&e);
+
+	/* Both families: IPv4 by default even over IPv6 (T7), dual (T9). */
+	ok(env_init(&e, dual) == 0, "context with IPv4 and IPv6");
+	client_init(&c, "::1", 3000, SECRET, "a", EXP);
+	is_int(allocate(&e, &c, &r), 0, "T7: a client over IPv6, no family "
+	    "asked");
+	is_int(r.family, AF_INET, "T7: gets an IPv4 relay (RFC default)");
+	client_init(&c, "::1", 3001, SECRET, "a", EXP);
+	as.n = 0;
+	A_udp(&as);
+	A_raw(&as, STUN_ATTR_REQUESTED_ADDRESS_FAMILY, "\x02\0\0\0", 4);
+	is_int(req(&e, &c, STUN_ALLOCATE, &as), 0, "T7: IPv6 requested");
+	ok(relayed(&r, 0) == 0 && r.family == AF_INET6 &&
+	    strcmp(addr_ntop(&r, ip, sizeof(ip)), "::1") == 0,
+	    "T7: IPv6 relay on the IPv6 listen address");
+	client_init(&c, "127.0.0.1", 3002, SECRET, "a", EXP);
+	as.n = 0;
+	A_udp(&as);
+	A_raw(&as, STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY, "\x02\0\0\0", 4);
+	is_int(req(&e, &c, STUN_ALLOCATE, &as), 0, "T9: dual allocation");
+	ok(relayed(&r, 0) == 0 && relayed(&r2, 1) == 0 &&
+	    r.family == AF_INET && r2.family == AF_INET6 &&
+	    !err_has(STUN_ATTR_ADDRESS_ERROR_CODE), "T9: two relayed "
+	    "addresses, IPv4 and IPv6");
+	/* T22: Refresh asking for a family the allocation lacks. */
+	client_init(&c, "::1", 3000, SECRET, "a", EXP);
+	as.n = 0;
+	A_raw(&as, STUN_ATTR_REQUESTED_ADDRESS_FAMILY, "\x02\0\0\0", 4);
+	is_int(req(&e, &c, STUN_REFRESH, &as), 443, "T22: Refresh with "
+	    "another family: 443");
+	as.n = 0;
+	A_raw(&as, STUN_ATTR_REQUESTED_ADDRESS_FAMILY, "\x01\0\0\0", 4);
+	is_int(req(&e, &c, STUN_REFRESH, &as), 0, "T22: with its family: "
+	    "success");
+	env_free(&e);
+}
+
+static void
+test_quota(void)
+{
+	static const char *const q[] = { "user-quota", "2", "ip-quota", "3",
+	    NULL };
+	static const char *const tq[] = { "total-quota", "1", NULL };
+	static const char *const narrow[] = { "min-port", "50000",
+	    "max-port", "50000", NULL };
+	struct env e;
+	struct client c;
+	struct maddr r;
+
+	ok(env_init(&e, q) == 0, "context with quotas");
+	client_init(&c, "192.0.2.1", 1, SECRET, "a", EXP);
+	is_int(allocate(&e, &c, NULL), 0, "user-quota: 1st");
+	c.t.client.port = 2;
+	is_int(allocate(&e, &c, NULL), 0, "user-quota: 2nd");
+	c.t.client.port = 3;
+	is_int(allocate(&e, &c, NULL), 486, "T10: user-quota: 3rd gets 486");
+	ok(mi_ok(&c), "T10: the 486 is integrity-protected");
+	client_init(&c, "192.0.2.1", 4, SECRET, "b", EXP);
+	is_int(allocate(&e, &c, NULL), 0, "ip-quota: 3rd from the address");
+	c.t.client.port = 5;
+	is_int(allocate(&e, &c, NULL), 486, "ip-quota: 4th gets 486");
+	client_init(&c, "192.0.2.2", 5, SECRET, "b", EXP);
+	is_int(allocate(&e, &c, NULL), 0, "another address is not counted");
+	/* Deleting one frees its place. */
+	client_init(&c, "192.0.2.1", 1, SECRET, "a", EXP);
+	{
+		struct attrs as = { 0 };
+
+		A_u32(&as, STUN_ATTR_LIFETIME, 0);
+		is_int(req(&e, &c, STUN_REFRESH, &as), 0, "T21: delete one");
+	}
+	c.t.client.port = 6;
+	is_int(allocate(&e, &c, NULL), 0, "its place is free again");
+	env_free(&e);
+
+	ok(env_init(&e, tq) == 0, "context with total-quota 1");
+	client_init(&c, "192.0.2.1", 1, SECRET, "a", EXP);
+	is_int(allocate(&e, &c, NULL), 0, "total-quota: 1st");
+	client_init(&c, "192.0.2.9", 1, SECRET, "z", EXP);
+	is_int(allocate(&e, &c, NULL), 508, "total-quota: 2nd gets 508");
+	env_free(&e);
+
+	ok(env_init(&e, narrow) == 0, "context with one relay port");
+	client_init(&c, "192.0.2.1", 1, SECRET, "a", EXP);
+	e.busy_port = 50000;
+	is_int(allocate(&e, &c, NULL), 508, "T8: no free port: 508");
+	e.busy_port = 0;
+	is_int(allocate(&e, &c, &r), 0, "the port is free again");
+	is_int(r.port, 50000, "and used");
+	client_init(&c, "192.0.2.1", 2, SECRET, "a", EXP);
+	is_int(allocate(&e, &c, NULL), 508, "the range is full: 508");
+	env_free(&e);
+}
+
+static void
+test_refresh_expiry(void)
+{
+	struct env e;
+	struct client c;
+	struct attrs as = { 0 };
+	struct maddr r;
+
+	ok(env_init(&e, NULL) == 0, "context");
+	client_init(&c, "192.0.2.1", 1, SECRET, "a", EXP);
+	A_u32(&as, STUN_ATTR_LIFETIME, 600);
+	is_int(req(&e, &c, STUN_REFRESH, &as), 437, "T20: Refresh without an "
+	    "allocation: 437");
+	is_int(req(&e, &c, STUN_CREATE_PERMISSION, &as), 437,
+	    "CreatePermission without an allocation: 437");
+	is_int(allocate(&e, &c, &r), 0, "allocate");
+	as.n = 0;
+	A_u32(&as, STUN_ATTR_LIFETIME, 1800);
+	is_int(req(&e, &c, STUN_REFRESH, &as), 0, "Refresh 1800");
+	is_int(lifetime(), 1800, "T21: LIFETIME 1800");
+	ok(mi_ok(&c), "integrity");
+	env_time(&e, 1799 * 1000);
+	turn_tick(e.ctx);
+	is_int(turn_alloc_count(e.ctx), 1, "alive before its lifetime ends");
+	env_time(&e, 2 * 1000);
+	turn_tick(e.ctx);
+	is_int(turn_alloc_count(e.ctx), 0, "T23: expired on the tick");
+	ok(sock_of(&e, &r) == NULL, "T23: its port is closed");
+	is_int(metrics_get(&e.m.turn_allocations), 0, "gauge back to 0");
+
+	c.nonce[0] = '\0';
+	is_int(allocate(&e, &c, &r), 0, "allocate again");
+	as.n = 0;
+	A_u32(&as, STUN_ATTR_LIFETIME, 0);
+	is_int(req(&e, &c, STUN_REFRESH, &as), 0, "T21: LIFETIME 0");
+	is_int(lifetime(), 0, "T21: answered with LIFETIME 0");
+	ok(mi_ok(&c), "T21: integrity-protected");
+	is_int(turn_alloc_count(e.ctx), 0, "T21: deleted at once");
+	ok(sock_of(&e, &r) == NULL, "T21: port closed");
+	is_int(req(&e, &c, STUN_REFRESH, &as), 437, "T20: again: 437");
+	env_free(&e);
+}
+
+static void
+test_permissions(void)
+{
+	static const char *const allow[] = { "allowed-peer-ip", "127.0.0.1",
+	    NULL };
+	struct env e;
+	struct client c;
+	struct attrs as = { 0 };
+	struct maddr r, p, got;
+	char data[256];
+	uint16_t ch;
+	int i;
+
+	ok(env_init(&e, allow) == 0, "context with 127.0.0.1 allowed");
+	client_init(&c, "192.0.2.1", 1, SECRET, "a", EXP);
+	is_int(allocate(&e, &c, &r), 0, "allocate");
+
+	is_int(req(&e, &c, STUN_CREATE_PERMISSION, &as), 400, "T31: no "
+	    "XOR-PEER-ADDRESS: 400");
+	A_peer(&as, "2001:db8::1", 5);
+	is_int(req(&e, &c, STUN_CREATE_PERMISSION, &as), 443, "T31: IPv6 peer "
+	    "on an IPv4 allocation: 443");
+	as.n = 0;
+	A_peer(&as, "10.1.2.3", 5);
+	is_int(req(&e, &c, STUN_CREATE_PERMISSION, &as), 403, "T31: a denied "
+	    "peer: 403");
+	ok(mi_ok(&c), "the 403 is integrity-protected");
+	is_int(metrics_get(&e.m.turn_peer_denied_total), 1, "peer denied "
+	    "counted");
+	is_int(e.events[TURN_EV_PEER_DENIED], 1, "peer denied: security "
+	    "event");
+	as.n = 0;
+	A_peer(&as, "127.0.0.1", 7000);
+	A_peer(&as, "192.168.1.1", 7000);
+	is_int(req(&e, &c, STUN_CREATE_PERMISSION, &as), 403, "T31: one "
+	    "denied among several: 403");
+	e.nout = 0;
+	from_peer(&e, &r, "127.0.0.1", 7000, "nope");
+	is_int(e.nout, 0, "T31: all or nothing: the allowed one was not "
+	    "installed");
+	as.n = 0;
+	A_raw(&as, STUN_ATTR_XOR_PEER_ADDRESS, "\x00\x01\x00", 3);
+	is_int(req(&e, &c, STUN_CREATE_PERMISSION, &as), 400, "a malformed "
+	    "XOR-PEER-ADDRESS: 400");
+
+	/* T32, T40: nothing moves without a permission. */
+	addr_parse("127.0.0.1", &p);
+	p.port = 7000;
+	e.npeer = 0;
+	e.nout = 0;
+	send_ind(&e, &c, &p, "hello");
+	is_int(e.npeer, 0, "T40: Send without a permission is dropped");
+	is_int(e.nout, 0, "T40: and never answered");
+	e.nout = 0;
+	from_peer(&e, &r, "127.0.0.1", 7000, "hi");
+	is_int(e.nout, 0, "T32: peer data without a permission is dropped");
+
+	is_int(permit(&e, &c, &p), 0, "CreatePermission 127.0.0.1:7000");
+	ok(mi_ok(&c), "integrity");
+	e.npeer = 0;
+	e.nout = 0;
+	send_ind(&e, &c, &p, "hello");
+	ok(e.npeer == 1 && e.peer[0].len == 5 &&
+	    memcmp(e.peer[0].b, "hello", 5) == 0 &&
+	    addr_eq(&e.peer[0].t.client, &p) &&
+	    e.peer[0].t.server.port == r.port, "T41: Send relayed as one "
+	    "datagram from the relayed address");
+	is_int(e.nout, 0, "T40: Send is not answered");
+	e.nout = 0;
+	from_peer(&e, &r, "127.0.0.1", 7000, "world");
+	ok(got_data(&e, &c, &got, data, sizeof(data), &ch) == 1 &&
+	    addr_eq(&got, &p) && strcmp(data, "world") == 0, "T42: peer data "
+	    "as a Data indication with XOR-PEER-ADDRESS and DATA");
+	e.nout = 0;
+	from_peer(&e, &r, "127.0.0.1", 7001, "other port");
+	ok(got_data(&e, &c, &got, data, sizeof(data), &ch) == 1 &&
+	    got.port == 7001, "T30: the permission is for the IP, any port");
+	is_int(metrics_get(&e.m.turn_relayed_packets_to_peer), 1, "packets "
+	    "to peer counted");
+	is_int(metrics_get(&e.m.turn_relayed_bytes_to_client), 15, "bytes "
+	    "to client counted");
+
+	/* Send: missing DATA, unknown attribute: dropped. */
+	{
+		struct attrs s = { 0 };
+		uint8_t buf[512];
+		size_t len;
+
+		A_peer_addr(&s, &p);
+		c.noauth = 1;
+		len = build(&c, STUN_SEND, STUN_INDICATION, &s, buf,
+		    sizeof(buf), 1);
+		e.npeer = 0;
+		turn_handle_client(e.ctx, &c.t, buf, len);
+		is_int(e.npeer, 0, "T40: Send without DATA dropped");
+		A_raw(&s, STUN_ATTR_DATA, "x", 1);
+		A_raw(&s, 0x0031, "x", 1);
+		len = build(&c, STUN_SEND, STUN_INDICATION, &s, buf,
+		    sizeof(buf), 1);
+		turn_handle_client(e.ctx, &c.t, buf, len);
+		is_int(e.npeer, 0, "Send with an unknown required attribute "
+		    "dropped");
+		c.noauth = 0;
+	}
+	/* Send to a denied peer: dropped, counted. */
+	{
+		struct maddr d;
+
+		addr_parse("192.168.0.1", &d);
+		d.port = 1;
+		e.npeer = 0;
+		send_ind(&e, &c, &d, "x");
+		is_int(e.npeer, 0, "Send to a denied peer dropped");
+		is_int(metrics_get(&e.m.turn_peer_denied_total), 3,
+		    "and counted");
+	}
+
+	/* Permission lifetime 300 s, refreshed by CreatePermission. */
+	env_time(&e, 299 * 1000);
+	e.nout = 0;
+	from_peer(&e, &r, "127.0.0.1", 7000, "x");
+	is_int(e.nout, 1, "T30: the permission holds for 300 s");
+	env_time(&e, 2 * 1000);
+	turn_tick(e.ctx);
+	e.nout = 0;
+	from_peer(&e, &r, "127.0.0.1", 7000, "x");
+	is_int(e.nout, 0, "T30: and expires after");
+	c.nonce[0] = '\0';
+	as.n = 0;
+	A_u32(&as, STUN_ATTR_LIFETIME, 600);
+	req(&e, &c, STUN_REFRESH, &as);
+
+	/* T33: a cap on permissions: all or nothing. */
+	as.n = 0;
+	for (i = 0; i < TURN_MAX_PERMS + 1; i++)
+		A_peer(&as, "127.0.0.1", 1);
+	is_int(req(&e, &c, STUN_CREATE_PERMISSION, &as), 508, "T33: more "
+	    "peers than the cap in one request: 508");
+	{
+		char ip[32];
+
+		for (i = 0; i < TURN_MAX_PERMS; i++) {
+			snprintf(ip, sizeof(ip), "198.51.100.%d", i + 1);
+			as.n = 0;
+			A_peer(&as, ip, 1);
+			if (req(&e, &c, STUN_CREATE_PERMISSION, &as) != 0)
+				break;
+		}
+		is_int(i, TURN_MAX_PERMS, "T33: %d permissions",
+		    TURN_MAX_PERMS);
+		as.n = 0;
+		A_peer(&as, "198.51.100.200", 1);
+		is_int(req(&e, &c, STUN_CREATE_PERMISSION, &as), 508,
+		    "T33: one more: 508");
+		as.n = 0;
+		A_peer(&as, "198.51.100.1", 1);
+		is_int(req(&e, &c, STUN_CREATE_PERMISSION, &as), 0,
+		    "T33: refreshing an existing one still works");
+	}
+	env_free(&e);
+}
+
+static void
+test_channels(void)
+{
+	static const char *const allow[] = { "allowed-peer-ip", "127.0.0.1",
+	    NULL };
+	struct env e;
+	struct client c;
+	struct attrs as = { 0 };
+	struct maddr r, p, p2, p6, got;
+	char data[256];
+	uint16_t ch;
+
+	ok(env_init(&e, allow) == 0, "context");
+	client_init(&c, "192.0.2.1", 1, SECRET, "a", EXP);
+	is_int(allocate(&e, &c, &r), 0, "allocate");
+	addr_parse("127.0.0.1", &p);
+	p.port = 7000;
+	p2 = p;
+	p2.port = 7002;
+	addr_parse("2001:db8::1", &p6);
+	p6.port = 1;
+
+	is_int(chanbind(&e, &c, 0x3FFF, &p), 400, "T50: channel 0x3FFF: 400");
+	is_int(chanbind(&e, &c, 0x8000, &p), 400, "T50: channel 0x8000: 400");
+	is_int(chanbind(&e, &c, 0xFFFF, &p), 400, "T50: channel 0xFFFF: 400");
+	A_u32(&as, STUN_ATTR_CHANNEL_NUMBER, 0x40000000);
+	is_int(req(&e, &c, STUN_CHANNEL_BIND, &as), 400, "T50: no "
+	    "XOR-PEER-ADDRESS: 400");
+	as.n = 0;
+	A_peer_addr(&as, &p);
+	is_int(req(&e, &c, STUN_CHANNEL_BIND, &as), 400, "T50: no "
+	    "CHANNEL-NUMBER: 400");
+	is_int(chanbind(&e, &c, 0x4000, &p6), 443, "T51: family mismatch: "
+	    "443");
+	{
+		struct maddr d;
+
+		addr_parse("172.16.0.1", &d);
+		d.port = 1;
+		is_int(chanbind(&e, &c, 0x4000, &d), 403, "T51: forbidden "
+		    "peer: 403");
+	}
+	is_int(chanbind(&e, &c, 0x4000, &p), 0, "ChannelBind 0x4000");
+	ok(mi_ok(&c), "integrity");
+	is_int(chanbind(&e, &c, 0x4000, &p), 0, "T51: rebinding the same pair "
+	    "refreshes");
+	is_int(chanbind(&e, &c, 0x4000, &p2), 400, "T51: the channel to "
+	    "another peer: 400");
+	is_int(chanbind(&e, &c, 0x4001, &p), 400, "T51: the peer to another "
+	    "channel: 400");
+	is_int(chanbind(&e, &c, 0x7FFF, &p2), 0, "channel 0x7FFF (RFC 5766's "
+	    "range, which coturn 4.6 clients use) to another peer");
+	e.npeer = 0;
+	chan_data(&e, &c, 0x7FFF, "high", 0, 0);
+	ok(e.npeer == 1 && addr_eq(&e.peer[0].t.client, &p2), "ChannelData "
+	    "on 0x7FFF");
+
+	/* T52-T54: data on the channel. */
+	e.npeer = 0;
+	chan_data(&e, &c, 0x4000, "chan!", 0, 0);
+	ok(e.npeer == 1 && e.peer[0].len == 5 && addr_eq(&e.peer[0].t.client,
+	    &p), "T53: ChannelData relayed to its peer");
+	e.npeer = 0;
+	chan_data(&e, &c, 0x4000, "pad", 0, 1);
+	ok(e.npeer == 1 && e.peer[0].len == 3, "T53: UDP padding after the "
+	    "data is accepted");
+	e.npeer = 0;
+	chan_data(&e, &c, 0x4002, "x", 0, 0);
+	chan_data(&e, &c, 0x4000, "short", 4, 0);
+	is_int(e.npeer, 0, "T53: unbound channel and length past the end "
+	    "dropped");
+	e.nout = 0;
+	from_peer(&e, &r, "127.0.0.1", 7000, "back");
+	ok(got_data(&e, &c, &got, data, sizeof(data), &ch) == 2 &&
+	    ch == 0x4000 && strcmp(data, "back") == 0, "T54: peer data on a "
+	    "channel as ChannelData");
+	ok(e.out[0].len == 8, "T54: ChannelData over UDP is not padded");
+	e.nout = 0;
+	from_peer(&e, &r, "127.0.0.1", 7005, "nochan");
+	ok(got_data(&e, &c, &got, data, sizeof(data), &ch) == 1,
+	    "T52: the binding installed a permission for the IP (Data "
+	    "indication from another port)");
+
+	/* Expiry: 600 s, then 300 s before rebinding elsewhere. */
+	env_time(&e, 601 * 1000);
+	c.nonce[0] = '\0';
+	as.n = 0;
+	A_u32(&as, STUN_ATTR_LIFETIME, 3600);
+	req(&e, &c, STUN_REFRESH, &as);
+	A_peer_addr(&as, &p);
+	as.n = 0;
+	A_peer_addr(&as, &p);
+	req(&e, &c, STUN_CREATE_PERMISSION, &as);
+	e.npeer = 0;
+	chan_data(&e, &c, 0x4000, "late", 0, 0);
+	is_int(e.npeer, 0, "T52: the channel expired after 600 s");
+	e.nout = 0;
+	from_peer(&e, &r, "127.0.0.1", 7000, "late");
+	ok(got_data(&e, &c, &got, data, sizeof(data), &ch) == 1, "T52: peer "
+	    "data comes as Data indications again");
+	is_int(chanbind(&e, &c, 0x4000, &p2), 400, "T52: the number cannot go "
+	    "to another peer for 5 minutes");
+	env_time(&e, 300 * 1000);
+	turn_tick(e.ctx);
+	c.nonce[0] = '\0';
+	is_int(chanbind(&e, &c, 0x4000, &p2), 0, "T52: after the cool-down "
+	    "the number goes to another peer");
+	is_int(chanbind(&e, &c, 0x4001, &p), 0, "T52: and the peer takes "
+	    "another number");
+	env_free(&e);
+}
+
+static void
+test_internal(void)
+{
+	struct env e;
+	struct client a, b, x;
+	struct maddr ra, rb, rx, got;
+	char data[256];
+	uint16_t ch;
+
+	ok(env_init(&e, NULL) == 0, "context (loopback peers denied)");
+	client_init(&a, "192.0.2.1", 1, SECRET, "s-alice", EXP);
+	client_init(&b, "192.0.2.2", 1, SECRET, "s-bob", EXP);
+	client_init(&x, "192.0.2.3", 1, SECRET, "s-eve", EXP);
+	ok(allocate(&e, &a, &ra) == 0 && allocate(&e, &b, &rb) == 0 &&
+	    allocate(&e, &x, &rx) == 0, "three allocations on 127.0.0.1");
+
+	/* No hook: our own relayed addresses are exempt from the policy. */
+	is_int(permit(&e, &a, &rb), 0, "a permits b's relayed address "
+	    "(exempt from the deny list)");
+	{
+		struct maddr lo = rb;
+
+		lo.port = 1;
+		is_int(permit(&e, &a, &lo), 403, "but not 127.0.0.1 at "
+		    "another port");
+	}
+	e.nout = 0;
+	e.npeer = 0;
+	send_ind(&e, &a, &rb, "to bob");
+	is_int(e.nout, 0, "b has no permission for a: dropped");
+	is_int(permit(&e, &b, &ra), 0, "b permits a");
+	send_ind(&e, &a, &rb, "to bob");
+	ok(got_data(&e, &b, &got, data, sizeof(data), &ch) == 1 &&
+	    addr_eq(&got, &ra) && strcmp(data, "to bob") == 0, "delivered "
+	    "inside the process, from a's relayed address");
+	is_int(e.npeer, 0, "no datagram through the kernel");
+	e.nout = 0;
+	send_ind(&e, &x, &rb, "spoof");
+	is_int(e.nout, 0, "x has no permission: nothing");
+	is_int(permit(&e, &x, &rb), 0, "x permits b");
+	e.nout = 0;
+	send_ind(&e, &x, &rb, "spoof");
+	is_int(e.nout, 0, "b's permission for a is not one for x (same IP)");
+
+	/* Channels between our own allocations. */
+	is_int(chanbind(&e, &b, 0x4444, &ra), 0, "b binds a channel to a");
+	e.nout = 0;
+	send_ind(&e, &a, &rb, "via channel");
+	ok(got_data(&e, &b, &got, data, sizeof(data), &ch) == 2 &&
+	    ch == 0x4444 && strcmp(data, "via channel") == 0, "b receives "
+	    "ChannelData");
+	is_int(chanbind(&e, &a, 0x4555, &rb), 0, "a binds a channel to b");
+	e.nout = 0;
+	chan_data(&e, &a, 0x4555, "cd both ways", 0, 0);
+	ok(got_data(&e, &b, &got, data, sizeof(data), &ch) == 2 &&
+	    strcmp(data, "cd both ways") == 0, "ChannelData to ChannelData");
+
+	/* The pair hook. */
+	turn_set_peer_hook(e.ctx, hook, &e);
+	e.hook_allow = 1;
+	e.nout = 0;
+	send_ind(&e, &a, &rb, "after hook set");
+	ok(e.nout == 1 && e.hook_calls >= 1, "the hook is asked again once "
+	    "it is set");
+	ok(strcmp(e.hook_a, b.user) == 0 || strcmp(e.hook_a, a.user) == 0,
+	    "with the usernames");
+	e.hook_calls = 0;
+	e.nout = 0;
+	send_ind(&e, &a, &rb, "cached");
+	is_int(e.hook_calls, 0, "not asked per packet");
+	is_int(e.nout, 1, "delivered");
+
+	e.hook_allow = 0;
+	is_int(permit(&e, &x, &ra), 403, "pair-permissions: a stranger's "
+	    "relayed address: 403");
+	ok(strcmp(e.hook_a, x.user) == 0 && strcmp(e.hook_b, a.user) == 0,
+	    "the hook got (asker, owner)");
+	is_int(e.events[TURN_EV_PAIR_DENIED], 1, "security event");
+	e.nout = 0;
+	send_ind(&e, &a, &rb, "still paired");
+	is_int(e.nout, 1, "existing permissions hold until the pairs change");
+	turn_pairs_changed(e.ctx);
+	e.nout = 0;
+	send_ind(&e, &a, &rb, "after the pair ended");
+	chan_data(&e, &a, 0x4555, "after the pair ended", 0, 0);
+	is_int(e.nout, 0, "after turn_pairs_changed a former partner gets "
+	    "nothing");
+	e.hook_allow = 1;
+	turn_pairs_changed(e.ctx);
+	e.nout = 0;
+	send_ind(&e, &a, &rb, "paired again");
+	is_int(e.nout, 1, "paired again: delivered");
+
+	/* The address changes hands: the permission does not follow. */
+	{
+		struct attrs as = { 0 };
+
+		A_u32(&as, STUN_ATTR_LIFETIME, 0);
+		is_int(req(&e, &b, STUN_REFRESH, &as), 0, "b deallocates");
+		e.nout = 0;
+		e.npeer = 0;
+		send_ind(&e, &a, &rb, "gone");
+		ok(e.nout == 0 && e.npeer == 0, "to the freed address: "
+		    "nothing, not even through the kernel");
+	}
+	env_free(&e);
+}
+
+static void
+test_external_ip(void)
+{
+	static const char *const ext[] = { "external-ip", "203.0.113.5",
+	    NULL };
+	struct env e;
+	struct client a, b;
+	struct maddr ra, rb, got;
+	char ip[64], data[128];
+	uint16_t ch;
+
+	ok(env_init(&e, ext) == 0, "context with external-ip");
+	client_init(&a, "192.0.2.1", 1, SECRET, "a", EXP);
+	client_init(&b, "192.0.2.2", 1, SECRET, "b", EXP);
+	ok(allocate(&e, &a, &ra) == 0 && allocate(&e, &b, &rb) == 0,
+	    "two allocations");
+	is_str(addr_ntop(&ra, ip, sizeof(ip)), "203.0.113.5",
+	    "XOR-RELAYED-ADDRESS advertises external-ip");
+	ok(sock_of(&e, &ra) != NULL && strcmp(addr_ntop(&sock_of(&e,
+	    &ra)->addr, ip, sizeof(ip)), "127.0.0.1") == 0, "the socket is "
+	    "bound on the listen address");
+	ok(permit(&e, &a, &rb) == 0 && permit(&e, &b, &ra) == 0, "mutual "
+	    "permissions by advertised address");
+	e.nout = 0;
+	send_ind(&e, &a, &rb, "nat");
+	ok(got_data(&e, &b, &got, data, sizeof(data), &ch) == 1 &&
+	    addr_eq(&got, &ra), "delivered inside, from the advertised "
+	    "address");
+	env_free(&e);
+}
+
+static void
+test_bps(void)
+{
+	static const char *const bps[] = { "max-bps", "1000",
+	    "allowed-peer-ip", "127.0.0.1", NULL };
+	struct env e;
+	struct client c;
+	struct maddr r, p;
+	char big[601];
+
+	memset(big, 'x', 600);
+	big[600] = '\0';
+	ok(env_init(&e, bps) == 0, "context with max-bps 1000");
+	client_init(&c, "192.0.2.1", 1, SECRET, "a", EXP);
+	addr_parse("127.0.0.1", &p);
+	p.port = 9;
+	ok(allocate(&e, &c, &r) == 0 && permit(&e, &c, &p) == 0, "allocate, "
+	    "permit");
+	e.npeer = 0;
+	send_ind(&e, &c, &p, big);
+	send_ind(&e, &c, &p, big);
+	is_int(e.npeer, 1, "max-bps: the second 600 bytes in the same second "
+	    "are dropped");
+	env_time(&e, 1000);
+	send_ind(&e, &c, &p, big);
+	is_int(e.npeer, 2, "max-bps: a second later they pass");
+	e.nout = 0;
+	from_peer(&e, &r, "127.0.0.1", 9, big);
+	from_peer(&e, &r, "127.0.0.1", 9, big);
+	is_int(e.nout, 1, "max-bps: the other direction has its own bucket");
+	env_free(&e);
+}
+
+int
+main(void)
+{
+	srand(42);
+	test_binding();
+	test_auth();
+	test_allocate();
+	test_quota();
+	test_refresh_expiry();
+	test_permissions();
+	test_channels();
+	test_internal();
+	test_external_ip();
+	test_bps();
+	return done_testing();
+}
