@@ -317,6 +317,16 @@ daemon_free(struct daemon *d)
 	cfg_free(d->cfg);
 }
 
+/* signaling's pair hook: a pair formed or ended, so the relay re-asks. */
+static void
+daemon_pairs_changed(void *arg, const char *a, const char *b, int paired)
+{
+	(void)a;
+	(void)b;
+	(void)paired;
+	relay_pairs_changed(arg);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -383,6 +393,13 @@ main(int argc, char **argv)
 		log_fatalx("%s", err);
 		goto out;
 	}
+	/*
+	 * pair-permissions: the relay asks signaling's pair table whether two
+	 * of our allocations may talk, and forgets its answers when a pair
+	 * forms or ends.
+	 */
+	relay_set_peer_hook(d.relay, sig_peer_hook, d.sig);
+	sig_set_pair_hook(d.sig, daemon_pairs_changed, d.relay);
 
 	/* Ports are bound: drop root now, before serving anyone. */
 	if (priv_drop(d.cfg->user, d.cfg->group, d.state_dir, err,

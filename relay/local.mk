@@ -53,6 +53,7 @@ endif
 RELAY_IT = tests/integration/test_stun_client.py \
 	tests/integration/test_turn_uclient.py \
 	tests/integration/test_turn_aioice.py \
-	tests/integration/test_turn_policy.py
+	tests/integration/test_turn_policy.py \
+	tests/integration/test_pair_permissions.py
 TESTS += $(RELAY_IT)
 EXTRA_DIST += $(RELAY_IT)

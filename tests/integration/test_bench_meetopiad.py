@@ -3,8 +3,8 @@ client-to-client pairs over UDP and TCP, the built-in echo peer and the max
 profile stream SRTP through our relay with no loss and every packet
 decrypted and checked; allocations are deallocated at the end.  Skipped
 only while the relay has no sources (relay/*.c)."""
-import glob
 import json
+import glob
 import os
 import subprocess
 import sys
@@ -16,8 +16,6 @@ from tap import Tap  # noqa: E402
 BENCH = os.path.join(BUILDDIR, "meetopia-bench")
 
 t = Tap()
-if not glob.glob(os.path.join(SRCDIR, "relay", "*.c")):
-    t.skip_all("the relay (relay/*.c) is not there yet")
 
 
 def bench(d, *args, timeout=60):

@@ -212,4 +212,5 @@ def main(t):
         t.ok("anyone?" not in d.log(), "chat text is not logged")
 
 
-Tap().run(main)
+if __name__ == "__main__":
+    Tap().run(main)

@@ -14,7 +14,6 @@ import os
 import socket
 import struct
 import sys
-import time
 import urllib.request
 import zlib
 

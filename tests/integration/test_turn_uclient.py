@@ -10,7 +10,6 @@ forever on a bad password).
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time

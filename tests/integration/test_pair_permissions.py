@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""pair-permissions end to end: the credentials that signaling hands out
+name the session, and the relay lets an allocation reach only the relayed
+addresses of its current partner's allocations (SPEC "TURN").
+
+Three WebSocket clients: a and b are matched, c waits.  Each allocates on
+the relay with the credentials of its welcome/matched message.  a may
+permit b's relayed address and data flows inside the process; a stranger's
+address (c's) gets 403; once a presses next, b's existing permission for a
+stops delivering.  Everything stays on loopback; only our own relayed
+addresses are peers."""
+
+import asyncio
+import os
+import socket
+import struct
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Daemon, rest_credential  # noqa: E402
+from tap import Tap  # noqa: E402
+from test_signal_pairing import connect  # noqa: E402
+from test_turn_policy import (A_DATA, A_PEER, A_RELAYED, Client,  # noqa: E402
+                              message, unxaddr, xaddr)
+
+SEND = 6
+INDICATION = 0x0010
+DATA_INDICATION = 0x0017
+
+
+def turn_client(d, server):
+    c = Client(d, server["username"], server["credential"])
+    r = c.allocate()
+    if r is None or r["code"] != 0:
+        return c, None
+    return c, unxaddr(r["attrs"][A_RELAYED], r["tid_sent"])
+
+
+def send_to(c, peer, payload):
+    tid = os.urandom(12)
+    msg, _ = message(SEND, [(A_PEER, xaddr(peer[0], peer[1], tid)),
+                            (A_DATA, payload)], tid=tid, cls=INDICATION)
+    c.s.sendto(msg, c.server)
+
+
+def receive(c, timeout=1.0):
+    """The DATA of the next Data indication, or None."""
+    c.s.settimeout(timeout)
+    try:
+        while True:
+            data = c.s.recvfrom(4096)[0]
+            typ = struct.unpack("!H", data[:2])[0]
+            if typ != DATA_INDICATION:
+                continue
+            i = 20
+            while i + 4 <= len(data):
+                t, n = struct.unpack("!HH", data[i:i + 4])
+                if t == A_DATA:
+                    return data[i + 4:i + 4 + n]
+                i += 4 + n + (-n % 4)
+    except socket.timeout:
+        return None
+    finally:
+        c.s.settimeout(2)
+
+
+async def run(t, d):
+    a = await connect(d, "127.0.0.2")
+    b = await connect(d, "127.0.0.3")
+    c = await connect(d, "127.0.0.4")
+    await a.send(type="find")
+    await a.recv("waiting")
+    await b.send(type="find")
+    ma, mb = await a.recv("matched"), await b.recv("matched")
+
+    ta, ra = turn_client(d, ma["iceServers"][0])
+    tb, rb = turn_client(d, mb["iceServers"][0])
+    tc, rc = turn_client(d, c.welcome["iceServers"][0])
+    t.ok(ra and rb and rc, "three allocations with the session credentials")
+    if not (ra and rb and rc):
+        return
+
+    r = ta.permit(*rb)
+    t.eq(r and r["code"], 0, "a permits its partner's relayed address")
+    r = tb.permit(*ra)
+    t.eq(r and r["code"], 0, "b permits its partner's relayed address")
+    r = ta.permit(*rc)
+    t.eq(r and r["code"], 403, "a stranger's relayed address: 403")
+    r = tc.permit(*ra)
+    t.eq(r and r["code"], 403, "and the other way round: 403")
+    r = ta.bind(rc[0], rc[1], 0x4001)
+    t.eq(r and r["code"], 403, "ChannelBind to a stranger: 403")
+
+    send_to(ta, rb, b"hello b")
+    t.eq(receive(tb), b"hello b", "partners: a's data reaches b")
+    send_to(tb, ra, b"hello a")
+    t.eq(receive(ta), b"hello a", "and b's reaches a")
+
+    # A credential that names no session is not restricted by pairs.
+    free = Client(d, *rest_credential(d.secret, "tester"))
+    r = free.allocate()
+    t.eq(r and r["code"], 0, "a credential without a session allocates")
+    rf = unxaddr(r["attrs"][A_RELAYED], r["tid_sent"]) if r else None
+    r = free.permit(*ra) if rf else None
+    t.eq(r and r["code"], 0, "and may permit any of our relayed addresses")
+
+    await a.send(type="next")
+    left = await b.recv("partner_left")
+    t.eq(left.get("reason"), "next", "b is told its partner left")
+    send_to(tb, ra, b"after next")
+    t.eq(receive(ta), None,
+         "after next, b's old permission for a delivers nothing")
+    send_to(ta, rb, b"after next")
+    t.eq(receive(tb), None, "nor a's for b")
+    r = tb.permit(*ra)
+    t.eq(r and r["code"], 403, "a new permission for the former partner: 403")
+
+    for x in (ta, tb, tc, free):
+        x.close()
+    for w in (a, b, c):
+        await w.ws.close()
+
+
+def main(t):
+    with Daemon() as d:
+        asyncio.run(run(t, d))
+        t.ok(d.proc.poll() is None, "the daemon is still running")
+
+
+if __name__ == "__main__":
+    Tap().run(main)
