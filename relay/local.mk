@@ -1,11 +1,11 @@
 # relay/local.mk
 # relay/: the STUN/TURN relay: the STUN codec, the TURN protocol logic
 # (allocations, permissions, channels, peer policy) as pure functions, and
-# the libevent transports around it (UDP).
+# the libevent transports around it (UDP, TCP and TLS).
 RELAY_LIB = libmeetopia_relay.a
 noinst_LIBRARIES += libmeetopia_relay.a
 libmeetopia_relay_a_SOURCES = \
-	relay/relay.h relay/relay_int.h relay/relay.c relay/udp.c \
+	relay/relay.h relay/relay_int.h relay/relay.c relay/udp.c relay/tcp.c \
 	relay/stun_codec.c relay/stun_codec.h \
 	relay/peer_policy.c relay/peer_policy.h \
 	relay/turn.c relay/turn.h relay/turn_int.h relay/allocation.c
@@ -28,16 +28,27 @@ tests_unit_test_turn_LDADD = $(ALL_LIBS)
 # path behind it, and the data path (ChannelData, Send, peer datagrams).
 # (tests/fuzz/fuzz.mk sets FUZZ_NAMES after this file is read, so the
 # targets join fuzz-smoke here.)
-fuzz-smoke: fuzz-smoke-stun fuzz-smoke-channeldata
-check_PROGRAMS += tests/fuzz/replay_stun tests/fuzz/replay_channeldata
+fuzz-smoke: fuzz-smoke-stun fuzz-smoke-channeldata fuzz-smoke-stream
+check_PROGRAMS += tests/fuzz/replay_stun tests/fuzz/replay_channeldata \
+	tests/fuzz/replay_stream
 tests_fuzz_replay_stun_SOURCES = tests/fuzz/fuzz_stun.c tests/fuzz/replay_main.c
 tests_fuzz_replay_stun_LDADD = $(ALL_LIBS)
 tests_fuzz_replay_channeldata_SOURCES = tests/fuzz/fuzz_channeldata.c \
 	tests/fuzz/replay_main.c
 tests_fuzz_replay_channeldata_LDADD = $(ALL_LIBS)
-TESTS += tests/fuzz/replay_stun.sh tests/fuzz/replay_channeldata.sh
+# The stream framing of TCP/TLS (tcp_drain), split at random points.
+tests_fuzz_replay_stream_SOURCES = tests/fuzz/fuzz_stream.c \
+	tests/fuzz/replay_main.c
+tests_fuzz_replay_stream_LDADD = $(ALL_LIBS)
+TESTS += tests/fuzz/replay_stun.sh tests/fuzz/replay_channeldata.sh \
+	tests/fuzz/replay_stream.sh
 if FUZZING
-noinst_PROGRAMS += tests/fuzz/fuzz_stun tests/fuzz/fuzz_channeldata
+noinst_PROGRAMS += tests/fuzz/fuzz_stun tests/fuzz/fuzz_channeldata \
+	tests/fuzz/fuzz_stream
+tests_fuzz_fuzz_stream_SOURCES = tests/fuzz/fuzz_stream.c
+tests_fuzz_fuzz_stream_CFLAGS = $(AM_CFLAGS) $(FUZZ_COMPILEFLAGS)
+tests_fuzz_fuzz_stream_LDFLAGS = $(FUZZ_LINKFLAGS)
+tests_fuzz_fuzz_stream_LDADD = $(ALL_LIBS)
 tests_fuzz_fuzz_stun_SOURCES = tests/fuzz/fuzz_stun.c
 tests_fuzz_fuzz_stun_CFLAGS = $(AM_CFLAGS) $(FUZZ_COMPILEFLAGS)
 tests_fuzz_fuzz_stun_LDFLAGS = $(FUZZ_LINKFLAGS)
@@ -54,6 +65,8 @@ RELAY_IT = tests/integration/test_stun_client.py \
 	tests/integration/test_turn_uclient.py \
 	tests/integration/test_turn_aioice.py \
 	tests/integration/test_turn_policy.py \
-	tests/integration/test_pair_permissions.py
+	tests/integration/test_pair_permissions.py \
+	tests/integration/test_turn_tcp.py \
+	tests/integration/test_turn_stream.py
 TESTS += $(RELAY_IT)
 EXTRA_DIST += $(RELAY_IT)

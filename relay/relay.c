@@ -1,7 +1,8 @@
 /*
  * relay.c - the relay module's life cycle and its wiring to the daemon
  * (see relay.h): the protocol context of relay/turn.h with the UDP
- * transport of relay/udp.c, the one-second expiry tick, ban lookups in the
+ * transport of relay/udp.c and the TCP and TLS transports of relay/tcp.c,
+ * the one-second expiry tick, ban lookups in the
  * moderation store and security events with pseudonyms.
  *
  * Everything runs on the daemon's loop thread.  relay-threads is read but
@@ -79,8 +80,19 @@ relay_event(void *arg, enum turn_event ev, const struct maddr *client,
 		cp = pseudo;
 	}
 	secevent_emit(rl->d->seclog, evs[ev].type, evs[ev].sev, sp, cp,
-	    evs[ev].name, json_pack("{s:s, s:s}", "transport", "udp",
-	    "why", what));
+	    evs[ev].name, json_pack("{s:s, s:s}", "transport",
+	    rl->cur_proto == TURN_TLS ? "tls" : rl->cur_proto == TURN_TCP ?
+	    "tcp" : "udp", "why", what));
+}
+
+static void
+relay_to_client(void *arg, const struct turn_tuple *t,
+    const struct iovec *iov, int iovcnt)
+{
+	if (t->proto == TURN_UDP)
+		udp_to_client(arg, t, iov, iovcnt);
+	else
+		tcp_to_client(arg, t, iov, iovcnt);
 }
 
 static void
@@ -109,7 +121,7 @@ relay_new(struct daemon *d, char *err, size_t errlen)
 	rl->d = d;
 	memset(&io, 0, sizeof(io));
 	io.arg = rl;
-	io.to_client = udp_to_client;
+	io.to_client = relay_to_client;
 	io.to_peer = udp_to_peer;
 	io.relay_open = udp_relay_open;
 	io.relay_close = udp_relay_close;
@@ -129,6 +141,10 @@ relay_new(struct daemon *d, char *err, size_t errlen)
 			relay_free(rl);
 			return NULL;
 		}
+	}
+	if (tcp_listen(rl, cfg, err, errlen) != 0) {
+		relay_free(rl);
+		return NULL;
 	}
 	if ((rl->tick = event_new(d->base, -1, EV_PERSIST, relay_tick_cb,
 	    rl)) == NULL) {
@@ -152,7 +168,8 @@ relay_start(struct relay *rl)
 
 	if (rl == NULL)
 		return -1;
-	if (udp_start(rl) != 0 || event_add(rl->tick, &one) != 0)
+	if (udp_start(rl) != 0 || tcp_start(rl) != 0 ||
+	    event_add(rl->tick, &one) != 0)
 		return -1;
 	rl->started = 1;
 	for (f = 0; f < 2; f++) {
@@ -179,6 +196,7 @@ relay_stop(struct relay *rl)
 	if (rl == NULL)
 		return;
 	udp_stop(rl);
+	tcp_stop(rl);
 }
 
 void
@@ -189,6 +207,7 @@ relay_reload(struct relay *rl, const struct config *cfg)
 	if (turn_reload(rl->ctx, cfg) != 0)
 		log_err("relay: cannot apply the new configuration; keeping "
 		    "the running one");
+	tcp_reload(rl, cfg);
 }
 
 void
@@ -196,7 +215,9 @@ relay_free(struct relay *rl)
 {
 	if (rl == NULL)
 		return;
-	/* The allocations' sockets first (they use the loop), then ours. */
+	/* TCP/TLS connections with their allocations, then the other
+	 * allocations' sockets (they use the loop), then ours. */
+	tcp_close(rl);
 	turn_free(rl->ctx);
 	udp_close(rl);
 	if (rl->tick != NULL)

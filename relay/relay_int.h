@@ -1,7 +1,7 @@
 /*
- * relay_int.h - the relay's glue state (relay/relay.c, relay/udp.c): the
- * listeners and relayed sockets on libevent around the protocol context of
- * relay/turn.h.  Not part of the module's interface.
+ * relay_int.h - the relay's glue state (relay/relay.c, relay/udp.c,
+ * relay/tcp.c): the listeners, connections and relayed sockets on libevent
+ * around the protocol context of relay/turn.h.  Not part of the module's interface.
  */
 #ifndef MEETOPIA_RELAY_INT_H
 #define MEETOPIA_RELAY_INT_H
@@ -11,9 +11,12 @@
 #include "common/addr.h"
 #include "relay/turn.h"
 
+struct config;
 struct daemon;
 struct event;
+struct evbuffer;
 struct relay;
+struct tcp_server;
 
 #define RELAY_BATCH	16	/* datagrams per recvmmsg */
 
@@ -37,7 +40,9 @@ struct relay {
 	struct udp_listener	*udp;
 	size_t			 nudp;
 	struct event		*tick;
+	struct tcp_server	*tcp;		/* tcp.c: TCP and TLS */
 	int			 started;
+	uint8_t			 cur_proto;	/* of the message in hand */
 	long long		 last_emfile;	/* Unix seconds, log bound */
 
 	/* Receive buffers, one batch (the loop is single-threaded). */
@@ -57,6 +62,22 @@ void	udp_to_peer(void *, void *, const struct maddr *, const uint8_t *,
 int	udp_relay_open(void *, const struct maddr *, int, struct turn_relay *,
 	    void **);
 void	udp_relay_close(void *, void *);
+
+/* tcp.c */
+int	tcp_listen(struct relay *, const struct config *, char *, size_t);
+int	tcp_start(struct relay *);
+void	tcp_stop(struct relay *);
+void	tcp_reload(struct relay *, const struct config *);
+void	tcp_close(struct relay *);
+void	tcp_to_client(void *, const struct turn_tuple *, const struct iovec *,
+	    int);
+/* Stream framing (RFC 8656 §12.5), pure; see tcp.c. */
+#define TCP_FRAME_BAD	(-1)
+#define TCP_FRAME_MORE	0
+#define TCP_FRAME_OK	1
+int	tcp_frame(const uint8_t *, size_t, size_t *, size_t *);
+int	tcp_drain(struct evbuffer *, size_t *,
+	    int (*)(void *, const uint8_t *, size_t), int (*)(void *), void *);
 
 /* relay.c */
 void	relay_clock(struct relay *);

@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""test_turn_tcp.py - coturn's turnutils_uclient relays through meetopiad
+over TCP (-t) and TLS (-t -S) to turnutils_peer with 0 loss: channels
+(padded ChannelData on the stream), Send indications, client to client
+(-y), mandatory padding (-D).  The relayed side stays UDP, and every
+allocation dies with its connection (the gauge is back to 0 when the
+clients are gone).  A wrong secret over TCP is an auth failure with its
+transport named.  TLS: 1.1 is refused with a protocol-version alert, and
+SIGHUP swaps in a new certificate for new connections.
+
+(uclient over TLS with -y loses a few packets against coturn 4.6.1 too:
+its client pairs start sending before both TLS sessions are up; that case
+is left out.)  Everything on loopback; every run is bounded with timeout.
+"""
+import hashlib
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import warnings
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Daemon, free_port  # noqa: E402
+from tap import Tap  # noqa: E402
+
+UCLIENT = shutil.which("turnutils_uclient")
+PEER = shutil.which("turnutils_peer")
+
+
+def lost(out):
+    m = re.findall(r"Total lost packets (\d+) \(", out)
+    return int(m[-1]) if m else None
+
+
+def received(out):
+    m = re.findall(r"tot_send_msgs=(\d+), tot_recv_msgs=(\d+)\s*$", out,
+                   re.M)
+    return (int(m[-1][0]), int(m[-1][1])) if m else None
+
+
+def uclient(d, port, peer_port, extra, secret=None, n=100, m=4, timeout=40):
+    cmd = ["timeout", str(timeout), UCLIENT, "-W", secret or d.secret,
+           "-u", "uclient", "-p", str(port), "-e", "127.0.0.1",
+           "-r", str(peer_port), "-m", str(m), "-n", str(n), "-l", "170"] \
+        + extra + ["127.0.0.1"]
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=timeout + 10)
+    return p.returncode, p.stdout.decode("utf-8", "replace")
+
+
+def metric(d, name):
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % d.http_port,
+                                timeout=5) as r:
+        text = r.read().decode()
+    total = 0
+    for line in text.splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{"):
+            total += int(float(line.split()[-1]))
+    return total
+
+
+def wait_metric(d, name, want, secs=5):
+    deadline = time.time() + secs
+    v = metric(d, name)
+    while v != want and time.time() < deadline:
+        time.sleep(0.1)
+        v = metric(d, name)
+    return v
+
+
+def make_cert(dirname, cn):
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                    "-nodes", "-keyout", os.path.join(dirname, "key.pem"),
+                    "-out", os.path.join(dirname, "cert.pem"), "-subj",
+                    "/CN=" + cn, "-days", "1"], check=True,
+                   capture_output=True, timeout=60)
+
+
+def server_cert(port):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        with ctx.wrap_socket(s) as t:
+            return hashlib.sha256(t.getpeercert(binary_form=True)).hexdigest()
+
+
+def old_tls(port):
+    """A TLS 1.1-only handshake: the error it ends with."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    warnings.simplefilter("ignore", DeprecationWarning)
+    try:
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_1
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+    except (ValueError, ssl.SSLError) as e:
+        return "client cannot: %s" % e
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            with ctx.wrap_socket(s):
+                return "connected"
+    except (ssl.SSLError, OSError) as e:
+        return str(e)
+
+
+def main(t):
+    if UCLIENT is None or PEER is None:
+        t.skip_all("coturn's turnutils are not installed")
+    tmp = tempfile.mkdtemp(prefix="meetopia-tcp-")
+    make_cert(tmp, "first.test")
+    peer_port = free_port()
+    peer = subprocess.Popen(["timeout", "300", PEER, "-L", "127.0.0.1", "-p",
+                             str(peer_port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.3)
+        conf = {"allowed-peer-ip": "127.0.0.1",
+                "cert": os.path.join(tmp, "cert.pem"),
+                "pkey": os.path.join(tmp, "key.pem")}
+        with Daemon(conf=conf, tls=True) as d:
+            t.ok("TLS on port %d" % d.tls_port in d.log(),
+                 "TCP and TLS listeners announced")
+            for name, extra, port in [
+                    ("TCP channels (ChannelBind, padded ChannelData)",
+                     ["-t"], d.turn_port),
+                    ("TCP Send and Data indications (-s)", ["-t", "-s"],
+                     d.turn_port),
+                    ("TCP client to client (-y)", ["-t", "-y"], d.turn_port),
+                    ("TCP client to client, Send indications (-y -s)",
+                     ["-t", "-y", "-s"], d.turn_port),
+                    ("TCP mandatory padding (-D), no RTCP (-c)",
+                     ["-t", "-D", "-c"], d.turn_port),
+                    ("TLS channels (-S)", ["-t", "-S"], d.tls_port),
+                    ("TLS Send and Data indications (-S -s)",
+                     ["-t", "-S", "-s"], d.tls_port)]:
+                rc, out = uclient(d, port, peer_port, extra)
+                n = lost(out)
+                sr = received(out)
+                t.ok(rc == 0 and n == 0 and sr is not None and sr[0] > 0
+                     and sr[0] == sr[1],
+                     "uclient %s: 0 loss" % name,
+                     "rc=%s lost=%s sent/received=%s\n%s"
+                     % (rc, n, sr, out[-1500:]))
+
+            t.ok(metric(d, "meetopia_turn_relayed_packets_total") >= 2800,
+                 "relayed packets are counted")
+            t.ok(metric(d, "meetopia_turn_allocations_total") >= 28,
+                 "allocations are counted")
+            left = wait_metric(d, "meetopia_turn_allocations", 0)
+            t.ok(left == 0, "every allocation died with its connection "
+                 "(%d left)" % left)
+
+            before = metric(d, "meetopia_turn_auth_failures_total")
+            rc, out = uclient(d, d.turn_port, peer_port, ["-t"],
+                              secret="not-the-secret-at-all", n=5, m=1,
+                              timeout=4)
+            t.ok(lost(out) is None or received(out) == (0, 0),
+                 "TCP: a wrong secret relays nothing", out[-800:])
+            t.ok(metric(d, "meetopia_turn_auth_failures_total") > before,
+                 "TCP: the auth failure is counted")
+            t.ok(re.search(r'"event":"turn_auth_failed".*"transport":"tcp"',
+                           d.log()) is not None,
+                 "TCP: the auth failure is a security event naming tcp")
+
+            why = old_tls(d.tls_port)
+            t.ok("PROTOCOL_VERSION" in why.upper(),
+                 "TLS 1.1 is refused with a protocol version alert", why)
+
+            first = server_cert(d.tls_port)
+            make_cert(tmp, "second.test")
+            d.signal(signal.SIGHUP)
+            d.wait_log("TLS certificate reloaded", 10)
+            second = server_cert(d.tls_port)
+            t.ok(first != second, "SIGHUP: new TLS connections get the new "
+                 "certificate")
+            rc, out = uclient(d, d.tls_port, peer_port, ["-t", "-S"], n=20,
+                              m=1)
+            t.ok(rc == 0 and lost(out) == 0,
+                 "TLS relays after the reload", out[-800:])
+            t.ok(d.proc.poll() is None, "the daemon is still running")
+    finally:
+        peer.kill()
+        peer.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    Tap().run(main)
