@@ -2,7 +2,9 @@
 # install-deps.sh - the Debian 12 packages Meetopia builds and tests with.
 #   tools/install-deps.sh          build dependencies only
 #   tools/install-deps.sh --test   and what the test suite drives (coturn's
-#                                  tools, python3-aioice/-websockets, chromium)
+#                                  tools, python3-aioice/-websockets, chromium,
+#                                  nodejs and npm for tests/e2e: then
+#                                  `cd tests/e2e && npm ci`)
 # Runs apt-get as root (through sudo when not root).
 set -eu
 SUDO=
@@ -13,6 +15,9 @@ BUILD="build-essential autoconf automake libtool pkg-config
 TEST="clang libclang-rt-14-dev coturn python3-aioice python3-aiortc
 	python3-websockets curl procps man-db groff-base valgrind
 	chromium"
+# Debian's nodejs 18 and npm, unless a node with npm is there already (a
+# newer one from elsewhere: installing Debian's npm would fight it).
+command -v npm >/dev/null 2>&1 || TEST="$TEST nodejs npm"
 PKGS=$BUILD
 [ "${1:-}" = "--test" ] && PKGS="$BUILD $TEST"
 export DEBIAN_FRONTEND=noninteractive

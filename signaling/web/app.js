@@ -8,6 +8,7 @@ import { Signal } from './signal.js';
 import { Media, LEVELS, START_LEVEL, mediaErrorText } from './media.js';
 import { Call, rtcConfig } from './call.js';
 import { Quality, grade, formatBitrate } from './quality.js';
+import { codePoints, unescapeChat } from './text.js';
 
 const $ = (id) => document.getElementById(id);
 const el = {
@@ -26,20 +27,6 @@ const el = {
 
 const params = new URLSearchParams(location.search);
 const transport = ['udp', 'tcp', 'tls'].includes(params.get('transport')) ? params.get('transport') : null;
-
-// Code points, not UTF-16 units: what the server's max-message-length counts.
-export function codePoints(s) {
-  let n = 0;
-  for (const _ of s) n++; // eslint-disable-line no-unused-vars
-  return n;
-}
-
-// The server escapes & < > " ' in chat; we show the characters the partner
-// typed (the result goes into textContent, never into HTML).
-const ENTITIES = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" };
-export function unescapeChat(s) {
-  return s.replace(/&(?:amp|lt|gt|quot|#39);/g, (e) => ENTITIES[e]);
-}
 
 const LEFT_WORDS = {
   next: 'Your partner moved on to someone else.',
@@ -73,7 +60,9 @@ const STATUS_WORDS = {
 
 class App {
   constructor() {
-    this.t0 = performance.now();
+    // Timings in ms from the start of the page load (navigation start is
+    // performance.now()'s origin).
+    this.t0 = 0;
     this.timings = { welcome: null, start: null, matched: null, connected: null, firstFrame: null, connectMs: null };
     this.media = new Media();
     this.signal = new Signal((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws');

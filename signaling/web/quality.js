@@ -22,7 +22,7 @@ export function grade(rtt, loss) {
   return 'poor';
 }
 
-// Pure decision of the next level; exported for reading, not for tests.
+// Pure decision of the next level (the e2e test checks it in the page).
 export function nextLevel(level, sample, state) {
   const now = sample.t;
   const loss = sample.outLoss == null ? 0 : sample.outLoss;

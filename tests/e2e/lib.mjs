@@ -44,6 +44,11 @@ export class Tap {
     return this.ok(got === want, name, `got ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
   }
 
+  skip(name, why) {
+    this.n++;
+    console.log(`ok ${this.n} - ${name} # SKIP ${why}`);
+  }
+
   diag(msg) {
     for (const line of String(msg).split('\n')) console.log('#   ' + line);
   }
@@ -186,6 +191,8 @@ export class Daemon {
 
 // coturn's turnserver with the same shared secret (REST credentials), on
 // loopback ports of its own: the page's own credentials work there too.
+// TURN over UDP and TCP on `port`, over TLS on `tlsPort` (an RSA
+// certificate made for the run: coturn 4.6 refuses handshakes with others).
 export class Coturn {
   static available() {
     return fs.existsSync('/usr/bin/turnserver');
@@ -198,14 +205,22 @@ export class Coturn {
 
   async start() {
     this.port = await freePort(true);
+    this.tlsPort = await freePort(false);
     const base = 20000 + ((process.pid * 53 + 7919) % 25000);
+    const cert = path.join(this.tmp, 'cert.pem');
+    const key = path.join(this.tmp, 'key.pem');
+    const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1',
+      '-subj', '/CN=127.0.0.1', '-keyout', key, '-out', cert], { encoding: 'utf8', timeout: 30000 });
+    const tls = r.status === 0;
     const conf = [
       'listening-ip=127.0.0.1', 'relay-ip=127.0.0.1', `listening-port=${this.port}`,
       `min-port=${base}`, `max-port=${base + 199}`, 'use-auth-secret', `static-auth-secret=${this.secret}`,
-      'realm=coturn.test', 'no-tls', 'no-dtls', 'no-cli', 'fingerprint', 'allow-loopback-peers',
+      'realm=coturn.test', 'no-dtls', 'no-cli', 'fingerprint', 'allow-loopback-peers',
       'no-multicast-peers', `pidfile=${path.join(this.tmp, 'turnserver.pid')}`,
       `userdb=${path.join(this.tmp, 'turndb')}`, 'log-file=stdout', 'simple-log',
+      ...(tls ? [`tls-listening-port=${this.tlsPort}`, `cert=${cert}`, `pkey=${key}`] : ['no-tls']),
     ].join('\n') + '\n';
+    if (!tls) this.tlsPort = 0;
     const cf = path.join(this.tmp, 'turnserver.conf');
     fs.writeFileSync(cf, conf);
     this.out = '';
@@ -228,6 +243,23 @@ export class Coturn {
     if (this.proc && this.proc.exitCode === null) this.proc.kill('SIGTERM');
     fs.rmSync(this.tmp, { recursive: true, force: true });
   }
+}
+
+// Whether this source tree has TURN over TCP and TLS (relay/tcp.c).
+export function turnTcpBuilt() {
+  return fs.existsSync(path.join(SRCDIR, 'relay', 'tcp.c'));
+}
+
+// One counter or gauge of the daemon's /metrics (the sum over its labels).
+export async function metric(d, name) {
+  const r = await fetch(`http://127.0.0.1:${d.httpPort}/metrics`);
+  const text = await r.text();
+  let sum = null;
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_]+)(\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
+    if (m && m[1] === name) sum = (sum || 0) + Number(m[3]);
+  }
+  return sum;
 }
 
 // ---- the browser -----------------------------------------------------
@@ -296,24 +328,30 @@ const INIT = () => {
   }
 };
 
-// Rewrites the TURN URLs the page gets to another server (coturn), keeping
-// the page itself as it is.
-export const rewriteTurn = (port) => {
+// Points the TURN URLs the page gets at another server (coturn): turn: to
+// `port`, turns: to `tlsPort`, keeping the page itself as it is (its
+// ?transport= choice included).
+export const rewriteTurn = ({ port, tlsPort }) => {
   const Orig = window.RTCPeerConnection;
+  const fix = (cfg) => {
+    if (!cfg || !cfg.iceServers) return cfg;
+    return {
+      ...cfg,
+      iceServers: cfg.iceServers.map((s) => ({
+        ...s,
+        urls: [].concat(s.urls).map((u) => u.replace(/^(turns?):([^?]*):(\d+)(\?|$)/,
+          (all, sch, host, p, q) => `${sch}:${host}:${sch === 'turns' ? tlsPort : port}${q}`)),
+      })),
+    };
+  };
   window.RTCPeerConnection = function (cfg) {
-    if (cfg && cfg.iceServers) {
-      cfg = {
-        ...cfg,
-        iceServers: cfg.iceServers.map((s) => ({
-          ...s,
-          urls: [].concat(s.urls).filter((u) => /^turn:/.test(u) && !/transport=tcp/.test(u))
-            .map((u) => u.replace(/:(\d+)(\?|$)/, ':' + port + '$2')),
-        })),
-      };
-    }
-    return new Orig(cfg);
+    return new Orig(fix(cfg));
   };
   window.RTCPeerConnection.prototype = Orig.prototype;
+  const setc = Orig.prototype.setConfiguration;
+  Orig.prototype.setConfiguration = function (cfg) {
+    return setc.call(this, fix(cfg));
+  };
 };
 
 // A page in a browser context of its own (separate storage, permissions
