@@ -30,7 +30,9 @@ struct daemon {
 	struct event		*ev_sigterm;
 	struct event		*ev_sigint;
 	struct event		*ev_sighup;
+	struct event		*ev_drain;	/* the stop's drain timer */
 	int			 stopping;
+	int			 drain_secs;	/* seconds drained so far */
 
 	struct metrics		 metrics;	/* every module's figures */
 	struct secevent_log	*seclog;	/* security events */

@@ -32,6 +32,7 @@ extern char **environ;
 
 #define DEFAULT_CONFIG	SYSCONFDIR "/meetopia/meetopia.conf"
 #define DEFAULT_STATE	"var"
+#define DRAIN_SECS	30	/* the longest graceful stop */
 
 struct options {
 	const char	 *config_path;
@@ -257,10 +258,35 @@ daemon_reload(struct daemon *d)
 	log_info("SIGHUP: configuration reloaded");
 }
 
+/*
+ * The drain of a graceful stop: once a second, exit when the last
+ * allocation is gone or DRAIN_SECS have passed.  Clients whose
+ * allocations are cut then fail over as from any lost relay.
+ */
+static void
+drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct timeval one = { 1, 0 };
+	size_t n = relay_allocations(d->relay);
+
+	if (n == 0 || d->drain_secs++ >= DRAIN_SECS) {
+		if (n > 0)
+			log_info("drain: %zu allocation%s cut after %d s", n,
+			    n == 1 ? "" : "s", DRAIN_SECS);
+		else
+			log_info("drain: no allocation left");
+		event_base_loopexit(d->base, NULL);
+		return;
+	}
+	evtimer_add(d->ev_drain, &one);
+}
+
 static void
 signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
+	struct timeval soon = { 0, 200000 };
 
 	switch (sig) {
 	case SIGHUP:
@@ -275,10 +301,25 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		}
 		log_info("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		d->stopping = 1;
-		/* Modules stop accepting and drain here (MODULE STOP). */
+		/* Modules stop accepting and drain (MODULE STOP):
+		 * WebSockets are told (1001) and closed, the relay takes
+		 * no new allocations and serves the ones there are. */
 		signaling_stop(d->sig);
 		relay_stop(d->relay);
-		event_base_loopexit(d->base, NULL);
+		if (d->ev_drain == NULL && (d->ev_drain = evtimer_new(d->base,
+		    drain_cb, d)) == NULL) {
+			event_base_loopexit(d->base, NULL);
+			break;
+		}
+		if (relay_allocations(d->relay) > 0)
+			log_info("drain: %zu allocation%s, for up to %d s "
+			    "(a second signal stops at once)",
+			    relay_allocations(d->relay),
+			    relay_allocations(d->relay) == 1 ? "" : "s",
+			    DRAIN_SECS);
+		/* A first look soon: the WebSockets' close frames go out
+		 * meanwhile even when nothing else is left. */
+		evtimer_add(d->ev_drain, &soon);
 		break;
 	}
 }
@@ -311,6 +352,8 @@ daemon_free(struct daemon *d)
 		event_free(d->ev_sigint);
 	if (d->ev_sighup != NULL)
 		event_free(d->ev_sighup);
+	if (d->ev_drain != NULL)
+		event_free(d->ev_drain);
 	if (d->base != NULL)
 		event_base_free(d->base);
 	secevent_close(d->seclog);

@@ -195,7 +195,10 @@ relay_stop(struct relay *rl)
 {
 	if (rl == NULL)
 		return;
-	udp_stop(rl);
+	/* Drain: no new TCP/TLS connections, no new allocations; UDP stays
+	 * open for the allocations there are (their refreshes, permissions
+	 * and media), and so do their TCP/TLS connections. */
+	turn_drain(rl->ctx);
 	tcp_stop(rl);
 }
 

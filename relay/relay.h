@@ -2,8 +2,10 @@
  * relay.h - the STUN/TURN relay module: its public interface to meetopiad.
  *
  * relay_new() binds the TURN listeners (before privileges are dropped);
- * relay_start() starts serving on the daemon's loop; relay_stop() stops
- * reading (SIGTERM); relay_reload() takes the keys that may change live;
+ * relay_start() starts serving on the daemon's loop; relay_stop() starts
+ * the drain of SIGTERM (no new connections or allocations, the live ones
+ * keep being served; relay_allocations() tells when they are gone);
+ * relay_reload() takes the keys that may change live;
  * relay_free() closes everything (NULL is fine).
  *
  * Pair permissions (SPEC): the daemon wires signaling's pair table in with

@@ -717,9 +717,12 @@ tcp_stop(struct relay *rl)
 	if (ts == NULL)
 		return;
 	ts->stopping = 1;
+	/* Close the listening sockets: new connections are refused rather
+	 * than left in the backlog; open ones are served on. */
 	for (i = 0; i < ts->nlis; i++) {
 		if (ts->lis[i].l != NULL)
-			evconnlistener_disable(ts->lis[i].l);
+			evconnlistener_free(ts->lis[i].l);
+		ts->lis[i].l = NULL;
 		if (ts->lis[i].retry != NULL)
 			evtimer_del(ts->lis[i].retry);
 	}

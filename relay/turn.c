@@ -872,6 +872,12 @@ do_request(struct turn_ctx *ctx, const struct turn_tuple *t,
 		return;
 	}
 	if (m->method == STUN_ALLOCATE) {
+		if (ctx->draining && a == NULL) {
+			/* Stopping: the allocations there are may finish,
+			 * new ones go elsewhere. */
+			reply_error(ctx, t, m, &au, 508);
+			return;
+		}
 		do_allocate(ctx, t, m, a, &au);
 		return;
 	}
@@ -1147,6 +1153,12 @@ void
 turn_pairs_changed(struct turn_ctx *ctx)
 {
 	ctx->pair_gen++;
+}
+
+void
+turn_drain(struct turn_ctx *ctx)
+{
+	ctx->draining = 1;
 }
 
 size_t

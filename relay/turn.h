@@ -149,6 +149,9 @@ void		 turn_tick(struct turn_ctx *);
 void		 turn_set_peer_hook(struct turn_ctx *, turn_peer_hook, void *);
 /* The pairs changed: re-check permissions between our own allocations. */
 void		 turn_pairs_changed(struct turn_ctx *);
+/* The daemon is stopping: new allocations are refused (508), the ones
+ * there are live on until they end or the daemon does. */
+void		 turn_drain(struct turn_ctx *);
 
 /* Figures for tests and logs. */
 size_t		 turn_alloc_count(const struct turn_ctx *);

@@ -123,6 +123,7 @@ struct turn_ctx {
 	long long		 total_quota;
 	long long		 max_bps;
 	int			 pair_permissions;
+	int			 draining;	/* turn_drain() */
 	struct peer_policy	 policy;
 	int			 has_family[2];	/* [0] IPv4, [1] IPv6 */
 	struct maddr		 relay_ip[2];

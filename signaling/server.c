@@ -1339,9 +1339,15 @@ signaling_stop(struct signaling *sig)
 	if (sig == NULL)
 		return;
 	sig->stopping = 1;
-	for (i = 0; i < sig->nlis; i++)
+	/* Close the listening sockets: connections are refused, not left
+	 * in the backlog, and a new daemon can bind the ports. */
+	for (i = 0; i < sig->nlis; i++) {
 		if (sig->lis[i].l != NULL)
-			evconnlistener_disable(sig->lis[i].l);
+			evconnlistener_free(sig->lis[i].l);
+		sig->lis[i].l = NULL;
+		if (sig->lis[i].retry != NULL)
+			evtimer_del(sig->lis[i].retry);
+	}
 	TAILQ_FOREACH_SAFE(c, &sig->conns, entry, next) {
 		if (c->state == HC_WS)
 			ws_close(c->ws, WS_CLOSE_GOING_AWAY, "server stopping");

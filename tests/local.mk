@@ -1,9 +1,14 @@
 # tests/: integration tests (Python, TAP) that start meetopiad on free
 # loopback ports; unit tests are listed in each module's local.mk.
-EXTRA_DIST += tests/integration/harness.py tests/integration/tap.py
+EXTRA_DIST += tests/integration/harness.py tests/integration/tap.py \
+	tests/integration/stun.py tests/integration/coturn.py
 
-TESTS += tests/integration/test_daemon_lifecycle.py
-EXTRA_DIST += tests/integration/test_daemon_lifecycle.py
+TESTS += tests/integration/test_daemon_lifecycle.py \
+	tests/integration/test_daemon_drain.py \
+	tests/integration/test_daemon_reload.py
+EXTRA_DIST += tests/integration/test_daemon_lifecycle.py \
+	tests/integration/test_daemon_drain.py \
+	tests/integration/test_daemon_reload.py
 TESTS += tests/integration/test_sample_config.py
 EXTRA_DIST += tests/integration/test_sample_config.py
 TESTS += tests/integration/test_man_pages.py

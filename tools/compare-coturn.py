@@ -19,8 +19,10 @@ runs the same load against each, one after the other:
             three 5 s runs: the most relayed packets per second on this
             machine, and CPU per packet at saturation
   uclient   coturn's turnutils_uclient -y -c -z 0 (client to client, no
-            pacing): relay CPU per million packets, loss; once with
-            channels, once with Send/Data indications (-s)
+            pacing): relay CPU per million packets, loss, wall time; with
+            channels over UDP, with Send/Data indications (-s), and with
+            channels over TCP (-t) and over TLS (-S, a self-signed pair
+            made here with openssl(1) for both servers)
 
 and tools/raw-loopback, the ceiling: one recvmmsg + one sendmmsg per packet
 and no relay.  Prints a table per server, then ours/coturn ratios.
@@ -111,6 +113,10 @@ def stop(p, timeout=10):
     if p.poll() is None:
         p.send_signal(signal.SIGTERM)
         try:
+            try:
+                p.wait(1)
+            except subprocess.TimeoutExpired:
+                p.send_signal(signal.SIGTERM)   # meetopiad: end the drain
             p.wait(timeout)
         except subprocess.TimeoutExpired:
             p.kill()
@@ -131,7 +137,21 @@ class Server:
         self.tmp = tmp
         self.proc = None
         self.port = free_port()
+        self.tls_port = free_port()
         self.version = ""
+        self.make_cert()
+
+    def make_cert(self):
+        """A self-signed pair for TLS; uclient does not verify it."""
+        self.cert = os.path.join(self.tmp, "cert.pem")
+        self.key = os.path.join(self.tmp, "key.pem")
+        p = subprocess.run(["openssl", "req", "-x509", "-newkey",
+                            "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                            "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                            "-keyout", self.key, "-out", self.cert],
+                           capture_output=True, text=True)
+        if p.returncode != 0:
+            die("openssl req: %s" % p.stderr.strip())
 
     def stop(self):
         if self.proc is not None:
@@ -149,7 +169,10 @@ class Coturn(Server):
                 "min-port=%d" % RELAY_MIN, "max-port=%d" % RELAY_MAX,
                 "use-auth-secret", "static-auth-secret=%s" % secret,
                 "realm=%s" % REALM, "allowed-peer-ip=127.0.0.1",
-                "allow-loopback-peers", "no-cli", "no-tls", "no-dtls",
+                "allow-loopback-peers", "no-cli", "no-dtls",
+                "tls-listening-port=%d" % self.tls_port,
+                "cert=%s" % self.cert, "pkey=%s" % self.key,
+                "no-tlsv1", "no-tlsv1_1",
                 "no-tcp-relay", "log-file=%s" % log, "simple-log",
                 "pidfile=%s" % os.path.join(self.tmp, "turnserver.pid"),
                 "no-stun-backward-compatibility", ""]))
@@ -179,7 +202,9 @@ class Meetopiad(Server):
         with open(conf, "w") as f:
             f.write("\n".join([
                 "listen = 127.0.0.1", "turn-port = %d" % self.port,
-                "http-port = %d" % free_port(), "tls-port = 0",
+                "http-port = %d" % free_port(),
+                "tls-port = %d" % self.tls_port,
+                "cert = %s" % self.cert, "pkey = %s" % self.key,
                 "https-port = 0", "realm = %s" % REALM,
                 "auth-secret = %s" % secret,
                 "allowed-peer-ip = 127.0.0.1",
@@ -344,10 +369,14 @@ def run_server(srv, builddir, secret, opts):
     if best is not None:
         res["max"] = best
 
-    # coturn's own load generator: channels, then Send/Data indications.
-    for key, extra in (("uclient", ()), ("uclient_s", ("-s",))):
+    # coturn's own load generator: channels, Send/Data indications, then
+    # channels over TCP and over TLS.
+    for key, port, extra in (("uclient", srv.port, ()),
+                             ("uclient_s", srv.port, ("-s",)),
+                             ("uclient_tcp", srv.port, ("-t",)),
+                             ("uclient_tls", srv.tls_port, ("-S",))):
         c0 = proc_cpu(pid)
-        u = uclient(srv.port, secret, 20, opts.uclient_messages, extra)
+        u = uclient(port, secret, 20, opts.uclient_messages, extra)
         c1 = proc_cpu(pid)
         u["cpu_seconds"] = c1 - c0
         if u.get("received"):
@@ -410,6 +439,16 @@ ROWS = [
     ("uclient -s: relay CPU s / Mpkt", ("uclient_s", "cpu_s_per_mpkt"), ".2f", "lower"),
     ("uclient -s: packets received", ("uclient_s", "received"), "d", None),
     ("uclient -s: loss %", ("uclient_s", "loss_pct"), ".3f", None),
+    ("uclient -t (TCP): relay CPU s / Mpkt", ("uclient_tcp", "cpu_s_per_mpkt"), ".2f", "lower"),
+    ("uclient -t (TCP): packets received", ("uclient_tcp", "received"), "d", None),
+    ("uclient -t (TCP): loss %", ("uclient_tcp", "loss_pct"), ".3f", None),
+    ("uclient -t (TCP): wall s", ("uclient_tcp", "wall_seconds"), ".2f", "lower"),
+    ("uclient -t (TCP): avg RTT ms", ("uclient_tcp", "rtt_avg_ms"), ".2f", "lower"),
+    ("uclient -S (TLS): relay CPU s / Mpkt", ("uclient_tls", "cpu_s_per_mpkt"), ".2f", "lower"),
+    ("uclient -S (TLS): packets received", ("uclient_tls", "received"), "d", None),
+    ("uclient -S (TLS): loss %", ("uclient_tls", "loss_pct"), ".3f", None),
+    ("uclient -S (TLS): wall s", ("uclient_tls", "wall_seconds"), ".2f", "lower"),
+    ("uclient -S (TLS): avg RTT ms", ("uclient_tls", "rtt_avg_ms"), ".2f", "lower"),
 ]
 
 
@@ -443,7 +482,8 @@ def print_table(results, raw):
     for n in names:
         if "error" in results[n]:
             print("%s: %s" % (n, results[n]["error"]))
-        for ph in ("rss", "media", "max", "uclient", "uclient_s"):
+        for ph in ("rss", "media", "max", "uclient", "uclient_s",
+                   "uclient_tcp", "uclient_tls"):
             e = get(results[n], ph, "error")
             if e:
                 print("%s %s: %s" % (n, ph, e))

@@ -3,8 +3,8 @@
 #   tools/install-deps.sh          build dependencies only
 #   tools/install-deps.sh --test   and what the test suite drives (coturn's
 #                                  tools, python3-aioice/-websockets, chromium,
-#                                  nodejs and npm for tests/e2e: then
-#                                  `cd tests/e2e && npm ci`)
+#                                  nodejs and npm, and tests/e2e's pinned
+#                                  playwright-core through `npm ci`)
 # Runs apt-get as root (through sudo when not root).
 set -eu
 SUDO=
@@ -24,3 +24,9 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -q --no-install-recommends $PKGS
+# The browser tests drive Debian's chromium through playwright-core, pinned
+# in tests/e2e/package-lock.json (no browser is downloaded).
+if [ "${1:-}" = "--test" ]; then
+	cd "$(dirname "$0")/../tests/e2e"
+	npm ci --ignore-scripts --no-audit --no-fund
+fi

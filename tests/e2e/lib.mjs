@@ -177,8 +177,12 @@ export class Daemon {
   async stop() {
     if (!this.proc || this.proc.exitCode !== null) return this.proc ? this.proc.exitCode : null;
     this.proc.kill('SIGTERM');
+    // Still draining allocations after a second: a second SIGTERM stops
+    // it at once.
+    const again = setTimeout(() => this.proc.kill('SIGTERM'), 1000);
     const t = setTimeout(() => this.proc.kill('SIGKILL'), 10000);
     const { code } = await this.exit;
+    clearTimeout(again);
     clearTimeout(t);
     fs.closeSync(this.logFd);
     return code;

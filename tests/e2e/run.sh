@@ -4,7 +4,7 @@
 # Skips, saying why, only when what they drive is missing: Debian's
 # chromium, node, or tests/e2e/node_modules (playwright-core from
 # package-lock.json).  tools/install-deps.sh --test installs chromium, nodejs
-# and npm; then `cd tests/e2e && npm ci` (.ci/run does both).
+# and npm, then runs `npm ci` here (.ci/run calls it).
 #
 # Environment: MTEST_BUILDDIR / MTEST_SRCDIR (set by make check), CHROMIUM
 # (default /usr/bin/chromium), E2E_ARTIFACTS (default
@@ -30,7 +30,7 @@ major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
 [ "${major:-0}" -ge 18 ] 2>/dev/null ||
 	skip "node ${major:-?} is older than 18"
 [ -f "$here/node_modules/playwright-core/package.json" ] ||
-	skip "no tests/e2e/node_modules (run: cd tests/e2e && npm ci)"
+	skip "no tests/e2e/node_modules (tools/install-deps.sh --test, or: cd tests/e2e && npm ci)"
 [ -x "$MTEST_BUILDDIR/meetopiad" ] && [ -x "$MTEST_BUILDDIR/meetopiactl" ] || {
 	echo "1..1"
 	echo "not ok 1 - meetopiad and meetopiactl are built in $MTEST_BUILDDIR"

@@ -25,6 +25,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.request
 
 BUILDDIR = os.environ.get("MTEST_BUILDDIR") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -171,12 +172,19 @@ class Daemon:
         self.proc.send_signal(sig)
 
     def stop(self, timeout=10):
-        """SIGTERM, wait; returns the exit code (kills after timeout)."""
+        """SIGTERM, wait; returns the exit code (kills after timeout).
+        A daemon still draining allocations after a second gets a second
+        SIGTERM, which stops it at once (test_daemon_drain.py tests the
+        drain itself)."""
         if self.proc is None:
             return None
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
+                try:
+                    self.proc.wait(1)
+                except subprocess.TimeoutExpired:
+                    self.proc.send_signal(signal.SIGTERM)
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
@@ -203,3 +211,16 @@ class Daemon:
                 self._logf.close()
             self._tmp.cleanup()
         return False
+
+
+def metric(d, name):
+    """The value of a Prometheus metric of d, summed over its labels (0
+    when it is not there)."""
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % d.http_port,
+                                timeout=5) as r:
+        text = r.read().decode()
+    total = 0
+    for line in text.splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{"):
+            total += int(float(line.split()[-1]))
+    return total

@@ -20,11 +20,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Daemon, rest_credential  # noqa: E402
 from tap import Tap  # noqa: E402
 from test_signal_pairing import connect  # noqa: E402
-from test_turn_policy import (A_DATA, A_PEER, A_RELAYED, Client,  # noqa: E402
-                              message, unxaddr, xaddr)
+from stun import (A_DATA, A_PEER, A_RELAYED, INDICATION, SEND,  # noqa: E402
+                  Client, message, unxaddr, xaddr)
 
-SEND = 6
-INDICATION = 0x0010
 DATA_INDICATION = 0x0017
 
 

@@ -160,4 +160,5 @@ def main(t):
         asyncio.run(signal_limit(t, d))
 
 
-Tap().run(main)
+if __name__ == "__main__":
+    Tap().run(main)

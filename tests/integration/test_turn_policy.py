@@ -14,18 +14,15 @@ import os
 import socket
 import struct
 import sys
-import urllib.request
-import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Daemon, rest_credential  # noqa: E402
+from harness import Daemon, rest_credential, metric  # noqa: E402
 from tap import Tap  # noqa: E402
+from stun import (  # noqa: E402
+    ALLOCATE, A_FP, A_LIFETIME, A_MAPPED, A_MI, A_NONCE, A_RAF, A_REALM,
+    A_RELAYED, A_TRANSPORT, A_USERNAME, BINDING, REFRESH, Client, message,
+    parse, unxaddr)
 
-MAGIC = 0x2112A442
-ALLOCATE, REFRESH, CREATE_PERMISSION, CHANNEL_BIND, BINDING = 3, 4, 8, 9, 1
-A_USERNAME, A_MI, A_ERROR, A_CHANNEL, A_LIFETIME = 0x6, 0x8, 0x9, 0xC, 0xD
-A_PEER, A_DATA, A_REALM, A_NONCE, A_RELAYED = 0x12, 0x13, 0x14, 0x15, 0x16
-A_RAF, A_TRANSPORT, A_MAPPED, A_FP = 0x17, 0x19, 0x20, 0x8028
 
 # SPEC's denied ranges: first and last address of each, and IPv4 embedded
 # in IPv6.  Only permissions are asked for; nothing is sent to them.
@@ -40,148 +37,6 @@ DENIED_V6 = ["::", "::1", "fc00::1", "fdff::1", "fe80::1", "febf::1",
              "ff02::1", "ff0e::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
              "::ffff:192.168.1.1", "64:ff9b::7f00:1", "64:ff9b::a00:1",
              "2002:7f00:1::1", "2002:c0a8:101::1", "2002:a9fe:101::1"]
-
-
-def xaddr(ip, port, tid):
-    fam = socket.AF_INET6 if ":" in ip else socket.AF_INET
-    raw = socket.inet_pton(fam, ip)
-    mask = struct.pack("!I", MAGIC) + tid
-    x = bytes(a ^ b for a, b in zip(raw, mask))
-    return struct.pack("!BBH", 0, 1 if fam == socket.AF_INET else 2,
-                       port ^ (MAGIC >> 16)) + x
-
-
-def unxaddr(v, tid):
-    fam, xport = struct.unpack("!xBH", v[:4])
-    mask = struct.pack("!I", MAGIC) + tid
-    raw = bytes(a ^ b for a, b in zip(v[4:], mask))
-    af = socket.AF_INET if fam == 1 else socket.AF_INET6
-    return socket.inet_ntop(af, raw), xport ^ (MAGIC >> 16)
-
-
-def attr(t, v):
-    return struct.pack("!HH", t, len(v)) + v + b"\0" * (-len(v) % 4)
-
-
-def message(method, attrs, tid=None, key=None, fingerprint=False, cls=0):
-    tid = tid or os.urandom(12)
-    typ = (method & 0xF) | ((method & 0x70) << 1) | ((method & 0xF80) << 2) \
-        | cls
-    body = b"".join(attr(t, v) for t, v in attrs)
-    if key is not None:
-        hdr = struct.pack("!HHI", typ, len(body) + 24, MAGIC) + tid
-        body += attr(A_MI, hmac.new(key, hdr + body, hashlib.sha1).digest())
-    if fingerprint:
-        hdr = struct.pack("!HHI", typ, len(body) + 8, MAGIC) + tid
-        crc = (zlib.crc32(hdr + body) ^ 0x5354554E) & 0xFFFFFFFF
-        body += attr(A_FP, struct.pack("!I", crc))
-    return struct.pack("!HHI", typ, len(body), MAGIC) + tid + body, tid
-
-
-def parse(data):
-    typ, length, cookie = struct.unpack("!HHI", data[:8])
-    tid = data[8:20]
-    attrs, i = {}, 20
-    while i + 4 <= 20 + length:
-        t, n = struct.unpack("!HH", data[i:i + 4])
-        attrs.setdefault(t, data[i + 4:i + 4 + n])
-        i += 4 + n + (-n % 4)
-    code = 0
-    if A_ERROR in attrs:
-        e = attrs[A_ERROR]
-        code = (e[2] & 7) * 100 + e[3]
-    return {"type": typ, "tid": tid, "attrs": attrs, "code": code}
-
-
-class Client:
-    def __init__(self, d, user, password, host="127.0.0.1", realm=None):
-        fam = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.s = socket.socket(fam, socket.SOCK_DGRAM)
-        self.s.bind((host, 0))
-        self.s.settimeout(2)
-        self.server = (host, d.turn_port)
-        self.user, self.password = user, password
-        self.realm, self.nonce = realm, None
-
-    def key(self):
-        return hashlib.md5(("%s:%s:%s" % (self.user, self.realm,
-                                          self.password)).encode()).digest()
-
-    def raw(self, data):
-        self.s.sendto(data, self.server)
-        try:
-            return self.s.recvfrom(4096)[0]
-        except socket.timeout:
-            return None
-
-    def request(self, method, attrs, auth=True):
-        """Sends with credentials; on 401/438 takes the nonce, retries."""
-        for _ in range(3):
-            extra = []
-            if auth and self.nonce:
-                extra = [(A_USERNAME, self.user.encode()),
-                         (A_REALM, self.realm.encode()),
-                         (A_NONCE, self.nonce)]
-            msg, tid = message(method, attrs + extra,
-                               key=self.key() if auth and self.nonce else None)
-            data = self.raw(msg)
-            if data is None:
-                return None
-            r = parse(data)
-            if r["tid"] != tid:
-                continue
-            if auth and r["code"] in (401, 438) and A_NONCE in r["attrs"] \
-                    and (self.nonce is None or r["code"] == 438):
-                self.nonce = r["attrs"][A_NONCE]
-                self.realm = r["attrs"][A_REALM].decode()
-                continue
-            r["tid_sent"] = tid
-            return r
-        return r
-
-    def allocate(self, extra=()):
-        return self.request(ALLOCATE, [(A_TRANSPORT, b"\x11\0\0\0")]
-                            + list(extra))
-
-    def permit(self, ip, port=9):
-        return self._with_tid(CREATE_PERMISSION,
-                              lambda tid: [(A_PEER, xaddr(ip, port, tid))])
-
-    def bind(self, ip, port, channel):
-        return self._with_tid(CHANNEL_BIND, lambda tid: [
-            (A_CHANNEL, struct.pack("!HH", channel, 0)),
-            (A_PEER, xaddr(ip, port, tid))])
-
-    def _with_tid(self, method, attrs_of):
-        # XOR addresses depend on the transaction ID: build per attempt.
-        for _ in range(3):
-            tid = os.urandom(12)
-            attrs = attrs_of(tid) + [(A_USERNAME, self.user.encode()),
-                                     (A_REALM, self.realm.encode()),
-                                     (A_NONCE, self.nonce)]
-            msg, tid = message(method, attrs, tid=tid, key=self.key())
-            data = self.raw(msg)
-            if data is None:
-                return None
-            r = parse(data)
-            if r["code"] == 438:
-                self.nonce = r["attrs"][A_NONCE]
-                continue
-            return r
-        return r
-
-    def close(self):
-        self.s.close()
-
-
-def metric(d, name):
-    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % d.http_port,
-                                timeout=5) as r:
-        text = r.read().decode()
-    for line in text.splitlines():
-        if line.startswith(name + " "):
-            return int(float(line.split()[-1]))
-    return None
 
 
 def main(t):

@@ -29,66 +29,17 @@ import struct
 import sys
 import threading
 import time
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Daemon  # noqa: E402
+from harness import Daemon, metric  # noqa: E402
 from tap import Tap  # noqa: E402
+from stun import (  # noqa: E402
+    ALLOCATE, A_CHANNEL, A_LIFETIME, A_MI, A_NONCE, A_PEER, A_REALM,
+    A_RELAYED, A_TRANSPORT, A_USERNAME, BINDING, CHANNEL_BIND, MAGIC,
+    REFRESH, attr, chandata, message, parse, unxaddr, xaddr)
 
-MAGIC = 0x2112A442
-BINDING, ALLOCATE, REFRESH, CHANNEL_BIND = 1, 3, 4, 9
-A_USERNAME, A_MI, A_ERROR, A_CHANNEL, A_LIFETIME = 0x6, 0x8, 0x9, 0xC, 0xD
-A_PEER, A_REALM, A_NONCE, A_RELAYED, A_TRANSPORT = 0x12, 0x14, 0x15, 0x16, \
-    0x19
 
 FIRST_SECS, NOALLOC_SECS, CHECK_SECS, PER_IP = 10, 20, 5, 128
-
-
-def xaddr(ip, port, tid):
-    raw = socket.inet_pton(socket.AF_INET, ip)
-    mask = struct.pack("!I", MAGIC) + tid
-    return struct.pack("!BBH", 0, 1, port ^ (MAGIC >> 16)) + \
-        bytes(a ^ b for a, b in zip(raw, mask))
-
-
-def unxaddr(v, tid):
-    fam, xport = struct.unpack("!xBH", v[:4])
-    mask = struct.pack("!I", MAGIC) + tid
-    raw = bytes(a ^ b for a, b in zip(v[4:8], mask))
-    return socket.inet_ntop(socket.AF_INET, raw), xport ^ (MAGIC >> 16)
-
-
-def attr(t, v):
-    return struct.pack("!HH", t, len(v)) + v + b"\0" * (-len(v) % 4)
-
-
-def message(method, attrs, key=None):
-    tid = os.urandom(12)
-    typ = (method & 0xF) | ((method & 0x70) << 1) | ((method & 0xF80) << 2)
-    body = b"".join(attr(t, v) for t, v in attrs)
-    if key is not None:
-        hdr = struct.pack("!HHI", typ, len(body) + 24, MAGIC) + tid
-        body += attr(A_MI, hmac.new(key, hdr + body, hashlib.sha1).digest())
-    return struct.pack("!HHI", typ, len(body), MAGIC) + tid + body, tid
-
-
-def parse(data):
-    typ, length = struct.unpack("!HH", data[:4])
-    attrs, i = {}, 20
-    while i + 4 <= 20 + length:
-        t, n = struct.unpack("!HH", data[i:i + 4])
-        attrs.setdefault(t, data[i + 4:i + 4 + n])
-        i += 4 + n + (-n % 4)
-    code = 0
-    if A_ERROR in attrs:
-        e = attrs[A_ERROR]
-        code = (e[2] & 7) * 100 + e[3]
-    return {"type": typ, "tid": data[8:20], "attrs": attrs, "code": code}
-
-
-def chandata(num, data, pad=True):
-    return struct.pack("!HH", num, len(data)) + data + \
-        (b"\0" * (-len(data) % 4) if pad else b"")
 
 
 class Stream:
@@ -232,17 +183,6 @@ def binding(c, how="whole", pause=0.0):
     else:
         c.send(msg)
     return c.answer(tid)
-
-
-def metric(d, name):
-    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % d.http_port,
-                                timeout=5) as r:
-        text = r.read().decode()
-    total = 0
-    for line in text.splitlines():
-        if line.startswith(name + " ") or line.startswith(name + "{"):
-            total += int(float(line.split()[-1]))
-    return total
 
 
 def udp_peer():

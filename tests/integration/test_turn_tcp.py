@@ -23,47 +23,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Daemon, free_port  # noqa: E402
+from harness import Daemon, free_port, metric  # noqa: E402
+from coturn import (PEER, UCLIENT, lost, peer_start, peer_stop,  # noqa: E402
+                    received, uclient)
 from tap import Tap  # noqa: E402
-
-UCLIENT = shutil.which("turnutils_uclient")
-PEER = shutil.which("turnutils_peer")
-
-
-def lost(out):
-    m = re.findall(r"Total lost packets (\d+) \(", out)
-    return int(m[-1]) if m else None
-
-
-def received(out):
-    m = re.findall(r"tot_send_msgs=(\d+), tot_recv_msgs=(\d+)\s*$", out,
-                   re.M)
-    return (int(m[-1][0]), int(m[-1][1])) if m else None
-
-
-def uclient(d, port, peer_port, extra, secret=None, n=100, m=4, timeout=40):
-    cmd = ["timeout", str(timeout), UCLIENT, "-W", secret or d.secret,
-           "-u", "uclient", "-p", str(port), "-e", "127.0.0.1",
-           "-r", str(peer_port), "-m", str(m), "-n", str(n), "-l", "170"] \
-        + extra + ["127.0.0.1"]
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       timeout=timeout + 10)
-    return p.returncode, p.stdout.decode("utf-8", "replace")
-
-
-def metric(d, name):
-    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % d.http_port,
-                                timeout=5) as r:
-        text = r.read().decode()
-    total = 0
-    for line in text.splitlines():
-        if line.startswith(name + " ") or line.startswith(name + "{"):
-            total += int(float(line.split()[-1]))
-    return total
 
 
 def wait_metric(d, name, want, secs=5):
@@ -118,11 +84,8 @@ def main(t):
     tmp = tempfile.mkdtemp(prefix="meetopia-tcp-")
     make_cert(tmp, "first.test")
     peer_port = free_port()
-    peer = subprocess.Popen(["timeout", "300", PEER, "-L", "127.0.0.1", "-p",
-                             str(peer_port)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    peer = peer_start(peer_port)
     try:
-        time.sleep(0.3)
         conf = {"allowed-peer-ip": "127.0.0.1",
                 "cert": os.path.join(tmp, "cert.pem"),
                 "pkey": os.path.join(tmp, "key.pem")}
@@ -188,8 +151,7 @@ def main(t):
                  "TLS relays after the reload", out[-800:])
             t.ok(d.proc.poll() is None, "the daemon is still running")
     finally:
-        peer.kill()
-        peer.wait()
+        peer_stop(peer)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -8,62 +8,21 @@ Everything on loopback; every run is bounded with timeout (uclient retries
 forever on a bad password).
 """
 import os
-import re
-import shutil
-import subprocess
 import sys
-import time
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Daemon, free_port  # noqa: E402
+from harness import Daemon, free_port, metric  # noqa: E402
+from coturn import (PEER, UCLIENT, lost, peer_start, peer_stop,  # noqa: E402
+                    received, uclient)
 from tap import Tap  # noqa: E402
-
-UCLIENT = shutil.which("turnutils_uclient")
-PEER = shutil.which("turnutils_peer")
-
-
-def lost(out):
-    m = re.search(r"Total lost packets (\d+) \(", out)
-    return int(m.group(1)) if m else None
-
-
-def received(out):
-    m = re.search(r"tot_send_msgs=(\d+), tot_recv_msgs=(\d+)\s*$", out,
-                  re.M)
-    return (int(m.group(1)), int(m.group(2))) if m else None
-
-
-def uclient(d, peer_port, extra, secret=None, n=100, m=4, timeout=30):
-    cmd = ["timeout", str(timeout), UCLIENT, "-W", secret or d.secret,
-           "-u", "uclient", "-p", str(d.turn_port), "-e", "127.0.0.1",
-           "-r", str(peer_port), "-m", str(m), "-n", str(n), "-l", "170"] \
-        + extra + ["127.0.0.1"]
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       timeout=timeout + 10)
-    return p.returncode, p.stdout.decode("utf-8", "replace")
-
-
-def metric(d, name):
-    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % d.http_port,
-                                timeout=5) as r:
-        text = r.read().decode()
-    total = 0
-    for line in text.splitlines():
-        if line.startswith(name + " ") or line.startswith(name + "{"):
-            total += int(float(line.split()[-1]))
-    return total
 
 
 def main(t):
     if UCLIENT is None or PEER is None:
         t.skip_all("coturn's turnutils are not installed")
     peer_port = free_port()
-    peer = subprocess.Popen(["timeout", "300", PEER, "-L", "127.0.0.1", "-p",
-                             str(peer_port)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    peer = peer_start(peer_port)
     try:
-        time.sleep(0.3)
         with Daemon(conf={"allowed-peer-ip": "127.0.0.1"}) as d:
             for name, extra in [
                     ("channels (ChannelBind, ChannelData)", []),
@@ -73,7 +32,7 @@ def main(t):
                      ["-y", "-s"]),
                     ("DONT-FRAGMENT (-g), no RTCP allocation (-c)",
                      ["-g", "-c"])]:
-                rc, out = uclient(d, peer_port, extra)
+                rc, out = uclient(d, d.turn_port, peer_port, extra)
                 n = lost(out)
                 sr = received(out)
                 t.ok(rc == 0 and n == 0 and sr is not None and sr[0] > 0
@@ -89,7 +48,7 @@ def main(t):
 
             # A wrong secret: 401 forever; uclient gives up under timeout.
             before = metric(d, "meetopia_turn_auth_failures_total")
-            rc, out = uclient(d, peer_port, [], secret="not-the-secret-at-all",
+            rc, out = uclient(d, d.turn_port, peer_port, [], secret="not-the-secret-at-all",
                               n=5, m=1, timeout=4)
             t.ok(lost(out) is None or received(out) == (0, 0),
                  "a wrong secret relays nothing", out[-800:])
@@ -100,8 +59,7 @@ def main(t):
                  "auth failure is a security event")
             t.ok(d.proc.poll() is None, "the daemon is still running")
     finally:
-        peer.kill()
-        peer.wait()
+        peer_stop(peer)
 
 
 if __name__ == "__main__":
