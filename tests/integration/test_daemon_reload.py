@@ -93,6 +93,10 @@ async def run(t, d, seclog):
     evs = events(seclog)
     t.ok(any(e.get("type") == "auth" for e in evs),
          "the reopened security log has the next event")
+    with open(seclog) as f:
+        raw = f.read()
+    t.ok(raw and "127.0.0." not in raw and "alice" not in raw,
+         "security events carry pseudonyms, no client address or name")
     old = events(seclog + ".1")
     t.ok(not any(e.get("type") == "auth" for e in old),
          "the moved log gets nothing more")
