@@ -21,9 +21,10 @@ runs the same load against each, one after the other:
   uclient   coturn's turnutils_uclient -y -c -z 0 (client to client, no
             pacing): relay CPU per million packets, loss, wall time; with
             channels over UDP, with Send/Data indications (-s), and with
-            channels over TCP (-t), and over TLS (-t -S, a self-signed
-            pair made here with openssl(1) for both servers) to
-            turnutils_peer
+            channels over TCP (-t), and gently over TLS (-t -S -m 2, a
+            self-signed pair made here with openssl(1) for both servers)
+  media_tcp, media_tls
+            meetopia-bench -n 100 --profile 1080p30 over TCP and TLS
 
 and tools/raw-loopback, the ceiling: one recvmmsg + one sendmmsg per packet
 and no relay.  Prints a table per server, then ours/coturn ratios.
@@ -139,7 +140,6 @@ class Server:
         self.proc = None
         self.port = free_port()
         self.tls_port = free_port()
-        self.peer_port = free_port()
         self.version = ""
         self.make_cert()
 
@@ -262,12 +262,11 @@ def bench(opts, builddir, port, secret, extra, watch_hold=None):
         return None, "".join(err).strip()
 
 
-def uclient(port, secret, clients, msgs, extra=(), peer_port=None):
-    """turnutils_uclient client to client (-y), or to turnutils_peer on
-    peer_port."""
-    to = ["-e", "127.0.0.1", "-r", str(peer_port)] if peer_port else ["-y"]
-    cmd = ["timeout", str(PHASE_TIMEOUT), "turnutils_uclient"] + to + [
-           "-c", "-z", "0", "-W", secret, "-m", str(clients), "-n", str(msgs),
+def uclient(port, secret, clients, msgs, extra=()):
+    """turnutils_uclient client to client, no RTCP; extra comes last (a
+    later -l wins)."""
+    cmd = ["timeout", str(PHASE_TIMEOUT), "turnutils_uclient", "-y", "-c",
+           "-W", secret, "-m", str(clients), "-n", str(msgs),
            "-l", str(UDP_PAYLOAD - 4)] + list(extra) + ["-p", str(port),
                                                          "127.0.0.1"]
     t0 = time.time()
@@ -374,32 +373,51 @@ def run_server(srv, builddir, secret, opts):
     if best is not None:
         res["max"] = best
 
-    # coturn's own load generator: channels, Send/Data indications, then
-    # channels over TCP and over TLS.  TLS goes to a UDP peer, not client
-    # to client: uclient opens each TLS connection with a TLS version
-    # picked at random and retries the ones a server refuses (TLS 1.0 and
-    # 1.1 here), and in -y mode it then leaves an allocation behind that
-    # its partner keeps sending to: 45% lost with meetopiad, 87% with
-    # coturn, in a try with -m 1 -n 20.
-    peer = subprocess.Popen(["turnutils_peer", "-L", "127.0.0.1", "-p",
-                             str(srv.peer_port)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    procs.append(peer)
-    time.sleep(0.3)
-    for key, port, extra, pp in (
-            ("uclient", srv.port, (), None),
-            ("uclient_s", srv.port, ("-s",), None),
-            ("uclient_tcp", srv.port, ("-t",), None),
-            ("uclient_tls", srv.tls_port, ("-t", "-S"), srv.peer_port)):
+    # Media over TCP and TLS (meetopia-bench, the same SRTP streams).
+    for key, proto, port in (("media_tcp", "tcp", srv.port),
+                             ("media_tls", "tls", srv.tls_port)):
         c0 = proc_cpu(pid)
-        u = uclient(port, secret, 20, opts.uclient_messages, extra, pp)
+        j, err = bench(opts, builddir, port, secret,
+                       ["-t", proto, "-n", "100", "-P", "1080p30",
+                        "-d", str(opts.phase_seconds),
+                        "--payload", str(PAYLOAD)])
+        c1 = proc_cpu(pid)
+        if j is not None:
+            rel = j["packets"]["relayed"]
+            res[key] = {"relayed": rel,
+                        "pps": j["packets"]["relayed_per_second"],
+                        "cpu_s_per_mpkt": (c1 - c0) / (rel / 1e6) if rel
+                        else None,
+                        "loss_pct": j["loss"]["percent"],
+                        "p99_ms": j["latency_ms"]["p99"],
+                        "allocations_failed": j["allocations"]["failed"]}
+        else:
+            res[key] = {"error": err.splitlines()[-1] if err else "no result"}
+
+    # coturn's own load generator: channels, Send/Data indications, then
+    # channels over TCP, at full speed (-z 0), client to client; and over
+    # TLS, gently (-m 2, paced): uclient opens each TLS connection with a
+    # TLS version picked at random and retries the ones a server refuses
+    # (1.0 and 1.1 here); at speed, or to turnutils_peer, its TLS runs
+    # lose packets or stall with either server (in tries here: 45-100%
+    # lost with meetopiad, hangs with coturn), so its TLS line says
+    # little; media_tls above is the TLS measure.
+    for key, port, extra, msgs, clients in (
+            ("uclient", srv.port, ("-z", "0"), opts.uclient_messages, 20),
+            ("uclient_s", srv.port, ("-z", "0", "-s"),
+             opts.uclient_messages, 20),
+            ("uclient_tcp", srv.port, ("-z", "0", "-t"),
+             opts.uclient_messages, 20),
+            ("uclient_tls", srv.tls_port, ("-t", "-S", "-l", "170"), 500,
+             2)):
+        c0 = proc_cpu(pid)
+        u = uclient(port, secret, clients, msgs, extra)
         c1 = proc_cpu(pid)
         u["cpu_seconds"] = c1 - c0
         if u.get("received"):
             u["cpu_s_per_mpkt"] = (c1 - c0) / (u["received"] / 1e6)
             u["loss_pct"] = 100.0 * u.get("lost", 0) / max(1, u.get("sent", 1))
         res[key] = u
-    stop(peer)
     return res
 
 
@@ -461,11 +479,17 @@ ROWS = [
     ("uclient -t (TCP): loss %", ("uclient_tcp", "loss_pct"), ".3f", None),
     ("uclient -t (TCP): wall s", ("uclient_tcp", "wall_seconds"), ".2f", "lower"),
     ("uclient -t (TCP): avg RTT ms", ("uclient_tcp", "rtt_avg_ms"), ".2f", "lower"),
-    ("uclient -S (TLS): relay CPU s / Mpkt", ("uclient_tls", "cpu_s_per_mpkt"), ".2f", "lower"),
-    ("uclient -S (TLS): packets received", ("uclient_tls", "received"), "d", None),
-    ("uclient -S (TLS): loss %", ("uclient_tls", "loss_pct"), ".3f", None),
-    ("uclient -S (TLS): wall s", ("uclient_tls", "wall_seconds"), ".2f", "lower"),
-    ("uclient -S (TLS): avg RTT ms", ("uclient_tls", "rtt_avg_ms"), ".2f", "lower"),
+    ("uclient -S (TLS, -m 2 paced): received", ("uclient_tls", "received"), "d", None),
+    ("uclient -S (TLS, -m 2 paced): loss %", ("uclient_tls", "loss_pct"), ".3f", None),
+    ("uclient -S (TLS, -m 2 paced): wall s", ("uclient_tls", "wall_seconds"), ".2f", None),
+    ("TCP media: relay CPU s / Mpkt", ("media_tcp", "cpu_s_per_mpkt"), ".2f", "lower"),
+    ("TCP media: relayed pps", ("media_tcp", "pps"), ".0f", None),
+    ("TCP media: loss %", ("media_tcp", "loss_pct"), ".3f", None),
+    ("TCP media: p99 latency ms", ("media_tcp", "p99_ms"), ".3f", "lower"),
+    ("TLS media: relay CPU s / Mpkt", ("media_tls", "cpu_s_per_mpkt"), ".2f", "lower"),
+    ("TLS media: relayed pps", ("media_tls", "pps"), ".0f", None),
+    ("TLS media: loss %", ("media_tls", "loss_pct"), ".3f", None),
+    ("TLS media: p99 latency ms", ("media_tls", "p99_ms"), ".3f", "lower"),
 ]
 
 
@@ -500,7 +524,7 @@ def print_table(results, raw):
         if "error" in results[n]:
             print("%s: %s" % (n, results[n]["error"]))
         for ph in ("rss", "media", "max", "uclient", "uclient_s",
-                   "uclient_tcp", "uclient_tls"):
+                   "uclient_tcp", "uclient_tls", "media_tcp", "media_tls"):
             e = get(results[n], ph, "error")
             if e:
                 print("%s %s: %s" % (n, ph, e))
