@@ -328,6 +328,9 @@ static int
 daemon_signals(struct daemon *d)
 {
 	signal(SIGPIPE, SIG_IGN);
+	/* A file size limit (or a full quota) fails the write with EFBIG,
+	 * which the database and the logs report, instead of killing us. */
+	signal(SIGXFSZ, SIG_IGN);
 	d->ev_sigterm = evsignal_new(d->base, SIGTERM, signal_cb, d);
 	d->ev_sigint = evsignal_new(d->base, SIGINT, signal_cb, d);
 	d->ev_sighup = evsignal_new(d->base, SIGHUP, signal_cb, d);

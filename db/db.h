@@ -117,6 +117,9 @@ struct db	*db_open(const char *path, int flags, int busy_ms, char *err,
 		    size_t errlen);
 void		 db_close(struct db *);
 const char	*db_errmsg(struct db *);
+/* 1 when the file could only be opened for reading (permissions, a
+ * read-only mount): every write would fail. */
+int		 db_readonly(struct db *);
 int		 db_schema_version(struct db *, int *);
 /* PRAGMA data_version: changes when another connection commits. */
 int		 db_data_version(struct db *, int64_t *);

@@ -769,6 +769,14 @@ mdb_open(struct daemon *d, char *err, size_t errlen)
 	    errlen)) == NULL ||
 	    (m->wdb = db_open(d->cfg->db, 0, DB_BUSY_MS, err, errlen)) == NULL)
 		goto fail;
+	/* Reports are acknowledged only once stored: refuse to serve with
+	 * a store that cannot take them, rather than fail each one. */
+	if (db_readonly(m->wdb)) {
+		snprintf(err, errlen, "%s: read-only: meetopiad writes reports "
+		    "and bans there; give its user write access to the file "
+		    "and its directory", d->cfg->db);
+		goto fail;
+	}
 	if ((m->api = admin_api_new(m->wdb, m->seclog, &m->key)) == NULL) {
 		snprintf(err, errlen, "db: admin API: out of memory");
 		goto fail;

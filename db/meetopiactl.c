@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1063,6 +1064,9 @@ main(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	log_init("meetopiactl", LOG_LEVEL_WARN);
+	/* A full disk or a file size limit is an error message, not a
+	 * signal that kills us in the middle of a transaction. */
+	signal(SIGXFSZ, SIG_IGN);
 	if (ctl_parse(argc, argv, &c.o, err, sizeof(err)) != 0) {
 		log_fatalx("%s", err);
 		return EXIT_USAGE;

@@ -431,6 +431,12 @@ fail:
 	return NULL;
 }
 
+int
+db_readonly(struct db *db)
+{
+	return sqlite3_db_readonly(db->h, "main") == 1;
+}
+
 void
 db_close(struct db *db)
 {

@@ -96,4 +96,5 @@ def main(t):
              "no clear address in the log")
 
 
-Tap().run(main)
+if __name__ == "__main__":
+    Tap().run(main)

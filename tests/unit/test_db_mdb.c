@@ -582,7 +582,9 @@ test_figures(void)
 	per = (now_ms() - t0) * 1000.0 / LOOKUPS;
 	printf("# mdb_is_banned, a miss through %d addresses, %d ranges and "
 	    "%d pseudonyms: %.2f us\n", IPS, RANGES, PS, per);
-	ok(hits == 0 && per < 100, "a lookup stays cheap (%.2f us)", per);
+	/* A guard against gross regressions only (a query per lookup, a
+	 * scan of every ban): the figure itself is printed above. */
+	ok(hits == 0 && per < 2000, "a lookup stays cheap (%.2f us)", per);
 }
 
 static void
