@@ -28,6 +28,10 @@
  *    one, or it was deleted or expired) is closed;
  *  - at most TCP_CONN_PER_IP connections per client IP (SPEC: the IPv4
  *    address or IPv6 /64), and at most a quarter of RLIMIT_NOFILE in all;
+ *    at that cap a new connection takes the place of the oldest one that
+ *    has not sent a whole message yet (a flood of half-open connections
+ *    cannot lock real clients out for TCP_FIRST_SECS), and is refused only
+ *    when every connection has spoken;
  *  - at most TCP_OUT_MAX bytes wait for a client: one that does not read
  *    is dropped, not buffered for;
  *  - reads stop at TCP_READ_HIGH bytes buffered (a whole message fits).
@@ -127,8 +131,9 @@ struct tcp_server {
 	struct tcp_listener	*lis;
 	size_t			 nlis;
 	SSL_CTX			*tls;		/* NULL: tls-port 0 */
-	struct tcp_conns	 conns;
-	struct tcp_conns	 reap;
+	struct tcp_conns	 fresh;		/* TCP_ST_NEW, oldest first */
+	struct tcp_conns	 conns;		/* TCP_ST_OPEN */
+	struct tcp_conns	 reap;		/* TCP_ST_CLOSING */
 	struct event		*reaper;
 	struct tcp_ip_tree	 ips;
 	size_t			 nconns;
@@ -318,10 +323,11 @@ conn_close(struct tcp_conn *c, const char *why)
 		return;
 	log_debug("relay: %s %s: %s", proto_name(&c->t),
 	    addr_ntop_port(&c->t.client, buf, sizeof(buf)), why);
+	TAILQ_REMOVE(c->state == TCP_ST_NEW ? &ts->fresh : &ts->conns, c,
+	    entry);
 	c->state = TCP_ST_CLOSING;
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 	evtimer_del(c->timer);
-	TAILQ_REMOVE(&ts->conns, c, entry);
 	TAILQ_INSERT_TAIL(&ts->reap, c, entry);
 	event_active(ts->reaper, EV_TIMEOUT, 0);
 }
@@ -397,6 +403,8 @@ conn_msg(void *arg, const uint8_t *p, size_t len)
 	struct relay *rl = c->ts->rl;
 
 	if (c->state == TCP_ST_NEW) {
+		TAILQ_REMOVE(&c->ts->fresh, c, entry);
+		TAILQ_INSERT_TAIL(&c->ts->conns, c, entry);
 		c->state = TCP_ST_OPEN;
 		c->noalloc_since = mono_ms();
 		arm(c, TCP_CHECK_SECS);
@@ -487,6 +495,27 @@ tcp_to_client(void *arg, const struct turn_tuple *t, const struct iovec *iov,
 /* ------------------------------------------------------------------ */
 /* Listeners. */
 
+/*
+ * At the total cap: frees the oldest connection that has not sent a whole
+ * message (none of its callbacks is on the stack: we are in accept_cb).
+ * 0 when every connection has spoken.
+ */
+static int
+evict_fresh(struct tcp_server *ts)
+{
+	struct tcp_conn *c;
+
+	if ((c = TAILQ_FIRST(&ts->fresh)) == NULL)
+		return 0;
+	TAILQ_REMOVE(&ts->fresh, c, entry);
+	c->state = TCP_ST_CLOSING;
+	tcp_secevent(ts, SECEV_CONNECTION, SECEV_LOW, &c->t.client,
+	    c->t.proto == TURN_TLS, "turn_tcp_conn_limit", "the oldest "
+	    "connection without a message dropped for a new one");
+	conn_free(c);
+	return 1;
+}
+
 static void
 accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     int salen, void *arg)
@@ -506,7 +535,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		evutil_closesocket(fd);
 		return;
 	}
-	if (ts->nconns >= ts->max_conns) {
+	if (ts->nconns >= ts->max_conns && !evict_fresh(ts)) {
 		evutil_closesocket(fd);
 		tcp_secevent(ts, SECEV_CONNECTION, SECEV_LOW, &peer, tl->tls,
 		    "turn_tcp_conn_limit", "connections in total");
@@ -565,11 +594,11 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	}
 	if ((c->timer = evtimer_new(ts->rl->d->base, timer_cb, c)) == NULL)
 		goto fail;
-	TAILQ_INSERT_TAIL(&ts->conns, c, entry);
+	TAILQ_INSERT_TAIL(&ts->fresh, c, entry);
 	bufferevent_setcb(c->bev, read_cb, NULL, event_cb, c);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, TCP_READ_HIGH);
 	if (bufferevent_enable(c->bev, EV_READ | EV_WRITE) != 0) {
-		TAILQ_REMOVE(&ts->conns, c, entry);
+		TAILQ_REMOVE(&ts->fresh, c, entry);
 		goto fail;
 	}
 	arm(c, TCP_FIRST_SECS);
@@ -654,6 +683,7 @@ tcp_listen(struct relay *rl, const struct config *cfg, char *err,
 	}
 	rl->tcp = ts;
 	ts->rl = rl;
+	TAILQ_INIT(&ts->fresh);
 	TAILQ_INIT(&ts->conns);
 	TAILQ_INIT(&ts->reap);
 	RB_INIT(&ts->ips);
@@ -759,6 +789,10 @@ tcp_close(struct relay *rl)
 
 	if (ts == NULL)
 		return;
+	while ((c = TAILQ_FIRST(&ts->fresh)) != NULL) {
+		TAILQ_REMOVE(&ts->fresh, c, entry);
+		conn_free(c);
+	}
 	while ((c = TAILQ_FIRST(&ts->conns)) != NULL) {
 		TAILQ_REMOVE(&ts->conns, c, entry);
 		conn_free(c);

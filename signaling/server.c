@@ -15,7 +15,11 @@
  * at most HTTP_CONN_PER_IP plain HTTP sockets and max-connections-per-ip
  * WebSockets per client IP; the API's requests are counted per client IP
  * in windows of rate-limit-window (429 with Retry-After past
- * rate-limit-max).  On EMFILE the listener pauses for a second.
+ * rate-limit-max).  At the total cap (half of RLIMIT_NOFILE) a
+ * new connection takes the place of the oldest one that has not sent a
+ * whole request yet, so that a flood of half-open sockets cannot lock real
+ * clients out; with none such it gets a 503.  On EMFILE the listener
+ * pauses for a second.
  */
 #include "config.h"
 
@@ -174,6 +178,16 @@ sig_pseudonym(struct signaling *sig, const struct maddr *a,
 		strlcpy(out, "unknown", PSEUDONYM_LEN + 1);
 }
 
+/* The connection has sent a whole request: no longer evictable. */
+static void
+unfresh(struct hconn *c)
+{
+	if (c->fresh) {
+		TAILQ_REMOVE(&c->sig->fresh, c, fentry);
+		c->fresh = 0;
+	}
+}
+
 void
 sig_secevent(struct signaling *sig, enum secev_type type,
     enum secev_severity sev, const char *session, const struct maddr *a,
@@ -250,6 +264,7 @@ conn_reap(struct hconn *c)
 		mdb_cancel(sig->d->db, c);
 	c->state = HC_CLOSING;
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	unfresh(c);
 	TAILQ_REMOVE(&sig->conns, c, entry);
 	sig->nconns--;
 	TAILQ_INSERT_TAIL(&sig->reap, c, entry);
@@ -941,6 +956,8 @@ http_input(struct hconn *c)
 		}
 		rd_init(&r, p, n);
 		rc = http_parse_request(&r, req, &consumed);
+		if (rc != HTTP_PARSE_MORE)
+			unfresh(c);
 		if (rc == HTTP_PARSE_MORE) {
 			if (n >= cap) {
 				c->keep_alive = 0;
@@ -1081,6 +1098,18 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	(void)l;
 	(void)salen;
 	addr_from_sockaddr(&peer, sa);
+	if (!sig->stopping && sig->nconns >= sig->max_conns &&
+	    (c = TAILQ_FIRST(&sig->fresh)) != NULL) {
+		/* One event a second says a flood is on, not each socket. */
+		if (time(NULL) != sig->evict_logged) {
+			sig->evict_logged = time(NULL);
+			sig_secevent(sig, SECEV_CONNECTION, SECEV_MEDIUM, NULL,
+			    &c->peer, "http_conn_limit", json_pack("{s:s}",
+			    "why", "connections in total: the oldest without "
+			    "a request dropped for a new one"));
+		}
+		conn_reap(c);
+	}
 	if (sig->stopping || sig->nconns >= sig->max_conns ||
 	    (ip = ip_get(sig, &peer)) == NULL || ip->http >= HTTP_CONN_PER_IP) {
 		if (!sl->tls && !sig->stopping &&
@@ -1128,6 +1157,8 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	c->ip = ip;
 	ip->http++;
 	TAILQ_INSERT_TAIL(&sig->conns, c, entry);
+	TAILQ_INSERT_TAIL(&sig->fresh, c, fentry);
+	c->fresh = 1;
 	sig->nconns++;
 	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, READ_HIGH_WATER);
@@ -1237,13 +1268,16 @@ signaling_new(struct daemon *d, char *err, size_t errlen)
 	sig->d = d;
 	sig->base = d->base;
 	TAILQ_INIT(&sig->conns);
+	TAILQ_INIT(&sig->fresh);
 	TAILQ_INIT(&sig->reap);
 	RB_INIT(&sig->ips);
 	RB_INIT(&sig->sessions);
 	pair_queue_init(&sig->queue, PAIR_INTEREST_WAIT);
+	/* Half of the descriptors: a quarter is TURN over TCP and TLS, the
+	 * rest the UDP relays, the database and the logs. */
 	sig->max_conns = 1024;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
-		sig->max_conns = rl.rlim_cur > 256 ? rl.rlim_cur * 3 / 4 : 64;
+		sig->max_conns = rl.rlim_cur > 256 ? rl.rlim_cur / 2 : 64;
 	if ((sig->pairs = pair_table_new()) == NULL ||
 	    (sig->reaper = event_new(d->base, -1, 0, reaper_cb, sig)) ==
 	    NULL || (sig->gc = event_new(d->base, -1, EV_PERSIST, gc_cb,

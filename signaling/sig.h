@@ -68,6 +68,8 @@ struct ipent {
 
 struct hconn {
 	TAILQ_ENTRY(hconn)	 entry;
+	TAILQ_ENTRY(hconn)	 fentry;	/* on sig->fresh */
+	int			 fresh;		/* no whole request yet */
 	struct signaling	*sig;
 	struct bufferevent	*bev;
 	struct event		*timer;
@@ -132,10 +134,12 @@ struct signaling {
 	char			*web_root;	/* realpath of web-root */
 
 	TAILQ_HEAD(, hconn)	 conns;
+	TAILQ_HEAD(, hconn)	 fresh;		/* oldest first */
 	TAILQ_HEAD(, hconn)	 reap;
 	struct event		*reaper;
 	size_t			 nconns;
 	size_t			 max_conns;
+	time_t			 evict_logged;	/* last http_conn_limit event */
 	struct ip_tree		 ips;
 	struct event		*gc;
 

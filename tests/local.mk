@@ -20,4 +20,6 @@ EXTRA_DIST += tests/integration/test_install.py
 
 include tests/fuzz/fuzz.mk
 TESTS += tests/integration/test_daemon_healthz.py
+TESTS += tests/integration/test_halfopen.py
+EXTRA_DIST += tests/integration/test_halfopen.py
 EXTRA_DIST += tests/integration/test_daemon_healthz.py
