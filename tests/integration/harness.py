@@ -20,6 +20,7 @@ import base64
 import hashlib
 import hmac
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -74,8 +75,10 @@ class Daemon:
     SECRET = "integration-test-secret-0123456789"
 
     def __init__(self, conf=None, args=None, env=None, tls=False, https=False,
-                 wait_ready=True, timeout=15):
+                 wait_ready=True, timeout=15, rlimits=None):
         self.conf = dict(conf or {})
+        # {resource.RLIMIT_X: (soft, hard)} for the daemon's process.
+        self.rlimits = dict(rlimits or {})
         self.args = list(args or [])
         self.env = env
         self.tls = tls
@@ -140,11 +143,16 @@ class Daemon:
                       "--show-leak-kinds=definite,indirect",
                       "--errors-for-leak-kinds=definite,indirect",
                       "--error-exitcode=99", "--log-file=%s.vg" % self.log_path]
+        limits = dict(self.rlimits)
+
+        def preexec():
+            for res, lim in limits.items():
+                resource.setrlimit(res, lim)
         self.proc = subprocess.Popen(
             prefix + [MEETOPIAD, "-c", self.conf_path, "--state-dir", self.state_dir]
             + (["--allow-root"] if os.geteuid() == 0 and "user" not in self.conf
                else []) + self.args, stdout=subprocess.DEVNULL, stderr=self._logf,
-            env=env)
+            env=env, preexec_fn=preexec if limits else None)
         if self.wait_ready:
             self.wait_log("ready", self.timeout)
         return self

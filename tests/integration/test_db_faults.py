@@ -90,28 +90,6 @@ def report_ids(path):
     return ok, ids
 
 
-class Limited(Daemon):
-    """meetopiad with a soft file size limit (the hard one stays unlimited,
-    so that the test can lift the soft one with prlimit)."""
-
-    limit = None
-
-    def start(self):
-        if self.limit is None:
-            return super().start()
-        orig = subprocess.Popen
-
-        def limited(*a, **k):
-            k["preexec_fn"] = lambda: resource.setrlimit(
-                resource.RLIMIT_FSIZE, (self.limit, resource.RLIM_INFINITY))
-            return orig(*a, **k)
-        subprocess.Popen = limited
-        try:
-            return super().start()
-        finally:
-            subprocess.Popen = orig
-
-
 async def disk_full(t, d):
     pairs = Pairs(d)
     acked, refused = [], 0
@@ -152,10 +130,10 @@ async def disk_full(t, d):
     return acked
 
 
-def prepared(cls=Daemon):
+def prepared():
     """A daemon object whose state dir holds a database made by a first
     start and stop."""
-    d = cls()
+    d = Daemon()
     d.start()
     d.stop()
     d._logf.close()
@@ -163,8 +141,10 @@ def prepared(cls=Daemon):
 
 
 def test_disk_full(t):
-    d = prepared(Limited)
-    d.limit = FSIZE
+    d = prepared()
+    # A soft file size limit; the hard one stays unlimited so that the
+    # test can lift the soft one with prlimit.
+    d.rlimits[resource.RLIMIT_FSIZE] = (FSIZE, resource.RLIM_INFINITY)
     with d:
         acked = asyncio.run(disk_full(t, d))
         t.eq(d.stop(), 0, "clean stop after a full disk")

@@ -30,7 +30,6 @@ import os
 import resource
 import select
 import socket
-import subprocess
 import sys
 import time
 
@@ -46,21 +45,6 @@ HTTP_CAP = DAEMON_NOFILE // 2
 FLOOD = {"tcp": 3000, "tls": 2000, "http": 5000}
 PER_IP = {"tcp": 100, "tls": 100, "http": 30}      # under 128 and 32
 NET = {"tcp": 101, "tls": 102, "http": 103}        # 127.NET.x.y
-
-
-class Capped(Daemon):
-    def start(self):
-        orig = subprocess.Popen
-
-        def capped(*a, **k):
-            k["preexec_fn"] = lambda: resource.setrlimit(
-                resource.RLIMIT_NOFILE, (DAEMON_NOFILE, DAEMON_NOFILE))
-            return orig(*a, **k)
-        subprocess.Popen = capped
-        try:
-            return super().start()
-        finally:
-            subprocess.Popen = orig
 
 
 def nfds(pid):
@@ -170,7 +154,8 @@ def main(t):
                        (hard if hard != resource.RLIM_INFINITY else need,
                         hard))
     loop = asyncio.new_event_loop()
-    with Capped(tls=True) as d:
+    with Daemon(tls=True, rlimits={resource.RLIMIT_NOFILE: (
+            DAEMON_NOFILE, DAEMON_NOFILE)}) as d:
         pid = d.proc.pid
         base_fds, base_rss = nfds(pid), rss_kib(pid)
         old = Stream(d, src="127.0.0.66")
