@@ -37,8 +37,9 @@
 #include "tools/bench.h"
 
 static const struct bench_profile profiles[] = {
-	{ "480p15", BENCH_RATE, 500000, 15 },
+	{ "480p15", BENCH_RATE, 500000, 15 },	/* the default */
 	{ "1080p30", BENCH_RATE, 3000000, 30 },
+	{ "audio", BENCH_RATE, 32000, 50 },
 	{ "max", BENCH_MAX, 0, 0 },
 	{ "none", BENCH_NONE, 0, 0 },
 };
@@ -82,10 +83,14 @@ usage(FILE *fp)
 	    "e.g. turnutils_peer;\n"
 	    "                           implies --mode peer (default: a "
 	    "built-in one)\n"
-	    "  -P, --profile P          480p15 (~0.5 Mbit/s), 1080p30 (~3 "
-	    "Mbit/s), max, or\n"
-	    "                           none (allocate and hold; default "
-	    "480p15)\n"
+	    "  -P, --profile P          audio (32 kbit/s, 50 packets/s), "
+	    "480p15 (~0.5 Mbit/s),\n"
+	    "                           1080p30 (~3 Mbit/s), max, or none "
+	    "(allocate and hold;\n"
+	    "                           default 480p15)\n"
+	    "  --fps N                  frames (packets, for audio) per "
+	    "second instead of the\n"
+	    "                           profile's, each of the same size\n"
 	    "  -d, --duration SECONDS   media time (default 10)\n"
 	    "  --hold SECONDS           hold the allocations this long before "
 	    "media or,\n"
@@ -177,7 +182,7 @@ enum {
 	OPT_SECRET = 256, OPT_USER, OPT_PASSWORD, OPT_ID, OPT_TTL, OPT_PEER,
 	OPT_HOLD, OPT_PAYLOAD, OPT_WINDOW, OPT_THREADS, OPT_CONCURRENCY,
 	OPT_LIFETIME, OPT_CA, OPT_JSON, OPT_PROGRESS, OPT_NO_PROGRESS,
-	OPT_SRTP, OPT_VERSION
+	OPT_SRTP, OPT_FPS, OPT_VERSION
 };
 
 static const struct option longopts[] = {
@@ -196,6 +201,7 @@ static const struct option longopts[] = {
 	{ "duration", required_argument, NULL, 'd' },
 	{ "hold", required_argument, NULL, OPT_HOLD },
 	{ "payload", required_argument, NULL, OPT_PAYLOAD },
+	{ "fps", required_argument, NULL, OPT_FPS },
 	{ "window", required_argument, NULL, OPT_WINDOW },
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "concurrency", required_argument, NULL, OPT_CONCURRENCY },
@@ -219,6 +225,7 @@ parse_args(int argc, char **argv, struct bench_opts *o)
 	long long port = -1;
 	char why[160];
 	size_t i;
+	unsigned fps = 0;
 	int c, have_profile = 0;
 
 	memset(o, 0, sizeof(*o));
@@ -306,8 +313,8 @@ parse_args(int argc, char **argv, struct bench_opts *o)
 				if (strcmp(optarg, profiles[i].name) == 0)
 					break;
 			if (i == sizeof(profiles) / sizeof(profiles[0]))
-				usage_error("profile", "must be 480p15, "
-				    "1080p30, max or none");
+				usage_error("profile", "must be audio, "
+				    "480p15, 1080p30, max or none");
 			o->profile = profiles[i];
 			have_profile = 1;
 			break;
@@ -317,6 +324,9 @@ parse_args(int argc, char **argv, struct bench_opts *o)
 			break;
 		case OPT_HOLD:
 			o->hold = (double)number("hold", optarg, 0, 86400);
+			break;
+		case OPT_FPS:
+			fps = (unsigned)number("fps", optarg, 1, 1000);
 			break;
 		case OPT_PAYLOAD:
 			o->payload = (unsigned)number("payload", optarg,
@@ -382,6 +392,14 @@ parse_args(int argc, char **argv, struct bench_opts *o)
 	if (optind < argc)
 		usage_error(argv[optind], "unexpected argument");
 	(void)have_profile;
+	if (fps != 0) {
+		/* The profile's frame size at another frame rate. */
+		if (o->profile.kind != BENCH_RATE)
+			usage_error("fps", "only with audio, 480p15 or 1080p30");
+		o->profile.bitrate = (uint32_t)((uint64_t)o->profile.bitrate *
+		    fps / o->profile.fps);
+		o->profile.fps = fps;
+	}
 
 	if (addr_parse(server, &o->server) != 0)
 		usage_error("server", "not a literal IPv4 or IPv6 address");

@@ -32,6 +32,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+sys.path.insert(0, HERE)
+from procstat import proc_stats  # noqa: E402
 
 
 def src_addr(proc, i):
@@ -175,19 +177,6 @@ def run(kind, port, procs, total, arg):
     for p in ps:
         p.start()
     return ps, q
-
-
-def proc_stats(pid):
-    rss = 0
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                rss = int(line.split()[1])
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    tick = os.sysconf("SC_CLK_TCK")
-    cpu = (int(fields[11]) + int(fields[12])) / tick
-    return rss, cpu
 
 
 def metric(port, name):

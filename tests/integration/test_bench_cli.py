@@ -38,6 +38,8 @@ def test(t):
         (["--secret", "s", "-n", "0"], "allocations: too small"),
         (["--secret", "s", "-n", "12x"], "allocations: invalid"),
         (["--secret", "s", "-P", "4k"], "profile: must be"),
+        (["--secret", "s", "--fps", "0"], "fps: too small"),
+        (["--secret", "s", "-P", "max", "--fps", "5"], "fps: only with"),
         (["--secret", "s", "-t", "sctp"], "transport: must be"),
         (["--secret", "s", "--payload", "5000"], "payload: too large"),
         (["--secret", "s", "--srtp", "gnutls"], "srtp: must be"),

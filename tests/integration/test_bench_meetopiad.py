@@ -65,6 +65,13 @@ def test(t):
             p, j = bench(d, "-n", "4", "-d", "2", "-t", "tcp", "-P", "1080p30")
             media_ok(t, p, j, "tcp pairs 1080p30", 4)
 
+        p, j = bench(d, "-n", "4", "-d", "2", "-P", "audio", "--fps", "10")
+        media_ok(t, p, j, "udp pairs audio at 10 packets/s", 4)
+        if j:
+            t.ok(abs(j["packets"]["received_per_second"] - 4 * 10) < 8,
+                 "audio --fps 10: about 10 packets/s per stream",
+                 j["packets"]["received_per_second"])
+
         p, j = bench(d, "-n", "2", "-d", "2", "-m", "peer")
         media_ok(t, p, j, "built-in echo peer", 2)
 
