@@ -66,6 +66,7 @@ RELAY_IT = tests/integration/test_stun_client.py \
 	tests/integration/test_turn_aioice.py \
 	tests/integration/test_turn_policy.py \
 	tests/integration/test_turn_security.py \
+	tests/integration/test_turn_batching.py \
 	tests/integration/test_pair_permissions.py \
 	tests/integration/test_turn_tcp.py \
 	tests/integration/test_turn_stream.py

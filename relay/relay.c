@@ -113,7 +113,10 @@ relay_new(struct daemon *d, char *err, size_t errlen)
 	size_t i;
 
 	if ((rl = calloc(1, sizeof(*rl))) == NULL ||
-	    (rl->bufs = malloc((size_t)RELAY_BATCH * TURN_BUF_MAX)) == NULL) {
+	    (rl->bufs = malloc((size_t)RELAY_BATCH * TURN_BUF_MAX)) == NULL ||
+	    (rl->out = calloc(RELAY_SENDQ, sizeof(*rl->out))) == NULL) {
+		if (rl != NULL)
+			free(rl->bufs);
 		free(rl);
 		snprintf(err, errlen, "relay: out of memory");
 		return NULL;
@@ -226,6 +229,7 @@ relay_free(struct relay *rl)
 	if (rl->tick != NULL)
 		event_free(rl->tick);
 	free(rl->bufs);
+	free(rl->out);
 	free(rl);
 }
 

@@ -19,6 +19,22 @@ struct relay;
 struct tcp_server;
 
 #define RELAY_BATCH	16	/* datagrams per recvmmsg */
+#define RELAY_SENDQ	32	/* datagrams per sendmmsg, at most */
+#define RELAY_OUT_SMALL	256	/* bytes of a queued datagram copied */
+
+/*
+ * A datagram queued while a received batch is handled (udp.c): its parts
+ * that point into the receive buffers are referenced (they stay put until
+ * the batch ends), the rest (headers built in scratch space) is copied.
+ */
+struct relay_out {
+	int			 fd;
+	socklen_t		 tolen;
+	struct sockaddr_storage	 to;
+	int			 iovcnt;
+	struct iovec		 iov[4];
+	uint8_t			 small[RELAY_OUT_SMALL];
+};
 
 struct udp_listener {
 	int			 fd;
@@ -47,6 +63,11 @@ struct relay {
 
 	/* Receive buffers, one batch (the loop is single-threaded). */
 	uint8_t			*bufs;		/* RELAY_BATCH * TURN_BUF_MAX */
+
+	/* Sends of the batch in hand, flushed with sendmmsg when it ends. */
+	int			 batching;
+	int			 nout;
+	struct relay_out	*out;		/* RELAY_SENDQ */
 };
 
 /* udp.c */

@@ -5,8 +5,15 @@
  * Thin glue: each readable socket is drained with recvmmsg() in batches of
  * RELAY_BATCH datagrams into the relay's buffers, and each datagram goes to
  * the protocol functions of relay/turn.h whole.  Truncated datagrams
- * (larger than TURN_BUF_MAX) are dropped.  Sends never block: a full
- * socket buffer drops the datagram, as UDP would.
+ * (larger than TURN_BUF_MAX) are dropped.
+ *
+ * What the protocol sends while a batch is handled is queued (struct
+ * relay_out: the payload stays where it was received, only headers are
+ * copied) and leaves with one sendmmsg() per run of datagrams for one
+ * socket when the batch ends: relayed media between two clients of the
+ * listener costs two system calls per batch instead of one per packet.
+ * Outside a batch (TCP, timers) sends go at once.  Sends never block: a
+ * full socket buffer drops the datagram, as UDP would.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* recvmmsg */
@@ -63,8 +70,109 @@ udp_socket(const struct maddr *addr, char *err, size_t errlen)
 	return fd;
 }
 
+/* ------------------------------------------------------------------ */
+/* Sending: at once, or queued for sendmmsg while a batch is handled. */
+
+static void
+send_now(int fd, const struct sockaddr_storage *to, socklen_t tolen,
+    const struct iovec *iov, int iovcnt)
+{
+	struct msghdr mh;
+
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_name = (void *)to;
+	mh.msg_namelen = tolen;
+	mh.msg_iov = (struct iovec *)iov;
+	mh.msg_iovlen = (size_t)iovcnt;
+	(void)sendmsg(fd, &mh, MSG_DONTWAIT);
+}
+
+static void
+udp_flush(struct relay *rl)
+{
+	struct mmsghdr mm[RELAY_SENDQ];
+	int i, j, k, n = rl->nout;
+
+	rl->nout = 0;
+	memset(mm, 0, sizeof(mm[0]) * (size_t)n);
+	for (i = 0; i < n; i++) {
+		mm[i].msg_hdr.msg_name = &rl->out[i].to;
+		mm[i].msg_hdr.msg_namelen = rl->out[i].tolen;
+		mm[i].msg_hdr.msg_iov = rl->out[i].iov;
+		mm[i].msg_hdr.msg_iovlen = (size_t)rl->out[i].iovcnt;
+	}
+	/* One call per run of datagrams for the same socket; a full buffer
+	 * drops the rest of the run. */
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && rl->out[j].fd == rl->out[i].fd; j++)
+			;
+		while (i < j) {
+			k = sendmmsg(rl->out[i].fd, mm + i, (unsigned)(j - i),
+			    MSG_DONTWAIT);
+			if (k <= 0)
+				break;
+			i += k;
+		}
+	}
+}
+
+static int
+in_bufs(const struct relay *rl, const void *p, size_t len)
+{
+	const uint8_t *b = p;
+
+	return b >= rl->bufs && b + len <= rl->bufs +
+	    (size_t)RELAY_BATCH * TURN_BUF_MAX;
+}
+
+/* Queues a datagram while a batch is handled, else sends it. */
+static void
+udp_send(struct relay *rl, int fd, const struct maddr *to,
+    const struct iovec *iov, int iovcnt)
+{
+	struct relay_out *o;
+	size_t small = 0;
+	int i;
+
+	if (rl->batching && iovcnt <= 4) {
+		for (i = 0; i < iovcnt; i++)
+			if (!in_bufs(rl, iov[i].iov_base, iov[i].iov_len))
+				small += iov[i].iov_len;
+	}
+	if (!rl->batching || iovcnt > 4 || small > RELAY_OUT_SMALL) {
+		struct sockaddr_storage ss;
+		socklen_t sl = addr_to_sockaddr(to, &ss);
+
+		if (rl->nout > 0)
+			udp_flush(rl);		/* keep the order */
+		send_now(fd, &ss, sl, iov, iovcnt);
+		return;
+	}
+	if (rl->nout == RELAY_SENDQ)
+		udp_flush(rl);
+	o = &rl->out[rl->nout++];
+	o->fd = fd;
+	o->tolen = addr_to_sockaddr(to, &o->to);
+	o->iovcnt = iovcnt;
+	small = 0;
+	for (i = 0; i < iovcnt; i++) {
+		if (in_bufs(rl, iov[i].iov_base, iov[i].iov_len)) {
+			o->iov[i] = iov[i];
+			continue;
+		}
+		memcpy(o->small + small, iov[i].iov_base, iov[i].iov_len);
+		o->iov[i].iov_base = o->small + small;
+		o->iov[i].iov_len = iov[i].iov_len;
+		small += iov[i].iov_len;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Receiving. */
+
 /*
- * Reads up to one batch; calls fn for each datagram.  Returns the number
+ * Reads up to one batch; calls fn for each datagram, and sends what they
+ * queued before the buffers are read into again.  Returns the number
  * read, 0 when the socket is drained.
  */
 static int
@@ -95,6 +203,7 @@ udp_batch(struct relay *rl, int fd,
 		return 0;
 	}
 	relay_clock(rl);
+	rl->batching = 1;
 	for (i = 0; i < n; i++) {
 		if (mm[i].msg_hdr.msg_flags & MSG_TRUNC)
 			continue;
@@ -103,6 +212,9 @@ udp_batch(struct relay *rl, int fd,
 			continue;
 		fn(rl, arg, &peer, iov[i].iov_base, mm[i].msg_len);
 	}
+	rl->batching = 0;
+	if (rl->nout > 0)
+		udp_flush(rl);
 	return n;
 }
 
@@ -209,17 +321,10 @@ udp_to_client(void *arg, const struct turn_tuple *t, const struct iovec *iov,
     int iovcnt)
 {
 	struct udp_listener *l = t->conn;
-	struct sockaddr_storage ss;
-	struct msghdr mh;
 
 	if (t->proto != TURN_UDP || l == NULL)
 		return;		/* stream transports have their own */
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_name = &ss;
-	mh.msg_namelen = addr_to_sockaddr(&t->client, &ss);
-	mh.msg_iov = (struct iovec *)iov;
-	mh.msg_iovlen = (size_t)iovcnt;
-	(void)sendmsg(l->fd, &mh, MSG_DONTWAIT);
+	udp_send(arg, l->fd, &t->client, iov, iovcnt);
 }
 
 /* ------------------------------------------------------------------ */
@@ -293,10 +398,15 @@ udp_relay_open(void *arg, const struct maddr *addr, int df,
 void
 udp_relay_close(void *arg, void *sock)
 {
+	struct relay *rl = arg;
 	struct relay_sock *rs = sock;
 
 	if (rs == NULL)
 		return;
+	/* Its queued datagrams leave first: the descriptor number may be
+	 * reused by a socket opened later in the same batch. */
+	if (rl->nout > 0)
+		udp_flush(rl);
 	event_free(rs->ev);
 	close(rs->fd);
 	free(rs);
@@ -307,8 +417,9 @@ udp_to_peer(void *arg, void *sock, const struct maddr *peer,
     const uint8_t *p, size_t len)
 {
 	struct relay_sock *rs = sock;
-	struct sockaddr_storage ss;
-	socklen_t sl = addr_to_sockaddr(peer, &ss);
+	struct iovec iov;
 
-	(void)sendto(rs->fd, p, len, MSG_DONTWAIT, (struct sockaddr *)&ss, sl);
+	iov.iov_base = (void *)p;
+	iov.iov_len = len;
+	udp_send(arg, rs->fd, peer, &iov, 1);
 }

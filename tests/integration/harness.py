@@ -75,8 +75,11 @@ class Daemon:
     SECRET = "integration-test-secret-0123456789"
 
     def __init__(self, conf=None, args=None, env=None, tls=False, https=False,
-                 wait_ready=True, timeout=15, rlimits=None):
+                 wait_ready=True, timeout=15, rlimits=None, prefix=None):
         self.conf = dict(conf or {})
+        # A command to run meetopiad under (strace, say); self.proc is then
+        # that command's process.
+        self.prefix = list(prefix or [])
         # {resource.RLIMIT_X: (soft, hard)} for the daemon's process.
         self.rlimits = dict(rlimits or {})
         self.args = list(args or [])
@@ -137,8 +140,8 @@ class Daemon:
         if self.env:
             env.update(self.env)
         self._logf = open(self.log_path, "wb")
-        prefix = []
-        if self.valgrind:
+        prefix = list(self.prefix)
+        if self.valgrind and not prefix:
             prefix = ["valgrind", "--quiet", "--leak-check=full",
                       "--show-leak-kinds=definite,indirect",
                       "--errors-for-leak-kinds=definite,indirect",
