@@ -156,8 +156,8 @@ relay_new(struct daemon *d, char *err, size_t errlen)
 		return NULL;
 	}
 	if (cfg->relay_threads != 1)
-		log_debug("relay: relay-threads = %lld; serving from the "
-		    "main loop", cfg->relay_threads);
+		log_info("relay: relay-threads = %lld: this version serves "
+		    "the relay from the main loop", cfg->relay_threads);
 	return rl;
 }
 
