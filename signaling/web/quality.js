@@ -71,7 +71,7 @@ export class Quality {
       t, rtt: null, outLoss: null, inLoss: null, inBitrate: null, outBitrate: null,
       availableOut: null, framesDecoded: 0, frameWidth: 0, frameHeight: 0, fps: null,
       localType: null, remoteType: null, relayProtocol: null, limitation: null,
-      bytesIn: 0, bytesOut: 0, packetsIn: 0, packetsLostIn: 0,
+      cpuLimitedSecs: 0, bytesIn: 0, bytesOut: 0, packetsIn: 0, packetsLostIn: 0,
     };
     let pair = null;
     const byId = new Map();
@@ -112,6 +112,9 @@ export class Quality {
         s.bytesOut += r.bytesSent || 0;
         if (r.kind === 'video' && r.qualityLimitationReason && r.qualityLimitationReason !== 'none') {
           s.limitation = r.qualityLimitationReason;
+        }
+        if (r.kind === 'video' && r.qualityLimitationDurations && r.qualityLimitationDurations.cpu) {
+          s.cpuLimitedSecs = r.qualityLimitationDurations.cpu;
         }
       } else if (r.type === 'remote-inbound-rtp') {
         if (r.fractionLost != null) {
