@@ -1450,7 +1450,11 @@ bench_run_free(struct bench_run *run)
 {
 	unsigned i;
 
-	for (i = 0; i < run->nstreams; i++) {
+	/* Newest first: with Debian's libsrtp2 (on NSS) srtp_dealloc grows
+	 * with the contexts created after the one freed; in creation order
+	 * 2000 streams took 11 s to free and 10 000 minutes, newest first
+	 * 3 s. */
+	for (i = run->nstreams; i-- > 0;) {
 		if (run->streams[i].timer != NULL)
 			event_free(run->streams[i].timer);
 		bench_stream_free(&run->streams[i]);

@@ -248,7 +248,7 @@ def main():
                   "allocations %s websockets %s" % (
                       s["t"], rss, cpu, fds, s["allocations"],
                       s["websockets"]), flush=True)
-        out, err = bench.communicate(timeout=120)
+        out, err = bench.communicate(timeout=300)
         ws = Counts()
         for _ in ps:
             try:
