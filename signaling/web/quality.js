@@ -28,9 +28,16 @@ export function nextLevel(level, sample, state) {
   const loss = sample.outLoss == null ? 0 : sample.outLoss;
   const rtt = sample.rtt == null ? 0 : sample.rtt;
   // The encoder says 'bandwidth' also when our own cap holds it back: the
-  // link has room when the estimate of the path is above the cap.
+  // link has room when the estimate of the path is above the cap.  An
+  // encoder that sends less than the cap (a simple scene) is not limited
+  // at all, and the browser's estimate only grows a little above what is
+  // sent: there, an estimate 20% above the sending rate is room enough.
   const cap = LEVELS[level].maxBitrate;
-  const roomy = sample.availableOut == null ? sample.limitation !== 'bandwidth' : sample.availableOut >= cap;
+  let roomy;
+  if (sample.availableOut == null) roomy = sample.limitation !== 'bandwidth';
+  else if (sample.availableOut >= cap) roomy = true;
+  else roomy = sample.limitation !== 'bandwidth' && sample.outBitrate != null && sample.outBitrate > 0 &&
+    sample.availableOut >= 1.2 * sample.outBitrate;
   const bad = loss > LOSS_BAD || rtt > RTT_BAD || sample.limitation === 'cpu' ||
     (sample.availableOut != null && sample.availableOut < 0.5 * cap && sample.limitation === 'bandwidth');
   const good = loss < LOSS_GOOD && rtt < RTT_GOOD && roomy;

@@ -189,13 +189,19 @@ async function main() {
         const cpu = q.nextLevel(3, { ...good, limitation: 'cpu', t: 10000 }, { good: 0, lastDown: 0 });
         const capped = [1, 2, 3, 4].map((i) => q.nextLevel(1, { ...good, availableOut: 6e5, t: i * 1000 },
           { good: 0, lastDown: 0 }));
+        const stS = { good: 0, lastDown: 0 };
+        const simple = [1, 2, 3].map((i) => q.nextLevel(1, { ...good, availableOut: 6e5, outBitrate: 4e5,
+          t: i * 1000 }, stS));
+        const stF = { good: 0, lastDown: 0 };
+        const full = [1, 2, 3].map((i) => q.nextLevel(1, { ...good, availableOut: 6e5, outBitrate: 5.5e5,
+          t: i * 1000 }, stF));
         const ice = [{ urls: ['turn:h:1?transport=udp', 'turn:h:1?transport=tcp', 'turns:h:2?transport=tcp'],
           username: '1700000000:s-x', credential: 'p' }];
         const cams = m.rankCameras([
           { kind: 'videoinput', label: 'OBS Virtual Camera' }, { kind: 'audioinput', label: 'Mic' },
           { kind: 'videoinput', label: 'Integrated Webcam' }]).map((d) => d.label);
         return {
-          ups, loss, again, later, rtt, cpu, capped,
+          ups, loss, again, later, rtt, cpu, capped, simple, full,
           cp: [tx.codePoints('😀é a'), tx.codePoints('')],
           un: tx.unescapeChat('&lt;b&gt; &amp;lt; &quot;&#39; &copy;'),
           udp: c.filterTransport(ice, 'udp')[0].urls, tcp: c.filterTransport(ice, 'tcp')[0].urls,
@@ -208,6 +214,8 @@ async function main() {
       t.ok(r.loss === 2 && r.again === 2 && r.later === 1, 'quality: down at once on 10% loss, at most one step per 2 s', r);
       t.ok(r.rtt === 2 && r.cpu === 2, 'quality: down on RTT 600 ms and on a CPU-limited encoder', r);
       t.eq(JSON.stringify(r.capped), '[1,1,1,1]', 'quality: no step up when the path estimate is below the next cap');
+      t.eq(JSON.stringify(r.simple), '[1,1,2]', 'quality: an encoder sending below its cap steps up when the estimate is 20% above what it sends');
+      t.eq(JSON.stringify(r.full), '[1,1,1]', 'quality: not when the estimate is barely above what it sends');
       t.eq(JSON.stringify(r.cp), '[4,0]', 'chat counter: code points, not UTF-16 units');
       t.eq(r.un, '<b> &lt; "\' &copy;', 'chat: the five escapes of the server are undone once, nothing else');
       t.ok(r.udp.length === 1 && /udp/.test(r.udp[0]) && r.tcp.length === 1 && /^turn:.*tcp/.test(r.tcp[0]) &&
@@ -434,7 +442,11 @@ async function main() {
       t.ok(a0 != null && a1 > a0, 'meetopia_turn_allocations_total counts the allocations of the pages', { a0, a1 });
       if (a0 != null) note(`meetopiad, iceCandidatePoolSize 1: ${((a1 - a0) / REPS).toFixed(1)} relay allocations per pair`);
     });
-    await step('pool 10', async () => {
+    // Ten pooled transports per page make this the heaviest case for a
+    // 2-core machine under ASan: one retry on a fresh daemon after an
+    // exception (printed), so that a timeout of the machine is told from
+    // a failure of the product, which fails twice.
+    const pool10 = async () => {
       const d10 = await new Daemon({ 'max-connections-per-ip': '12', 'ice-candidate-pool-size': '10' }).start();
       try {
         const a0 = await metric(d10, 'meetopia_turn_allocations_total');
@@ -451,6 +463,14 @@ async function main() {
       } finally {
         await d10.stop();
         d10.cleanup();
+      }
+    };
+    await step('pool 10', async () => {
+      try {
+        await pool10();
+      } catch (e) {
+        t.diag(`pool 10, first attempt: ${e && e.stack ? e.stack : String(e)}`);
+        await pool10();
       }
     });
 
