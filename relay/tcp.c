@@ -535,12 +535,6 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		evutil_closesocket(fd);
 		return;
 	}
-	if (ts->nconns >= ts->max_conns && !evict_fresh(ts)) {
-		evutil_closesocket(fd);
-		tcp_secevent(ts, SECEV_CONNECTION, SECEV_LOW, &peer, tl->tls,
-		    "turn_tcp_conn_limit", "connections in total");
-		return;
-	}
 	memset(&key, 0, sizeof(key));
 	addr_client_key(&peer, &key.key);
 	if ((ip = RB_FIND(tcp_ip_tree, &ts->ips, &key)) != NULL &&
@@ -549,6 +543,18 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		tcp_secevent(ts, SECEV_CONNECTION, SECEV_LOW, &peer, tl->tls,
 		    "turn_tcp_conn_limit", "connections per client IP");
 		return;
+	}
+	/* Only a newcomer within its per-IP limit may evict. */
+	if (ts->nconns >= ts->max_conns) {
+		if (!evict_fresh(ts)) {
+			evutil_closesocket(fd);
+			tcp_secevent(ts, SECEV_CONNECTION, SECEV_LOW, &peer,
+			    tl->tls, "turn_tcp_conn_limit",
+			    "connections in total");
+			return;
+		}
+		/* The victim may have been its address's last. */
+		ip = RB_FIND(tcp_ip_tree, &ts->ips, &key);
 	}
 	if (ip == NULL) {
 		if ((ip = calloc(1, sizeof(*ip))) == NULL) {

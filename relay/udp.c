@@ -130,41 +130,37 @@ static void
 udp_send(struct relay *rl, int fd, const struct maddr *to,
     const struct iovec *iov, int iovcnt)
 {
+	struct sockaddr_storage ss;
 	struct relay_out *o;
 	size_t small = 0;
 	int i;
 
 	if (rl->batching && iovcnt <= 4) {
-		for (i = 0; i < iovcnt; i++)
-			if (!in_bufs(rl, iov[i].iov_base, iov[i].iov_len))
-				small += iov[i].iov_len;
-	}
-	if (!rl->batching || iovcnt > 4 || small > RELAY_OUT_SMALL) {
-		struct sockaddr_storage ss;
-		socklen_t sl = addr_to_sockaddr(to, &ss);
-
-		if (rl->nout > 0)
-			udp_flush(rl);		/* keep the order */
-		send_now(fd, &ss, sl, iov, iovcnt);
-		return;
-	}
-	if (rl->nout == RELAY_SENDQ)
-		udp_flush(rl);
-	o = &rl->out[rl->nout++];
-	o->fd = fd;
-	o->tolen = addr_to_sockaddr(to, &o->to);
-	o->iovcnt = iovcnt;
-	small = 0;
-	for (i = 0; i < iovcnt; i++) {
-		if (in_bufs(rl, iov[i].iov_base, iov[i].iov_len)) {
+		if (rl->nout == RELAY_SENDQ)
+			udp_flush(rl);
+		o = &rl->out[rl->nout];
+		for (i = 0; i < iovcnt; i++) {
 			o->iov[i] = iov[i];
-			continue;
+			if (in_bufs(rl, iov[i].iov_base, iov[i].iov_len))
+				continue;	/* stays put until the flush */
+			if (small + iov[i].iov_len > RELAY_OUT_SMALL)
+				break;
+			memcpy(o->small + small, iov[i].iov_base,
+			    iov[i].iov_len);
+			o->iov[i].iov_base = o->small + small;
+			small += iov[i].iov_len;
 		}
-		memcpy(o->small + small, iov[i].iov_base, iov[i].iov_len);
-		o->iov[i].iov_base = o->small + small;
-		o->iov[i].iov_len = iov[i].iov_len;
-		small += iov[i].iov_len;
+		if (i == iovcnt) {
+			o->fd = fd;
+			o->tolen = addr_to_sockaddr(to, &o->to);
+			o->iovcnt = iovcnt;
+			rl->nout++;
+			return;
+		}
 	}
+	if (rl->nout > 0)
+		udp_flush(rl);		/* keep the order */
+	send_now(fd, &ss, addr_to_sockaddr(to, &ss), iov, iovcnt);
 }
 
 /* ------------------------------------------------------------------ */

@@ -1082,6 +1082,30 @@ sig_conn_send(struct hconn *c, const char *s, size_t len)
 static const char resp_503[] = "HTTP/1.1 503 Service Unavailable\r\n"
     SEC_HEADERS "Content-Length: 0\r\nConnection: close\r\n\r\n";
 
+/*
+ * At the total cap: reaps the oldest connection that has not sent a whole
+ * request, for a newcomer that passed its per-IP check.  0 when every
+ * connection has spoken.
+ */
+static int
+evict_fresh(struct signaling *sig)
+{
+	struct hconn *c;
+
+	if ((c = TAILQ_FIRST(&sig->fresh)) == NULL)
+		return 0;
+	/* One event a second says a flood is on, not each socket. */
+	if (time(NULL) != sig->evict_logged) {
+		sig->evict_logged = time(NULL);
+		sig_secevent(sig, SECEV_CONNECTION, SECEV_MEDIUM, NULL, &c->peer,
+		    "http_conn_limit", json_pack("{s:s}", "why", "connections "
+		    "in total: the oldest without a request dropped for a new "
+		    "one"));
+	}
+	conn_reap(c);
+	return 1;
+}
+
 static void
 accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     int salen, void *arg)
@@ -1098,20 +1122,9 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	(void)l;
 	(void)salen;
 	addr_from_sockaddr(&peer, sa);
-	if (!sig->stopping && sig->nconns >= sig->max_conns &&
-	    (c = TAILQ_FIRST(&sig->fresh)) != NULL) {
-		/* One event a second says a flood is on, not each socket. */
-		if (time(NULL) != sig->evict_logged) {
-			sig->evict_logged = time(NULL);
-			sig_secevent(sig, SECEV_CONNECTION, SECEV_MEDIUM, NULL,
-			    &c->peer, "http_conn_limit", json_pack("{s:s}",
-			    "why", "connections in total: the oldest without "
-			    "a request dropped for a new one"));
-		}
-		conn_reap(c);
-	}
-	if (sig->stopping || sig->nconns >= sig->max_conns ||
-	    (ip = ip_get(sig, &peer)) == NULL || ip->http >= HTTP_CONN_PER_IP) {
+	if (sig->stopping || (ip = ip_get(sig, &peer)) == NULL ||
+	    ip->http >= HTTP_CONN_PER_IP ||
+	    (sig->nconns >= sig->max_conns && !evict_fresh(sig))) {
 		if (!sl->tls && !sig->stopping &&
 		    send(fd, resp_503, sizeof(resp_503) - 1,
 		    MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
