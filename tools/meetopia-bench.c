@@ -226,7 +226,7 @@ parse_args(int argc, char **argv, struct bench_opts *o)
 	char why[160];
 	size_t i;
 	unsigned fps = 0;
-	int c, have_profile = 0;
+	int c;
 
 	memset(o, 0, sizeof(*o));
 	o->transport = BENCH_UDP;
@@ -316,7 +316,6 @@ parse_args(int argc, char **argv, struct bench_opts *o)
 				usage_error("profile", "must be audio, "
 				    "480p15, 1080p30, max or none");
 			o->profile = profiles[i];
-			have_profile = 1;
 			break;
 		case 'd':
 			o->duration = (double)number("duration", optarg, 1,
@@ -391,7 +390,6 @@ parse_args(int argc, char **argv, struct bench_opts *o)
 	}
 	if (optind < argc)
 		usage_error(argv[optind], "unexpected argument");
-	(void)have_profile;
 	if (fps != 0) {
 		/* The profile's frame size at another frame rate. */
 		if (o->profile.kind != BENCH_RATE)

@@ -37,12 +37,10 @@ import resource
 import subprocess
 import sys
 import time
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
-sys.path.insert(0, HERE)
-from procstat import proc_fds, proc_stats  # noqa: E402
+from harness import metric, proc_fds, proc_stats  # noqa: E402
 
 # Below Linux's ephemeral ports (32768-60999), where meetopia-bench's own
 # 10 000 client sockets are: relayed ports must not compete with them.
@@ -165,18 +163,6 @@ def ws_worker(port, proc, n, seconds, q):
     q.put(dict(c))
 
 
-def metrics(port):
-    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port,
-                                timeout=10) as r:
-        text = r.read().decode()
-    out = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#") and "{" not in line:
-            k, v = line.split()[:2]
-            out[k] = float(v)
-    return out
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--builddir", default=os.getcwd())
@@ -244,14 +230,10 @@ def main():
                 break
             rss, cpu = proc_stats(pid)
             fds = proc_fds(pid)
-            try:
-                m = metrics(port)
-            except Exception:
-                m = {}
             s = {"t": round(time.time() - t0), "rss_kib": rss,
                  "cpu_s": round(cpu, 1), "fds": fds,
-                 "allocations": m.get("meetopia_turn_allocations"),
-                 "websockets": m.get("meetopia_ws_connections")}
+                 "allocations": metric(d, "meetopia_turn_allocations"),
+                 "websockets": metric(d, "meetopia_ws_connections")}
             samples.append(s)
             print("soak: t=%4ds RSS %7d KiB CPU %7.1f s fds %5d "
                   "allocations %s websockets %s" % (
@@ -273,7 +255,6 @@ def main():
         except ValueError:
             j = None
             print("soak: meetopia-bench: %s" % err.strip()[-2000:])
-        final = metrics(port) if alive else {}
 
     warm = [s for s in samples if s["t"] >= a.warmup]
     growth = None
@@ -293,9 +274,6 @@ def main():
         "daemon_cpu_s": samples[-1]["cpu_s"] if samples else None,
         "bench": j, "websocket_clients": dict(ws),
         "websocket_errors": ws_errors, "daemon_alive": alive,
-        "metrics": {k: v for k, v in final.items()
-                    if k.startswith("meetopia_") and ("total" in k or
-                                                      "errors" in k)},
     }
     ok = (alive and growth is not None and growth <= 5.0 and not ws_errors
           and j is not None and j["allocations"]["ok"] == a.allocations

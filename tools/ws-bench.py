@@ -32,8 +32,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
-sys.path.insert(0, HERE)
-from procstat import proc_stats  # noqa: E402
+from harness import metric, proc_stats  # noqa: E402
 
 
 def src_addr(proc, i):
@@ -179,18 +178,6 @@ def run(kind, port, procs, total, arg):
     return ps, q
 
 
-def metric(port, name):
-    import http.client
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    c.request("GET", "/metrics")
-    body = c.getresponse().read().decode()
-    c.close()
-    for line in body.splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    return None
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--builddir", default=os.getcwd())
@@ -222,7 +209,7 @@ def main():
             opened += m[2]
             fails += m[3]
             slowest = max(slowest, m[4])
-        live = metric(port, "meetopia_ws_connections")
+        live = metric(d, "meetopia_ws_connections")
         rss1, cpu1 = proc_stats(pid)
         print("concurrent: %d WebSockets open (%d failed) in %.1f s; "
               "daemon says %d; RSS %d -> %d KiB (%.1f KiB per socket); "

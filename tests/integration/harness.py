@@ -235,3 +235,31 @@ def metric(d, name):
         if line.startswith(name + " ") or line.startswith(name + "{"):
             total += int(float(line.split()[-1]))
     return total
+
+
+def proc_stats(pid):
+    """(VmRSS in KiB, user+system CPU seconds) of a process."""
+    rss = 0
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                rss = int(line.split()[1])
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return rss, (int(fields[11]) + int(fields[12])) / tick
+
+
+def proc_fds(pid):
+    """Open descriptors of a process."""
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def recv_all(s):
+    """Everything a socket receives until the peer closes."""
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            return data
+        data += chunk

@@ -20,6 +20,7 @@ BINDING, ALLOCATE, REFRESH, SEND, DATA = 1, 3, 4, 6, 7
 CREATE_PERMISSION, CHANNEL_BIND = 8, 9
 INDICATION, SUCCESS, ERROR = 0x0010, 0x0100, 0x0110
 A_USERNAME, A_MI, A_ERROR, A_CHANNEL, A_LIFETIME = 0x6, 0x8, 0x9, 0xC, 0xD
+A_MI256 = 0x1C
 A_PEER, A_DATA, A_REALM, A_NONCE, A_RELAYED = 0x12, 0x13, 0x14, 0x15, 0x16
 A_RAF, A_TRANSPORT, A_MAPPED, A_FP = 0x17, 0x19, 0x20, 0x8028
 
@@ -47,15 +48,25 @@ def attr(t, v):
     return struct.pack("!HH", t, len(v)) + v + b"\0" * (-len(v) % 4)
 
 
-def message(method, attrs, tid=None, key=None, fingerprint=False, cls=0):
-    """(bytes, tid) of a message; key adds MESSAGE-INTEGRITY (SHA-1)."""
+def long_term_key(user, realm, password):
+    """RFC 8489 §9.2.2: MD5(username ":" realm ":" password)."""
+    return hashlib.md5(("%s:%s:%s" % (user, realm, password))
+                       .encode()).digest()
+
+
+def message(method, attrs, tid=None, key=None, fingerprint=False, cls=0,
+            sha256=False):
+    """(bytes, tid) of a message; key adds MESSAGE-INTEGRITY (SHA-1), or
+    MESSAGE-INTEGRITY-SHA256 with sha256."""
     tid = tid or os.urandom(12)
     typ = (method & 0xF) | ((method & 0x70) << 1) | ((method & 0xF80) << 2) \
         | cls
     body = b"".join(attr(t, v) for t, v in attrs)
     if key is not None:
-        hdr = struct.pack("!HHI", typ, len(body) + 24, MAGIC) + tid
-        body += attr(A_MI, hmac.new(key, hdr + body, hashlib.sha1).digest())
+        at, h = (A_MI256, hashlib.sha256) if sha256 else (A_MI, hashlib.sha1)
+        hdr = struct.pack("!HHI", typ, len(body) + 4 + h().digest_size,
+                          MAGIC) + tid
+        body += attr(at, hmac.new(key, hdr + body, h).digest())
     if fingerprint:
         hdr = struct.pack("!HHI", typ, len(body) + 8, MAGIC) + tid
         crc = (zlib.crc32(hdr + body) ^ 0x5354554E) & 0xFFFFFFFF
@@ -98,8 +109,7 @@ class Client:
         self.realm, self.nonce = realm, None
 
     def key(self):
-        return hashlib.md5(("%s:%s:%s" % (self.user, self.realm,
-                                          self.password)).encode()).digest()
+        return long_term_key(self.user, self.realm, self.password)
 
     def raw(self, data):
         self.s.sendto(data, self.server)

@@ -34,7 +34,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Daemon  # noqa: E402
+from harness import Daemon, proc_fds, proc_stats, recv_all  # noqa: E402
 from tap import Tap  # noqa: E402
 from stun import BINDING, Client, message, parse  # noqa: E402
 from test_turn_stream import Stream  # noqa: E402
@@ -45,18 +45,6 @@ HTTP_CAP = DAEMON_NOFILE // 2
 FLOOD = {"tcp": 3000, "tls": 2000, "http": 5000}
 PER_IP = {"tcp": 100, "tls": 100, "http": 30}      # under 128 and 32
 NET = {"tcp": 101, "tls": 102, "http": 103}        # 127.NET.x.y
-
-
-def nfds(pid):
-    return len(os.listdir("/proc/%d/fd" % pid))
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def src(kind, i):
@@ -131,12 +119,7 @@ def healthz(d):
     s = socket.create_connection(("127.0.0.1", d.http_port), timeout=5,
                                  source_address=("127.0.0.88", 0))
     s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-    data = b""
-    while True:
-        chunk = s.recv(4096)
-        if not chunk:
-            break
-        data += chunk
+    data = recv_all(s)
     s.close()
     return data.startswith(b"HTTP/1.1 200")
 
@@ -157,7 +140,7 @@ def main(t):
     with Daemon(tls=True, rlimits={resource.RLIMIT_NOFILE: (
             DAEMON_NOFILE, DAEMON_NOFILE)}) as d:
         pid = d.proc.pid
-        base_fds, base_rss = nfds(pid), rss_kib(pid)
+        base_fds, base_rss = proc_fds(pid), proc_stats(pid)[0]
         old = Stream(d, src="127.0.0.66")
         old.allocate()
         ws = loop.run_until_complete(ws_open(d))
@@ -170,9 +153,9 @@ def main(t):
         # moment (the earliest flood sockets time out only at 10 s).
         bound = TURN_CAP + HTTP_CAP + base_fds + 32
         deadline = time.time() + 3
-        while nfds(pid) > bound and time.time() < deadline:
+        while proc_fds(pid) > bound and time.time() < deadline:
             time.sleep(0.1)
-        peak_fds, peak_rss = nfds(pid), rss_kib(pid)
+        peak_fds, peak_rss = proc_fds(pid), proc_stats(pid)[0]
         t.ok(len(socks) >= sum(FLOOD.values()) * 0.9, "%d of %d half-open "
              "connections opened in %.1f s" % (len(socks),
                                                 sum(FLOOD.values()), took))
@@ -210,7 +193,7 @@ def main(t):
         for s in socks:
             s.close()
         time.sleep(0.5)
-        end_fds, end_rss = nfds(pid), rss_kib(pid)
+        end_fds, end_rss = proc_fds(pid), proc_stats(pid)[0]
         t.diag("figures: descriptors %d -> %d -> %d; RSS %d -> %d -> %d "
                "KiB" % (base_fds, peak_fds, end_fds, base_rss, peak_rss,
                         end_rss))

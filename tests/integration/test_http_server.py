@@ -10,7 +10,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Daemon  # noqa: E402
+from harness import Daemon, recv_all  # noqa: E402
 from tap import Tap  # noqa: E402
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; "
@@ -154,12 +154,7 @@ def main(t):
                   b"Connection: close\r\n\r\n")
         first = s.recv(4096)
         s.sendall(b"{}")
-        rest = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            rest += chunk
+        rest = recv_all(s)
         s.close()
         t.ok(first == b"HTTP/1.1 100 Continue\r\n\r\n" and
              rest.startswith(b"HTTP/1.1 401"),

@@ -8,7 +8,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Daemon  # noqa: E402
+from harness import Daemon, recv_all  # noqa: E402
 from tap import Tap  # noqa: E402
 
 
@@ -33,12 +33,7 @@ def main(t):
         other.close()
         for s in (slow, idle, ka):
             s.settimeout(15)
-        got = b""
-        while True:
-            chunk = slow.recv(4096)
-            if not chunk:
-                break
-            got += chunk
+        got = recv_all(slow)
         took = time.time() - t0
         t.ok(got.startswith(b"HTTP/1.1 408"), "slow headers: 408", got[:40])
         t.ok(8 <= took <= 13, "after about 10 s (%.1f s)" % took)

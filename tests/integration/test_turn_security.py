@@ -17,11 +17,8 @@ never larger than the request); exactly one datagram answers one request,
 retransmissions included; garbage, indications, responses and ChannelData
 from strangers get nothing.  Data goes to loopback only.
 """
-import hashlib
-import hmac
 import os
 import socket
-import struct
 import sys
 import time
 
@@ -29,11 +26,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Daemon, metric  # noqa: E402
 from tap import Tap  # noqa: E402
 from stun import (  # noqa: E402
-    ALLOCATE, A_MI, A_NONCE, A_REALM, A_TRANSPORT, A_USERNAME, BINDING,
-    ERROR, INDICATION, REFRESH, SUCCESS, Client, attr, chandata, message,
-    parse)
+    ALLOCATE, A_MI, A_MI256, A_NONCE, A_REALM, A_TRANSPORT, A_USERNAME,
+    BINDING, ERROR, INDICATION, REFRESH, SUCCESS, Client, chandata,
+    long_term_key, message, parse)
 
-A_MI256 = 0x001C
 TRANSPORT = (A_TRANSPORT, b"\x11\0\0\0")
 # An unauthenticated answer: header, ERROR-CODE with its reason, REALM,
 # NONCE, SOFTWARE, FINGERPRINT: well under this.
@@ -46,34 +42,21 @@ def challenge(c):
     return r["attrs"][A_REALM], r["attrs"][A_NONCE]
 
 
-def signed(c, realm, nonce, key, user=None, extra=(), mi=A_MI,
-           tamper=False):
+def signed(c, realm, nonce, key, user=None, mi=A_MI, tamper=False):
     """An Allocate with USERNAME, REALM, NONCE and an integrity attribute
     of the given kind made with key; tamper flips a byte of REQUESTED-
     TRANSPORT after the MAC is made."""
     user = (user or c.user).encode()
-    attrs = [TRANSPORT] + list(extra) + [(A_USERNAME, user),
-                                         (A_REALM, realm), (A_NONCE, nonce)]
-    tid = os.urandom(12)
-    typ = 0x0003
-    body = b"".join(attr(t, v) for t, v in attrs)
-    if mi == A_MI:
-        hdr = struct.pack("!HHI", typ, len(body) + 24, 0x2112A442) + tid
-        body += attr(A_MI, hmac.new(key, hdr + body, hashlib.sha1).digest())
-    else:
-        hdr = struct.pack("!HHI", typ, len(body) + 36, 0x2112A442) + tid
-        body += attr(A_MI256, hmac.new(key, hdr + body,
-                                       hashlib.sha256).digest())
-    msg = bytearray(struct.pack("!HHI", typ, len(body), 0x2112A442) + tid
-                    + body)
+    msg = bytearray(message(ALLOCATE, [TRANSPORT, (A_USERNAME, user),
+                                       (A_REALM, realm), (A_NONCE, nonce)],
+                            key=key, sha256=(mi == A_MI256))[0])
     if tamper:
         msg[24] ^= 0x01          # REQUESTED-TRANSPORT 17 -> 16
     return bytes(msg)
 
 
 def lt_key(user, realm, password):
-    return hashlib.md5(("%s:%s:%s" % (user, realm.decode(), password))
-                       .encode()).digest()
+    return long_term_key(user, realm.decode(), password)
 
 
 def answer_of(c, msg):
