@@ -123,6 +123,10 @@ metrics_render(struct metrics *m, FILE *fp)
 	    &m->turn_relayed_packets_to_client));
 	one(fp, "meetopia_turn_peer_denied_total", "counter",
 	    "Peers refused by the relay policy.", &m->turn_peer_denied_total);
+	one(fp, "meetopia_turn_handoff_dropped_total", "counter",
+	    "Packets between two allocations on different relay threads "
+	    "dropped: the receiving thread's queue was full.",
+	    &m->turn_handoff_drops_total);
 	one(fp, "meetopia_ws_connections", "gauge",
 	    "WebSocket connections now.", &m->ws_connections);
 	one(fp, "meetopia_sessions_waiting", "gauge",

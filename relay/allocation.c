@@ -3,9 +3,10 @@
  * permissions, channels, reservations, quotas and the token buckets of
  * max-bps (RFC 8656 §7-§12).
  *
- * Tables: allocations by 5-tuple and relayed addresses by advertised
- * address (red-black trees), counters per username and per client IP,
- * reservations in a short list.  Permissions and channels live in fixed
+ * Tables of a context (one event loop): allocations by 5-tuple and
+ * relayed addresses by advertised address (red-black trees).  What the
+ * loops share (the port table, quota counts, reservations) is in
+ * relay/shared.c.  Permissions and channels live in fixed
  * arrays inside the allocation: a few entries each, scanned linearly, and
  * no malloc on the data path.  Expiry is lazy on use and swept once a
  * second by turn_tick().
@@ -136,25 +137,36 @@ alloc_relay_of(struct turn_alloc *a, int family)
 /* ------------------------------------------------------------------ */
 /* Relayed ports. */
 
+/* Opens port (claimed in the port table first unless held). */
 static struct turn_relay *
-relay_try(struct turn_ctx *ctx, int fi, uint16_t port, int df)
+relay_try(struct turn_ctx *ctx, int fi, uint16_t port, int df, int held)
 {
 	struct turn_relay *r;
 
-	if ((r = calloc(1, sizeof(*r))) == NULL)
+	if (!held && tsh_claim(ctx->sh, fi, port) != 0)
 		return NULL;
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		tsh_release(ctx->sh, fi, port);
+		return NULL;
+	}
 	r->ctx = ctx;
 	r->bound = ctx->relay_ip[fi];
 	r->bound.port = port;
 	r->adv = ctx->adv_ip[fi];
 	r->adv.port = port;
-	if (RB_FIND(turn_relay_tree, &ctx->relays, r) != NULL ||
-	    ctx->io.relay_open(ctx->io.arg, &r->bound, df, r, &r->sock) != 0) {
+	if (ctx->io.relay_open(ctx->io.arg, &r->bound, df, r, &r->sock) != 0) {
+		tsh_release(ctx->sh, fi, port);
 		free(r);
 		return NULL;
 	}
 	RB_INSERT(turn_relay_tree, &ctx->relays, r);
 	return r;
+}
+
+struct turn_relay *
+alloc_relay_open_held(struct turn_ctx *ctx, int fi, uint16_t port, int df)
+{
+	return relay_try(ctx, fi, port, df, 1);
 }
 
 struct turn_relay *
@@ -168,7 +180,7 @@ alloc_relay_open(struct turn_ctx *ctx, int family, int even, int df,
 	if (!ctx->has_family[fi])
 		return NULL;
 	if (port != 0)
-		return relay_try(ctx, fi, port, df);
+		return relay_try(ctx, fi, port, df, 0);
 	/* RFC 8656 §7.2: an unpredictable port of the range; a random start
 	 * and a walk from there, so a nearly full range still finds one. */
 	span = (uint32_t)ctx->max_port - ctx->min_port + 1;
@@ -182,115 +194,27 @@ alloc_relay_open(struct turn_ctx *ctx, int family, int even, int df,
 		if (even == 2 && (p == 0xFFFF || p + 1 > ctx->max_port))
 			continue;
 		tries++;
-		if ((r = relay_try(ctx, fi, p, df)) != NULL)
+		if ((r = relay_try(ctx, fi, p, df, 0)) != NULL)
 			return r;
 	}
 	return NULL;
 }
 
 void
-alloc_relay_close(struct turn_ctx *ctx, struct turn_relay *r)
+alloc_relay_close(struct turn_ctx *ctx, struct turn_relay *r, int hold)
 {
 	if (r == NULL)
 		return;
 	RB_REMOVE(turn_relay_tree, &ctx->relays, r);
 	if (r->sock != NULL)
 		ctx->io.relay_close(ctx->io.arg, r->sock);
+	if (hold)
+		tsh_own(ctx, turn_fam_idx(r->bound.family), r->bound.port,
+		    NULL);
+	else
+		tsh_release(ctx->sh, turn_fam_idx(r->bound.family),
+		    r->bound.port);
 	free(r);
-}
-
-/* ------------------------------------------------------------------ */
-/* Reservations (EVEN-PORT with R=1: the port above is kept 30 s). */
-
-int
-alloc_resv_add(struct turn_ctx *ctx, struct turn_relay *r, uint8_t *token)
-{
-	struct turn_resv *v;
-
-	if (ctx->nresv >= TURN_MAX_RESV || (v = calloc(1, sizeof(*v))) == NULL)
-		return -1;
-	turn_random(ctx, v->token, sizeof(v->token));
-	v->relay = r;
-	v->expires = ctx->now + TURN_RESV_LIFETIME * 1000ULL;
-	LIST_INSERT_HEAD(&ctx->resvs, v, entry);
-	ctx->nresv++;
-	memcpy(token, v->token, sizeof(v->token));
-	return 0;
-}
-
-struct turn_resv *
-alloc_resv_take(struct turn_ctx *ctx, const uint8_t *token)
-{
-	struct turn_resv *v;
-
-	LIST_FOREACH(v, &ctx->resvs, entry)
-		if (CRYPTO_memcmp(v->token, token, sizeof(v->token)) == 0 &&
-		    v->expires > ctx->now)
-			return v;
-	return NULL;
-}
-
-void
-alloc_resv_free(struct turn_ctx *ctx, struct turn_resv *v)
-{
-	LIST_REMOVE(v, entry);
-	ctx->nresv--;
-	alloc_relay_close(ctx, v->relay);
-	free(v);
-}
-
-/* ------------------------------------------------------------------ */
-/* Quota counters. */
-
-struct turn_count *
-alloc_count_user(struct turn_ctx *ctx, const char *user, size_t len,
-    int create)
-{
-	struct turn_count key, *c;
-
-	memset(&key, 0, sizeof(key));
-	key.user = (char *)user;
-	key.userlen = len;
-	if ((c = RB_FIND(turn_count_tree, &ctx->users, &key)) != NULL ||
-	    !create)
-		return c;
-	if ((c = calloc(1, sizeof(*c))) == NULL ||
-	    (c->user = malloc(len + 1)) == NULL) {
-		free(c);
-		return NULL;
-	}
-	memcpy(c->user, user, len);
-	c->user[len] = '\0';
-	c->userlen = len;
-	RB_INSERT(turn_count_tree, &ctx->users, c);
-	return c;
-}
-
-struct turn_count *
-alloc_count_ip(struct turn_ctx *ctx, const struct maddr *client, int create)
-{
-	struct turn_count key, *c;
-
-	memset(&key, 0, sizeof(key));
-	addr_client_key(client, &key.ip);
-	if ((c = RB_FIND(turn_count_tree, &ctx->ips, &key)) != NULL ||
-	    !create)
-		return c;
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return NULL;
-	c->ip = key.ip;
-	RB_INSERT(turn_count_tree, &ctx->ips, c);
-	return c;
-}
-
-void
-alloc_count_put(struct turn_ctx *ctx, struct turn_count *c, int is_user)
-{
-	if (c == NULL || --c->n > 0)
-		return;
-	RB_REMOVE(turn_count_tree, is_user ? &ctx->users : &ctx->ips, c);
-	free(c->user);
-	free(c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -307,10 +231,10 @@ alloc_free(struct turn_ctx *ctx, struct turn_alloc *a)
 	TAILQ_REMOVE(&ctx->all, a, all);
 	ctx->nallocs--;
 	metrics_dec(&ctx->m->turn_allocations);
+	/* The ports first: they point at a->user for the other loops. */
 	for (i = 0; i < a->nrelay; i++)
-		alloc_relay_close(ctx, a->relay[i]);
-	alloc_count_put(ctx, a->ucount, 1);
-	alloc_count_put(ctx, a->icount, 0);
+		alloc_relay_close(ctx, a->relay[i], 0);
+	tsh_quota_put(ctx->sh, a->ucount, a->icount);
 	OPENSSL_cleanse(a->key, sizeof(a->key));
 	free(a->user);
 	free(a);
@@ -364,25 +288,36 @@ perm_install(struct turn_ctx *ctx, struct turn_alloc *a,
 	p->expires = ctx->now + TURN_PERM_LIFETIME * 1000ULL;
 	if (internal) {
 		p->peer_id = peer_id;
-		p->gen = ctx->pair_gen;
+		p->gen = atomic_load_explicit(&ctx->sh->pair_gen,
+		    memory_order_acquire);
 		p->ok = 1;
 	}
 	return 0;
 }
 
 /*
- * Whether an internal permission still holds between a and peer: asks the
- * pair hook again when the pairs changed or the address changed hands.
+ * Whether an internal permission still holds between a and the allocation
+ * peer_id that owns peer (one of our relayed addresses, on any loop): asks
+ * the pair hook again when the pairs changed or the address changed hands.
+ * On the data path this is two loads and two compares.
  */
 int
 perm_internal_ok(struct turn_ctx *ctx, struct turn_alloc *a,
-    struct turn_perm *p, struct turn_alloc *peer)
+    struct turn_perm *p, const struct maddr *peer, uint64_t peer_id)
 {
-	if (p->gen != ctx->pair_gen || p->peer_id != peer->id) {
-		p->gen = ctx->pair_gen;
-		p->peer_id = peer->id;
-		p->ok = !ctx->pair_permissions || ctx->peer_hook == NULL ||
-		    ctx->peer_hook(ctx->peer_hook_arg, a->user, peer->user);
+	uint32_t gen = atomic_load_explicit(&ctx->sh->pair_gen,
+	    memory_order_acquire);
+	char user[STUN_USERNAME_MAX + 1];
+
+	if (p->gen != gen || p->peer_id != peer_id) {
+		p->gen = gen;
+		p->peer_id = peer_id;
+		if (!ctx->pair_permissions || ctx->peer_hook == NULL)
+			p->ok = 1;
+		else
+			p->ok = tsh_owner_user(ctx, peer, peer_id, user,
+			    sizeof(user)) == 0 &&
+			    ctx->peer_hook(ctx->peer_hook_arg, a->user, user);
 	}
 	return p->ok;
 }
@@ -486,7 +421,6 @@ void
 alloc_expire(struct turn_ctx *ctx)
 {
 	struct turn_alloc *a, *na;
-	struct turn_resv *v, *nv;
 	uint64_t cool = TURN_CHAN_COOLDOWN * 1000ULL;
 
 	TAILQ_FOREACH_SAFE(a, &ctx->all, all, na) {
@@ -504,7 +438,5 @@ alloc_expire(struct turn_ctx *ctx)
 		    a->chans[a->nchans - 1].expires + cool <= ctx->now)
 			a->nchans--;
 	}
-	LIST_FOREACH_SAFE(v, &ctx->resvs, entry, nv)
-		if (v->expires <= ctx->now)
-			alloc_resv_free(ctx, v);
+	tsh_resv_expire(ctx->sh, ctx->now);
 }

@@ -8,7 +8,8 @@ libmeetopia_relay_a_SOURCES = \
 	relay/relay.h relay/relay_int.h relay/relay.c relay/udp.c relay/tcp.c \
 	relay/stun_codec.c relay/stun_codec.h \
 	relay/peer_policy.c relay/peer_policy.h \
-	relay/turn.c relay/turn.h relay/turn_int.h relay/allocation.c
+	relay/turn.c relay/turn.h relay/turn_int.h relay/allocation.c \
+	relay/shared.c
 
 # Unit tests of the pure parts (codec, nonces, peer policy, protocol).
 RELAY_UNIT = tests/unit/test_stun_codec tests/unit/test_nonce \
@@ -68,6 +69,7 @@ RELAY_IT = tests/integration/test_stun_client.py \
 	tests/integration/test_turn_security.py \
 	tests/integration/test_turn_batching.py \
 	tests/integration/test_pair_permissions.py \
+	tests/integration/test_relay_threads.py \
 	tests/integration/test_turn_tcp.py \
 	tests/integration/test_turn_stream.py
 TESTS += $(RELAY_IT)

@@ -1,17 +1,37 @@
 /*
  * relay.c - the relay module's life cycle and its wiring to the daemon
- * (see relay.h): the protocol context of relay/turn.h with the UDP
- * transport of relay/udp.c and the TCP and TLS transports of relay/tcp.c,
- * the one-second expiry tick, ban lookups in the
- * moderation store and security events with pseudonyms.
+ * (see relay.h): event loops with their protocol contexts (relay/turn.h),
+ * the UDP transport of relay/udp.c and the TCP and TLS transports of
+ * relay/tcp.c, the one-second expiry tick, ban lookups in the moderation
+ * store and security events with pseudonyms.
  *
- * Everything runs on the daemon's loop thread.  relay-threads is read but
- * the relay serves from that one thread for now.
+ * relay-threads.  Loop 0 is the daemon's own loop: it serves TCP and TLS
+ * clients, and UDP clients too when the relay runs on one loop.  With N
+ * worker threads (relay-threads N > 1, or 0 and more than one core) each
+ * worker has an event base, a protocol context and a UDP listener of its
+ * own on turn-port (SO_REUSEPORT), so the kernel spreads the clients and
+ * keeps each 5-tuple on one worker.  An allocation lives on the loop its
+ * Allocate arrived on, and only that thread touches it; the contexts
+ * share the port table, quotas, reservations and the nonce key
+ * (relay/shared.c).  Media from an allocation to one of our relayed
+ * addresses owned by another loop is handed over through a single-
+ * producer single-consumer ring per pair of loops (no lock, one copy, an
+ * eventfd write when the receiver was idle).  Reload and stop are calls
+ * the main thread makes on each worker's thread and waits for.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* pthread_setname_np */
+#endif
+#include <sys/eventfd.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <jansson.h>
@@ -25,23 +45,43 @@
 #include "relay/relay.h"
 #include "relay/relay_int.h"
 
+#define RING_SLOTS	256		/* per pair of loops, a power of 2 */
+#define RING_DATA	1500		/* bytes kept in a slot; more: malloc */
+#define RELAY_LOOPS_MAX	65		/* the main loop and 64 workers */
+
+struct ring_slot {
+	struct turn_handoff	 h;
+	uint32_t		 len;
+	uint8_t			*big;		/* len > RING_DATA */
+	uint8_t			 data[RING_DATA];
+};
+
+/* Written by one loop (head), read by another (tail). */
+struct relay_ring {
+	_Atomic uint32_t	 head;
+	char			 pad1[60];
+	_Atomic uint32_t	 tail;
+	char			 pad2[60];
+	struct ring_slot	 slot[RING_SLOTS];
+};
+
 void
-relay_clock(struct relay *rl)
+relay_clock(struct relay_loop *lp)
 {
 	struct timespec mono, wall;
 
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	clock_gettime(CLOCK_REALTIME, &wall);
-	turn_set_time(rl->ctx, (uint64_t)mono.tv_sec * 1000 +
+	turn_set_time(lp->ctx, (uint64_t)mono.tv_sec * 1000 +
 	    (uint64_t)mono.tv_nsec / 1000000, (long long)wall.tv_sec);
 }
 
 static int
 relay_is_banned(void *arg, const struct maddr *client)
 {
-	struct relay *rl = arg;
+	struct relay_loop *lp = arg;
 
-	return rl->d->db != NULL && mdb_is_banned(rl->d->db, client);
+	return lp->rl->d->db != NULL && mdb_is_banned(lp->rl->d->db, client);
 }
 
 static void
@@ -66,7 +106,8 @@ relay_event(void *arg, enum turn_event ev, const struct maddr *client,
 		[TURN_EV_BANNED] = { SECEV_VIOLATION, SECEV_HIGH,
 		    "turn_banned" },
 	};
-	struct relay *rl = arg;
+	struct relay_loop *lp = arg;
+	struct relay *rl = lp->rl;
 	char pseudo[PSEUDONYM_LEN + 1], session[CRED_ID_MAX + 1];
 	const char *sp = NULL, *cp = NULL;
 
@@ -81,7 +122,7 @@ relay_event(void *arg, enum turn_event ev, const struct maddr *client,
 	}
 	secevent_emit(rl->d->seclog, evs[ev].type, evs[ev].sev, sp, cp,
 	    evs[ev].name, json_pack("{s:s, s:s}", "transport",
-	    rl->cur_proto == TURN_TLS ? "tls" : rl->cur_proto == TURN_TCP ?
+	    lp->cur_proto == TURN_TLS ? "tls" : lp->cur_proto == TURN_TCP ?
 	    "tcp" : "udp", "why", what));
 }
 
@@ -98,66 +139,313 @@ relay_to_client(void *arg, const struct turn_tuple *t,
 static void
 relay_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct relay *rl = arg;
+	struct relay_loop *lp = arg;
 
-	relay_clock(rl);
-	turn_tick(rl->ctx);
+	relay_clock(lp);
+	turn_tick(lp->ctx);
 }
 
-struct relay *
-relay_new(struct daemon *d, char *err, size_t errlen)
+/* ------------------------------------------------------------------ */
+/* Hand-off between loops. */
+
+static void
+loop_wake(struct relay_loop *lp)
 {
-	const struct config *cfg = d->cfg;
+	uint64_t one = 1;
+
+	if (!atomic_exchange(&lp->signaled, 1))
+		(void)!write(lp->efd, &one, sizeof(one));
+}
+
+/* On the sending loop's thread: queues data for loop idx. */
+static void
+relay_handoff(void *arg, int idx, const struct turn_handoff *h,
+    const uint8_t *data, size_t len)
+{
+	struct relay_loop *src = arg, *dst;
+	struct relay_ring *rg;
+	struct ring_slot *sl;
+	uint32_t head, tail;
+
+	if (idx < 0 || idx >= src->rl->nloops || idx == src->idx)
+		return;
+	dst = src->rl->loops[idx];
+	if ((rg = atomic_load_explicit(&dst->in[src->idx],
+	    memory_order_acquire)) == NULL) {
+		/* The first packet between these two loops: the ring is
+		 * made once, by its only writer. */
+		if ((rg = calloc(1, sizeof(*rg))) == NULL)
+			return;
+		atomic_store_explicit(&dst->in[src->idx], rg,
+		    memory_order_release);
+	}
+	head = atomic_load_explicit(&rg->head, memory_order_relaxed);
+	tail = atomic_load_explicit(&rg->tail, memory_order_acquire);
+	if (head - tail >= RING_SLOTS) {
+		metrics_inc(&src->rl->d->metrics.turn_handoff_drops_total);
+		return;			/* full: dropped, as UDP would */
+	}
+	sl = &rg->slot[head & (RING_SLOTS - 1)];
+	sl->h = *h;
+	sl->len = (uint32_t)len;
+	sl->big = NULL;
+	if (len <= RING_DATA)
+		memcpy(sl->data, data, len);
+	else if ((sl->big = malloc(len)) != NULL)
+		memcpy(sl->big, data, len);
+	else
+		return;
+	atomic_store(&rg->head, head + 1);
+	loop_wake(dst);
+}
+
+/* Delivers what one ring holds; the slots are given back after the
+ * flush, since queued sends point into them. */
+static void
+ring_drain(struct relay_loop *lp, struct relay_ring *rg)
+{
+	uint32_t head, tail, t;
+	struct ring_slot *sl;
+
+	tail = atomic_load_explicit(&rg->tail, memory_order_relaxed);
+	head = atomic_load(&rg->head);
+	if (head == tail)
+		return;
+	relay_clock(lp);
+	lp->batching = 1;
+	lp->held_lo = (const uint8_t *)rg->slot;
+	lp->held_hi = (const uint8_t *)(rg->slot + RING_SLOTS);
+	for (t = tail; t != head; t++) {
+		sl = &rg->slot[t & (RING_SLOTS - 1)];
+		turn_handle_handoff(lp->ctx, &sl->h, sl->big != NULL ?
+		    sl->big : sl->data, sl->len);
+	}
+	lp->batching = 0;
+	if (lp->nout > 0)
+		udp_flush(lp);
+	lp->held_lo = lp->held_hi = NULL;
+	for (t = tail; t != head; t++) {
+		sl = &rg->slot[t & (RING_SLOTS - 1)];
+		free(sl->big);
+		sl->big = NULL;
+	}
+	atomic_store_explicit(&rg->tail, head, memory_order_release);
+}
+
+static void
+loop_wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct relay_loop *lp = arg;
+	struct relay_ring *rg;
+	uint64_t n;
+	int i;
+
+	(void)!read(lp->efd, &n, sizeof(n));
+	/* Cleared before the rings are read: a sender that finds it clear
+	 * afterwards writes again. */
+	atomic_store(&lp->signaled, 0);
+	if (lp->threaded) {
+		pthread_mutex_lock(&lp->cmd_mu);
+		if (lp->cmd != NULL) {
+			lp->cmd(lp, lp->cmd_arg);
+			lp->cmd = NULL;
+			lp->cmd_done = 1;
+			pthread_cond_broadcast(&lp->cmd_cv);
+		}
+		pthread_mutex_unlock(&lp->cmd_mu);
+	}
+	for (i = 0; i < lp->rl->nloops; i++)
+		if ((rg = atomic_load_explicit(&lp->in[i],
+		    memory_order_acquire)) != NULL)
+			ring_drain(lp, rg);
+}
+
+/* Runs fn on lp's thread and waits for it (at once on loop 0). */
+static void
+loop_call(struct relay_loop *lp, void (*fn)(struct relay_loop *, void *),
+    void *arg)
+{
+	uint64_t one = 1;
+
+	if (!lp->running) {
+		fn(lp, arg);
+		return;
+	}
+	pthread_mutex_lock(&lp->cmd_mu);
+	lp->cmd = fn;
+	lp->cmd_arg = arg;
+	lp->cmd_done = 0;
+	(void)!write(lp->efd, &one, sizeof(one));
+	while (!lp->cmd_done)
+		pthread_cond_wait(&lp->cmd_cv, &lp->cmd_mu);
+	pthread_mutex_unlock(&lp->cmd_mu);
+}
+
+/* ------------------------------------------------------------------ */
+/* Loops. */
+
+static void
+loop_free(struct relay_loop *lp)
+{
+	int i;
+
+	if (lp == NULL)
+		return;
+	/* Allocations (their sockets use the base), then the listeners. */
+	turn_free(lp->ctx);
+	udp_close(lp);
+	if (lp->tick != NULL)
+		event_free(lp->tick);
+	if (lp->wake != NULL)
+		event_free(lp->wake);
+	if (lp->efd != -1)
+		close(lp->efd);
+	if (lp->in != NULL)
+		for (i = 0; i < lp->rl->nloops; i++)
+			free(atomic_load(&lp->in[i]));
+	free(lp->in);
+	if (lp->threaded) {
+		if (lp->base != NULL)
+			event_base_free(lp->base);
+		pthread_mutex_destroy(&lp->cmd_mu);
+		pthread_cond_destroy(&lp->cmd_cv);
+	}
+	free(lp->bufs);
+	free(lp->out);
+	free(lp);
+}
+
+static struct relay_loop *
+loop_new(struct relay *rl, int idx, int threaded, char *err, size_t errlen)
+{
+	const struct config *cfg = rl->d->cfg;
+	struct relay_loop *lp;
 	struct turn_io io;
-	struct relay *rl;
 	size_t i;
 
-	if ((rl = calloc(1, sizeof(*rl))) == NULL ||
-	    (rl->bufs = malloc((size_t)RELAY_BATCH * TURN_BUF_MAX)) == NULL ||
-	    (rl->out = calloc(RELAY_SENDQ, sizeof(*rl->out))) == NULL) {
-		if (rl != NULL)
-			free(rl->bufs);
-		free(rl);
+	if ((lp = calloc(1, sizeof(*lp))) == NULL) {
 		snprintf(err, errlen, "relay: out of memory");
 		return NULL;
 	}
-	rl->d = d;
+	lp->rl = rl;
+	lp->idx = idx;
+	lp->efd = -1;
+	lp->threaded = threaded;
+	if (threaded) {
+		pthread_mutex_init(&lp->cmd_mu, NULL);
+		pthread_cond_init(&lp->cmd_cv, NULL);
+	}
+	if ((lp->bufs = malloc((size_t)RELAY_BATCH * TURN_BUF_MAX)) == NULL ||
+	    (lp->out = calloc(RELAY_SENDQ, sizeof(*lp->out))) == NULL ||
+	    (lp->in = calloc((size_t)rl->nloops, sizeof(*lp->in))) == NULL) {
+		snprintf(err, errlen, "relay: out of memory");
+		goto fail;
+	}
+	lp->base = threaded ? event_base_new() : rl->d->base;
+	if (lp->base == NULL) {
+		snprintf(err, errlen, "relay: cannot create an event base");
+		goto fail;
+	}
 	memset(&io, 0, sizeof(io));
-	io.arg = rl;
+	io.arg = lp;
 	io.to_client = relay_to_client;
 	io.to_peer = udp_to_peer;
 	io.relay_open = udp_relay_open;
 	io.relay_close = udp_relay_close;
 	io.is_banned = relay_is_banned;
 	io.event = relay_event;
-	if ((rl->ctx = turn_new(cfg, &io, &d->metrics, err, errlen)) == NULL) {
+	io.handoff = relay_handoff;
+	if ((lp->ctx = turn_new_in(cfg, &io, &rl->d->metrics, rl->sh, idx,
+	    err, errlen)) == NULL)
+		goto fail;
+	relay_clock(lp);
+	/* The UDP listeners: on every worker, or on the only loop. */
+	if (threaded || rl->nloops == 1) {
+		for (i = 0; i < cfg->listen.n; i++) {
+			char e[256];
+
+			if (udp_listen(lp, &cfg->listen.v[i], cfg->turn_port,
+			    rl->nloops > 1, e, sizeof(e)) != 0) {
+				snprintf(err, errlen, "relay: turn-port: %s",
+				    e);
+				goto fail;
+			}
+		}
+	}
+	if ((lp->tick = event_new(lp->base, -1, EV_PERSIST, relay_tick_cb,
+	    lp)) == NULL ||
+	    (lp->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1 ||
+	    (lp->wake = event_new(lp->base, lp->efd, EV_READ | EV_PERSIST,
+	    loop_wake_cb, lp)) == NULL) {
+		snprintf(err, errlen, "relay: cannot create the loop's "
+		    "events: %s", strerror(errno));
+		goto fail;
+	}
+	return lp;
+fail:
+	loop_free(lp);
+	return NULL;
+}
+
+static void *
+loop_thread(void *arg)
+{
+	struct relay_loop *lp = arg;
+
+	event_base_loop(lp->base, EVLOOP_NO_EXIT_ON_EMPTY);
+	return NULL;
+}
+
+static void
+loop_exit(struct relay_loop *lp, void *arg)
+{
+	event_base_loopbreak(lp->base);
+}
+
+/* Worker threads for relay-threads: 0 is one per core; one loop in all
+ * (no worker) when that is 1. */
+static int
+relay_workers(const struct config *cfg)
+{
+	long n = cfg->relay_threads;
+
+	if (n == 0)
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n <= 1)
+		return 0;
+	return n > RELAY_LOOPS_MAX - 1 ? RELAY_LOOPS_MAX - 1 : (int)n;
+}
+
+struct relay *
+relay_new(struct daemon *d, char *err, size_t errlen)
+{
+	const struct config *cfg = d->cfg;
+	struct relay *rl;
+	int i, workers = relay_workers(cfg);
+
+	if ((rl = calloc(1, sizeof(*rl))) == NULL ||
+	    (rl->loops = calloc((size_t)workers + 1,
+	    sizeof(*rl->loops))) == NULL) {
+		free(rl);
+		snprintf(err, errlen, "relay: out of memory");
+		return NULL;
+	}
+	rl->d = d;
+	rl->nloops = workers + 1;
+	if ((rl->sh = turn_shared_new(cfg, err, errlen)) == NULL) {
 		relay_free(rl);
 		return NULL;
 	}
-	relay_clock(rl);
-	for (i = 0; i < cfg->listen.n; i++) {
-		char e[256];
-
-		if (udp_listen(rl, &cfg->listen.v[i], cfg->turn_port, e,
-		    sizeof(e)) != 0) {
-			snprintf(err, errlen, "relay: turn-port: %s", e);
+	for (i = 0; i < rl->nloops; i++)
+		if ((rl->loops[i] = loop_new(rl, i, i > 0, err,
+		    errlen)) == NULL) {
 			relay_free(rl);
 			return NULL;
 		}
-	}
 	if (tcp_listen(rl, cfg, err, errlen) != 0) {
 		relay_free(rl);
 		return NULL;
 	}
-	if ((rl->tick = event_new(d->base, -1, EV_PERSIST, relay_tick_cb,
-	    rl)) == NULL) {
-		snprintf(err, errlen, "relay: cannot create the expiry timer");
-		relay_free(rl);
-		return NULL;
-	}
-	if (cfg->relay_threads != 1)
-		log_info("relay: relay-threads = %lld: this version serves "
-		    "the relay from the main loop", cfg->relay_threads);
 	return rl;
 }
 
@@ -167,17 +455,46 @@ relay_start(struct relay *rl)
 	struct timeval one = { 1, 0 };
 	struct maddr b, a;
 	char bs[ADDR_STRLEN], as[ADDR_STRLEN];
-	int f;
+	sigset_t all, old;
+	int f, i, rc = 0;
 
 	if (rl == NULL)
 		return -1;
-	if (udp_start(rl) != 0 || tcp_start(rl) != 0 ||
-	    event_add(rl->tick, &one) != 0)
+	for (i = 0; i < rl->nloops; i++) {
+		struct relay_loop *lp = rl->loops[i];
+
+		if (udp_start(lp) != 0 || event_add(lp->tick, &one) != 0 ||
+		    event_add(lp->wake, NULL) != 0)
+			return -1;
+	}
+	if (tcp_start(rl) != 0)
 		return -1;
+	/* Workers take no signals: the main loop handles them. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (i = 1; i < rl->nloops && rc == 0; i++) {
+		struct relay_loop *lp = rl->loops[i];
+		char name[32];
+
+		if ((rc = pthread_create(&lp->thread, NULL, loop_thread,
+		    lp)) != 0) {
+			log_err("relay: cannot start worker %d: %s", i,
+			    strerror(rc));
+			break;
+		}
+		lp->running = 1;
+		/* Thread names are 15 bytes at most. */
+		snprintf(name, sizeof(name), "relay-%d", i % 1000);
+		name[15] = '\0';
+		pthread_setname_np(lp->thread, name);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	rl->started = 1;
+	if (rc != 0)
+		return -1;
 	for (f = 0; f < 2; f++) {
-		if (!turn_relay_addr(rl->ctx, f == 0 ? AF_INET : AF_INET6, &b,
-		    &a))
+		if (!turn_relay_addr(rl->loops[0]->ctx, f == 0 ? AF_INET :
+		    AF_INET6, &b, &a))
 			continue;
 		addr_ntop(&b, bs, sizeof(bs));
 		addr_ntop(&a, as, sizeof(as));
@@ -188,8 +505,13 @@ relay_start(struct relay *rl)
 			log_info("relay: %s relays on %s, advertised as %s",
 			    f == 0 ? "IPv4" : "IPv6", bs, as);
 	}
-	log_info("relay: STUN/TURN on UDP port %d, %zu address%s",
-	    rl->d->cfg->turn_port, rl->nudp, rl->nudp == 1 ? "" : "es");
+	if (rl->nloops == 1)
+		log_info("relay: STUN/TURN on UDP port %d, one event loop",
+		    rl->d->cfg->turn_port);
+	else
+		log_info("relay: STUN/TURN on UDP port %d, %d worker threads "
+		    "(TCP and TLS on the main loop)", rl->d->cfg->turn_port,
+		    rl->nloops - 1);
 	return 0;
 }
 
@@ -198,38 +520,56 @@ relay_stop(struct relay *rl)
 {
 	if (rl == NULL)
 		return;
-	/* Drain: no new TCP/TLS connections, no new allocations; UDP stays
-	 * open for the allocations there are (their refreshes, permissions
-	 * and media), and so do their TCP/TLS connections. */
-	turn_drain(rl->ctx);
+	/* Drain: no new TCP/TLS connections, no new allocations (on every
+	 * loop: the flag is shared); UDP stays open for the allocations
+	 * there are (their refreshes, permissions and media), and so do
+	 * their TCP/TLS connections. */
+	turn_drain(rl->loops[0]->ctx);
 	tcp_stop(rl);
+}
+
+static void
+loop_reload(struct relay_loop *lp, void *arg)
+{
+	if (turn_reload(lp->ctx, arg) != 0)
+		log_err("relay: cannot apply the new configuration; keeping "
+		    "the running one");
 }
 
 void
 relay_reload(struct relay *rl, const struct config *cfg)
 {
+	int i;
+
 	if (rl == NULL)
 		return;
-	if (turn_reload(rl->ctx, cfg) != 0)
-		log_err("relay: cannot apply the new configuration; keeping "
-		    "the running one");
+	for (i = 0; i < rl->nloops; i++)
+		loop_call(rl->loops[i], loop_reload, (void *)cfg);
 	tcp_reload(rl, cfg);
 }
 
 void
 relay_free(struct relay *rl)
 {
+	int i;
+
 	if (rl == NULL)
 		return;
-	/* TCP/TLS connections with their allocations, then the other
-	 * allocations' sockets (they use the loop), then ours. */
+	/* The workers stop first; then everything is this thread's. */
+	for (i = 1; i < rl->nloops; i++) {
+		struct relay_loop *lp = rl->loops[i];
+
+		if (lp == NULL || !lp->running)
+			continue;
+		loop_call(lp, loop_exit, NULL);
+		pthread_join(lp->thread, NULL);
+	}
+	/* TCP/TLS connections with their allocations, then the loops. */
 	tcp_close(rl);
-	turn_free(rl->ctx);
-	udp_close(rl);
-	if (rl->tick != NULL)
-		event_free(rl->tick);
-	free(rl->bufs);
-	free(rl->out);
+	for (i = rl->nloops - 1; i >= 0; i--)
+		loop_free(rl->loops[i]);
+	turn_shared_free(rl->sh);
+	free(rl->loops);
 	free(rl);
 }
 
@@ -237,18 +577,22 @@ void
 relay_set_peer_hook(struct relay *rl,
     int (*fn)(void *, const char *, const char *), void *arg)
 {
-	turn_set_peer_hook(rl->ctx, fn, arg);
+	int i;
+
+	/* Before relay_start(): the workers read it without a lock. */
+	for (i = 0; i < rl->nloops; i++)
+		turn_set_peer_hook(rl->loops[i]->ctx, fn, arg);
 }
 
 void
 relay_pairs_changed(struct relay *rl)
 {
 	if (rl != NULL)
-		turn_pairs_changed(rl->ctx);
+		turn_pairs_changed(rl->loops[0]->ctx);
 }
 
 size_t
 relay_allocations(struct relay *rl)
 {
-	return rl != NULL ? turn_alloc_count(rl->ctx) : 0;
+	return rl != NULL ? turn_shared_alloc_count(rl->loops[0]->ctx) : 0;
 }

@@ -2,11 +2,12 @@
  * relay.h - the STUN/TURN relay module: its public interface to meetopiad.
  *
  * relay_new() binds the TURN listeners (before privileges are dropped);
- * relay_start() starts serving on the daemon's loop; relay_stop() starts
+ * relay_start() starts serving on the daemon's loop and starts the worker
+ * threads of relay-threads; relay_stop() starts
  * the drain of SIGTERM (no new connections or allocations, the live ones
  * keep being served; relay_allocations() tells when they are gone);
  * relay_reload() takes the keys that may change live;
- * relay_free() closes everything (NULL is fine).
+ * relay_free() stops the workers and closes everything (NULL is fine).
  *
  * Pair permissions (SPEC): the daemon wires signaling's pair table in with
  * relay_set_peer_hook().  The hook is asked, while pair-permissions is on,
@@ -16,8 +17,16 @@
  * "EXPIRY[:ID]", NUL-terminated; cred_session_of() gives the session of
  * "EXPIRY:s-SESSION").  Nonzero allows.  After relay_pairs_changed() every
  * such permission is asked again before its next packet, so a permission to
- * a former partner stops working once the pair ends.  Both are called on
- * the daemon's loop thread.
+ * a former partner stops working once the pair ends.  Set the hook before
+ * relay_start(); with relay-threads it is called from the relay's worker
+ * threads too, so fn must be safe to call from any thread (signaling's
+ * pair table takes a read lock).  relay_pairs_changed() is called on the
+ * daemon's loop thread.
+ *
+ * relay-threads (see relay.c): the relay runs on worker threads, each with
+ * its own event base; every function here is called from the daemon's
+ * loop thread, and relay_reload() waits until each worker has the new
+ * configuration.
  */
 #ifndef MEETOPIA_RELAY_H
 #define MEETOPIA_RELAY_H

@@ -8,6 +8,9 @@
 
 #include <sys/socket.h>
 
+#include <pthread.h>
+#include <stdatomic.h>
+
 #include "common/addr.h"
 #include "relay/turn.h"
 
@@ -40,42 +43,82 @@ struct udp_listener {
 	int			 fd;
 	struct event		*ev;
 	struct maddr		 addr;
-	struct relay		*rl;
+	struct relay_loop	*lp;
 };
 
 struct relay_sock {
 	int			 fd;
 	struct event		*ev;
 	struct turn_relay	*tr;
-	struct relay		*rl;
+	struct relay_loop	*lp;
 };
 
-struct relay {
-	struct daemon		*d;
+struct relay_ring;			/* relay.c: hand-off between loops */
+
+/*
+ * One event loop of the relay with its protocol context.  Loop 0 is the
+ * daemon's own (TCP and TLS clients, and UDP ones too when the relay
+ * runs on one loop); with relay-threads the others are worker threads,
+ * each with a UDP listener of its own on turn-port (SO_REUSEPORT: the
+ * kernel keeps a client's 5-tuple on one of them).  Everything in here
+ * is touched by its loop's thread only, except what is marked.
+ */
+struct relay_loop {
+	struct relay		*rl;
+	int			 idx;
+	struct event_base	*base;
+	int			 threaded;	/* a base and thread of its own */
+	int			 running;	/* the thread runs */
+	pthread_t		 thread;
 	struct turn_ctx		*ctx;
 	struct udp_listener	*udp;
 	size_t			 nudp;
 	struct event		*tick;
-	struct tcp_server	*tcp;		/* tcp.c: TCP and TLS */
-	int			 started;
 	uint8_t			 cur_proto;	/* of the message in hand */
 	long long		 last_emfile;	/* Unix seconds, log bound */
 
-	/* Receive buffers, one batch (the loop is single-threaded). */
+	/* Receive buffers, one batch. */
 	uint8_t			*bufs;		/* RELAY_BATCH * TURN_BUF_MAX */
 
-	/* Sends of the batch in hand, flushed with sendmmsg when it ends. */
+	/* Sends of the batch in hand, flushed with sendmmsg when it ends;
+	 * held_lo/held_hi: hand-off slots being delivered, which stay put
+	 * until the flush too. */
 	int			 batching;
 	int			 nout;
 	struct relay_out	*out;		/* RELAY_SENDQ */
+	const uint8_t		*held_lo;
+	const uint8_t		*held_hi;
+
+	/* Hand-off from the other loops: a ring per sender (made on first
+	 * use by the sender), an eventfd to wake this loop. */
+	struct relay_ring * _Atomic *in;	/* [nloops]; shared */
+	int			 efd;
+	struct event		*wake;
+	_Atomic int		 signaled;	/* shared */
+
+	/* A call from the main thread (reload, stop); shared, cmd_mu. */
+	pthread_mutex_t		 cmd_mu;
+	pthread_cond_t		 cmd_cv;
+	void			(*cmd)(struct relay_loop *, void *);
+	void			*cmd_arg;
+	int			 cmd_done;
+};
+
+struct relay {
+	struct daemon		*d;
+	struct turn_shared	*sh;
+	struct relay_loop      **loops;
+	int			 nloops;	/* 1 + worker threads */
+	struct tcp_server	*tcp;		/* tcp.c: TCP and TLS, loop 0 */
+	int			 started;
 };
 
 /* udp.c */
-int	udp_listen(struct relay *, const struct maddr *, int port, char *,
-	    size_t);
-void	udp_close(struct relay *);
-int	udp_start(struct relay *);
-void	udp_stop(struct relay *);
+int	udp_listen(struct relay_loop *, const struct maddr *, int port,
+	    int reuseport, char *, size_t);
+void	udp_close(struct relay_loop *);
+int	udp_start(struct relay_loop *);
+void	udp_flush(struct relay_loop *);
 void	udp_to_client(void *, const struct turn_tuple *, const struct iovec *,
 	    int);
 void	udp_to_peer(void *, void *, const struct maddr *, const uint8_t *,
@@ -101,6 +144,6 @@ int	tcp_drain(struct evbuffer *, size_t *,
 	    int (*)(void *, const uint8_t *, size_t), int (*)(void *), void *);
 
 /* relay.c */
-void	relay_clock(struct relay *);
+void	relay_clock(struct relay_loop *);
 
 #endif

@@ -338,7 +338,7 @@ conn_free(struct tcp_conn *c)
 {
 	struct tcp_server *ts = c->ts;
 
-	turn_tuple_closed(ts->rl->ctx, &c->t);
+	turn_tuple_closed(ts->rl->loops[0]->ctx, &c->t);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
 	if (c->timer != NULL)
@@ -384,7 +384,7 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	now = mono_ms();
-	if (alloc_find(ts->rl->ctx, &c->t) != NULL)
+	if (alloc_find(ts->rl->loops[0]->ctx, &c->t) != NULL)
 		c->noalloc_since = 0;
 	else if (c->noalloc_since == 0)
 		c->noalloc_since = now;
@@ -400,7 +400,7 @@ static int
 conn_msg(void *arg, const uint8_t *p, size_t len)
 {
 	struct tcp_conn *c = arg;
-	struct relay *rl = c->ts->rl;
+	struct relay_loop *lp = c->ts->rl->loops[0];
 
 	if (c->state == TCP_ST_NEW) {
 		TAILQ_REMOVE(&c->ts->fresh, c, entry);
@@ -409,9 +409,9 @@ conn_msg(void *arg, const uint8_t *p, size_t len)
 		c->noalloc_since = mono_ms();
 		arm(c, TCP_CHECK_SECS);
 	}
-	rl->cur_proto = c->t.proto;
-	turn_handle_client(rl->ctx, &c->t, p, len);
-	rl->cur_proto = TURN_UDP;
+	lp->cur_proto = c->t.proto;
+	turn_handle_client(lp->ctx, &c->t, p, len);
+	lp->cur_proto = TURN_UDP;
 	return c->state == TCP_ST_CLOSING;
 }
 
@@ -421,7 +421,7 @@ conn_chan_ok(void *arg)
 {
 	struct tcp_conn *c = arg;
 
-	return alloc_find(c->ts->rl->ctx, &c->t) != NULL;
+	return alloc_find(c->ts->rl->loops[0]->ctx, &c->t) != NULL;
 }
 
 static void
@@ -431,7 +431,7 @@ read_cb(struct bufferevent *bev, void *arg)
 
 	if (c->state == TCP_ST_CLOSING)
 		return;
-	relay_clock(c->ts->rl);
+	relay_clock(c->ts->rl->loops[0]);
 	if (tcp_drain(bufferevent_get_input(bev), &c->skip, conn_msg,
 	    conn_chan_ok, c) < 0) {
 		tcp_secevent(c->ts, SECEV_MESSAGE, SECEV_MEDIUM, &c->t.client,

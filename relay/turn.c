@@ -84,7 +84,7 @@ reply_error(struct turn_ctx *ctx, const struct turn_tuple *t,
 		stun_put_unknown(&w, m->unknown, m->nunknown);
 	if (code == 401 || code == 438) {
 		/* RFC 8489 §9.2.4: REALM and a fresh NONCE, no integrity. */
-		nonce_make(&ctx->nkey, ctx->wall, &t->client, nonce);
+		nonce_make(&ctx->sh->nkey, ctx->wall, &t->client, nonce);
 		stun_put(&w, STUN_ATTR_REALM, ctx->realm, ctx->realmlen);
 		stun_put(&w, STUN_ATTR_NONCE, nonce, NONCE_STRLEN);
 		au = NULL;
@@ -138,7 +138,7 @@ authenticate(struct turn_ctx *ctx, const struct turn_tuple *t,
 		reply_error(ctx, t, m, NULL, 400);
 		return -1;
 	}
-	rc = nonce_check(&ctx->nkey, (const char *)n->val, n->len, ctx->wall,
+	rc = nonce_check(&ctx->sh->nkey, (const char *)n->val, n->len, ctx->wall,
 	    NONCE_TTL, &t->client);
 	if (rc != NONCE_OK) {
 		reply_error(ctx, t, m, NULL, 438);
@@ -284,15 +284,21 @@ open_even_pair(struct turn_ctx *ctx, int family, int df, struct turn_alloc *a)
 			return NULL;
 		if ((up = alloc_relay_open(ctx, family, 0, df,
 		    (uint16_t)(r->bound.port + 1))) != NULL) {
-			if (alloc_resv_add(ctx, up, a->resv_token) != 0) {
-				alloc_relay_close(ctx, up);
-				alloc_relay_close(ctx, r);
+			/* Bindable: the port is held in the port table (for
+			 * every loop) and opened again by the Allocate that
+			 * brings the token, on whichever loop that is. */
+			alloc_relay_close(ctx, up, 1);
+			if (tsh_resv_add(ctx, turn_fam_idx(family),
+			    (uint16_t)(r->bound.port + 1), a->resv_token) != 0) {
+				tsh_release(ctx->sh, turn_fam_idx(family),
+				    (uint16_t)(r->bound.port + 1));
+				alloc_relay_close(ctx, r, 0);
 				return NULL;
 			}
 			a->has_resv = 1;
 			return r;
 		}
-		alloc_relay_close(ctx, r);
+		alloc_relay_close(ctx, r, 0);
 	}
 	return NULL;
 }
@@ -303,13 +309,14 @@ do_allocate(struct turn_ctx *ctx, const struct turn_tuple *t,
 {
 	const struct stun_attr *rt, *df, *tok, *ev, *raf, *aaf;
 	struct turn_count *uc, *ic;
-	struct turn_resv *resv = NULL;
 	struct turn_alloc *a;
 	struct turn_relay *r;
 	struct rd rd;
 	long long life;
 	int zero, family = AF_INET, dual = 0, even = 0, i;
-	int err_family = 0, err_code = 0, fail = 508;
+	int err_family = 0, err_code = 0, fail = 508, code;
+	int resv_fi = -1;
+	uint16_t resv_port = 0;
 	uint8_t proto;
 
 	if (old != NULL) {
@@ -382,30 +389,23 @@ do_allocate(struct turn_ctx *ctx, const struct turn_tuple *t,
 		reply_error(ctx, t, m, au, 403);
 		return;
 	}
-	uc = alloc_count_user(ctx, au->user, au->ulen, 0);
-	ic = alloc_count_ip(ctx, &t->client, 0);
-	if ((ctx->user_quota > 0 && uc != NULL && uc->n >= ctx->user_quota) ||
-	    (ctx->ip_quota > 0 && ic != NULL && ic->n >= ctx->ip_quota)) {
-		reply_error(ctx, t, m, au, 486);
-		return;
-	}
-	if (ctx->total_quota > 0 &&
-	    (long long)ctx->nallocs >= ctx->total_quota) {
-		reply_error(ctx, t, m, au, 508);
+	/* Counted here, for every loop at once; given back on failure. */
+	if ((code = tsh_quota_take(ctx, au->user, au->ulen, &t->client, &uc,
+	    &ic)) != 0) {
+		reply_error(ctx, t, m, au, code);
 		return;
 	}
 	if (tok != NULL) {
-		if ((resv = alloc_resv_take(ctx, tok->val)) == NULL) {
+		if (tsh_resv_take(ctx, tok->val, &resv_fi, &resv_port) != 0) {
+			tsh_quota_put(ctx->sh, uc, ic);
 			reply_error(ctx, t, m, au, 508);	/* §7.2 */
 			return;
 		}
-		family = resv->relay->bound.family;
+		family = resv_fi == 1 ? AF_INET6 : AF_INET;
 	}
-	if (!dual && !ctx->has_family[turn_fam_idx(family)]) {
-		reply_error(ctx, t, m, au, 440);
-		return;
-	}
-	if (dual && !ctx->has_family[0] && !ctx->has_family[1]) {
+	if ((!dual && !ctx->has_family[turn_fam_idx(family)]) ||
+	    (dual && !ctx->has_family[0] && !ctx->has_family[1])) {
+		tsh_quota_put(ctx->sh, uc, ic);
 		reply_error(ctx, t, m, au, 440);
 		return;
 	}
@@ -413,6 +413,9 @@ do_allocate(struct turn_ctx *ctx, const struct turn_tuple *t,
 	if ((a = calloc(1, sizeof(*a))) == NULL ||
 	    (a->user = malloc(au->ulen + 1)) == NULL) {
 		free(a);
+		if (resv_fi >= 0)
+			tsh_release(ctx->sh, resv_fi, resv_port);
+		tsh_quota_put(ctx->sh, uc, ic);
 		reply_error(ctx, t, m, au, 508);
 		return;
 	}
@@ -420,11 +423,10 @@ do_allocate(struct turn_ctx *ctx, const struct turn_tuple *t,
 	a->user[au->ulen] = '\0';
 	a->userlen = au->ulen;
 
-	if (resv != NULL) {
-		r = resv->relay;
-		resv->relay = NULL;
-		alloc_resv_free(ctx, resv);
-		a->relay[a->nrelay++] = r;
+	if (resv_fi >= 0) {
+		if ((r = alloc_relay_open_held(ctx, resv_fi, resv_port,
+		    df != NULL)) != NULL)
+			a->relay[a->nrelay++] = r;
 	} else if (!dual) {
 		r = even == 2 ? open_even_pair(ctx, family, df != NULL, a) :
 		    alloc_relay_open(ctx, family, even, df != NULL, 0);
@@ -456,25 +458,13 @@ do_allocate(struct turn_ctx *ctx, const struct turn_tuple *t,
 		    ctx->min_port, ctx->max_port);
 		free(a->user);
 		free(a);
+		tsh_quota_put(ctx->sh, uc, ic);
 		reply_error(ctx, t, m, au, fail);
 		return;
 	}
-	if ((uc = alloc_count_user(ctx, au->user, au->ulen, 1)) == NULL ||
-	    (ic = alloc_count_ip(ctx, &t->client, 1)) == NULL) {
-		if (uc != NULL && uc->n == 0)
-			alloc_count_put(ctx, uc, 1);
-		for (i = 0; i < a->nrelay; i++)
-			alloc_relay_close(ctx, a->relay[i]);
-		free(a->user);
-		free(a);
-		reply_error(ctx, t, m, au, 508);
-		return;
-	}
-	uc->n++;
-	ic->n++;
 	a->ucount = uc;
 	a->icount = ic;
-	a->id = ctx->next_id++;
+	a->id = atomic_fetch_add(&ctx->sh->next_id, 1);
 	a->t = *t;
 	a->lifetime = (int)life;
 	a->expires = ctx->now + (uint64_t)life * 1000;
@@ -482,8 +472,11 @@ do_allocate(struct turn_ctx *ctx, const struct turn_tuple *t,
 	memcpy(a->key, au->key, LTKEY_LEN);
 	a->up.tokens = a->down.tokens = ctx->max_bps;
 	a->up.last = a->down.last = ctx->now;
-	for (i = 0; i < a->nrelay; i++)
+	for (i = 0; i < a->nrelay; i++) {
 		a->relay[i]->a = a;
+		tsh_own(ctx, turn_fam_idx(a->relay[i]->bound.family),
+		    a->relay[i]->bound.port, a);
+	}
 	RB_INSERT(turn_alloc_tree, &ctx->allocs, a);
 	TAILQ_INSERT_TAIL(&ctx->all, a, all);
 	ctx->nallocs++;
@@ -492,8 +485,8 @@ do_allocate(struct turn_ctx *ctx, const struct turn_tuple *t,
 	if (log_get_level() >= LOG_LEVEL_DEBUG) {
 		char buf[ADDR_STRLEN];
 
-		log_debug("relay: allocation %llu at %s, %ds",
-		    (unsigned long long)a->id,
+		log_debug("relay: allocation %llu on loop %d at %s, %ds",
+		    (unsigned long long)a->id, ctx->loop,
 		    addr_ntop_port(&a->relay[0]->adv, buf, sizeof(buf)),
 		    a->lifetime);
 	}
@@ -546,29 +539,46 @@ do_refresh(struct turn_ctx *ctx, const struct turn_tuple *t,
 /* ------------------------------------------------------------------ */
 /* Peers: policy, our own relayed addresses and the pair hook. */
 
+/* The allocation id that owns peer when it is one of our relayed
+ * addresses (on any loop), else 0. */
+static uint64_t
+own_id(struct turn_ctx *ctx, const struct maddr *peer)
+{
+	_Atomic uint64_t *slot = tsh_slot(ctx, peer);
+	uint64_t v;
+
+	if (slot == NULL)
+		return 0;
+	v = atomic_load_explicit(slot, memory_order_acquire);
+	return PORT_IS_OWNED(v) ? PORT_ID(v) : 0;
+}
+
 /*
- * Whether a may be given a permission for peer.  0 and *own set (or NULL)
- * when allowed; otherwise the error code (403 or 443), the event raised.
+ * Whether a may be given a permission for peer.  0 and *own set to the
+ * allocation id that owns peer (0 when it is not ours) when allowed;
+ * otherwise the error code (403 or 443), the event raised.
  */
 static int
 peer_check(struct turn_ctx *ctx, struct turn_alloc *a, const struct maddr *peer,
-    struct turn_alloc **own)
+    uint64_t *own)
 {
-	struct turn_relay *r;
+	char user[STUN_USERNAME_MAX + 1];
+	uint64_t id;
 
-	*own = NULL;
+	*own = 0;
 	if (alloc_relay_of(a, peer->family) == NULL)
 		return 443;
-	if ((r = alloc_relay_by_adv(ctx, peer)) != NULL && r->a != NULL) {
+	if ((id = own_id(ctx, peer)) != 0) {
 		/* Our own relayed address: exempt from the deny list, but
 		 * subject to pair-permissions. */
 		if (ctx->pair_permissions && ctx->peer_hook != NULL &&
-		    !ctx->peer_hook(ctx->peer_hook_arg, a->user, r->a->user)) {
+		    (tsh_owner_user(ctx, peer, id, user, sizeof(user)) != 0 ||
+		    !ctx->peer_hook(ctx->peer_hook_arg, a->user, user))) {
 			turn_event(ctx, TURN_EV_PAIR_DENIED, &a->t.client,
 			    a->user, a->userlen, "peer is not the partner");
 			return 403;
 		}
-		*own = r->a;
+		*own = id;
 		return 0;
 	}
 	if (!peer_policy_allowed(&ctx->policy, peer)) {
@@ -599,7 +609,7 @@ do_permission(struct turn_ctx *ctx, const struct turn_tuple *t,
 {
 	const struct stun_attr *pa;
 	struct maddr peers[PERM_PEERS_MAX];
-	struct turn_alloc *own[PERM_PEERS_MAX];
+	uint64_t own[PERM_PEERS_MAX];
 	struct wr w;
 	int n = 0, i, code, fresh = 0;
 
@@ -624,7 +634,7 @@ do_permission(struct turn_ctx *ctx, const struct turn_tuple *t,
 			reply_error(ctx, t, m, au, code);
 			return;
 		}
-		if (perm_find(ctx, a, &peers[i], own[i] != NULL) == NULL)
+		if (perm_find(ctx, a, &peers[i], own[i] != 0) == NULL)
 			fresh++;
 	}
 	if (live_perms(ctx, a) + fresh > TURN_MAX_PERMS) {
@@ -632,8 +642,7 @@ do_permission(struct turn_ctx *ctx, const struct turn_tuple *t,
 		return;
 	}
 	for (i = 0; i < n; i++)
-		perm_install(ctx, a, &peers[i], own[i] != NULL,
-		    own[i] != NULL ? own[i]->id : 0);
+		perm_install(ctx, a, &peers[i], own[i] != 0, own[i]);
 	reply_begin(ctx, &w, m, STUN_SUCCESS);
 	reply_end(ctx, t, &w, m, au);
 }
@@ -645,7 +654,7 @@ do_channel_bind(struct turn_ctx *ctx, const struct turn_tuple *t,
 {
 	const struct stun_attr *cn = stun_find(m, STUN_ATTR_CHANNEL_NUMBER);
 	const struct stun_attr *pa = stun_find(m, STUN_ATTR_XOR_PEER_ADDRESS);
-	struct turn_alloc *own;
+	uint64_t own;
 	struct maddr peer;
 	struct rd rd;
 	struct wr w;
@@ -679,8 +688,7 @@ do_channel_bind(struct turn_ctx *ctx, const struct turn_tuple *t,
 		return;
 	}
 	/* §11.2: the binding installs or refreshes the permission too. */
-	if (perm_install(ctx, a, &peer, own != NULL,
-	    own != NULL ? own->id : 0) != 0 ||
+	if (perm_install(ctx, a, &peer, own != 0, own) != 0 ||
 	    chan_bind(ctx, a, num, &peer) != 0) {
 		reply_error(ctx, t, m, au, 508);
 		return;
@@ -692,10 +700,11 @@ do_channel_bind(struct turn_ctx *ctx, const struct turn_tuple *t,
 /* ------------------------------------------------------------------ */
 /* The data path. */
 
-/* Peer data (or data of another of our allocations) to a's client. */
+/* Peer data (or data of another of our allocations, src_id) to the
+ * client of r's allocation. */
 static void
 deliver(struct turn_ctx *ctx, struct turn_relay *r, const struct maddr *from,
-    const uint8_t *data, size_t len, struct turn_alloc *src)
+    const uint8_t *data, size_t len, uint64_t src_id)
 {
 	static const uint8_t zeros[4] = { 0, 0, 0, 0 };
 	struct turn_alloc *a = r->a;
@@ -709,9 +718,9 @@ deliver(struct turn_ctx *ctx, struct turn_relay *r, const struct maddr *from,
 
 	if (a == NULL || len > 0xFFFF - 64)
 		return;
-	if (src != NULL) {
+	if (src_id != 0) {
 		if ((p = perm_find(ctx, a, from, 1)) == NULL ||
-		    !perm_internal_ok(ctx, a, p, src))
+		    !perm_internal_ok(ctx, a, p, from, src_id))
 			return;
 	} else if (perm_find(ctx, a, from, 0) == NULL)
 		return;		/* §9: no permission, silently dropped */
@@ -760,26 +769,44 @@ deliver(struct turn_ctx *ctx, struct turn_relay *r, const struct maddr *from,
 	ctx->io.to_client(ctx->io.arg, &a->t, iov, n);
 }
 
-/* Client data to a peer: through the kernel, or inside the process when
- * the peer is one of our own relayed addresses. */
+/*
+ * Client data to a peer: through the kernel, or inside the process when
+ * the peer is one of our own relayed addresses: delivered at once when
+ * its allocation is on this loop, handed to its loop otherwise.
+ */
 static void
 forward(struct turn_ctx *ctx, struct turn_alloc *a, const struct maddr *peer,
     const uint8_t *data, size_t len)
 {
+	_Atomic uint64_t *slot;
 	struct turn_relay *rr, *own;
 	struct turn_perm *p;
+	struct turn_handoff h;
+	uint64_t v;
 
 	if ((rr = alloc_relay_of(a, peer->family)) == NULL)
 		return;
-	if ((own = alloc_relay_by_adv(ctx, peer)) != NULL && own->a != NULL) {
+	if ((slot = tsh_slot(ctx, peer)) != NULL && PORT_IS_OWNED(v =
+	    atomic_load_explicit(slot, memory_order_acquire))) {
 		if ((p = perm_find(ctx, a, peer, 1)) == NULL ||
-		    !perm_internal_ok(ctx, a, p, own->a))
+		    !perm_internal_ok(ctx, a, p, peer, PORT_ID(v)))
 			return;
 		if (!bucket_take(ctx, &a->up, len))
 			return;
 		metrics_inc(&ctx->m->turn_relayed_packets_to_peer);
 		metrics_add(&ctx->m->turn_relayed_bytes_to_peer, len);
-		deliver(ctx, own, &rr->adv, data, len, a);
+		if (PORT_LOOP(v) == ctx->loop) {
+			if ((own = alloc_relay_by_adv(ctx, peer)) != NULL &&
+			    own->a != NULL && own->a->id == PORT_ID(v))
+				deliver(ctx, own, &rr->adv, data, len, a->id);
+		} else if (ctx->io.handoff != NULL) {
+			h.dst = *peer;
+			h.dst_id = PORT_ID(v);
+			h.from = rr->adv;
+			h.src_id = a->id;
+			ctx->io.handoff(ctx->io.arg, PORT_LOOP(v), &h, data,
+			    len);
+		}
 		return;
 	}
 	if (perm_find(ctx, a, peer, 0) == NULL) {
@@ -872,7 +899,8 @@ do_request(struct turn_ctx *ctx, const struct turn_tuple *t,
 		return;
 	}
 	if (m->method == STUN_ALLOCATE) {
-		if (ctx->draining && a == NULL) {
+		if (a == NULL && atomic_load_explicit(&ctx->sh->draining,
+		    memory_order_relaxed)) {
 			/* Stopping: the allocations there are may finish,
 			 * new ones go elsewhere. */
 			reply_error(ctx, t, m, &au, 508);
@@ -937,7 +965,18 @@ void
 turn_handle_peer(struct turn_ctx *ctx, struct turn_relay *r,
     const struct maddr *peer, const uint8_t *data, size_t len)
 {
-	deliver(ctx, r, peer, data, len, NULL);
+	deliver(ctx, r, peer, data, len, 0);
+}
+
+void
+turn_handle_handoff(struct turn_ctx *ctx, const struct turn_handoff *h,
+    const uint8_t *data, size_t len)
+{
+	struct turn_relay *r;
+
+	if ((r = alloc_relay_by_adv(ctx, &h->dst)) != NULL && r->a != NULL &&
+	    r->a->id == h->dst_id && h->src_id != 0)
+		deliver(ctx, r, &h->from, data, len, h->src_id);
 }
 
 void
@@ -1011,7 +1050,8 @@ turn_reload(struct turn_ctx *ctx, const struct config *cfg)
 	ctx->total_quota = cfg->total_quota;
 	ctx->max_bps = cfg->max_bps;
 	ctx->pair_permissions = cfg->pair_permissions;
-	ctx->pair_gen++;		/* pair-permissions may have changed */
+	if (ctx->sh != NULL)		/* pair-permissions may have changed */
+		atomic_fetch_add(&ctx->sh->pair_gen, 1);
 	return 0;
 }
 
@@ -1026,6 +1066,26 @@ is_unspecified(const struct maddr *a)
 struct turn_ctx *
 turn_new(const struct config *cfg, const struct turn_io *io,
     struct metrics *metrics, char *err, size_t errlen)
+{
+	return turn_new_in(cfg, io, metrics, NULL, 0, err, errlen);
+}
+
+struct turn_shared *
+turn_shared_new(const struct config *cfg, char *err, size_t errlen)
+{
+	return tsh_new(cfg, err, errlen);
+}
+
+void
+turn_shared_free(struct turn_shared *sh)
+{
+	tsh_free(sh);
+}
+
+struct turn_ctx *
+turn_new_in(const struct config *cfg, const struct turn_io *io,
+    struct metrics *metrics, struct turn_shared *sh, int loop, char *err,
+    size_t errlen)
 {
 	struct turn_ctx *ctx;
 	int fams[2] = { AF_INET, AF_INET6 };
@@ -1045,16 +1105,23 @@ turn_new(const struct config *cfg, const struct turn_io *io,
 	}
 	RB_INIT(&ctx->allocs);
 	RB_INIT(&ctx->relays);
-	RB_INIT(&ctx->users);
-	RB_INIT(&ctx->ips);
 	TAILQ_INIT(&ctx->all);
-	LIST_INIT(&ctx->resvs);
-	ctx->next_id = 1;
 	snprintf(ctx->software, sizeof(ctx->software), "meetopia/%s",
 	    PACKAGE_VERSION);
-	if (nonce_key_init(&ctx->nkey) != 0) {
-		snprintf(err, errlen, "relay: no random bytes for nonces");
-		free(ctx);
+	if (sh == NULL) {
+		if ((sh = tsh_new(cfg, err, errlen)) == NULL) {
+			free(ctx);
+			return NULL;
+		}
+		ctx->own_sh = 1;
+	}
+	ctx->sh = sh;
+	ctx->loop = loop;
+	if (loop < 0 || loop >= (1 << PORT_LOOP_BITS) ||
+	    sh->min_port != cfg->min_port || sh->max_port != cfg->max_port) {
+		snprintf(err, errlen, "relay: loop %d or port range does not "
+		    "fit the shared state", loop);
+		turn_free(ctx);
 		return NULL;
 	}
 	turn_random(ctx, ctx->ind_tid, sizeof(ctx->ind_tid));
@@ -1119,18 +1186,16 @@ void
 turn_free(struct turn_ctx *ctx)
 {
 	struct turn_alloc *a;
-	struct turn_resv *v;
 
 	if (ctx == NULL)
 		return;
 	while ((a = TAILQ_FIRST(&ctx->all)) != NULL)
 		alloc_free(ctx, a);
-	while ((v = LIST_FIRST(&ctx->resvs)) != NULL)
-		alloc_resv_free(ctx, v);
 	free_secrets(ctx);
 	free(ctx->realm);
 	peer_policy_free(&ctx->policy);
-	nonce_key_wipe(&ctx->nkey);
+	if (ctx->own_sh)
+		tsh_free(ctx->sh);
 	free(ctx);
 }
 
@@ -1146,19 +1211,25 @@ turn_set_peer_hook(struct turn_ctx *ctx, turn_peer_hook fn, void *arg)
 {
 	ctx->peer_hook = fn;
 	ctx->peer_hook_arg = arg;
-	ctx->pair_gen++;
+	atomic_fetch_add(&ctx->sh->pair_gen, 1);
 }
 
 void
 turn_pairs_changed(struct turn_ctx *ctx)
 {
-	ctx->pair_gen++;
+	atomic_fetch_add(&ctx->sh->pair_gen, 1);
 }
 
 void
 turn_drain(struct turn_ctx *ctx)
 {
-	ctx->draining = 1;
+	atomic_store(&ctx->sh->draining, 1);
+}
+
+size_t
+turn_shared_alloc_count(const struct turn_ctx *ctx)
+{
+	return (size_t)atomic_load(&ctx->sh->nallocs_read);
 }
 
 size_t

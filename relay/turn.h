@@ -2,11 +2,14 @@
  * turn.h - the TURN server's protocol logic (RFC 8656 over RFC 8489),
  * independent of any transport and of libevent.
  *
- * A struct turn_ctx holds the allocations and everything the protocol
- * needs; the transports (relay/udp.c today, TCP and TLS next) are thin glue
- * that hand it whole messages and carry out what it asks through struct
- * turn_io: send to a client, send from a relayed socket, open and close
- * relayed sockets.  Clock, randomness, the ban lookup and security events
+ * A struct turn_ctx holds the allocations of one event loop and
+ * everything the protocol needs; the transports (relay/udp.c, relay/tcp.c)
+ * are thin glue that hand it whole messages and carry out what it asks
+ * through struct turn_io: send to a client, send from a relayed socket,
+ * open and close relayed sockets, hand data to another loop.  With
+ * relay-threads, one context per loop shares a struct turn_shared (ports,
+ * quotas, reservations, nonce key), and a context is only ever used by its
+ * loop's thread.  Clock, randomness, the ban lookup and security events
  * come in through the context too, so unit tests and fuzzers drive the
  * protocol directly.
  *
@@ -18,7 +21,8 @@
  *    malloc: allocations keep their permissions and channels in fixed
  *    arrays, and messages are built in the context's scratch buffer or
  *    sent as an iovec that points at the received bytes.
- *  - Our own relayed addresses are delivered inside the process.  A
+ *  - Our own relayed addresses are delivered inside the process (handed
+ *    to the owner's loop when that is another one).  A
  *    permission for one of them is for that exact address (not its IP, which
  *    all allocations share) and is re-checked against the pair hook
  *    whenever the pairs changed (turn_pairs_changed()) or the address
@@ -74,6 +78,18 @@ struct turn_tuple {
 	void		*conn;		/* transport's handle (listener, conn) */
 };
 
+/*
+ * Data from one of our allocations to the relayed address of another that
+ * lives on another loop (relay-threads): what the receiving loop needs to
+ * deliver it, with turn_handle_handoff().
+ */
+struct turn_handoff {
+	struct maddr	 dst;		/* relayed address it is sent to */
+	struct maddr	 from;		/* the sender's relayed address */
+	uint64_t	 dst_id;	/* allocation that owned dst */
+	uint64_t	 src_id;	/* the sending allocation */
+};
+
 /* Security events the relay raises. */
 enum turn_event {
 	TURN_EV_AUTH_FAILED = 0,	/* forged or other-secret credential */
@@ -108,6 +124,13 @@ struct turn_io {
 		    const char *user, size_t ulen, const char *what);
 	/* Random bytes (may be NULL: OpenSSL's RAND_bytes). */
 	void	(*rand)(void *arg, void *, size_t);
+	/*
+	 * Hands data to the context of another loop (may be NULL: dropped),
+	 * which the glue passes to turn_handle_handoff() on that loop's
+	 * thread.  The bytes are the caller's only during the call.
+	 */
+	void	(*handoff)(void *arg, int loop, const struct turn_handoff *,
+		    const uint8_t *, size_t);
 };
 
 /*
@@ -127,6 +150,24 @@ typedef int (*turn_peer_hook)(void *arg, const char *user_a,
 struct turn_ctx	*turn_new(const struct config *, const struct turn_io *,
 		    struct metrics *, char *err, size_t errlen);
 void		 turn_free(struct turn_ctx *);
+
+/*
+ * relay-threads: one context per event loop, all made with one shared
+ * state (the relayed port table, quotas, reservations, nonce key,
+ * allocation ids, pair generation, drain flag) and each with its loop's
+ * index (0-255).  A context is used by one thread only; the shared state
+ * is safe between threads.  turn_new() makes a context with a state of
+ * its own.  The shared state is freed after its contexts.
+ */
+struct turn_shared *turn_shared_new(const struct config *, char *err,
+		    size_t errlen);
+void		 turn_shared_free(struct turn_shared *);
+struct turn_ctx	*turn_new_in(const struct config *, const struct turn_io *,
+		    struct metrics *, struct turn_shared *, int loop,
+		    char *err, size_t errlen);
+/* Data another loop handed over (struct turn_io's handoff). */
+void		 turn_handle_handoff(struct turn_ctx *,
+		    const struct turn_handoff *, const uint8_t *, size_t);
 /* Takes the keys that may change live (secrets, realm, quotas, max-bps,
  * lifetimes, peer policy, pair-permissions).  0 or -1 (kept the old). */
 int		 turn_reload(struct turn_ctx *, const struct config *);
@@ -155,6 +196,8 @@ void		 turn_drain(struct turn_ctx *);
 
 /* Figures for tests and logs. */
 size_t		 turn_alloc_count(const struct turn_ctx *);
+/* Allocations of all the contexts that share ctx's state. */
+size_t		 turn_shared_alloc_count(const struct turn_ctx *);
 /* The relayed address advertised for a family (0 when none). */
 int		 turn_relay_addr(const struct turn_ctx *, int family,
 		    struct maddr *bound, struct maddr *advertised);

@@ -9,6 +9,9 @@
 #include <sys/queue.h>
 #include <sys/tree.h>
 
+#include <pthread.h>
+#include <stdatomic.h>
+
 #include "auth/nonce.h"
 #include "auth/ltkey.h"
 #include "relay/peer_policy.h"
@@ -87,10 +90,13 @@ struct turn_count {
 	long long		 n;
 };
 
+/* A reserved port (EVEN-PORT R=1): held in the port table, its socket
+ * opened by the Allocate that brings the token. */
 struct turn_resv {
 	LIST_ENTRY(turn_resv)	 entry;
 	uint8_t			 token[8];
-	struct turn_relay	*relay;
+	int			 fi;		/* family index */
+	uint16_t		 port;
 	uint64_t		 expires;
 };
 
@@ -107,8 +113,50 @@ RB_PROTOTYPE(turn_alloc_tree, turn_alloc, entry, turn_alloc_cmp)
 RB_PROTOTYPE(turn_relay_tree, turn_relay, entry, turn_relay_cmp)
 RB_PROTOTYPE(turn_count_tree, turn_count, entry, turn_count_cmp)
 
+/*
+ * What the contexts of one relay share (relay/shared.c), one context per
+ * event loop: the relayed port table, quotas, reservations, the nonce
+ * key, allocation ids, the pair generation and the drain flag.
+ *
+ * The port table is read without a lock on the data path: a slot is
+ * PORT_FREE, PORT_HELD (bound or reserved, no allocation yet), or the
+ * owner's allocation id and loop index, PORT_OWNER(id, loop).  Usernames
+ * of owners, counts and reservations are under mu, taken on Allocate,
+ * on free and when a permission between two allocations is checked.
+ */
+#define PORT_FREE		0
+#define PORT_HELD		1
+#define PORT_LOOP_BITS		8
+#define PORT_OWNER(id, loop)	(((uint64_t)(id) << PORT_LOOP_BITS) | \
+				    (uint64_t)(loop))
+#define PORT_ID(v)		((v) >> PORT_LOOP_BITS)
+#define PORT_LOOP(v)		((int)((v) & ((1u << PORT_LOOP_BITS) - 1)))
+#define PORT_IS_OWNED(v)	((v) >= (1u << PORT_LOOP_BITS))
+
+struct turn_shared {
+	pthread_mutex_t		 mu;
+	struct turn_count_tree	 users;		/* mu */
+	struct turn_count_tree	 ips;		/* mu */
+	long long		 nallocs;	/* mu */
+	_Atomic long long	 nallocs_read;	/* the same, for readers */
+	struct turn_resv_list	 resvs;		/* mu */
+	size_t			 nresv;		/* mu */
+	uint16_t		 min_port;
+	uint16_t		 max_port;
+	size_t			 span;
+	_Atomic uint64_t	*ports[2];	/* [fi][port - min_port] */
+	char		       **owners[2];	/* mu: owner's username */
+	_Atomic uint64_t	 next_id;
+	_Atomic uint32_t	 pair_gen;
+	_Atomic int		 draining;
+	struct nonce_key	 nkey;		/* read-only */
+};
+
 struct turn_ctx {
 	struct turn_io		 io;
+	struct turn_shared	*sh;
+	int			 own_sh;	/* sh made for this context */
+	int			 loop;		/* index in the port table */
 	struct metrics		*m;
 	struct metrics		 own_metrics;	/* when none was given */
 
@@ -123,7 +171,6 @@ struct turn_ctx {
 	long long		 total_quota;
 	long long		 max_bps;
 	int			 pair_permissions;
-	int			 draining;	/* turn_drain() */
 	struct peer_policy	 policy;
 	int			 has_family[2];	/* [0] IPv4, [1] IPv6 */
 	struct maddr		 relay_ip[2];
@@ -131,7 +178,6 @@ struct turn_ctx {
 	uint16_t		 min_port;
 	uint16_t		 max_port;
 	char			 software[64];
-	struct nonce_key	 nkey;
 
 	/* Clock. */
 	uint64_t		 now;		/* monotonic ms */
@@ -140,18 +186,12 @@ struct turn_ctx {
 	/* Pair hook. */
 	turn_peer_hook		 peer_hook;
 	void			*peer_hook_arg;
-	uint32_t		 pair_gen;
 
-	/* State. */
+	/* State: this loop's allocations and relayed sockets. */
 	struct turn_alloc_tree	 allocs;
 	struct turn_alloc_list	 all;
 	size_t			 nallocs;
-	uint64_t		 next_id;
 	struct turn_relay_tree	 relays;
-	struct turn_count_tree	 users;
-	struct turn_count_tree	 ips;
-	struct turn_resv_list	 resvs;
-	size_t			 nresv;
 
 	/* Security events this second. */
 	long long		 ev_second;
@@ -177,25 +217,21 @@ struct turn_alloc *alloc_find(struct turn_ctx *, const struct turn_tuple *);
 struct turn_relay *alloc_relay_by_adv(struct turn_ctx *, const struct maddr *);
 struct turn_relay *alloc_relay_of(struct turn_alloc *, int family);
 void	alloc_free(struct turn_ctx *, struct turn_alloc *);
-struct turn_count *alloc_count_user(struct turn_ctx *, const char *, size_t,
-	    int create);
-struct turn_count *alloc_count_ip(struct turn_ctx *, const struct maddr *,
-	    int create);
-void	alloc_count_put(struct turn_ctx *, struct turn_count *, int is_user);
 /* Opens a relayed socket of a family on a random free port of the range
  * (even when even); NULL when none could be had. */
 struct turn_relay *alloc_relay_open(struct turn_ctx *, int family, int even,
 	    int df, uint16_t port);
-void	alloc_relay_close(struct turn_ctx *, struct turn_relay *);
-struct turn_resv *alloc_resv_take(struct turn_ctx *, const uint8_t *token);
-int	alloc_resv_add(struct turn_ctx *, struct turn_relay *, uint8_t *token);
-void	alloc_resv_free(struct turn_ctx *, struct turn_resv *);
+/* Closes a relayed socket; its port is freed, or kept held (hold). */
+void	alloc_relay_close(struct turn_ctx *, struct turn_relay *, int hold);
+/* Opens the relayed socket of a port held for a reservation. */
+struct turn_relay *alloc_relay_open_held(struct turn_ctx *, int fi,
+	    uint16_t port, int df);
 struct turn_perm *perm_find(struct turn_ctx *, struct turn_alloc *,
 	    const struct maddr *peer, int internal);
 int	perm_install(struct turn_ctx *, struct turn_alloc *,
 	    const struct maddr *peer, int internal, uint64_t peer_id);
 int	perm_internal_ok(struct turn_ctx *, struct turn_alloc *,
-	    struct turn_perm *, struct turn_alloc *peer);
+	    struct turn_perm *, const struct maddr *peer, uint64_t peer_id);
 struct turn_chan *chan_by_num(struct turn_alloc *, uint16_t, uint64_t now,
 	    int live);
 struct turn_chan *chan_by_peer(struct turn_alloc *, const struct maddr *,
@@ -207,5 +243,32 @@ void	alloc_expire(struct turn_ctx *);
 void	turn_event(struct turn_ctx *, enum turn_event, const struct maddr *,
 	    const char *, size_t, const char *);
 void	turn_random(struct turn_ctx *, void *, size_t);
+
+/* shared.c */
+struct turn_shared *tsh_new(const struct config *, char *err, size_t errlen);
+void	tsh_free(struct turn_shared *);
+/* The slot of an address when it is one of our relayed addresses (the
+ * advertised IP of its family and a port of the range), else NULL. */
+_Atomic uint64_t *tsh_slot(struct turn_ctx *, const struct maddr *adv);
+/* Claims a free port (PORT_FREE to PORT_HELD); 0 or -1 (taken). */
+int	tsh_claim(struct turn_shared *, int fi, uint16_t port);
+void	tsh_release(struct turn_shared *, int fi, uint16_t port);
+/* Marks a held port as the allocation's, or back to held (a NULL). */
+int	tsh_own(struct turn_ctx *, int fi, uint16_t port, struct turn_alloc *);
+/* Copies the username of the allocation id that owns adv; 0 or -1. */
+int	tsh_owner_user(struct turn_ctx *, const struct maddr *adv, uint64_t id,
+	    char *buf, size_t len);
+/* Quotas: counts an allocation for user and client IP when within the
+ * limits: 0, 486 (user or IP quota) or 508 (total quota, no memory). */
+int	tsh_quota_take(struct turn_ctx *, const char *user, size_t ulen,
+	    const struct maddr *client, struct turn_count **uc,
+	    struct turn_count **ic);
+void	tsh_quota_put(struct turn_shared *, struct turn_count *uc,
+	    struct turn_count *ic);
+/* Reservations: add (the port already held) and take by token. */
+int	tsh_resv_add(struct turn_ctx *, int fi, uint16_t port, uint8_t *token);
+int	tsh_resv_take(struct turn_ctx *, const uint8_t *token, int *fi,
+	    uint16_t *port);
+void	tsh_resv_expire(struct turn_shared *, uint64_t now);
 
 #endif

@@ -2,9 +2,12 @@
  * udp.c - STUN/TURN over UDP: the listeners on turn-port and the relayed
  * sockets of allocations, on libevent (RFC 8656 §3.1, the UDP transport).
  *
- * Thin glue: each readable socket is drained with recvmmsg() in batches of
- * RELAY_BATCH datagrams into the relay's buffers, and each datagram goes to
- * the protocol functions of relay/turn.h whole.  Truncated datagrams
+ * Thin glue, per event loop (struct relay_loop): each readable socket is
+ * drained with recvmmsg() in batches of RELAY_BATCH datagrams into the
+ * loop's buffers, and each datagram goes to the protocol functions of
+ * relay/turn.h whole.  With relay-threads each worker loop has its own
+ * listener on turn-port (SO_REUSEPORT) and opens its allocations'
+ * relayed sockets on its own event base.  Truncated datagrams
  * (larger than TURN_BUF_MAX) are dropped.
  *
  * What the protocol sends while a batch is handled is queued (struct
@@ -38,7 +41,7 @@
 #define UDP_SOCKBUF	(4 * 1024 * 1024)
 
 static int
-udp_socket(const struct maddr *addr, char *err, size_t errlen)
+udp_socket(const struct maddr *addr, int reuseport, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = addr_to_sockaddr(addr, &ss);
@@ -53,6 +56,14 @@ udp_socket(const struct maddr *addr, char *err, size_t errlen)
 	}
 	if (addr->family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+	if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on,
+	    sizeof(on)) != 0) {
+		if (err != NULL)
+			snprintf(err, errlen, "SO_REUSEPORT: %s",
+			    strerror(errno));
+		close(fd);
+		return -1;
+	}
 	/* Bigger buffers ride out bursts; the kernel caps them. */
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
@@ -87,27 +98,27 @@ send_now(int fd, const struct sockaddr_storage *to, socklen_t tolen,
 	(void)sendmsg(fd, &mh, MSG_DONTWAIT);
 }
 
-static void
-udp_flush(struct relay *rl)
+void
+udp_flush(struct relay_loop *lp)
 {
 	struct mmsghdr mm[RELAY_SENDQ];
-	int i, j, k, n = rl->nout;
+	int i, j, k, n = lp->nout;
 
-	rl->nout = 0;
+	lp->nout = 0;
 	memset(mm, 0, sizeof(mm[0]) * (size_t)n);
 	for (i = 0; i < n; i++) {
-		mm[i].msg_hdr.msg_name = &rl->out[i].to;
-		mm[i].msg_hdr.msg_namelen = rl->out[i].tolen;
-		mm[i].msg_hdr.msg_iov = rl->out[i].iov;
-		mm[i].msg_hdr.msg_iovlen = (size_t)rl->out[i].iovcnt;
+		mm[i].msg_hdr.msg_name = &lp->out[i].to;
+		mm[i].msg_hdr.msg_namelen = lp->out[i].tolen;
+		mm[i].msg_hdr.msg_iov = lp->out[i].iov;
+		mm[i].msg_hdr.msg_iovlen = (size_t)lp->out[i].iovcnt;
 	}
 	/* One call per run of datagrams for the same socket; a full buffer
 	 * drops the rest of the run. */
 	for (i = 0; i < n; i = j) {
-		for (j = i + 1; j < n && rl->out[j].fd == rl->out[i].fd; j++)
+		for (j = i + 1; j < n && lp->out[j].fd == lp->out[i].fd; j++)
 			;
 		while (i < j) {
-			k = sendmmsg(rl->out[i].fd, mm + i, (unsigned)(j - i),
+			k = sendmmsg(lp->out[i].fd, mm + i, (unsigned)(j - i),
 			    MSG_DONTWAIT);
 			if (k <= 0)
 				break;
@@ -117,17 +128,18 @@ udp_flush(struct relay *rl)
 }
 
 static int
-in_bufs(const struct relay *rl, const void *p, size_t len)
+in_bufs(const struct relay_loop *lp, const void *p, size_t len)
 {
 	const uint8_t *b = p;
 
-	return b >= rl->bufs && b + len <= rl->bufs +
-	    (size_t)RELAY_BATCH * TURN_BUF_MAX;
+	return (b >= lp->bufs && b + len <= lp->bufs +
+	    (size_t)RELAY_BATCH * TURN_BUF_MAX) ||
+	    (b >= lp->held_lo && b + len <= lp->held_hi);
 }
 
 /* Queues a datagram while a batch is handled, else sends it. */
 static void
-udp_send(struct relay *rl, int fd, const struct maddr *to,
+udp_send(struct relay_loop *lp, int fd, const struct maddr *to,
     const struct iovec *iov, int iovcnt)
 {
 	struct sockaddr_storage ss;
@@ -135,13 +147,13 @@ udp_send(struct relay *rl, int fd, const struct maddr *to,
 	size_t small = 0;
 	int i;
 
-	if (rl->batching && iovcnt <= 4) {
-		if (rl->nout == RELAY_SENDQ)
-			udp_flush(rl);
-		o = &rl->out[rl->nout];
+	if (lp->batching && iovcnt <= 4) {
+		if (lp->nout == RELAY_SENDQ)
+			udp_flush(lp);
+		o = &lp->out[lp->nout];
 		for (i = 0; i < iovcnt; i++) {
 			o->iov[i] = iov[i];
-			if (in_bufs(rl, iov[i].iov_base, iov[i].iov_len))
+			if (in_bufs(lp, iov[i].iov_base, iov[i].iov_len))
 				continue;	/* stays put until the flush */
 			if (small + iov[i].iov_len > RELAY_OUT_SMALL)
 				break;
@@ -154,12 +166,12 @@ udp_send(struct relay *rl, int fd, const struct maddr *to,
 			o->fd = fd;
 			o->tolen = addr_to_sockaddr(to, &o->to);
 			o->iovcnt = iovcnt;
-			rl->nout++;
+			lp->nout++;
 			return;
 		}
 	}
-	if (rl->nout > 0)
-		udp_flush(rl);		/* keep the order */
+	if (lp->nout > 0)
+		udp_flush(lp);		/* keep the order */
 	send_now(fd, &ss, addr_to_sockaddr(to, &ss), iov, iovcnt);
 }
 
@@ -172,8 +184,8 @@ udp_send(struct relay *rl, int fd, const struct maddr *to,
  * read, 0 when the socket is drained.
  */
 static int
-udp_batch(struct relay *rl, int fd,
-    void (*fn)(struct relay *, void *, const struct maddr *,
+udp_batch(struct relay_loop *lp, int fd,
+    void (*fn)(struct relay_loop *, void *, const struct maddr *,
     const uint8_t *, size_t), void *arg)
 {
 	struct mmsghdr mm[RELAY_BATCH];
@@ -184,7 +196,7 @@ udp_batch(struct relay *rl, int fd,
 
 	memset(mm, 0, sizeof(mm));
 	for (i = 0; i < RELAY_BATCH; i++) {
-		iov[i].iov_base = rl->bufs + (size_t)i * TURN_BUF_MAX;
+		iov[i].iov_base = lp->bufs + (size_t)i * TURN_BUF_MAX;
 		iov[i].iov_len = TURN_BUF_MAX;
 		mm[i].msg_hdr.msg_iov = &iov[i];
 		mm[i].msg_hdr.msg_iovlen = 1;
@@ -198,19 +210,19 @@ udp_batch(struct relay *rl, int fd,
 			log_debug("relay: recvmmsg: %s", strerror(errno));
 		return 0;
 	}
-	relay_clock(rl);
-	rl->batching = 1;
+	relay_clock(lp);
+	lp->batching = 1;
 	for (i = 0; i < n; i++) {
 		if (mm[i].msg_hdr.msg_flags & MSG_TRUNC)
 			continue;
 		addr_from_sockaddr(&peer, (struct sockaddr *)&from[i]);
 		if (peer.family == 0)
 			continue;
-		fn(rl, arg, &peer, iov[i].iov_base, mm[i].msg_len);
+		fn(lp, arg, &peer, iov[i].iov_base, mm[i].msg_len);
 	}
-	rl->batching = 0;
-	if (rl->nout > 0)
-		udp_flush(rl);
+	lp->batching = 0;
+	if (lp->nout > 0)
+		udp_flush(lp);
 	return n;
 }
 
@@ -218,7 +230,7 @@ udp_batch(struct relay *rl, int fd,
 /* Listeners: client messages. */
 
 static void
-listener_dgram(struct relay *rl, void *arg, const struct maddr *from,
+listener_dgram(struct relay_loop *lp, void *arg, const struct maddr *from,
     const uint8_t *p, size_t len)
 {
 	struct udp_listener *l = arg;
@@ -229,7 +241,7 @@ listener_dgram(struct relay *rl, void *arg, const struct maddr *from,
 	t.server = l->addr;
 	t.proto = TURN_UDP;
 	t.conn = l;
-	turn_handle_client(rl->ctx, &t, p, len);
+	turn_handle_client(lp->ctx, &t, p, len);
 }
 
 static void
@@ -240,45 +252,45 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 
 	/* A bounded number of batches per wakeup keeps the loop fair. */
 	for (rounds = 0; rounds < 8; rounds++)
-		if (udp_batch(l->rl, l->fd, listener_dgram, l) < RELAY_BATCH)
+		if (udp_batch(l->lp, l->fd, listener_dgram, l) < RELAY_BATCH)
 			break;
 }
 
 int
-udp_listen(struct relay *rl, const struct maddr *addr, int port, char *err,
-    size_t errlen)
+udp_listen(struct relay_loop *lp, const struct maddr *addr, int port,
+    int reuseport, char *err, size_t errlen)
 {
 	struct udp_listener *v, *l;
 	struct maddr a = *addr;
 	int fd;
 
 	a.port = (uint16_t)port;
-	if ((fd = udp_socket(&a, err, errlen)) == -1)
+	if ((fd = udp_socket(&a, reuseport, err, errlen)) == -1)
 		return -1;
-	v = reallocarray(rl->udp, rl->nudp + 1, sizeof(*rl->udp));
+	v = reallocarray(lp->udp, lp->nudp + 1, sizeof(*lp->udp));
 	if (v == NULL) {
 		close(fd);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	rl->udp = v;
-	l = &rl->udp[rl->nudp++];
+	lp->udp = v;
+	l = &lp->udp[lp->nudp++];
 	memset(l, 0, sizeof(*l));
 	l->fd = fd;
 	l->addr = a;
-	l->rl = rl;
+	l->lp = lp;
 	return 0;
 }
 
 int
-udp_start(struct relay *rl)
+udp_start(struct relay_loop *lp)
 {
 	size_t i;
 
-	for (i = 0; i < rl->nudp; i++) {
-		struct udp_listener *l = &rl->udp[i];
+	for (i = 0; i < lp->nudp; i++) {
+		struct udp_listener *l = &lp->udp[i];
 
-		if (l->ev == NULL && (l->ev = event_new(rl->d->base, l->fd,
+		if (l->ev == NULL && (l->ev = event_new(lp->base, l->fd,
 		    EV_READ | EV_PERSIST, udp_read_cb, l)) == NULL)
 			return -1;
 		if (event_add(l->ev, NULL) != 0)
@@ -288,28 +300,18 @@ udp_start(struct relay *rl)
 }
 
 void
-udp_stop(struct relay *rl)
+udp_close(struct relay_loop *lp)
 {
 	size_t i;
 
-	for (i = 0; i < rl->nudp; i++)
-		if (rl->udp[i].ev != NULL)
-			event_del(rl->udp[i].ev);
-}
-
-void
-udp_close(struct relay *rl)
-{
-	size_t i;
-
-	for (i = 0; i < rl->nudp; i++) {
-		if (rl->udp[i].ev != NULL)
-			event_free(rl->udp[i].ev);
-		close(rl->udp[i].fd);
+	for (i = 0; i < lp->nudp; i++) {
+		if (lp->udp[i].ev != NULL)
+			event_free(lp->udp[i].ev);
+		close(lp->udp[i].fd);
 	}
-	free(rl->udp);
-	rl->udp = NULL;
-	rl->nudp = 0;
+	free(lp->udp);
+	lp->udp = NULL;
+	lp->nudp = 0;
 }
 
 void
@@ -327,12 +329,12 @@ udp_to_client(void *arg, const struct turn_tuple *t, const struct iovec *iov,
 /* Relayed sockets: peer data. */
 
 static void
-relay_dgram(struct relay *rl, void *arg, const struct maddr *from,
+relay_dgram(struct relay_loop *lp, void *arg, const struct maddr *from,
     const uint8_t *p, size_t len)
 {
 	struct relay_sock *rs = arg;
 
-	turn_handle_peer(rl->ctx, rs->tr, from, p, len);
+	turn_handle_peer(lp->ctx, rs->tr, from, p, len);
 }
 
 static void
@@ -342,7 +344,7 @@ relay_read_cb(evutil_socket_t fd, short what, void *arg)
 	int rounds;
 
 	for (rounds = 0; rounds < 4; rounds++)
-		if (udp_batch(rs->rl, rs->fd, relay_dgram, rs) < RELAY_BATCH)
+		if (udp_batch(rs->lp, rs->fd, relay_dgram, rs) < RELAY_BATCH)
 			break;
 }
 
@@ -350,15 +352,15 @@ int
 udp_relay_open(void *arg, const struct maddr *addr, int df,
     struct turn_relay *tr, void **sockp)
 {
-	struct relay *rl = arg;
+	struct relay_loop *lp = arg;
 	struct relay_sock *rs;
 	int fd, v;
 
 	*sockp = NULL;
-	if ((fd = udp_socket(addr, NULL, 0)) == -1) {
+	if ((fd = udp_socket(addr, 0, NULL, 0)) == -1) {
 		if ((errno == EMFILE || errno == ENFILE) &&
-		    rl->last_emfile != time(NULL)) {
-			rl->last_emfile = time(NULL);
+		    lp->last_emfile != time(NULL)) {
+			lp->last_emfile = time(NULL);
 			log_warn("relay: out of file descriptors for relayed "
 			    "sockets");
 		}
@@ -378,8 +380,8 @@ udp_relay_open(void *arg, const struct maddr *addr, int df,
 	}
 	rs->fd = fd;
 	rs->tr = tr;
-	rs->rl = rl;
-	if ((rs->ev = event_new(rl->d->base, fd, EV_READ | EV_PERSIST,
+	rs->lp = lp;
+	if ((rs->ev = event_new(lp->base, fd, EV_READ | EV_PERSIST,
 	    relay_read_cb, rs)) == NULL || event_add(rs->ev, NULL) != 0) {
 		if (rs->ev != NULL)
 			event_free(rs->ev);
@@ -394,15 +396,15 @@ udp_relay_open(void *arg, const struct maddr *addr, int df,
 void
 udp_relay_close(void *arg, void *sock)
 {
-	struct relay *rl = arg;
+	struct relay_loop *lp = arg;
 	struct relay_sock *rs = sock;
 
 	if (rs == NULL)
 		return;
 	/* Its queued datagrams leave first: the descriptor number may be
 	 * reused by a socket opened later in the same batch. */
-	if (rl->nout > 0)
-		udp_flush(rl);
+	if (lp->nout > 0)
+		udp_flush(lp);
 	event_free(rs->ev);
 	close(rs->fd);
 	free(rs);

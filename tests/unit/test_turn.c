@@ -3,8 +3,10 @@
  * Binding, the long-term credential flow with stateless nonces, Allocate,
  * Refresh, CreatePermission, ChannelBind, Send/Data, ChannelData, every
  * error response, quotas, max-bps, expiry, internal delivery between our
- * own allocations and the pair-permissions hook.  Test names carry the IDs
- * of shared/reference/turn-conformance.md.
+ * own allocations and the pair-permissions hook, and two contexts sharing
+ * one state as relay-threads runs them (quotas, ports, reservations,
+ * nonces, hand-off between loops, the hook across loops).  Test names
+ * carry the IDs of shared/reference/turn-conformance.md.
  *
  * The transport is a recorder: what the protocol sends to clients and
  * peers is kept for inspection, and relayed "sockets" are entries in a
@@ -60,6 +62,8 @@ struct env {
 	char			 hook_b[CRED_USER_MAX];
 	uint64_t		 now;
 	long long		 wall;
+	struct env		*other;		/* the loop handed to */
+	int			 handoffs;
 };
 
 /* ------------------------------------------------------------------ */
@@ -174,9 +178,32 @@ env_time(struct env *e, uint64_t add_ms)
 	turn_set_time(e->ctx, e->now, e->wall);
 }
 
+/* Hand-off to another loop: delivered there at once. */
+static void
+io_handoff(void *arg, int loop, const struct turn_handoff *h,
+    const uint8_t *p, size_t len)
+{
+	struct env *e = arg;
+
+	e->handoffs++;
+	if (e->other != NULL)
+		turn_handle_handoff(e->other->ctx, h, p, len);
+}
+
+static int env_init_in(struct env *, const char *const *,
+    struct turn_shared *, int);
+
 /* A context from "key=value" pairs (NULL-terminated). */
 static int
 env_init(struct env *e, const char *const *kv)
+{
+	return env_init_in(e, kv, NULL, 0);
+}
+
+/* The same, as loop `loop` of a shared state (NULL: its own). */
+static int
+env_init_in(struct env *e, const char *const *kv, struct turn_shared *sh,
+    int loop)
 {
 	struct turn_io io;
 	char err[CFG_ERRLEN];
@@ -207,8 +234,9 @@ env_init(struct env *e, const char *const *kv)
 	io.relay_close = io_relay_close;
 	io.is_banned = io_is_banned;
 	io.event = io_event;
-	if ((e->ctx = turn_new(e->cfg, &io, &e->m, err, sizeof(err))) ==
-	    NULL) {
+	io.handoff = io_handoff;
+	if ((e->ctx = turn_new_in(e->cfg, &io, &e->m, sh, loop, err,
+	    sizeof(err))) == NULL) {
 		printf("# %s\n", err);
 		return -1;
 	}
@@ -1601,6 +1629,183 @@ test_bps(void)
 	env_free(&e);
 }
 
+/* relay-threads: two loops' contexts with one shared state. */
+static void
+test_loops(void)
+{
+	static const char *const q[] = { "user-quota", "1", NULL };
+	struct env e1, e2;
+	struct turn_shared *sh;
+	struct client a, b, x, c;
+	struct maddr ra, rb, rx, r, got;
+	char err[CFG_ERRLEN], data[256];
+	uint16_t ch;
+	struct attrs as;
+	int i, dup;
+
+	ok(env_init(&e1, q) == 0, "loop 1: a context of its own for the "
+	    "configuration");
+	sh = turn_shared_new(e1.cfg, err, sizeof(err));
+	ok(sh != NULL, "a shared state");
+	env_free(&e1);
+	ok(env_init_in(&e1, q, sh, 1) == 0 && env_init_in(&e2, q, sh, 2) == 0,
+	    "two contexts on it, loops 1 and 2");
+	e1.other = &e2;
+	e2.other = &e1;
+	turn_set_peer_hook(e1.ctx, hook, &e1);
+	turn_set_peer_hook(e2.ctx, hook, &e2);
+	e1.hook_allow = e2.hook_allow = 1;
+
+	/* Quotas count over both loops. */
+	client_init(&a, "192.0.2.1", 1, SECRET, "s-alice", EXP);
+	client_init(&b, "192.0.2.2", 1, SECRET, "s-bob", EXP);
+	client_init(&x, "192.0.2.3", 1, SECRET, "s-eve", EXP);
+	is_int(allocate(&e1, &a, &ra), 0, "a allocates on loop 1");
+	client_init(&c, "192.0.2.1", 2, SECRET, "s-alice", EXP);
+	is_int(allocate(&e2, &c, NULL), 486, "the same user on loop 2: "
+	    "user-quota 1 counts both loops (486)");
+	is_int(allocate(&e2, &b, &rb), 0, "b allocates on loop 2");
+	is_int(allocate(&e2, &x, &rx), 0, "x allocates on loop 2");
+	is_int((int)turn_shared_alloc_count(e1.ctx), 3, "3 allocations over "
+	    "both loops");
+	ok(ra.port != rb.port && ra.port != rx.port && rb.port != rx.port,
+	    "distinct relayed ports from one port table");
+
+	/* Nonces: one key for every loop. */
+	client_init(&c, "192.0.2.1", 3, SECRET, "s-carol", EXP);
+	memcpy(c.nonce, a.nonce, sizeof(c.nonce));
+	memset(&as, 0, sizeof(as));
+	A_udp(&as);
+	e2.nout = 0;
+	{
+		uint8_t buf[1024];
+		size_t len = build(&c, STUN_ALLOCATE, STUN_REQUEST, &as, buf,
+		    sizeof(buf), 1);
+
+		turn_handle_client(e2.ctx, &c.t, buf, len);
+	}
+	is_int(answer(&e2, &c), 0, "a nonce of loop 1 is taken on loop 2 "
+	    "(another port of the same host): no 438");
+
+	/* Media between loops: handed over, never through the kernel. */
+	is_int(permit(&e1, &a, &rb), 0, "a (loop 1) permits b's relayed "
+	    "address (loop 2)");
+	is_int(permit(&e2, &b, &ra), 0, "b permits a's");
+	e1.npeer = e2.npeer = e1.handoffs = 0;
+	e2.nout = 0;
+	send_ind(&e1, &a, &rb, "across loops");
+	is_int(e1.handoffs, 1, "loop 1 hands the packet to loop 2");
+	ok(got_data(&e2, &b, &got, data, sizeof(data), &ch) == 1 &&
+	    addr_eq(&got, &ra) && strcmp(data, "across loops") == 0,
+	    "loop 2 delivers it to b, from a's relayed address");
+	is_int(e1.npeer + e2.npeer, 0, "no datagram through the kernel");
+	is_int(chanbind(&e1, &a, 0x4001, &rb), 0, "a binds a channel to b");
+	is_int(chanbind(&e2, &b, 0x4002, &ra), 0, "b binds one to a");
+	e1.nout = 0;
+	chan_data(&e2, &b, 0x4002, "cd back", 0, 0);
+	ok(got_data(&e1, &a, &got, data, sizeof(data), &ch) == 2 &&
+	    ch == 0x4001 && strcmp(data, "cd back") == 0, "ChannelData from "
+	    "loop 2 arrives as ChannelData on loop 1");
+
+	/* The pair hook across loops: the owner's username is known. */
+	e2.hook_allow = 0;
+	e2.hook_calls = 0;
+	is_int(permit(&e2, &x, &ra), 403, "x (loop 2) may not permit a's "
+	    "address (loop 1) when the hook says no");
+	ok(e2.hook_calls == 1 && strcmp(e2.hook_a, x.user) == 0 &&
+	    strcmp(e2.hook_b, a.user) == 0, "the hook got (x, a), the "
+	    "owner's username from the other loop");
+	e1.hook_allow = 0;
+	turn_pairs_changed(e2.ctx);
+	e2.nout = 0;
+	send_ind(&e1, &a, &rb, "after the pairs changed");
+	is_int(e2.nout, 0, "pairs changed on one loop: a permission on the "
+	    "other asks again and stops");
+	e1.hook_allow = e2.hook_allow = 1;
+	turn_pairs_changed(e1.ctx);
+	e2.nout = 0;
+	send_ind(&e1, &a, &rb, "again");
+	is_int(e2.nout, 1, "allowed again: delivered");
+
+	/* The address goes: nothing is handed over. */
+	memset(&as, 0, sizeof(as));
+	A_u32(&as, STUN_ATTR_LIFETIME, 0);
+	is_int(req(&e2, &b, STUN_REFRESH, &as), 0, "b deallocates on loop 2");
+	e1.handoffs = 0;
+	e1.npeer = 0;
+	send_ind(&e1, &a, &rb, "gone");
+	ok(e1.handoffs == 0 && e1.npeer == 0, "to its freed address: no "
+	    "hand-off, nothing through the kernel");
+	client_init(&c, "192.0.2.2", 9, SECRET, "s-bob", EXP);
+	is_int(allocate(&e1, &c, NULL), 0, "b's count was given back: b "
+	    "allocates again, on loop 1");
+
+	/* EVEN-PORT reservations are taken on either loop. */
+	client_init(&c, "192.0.2.7", 1, SECRET, "s-even", EXP);
+	memset(&as, 0, sizeof(as));
+	A_udp(&as);
+	A_raw(&as, STUN_ATTR_EVEN_PORT, "\x80", 1);
+	is_int(req(&e1, &c, STUN_ALLOCATE, &as), 0, "EVEN-PORT R=1 on loop 1");
+	relayed(&r, 0);
+	{
+		const struct stun_attr *tok = stun_find(&lastm,
+		    STUN_ATTR_RESERVATION_TOKEN);
+		uint8_t token[8];
+		struct maddr r2;
+
+		ok(tok != NULL && tok->len == 8 && (r.port & 1) == 0,
+		    "an even port and a token");
+		if (tok != NULL && tok->len == 8) {
+			memcpy(token, tok->val, 8);
+			client_init(&c, "192.0.2.8", 1, SECRET, "s-odd", EXP);
+			memset(&as, 0, sizeof(as));
+			A_udp(&as);
+			A_raw(&as, STUN_ATTR_RESERVATION_TOKEN, token, 8);
+			is_int(req(&e2, &c, STUN_ALLOCATE, &as), 0,
+			    "the token on loop 2");
+			relayed(&r2, 0);
+			is_int(r2.port, r.port + 1, "gives the port above");
+			client_init(&c, "192.0.2.9", 1, SECRET, "s-odd2", EXP);
+			is_int(req(&e1, &c, STUN_ALLOCATE, &as), 508,
+			    "and only once (508 on loop 1)");
+		}
+	}
+
+	/* Many allocations on both loops: never one port twice. */
+	dup = 0;
+	{
+		uint16_t ports[40];
+		int n = 0, j;
+		char id[16];
+
+		for (i = 0; i < 40; i++) {
+			snprintf(id, sizeof(id), "s-many%d", i);
+			client_init(&c, "192.0.2.60", 100 + i, SECRET, id,
+			    EXP);
+			if (allocate(i % 2 ? &e1 : &e2, &c, &r) == 0)
+				ports[n++] = r.port;
+		}
+		for (i = 0; i < n; i++)
+			for (j = i + 1; j < n; j++)
+				dup += ports[i] == ports[j];
+		is_int(n, 40, "40 allocations alternating between loops");
+	}
+	is_int(dup, 0, "no relayed port given twice");
+
+	/* Drain is shared. */
+	turn_drain(e1.ctx);
+	client_init(&c, "192.0.2.99", 1, SECRET, "s-late", EXP);
+	is_int(allocate(&e2, &c, NULL), 508, "drain on one loop: Allocate on "
+	    "the other gets 508");
+
+	env_free(&e2);
+	is_int((int)turn_shared_alloc_count(e1.ctx),
+	    (int)turn_alloc_count(e1.ctx), "loop 2 gone: its counts were "
+	    "given back");
+	env_free(&e1);
+	turn_shared_free(sh);
+}
+
 int
 main(void)
 {
@@ -1615,5 +1820,6 @@ main(void)
 	test_internal();
 	test_external_ip();
 	test_bps();
+	test_loops();
 	return done_testing();
 }

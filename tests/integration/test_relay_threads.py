@@ -1,0 +1,332 @@
+#!/usr/bin/env python3
+"""test_relay_threads.py - relay-threads: the relay on worker threads, each
+with its own event loop and UDP listener on turn-port (SO_REUSEPORT), and
+what must hold across them (SPEC relay-threads; issue 8).
+
+With relay-threads = 4 the daemon runs threads relay-1..relay-4, the kernel
+spreads clients over them (the debug log names the loop of every
+allocation), and everything the loops share works whichever loop a client
+lands on: media between two allocations on different loops (ChannelData
+and Send, both ways, nothing dropped), EVEN-PORT reservations taken on
+another loop, quotas per user and in total counted over all loops and
+given back when an allocation on any loop goes, a reload that reaches
+every loop, and pair-permissions between signaling partners on different
+loops (a stranger refused, the pair's permission dead after "next").
+relay-threads = 1 runs no worker thread.  Loopback only; the only peers are
+our own relayed addresses.
+"""
+import asyncio
+import os
+import re
+import signal
+import socket
+import struct
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Daemon, metric, rest_credential  # noqa: E402
+from tap import Tap  # noqa: E402
+from stun import (A_LIFETIME, A_RELAYED, REFRESH, Client,  # noqa: E402
+                  chandata, unxaddr)
+from test_pair_permissions import receive, send_to  # noqa: E402
+from test_signal_pairing import connect  # noqa: E402
+
+A_EVEN_PORT, A_RESV_TOKEN = 0x18, 0x22
+ALLOC_RE = re.compile(r"relay: allocation \d+ on loop (\d+) at "
+                      r"[0-9.]+:(\d+),")
+
+
+def loops_by_port(d):
+    """{relayed port: loop} from the daemon's debug log."""
+    return {int(p): int(lp) for lp, p in ALLOC_RE.findall(d.log())}
+
+
+def loop_of(d, relayed, timeout=2.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        lp = loops_by_port(d).get(relayed[1])
+        if lp is not None:
+            return lp
+        time.sleep(0.02)
+    return None
+
+
+def allocate(d, user, host="127.0.0.1", extra=(), secret=None):
+    """(client, reply, relayed address or None); the client's socket on
+    host, the server on 127.0.0.1."""
+    c = Client(d, *rest_credential(secret or d.secret, user))
+    if host != "127.0.0.1":
+        c.s.close()
+        c.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        c.s.bind((host, 0))
+        c.s.settimeout(2)
+    r = c.allocate(extra)
+    rel = None
+    if r is not None and r["code"] == 0:
+        rel = unxaddr(r["attrs"][A_RELAYED], r["tid_sent"])
+    return c, r, rel
+
+
+def release(c):
+    r = c.request(REFRESH, [(A_LIFETIME, struct.pack("!I", 0))])
+    return r is not None and r["code"] == 0
+
+
+def thread_names(pid):
+    names = set()
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                names.add(f.read().strip())
+        except OSError:
+            pass
+    return names
+
+
+def channel_pair(t, x, rx, y, ry, n=20):
+    """Binds a channel each way and sends n ChannelData each way; the
+    number received at (x, y)."""
+    for c, peer in ((x, ry), (y, rx)):
+        r = c.bind(peer[0], peer[1], 0x4000)
+        if r is None or r["code"] != 0:
+            return (-1, -1)
+    got = []
+    for src, dst in ((x, y), (y, x)):
+        for i in range(n):
+            src.s.sendto(chandata(0x4000, b"m%03d" % i), src.server)
+        seen = set()
+        dst.s.settimeout(1.0)
+        try:
+            while len(seen) < n:
+                data = dst.s.recvfrom(4096)[0]
+                num, ln = struct.unpack("!HH", data[:4])
+                if num == 0x4000:
+                    seen.add(data[4:4 + ln])
+        except socket.timeout:
+            pass
+        dst.s.settimeout(2)
+        got.append(len(seen))
+    return tuple(got)
+
+
+def spread_and_relay(t, d):
+    names = thread_names(d.proc.pid)
+    t.ok({"relay-1", "relay-2", "relay-3", "relay-4"} <= names,
+         "relay-threads = 4: threads relay-1 to relay-4 run", sorted(names))
+    t.ok("4 worker threads" in d.log(), "the start-up log says so")
+
+    clients = [allocate(d, "spread-%d" % i) for i in range(32)]
+    t.ok(all(rel for _, _, rel in clients), "32 allocations from 32 client "
+         "ports")
+    where = [loop_of(d, rel) if rel else None for _, _, rel in clients]
+    t.ok(None not in where and set(where) <= {1, 2, 3, 4},
+         "each allocation is on a worker loop", where)
+    t.ok(len(set(where)) >= 2, "the kernel spreads clients over the "
+         "loops (%d of 4 used)" % len(set(where)))
+
+    # Pairs across loops and on one loop.
+    cross, same, used = [], [], set()
+    for i in range(32):
+        for j in range(i + 1, 32):
+            if i in used or j in used:
+                continue
+            if where[i] != where[j] and len(cross) < 6:
+                cross.append((i, j))
+                used |= {i, j}
+            elif where[i] == where[j] and len(same) < 2:
+                same.append((i, j))
+                used |= {i, j}
+    t.ok(len(cross) >= 1, "pairs of allocations on different loops")
+    for kind, pairs in (("different loops", cross), ("one loop", same)):
+        for i, j in pairs:
+            (x, _, rx), (y, _, ry) = clients[i], clients[j]
+            got = channel_pair(t, x, rx, y, ry)
+            t.eq(got, (20, 20), "ChannelData both ways between loops %d "
+                 "and %d (%s): all 20 each way" % (where[i], where[j], kind))
+    # Send and Data indications (no channel) between two loops.
+    rest = [i for i in range(32) if i not in used]
+    pair = next(((i, j) for i in rest for j in rest
+                 if where[i] != where[j]), None)
+    t.ok(pair is not None, "another pair across loops, without channels")
+    if pair:
+        (x, _, rx), (y, _, ry) = clients[pair[0]], clients[pair[1]]
+        t.eq((x.permit(*ry) or {}).get("code"), 0, "CreatePermission for "
+             "a relayed address on another loop")
+        t.eq((y.permit(*rx) or {}).get("code"), 0, "and back")
+        send_to(x, ry, b"send across loops")
+        t.eq(receive(y), b"send across loops",
+             "a Send indication to a relayed address on another loop "
+             "arrives as a Data indication")
+        send_to(y, rx, b"and back")
+        t.eq(receive(x), b"and back", "and the other way")
+    t.eq(metric(d, "meetopia_turn_handoff_dropped_total"), 0,
+         "nothing dropped between loops")
+    for c, _, _ in clients:
+        c.close()
+
+
+def reservations(t, d):
+    crossed = ok = 0
+    rounds = 8
+    for k in range(rounds):
+        c, r, rel = allocate(d, "even-%d" % k,
+                             extra=[(A_EVEN_PORT, b"\x80")])
+        if rel is None or A_RESV_TOKEN not in r["attrs"]:
+            t.ok(False, "EVEN-PORT R=1: an even port and a token", r)
+            return
+        token = r["attrs"][A_RESV_TOKEN]
+        taker, r2, rel2 = allocate(d, "taker-%d" % k,
+                                   extra=[(A_RESV_TOKEN, token)])
+        again, r3, _ = allocate(d, "again-%d" % k,
+                                extra=[(A_RESV_TOKEN, token)])
+        if rel[1] % 2 == 0 and rel2 and rel2[1] == rel[1] + 1 and \
+                r3 is not None and r3["code"] == 508:
+            ok += 1
+        if rel2 and loop_of(d, rel) != loop_of(d, rel2):
+            crossed += 1
+        for x in (c, taker, again):
+            x.close()
+    t.eq(ok, rounds, "EVEN-PORT R=1: the token gives the port above to "
+         "the next Allocate, once (%d rounds)" % rounds)
+    t.ok(crossed >= 1, "reservations taken on another loop than the one "
+         "that made them (%d of %d)" % (crossed, rounds))
+
+
+def reload_reaches_loops(t, d):
+    new = "a-new-secret-for-every-loop-0123"
+    old = d.secret
+    d.conf.update({"auth-secret": new, "turn-port": str(d.turn_port),
+                   "http-port": str(d.http_port),
+                   "min-port": str(d.min_port), "max-port": str(d.max_port)})
+    n = d.log().count("configuration reloaded")
+    d._write_conf()
+    d.signal(signal.SIGHUP)
+    deadline = time.time() + 10
+    while time.time() < deadline and \
+            d.log().count("configuration reloaded") <= n:
+        time.sleep(0.05)
+    good = [allocate(d, "new-%d" % i, secret=new) for i in range(16)]
+    bad = [allocate(d, "old-%d" % i, secret=old) for i in range(16)]
+    t.ok(all(rel for _, _, rel in good), "after SIGHUP the new secret "
+         "works on every loop (16 clients, loops %s)"
+         % sorted({loop_of(d, rel) for _, _, rel in good if rel}))
+    t.ok(all(r is not None and r["code"] == 401 for _, r, _ in bad),
+         "and the removed one is refused on every loop")
+    for c, _, _ in good + bad:
+        c.close()
+    d.secret = new
+
+
+async def partners(t, d):
+    a = await connect(d, "127.0.0.2")
+    b = await connect(d, "127.0.0.3")
+    s = await connect(d, "127.0.0.4")
+    await a.send(type="find")
+    await a.recv("waiting")
+    await b.send(type="find")
+    ma, mb = await a.recv("matched"), await b.recv("matched")
+    ia, ib = ma["iceServers"][0], mb["iceServers"][0]
+    ta = Client(d, ia["username"], ia["credential"])
+    r = ta.allocate()
+    ra = unxaddr(r["attrs"][A_RELAYED], r["tid_sent"]) if r and \
+        r["code"] == 0 else None
+    tb = rb = None
+    for _ in range(16):             # b's allocation on another loop
+        c = Client(d, ib["username"], ib["credential"])
+        r = c.allocate()
+        if r is None or r["code"] != 0:
+            c.close()
+            break
+        rel = unxaddr(r["attrs"][A_RELAYED], r["tid_sent"])
+        if ra and loop_of(d, rel) != loop_of(d, ra):
+            tb, rb = c, rel
+            break
+        release(c)
+        c.close()
+    t.ok(ra and rb, "partners with allocations on different loops "
+         "(%s, %s)" % (ra and loop_of(d, ra), rb and loop_of(d, rb)))
+    if not (ra and rb):
+        return
+    ts = Client(d, s.welcome["iceServers"][0]["username"],
+                s.welcome["iceServers"][0]["credential"])
+    r = ts.allocate()
+    rs = unxaddr(r["attrs"][A_RELAYED], r["tid_sent"]) if r and \
+        r["code"] == 0 else None
+
+    t.eq((ta.permit(*rb) or {}).get("code"), 0, "a permits b's relayed "
+         "address on another loop")
+    t.eq((tb.permit(*ra) or {}).get("code"), 0, "and b permits a's")
+    if rs:
+        t.eq((ts.permit(*ra) or {}).get("code"), 403,
+             "a stranger may not permit a's address: 403")
+    send_to(ta, rb, b"to b")
+    t.eq(receive(tb), b"to b", "a's data reaches b across loops")
+    send_to(tb, ra, b"to a")
+    t.eq(receive(ta), b"to a", "b's data reaches a across loops")
+    await a.send(type="next")
+    await b.recv("partner_left")
+    time.sleep(0.1)
+    send_to(tb, ra, b"after next")
+    t.eq(receive(ta), None, "after next, b's permission for a on another "
+         "loop delivers nothing")
+    send_to(ta, rb, b"after next")
+    t.eq(receive(tb), None, "nor a's for b")
+    t.eq((tb.permit(*ra) or {}).get("code"), 403, "a new permission for "
+         "the former partner: 403")
+    for x in (ta, tb, ts):
+        x.close()
+    for w in (a, b, s):
+        await w.ws.close()
+
+
+def quotas(t):
+    conf = {"relay-threads": "4", "user-quota": "3", "total-quota": "6",
+            "log-level": "debug"}
+    with Daemon(conf=conf) as d:
+        def burst(user, n, first_ip):
+            out = [allocate(d, user, host="127.0.0.%d" % (first_ip + i))
+                   for i in range(n)]
+            return out, [r["code"] if r else None for _, r, _ in out]
+
+        u, codes = burst("u", 8, 10)
+        t.eq(sorted(codes), [0] * 3 + [486] * 5, "user-quota 3 over all "
+             "loops: 3 of 8 Allocates succeed, 5 get 486")
+        v, codes = burst("v", 8, 30)
+        t.eq(sorted(codes), [0] * 3 + [486] * 5, "a second user: 3 more")
+        w, codes = burst("w", 4, 50)
+        t.eq(codes, [508] * 4, "total-quota 6 over all loops: then 508")
+        t.eq(metric(d, "meetopia_turn_allocations"), 6, "6 allocations")
+        held = [c for c, _, rel in u if rel]
+        t.ok(release(held[0]), "one of u's allocations is deleted")
+        x, codes = burst("w", 1, 60)
+        t.eq(codes, [0], "its counts are given back whatever its loop: "
+             "another user allocates")
+        for c, _, _ in u + v + w + x:
+            c.close()
+        t.eq(d.stop(), 0, "stops cleanly with worker threads")
+
+
+def main(t):
+    conf = {"relay-threads": "4", "log-level": "debug", "user-quota": "0"}
+    with Daemon(conf=conf) as d:
+        spread_and_relay(t, d)
+        reservations(t, d)
+        asyncio.run(partners(t, d))
+        reload_reaches_loops(t, d)
+        t.ok(d.proc.poll() is None, "the daemon is still running")
+        t.eq(d.stop(), 0, "SIGTERM: exit 0 (workers joined, nothing "
+             "leaked under the sanitizers)")
+    quotas(t)
+    with Daemon(conf={"relay-threads": "1"}) as d:
+        names = thread_names(d.proc.pid)
+        t.ok(not any(n.startswith("relay-") for n in names),
+             "relay-threads = 1: no worker thread", sorted(names))
+        t.ok("one event loop" in d.log(), "the start-up log says so")
+        c, r, rel = allocate(d, "single")
+        t.ok(rel is not None, "and it relays")
+        c.close()
+
+
+if __name__ == "__main__":
+    Tap().run(main)
