@@ -7,6 +7,7 @@
  * threads never interleave.
  */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -15,8 +16,8 @@
 #include "common/log.h"
 
 static const char	*log_prog = "meetopiad";
-static volatile int	 log_lvl = LOG_LEVEL_INFO;
-static volatile int	 log_syslog;
+static _Atomic int	 log_lvl = LOG_LEVEL_INFO;
+static _Atomic int	 log_syslog;
 
 static const char *const log_names[] = { "error", "warn", "info", "debug" };
 
