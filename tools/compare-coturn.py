@@ -3,6 +3,7 @@
 
     tools/compare-coturn.py [--builddir DIR] [--json FILE] [--rss-allocations N]
                             [--skip-meetopiad] [--skip-coturn] [--phase-seconds S]
+                            [--relay-threads N]
 
 Starts coturn's turnserver (Debian package coturn) and then meetopiad (from
 the build tree), each with a temporary configuration on 127.0.0.1 and the
@@ -24,9 +25,13 @@ runs the same load against each, one after the other:
             channels over TCP (-t), and gently over TLS (-t -S -m 2, a
             self-signed pair made here with openssl(1) for both servers)
   media_tcp, media_tls
-            meetopia-bench -n 100 --profile 1080p30 over TCP and TLS
+            meetopia-bench -n 100 --profile 1080p30 --srtp openssl over TCP
+            and TLS
 
-and tools/raw-loopback, the ceiling: one recvmmsg + one sendmmsg per packet
+Both servers run with their default relay threads (one per core) unless
+--relay-threads N gives meetopiad another value (1: one event loop).
+
+And tools/raw-loopback, the ceiling: one recvmmsg + one sendmmsg per packet
 and no relay.  Prints a table per server, then ours/coturn ratios.
 
 Loopback only, every phase bounded (60 s), every process it starts is
@@ -37,6 +42,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import secrets
 import signal
 import socket
@@ -196,6 +202,8 @@ class Coturn(Server):
 
 
 class Meetopiad(Server):
+    relay_threads = None
+
     def start(self, secret, builddir):
         exe = os.path.join(builddir, "meetopiad")
         conf = os.path.join(self.tmp, "meetopia.conf")
@@ -212,8 +220,9 @@ class Meetopiad(Server):
                 "allowed-peer-ip = 127.0.0.1",
                 "min-port = %d" % RELAY_MIN, "max-port = %d" % RELAY_MAX,
                 # coturn's default: no per-user quota (uclient uses one name).
-                "user-quota = 0",
-                ""]))
+                "user-quota = 0"] +
+                (["relay-threads = %d" % self.relay_threads]
+                 if self.relay_threads is not None else []) + [""]))
         out = subprocess.run([exe, "--version"], capture_output=True, text=True)
         self.version = out.stdout.strip()
         args = [exe, "-c", conf, "--state-dir", state]
@@ -227,7 +236,11 @@ class Meetopiad(Server):
             if self.proc.poll() is not None:
                 die("meetopiad exited with %s:\n%s" % (self.proc.returncode,
                                                       open(self.log).read()[-2000:]))
-            if "ready" in open(self.log, errors="replace").read():
+            log = open(self.log, errors="replace").read()
+            if "ready" in log:
+                m = re.search(r"(\d+) worker threads", log)
+                self.version += (", %s relay threads" % m.group(1) if m
+                                 else ", one relay loop")
                 return
             time.sleep(0.1)
         die("meetopiad: not ready within 15 s")
@@ -373,14 +386,16 @@ def run_server(srv, builddir, secret, opts):
     if best is not None:
         res["max"] = best
 
-    # Media over TCP and TLS (meetopia-bench, the same SRTP streams).
+    # Media over TCP and TLS (meetopia-bench, the same SRTP streams, on
+    # OpenSSL's SRTP: with libsrtp2 100 TLS streams keep the client near a
+    # whole core, and its own backlog, not the relay, made the latency).
     for key, proto, port in (("media_tcp", "tcp", srv.port),
                              ("media_tls", "tls", srv.tls_port)):
         c0 = proc_cpu(pid)
         j, err = bench(opts, builddir, port, secret,
                        ["-t", proto, "-n", "100", "-P", "1080p30",
                         "-d", str(opts.phase_seconds),
-                        "--payload", str(PAYLOAD)])
+                        "--payload", str(PAYLOAD), "--srtp", "openssl"])
         c1 = proc_cpu(pid)
         if j is not None:
             rel = j["packets"]["relayed"]
@@ -390,6 +405,7 @@ def run_server(srv, builddir, secret, opts):
                         else None,
                         "loss_pct": j["loss"]["percent"],
                         "p99_ms": j["latency_ms"]["p99"],
+                        "client_cpu_pct": j["client"]["cpu_percent"],
                         "allocations_failed": j["allocations"]["failed"]}
         else:
             res[key] = {"error": err.splitlines()[-1] if err else "no result"}
@@ -486,10 +502,12 @@ ROWS = [
     ("TCP media: relayed pps", ("media_tcp", "pps"), ".0f", None),
     ("TCP media: loss %", ("media_tcp", "loss_pct"), ".3f", None),
     ("TCP media: p99 latency ms", ("media_tcp", "p99_ms"), ".3f", "lower"),
+    ("TCP media: bench client CPU %", ("media_tcp", "client_cpu_pct"), ".0f", None),
     ("TLS media: relay CPU s / Mpkt", ("media_tls", "cpu_s_per_mpkt"), ".2f", "lower"),
     ("TLS media: relayed pps", ("media_tls", "pps"), ".0f", None),
     ("TLS media: loss %", ("media_tls", "loss_pct"), ".3f", None),
     ("TLS media: p99 latency ms", ("media_tls", "p99_ms"), ".3f", "lower"),
+    ("TLS media: bench client CPU %", ("media_tls", "client_cpu_pct"), ".0f", None),
 ]
 
 
@@ -542,6 +560,9 @@ def main():
                     help="length of each max-rate run (default 5)")
     ap.add_argument("--repeat", type=int, default=3,
                     help="max-rate runs per server, the best counts (default 3)")
+    ap.add_argument("--relay-threads", type=int,
+                    help="meetopiad's relay-threads (default: its own, one "
+                    "per core)")
     ap.add_argument("--skip-meetopiad", action="store_true")
     ap.add_argument("--skip-coturn", action="store_true")
     ap.add_argument("--allow-sanitized", action="store_true",
@@ -553,6 +574,9 @@ def main():
         die("--max-seconds: 1 to 20, --repeat: 1 to 5")
     if not 2 <= opts.rss_allocations <= 15000 or opts.rss_allocations % 2:
         die("--rss-allocations: an even number, 2 to 15000")
+    if opts.relay_threads is not None and not 0 <= opts.relay_threads <= 64:
+        die("--relay-threads: 0 to 64")
+    Meetopiad.relay_threads = opts.relay_threads
     b = os.path.abspath(opts.builddir)
     for exe in ("meetopia-bench", "tools/raw-loopback") + (
             () if opts.skip_meetopiad else ("meetopiad",)):
