@@ -436,6 +436,16 @@ relay_new(struct daemon *d, char *err, size_t errlen)
 		relay_free(rl);
 		return NULL;
 	}
+	for (i = 0; workers > 0 && i < (int)cfg->listen.n; i++) {
+		char e[256];
+
+		if (udp_probe(&cfg->listen.v[i], cfg->turn_port, e,
+		    sizeof(e)) != 0) {
+			snprintf(err, errlen, "relay: turn-port: %s", e);
+			relay_free(rl);
+			return NULL;
+		}
+	}
 	for (i = 0; i < rl->nloops; i++)
 		if ((rl->loops[i] = loop_new(rl, i, i > 0, err,
 		    errlen)) == NULL) {

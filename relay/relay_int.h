@@ -116,6 +116,7 @@ struct relay {
 /* udp.c */
 int	udp_listen(struct relay_loop *, const struct maddr *, int port,
 	    int reuseport, char *, size_t);
+int	udp_probe(const struct maddr *, int port, char *, size_t);
 void	udp_close(struct relay_loop *);
 int	udp_start(struct relay_loop *);
 void	udp_flush(struct relay_loop *);

@@ -282,6 +282,25 @@ udp_listen(struct relay_loop *lp, const struct maddr *addr, int port,
 	return 0;
 }
 
+/*
+ * Whether turn-port is free on addr, by a bind without SO_REUSEPORT: the
+ * workers' sockets share the port with SO_REUSEPORT, which would let them
+ * join the sockets of another meetopiad on it (and take some of its
+ * traffic) instead of failing.  0, or -1 with err.
+ */
+int
+udp_probe(const struct maddr *addr, int port, char *err, size_t errlen)
+{
+	struct maddr a = *addr;
+	int fd;
+
+	a.port = (uint16_t)port;
+	if ((fd = udp_socket(&a, 0, err, errlen)) == -1)
+		return -1;
+	close(fd);
+	return 0;
+}
+
 int
 udp_start(struct relay_loop *lp)
 {

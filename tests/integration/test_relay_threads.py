@@ -12,7 +12,8 @@ another loop, quotas per user and in total counted over all loops and
 given back when an allocation on any loop goes, a reload that reaches
 every loop, and pair-permissions between signaling partners on different
 loops (a stranger refused, the pair's permission dead after "next").
-relay-threads = 1 runs no worker thread.  Loopback only; the only peers are
+relay-threads = 1 runs no worker thread, and a second daemon cannot join
+the workers' port through SO_REUSEPORT.  Loopback only; the only peers are
 our own relayed addresses.
 """
 import asyncio
@@ -307,9 +308,28 @@ def quotas(t):
         t.eq(d.stop(), 0, "stops cleanly with worker threads")
 
 
+def second_daemon(t, d):
+    """SO_REUSEPORT must not let a second daemon join the first's port."""
+    other = Daemon(conf={"relay-threads": "4",
+                         "turn-port": str(d.turn_port)}, wait_ready=False)
+    with other:
+        try:
+            rc = other.proc.wait(10)
+        except Exception:
+            rc = None
+        t.eq(rc, 1, "a second daemon on the same turn-port exits 1")
+        t.ok("turn-port: cannot bind" in other.log() and
+             "in use" in other.log(), "refused at the UDP bind, before "
+             "any worker socket joined the port", other.log()[-300:])
+    c, r, rel = allocate(d, "still-here")
+    t.ok(rel is not None, "the first daemon still serves")
+    c.close()
+
+
 def main(t):
     conf = {"relay-threads": "4", "log-level": "debug", "user-quota": "0"}
     with Daemon(conf=conf) as d:
+        second_daemon(t, d)
         spread_and_relay(t, d)
         reservations(t, d)
         asyncio.run(partners(t, d))
