@@ -9,11 +9,11 @@ libmeetopia_relay_a_SOURCES = \
 	relay/stun_codec.c relay/stun_codec.h \
 	relay/peer_policy.c relay/peer_policy.h \
 	relay/turn.c relay/turn.h relay/turn_int.h relay/allocation.c \
-	relay/shared.c
+	relay/shared.c relay/ring.c relay/ring.h
 
 # Unit tests of the pure parts (codec, nonces, peer policy, protocol).
 RELAY_UNIT = tests/unit/test_stun_codec tests/unit/test_nonce \
-	tests/unit/test_peer_policy tests/unit/test_turn
+	tests/unit/test_peer_policy tests/unit/test_turn tests/unit/test_ring
 check_PROGRAMS += $(RELAY_UNIT)
 TESTS += $(RELAY_UNIT)
 tests_unit_test_stun_codec_SOURCES = tests/unit/test_stun_codec.c
@@ -24,6 +24,8 @@ tests_unit_test_peer_policy_SOURCES = tests/unit/test_peer_policy.c
 tests_unit_test_peer_policy_LDADD = $(ALL_LIBS)
 tests_unit_test_turn_SOURCES = tests/unit/test_turn.c
 tests_unit_test_turn_LDADD = $(ALL_LIBS)
+tests_unit_test_ring_SOURCES = tests/unit/test_ring.c
+tests_unit_test_ring_LDADD = $(ALL_LIBS)
 
 # Fuzz targets (see tests/fuzz/fuzz.mk): the STUN codec with the request
 # path behind it, and the data path (ChannelData, Send, peer datagrams).

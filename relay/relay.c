@@ -15,8 +15,8 @@
  * share the port table, quotas, reservations and the nonce key
  * (relay/shared.c).  Media from an allocation to one of our relayed
  * addresses owned by another loop is handed over through a single-
- * producer single-consumer ring per pair of loops (no lock, one copy, an
- * eventfd write when the receiver was idle).  Reload and stop are calls
+ * producer single-consumer byte ring per pair of loops (no lock, one copy,
+ * an eventfd write when the receiver was idle).  Reload and stop are calls
  * the main thread makes on each worker's thread and waits for.
  */
 #ifndef _GNU_SOURCE
@@ -44,26 +44,12 @@
 #include "db/db.h"
 #include "relay/relay.h"
 #include "relay/relay_int.h"
+#include "relay/ring.h"
 
-#define RING_SLOTS	256		/* per pair of loops, a power of 2 */
-#define RING_DATA	1500		/* bytes kept in a slot; more: malloc */
 #define RELAY_LOOPS_MAX	65		/* the main loop and 64 workers */
-
-struct ring_slot {
-	struct turn_handoff	 h;
-	uint32_t		 len;
-	uint8_t			*big;		/* len > RING_DATA */
-	uint8_t			 data[RING_DATA];
-};
-
-/* Written by one loop (head), read by another (tail). */
-struct relay_ring {
-	_Atomic uint32_t	 head;
-	char			 pad1[60];
-	_Atomic uint32_t	 tail;
-	char			 pad2[60];
-	struct ring_slot	 slot[RING_SLOTS];
-};
+/* Bytes of a hand-off ring: 8 MiB over the loops, within these bounds. */
+#define RING_BYTES_ALL	(8u << 20)
+#define RING_BYTES_MAX	(2u << 20)
 
 void
 relay_clock(struct relay_loop *lp)
@@ -164,8 +150,6 @@ relay_handoff(void *arg, int idx, const struct turn_handoff *h,
 {
 	struct relay_loop *src = arg, *dst;
 	struct relay_ring *rg;
-	struct ring_slot *sl;
-	uint32_t head, tail;
 
 	if (idx < 0 || idx >= src->rl->nloops || idx == src->idx)
 		return;
@@ -174,62 +158,47 @@ relay_handoff(void *arg, int idx, const struct turn_handoff *h,
 	    memory_order_acquire)) == NULL) {
 		/* The first packet between these two loops: the ring is
 		 * made once, by its only writer. */
-		if ((rg = calloc(1, sizeof(*rg))) == NULL)
+		if ((rg = ring_new(src->rl->ring_bytes)) == NULL)
 			return;
 		atomic_store_explicit(&dst->in[src->idx], rg,
 		    memory_order_release);
 	}
-	head = atomic_load_explicit(&rg->head, memory_order_relaxed);
-	tail = atomic_load_explicit(&rg->tail, memory_order_acquire);
-	if (head - tail >= RING_SLOTS) {
+	if (ring_push(rg, h, data, len) != 0) {
+		/* Full: dropped, as a full socket buffer would drop it. */
 		metrics_inc(&src->rl->d->metrics.turn_handoff_drops_total);
-		return;			/* full: dropped, as UDP would */
-	}
-	sl = &rg->slot[head & (RING_SLOTS - 1)];
-	sl->h = *h;
-	sl->len = (uint32_t)len;
-	sl->big = NULL;
-	if (len <= RING_DATA)
-		memcpy(sl->data, data, len);
-	else if ((sl->big = malloc(len)) != NULL)
-		memcpy(sl->big, data, len);
-	else
 		return;
-	atomic_store(&rg->head, head + 1);
+	}
 	loop_wake(dst);
 }
 
-/* Delivers what one ring holds; the slots are given back after the
- * flush, since queued sends point into them. */
+static void
+ring_deliver(void *arg, const struct turn_handoff *h, const uint8_t *data,
+    size_t len)
+{
+	struct relay_loop *lp = arg;
+
+	turn_handle_handoff(lp->ctx, h, data, len);
+}
+
+/* Delivers what one ring holds; the room is given back after the flush,
+ * since queued sends point into it. */
 static void
 ring_drain(struct relay_loop *lp, struct relay_ring *rg)
 {
-	uint32_t head, tail, t;
-	struct ring_slot *sl;
+	size_t n;
 
-	tail = atomic_load_explicit(&rg->tail, memory_order_relaxed);
-	head = atomic_load(&rg->head);
-	if (head == tail)
+	if (ring_empty(rg))
 		return;
 	relay_clock(lp);
 	lp->batching = 1;
-	lp->held_lo = (const uint8_t *)rg->slot;
-	lp->held_hi = (const uint8_t *)(rg->slot + RING_SLOTS);
-	for (t = tail; t != head; t++) {
-		sl = &rg->slot[t & (RING_SLOTS - 1)];
-		turn_handle_handoff(lp->ctx, &sl->h, sl->big != NULL ?
-		    sl->big : sl->data, sl->len);
-	}
+	lp->held_lo = ring_base(rg, &n);
+	lp->held_hi = lp->held_lo + n;
+	n = ring_read(rg, ring_deliver, lp);
 	lp->batching = 0;
 	if (lp->nout > 0)
 		udp_flush(lp);
 	lp->held_lo = lp->held_hi = NULL;
-	for (t = tail; t != head; t++) {
-		sl = &rg->slot[t & (RING_SLOTS - 1)];
-		free(sl->big);
-		sl->big = NULL;
-	}
-	atomic_store_explicit(&rg->tail, head, memory_order_release);
+	ring_release(rg, (uint32_t)n);
 }
 
 static void
@@ -302,7 +271,7 @@ loop_free(struct relay_loop *lp)
 		close(lp->efd);
 	if (lp->in != NULL)
 		for (i = 0; i < lp->rl->nloops; i++)
-			free(atomic_load(&lp->in[i]));
+			ring_free(atomic_load(&lp->in[i]));
 	free(lp->in);
 	if (lp->threaded) {
 		if (lp->base != NULL)
@@ -432,6 +401,10 @@ relay_new(struct daemon *d, char *err, size_t errlen)
 	}
 	rl->d = d;
 	rl->nloops = workers + 1;
+	for (rl->ring_bytes = RING_BYTES_MAX; rl->ring_bytes > RING_MIN_BYTES &&
+	    rl->ring_bytes > RING_BYTES_ALL / (unsigned)rl->nloops;
+	    rl->ring_bytes /= 2)
+		;
 	if ((rl->sh = turn_shared_new(cfg, err, errlen)) == NULL) {
 		relay_free(rl);
 		return NULL;

@@ -53,7 +53,7 @@ struct relay_sock {
 	struct relay_loop	*lp;
 };
 
-struct relay_ring;			/* relay.c: hand-off between loops */
+struct relay_ring;			/* ring.h: hand-off between loops */
 
 /*
  * One event loop of the relay with its protocol context.  Loop 0 is the
@@ -111,6 +111,7 @@ struct relay {
 	int			 nloops;	/* 1 + worker threads */
 	struct tcp_server	*tcp;		/* tcp.c: TCP and TLS, loop 0 */
 	int			 started;
+	uint32_t		 ring_bytes;	/* of each hand-off ring */
 };
 
 /* udp.c */

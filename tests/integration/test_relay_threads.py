@@ -145,6 +145,18 @@ def spread_and_relay(t, d):
             got = channel_pair(t, x, rx, y, ry)
             t.eq(got, (20, 20), "ChannelData both ways between loops %d "
                  "and %d (%s): all 20 each way" % (where[i], where[j], kind))
+    if cross:
+        # Larger than a hand-off slot holds inline (1500 bytes).
+        (x, _, rx), (y, _, ry) = clients[cross[0][0]], clients[cross[0][1]]
+        big = os.urandom(4000)
+        x.s.sendto(chandata(0x4000, big), x.server)
+        try:
+            data = y.s.recvfrom(8192)[0]
+        except socket.timeout:
+            data = b""
+        t.eq(data[4:4 + 4000], big, "a 4000-byte datagram crosses loops "
+             "whole")
+
     # Send and Data indications (no channel) between two loops.
     rest = [i for i in range(32) if i not in used]
     pair = next(((i, j) for i in rest for j in rest
