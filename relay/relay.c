@@ -47,7 +47,8 @@
 #include "relay/ring.h"
 
 #define RELAY_LOOPS_MAX	65		/* the main loop and 64 workers */
-/* Bytes of a hand-off ring: 8 MiB over the loops, within these bounds. */
+/* Bytes of a hand-off ring: 2 MiB, or 8 MiB over the loops when there are
+ * more than four, RING_MIN_BYTES at least. */
 #define RING_BYTES_ALL	(8u << 20)
 #define RING_BYTES_MAX	(2u << 20)
 
