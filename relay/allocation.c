@@ -183,15 +183,15 @@ alloc_relay_open(struct turn_ctx *ctx, int family, int even, int df,
 		return relay_try(ctx, fi, port, df, 0);
 	/* RFC 8656 §7.2: an unpredictable port of the range; a random start
 	 * and a walk from there, so a nearly full range still finds one. */
-	span = (uint32_t)ctx->max_port - ctx->min_port + 1;
+	span = (uint32_t)ctx->sh->span;
 	turn_random(ctx, &start, sizeof(start));
 	start %= span;
 	for (i = 0; i < span && tries < 64; i++) {
-		uint16_t p = (uint16_t)(ctx->min_port + (start + i) % span);
+		uint16_t p = (uint16_t)(ctx->sh->min_port + (start + i) % span);
 
 		if (even && (p & 1) != 0)
 			continue;
-		if (even == 2 && (p == 0xFFFF || p + 1 > ctx->max_port))
+		if (even == 2 && (p == 0xFFFF || p + 1 > ctx->sh->max_port))
 			continue;
 		tries++;
 		if ((r = relay_try(ctx, fi, p, df, 0)) != NULL)

@@ -214,7 +214,7 @@ loop_wake_cb(evutil_socket_t fd, short what, void *arg)
 	/* Cleared before the rings are read: a sender that finds it clear
 	 * afterwards writes again. */
 	atomic_store(&lp->signaled, 0);
-	if (lp->threaded) {
+	if (lp->idx > 0) {
 		pthread_mutex_lock(&lp->cmd_mu);
 		if (lp->cmd != NULL) {
 			lp->cmd(lp, lp->cmd_arg);
@@ -274,7 +274,7 @@ loop_free(struct relay_loop *lp)
 		for (i = 0; i < lp->rl->nloops; i++)
 			ring_free(atomic_load(&lp->in[i]));
 	free(lp->in);
-	if (lp->threaded) {
+	if (lp->idx > 0) {
 		if (lp->base != NULL)
 			event_base_free(lp->base);
 		pthread_mutex_destroy(&lp->cmd_mu);
@@ -286,7 +286,7 @@ loop_free(struct relay_loop *lp)
 }
 
 static struct relay_loop *
-loop_new(struct relay *rl, int idx, int threaded, char *err, size_t errlen)
+loop_new(struct relay *rl, int idx, char *err, size_t errlen)
 {
 	const struct config *cfg = rl->d->cfg;
 	struct relay_loop *lp;
@@ -300,8 +300,7 @@ loop_new(struct relay *rl, int idx, int threaded, char *err, size_t errlen)
 	lp->rl = rl;
 	lp->idx = idx;
 	lp->efd = -1;
-	lp->threaded = threaded;
-	if (threaded) {
+	if (idx > 0) {
 		pthread_mutex_init(&lp->cmd_mu, NULL);
 		pthread_cond_init(&lp->cmd_cv, NULL);
 	}
@@ -311,7 +310,7 @@ loop_new(struct relay *rl, int idx, int threaded, char *err, size_t errlen)
 		snprintf(err, errlen, "relay: out of memory");
 		goto fail;
 	}
-	lp->base = threaded ? event_base_new() : rl->d->base;
+	lp->base = idx > 0 ? event_base_new() : rl->d->base;
 	if (lp->base == NULL) {
 		snprintf(err, errlen, "relay: cannot create an event base");
 		goto fail;
@@ -330,7 +329,7 @@ loop_new(struct relay *rl, int idx, int threaded, char *err, size_t errlen)
 		goto fail;
 	relay_clock(lp);
 	/* The UDP listeners: on every worker, or on the only loop. */
-	if (threaded || rl->nloops == 1) {
+	if (idx > 0 || rl->nloops == 1) {
 		for (i = 0; i < cfg->listen.n; i++) {
 			char e[256];
 
@@ -421,8 +420,7 @@ relay_new(struct daemon *d, char *err, size_t errlen)
 		}
 	}
 	for (i = 0; i < rl->nloops; i++)
-		if ((rl->loops[i] = loop_new(rl, i, i > 0, err,
-		    errlen)) == NULL) {
+		if ((rl->loops[i] = loop_new(rl, i, err, errlen)) == NULL) {
 			relay_free(rl);
 			return NULL;
 		}
@@ -473,7 +471,6 @@ relay_start(struct relay *rl)
 		pthread_setname_np(lp->thread, name);
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	rl->started = 1;
 	if (rc != 0)
 		return -1;
 	for (f = 0; f < 2; f++) {

@@ -65,9 +65,10 @@ struct relay_ring;			/* ring.h: hand-off between loops */
  */
 struct relay_loop {
 	struct relay		*rl;
-	int			 idx;
+	int			 idx;		/* 0: the daemon's loop; others
+						   have a base and thread of
+						   their own */
 	struct event_base	*base;
-	int			 threaded;	/* a base and thread of its own */
 	int			 running;	/* the thread runs */
 	pthread_t		 thread;
 	struct turn_ctx		*ctx;
@@ -81,8 +82,8 @@ struct relay_loop {
 	uint8_t			*bufs;		/* RELAY_BATCH * TURN_BUF_MAX */
 
 	/* Sends of the batch in hand, flushed with sendmmsg when it ends;
-	 * held_lo/held_hi: hand-off slots being delivered, which stay put
-	 * until the flush too. */
+	 * held_lo/held_hi: the hand-off ring being delivered from, whose
+	 * records stay put until the flush too. */
 	int			 batching;
 	int			 nout;
 	struct relay_out	*out;		/* RELAY_SENDQ */
@@ -110,7 +111,6 @@ struct relay {
 	struct relay_loop      **loops;
 	int			 nloops;	/* 1 + worker threads */
 	struct tcp_server	*tcp;		/* tcp.c: TCP and TLS, loop 0 */
-	int			 started;
 	uint32_t		 ring_bytes;	/* of each hand-off ring */
 };
 

@@ -22,7 +22,7 @@
 #include "relay/turn_int.h"
 
 struct turn_shared *
-tsh_new(const struct config *cfg, char *err, size_t errlen)
+turn_shared_new(const struct config *cfg, char *err, size_t errlen)
 {
 	struct turn_shared *sh;
 	int fi;
@@ -49,43 +49,34 @@ tsh_new(const struct config *cfg, char *err, size_t errlen)
 		    sizeof(*sh->owners[fi]))) == NULL)
 			goto oom;
 	if (nonce_key_init(&sh->nkey) != 0) {
-		tsh_free(sh);
+		turn_shared_free(sh);
 		snprintf(err, errlen, "relay: no random bytes for nonces");
 		return NULL;
 	}
 	atomic_init(&sh->next_id, 1);
 	atomic_init(&sh->pair_gen, 0);
 	atomic_init(&sh->draining, 0);
-	atomic_init(&sh->nallocs_read, 0);
+	atomic_init(&sh->nallocs, 0);
 	return sh;
 oom:
-	tsh_free(sh);
+	turn_shared_free(sh);
 	snprintf(err, errlen, "relay: out of memory");
 	return NULL;
 }
 
 void
-tsh_free(struct turn_shared *sh)
+turn_shared_free(struct turn_shared *sh)
 {
-	struct turn_count *c;
 	struct turn_resv *v;
 	int fi;
 
 	if (sh == NULL)
 		return;
-	/* The contexts are gone: their counts were put back. */
+	/* The contexts are gone and gave their counts back; reservations
+	 * may outlive them. */
 	while ((v = LIST_FIRST(&sh->resvs)) != NULL) {
 		LIST_REMOVE(v, entry);
 		free(v);
-	}
-	while ((c = RB_MIN(turn_count_tree, &sh->users)) != NULL) {
-		RB_REMOVE(turn_count_tree, &sh->users, c);
-		free(c->user);
-		free(c);
-	}
-	while ((c = RB_MIN(turn_count_tree, &sh->ips)) != NULL) {
-		RB_REMOVE(turn_count_tree, &sh->ips, c);
-		free(c);
 	}
 	for (fi = 0; fi < 2; fi++) {
 		free(sh->ports[fi]);
@@ -105,8 +96,10 @@ slot_index(const struct turn_shared *sh, uint16_t port)
 	return (size_t)port - sh->min_port;
 }
 
-_Atomic uint64_t *
-tsh_slot(struct turn_ctx *ctx, const struct maddr *adv)
+/* The slot of an address when it is one of our relayed addresses (the
+ * advertised IP of its family and a port of the range), else NULL. */
+static _Atomic uint64_t *
+slot_of(struct turn_ctx *ctx, const struct maddr *adv)
 {
 	struct turn_shared *sh = ctx->sh;
 	int fi = turn_fam_idx(adv->family);
@@ -116,6 +109,26 @@ tsh_slot(struct turn_ctx *ctx, const struct maddr *adv)
 	    memcmp(adv->ip, ctx->adv_ip[fi].ip, addr_iplen(adv)) != 0)
 		return NULL;
 	return &sh->ports[fi][slot_index(sh, adv->port)];
+}
+
+/* Sets a slot and its owner's username; with mu held. */
+static void
+slot_set(struct turn_shared *sh, int fi, uint16_t port, const char *user,
+    uint64_t v)
+{
+	size_t i = slot_index(sh, port);
+
+	sh->owners[fi][i] = user;
+	atomic_store(&sh->ports[fi][i], v);
+}
+
+uint64_t
+tsh_owner(struct turn_ctx *ctx, const struct maddr *adv)
+{
+	_Atomic uint64_t *slot = slot_of(ctx, adv);
+
+	return slot != NULL ? atomic_load_explicit(slot, memory_order_acquire) :
+	    PORT_FREE;
 }
 
 int
@@ -132,35 +145,24 @@ tsh_claim(struct turn_shared *sh, int fi, uint16_t port)
 void
 tsh_release(struct turn_shared *sh, int fi, uint16_t port)
 {
-	size_t i;
-
-	if (port < sh->min_port || port > sh->max_port)
-		return;
-	i = slot_index(sh, port);
 	pthread_mutex_lock(&sh->mu);
-	sh->owners[fi][i] = NULL;
-	atomic_store(&sh->ports[fi][i], PORT_FREE);
+	slot_set(sh, fi, port, NULL, PORT_FREE);
 	pthread_mutex_unlock(&sh->mu);
 }
 
-int
+void
 tsh_own(struct turn_ctx *ctx, int fi, uint16_t port, struct turn_alloc *a)
 {
 	struct turn_shared *sh = ctx->sh;
-	size_t i;
 
-	if (port < sh->min_port || port > sh->max_port ||
-	    ctx->loop < 0 || ctx->loop >= (1 << PORT_LOOP_BITS))
-		return -1;
-	i = slot_index(sh, port);
-	pthread_mutex_lock(&sh->mu);
 	/* The username stays the allocation's: it is freed after the port
 	 * is released, and read only under the lock. */
-	sh->owners[fi][i] = a != NULL ? a->user : NULL;
-	atomic_store(&sh->ports[fi][i], a != NULL ?
-	    PORT_OWNER(a->id, ctx->loop) : PORT_HELD);
+	pthread_mutex_lock(&sh->mu);
+	if (a != NULL)
+		slot_set(sh, fi, port, a->user, PORT_OWNER(a->id, ctx->loop));
+	else
+		slot_set(sh, fi, port, NULL, PORT_HELD);
 	pthread_mutex_unlock(&sh->mu);
-	return 0;
 }
 
 int
@@ -172,7 +174,7 @@ tsh_owner_user(struct turn_ctx *ctx, const struct maddr *adv, uint64_t id,
 	const char *u;
 	int rc = -1;
 
-	if ((slot = tsh_slot(ctx, adv)) == NULL)
+	if ((slot = slot_of(ctx, adv)) == NULL)
 		return -1;
 	pthread_mutex_lock(&sh->mu);
 	u = sh->owners[turn_fam_idx(adv->family)][slot_index(sh, adv->port)];
@@ -188,6 +190,7 @@ tsh_owner_user(struct turn_ctx *ctx, const struct maddr *adv, uint64_t id,
 /* ------------------------------------------------------------------ */
 /* Quotas. */
 
+/* The count of a user (user set) or client IP; made at 0 when new. */
 static struct turn_count *
 count_get(struct turn_count_tree *tree, const char *user, size_t ulen,
     const struct maddr *ip)
@@ -218,10 +221,11 @@ count_get(struct turn_count_tree *tree, const char *user, size_t ulen,
 	return c;
 }
 
+/* Frees a count that counts nothing. */
 static void
-count_put(struct turn_count_tree *tree, struct turn_count *c)
+count_drop_unused(struct turn_count_tree *tree, struct turn_count *c)
 {
-	if (c == NULL || --c->n > 0)
+	if (c == NULL || c->n > 0)
 		return;
 	RB_REMOVE(turn_count_tree, tree, c);
 	free(c->user);
@@ -234,36 +238,32 @@ tsh_quota_take(struct turn_ctx *ctx, const char *user, size_t ulen,
     struct turn_count **icp)
 {
 	struct turn_shared *sh = ctx->sh;
-	struct turn_count *uc, *ic;
+	struct turn_count *uc, *ic = NULL;
 	int rc = 0;
 
-	*ucp = *icp = NULL;
 	pthread_mutex_lock(&sh->mu);
 	if ((uc = count_get(&sh->users, user, ulen, NULL)) == NULL ||
-	    (ic = count_get(&sh->ips, NULL, 0, client)) == NULL) {
-		if (uc != NULL && uc->n == 0)
-			count_put(&sh->users, uc);	/* n becomes -1: freed */
+	    (ic = count_get(&sh->ips, NULL, 0, client)) == NULL)
 		rc = 508;
-	} else if ((ctx->user_quota > 0 && uc->n >= ctx->user_quota) ||
+	else if ((ctx->user_quota > 0 && uc->n >= ctx->user_quota) ||
 	    (ctx->ip_quota > 0 && ic->n >= ctx->ip_quota))
 		rc = 486;
-	else if (ctx->total_quota > 0 && sh->nallocs >= ctx->total_quota)
+	else if (ctx->total_quota > 0 && atomic_load(&sh->nallocs) >=
+	    ctx->total_quota)
 		rc = 508;
 	if (rc == 0) {
 		uc->n++;
 		ic->n++;
-		sh->nallocs++;
-		atomic_store(&sh->nallocs_read, sh->nallocs);
-		*ucp = uc;
-		*icp = ic;
-	} else if (uc != NULL && ic != NULL) {
-		/* Entries made for this request only go again. */
-		if (uc->n == 0)
-			count_put(&sh->users, uc);
-		if (ic->n == 0)
-			count_put(&sh->ips, ic);
+		atomic_fetch_add(&sh->nallocs, 1);
+	} else {
+		/* Counts made for this request only go again. */
+		count_drop_unused(&sh->users, uc);
+		count_drop_unused(&sh->ips, ic);
+		uc = ic = NULL;
 	}
 	pthread_mutex_unlock(&sh->mu);
+	*ucp = uc;
+	*icp = ic;
 	return rc;
 }
 
@@ -271,13 +271,12 @@ void
 tsh_quota_put(struct turn_shared *sh, struct turn_count *uc,
     struct turn_count *ic)
 {
-	if (uc == NULL && ic == NULL)
-		return;
 	pthread_mutex_lock(&sh->mu);
-	count_put(&sh->users, uc);
-	count_put(&sh->ips, ic);
-	sh->nallocs--;
-	atomic_store(&sh->nallocs_read, sh->nallocs);
+	uc->n--;
+	ic->n--;
+	count_drop_unused(&sh->users, uc);
+	count_drop_unused(&sh->ips, ic);
+	atomic_fetch_sub(&sh->nallocs, 1);
 	pthread_mutex_unlock(&sh->mu);
 }
 
@@ -346,9 +345,7 @@ tsh_resv_expire(struct turn_shared *sh, uint64_t now)
 			continue;
 		LIST_REMOVE(v, entry);
 		sh->nresv--;
-		sh->owners[v->fi][slot_index(sh, v->port)] = NULL;
-		atomic_store(&sh->ports[v->fi][slot_index(sh, v->port)],
-		    PORT_FREE);
+		slot_set(sh, v->fi, v->port, NULL, PORT_FREE);
 		free(v);
 	}
 	pthread_mutex_unlock(&sh->mu);

@@ -455,7 +455,7 @@ do_allocate(struct turn_ctx *ctx, const struct turn_tuple *t,
 	}
 	if (a->nrelay == 0) {
 		log_warn("relay: no relayed port free in %u-%u",
-		    ctx->min_port, ctx->max_port);
+		    ctx->sh->min_port, ctx->sh->max_port);
 		free(a->user);
 		free(a);
 		tsh_quota_put(ctx->sh, uc, ic);
@@ -544,12 +544,8 @@ do_refresh(struct turn_ctx *ctx, const struct turn_tuple *t,
 static uint64_t
 own_id(struct turn_ctx *ctx, const struct maddr *peer)
 {
-	_Atomic uint64_t *slot = tsh_slot(ctx, peer);
-	uint64_t v;
+	uint64_t v = tsh_owner(ctx, peer);
 
-	if (slot == NULL)
-		return 0;
-	v = atomic_load_explicit(slot, memory_order_acquire);
 	return PORT_IS_OWNED(v) ? PORT_ID(v) : 0;
 }
 
@@ -778,16 +774,14 @@ static void
 forward(struct turn_ctx *ctx, struct turn_alloc *a, const struct maddr *peer,
     const uint8_t *data, size_t len)
 {
-	_Atomic uint64_t *slot;
-	struct turn_relay *rr, *own;
+	struct turn_relay *rr;
 	struct turn_perm *p;
 	struct turn_handoff h;
 	uint64_t v;
 
 	if ((rr = alloc_relay_of(a, peer->family)) == NULL)
 		return;
-	if ((slot = tsh_slot(ctx, peer)) != NULL && PORT_IS_OWNED(v =
-	    atomic_load_explicit(slot, memory_order_acquire))) {
+	if (PORT_IS_OWNED(v = tsh_owner(ctx, peer))) {
 		if ((p = perm_find(ctx, a, peer, 1)) == NULL ||
 		    !perm_internal_ok(ctx, a, p, peer, PORT_ID(v)))
 			return;
@@ -795,18 +789,15 @@ forward(struct turn_ctx *ctx, struct turn_alloc *a, const struct maddr *peer,
 			return;
 		metrics_inc(&ctx->m->turn_relayed_packets_to_peer);
 		metrics_add(&ctx->m->turn_relayed_bytes_to_peer, len);
-		if (PORT_LOOP(v) == ctx->loop) {
-			if ((own = alloc_relay_by_adv(ctx, peer)) != NULL &&
-			    own->a != NULL && own->a->id == PORT_ID(v))
-				deliver(ctx, own, &rr->adv, data, len, a->id);
-		} else if (ctx->io.handoff != NULL) {
-			h.dst = *peer;
-			h.dst_id = PORT_ID(v);
-			h.from = rr->adv;
-			h.src_id = a->id;
+		h.dst = *peer;
+		h.dst_id = PORT_ID(v);
+		h.from = rr->adv;
+		h.src_id = a->id;
+		if (PORT_LOOP(v) == ctx->loop)
+			turn_handle_handoff(ctx, &h, data, len);
+		else if (ctx->io.handoff != NULL)
 			ctx->io.handoff(ctx->io.arg, PORT_LOOP(v), &h, data,
 			    len);
-		}
 		return;
 	}
 	if (perm_find(ctx, a, peer, 0) == NULL) {
@@ -1050,8 +1041,8 @@ turn_reload(struct turn_ctx *ctx, const struct config *cfg)
 	ctx->total_quota = cfg->total_quota;
 	ctx->max_bps = cfg->max_bps;
 	ctx->pair_permissions = cfg->pair_permissions;
-	if (ctx->sh != NULL)		/* pair-permissions may have changed */
-		atomic_fetch_add(&ctx->sh->pair_gen, 1);
+	/* pair-permissions may have changed */
+	atomic_fetch_add(&ctx->sh->pair_gen, 1);
 	return 0;
 }
 
@@ -1068,18 +1059,6 @@ turn_new(const struct config *cfg, const struct turn_io *io,
     struct metrics *metrics, char *err, size_t errlen)
 {
 	return turn_new_in(cfg, io, metrics, NULL, 0, err, errlen);
-}
-
-struct turn_shared *
-turn_shared_new(const struct config *cfg, char *err, size_t errlen)
-{
-	return tsh_new(cfg, err, errlen);
-}
-
-void
-turn_shared_free(struct turn_shared *sh)
-{
-	tsh_free(sh);
 }
 
 struct turn_ctx *
@@ -1109,7 +1088,7 @@ turn_new_in(const struct config *cfg, const struct turn_io *io,
 	snprintf(ctx->software, sizeof(ctx->software), "meetopia/%s",
 	    PACKAGE_VERSION);
 	if (sh == NULL) {
-		if ((sh = tsh_new(cfg, err, errlen)) == NULL) {
+		if ((sh = turn_shared_new(cfg, err, errlen)) == NULL) {
 			free(ctx);
 			return NULL;
 		}
@@ -1117,10 +1096,8 @@ turn_new_in(const struct config *cfg, const struct turn_io *io,
 	}
 	ctx->sh = sh;
 	ctx->loop = loop;
-	if (loop < 0 || loop >= (1 << PORT_LOOP_BITS) ||
-	    sh->min_port != cfg->min_port || sh->max_port != cfg->max_port) {
-		snprintf(err, errlen, "relay: loop %d or port range does not "
-		    "fit the shared state", loop);
+	if (loop < 0 || loop >= (1 << PORT_LOOP_BITS)) {
+		snprintf(err, errlen, "relay: loop %d out of range", loop);
 		turn_free(ctx);
 		return NULL;
 	}
@@ -1128,14 +1105,6 @@ turn_new_in(const struct config *cfg, const struct turn_io *io,
 	if (turn_reload(ctx, cfg) != 0) {
 		snprintf(err, errlen, "relay: no auth-secret, or out of "
 		    "memory");
-		turn_free(ctx);
-		return NULL;
-	}
-	ctx->min_port = (uint16_t)cfg->min_port;
-	ctx->max_port = (uint16_t)cfg->max_port;
-	if (ctx->min_port == 0 || ctx->max_port < ctx->min_port) {
-		snprintf(err, errlen, "relay: bad port range %d-%d",
-		    cfg->min_port, cfg->max_port);
 		turn_free(ctx);
 		return NULL;
 	}
@@ -1195,7 +1164,7 @@ turn_free(struct turn_ctx *ctx)
 	free(ctx->realm);
 	peer_policy_free(&ctx->policy);
 	if (ctx->own_sh)
-		tsh_free(ctx->sh);
+		turn_shared_free(ctx->sh);
 	free(ctx);
 }
 
@@ -1229,7 +1198,7 @@ turn_drain(struct turn_ctx *ctx)
 size_t
 turn_shared_alloc_count(const struct turn_ctx *ctx)
 {
-	return (size_t)atomic_load(&ctx->sh->nallocs_read);
+	return (size_t)atomic_load(&ctx->sh->nallocs);
 }
 
 size_t

@@ -165,7 +165,8 @@ void		 turn_shared_free(struct turn_shared *);
 struct turn_ctx	*turn_new_in(const struct config *, const struct turn_io *,
 		    struct metrics *, struct turn_shared *, int loop,
 		    char *err, size_t errlen);
-/* Data another loop handed over (struct turn_io's handoff). */
+/* Data from one of our allocations to another's relayed address: from
+ * this loop, or handed over by another (struct turn_io's handoff). */
 void		 turn_handle_handoff(struct turn_ctx *,
 		    const struct turn_handoff *, const uint8_t *, size_t);
 /* Takes the keys that may change live (secrets, realm, quotas, max-bps,

@@ -137,15 +137,14 @@ struct turn_shared {
 	pthread_mutex_t		 mu;
 	struct turn_count_tree	 users;		/* mu */
 	struct turn_count_tree	 ips;		/* mu */
-	long long		 nallocs;	/* mu */
-	_Atomic long long	 nallocs_read;	/* the same, for readers */
+	_Atomic long long	 nallocs;	/* changed under mu */
 	struct turn_resv_list	 resvs;		/* mu */
 	size_t			 nresv;		/* mu */
-	uint16_t		 min_port;
+	uint16_t		 min_port;	/* the relayed port range */
 	uint16_t		 max_port;
 	size_t			 span;
 	_Atomic uint64_t	*ports[2];	/* [fi][port - min_port] */
-	char		       **owners[2];	/* mu: owner's username */
+	const char	       **owners[2];	/* mu: owner's username */
 	_Atomic uint64_t	 next_id;
 	_Atomic uint32_t	 pair_gen;
 	_Atomic int		 draining;
@@ -175,8 +174,6 @@ struct turn_ctx {
 	int			 has_family[2];	/* [0] IPv4, [1] IPv6 */
 	struct maddr		 relay_ip[2];
 	struct maddr		 adv_ip[2];
-	uint16_t		 min_port;
-	uint16_t		 max_port;
 	char			 software[64];
 
 	/* Clock. */
@@ -244,17 +241,15 @@ void	turn_event(struct turn_ctx *, enum turn_event, const struct maddr *,
 	    const char *, size_t, const char *);
 void	turn_random(struct turn_ctx *, void *, size_t);
 
-/* shared.c */
-struct turn_shared *tsh_new(const struct config *, char *err, size_t errlen);
-void	tsh_free(struct turn_shared *);
-/* The slot of an address when it is one of our relayed addresses (the
- * advertised IP of its family and a port of the range), else NULL. */
-_Atomic uint64_t *tsh_slot(struct turn_ctx *, const struct maddr *adv);
+/* shared.c (and turn_shared_new(), turn_shared_free() of turn.h) */
+/* The port table's slot of adv: PORT_FREE when adv is not one of our
+ * relayed addresses (not the advertised IP, or outside the range). */
+uint64_t tsh_owner(struct turn_ctx *, const struct maddr *adv);
 /* Claims a free port (PORT_FREE to PORT_HELD); 0 or -1 (taken). */
 int	tsh_claim(struct turn_shared *, int fi, uint16_t port);
 void	tsh_release(struct turn_shared *, int fi, uint16_t port);
 /* Marks a held port as the allocation's, or back to held (a NULL). */
-int	tsh_own(struct turn_ctx *, int fi, uint16_t port, struct turn_alloc *);
+void	tsh_own(struct turn_ctx *, int fi, uint16_t port, struct turn_alloc *);
 /* Copies the username of the allocation id that owns adv; 0 or -1. */
 int	tsh_owner_user(struct turn_ctx *, const struct maddr *adv, uint64_t id,
 	    char *buf, size_t len);
