@@ -53,6 +53,10 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "tests", "integration"))
+from harness import proc_stats  # noqa: E402
+
 REALM = "compare.test"
 RELAY_MIN, RELAY_MAX = 12000, 32767     # below the kernel's ephemeral range
 PHASE_TIMEOUT = 60
@@ -88,18 +92,11 @@ def free_port():
 
 def proc_cpu(pid):
     """utime + stime of a process (all its threads), in seconds."""
-    with open("/proc/%d/stat" % pid) as f:
-        data = f.read()
-    fields = data[data.rindex(")") + 2:].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return proc_stats(pid)[1]
 
 
 def proc_rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+    return proc_stats(pid)[0]
 
 
 def stun_ping(port, timeout=0.3):
@@ -203,9 +200,7 @@ class Coturn(Server):
 
 
 class Meetopiad(Server):
-    relay_threads = None
-
-    def start(self, secret, builddir):
+    def start(self, secret, builddir, relay_threads=None):
         exe = os.path.join(builddir, "meetopiad")
         conf = os.path.join(self.tmp, "meetopia.conf")
         state = os.path.join(self.tmp, "state")
@@ -222,8 +217,8 @@ class Meetopiad(Server):
                 "min-port = %d" % RELAY_MIN, "max-port = %d" % RELAY_MAX,
                 # coturn's default: no per-user quota (uclient uses one name).
                 "user-quota = 0"] +
-                (["relay-threads = %d" % self.relay_threads]
-                 if self.relay_threads is not None else []) + [""]))
+                (["relay-threads = %d" % relay_threads]
+                 if relay_threads is not None else []) + [""]))
         out = subprocess.run([exe, "--version"], capture_output=True, text=True)
         self.version = out.stdout.strip()
         args = [exe, "-c", conf, "--state-dir", state]
@@ -584,7 +579,6 @@ def main():
         die("--rss-allocations: an even number, 2 to 15000")
     if opts.relay_threads is not None and not 0 <= opts.relay_threads <= 64:
         die("--relay-threads: 0 to 64")
-    Meetopiad.relay_threads = opts.relay_threads
     b = os.path.abspath(opts.builddir)
     for exe in ("meetopia-bench", "tools/raw-loopback") + (
             () if opts.skip_meetopiad else ("meetopiad",)):
@@ -612,7 +606,7 @@ def main():
                     if name == "coturn":
                         srv.start(secret)
                     else:
-                        srv.start(secret, b)
+                        srv.start(secret, b, opts.relay_threads)
                     results[name] = run_server(srv, b, secret, opts)
                 finally:
                     srv.stop()

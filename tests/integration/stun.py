@@ -99,10 +99,13 @@ class Client:
     """A TURN client over UDP with long-term credentials: request()
     takes the nonce and realm of a 401 or 438 and retries."""
 
-    def __init__(self, d, user, password, host="127.0.0.1", realm=None):
+    def __init__(self, d, user, password, host="127.0.0.1", realm=None,
+                 bind=None):
+        """host: the server's address; bind: the client's (default
+        host)."""
         fam = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.s = socket.socket(fam, socket.SOCK_DGRAM)
-        self.s.bind((host, 0))
+        self.s.bind((bind or host, 0))
         self.s.settimeout(2)
         self.server = (host, d.turn_port)
         self.user, self.password = user, password

@@ -62,37 +62,63 @@ def receive(c, timeout=1.0):
         c.s.settimeout(2)
 
 
-async def run(t, d):
+async def matched(d):
+    """Three WebSocket clients: a and b matched, c waiting.  Returns them
+    and a's and b's matched messages."""
     a = await connect(d, "127.0.0.2")
     b = await connect(d, "127.0.0.3")
     c = await connect(d, "127.0.0.4")
     await a.send(type="find")
     await a.recv("waiting")
     await b.send(type="find")
-    ma, mb = await a.recv("matched"), await b.recv("matched")
+    return a, b, c, await a.recv("matched"), await b.recv("matched")
 
+
+def check_pair(t, ta, ra, tb, rb, tc, rc, where=""):
+    """Partners a and b may permit each other's relayed address and
+    exchange data; the stranger c may not."""
+    r = ta.permit(*rb)
+    t.eq(r and r["code"], 0, "a permits its partner's relayed address" +
+         where)
+    r = tb.permit(*ra)
+    t.eq(r and r["code"], 0, "b permits its partner's relayed address" +
+         where)
+    r = ta.permit(*rc)
+    t.eq(r and r["code"], 403, "a stranger's relayed address: 403" + where)
+    r = tc.permit(*ra)
+    t.eq(r and r["code"], 403, "and the other way round: 403" + where)
+    r = ta.bind(rc[0], rc[1], 0x4001)
+    t.eq(r and r["code"], 403, "ChannelBind to a stranger: 403" + where)
+    send_to(ta, rb, b"hello b")
+    t.eq(receive(tb), b"hello b", "partners: a's data reaches b" + where)
+    send_to(tb, ra, b"hello a")
+    t.eq(receive(ta), b"hello a", "and b's reaches a" + where)
+
+
+async def check_next(t, a, b, ta, ra, tb, rb, where=""):
+    """After a presses next, the pair's permissions deliver nothing."""
+    await a.send(type="next")
+    left = await b.recv("partner_left")
+    t.eq(left.get("reason"), "next", "b is told its partner left")
+    send_to(tb, ra, b"after next")
+    t.eq(receive(ta), None,
+         "after next, b's old permission for a delivers nothing" + where)
+    send_to(ta, rb, b"after next")
+    t.eq(receive(tb), None, "nor a's for b" + where)
+    r = tb.permit(*ra)
+    t.eq(r and r["code"], 403, "a new permission for the former partner: "
+         "403" + where)
+
+
+async def run(t, d):
+    a, b, c, ma, mb = await matched(d)
     ta, ra = turn_client(d, ma["iceServers"][0])
     tb, rb = turn_client(d, mb["iceServers"][0])
     tc, rc = turn_client(d, c.welcome["iceServers"][0])
     t.ok(ra and rb and rc, "three allocations with the session credentials")
     if not (ra and rb and rc):
         return
-
-    r = ta.permit(*rb)
-    t.eq(r and r["code"], 0, "a permits its partner's relayed address")
-    r = tb.permit(*ra)
-    t.eq(r and r["code"], 0, "b permits its partner's relayed address")
-    r = ta.permit(*rc)
-    t.eq(r and r["code"], 403, "a stranger's relayed address: 403")
-    r = tc.permit(*ra)
-    t.eq(r and r["code"], 403, "and the other way round: 403")
-    r = ta.bind(rc[0], rc[1], 0x4001)
-    t.eq(r and r["code"], 403, "ChannelBind to a stranger: 403")
-
-    send_to(ta, rb, b"hello b")
-    t.eq(receive(tb), b"hello b", "partners: a's data reaches b")
-    send_to(tb, ra, b"hello a")
-    t.eq(receive(ta), b"hello a", "and b's reaches a")
+    check_pair(t, ta, ra, tb, rb, tc, rc)
 
     # A credential that names no session is not restricted by pairs.
     free = Client(d, *rest_credential(d.secret, "tester"))
@@ -102,17 +128,7 @@ async def run(t, d):
     r = free.permit(*ra) if rf else None
     t.eq(r and r["code"], 0, "and may permit any of our relayed addresses")
 
-    await a.send(type="next")
-    left = await b.recv("partner_left")
-    t.eq(left.get("reason"), "next", "b is told its partner left")
-    send_to(tb, ra, b"after next")
-    t.eq(receive(ta), None,
-         "after next, b's old permission for a delivers nothing")
-    send_to(ta, rb, b"after next")
-    t.eq(receive(tb), None, "nor a's for b")
-    r = tb.permit(*ra)
-    t.eq(r and r["code"], 403, "a new permission for the former partner: 403")
-
+    await check_next(t, a, b, ta, ra, tb, rb)
     for x in (ta, tb, tc, free):
         x.close()
     for w in (a, b, c):

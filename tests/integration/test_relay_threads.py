@@ -30,8 +30,8 @@ from harness import Daemon, metric, rest_credential  # noqa: E402
 from tap import Tap  # noqa: E402
 from stun import (A_LIFETIME, A_RELAYED, REFRESH, Client,  # noqa: E402
                   chandata, unxaddr)
-from test_pair_permissions import receive, send_to  # noqa: E402
-from test_signal_pairing import connect  # noqa: E402
+from test_pair_permissions import (check_next, check_pair,  # noqa: E402
+                                   matched, receive, send_to, turn_client)
 
 A_EVEN_PORT, A_RESV_TOKEN = 0x18, 0x22
 ALLOC_RE = re.compile(r"relay: allocation \d+ on loop (\d+) at "
@@ -53,15 +53,10 @@ def loop_of(d, relayed, timeout=2.0):
     return None
 
 
-def allocate(d, user, host="127.0.0.1", extra=(), secret=None):
+def allocate(d, user, bind=None, extra=(), secret=None):
     """(client, reply, relayed address or None); the client's socket on
-    host, the server on 127.0.0.1."""
-    c = Client(d, *rest_credential(secret or d.secret, user))
-    if host != "127.0.0.1":
-        c.s.close()
-        c.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        c.s.bind((host, 0))
-        c.s.settimeout(2)
+    bind, the server on 127.0.0.1."""
+    c = Client(d, *rest_credential(secret or d.secret, user), bind=bind)
     r = c.allocate(extra)
     rel = None
     if r is not None and r["code"] == 0:
@@ -232,64 +227,31 @@ def reload_reaches_loops(t, d):
 
 
 async def partners(t, d):
-    a = await connect(d, "127.0.0.2")
-    b = await connect(d, "127.0.0.3")
-    s = await connect(d, "127.0.0.4")
-    await a.send(type="find")
-    await a.recv("waiting")
-    await b.send(type="find")
-    ma, mb = await a.recv("matched"), await b.recv("matched")
-    ia, ib = ma["iceServers"][0], mb["iceServers"][0]
-    ta = Client(d, ia["username"], ia["credential"])
-    r = ta.allocate()
-    ra = unxaddr(r["attrs"][A_RELAYED], r["tid_sent"]) if r and \
-        r["code"] == 0 else None
+    """test_pair_permissions' checks with a's and b's allocations on
+    different loops."""
+    a, b, c, ma, mb = await matched(d)
+    ta, ra = turn_client(d, ma["iceServers"][0])
     tb = rb = None
     for _ in range(16):             # b's allocation on another loop
-        c = Client(d, ib["username"], ib["credential"])
-        r = c.allocate()
-        if r is None or r["code"] != 0:
-            c.close()
+        x, rx = turn_client(d, mb["iceServers"][0])
+        if rx is None or ra is None:
+            x.close()
             break
-        rel = unxaddr(r["attrs"][A_RELAYED], r["tid_sent"])
-        if ra and loop_of(d, rel) != loop_of(d, ra):
-            tb, rb = c, rel
+        if loop_of(d, rx) != loop_of(d, ra):
+            tb, rb = x, rx
             break
-        release(c)
-        c.close()
-    t.ok(ra and rb, "partners with allocations on different loops "
-         "(%s, %s)" % (ra and loop_of(d, ra), rb and loop_of(d, rb)))
-    if not (ra and rb):
-        return
-    ts = Client(d, s.welcome["iceServers"][0]["username"],
-                s.welcome["iceServers"][0]["credential"])
-    r = ts.allocate()
-    rs = unxaddr(r["attrs"][A_RELAYED], r["tid_sent"]) if r and \
-        r["code"] == 0 else None
-
-    t.eq((ta.permit(*rb) or {}).get("code"), 0, "a permits b's relayed "
-         "address on another loop")
-    t.eq((tb.permit(*ra) or {}).get("code"), 0, "and b permits a's")
-    if rs:
-        t.eq((ts.permit(*ra) or {}).get("code"), 403,
-             "a stranger may not permit a's address: 403")
-    send_to(ta, rb, b"to b")
-    t.eq(receive(tb), b"to b", "a's data reaches b across loops")
-    send_to(tb, ra, b"to a")
-    t.eq(receive(ta), b"to a", "b's data reaches a across loops")
-    await a.send(type="next")
-    await b.recv("partner_left")
-    time.sleep(0.1)
-    send_to(tb, ra, b"after next")
-    t.eq(receive(ta), None, "after next, b's permission for a on another "
-         "loop delivers nothing")
-    send_to(ta, rb, b"after next")
-    t.eq(receive(tb), None, "nor a's for b")
-    t.eq((tb.permit(*ra) or {}).get("code"), 403, "a new permission for "
-         "the former partner: 403")
-    for x in (ta, tb, ts):
+        release(x)
         x.close()
-    for w in (a, b, s):
+    tc, rc = turn_client(d, c.welcome["iceServers"][0])
+    t.ok(ra and rb and rc, "partners with allocations on different loops "
+         "(%s, %s)" % (ra and loop_of(d, ra), rb and loop_of(d, rb)))
+    if ra and rb and rc:
+        check_pair(t, ta, ra, tb, rb, tc, rc, " (across loops)")
+        await check_next(t, a, b, ta, ra, tb, rb, " (across loops)")
+    for x in (ta, tb, tc):
+        if x is not None:
+            x.close()
+    for w in (a, b, c):
         await w.ws.close()
 
 
@@ -298,7 +260,7 @@ def quotas(t):
             "log-level": "debug"}
     with Daemon(conf=conf) as d:
         def burst(user, n, first_ip):
-            out = [allocate(d, user, host="127.0.0.%d" % (first_ip + i))
+            out = [allocate(d, user, bind="127.0.0.%d" % (first_ip + i))
                    for i in range(n)]
             return out, [r["code"] if r else None for _, r, _ in out]
 

@@ -461,6 +461,16 @@ allocate(struct env *e, struct client *c, struct maddr *relay)
 	return code;
 }
 
+/* Refresh with LIFETIME 0: the allocation is deleted. */
+static int
+dealloc(struct env *e, struct client *c)
+{
+	struct attrs as = { 0 };
+
+	A_u32(&as, STUN_ATTR_LIFETIME, 0);
+	return req(e, c, STUN_REFRESH, &as);
+}
+
 static int
 permit(struct env *e, struct client *c, const struct maddr *peer)
 {
@@ -1111,12 +1121,7 @@ test_quota(void)
 	is_int(allocate(&e, &c, NULL), 0, "another address is not counted");
 	/* Deleting one frees its place. */
 	client_init(&c, "192.0.2.1", 1, SECRET, "a", EXP);
-	{
-		struct attrs as = { 0 };
-
-		A_u32(&as, STUN_ATTR_LIFETIME, 0);
-		is_int(req(&e, &c, STUN_REFRESH, &as), 0, "T21: delete one");
-	}
+	is_int(dealloc(&e, &c), 0, "T21: delete one");
 	c.t.client.port = 6;
 	is_int(allocate(&e, &c, NULL), 0, "its place is free again");
 	env_free(&e);
@@ -1551,17 +1556,12 @@ test_internal(void)
 	is_int(e.nout, 1, "paired again: delivered");
 
 	/* The address changes hands: the permission does not follow. */
-	{
-		struct attrs as = { 0 };
-
-		A_u32(&as, STUN_ATTR_LIFETIME, 0);
-		is_int(req(&e, &b, STUN_REFRESH, &as), 0, "b deallocates");
-		e.nout = 0;
-		e.npeer = 0;
-		send_ind(&e, &a, &rb, "gone");
-		ok(e.nout == 0 && e.npeer == 0, "to the freed address: "
-		    "nothing, not even through the kernel");
-	}
+	is_int(dealloc(&e, &b), 0, "b deallocates");
+	e.nout = 0;
+	e.npeer = 0;
+	send_ind(&e, &a, &rb, "gone");
+	ok(e.nout == 0 && e.npeer == 0, "to the freed address: nothing, not "
+	    "even through the kernel");
 	env_free(&e);
 }
 
@@ -1728,9 +1728,7 @@ test_loops(void)
 	is_int(e2.nout, 1, "allowed again: delivered");
 
 	/* The address goes: nothing is handed over. */
-	memset(&as, 0, sizeof(as));
-	A_u32(&as, STUN_ATTR_LIFETIME, 0);
-	is_int(req(&e2, &b, STUN_REFRESH, &as), 0, "b deallocates on loop 2");
+	is_int(dealloc(&e2, &b), 0, "b deallocates on loop 2");
 	e1.handoffs = 0;
 	e1.npeer = 0;
 	send_ind(&e1, &a, &rb, "gone");
