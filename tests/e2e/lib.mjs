@@ -120,6 +120,8 @@ export class Daemon {
       listen: '127.0.0.1', realm: 'meetopia.test', 'auth-secret': this.secret,
       ...this.conf,
     };
+    if (process.env.E2E_RELAY_THREADS && !c['relay-threads']) c['relay-threads'] = process.env.E2E_RELAY_THREADS;
+    if (process.env.E2E_LOG_DEBUG) c['log-level'] = 'debug';
     if (!c['turn-port']) c['turn-port'] = String(await freePort(true));
     if (!c['http-port']) c['http-port'] = String(await freePort(false));
     if (!c['tls-port']) c['tls-port'] = this.tls ? String(await freePort(true)) : '0';
@@ -189,7 +191,7 @@ export class Daemon {
   }
 
   cleanup() {
-    fs.rmSync(this.tmp, { recursive: true, force: true });
+    if (!process.env.E2E_KEEP) fs.rmSync(this.tmp, { recursive: true, force: true });
   }
 }
 
@@ -296,7 +298,8 @@ export async function loadPlaywright() {
 // Chromium, which refuses it (the "permission denied" case).
 export async function launch({ fakeUi = true } = {}) {
   const chromium = await loadPlaywright();
-  const args = CHROMIUM_ARGS.filter((a) => fakeUi || a !== '--use-fake-ui-for-media-stream');
+  const args = CHROMIUM_ARGS.filter((a) => fakeUi || a !== '--use-fake-ui-for-media-stream')
+    .concat(process.env.E2E_CHROME_ARGS ? process.env.E2E_CHROME_ARGS.split(' ') : []);
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args });
   const contexts = [];
   return {
@@ -421,6 +424,31 @@ export async function callStats(page) {
       }
     });
     return out;
+  });
+}
+
+// Every candidate pair getStats knows, a line each (for a failure's
+// diagnostics): state, nomination, local relay protocol and port, remote
+// port, checks sent and answered each way; the selected one marked.
+export async function candidatePairs(page) {
+  return page.evaluate(async () => {
+    const pc = window.meetopia.pc;
+    if (!pc) return [];
+    const r = await pc.getStats();
+    const byId = new Map();
+    r.forEach((x) => byId.set(x.id, x));
+    const sel = new Set();
+    r.forEach((x) => { if (x.type === 'transport') sel.add(x.selectedCandidatePairId); });
+    const out = [];
+    r.forEach((x) => {
+      if (x.type !== 'candidate-pair') return;
+      const l = byId.get(x.localCandidateId) || {};
+      const rc = byId.get(x.remoteCandidateId) || {};
+      out.push(`${sel.has(x.id) ? '*' : ' '} ${l.relayProtocol || l.candidateType}:${l.port} -> ` +
+        `${rc.candidateType}:${rc.port} ${x.state}${x.nominated ? ' nominated' : ''} ` +
+        `checks ${x.responsesReceived || 0}/${x.requestsSent || 0} out, ${x.responsesSent || 0}/${x.requestsReceived || 0} in`);
+    });
+    return out.sort();
   });
 }
 

@@ -9,7 +9,12 @@
 # Environment: MTEST_BUILDDIR / MTEST_SRCDIR (set by make check), CHROMIUM
 # (default /usr/bin/chromium), E2E_ARTIFACTS (default
 # $MTEST_BUILDDIR/tests/e2e/artifacts: the screenshot), E2E_REPS (runs per
-# timing figure, default 1), E2E_VERBOSE=1 (the pages' console).
+# timing figure, default 1), E2E_VERBOSE=1 (the pages' console); for
+# looking into a failure: E2E_RELAY_THREADS=N (the daemons' relay-threads),
+# E2E_LOG_DEBUG=1 (their log-level debug), E2E_KEEP=1 (keep their
+# directories, stderr.log included), E2E_CHROME_ARGS (more Chromium flags,
+# e.g. "--enable-logging=stderr --vmodule=turn_port=1" with
+# DEBUG=pw:browser).
 here=$(cd "$(dirname "$0")" && pwd)
 : "${MTEST_SRCDIR:=$(cd "$here/../.." && pwd)}"
 : "${MTEST_BUILDDIR:=$MTEST_SRCDIR}"
