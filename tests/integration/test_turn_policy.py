@@ -39,6 +39,12 @@ DENIED_V6 = ["::", "::1", "fc00::1", "fdff::1", "fe80::1", "febf::1",
              "2002:7f00:1::1", "2002:c0a8:101::1", "2002:a9fe:101::1"]
 
 
+def bad_fingerprint(m):
+    """m with its FINGERPRINT's last byte flipped (setting it to 0 left
+    one message in 256 valid)."""
+    return m[:-1] + bytes([m[-1] ^ 0xFF])
+
+
 def main(t):
     old_secret = "an-older-secret-still-valid-0123"
     conf = {"auth-secret": [Daemon.SECRET, old_secret],
@@ -174,7 +180,7 @@ def main(t):
             good[4:20] + struct.pack("!HH", 0x8022, 0xffff) + b"abcd",
             message(BINDING, [(A_MI, b"\0" * 20), (0x8022, b"x")],
                     fingerprint=False)[0],                 # MI not last
-            message(BINDING, [], fingerprint=True)[0][:-1] + b"\0",  # bad FP
+            bad_fingerprint(message(BINDING, [], fingerprint=True)[0]),
             b"\x40\x00\xff\xff" + b"x" * 8,                # ChannelData, long
             b"\xff" * 3,
         ]
