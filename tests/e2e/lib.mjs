@@ -452,6 +452,45 @@ export async function candidatePairs(page) {
   });
 }
 
+// The page's relay candidates and candidate pairs by port: local relay
+// candidates {port: relayProtocol}, and each pair's local protocol and
+// port, remote port and checks answered each way.
+async function icePorts(page) {
+  return page.evaluate(async () => {
+    const pc = window.meetopia.pc;
+    if (!pc) return { local: {}, pairs: [] };
+    const r = await pc.getStats();
+    const byId = new Map();
+    r.forEach((x) => byId.set(x.id, x));
+    const local = {};
+    const pairs = [];
+    r.forEach((x) => {
+      if (x.type === 'local-candidate' && x.candidateType === 'relay') local[x.port] = x.relayProtocol;
+      if (x.type !== 'candidate-pair') return;
+      const l = byId.get(x.localCandidateId) || {};
+      const rc = byId.get(x.remoteCandidateId) || {};
+      pairs.push({ proto: l.relayProtocol, lport: l.port, rport: rc.port,
+        answered: x.responsesReceived || 0, answeredIn: x.responsesSent || 0 });
+    });
+    return { local, pairs };
+  });
+}
+
+// What the relay controls when UDP, TCP and TLS relays are all offered:
+// a connectivity check between the two pages' UDP relayed addresses gets
+// its answer (whichever pair Chrome then selects).  Returns { ok, why }.
+export async function udpRelaysTalk(a, b) {
+  const [pa, pb] = [await icePorts(a), await icePorts(b)];
+  const udp = (x) => new Set(Object.keys(x.local).filter((p) => x.local[p] === 'udp').map(Number));
+  const [ua, ub] = [udp(pa), udp(pb)];
+  if (ua.size === 0 || ub.size === 0)
+    return { ok: false, why: `no UDP relay candidate on page ${ua.size === 0 ? 'A' : 'B'}` };
+  const talk = (x, mine, theirs) => x.pairs.some((q) => q.proto === 'udp' && mine.has(q.lport) &&
+    theirs.has(q.rport) && (q.answered > 0 || q.answeredIn > 0));
+  if (talk(pa, ua, ub) || talk(pb, ub, ua)) return { ok: true, why: null };
+  return { ok: false, why: 'no check between the UDP relays answered' };
+}
+
 // Waits until the page decodes more video frames than `after`.
 export async function waitFrames(page, after = 0, ms = 15000) {
   const end = Date.now() + ms;
