@@ -132,6 +132,12 @@ tsh_owner(struct turn_ctx *ctx, const struct maddr *adv)
 }
 
 int
+tsh_relayed_addr(struct turn_ctx *ctx, const struct maddr *adv)
+{
+	return slot_of(ctx, adv) != NULL;
+}
+
+int
 tsh_claim(struct turn_shared *sh, int fi, uint16_t port)
 {
 	uint64_t want = PORT_FREE;

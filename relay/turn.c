@@ -539,6 +539,36 @@ do_refresh(struct turn_ctx *ctx, const struct turn_tuple *t,
 /* ------------------------------------------------------------------ */
 /* Peers: policy, our own relayed addresses and the pair hook. */
 
+static int
+is_unspecified(const struct maddr *a)
+{
+	static const uint8_t zero[16];
+
+	return memcmp(a->ip, zero, addr_iplen(a)) == 0;
+}
+
+/*
+ * Whether a datagram from `from` at one of our listeners left one of our
+ * own live relayed sockets (SPEC "Relay policy": dropped, whatever it
+ * is).  Relayed sockets are bound to relay_ip, or, when that is a
+ * wildcard, to any address of this host.  The exact port must be live: a
+ * client of this host may have an ephemeral port inside the relay range.
+ */
+int
+turn_from_own_relay(struct turn_ctx *ctx, const struct maddr *from)
+{
+	int fi = turn_fam_idx(from->family);
+	struct maddr adv;
+
+	if (!ctx->has_family[fi] || (!addr_eq_ip(from, &ctx->relay_ip[fi]) &&
+	    !(is_unspecified(&ctx->relay_ip[fi]) &&
+	    peer_policy_is_host(&ctx->policy, from))))
+		return 0;
+	adv = ctx->adv_ip[fi];
+	adv.port = from->port;
+	return PORT_IS_OWNED(tsh_owner(ctx, &adv));
+}
+
 /* The allocation id that owns peer when it is one of our relayed
  * addresses (on any loop), else 0. */
 static uint64_t
@@ -800,8 +830,14 @@ forward(struct turn_ctx *ctx, struct turn_alloc *a, const struct maddr *peer,
 			    len);
 		return;
 	}
-	if (perm_find(ctx, a, peer, 0) == NULL) {
-		if (!peer_policy_allowed(&ctx->policy, peer))
+	/* This host: only its live relayed addresses (above).  A permission
+	 * covers every port of an IP, so it is checked for each datagram. */
+	if (peer_policy_is_host(&ctx->policy, peer) ||
+	    perm_find(ctx, a, peer, 0) == NULL) {
+		/* A relayed address of ours no longer live: a partner's last
+		 * packets after a hang-up, not an attack. */
+		if (!peer_policy_allowed(&ctx->policy, peer) &&
+		    !tsh_relayed_addr(ctx, peer))
 			turn_event(ctx, TURN_EV_PEER_DENIED, &a->t.client,
 			    a->user, a->userlen, "send to a denied peer");
 		return;
@@ -929,6 +965,9 @@ turn_handle_client(struct turn_ctx *ctx, const struct turn_tuple *t,
 	struct rd r;
 	uint8_t b0;
 
+	/* One of our relayed sockets talking to our own listener. */
+	if (t->proto == TURN_UDP && turn_from_own_relay(ctx, &t->client))
+		return;
 	rd_init(&r, p, len);
 	b0 = rd_u8(&r);
 	if (r.err)
@@ -1044,14 +1083,6 @@ turn_reload(struct turn_ctx *ctx, const struct config *cfg)
 	/* pair-permissions may have changed */
 	atomic_fetch_add(&ctx->sh->pair_gen, 1);
 	return 0;
-}
-
-static int
-is_unspecified(const struct maddr *a)
-{
-	static const uint8_t zero[16];
-
-	return memcmp(a->ip, zero, addr_iplen(a)) == 0;
 }
 
 struct turn_ctx *

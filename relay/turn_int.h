@@ -245,6 +245,9 @@ void	turn_random(struct turn_ctx *, void *, size_t);
 /* The port table's slot of adv: PORT_FREE when adv is not one of our
  * relayed addresses (not the advertised IP, or outside the range). */
 uint64_t tsh_owner(struct turn_ctx *, const struct maddr *adv);
+/* 1 when adv is the advertised IP of its family at a port of the relayed
+ * range: one of our relayed addresses, live or not. */
+int	tsh_relayed_addr(struct turn_ctx *, const struct maddr *adv);
 /* Claims a free port (PORT_FREE to PORT_HELD); 0 or -1 (taken). */
 int	tsh_claim(struct turn_shared *, int fi, uint16_t port);
 void	tsh_release(struct turn_shared *, int fi, uint16_t port);

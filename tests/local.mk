@@ -23,3 +23,6 @@ TESTS += tests/integration/test_daemon_healthz.py
 TESTS += tests/integration/test_halfopen.py
 EXTRA_DIST += tests/integration/test_halfopen.py
 EXTRA_DIST += tests/integration/test_daemon_healthz.py
+# The relay never reaches this host itself (issue 15).
+TESTS += tests/integration/test_turn_selfrelay.py
+EXTRA_DIST += tests/integration/test_turn_selfrelay.py

@@ -6,6 +6,10 @@
 
 uclient runs under timeout(1), so a hung client cannot hold a test.  When
 uclient prints several summaries, the last one counts.
+
+The peer listens on PEER_HOST, 127.0.0.2: the daemon's listen address
+127.0.0.1 is this host, never a peer but for its own relayed addresses
+(SPEC "Relay policy"); a test opens PEER_HOST with allowed-peer-ip.
 """
 import re
 import shutil
@@ -14,6 +18,7 @@ import time
 
 UCLIENT = shutil.which("turnutils_uclient")
 PEER = shutil.which("turnutils_peer")
+PEER_HOST = "127.0.0.2"
 
 
 def lost(out):
@@ -29,9 +34,9 @@ def received(out):
 
 def uclient(d, port, peer_port, extra, secret=None, n=100, m=4, timeout=40):
     """turnutils_uclient against d (a harness.Daemon) on 127.0.0.1:port,
-    to turnutils_peer on peer_port: (exit code, output)."""
+    to turnutils_peer on PEER_HOST:peer_port: (exit code, output)."""
     cmd = ["timeout", str(timeout), UCLIENT, "-W", secret or d.secret,
-           "-u", "uclient", "-p", str(port), "-e", "127.0.0.1",
+           "-u", "uclient", "-p", str(port), "-e", PEER_HOST,
            "-r", str(peer_port), "-m", str(m), "-n", str(n), "-l", "170"] \
         + extra + ["127.0.0.1"]
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -40,9 +45,9 @@ def uclient(d, port, peer_port, extra, secret=None, n=100, m=4, timeout=40):
 
 
 def peer_start(port, secs=300):
-    """turnutils_peer echoing UDP on 127.0.0.1:port, for at most secs (so
+    """turnutils_peer echoing UDP on PEER_HOST:port, for at most secs (so
     that it ends even if the test is killed); stop it with peer_stop()."""
-    p = subprocess.Popen(["timeout", str(secs), PEER, "-L", "127.0.0.1",
+    p = subprocess.Popen(["timeout", str(secs), PEER, "-L", PEER_HOST,
                           "-p", str(port)], stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
     time.sleep(0.3)

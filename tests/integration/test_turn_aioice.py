@@ -45,8 +45,10 @@ async def recv(proto, timeout=3):
 
 async def scenario(t, d):
     loop = asyncio.get_event_loop()
+    # The echo peer is on 127.0.0.2: 127.0.0.1, where the daemon listens,
+    # is this host, never a peer but for our own relayed addresses.
     echo_tr, _ = await loop.create_datagram_endpoint(
-        Echo, local_addr=("127.0.0.1", 0))
+        Echo, local_addr=("127.0.0.2", 0))
     echo = echo_tr.get_extra_info("sockname")
 
     # 1. Allocate and relay to an echo peer.
@@ -118,7 +120,7 @@ async def scenario(t, d):
 def main(t):
     if turn is None:
         t.skip_all("python3-aioice is not installed for this interpreter")
-    with Daemon(conf={"allowed-peer-ip": "127.0.0.1",
+    with Daemon(conf={"allowed-peer-ip": "127.0.0.2",
                       "listen": ["127.0.0.1", "::1"]}) as d:
         asyncio.run(asyncio.wait_for(scenario(t, d), 60))
         t.ok(d.proc.poll() is None, "the daemon is still running")

@@ -3,8 +3,9 @@
 independent STUN client (stdlib only): long-term credentials (401 with REALM
 and NONCE, expired / forged / other-secret credentials refused with 401,
 rotation: several secrets verify), the peer policy (every default denied
-range refused with 403 on CreatePermission and ChannelBind, with a security
-event and a counter; permissions only, no data is ever sent to them), our
+range and the IPv6 forms that embed a denied IPv4 address refused with 403
+on CreatePermission and ChannelBind, with a security event and a counter;
+permissions only, no data is ever sent to them), our
 own relayed addresses exempt, IPv4 relays for clients over IPv6, and bad
 input dropped without killing the daemon.
 """
@@ -36,7 +37,13 @@ DENIED_V4 = ["0.0.0.1", "0.255.255.255", "10.0.0.1", "10.255.255.254",
 DENIED_V6 = ["::", "::1", "fc00::1", "fdff::1", "fe80::1", "febf::1",
              "ff02::1", "ff0e::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
              "::ffff:192.168.1.1", "64:ff9b::7f00:1", "64:ff9b::a00:1",
-             "2002:7f00:1::1", "2002:c0a8:101::1", "2002:a9fe:101::1"]
+             "2002:7f00:1::1", "2002:c0a8:101::1", "2002:a9fe:101::1",
+             # IPv4-compatible, IPv4-translated, local-use NAT64 in its
+             # /96, /48, /56 and /64 layouts (RFC 6052 §2.2): issue 15.
+             "::10.0.0.1", "::192.168.1.1", "::ffff:0:10.0.0.1",
+             "::ffff:0:127.0.0.1", "64:ff9b:1::a00:1", "64:ff9b:1::7f00:1",
+             "64:ff9b:1:a00:0:100::", "64:ff9b:1:c0a8:0:100::",
+             "64:ff9b:1:a:0:1::", "64:ff9b:1:0:a:0:100:0"]
 
 
 def bad_fingerprint(m):

@@ -186,8 +186,11 @@ def binding(c, how="whole", pause=0.0):
 
 
 def udp_peer():
+    """A UDP peer outside this host as the relay sees it: 127.0.0.1 is
+    the daemon's listen address, never a peer but for our relayed
+    addresses."""
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    u.bind(("127.0.0.1", 0))
+    u.bind(("127.0.0.2", 0))
     u.settimeout(3)
     return u
 
@@ -239,7 +242,7 @@ def allocation_then_delete(c):
 
 
 def main(t):
-    with Daemon(conf={"allowed-peer-ip": "127.0.0.1"}, tls=True) as d:
+    with Daemon(conf={"allowed-peer-ip": "127.0.0.2"}, tls=True) as d:
         results = {}
         limit = FIRST_SECS + 5
         idle = NOALLOC_SECS + CHECK_SECS + 5

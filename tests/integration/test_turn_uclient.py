@@ -12,8 +12,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Daemon, free_port, metric  # noqa: E402
-from coturn import (PEER, UCLIENT, lost, peer_start, peer_stop,  # noqa: E402
-                    received, uclient)
+from coturn import (PEER, PEER_HOST, UCLIENT, lost, peer_start,  # noqa: E402
+                    peer_stop, received, uclient)
 from tap import Tap  # noqa: E402
 
 
@@ -23,7 +23,7 @@ def main(t):
     peer_port = free_port()
     peer = peer_start(peer_port)
     try:
-        with Daemon(conf={"allowed-peer-ip": "127.0.0.1"}) as d:
+        with Daemon(conf={"allowed-peer-ip": PEER_HOST}) as d:
             for name, extra in [
                     ("channels (ChannelBind, ChannelData)", []),
                     ("Send and Data indications (-s)", ["-s"]),

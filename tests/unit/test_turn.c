@@ -1191,7 +1191,7 @@ test_refresh_expiry(void)
 static void
 test_permissions(void)
 {
-	static const char *const allow[] = { "allowed-peer-ip", "127.0.0.1",
+	static const char *const allow[] = { "allowed-peer-ip", "127.0.0.2",
 	    NULL };
 	struct env e;
 	struct client c;
@@ -1201,7 +1201,7 @@ test_permissions(void)
 	uint16_t ch;
 	int i;
 
-	ok(env_init(&e, allow) == 0, "context with 127.0.0.1 allowed");
+	ok(env_init(&e, allow) == 0, "context with 127.0.0.2 allowed");
 	client_init(&c, "192.0.2.1", 1, SECRET, "a", EXP);
 	is_int(allocate(&e, &c, &r), 0, "allocate");
 
@@ -1220,12 +1220,12 @@ test_permissions(void)
 	is_int(e.events[TURN_EV_PEER_DENIED], 1, "peer denied: security "
 	    "event");
 	as.n = 0;
-	A_peer(&as, "127.0.0.1", 7000);
+	A_peer(&as, "127.0.0.2", 7000);
 	A_peer(&as, "192.168.1.1", 7000);
 	is_int(req(&e, &c, STUN_CREATE_PERMISSION, &as), 403, "T31: one "
 	    "denied among several: 403");
 	e.nout = 0;
-	from_peer(&e, &r, "127.0.0.1", 7000, "nope");
+	from_peer(&e, &r, "127.0.0.2", 7000, "nope");
 	is_int(e.nout, 0, "T31: all or nothing: the allowed one was not "
 	    "installed");
 	as.n = 0;
@@ -1234,7 +1234,7 @@ test_permissions(void)
 	    "XOR-PEER-ADDRESS: 400");
 
 	/* T32, T40: nothing moves without a permission. */
-	addr_parse("127.0.0.1", &p);
+	addr_parse("127.0.0.2", &p);
 	p.port = 7000;
 	e.npeer = 0;
 	e.nout = 0;
@@ -1242,10 +1242,10 @@ test_permissions(void)
 	is_int(e.npeer, 0, "T40: Send without a permission is dropped");
 	is_int(e.nout, 0, "T40: and never answered");
 	e.nout = 0;
-	from_peer(&e, &r, "127.0.0.1", 7000, "hi");
+	from_peer(&e, &r, "127.0.0.2", 7000, "hi");
 	is_int(e.nout, 0, "T32: peer data without a permission is dropped");
 
-	is_int(permit(&e, &c, &p), 0, "CreatePermission 127.0.0.1:7000");
+	is_int(permit(&e, &c, &p), 0, "CreatePermission 127.0.0.2:7000");
 	ok(mi_ok(&c), "integrity");
 	e.npeer = 0;
 	e.nout = 0;
@@ -1257,12 +1257,12 @@ test_permissions(void)
 	    "datagram from the relayed address");
 	is_int(e.nout, 0, "T40: Send is not answered");
 	e.nout = 0;
-	from_peer(&e, &r, "127.0.0.1", 7000, "world");
+	from_peer(&e, &r, "127.0.0.2", 7000, "world");
 	ok(got_data(&e, &c, &got, data, sizeof(data), &ch) == 1 &&
 	    addr_eq(&got, &p) && strcmp(data, "world") == 0, "T42: peer data "
 	    "as a Data indication with XOR-PEER-ADDRESS and DATA");
 	e.nout = 0;
-	from_peer(&e, &r, "127.0.0.1", 7001, "other port");
+	from_peer(&e, &r, "127.0.0.2", 7001, "other port");
 	ok(got_data(&e, &c, &got, data, sizeof(data), &ch) == 1 &&
 	    got.port == 7001, "T30: the permission is for the IP, any port");
 	is_int(metrics_get(&e.m.turn_relayed_packets_to_peer), 1, "packets "
@@ -1308,12 +1308,12 @@ test_permissions(void)
 	/* Permission lifetime 300 s, refreshed by CreatePermission. */
 	env_time(&e, 299 * 1000);
 	e.nout = 0;
-	from_peer(&e, &r, "127.0.0.1", 7000, "x");
+	from_peer(&e, &r, "127.0.0.2", 7000, "x");
 	is_int(e.nout, 1, "T30: the permission holds for 300 s");
 	env_time(&e, 2 * 1000);
 	turn_tick(e.ctx);
 	e.nout = 0;
-	from_peer(&e, &r, "127.0.0.1", 7000, "x");
+	from_peer(&e, &r, "127.0.0.2", 7000, "x");
 	is_int(e.nout, 0, "T30: and expires after");
 	c.nonce[0] = '\0';
 	as.n = 0;
@@ -1323,7 +1323,7 @@ test_permissions(void)
 	/* T33: a cap on permissions: all or nothing. */
 	as.n = 0;
 	for (i = 0; i < TURN_MAX_PERMS + 1; i++)
-		A_peer(&as, "127.0.0.1", 1);
+		A_peer(&as, "127.0.0.2", 1);
 	is_int(req(&e, &c, STUN_CREATE_PERMISSION, &as), 508, "T33: more "
 	    "peers than the cap in one request: 508");
 	{
@@ -1353,7 +1353,7 @@ test_permissions(void)
 static void
 test_channels(void)
 {
-	static const char *const allow[] = { "allowed-peer-ip", "127.0.0.1",
+	static const char *const allow[] = { "allowed-peer-ip", "127.0.0.2",
 	    NULL };
 	struct env e;
 	struct client c;
@@ -1365,7 +1365,7 @@ test_channels(void)
 	ok(env_init(&e, allow) == 0, "context");
 	client_init(&c, "192.0.2.1", 1, SECRET, "a", EXP);
 	is_int(allocate(&e, &c, &r), 0, "allocate");
-	addr_parse("127.0.0.1", &p);
+	addr_parse("127.0.0.2", &p);
 	p.port = 7000;
 	p2 = p;
 	p2.port = 7002;
@@ -1422,13 +1422,13 @@ test_channels(void)
 	is_int(e.npeer, 0, "T53: unbound channel and length past the end "
 	    "dropped");
 	e.nout = 0;
-	from_peer(&e, &r, "127.0.0.1", 7000, "back");
+	from_peer(&e, &r, "127.0.0.2", 7000, "back");
 	ok(got_data(&e, &c, &got, data, sizeof(data), &ch) == 2 &&
 	    ch == 0x4000 && strcmp(data, "back") == 0, "T54: peer data on a "
 	    "channel as ChannelData");
 	ok(e.out[0].len == 8, "T54: ChannelData over UDP is not padded");
 	e.nout = 0;
-	from_peer(&e, &r, "127.0.0.1", 7005, "nochan");
+	from_peer(&e, &r, "127.0.0.2", 7005, "nochan");
 	ok(got_data(&e, &c, &got, data, sizeof(data), &ch) == 1,
 	    "T52: the binding installed a permission for the IP (Data "
 	    "indication from another port)");
@@ -1447,7 +1447,7 @@ test_channels(void)
 	chan_data(&e, &c, 0x4000, "late", 0, 0);
 	is_int(e.npeer, 0, "T52: the channel expired after 600 s");
 	e.nout = 0;
-	from_peer(&e, &r, "127.0.0.1", 7000, "late");
+	from_peer(&e, &r, "127.0.0.2", 7000, "late");
 	ok(got_data(&e, &c, &got, data, sizeof(data), &ch) == 1, "T52: peer "
 	    "data comes as Data indications again");
 	is_int(chanbind(&e, &c, 0x4000, &p2), 400, "T52: the number cannot go "
@@ -1596,11 +1596,114 @@ test_external_ip(void)
 	env_free(&e);
 }
 
+/*
+ * SPEC "Relay policy" (issue 15): this host is a peer only through our own
+ * live relayed addresses, on every port and whatever allowed-peer-ip says;
+ * a permission, which covers a whole IP, is re-checked per datagram; and
+ * what one of our relayed sockets sends to our listener is dropped.
+ */
+static void
+test_self(void)
+{
+	static const char *const allow[] = { "allowed-peer-ip", "127.0.0.0/8",
+	    NULL };
+	char err[CFG_ERRLEN];
+	struct env e;
+	struct client a, b, c, fromrelay, local;
+	struct maddr ra, rb, rc, p, got;
+	char data[256];
+	uint16_t ch;
+
+	ok(env_init(&e, allow) == 0, "context with 127.0.0.0/8 allowed");
+	client_init(&a, "192.0.2.1", 1, SECRET, "a", EXP);
+	client_init(&b, "192.0.2.2", 1, SECRET, "b", EXP);
+	ok(allocate(&e, &a, &ra) == 0 && allocate(&e, &b, &rb) == 0,
+	    "two allocations");
+	addr_parse("127.0.0.1", &p);
+	p.port = 3478;
+	is_int(permit(&e, &a, &p), 403, "CreatePermission to our own TURN "
+	    "port: 403 (allowed-peer-ip covers it)");
+	is_int(chanbind(&e, &a, 0x4000, &p), 403, "ChannelBind to it: 403");
+	p.port = 53;
+	is_int(permit(&e, &a, &p), 403, "to another port of this host: 403");
+	p.port = rb.port + 1;
+	is_int(permit(&e, &a, &p), 403, "to a port of the relay range that "
+	    "is no live relayed address: 403");
+	is_int(e.events[TURN_EV_PEER_DENIED], 4, "each a security event");
+	ok(permit(&e, &a, &rb) == 0 && permit(&e, &b, &ra) == 0 &&
+	    chanbind(&e, &a, 0x4001, &rb) == 0, "our own relayed addresses "
+	    "on 127.0.0.1 still are peers");
+
+	/* The permission for b's relayed address covers no other port. */
+	e.npeer = 0;
+	e.nout = 0;
+	p.port = 3478;
+	send_ind(&e, &a, &p, "Binding");
+	p.port = 53;
+	send_ind(&e, &a, &p, "dns");
+	p.port = rb.port + 1;
+	send_ind(&e, &a, &p, "next");
+	ok(e.npeer == 0 && e.nout == 0, "Send to other ports of this host: "
+	    "nothing, through the kernel or inside");
+	send_ind(&e, &a, &rb, "to b");
+	ok(got_data(&e, &b, &got, data, sizeof(data), &ch) == 1 &&
+	    strcmp(data, "to b") == 0, "Send to b's relayed address: "
+	    "delivered");
+	e.nout = 0;
+	chan_data(&e, &a, 0x4001, "cd to b", 0, 0);
+	ok(got_data(&e, &b, &got, data, sizeof(data), &ch) == 1 &&
+	    strcmp(data, "cd to b") == 0, "ChannelData to b: delivered");
+
+	/* What one of our relayed sockets sends to our listener. */
+	client_init(&fromrelay, "127.0.0.1", ra.port, SECRET, "n", EXP);
+	fromrelay.noauth = 1;
+	is_int(req(&e, &fromrelay, STUN_BINDING, NULL), -1, "a Binding "
+	    "from our own relayed address: no answer");
+	fromrelay.noauth = 0;
+	is_int(allocate(&e, &fromrelay, &rc), -1, "a nested Allocate from "
+	    "it: no answer");
+	is_int(turn_alloc_count(e.ctx), 2, "and no allocation");
+	client_init(&local, "127.0.0.1", rb.port + 1, SECRET, "n", EXP);
+	local.noauth = 1;
+	is_int(req(&e, &local, STUN_BINDING, NULL), 0, "a client of this "
+	    "host on a port of the range that is not live: answered");
+	local.t.proto = TURN_TCP;
+	local.t.client.port = ra.port;
+	is_int(req(&e, &local, STUN_BINDING, NULL), 0, "over TCP (a port of "
+	    "another protocol): answered");
+	is_int(dealloc(&e, &a), 0, "a deallocates");
+	fromrelay.noauth = 1;
+	is_int(req(&e, &fromrelay, STUN_BINDING, NULL), 0, "its former port "
+	    "is an ordinary client again");
+	env_free(&e);
+
+	/* A permission that predates the address becoming this host's
+	 * (a reload): re-checked for each datagram. */
+	ok(env_init(&e, allow) == 0, "context");
+	client_init(&c, "192.0.2.3", 1, SECRET, "c", EXP);
+	addr_parse("127.0.0.2", &p);
+	p.port = 7000;
+	ok(allocate(&e, &c, &rc) == 0 && permit(&e, &c, &p) == 0 &&
+	    chanbind(&e, &c, 0x4002, &p) == 0, "a permission and a channel "
+	    "for 127.0.0.2:7000");
+	e.npeer = 0;
+	send_ind(&e, &c, &p, "before");
+	is_int(e.npeer, 1, "delivered");
+	ok(cfg_set(e.cfg, CFG_SRC_FILE, 99, "relay-ip", "127.0.0.2", err,
+	    sizeof(err)) == 0 && turn_reload(e.ctx, e.cfg) == 0,
+	    "reload: 127.0.0.2 becomes relay-ip");
+	e.npeer = 0;
+	send_ind(&e, &c, &p, "after");
+	chan_data(&e, &c, 0x4002, "after", 0, 0);
+	is_int(e.npeer, 0, "Send and ChannelData to it are dropped");
+	env_free(&e);
+}
+
 static void
 test_bps(void)
 {
 	static const char *const bps[] = { "max-bps", "1000",
-	    "allowed-peer-ip", "127.0.0.1", NULL };
+	    "allowed-peer-ip", "127.0.0.2", NULL };
 	struct env e;
 	struct client c;
 	struct maddr r, p;
@@ -1610,7 +1713,7 @@ test_bps(void)
 	big[600] = '\0';
 	ok(env_init(&e, bps) == 0, "context with max-bps 1000");
 	client_init(&c, "192.0.2.1", 1, SECRET, "a", EXP);
-	addr_parse("127.0.0.1", &p);
+	addr_parse("127.0.0.2", &p);
 	p.port = 9;
 	ok(allocate(&e, &c, &r) == 0 && permit(&e, &c, &p) == 0, "allocate, "
 	    "permit");
@@ -1623,8 +1726,8 @@ test_bps(void)
 	send_ind(&e, &c, &p, big);
 	is_int(e.npeer, 2, "max-bps: a second later they pass");
 	e.nout = 0;
-	from_peer(&e, &r, "127.0.0.1", 9, big);
-	from_peer(&e, &r, "127.0.0.1", 9, big);
+	from_peer(&e, &r, "127.0.0.2", 9, big);
+	from_peer(&e, &r, "127.0.0.2", 9, big);
 	is_int(e.nout, 1, "max-bps: the other direction has its own bucket");
 	env_free(&e);
 }
@@ -1817,6 +1920,7 @@ main(void)
 	test_channels();
 	test_internal();
 	test_external_ip();
+	test_self();
 	test_bps();
 	test_loops();
 	return done_testing();
