@@ -585,7 +585,7 @@ api_key_ok(const struct config *cfg, const char *authz)
 	int ok = 0;
 
 	if (cfg->api_key.n == 0)
-		return 1;
+		return 0;	/* the route is off: see route_ice_servers() */
 	if (authz == NULL || strncasecmp(authz, "Bearer ", 7) != 0)
 		return 0;
 	authz += 7;
@@ -605,6 +605,12 @@ route_ice_servers(struct hconn *c, const struct http_req *req)
 	char extra[512];
 	json_t *servers;
 
+	/* Off unless an api-key is set: credentials for anyone would make the
+	 * relay an open proxy to the Internet (SPEC "api-key"). */
+	if (cfg->api_key.n == 0) {
+		respond_json_error(c, 404, "not_found", "no such API", NULL);
+		return;
+	}
 	extra[0] = '\0';
 	if (origin != NULL && origin_ok(c, req))
 		snprintf(extra, sizeof(extra), "Access-Control-Allow-Origin: "
