@@ -550,6 +550,27 @@ own_id(struct turn_ctx *ctx, const struct maddr *peer)
 }
 
 /*
+ * pair-permissions: an allocation made with a session's credential
+ * ("EXPIRY:s-SESSION") may reach our own relayed addresses only (which
+ * the pair hook then checks): any other address, allowed-peer-ip ones
+ * included, is refused (SPEC "pair-permissions").  Nonzero when refused,
+ * the event raised.
+ */
+static int
+session_peer_denied(struct turn_ctx *ctx, struct turn_alloc *a,
+    const struct maddr *peer)
+{
+	char sess[CRED_ID_MAX];
+
+	if (!ctx->pair_permissions || own_id(ctx, peer) != 0 ||
+	    cred_session_of(a->user, a->userlen, sess, sizeof(sess)) != 0)
+		return 0;
+	turn_event(ctx, TURN_EV_PAIR_DENIED, &a->t.client, a->user, a->userlen,
+	    "a session's allocation may reach its partner only");
+	return 1;
+}
+
+/*
  * Whether a may be given a permission for peer.  0 and *own set to the
  * allocation id that owns peer (0 when it is not ours) when allowed;
  * otherwise the error code (403 or 443), the event raised.
@@ -564,6 +585,8 @@ peer_check(struct turn_ctx *ctx, struct turn_alloc *a, const struct maddr *peer,
 	*own = 0;
 	if (alloc_relay_of(a, peer->family) == NULL)
 		return 443;
+	if (session_peer_denied(ctx, a, peer))
+		return 403;
 	if ((id = own_id(ctx, peer)) != 0) {
 		/* Our own relayed address: exempt from the deny list, but
 		 * subject to pair-permissions. */
