@@ -1002,6 +1002,49 @@ turn_tuple_closed(struct turn_ctx *ctx, const struct turn_tuple *t)
 		alloc_free(ctx, a);
 }
 
+size_t
+turn_free_sessions(struct turn_ctx *ctx, const char *const *ids, size_t n)
+{
+	struct turn_alloc *a, *na;
+	char sess[CRED_ID_MAX];
+	size_t i, freed = 0;
+
+	TAILQ_FOREACH_SAFE(a, &ctx->all, all, na) {
+		if (cred_session_of(a->user, a->userlen, sess,
+		    sizeof(sess)) != 0)
+			continue;
+		for (i = 0; i < n; i++)
+			if (strcmp(sess, ids[i]) == 0)
+				break;
+		if (i == n)
+			continue;
+		log_debug("relay: allocation %llu freed: its session ended",
+		    (unsigned long long)a->id);
+		alloc_free(ctx, a);
+		freed++;
+	}
+	return freed;
+}
+
+size_t
+turn_free_banned(struct turn_ctx *ctx)
+{
+	struct turn_alloc *a, *na;
+	size_t freed = 0;
+
+	if (ctx->io.is_banned == NULL)
+		return 0;
+	TAILQ_FOREACH_SAFE(a, &ctx->all, all, na) {
+		if (!ctx->io.is_banned(ctx->io.arg, &a->t.client))
+			continue;
+		turn_event(ctx, TURN_EV_BANNED, &a->t.client, a->user,
+		    a->userlen, "allocation of a banned client freed");
+		alloc_free(ctx, a);
+		freed++;
+	}
+	return freed;
+}
+
 void
 turn_tick(struct turn_ctx *ctx)
 {
