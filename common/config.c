@@ -74,7 +74,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "max-allocate-lifetime", T_DUR, O(max_allocate_lifetime), 600, DAY,
 	    "3600", 1, NULL },
 	{ "user-quota", T_INT, O(user_quota), 0, 1000000, "10", 1, NULL },
-	{ "ip-quota", T_INT, O(ip_quota), 0, 1000000, "0", 1, NULL },
+	{ "ip-quota", T_INT, O(ip_quota), 0, 1000000, "32", 1, NULL },
 	{ "total-quota", T_INT, O(total_quota), 0, 100000000, "0", 1, NULL },
 	{ "max-bps", T_INT, O(max_bps), 0, 100000000000LL, "0", 1, NULL },
 	{ "denied-peer-ip", T_RANGES, O(denied_peer_ip), 0, 0, NULL, 1,

@@ -373,6 +373,25 @@ daemon_pairs_changed(void *arg, const char *a, const char *b, int paired)
 	relay_pairs_changed(arg);
 }
 
+/* signaling's end hook: a session is gone for good, and so are the
+ * allocations made with its credentials. */
+static void
+daemon_session_ended(void *arg, const char *session)
+{
+	relay_session_ended(arg, session);
+}
+
+/* The moderation store's ban hook: a new ban ends what the banned party
+ * holds, its WebSockets and its allocations. */
+static void
+daemon_bans_changed(void *arg)
+{
+	struct daemon *d = arg;
+
+	signaling_bans_changed(d->sig);
+	relay_bans_changed(d->relay);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -446,6 +465,10 @@ main(int argc, char **argv)
 	 */
 	relay_set_peer_hook(d.relay, sig_peer_hook, d.sig);
 	sig_set_pair_hook(d.sig, daemon_pairs_changed, d.relay);
+	/* What a session or a banned client held on the relay ends with it. */
+	sig_set_end_hook(d.sig, daemon_session_ended, d.relay);
+	if (d.db != NULL)
+		mdb_set_ban_hook(d.db, daemon_bans_changed, &d);
 
 	/* Ports are bound: drop root now, before serving anyone. */
 	if (priv_drop(d.cfg->user, d.cfg->group, d.state_dir, err,

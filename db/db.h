@@ -232,10 +232,11 @@ int		 db_auto_ban(struct db *, const char *reported, int64_t now,
  *   signaling  /ws upgrade: mdb_is_banned(client) -> 403 (and a security
  *              event); `report`: mdb_report_submit(), `reported` sent from
  *              its callback, mdb_cancel(session) when a session is freed;
- *              mdb_set_ban_hook(): re-check live sessions, close the banned
- *              ones with partner_left/banned; /admin/v1/...:
- *              mdb_admin_request().
+ *              /admin/v1/...: mdb_admin_request().
  *   relay      Allocate: mdb_is_banned(client) -> 403 (any thread).
+ *   the daemon mdb_set_ban_hook(): signaling closes the banned sessions
+ *              (partner_left/banned), the relay frees the banned clients'
+ *              allocations.
  */
 
 struct mdb;

@@ -202,6 +202,62 @@ ring_drain(struct relay_loop *lp, struct relay_ring *rg)
 	ring_release(rg, (uint32_t)n);
 }
 
+/* ------------------------------------------------------------------ */
+/* Requests that wait for no answer: a session ended, new bans. */
+
+/* A session whose allocations are to be freed on one loop. */
+struct relay_req {
+	struct relay_req	*next;
+	char			 id[CRED_ID_MAX];
+};
+
+#define RELAY_REQ_BATCH	64	/* sessions per scan of the allocations */
+
+/* On lp's thread: frees what the requests queued for it name. */
+static void
+loop_requests(struct relay_loop *lp)
+{
+	struct relay_req *list, *r, *next;
+	const char *ids[RELAY_REQ_BATCH];
+	size_t n;
+	int bans;
+
+	pthread_mutex_lock(&lp->req_mu);
+	list = lp->reqs;
+	lp->reqs = NULL;
+	bans = lp->req_bans;
+	lp->req_bans = 0;
+	pthread_mutex_unlock(&lp->req_mu);
+	if (list == NULL && !bans)
+		return;
+	relay_clock(lp);
+	if (bans)
+		turn_free_banned(lp->ctx);
+	while (list != NULL) {
+		/* One scan of the loop's allocations per batch. */
+		for (n = 0, r = list; r != NULL && n < RELAY_REQ_BATCH;
+		    r = r->next)
+			ids[n++] = r->id;
+		turn_free_sessions(lp->ctx, ids, n);
+		for (; list != r; list = next) {
+			next = list->next;
+			free(list);
+		}
+	}
+}
+
+/* Frees the requests nobody carried out (the loop is going). */
+static void
+loop_requests_free(struct relay_loop *lp)
+{
+	struct relay_req *r;
+
+	while ((r = lp->reqs) != NULL) {
+		lp->reqs = r->next;
+		free(r);
+	}
+}
+
 static void
 loop_wake_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -223,6 +279,7 @@ loop_wake_cb(evutil_socket_t fd, short what, void *arg)
 			pthread_cond_broadcast(&lp->cmd_cv);
 		}
 		pthread_mutex_unlock(&lp->cmd_mu);
+		loop_requests(lp);
 	}
 	for (i = 0; i < lp->rl->nloops; i++)
 		if ((rg = atomic_load_explicit(&lp->in[i],
@@ -280,6 +337,8 @@ loop_free(struct relay_loop *lp)
 		pthread_mutex_destroy(&lp->cmd_mu);
 		pthread_cond_destroy(&lp->cmd_cv);
 	}
+	loop_requests_free(lp);
+	pthread_mutex_destroy(&lp->req_mu);
 	free(lp->bufs);
 	free(lp->out);
 	free(lp);
@@ -300,6 +359,7 @@ loop_new(struct relay *rl, int idx, char *err, size_t errlen)
 	lp->rl = rl;
 	lp->idx = idx;
 	lp->efd = -1;
+	pthread_mutex_init(&lp->req_mu, NULL);
 	if (idx > 0) {
 		pthread_mutex_init(&lp->cmd_mu, NULL);
 		pthread_cond_init(&lp->cmd_cv, NULL);
@@ -576,4 +636,56 @@ size_t
 relay_allocations(struct relay *rl)
 {
 	return rl != NULL ? turn_shared_alloc_count(rl->loops[0]->ctx) : 0;
+}
+
+void
+relay_session_ended(struct relay *rl, const char *session)
+{
+	const char *ids[1] = { session };
+	struct relay_loop *lp;
+	struct relay_req *r;
+	size_t len;
+	int i;
+
+	if (rl == NULL || session == NULL ||
+	    (len = strlen(session)) >= CRED_ID_MAX)
+		return;
+	for (i = 0; i < rl->nloops; i++) {
+		lp = rl->loops[i];
+		if (!lp->running) {
+			/* This thread's loop, or a worker not running. */
+			turn_free_sessions(lp->ctx, ids, 1);
+			continue;
+		}
+		/* Without memory the allocations live out their lifetime. */
+		if ((r = malloc(sizeof(*r))) == NULL)
+			continue;
+		memcpy(r->id, session, len + 1);
+		pthread_mutex_lock(&lp->req_mu);
+		r->next = lp->reqs;
+		lp->reqs = r;
+		pthread_mutex_unlock(&lp->req_mu);
+		loop_wake(lp);
+	}
+}
+
+void
+relay_bans_changed(struct relay *rl)
+{
+	struct relay_loop *lp;
+	int i;
+
+	if (rl == NULL)
+		return;
+	for (i = 0; i < rl->nloops; i++) {
+		lp = rl->loops[i];
+		if (!lp->running) {
+			turn_free_banned(lp->ctx);
+			continue;
+		}
+		pthread_mutex_lock(&lp->req_mu);
+		lp->req_bans = 1;
+		pthread_mutex_unlock(&lp->req_mu);
+		loop_wake(lp);
+	}
 }

@@ -48,6 +48,16 @@ void		 relay_set_peer_hook(struct relay *,
 		    void *arg);
 void		 relay_pairs_changed(struct relay *);
 
+/*
+ * A signaling session ended for good: the allocations made with its
+ * credentials ("EXPIRY:s-SESSION") are freed, on every loop (the workers'
+ * soon after the call returns).  relay_bans_changed(): new bans arrived,
+ * the allocations of clients that are now banned are freed likewise.
+ * Both are called on the daemon's loop thread.
+ */
+void		 relay_session_ended(struct relay *, const char *session);
+void		 relay_bans_changed(struct relay *);
+
 /* Live allocations (for logs and meetopiactl stats). */
 size_t		 relay_allocations(struct relay *);
 

@@ -54,6 +54,7 @@ struct relay_sock {
 };
 
 struct relay_ring;			/* ring.h: hand-off between loops */
+struct relay_req;			/* relay.c: a session that ended */
 
 /*
  * One event loop of the relay with its protocol context.  Loop 0 is the
@@ -103,6 +104,12 @@ struct relay_loop {
 	void			(*cmd)(struct relay_loop *, void *);
 	void			*cmd_arg;
 	int			 cmd_done;
+
+	/* Requests from the main thread that wait for no answer: sessions
+	 * that ended, new bans (relay.c); shared, req_mu. */
+	pthread_mutex_t		 req_mu;
+	struct relay_req	*reqs;
+	int			 req_bans;
 };
 
 struct relay {

@@ -580,6 +580,27 @@ own_id(struct turn_ctx *ctx, const struct maddr *peer)
 }
 
 /*
+ * pair-permissions: an allocation made with a session's credential
+ * ("EXPIRY:s-SESSION") may reach our own relayed addresses only (which
+ * the pair hook then checks): any other address, allowed-peer-ip ones
+ * included, is refused (SPEC "pair-permissions").  Nonzero when refused,
+ * the event raised.
+ */
+static int
+session_peer_denied(struct turn_ctx *ctx, struct turn_alloc *a,
+    const struct maddr *peer)
+{
+	char sess[CRED_ID_MAX];
+
+	if (!ctx->pair_permissions || own_id(ctx, peer) != 0 ||
+	    cred_session_of(a->user, a->userlen, sess, sizeof(sess)) != 0)
+		return 0;
+	turn_event(ctx, TURN_EV_PAIR_DENIED, &a->t.client, a->user, a->userlen,
+	    "a session's allocation may reach its partner only");
+	return 1;
+}
+
+/*
  * Whether a may be given a permission for peer.  0 and *own set to the
  * allocation id that owns peer (0 when it is not ours) when allowed;
  * otherwise the error code (403 or 443), the event raised.
@@ -594,6 +615,8 @@ peer_check(struct turn_ctx *ctx, struct turn_alloc *a, const struct maddr *peer,
 	*own = 0;
 	if (alloc_relay_of(a, peer->family) == NULL)
 		return 443;
+	if (session_peer_denied(ctx, a, peer))
+		return 403;
 	if ((id = own_id(ctx, peer)) != 0) {
 		/* Our own relayed address: exempt from the deny list, but
 		 * subject to pair-permissions. */
@@ -1016,6 +1039,49 @@ turn_tuple_closed(struct turn_ctx *ctx, const struct turn_tuple *t)
 
 	if ((a = alloc_find(ctx, t)) != NULL)
 		alloc_free(ctx, a);
+}
+
+size_t
+turn_free_sessions(struct turn_ctx *ctx, const char *const *ids, size_t n)
+{
+	struct turn_alloc *a, *na;
+	char sess[CRED_ID_MAX];
+	size_t i, freed = 0;
+
+	TAILQ_FOREACH_SAFE(a, &ctx->all, all, na) {
+		if (cred_session_of(a->user, a->userlen, sess,
+		    sizeof(sess)) != 0)
+			continue;
+		for (i = 0; i < n; i++)
+			if (strcmp(sess, ids[i]) == 0)
+				break;
+		if (i == n)
+			continue;
+		log_debug("relay: allocation %llu freed: its session ended",
+		    (unsigned long long)a->id);
+		alloc_free(ctx, a);
+		freed++;
+	}
+	return freed;
+}
+
+size_t
+turn_free_banned(struct turn_ctx *ctx)
+{
+	struct turn_alloc *a, *na;
+	size_t freed = 0;
+
+	if (ctx->io.is_banned == NULL)
+		return 0;
+	TAILQ_FOREACH_SAFE(a, &ctx->all, all, na) {
+		if (!ctx->io.is_banned(ctx->io.arg, &a->t.client))
+			continue;
+		turn_event(ctx, TURN_EV_BANNED, &a->t.client, a->user,
+		    a->userlen, "allocation of a banned client freed");
+		alloc_free(ctx, a);
+		freed++;
+	}
+	return freed;
 }
 
 void

@@ -188,6 +188,16 @@ void		 turn_handle_peer(struct turn_ctx *, struct turn_relay *,
 		    const struct maddr *peer, const uint8_t *, size_t);
 /* The client's transport went away (TCP/TLS): delete its allocation. */
 void		 turn_tuple_closed(struct turn_ctx *, const struct turn_tuple *);
+/*
+ * Frees this loop's allocations made with a credential of one of the n
+ * sessions ("EXPIRY:s-SESSION", ids are the SESSIONs): the sessions ended
+ * for good.  Returns how many were freed.
+ */
+size_t		 turn_free_sessions(struct turn_ctx *, const char *const *ids,
+		    size_t n);
+/* Frees this loop's allocations whose client io.is_banned says is banned
+ * (new bans end what the banned party holds).  Returns how many. */
+size_t		 turn_free_banned(struct turn_ctx *);
 /* Expires allocations, permissions, channels and reservations. */
 void		 turn_tick(struct turn_ctx *);
 

@@ -585,7 +585,7 @@ api_key_ok(const struct config *cfg, const char *authz)
 	int ok = 0;
 
 	if (cfg->api_key.n == 0)
-		return 1;
+		return 0;	/* the route is off: see route_ice_servers() */
 	if (authz == NULL || strncasecmp(authz, "Bearer ", 7) != 0)
 		return 0;
 	authz += 7;
@@ -605,6 +605,12 @@ route_ice_servers(struct hconn *c, const struct http_req *req)
 	char extra[512];
 	json_t *servers;
 
+	/* Off unless an api-key is set: credentials for anyone would make the
+	 * relay an open proxy to the Internet (SPEC "api-key"). */
+	if (cfg->api_key.n == 0) {
+		respond_json_error(c, 404, "not_found", "no such API", NULL);
+		return;
+	}
 	extra[0] = '\0';
 	if (origin != NULL && origin_ok(c, req))
 		snprintf(extra, sizeof(extra), "Access-Control-Allow-Origin: "
@@ -1258,12 +1264,6 @@ set_web_root(struct signaling *sig, const struct config *cfg)
 	sig->web_root = strdup(real);
 }
 
-static void
-ban_hook_cb(void *arg)
-{
-	session_ban_check(arg);
-}
-
 struct signaling *
 signaling_new(struct daemon *d, char *err, size_t errlen)
 {
@@ -1285,6 +1285,8 @@ signaling_new(struct daemon *d, char *err, size_t errlen)
 	TAILQ_INIT(&sig->reap);
 	RB_INIT(&sig->ips);
 	RB_INIT(&sig->sessions);
+	TAILQ_INIT(&sig->dropped);
+	RB_INIT(&sig->dropips);
 	pair_queue_init(&sig->queue, PAIR_INTEREST_WAIT);
 	/* Half of the descriptors: a quarter is TURN over TCP and TLS, the
 	 * rest the UDP relays, the database and the logs. */
@@ -1335,8 +1337,6 @@ signaling_new(struct daemon *d, char *err, size_t errlen)
 		    cfg->https_port, 1, err, errlen) != 0)
 			goto fail;
 	}
-	if (d->db != NULL)
-		mdb_set_ban_hook(d->db, ban_hook_cb, sig);
 	return sig;
 fail:
 	signaling_free(sig);
@@ -1412,8 +1412,6 @@ signaling_free(struct signaling *sig)
 	if (sig == NULL)
 		return;
 	sig->stopping = 1;
-	if (sig->d->db != NULL)
-		mdb_set_ban_hook(sig->d->db, NULL, NULL);
 	while ((c = TAILQ_FIRST(&sig->conns)) != NULL) {
 		TAILQ_REMOVE(&sig->conns, c, entry);
 		conn_free(c);
@@ -1470,6 +1468,20 @@ sig_set_pair_hook(struct signaling *sig, sig_pair_hook fn, void *arg)
 {
 	sig->hook = fn;
 	sig->hook_arg = arg;
+}
+
+void
+sig_set_end_hook(struct signaling *sig, sig_end_hook fn, void *arg)
+{
+	sig->end_hook = fn;
+	sig->end_hook_arg = arg;
+}
+
+void
+signaling_bans_changed(struct signaling *sig)
+{
+	if (sig != NULL && !sig->stopping)
+		session_ban_check(sig);
 }
 
 size_t

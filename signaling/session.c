@@ -6,9 +6,12 @@
  * A session outlives its socket by resume-window: while it is dropped it
  * keeps its queue place (not matched) or its partner (who hears nothing),
  * and what is sent to it is held (at most SIG_PENDING_MAX bytes) until it
- * resumes.  The resume token is a JWT naming the session and the serial of
- * the last token issued; each resume issues a new serial, so a token works
- * once.  Chat text is only ever in memory on its way to the partner: it
+ * resumes.  Dropped sessions are bounded per client IP and in total (see
+ * SIG_DROPPED_PER_CONN): over a bound, the oldest ends for good.  A session
+ * that ends for good tells the end hook, so the relay frees the
+ * allocations of its credentials.  The resume token is a JWT naming the
+ * session and the serial of the last token issued; each resume issues a
+ * new serial, so a token works once.  Chat text is only ever in memory on its way to the partner: it
  * is never logged, stored or put into a security event.
  */
 #include "config.h"
@@ -46,6 +49,16 @@ sess_cmp(struct session *a, struct session *b)
 }
 
 RB_GENERATE_STATIC(sess_tree, session, node, sess_cmp)
+
+static int
+dropip_cmp(struct dropip *a, struct dropip *b)
+{
+	if (a->key.family != b->key.family)
+		return a->key.family < b->key.family ? -1 : 1;
+	return memcmp(a->key.ip, b->key.ip, sizeof(a->key.ip));
+}
+
+RB_GENERATE_STATIC(drop_tree, dropip, node, dropip_cmp)
 
 static void
 gauges(struct signaling *sig)
@@ -302,6 +315,80 @@ dequeue(struct session *s)
 /* ------------------------------------------------------------------ */
 /* Lifecycle. */
 
+/* ------------------------------------------------------------------ */
+/* Dropped sessions: bounded per client IP and in total. */
+
+/* Takes s off the lists of dropped sessions. */
+static void
+undrop(struct session *s)
+{
+	struct signaling *sig = s->sig;
+	struct dropip *e = s->dip;
+
+	if (e == NULL)
+		return;
+	TAILQ_REMOVE(&sig->dropped, s, dentry);
+	sig->ndropped--;
+	TAILQ_REMOVE(&e->list, s, dipentry);
+	if (--e->n == 0) {
+		RB_REMOVE(drop_tree, &sig->dropips, e);
+		free(e);
+	}
+	s->dip = NULL;
+}
+
+/* Ends a dropped session for good, from its timer on the next loop turn
+ * (a caller up the stack may hold it); it cannot be resumed meanwhile. */
+static void
+drop_end(struct session *s, const char *limit)
+{
+	struct timeval now = { 0, 0 };
+
+	undrop(s);
+	s->ending = 1;
+	sig_secevent(s->sig, SECEV_CONNECTION, SECEV_LOW, s->pn.id, &s->addr,
+	    "dropped_session_ended", json_pack("{s:s}", "limit", limit));
+	evtimer_add(s->drop_timer, &now);
+}
+
+/*
+ * Puts a session whose socket dropped on the lists; when its client IP,
+ * or everyone, holds more dropped sessions than the bounds, the oldest
+ * ones end: each may hold SIG_PENDING_MAX of its partner's messages.
+ */
+static void
+drop_track(struct session *s)
+{
+	struct signaling *sig = s->sig;
+	struct dropip key, *e;
+	struct session *o;
+	size_t per_ip = (size_t)sig->d->cfg->max_connections_per_ip *
+	    SIG_DROPPED_PER_CONN;
+
+	memset(&key, 0, sizeof(key));
+	addr_client_key(&s->addr, &key.key);
+	if ((e = RB_FIND(drop_tree, &sig->dropips, &key)) == NULL) {
+		if ((e = calloc(1, sizeof(*e))) == NULL) {
+			drop_end(s, "memory");
+			return;
+		}
+		e->key = key.key;
+		TAILQ_INIT(&e->list);
+		RB_INSERT(drop_tree, &sig->dropips, e);
+	}
+	TAILQ_INSERT_TAIL(&sig->dropped, s, dentry);
+	sig->ndropped++;
+	TAILQ_INSERT_TAIL(&e->list, s, dipentry);
+	e->n++;
+	s->dip = e;
+	/* s stays: it is the newest, and e with it. */
+	while (e->n > per_ip && (o = TAILQ_FIRST(&e->list)) != s)
+		drop_end(o, "per_ip");
+	while (sig->ndropped > sig->max_conns &&
+	    (o = TAILQ_FIRST(&sig->dropped)) != s)
+		drop_end(o, "total");
+}
+
 static void
 drop_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -309,7 +396,9 @@ drop_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	/* The resume window passed: the session ends for good. */
+	/* The resume window passed (or a bound above ended it): the
+	 * session ends for good. */
+	undrop(s);
 	unpair(s, "disconnect");
 	session_free(s);
 }
@@ -399,11 +488,15 @@ session_free(struct session *s)
 	sig = s->sig;
 	if (s->partner != NULL)
 		unpair(s, "disconnect");
+	undrop(s);
 	pair_dequeue(&sig->queue, &s->pn);
 	gauges(sig);
 	pair_table_clear(sig->pairs, s->pn.id);
 	if (sig->d->db != NULL)
 		mdb_cancel(sig->d->db, s);
+	/* Gone for good: the relay frees what its credentials hold. */
+	if (sig->end_hook != NULL)
+		sig->end_hook(sig->end_hook_arg, s->pn.id);
 	if (s->conn != NULL)
 		s->conn->sess = NULL;
 	RB_REMOVE(sess_tree, &sig->sessions, s);
@@ -422,6 +515,7 @@ session_free_all(struct signaling *sig)
 	struct session *s, *next;
 
 	sig->hook = NULL;	/* the relay may be gone already */
+	sig->end_hook = NULL;
 	RB_FOREACH_SAFE(s, sess_tree, &sig->sessions, next) {
 		if (s->partner != NULL) {
 			s->partner->partner = NULL;
@@ -454,6 +548,7 @@ session_detach(struct hconn *c)
 	    sig->d->cfg->resume_window : 0);
 	tv.tv_usec = 0;
 	evtimer_add(s->drop_timer, &tv);
+	drop_track(s);
 }
 
 void
@@ -570,7 +665,8 @@ do_resume(struct hconn *c, const char *token)
 	strlcpy(key.pn.id, sid, sizeof(key.pn.id));
 	old = RB_FIND(sess_tree, &sig->sessions, &key);
 	/* Gone (the window passed) or a token already used: refused. */
-	if (old == NULL || old == fresh || (uint64_t)n != old->serial)
+	if (old == NULL || old == fresh || old->ending ||
+	    (uint64_t)n != old->serial)
 		goto bad;
 	json_decref(claims);
 
@@ -584,6 +680,7 @@ do_resume(struct hconn *c, const char *token)
 		sig_conn_close(oc);
 	}
 	evtimer_del(old->drop_timer);
+	undrop(old);
 	old->conn = c;
 	c->sess = old;
 	old->addr = c->peer;

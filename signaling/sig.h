@@ -49,6 +49,10 @@ struct evbuffer;
 #define SIG_PENDING_MAX		65536	/* held for a dropped session */
 #define SIG_CLOSE_SECS		5	/* to flush before closing anyway */
 #define SIG_REPORTS_MAX		10	/* reports one session may file */
+/* Dropped sessions held for resume per client IP: this many times
+ * max-connections-per-ip (a few reconnects each); in total, as many as
+ * connections (sig->max_conns).  Over either, the oldest ends. */
+#define SIG_DROPPED_PER_CONN	4
 
 enum hconn_state {
 	HC_HTTP = 0,		/* reading a request */
@@ -113,10 +117,25 @@ struct session {
 	struct chat_bucket	 signal;
 	double			 limited_at;	/* last rate_limited sent */
 	struct evbuffer		*pending;	/* messages held while dropped */
+	struct dropip		*dip;		/* set while on the dropped lists */
+	TAILQ_ENTRY(session)	 dentry;	/* sig->dropped, oldest first */
+	TAILQ_ENTRY(session)	 dipentry;	/* dip->list, oldest first */
+	int			 ending;	/* ended, freed on the next turn */
+};
+
+TAILQ_HEAD(sess_list, session);
+
+/* The dropped sessions of one client IP (addr_client_key()). */
+struct dropip {
+	RB_ENTRY(dropip)	 node;
+	struct maddr		 key;
+	size_t			 n;
+	struct sess_list	 list;
 };
 
 RB_HEAD(ip_tree, ipent);
 RB_HEAD(sess_tree, session);
+RB_HEAD(drop_tree, dropip);
 
 struct sig_listener {
 	struct signaling	*sig;
@@ -145,11 +164,16 @@ struct signaling {
 
 	struct sess_tree	 sessions;
 	size_t			 nsessions;
+	struct sess_list	 dropped;	/* waiting for resume */
+	size_t			 ndropped;
+	struct drop_tree	 dropips;	/* the same, by client IP */
 	struct pair_queue	 queue;
 	struct pair_table	*pairs;
 	size_t			 npairs;
 	sig_pair_hook		 hook;
 	void			*hook_arg;
+	sig_end_hook		 end_hook;
+	void			*end_hook_arg;
 	uint8_t			 jwt_key[32];
 	uint64_t		 serial;
 	int			 stopping;

@@ -59,6 +59,23 @@ typedef void	(*sig_pair_hook)(void *arg, const char *a, const char *b,
 		    int paired);
 void		 sig_set_pair_hook(struct signaling *, sig_pair_hook, void *);
 
+/*
+ * Called on the loop when a session ends for good (its resume window
+ * passed, a resume discarded it, it was banned, or the bound on dropped
+ * sessions ended it), with its id, so the relay can free the allocations
+ * made with its credentials.  Not called while signaling is being freed.
+ * One hook; NULL removes it.
+ */
+typedef void	(*sig_end_hook)(void *arg, const char *session);
+void		 sig_set_end_hook(struct signaling *, sig_end_hook, void *);
+
+/*
+ * New bans arrived (the moderation store's ban hook, wired by the daemon):
+ * the banned clients' sessions end, their sockets are closed and their
+ * partners get partner_left with reason banned.
+ */
+void		 signaling_bans_changed(struct signaling *);
+
 /* Figures for tests and `meetopiactl stats`. */
 size_t		 sig_sessions(struct signaling *);
 

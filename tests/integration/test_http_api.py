@@ -3,7 +3,8 @@ use only the relay (username EXPIRY, password HMAC-SHA1 of the auth
 secret), rate-limit-window/-max per client IP (429 with Retry-After, other
 client IPs unaffected), api-key as Authorization: Bearer (401 with
 WWW-Authenticate otherwise), Origin against cors-origins (403), CORS
-preflight; security headers on all of it."""
+preflight; security headers on all of it.  Without an api-key the route is
+off (404): credentials for anyone would make the relay an open proxy."""
 import base64
 import hashlib
 import hmac
@@ -21,10 +22,14 @@ KEY = "api-key-0123456789abcdef"
 
 
 def call(d, path="/api/ice-servers", method="GET", headers=None,
-         src="127.0.0.1"):
+         src="127.0.0.1", key=KEY):
+    """A request; with key (the default), Authorization: Bearer key."""
+    h = dict(headers or {})
+    if key is not None and "Authorization" not in h:
+        h["Authorization"] = "Bearer " + key
     c = http.client.HTTPConnection("127.0.0.1", d.http_port, timeout=5,
                                    source_address=(src, 0))
-    c.request(method, path, headers=headers or {})
+    c.request(method, path, headers=h)
     r = c.getresponse()
     body = r.read()
     c.close()
@@ -32,7 +37,21 @@ def call(d, path="/api/ice-servers", method="GET", headers=None,
 
 
 def main(t):
-    with Daemon(conf={"rate-limit-max": "3", "rate-limit-window": "3"}) as d:
+    with Daemon() as d:
+        for what, headers in (("no Authorization", None),
+                              ("any Bearer", {"Authorization": "Bearer "
+                                              "anything-0123456789"})):
+            st, h, b = call(d, headers=headers, key=None)
+            t.ok(st == 404 and b"iceServers" not in b and
+                 b"credential" not in b,
+                 "no api-key set: /api/ice-servers is off (404), %s" % what)
+        st, h, b = call(d, method="OPTIONS", key=None, headers={
+            "Origin": "http://127.0.0.1:%d" % d.http_port,
+            "Access-Control-Request-Method": "GET"})
+        t.eq(st, 404, "no api-key set: the CORS preflight gets 404 too")
+
+    with Daemon(conf={"rate-limit-max": "3", "rate-limit-window": "3",
+                      "api-key": KEY}) as d:
         st, h, b = call(d)
         doc = json.loads(b) if st == 200 else {}
         t.eq(st, 200, "GET /api/ice-servers: 200")
@@ -78,7 +97,7 @@ def main(t):
 
     with Daemon(conf={"api-key": KEY,
                       "cors-origins": "https://app.example"}) as d:
-        st, h, b = call(d)
+        st, h, b = call(d, key=None)
         t.ok(st == 401 and h.get("www-authenticate", "").startswith("Bearer"),
              "api-key set, none sent: 401 with WWW-Authenticate")
         st, h, b = call(d, headers={"Authorization": "Bearer wrong-key-"

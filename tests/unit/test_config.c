@@ -61,7 +61,7 @@ defaults_are_spec(void)
 	is_int(c->max_port, 65535, "max-port");
 	is_int(c->max_allocate_lifetime, 3600, "max-allocate-lifetime");
 	is_int(c->user_quota, 10, "user-quota");
-	is_int(c->ip_quota, 0, "ip-quota");
+	is_int(c->ip_quota, 32, "ip-quota");
 	ok(c->relay_only && c->pair_permissions && !c->force_https, "bools");
 	is_int(c->ice_candidate_pool_size, 1, "pool size");
 	is_int(c->signal_rate_limit, 600, "signal-rate-limit");

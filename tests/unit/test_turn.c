@@ -1470,6 +1470,7 @@ test_internal(void)
 	struct maddr ra, rb, rx, got;
 	char data[256];
 	uint16_t ch;
+	int denied;
 
 	ok(env_init(&e, NULL) == 0, "context (loopback peers denied)");
 	client_init(&a, "192.0.2.1", 1, SECRET, "s-alice", EXP);
@@ -1535,11 +1536,12 @@ test_internal(void)
 	is_int(e.nout, 1, "delivered");
 
 	e.hook_allow = 0;
+	denied = e.events[TURN_EV_PAIR_DENIED];
 	is_int(permit(&e, &x, &ra), 403, "pair-permissions: a stranger's "
 	    "relayed address: 403");
 	ok(strcmp(e.hook_a, x.user) == 0 && strcmp(e.hook_b, a.user) == 0,
 	    "the hook got (asker, owner)");
-	is_int(e.events[TURN_EV_PAIR_DENIED], 1, "security event");
+	is_int(e.events[TURN_EV_PAIR_DENIED], denied + 1, "security event");
 	e.nout = 0;
 	send_ind(&e, &a, &rb, "still paired");
 	is_int(e.nout, 1, "existing permissions hold until the pairs change");
@@ -1562,6 +1564,47 @@ test_internal(void)
 	send_ind(&e, &a, &rb, "gone");
 	ok(e.nout == 0 && e.npeer == 0, "to the freed address: nothing, not "
 	    "even through the kernel");
+	env_free(&e);
+}
+
+/* Sessions' allocations: the partner's relayed addresses only, freed when
+ * the session ends; banned clients' allocations freed on a new ban. */
+static void
+test_sessions_and_bans(void)
+{
+	static const char *const kv[] = { "allowed-peer-ip", "198.51.100.0/24",
+	    NULL };
+	const char *ended[] = { "nobody", "alice" };
+	struct env e;
+	struct client a, b, c;
+	struct maddr ra, rb, rc, out;
+
+	ok(env_init(&e, kv) == 0, "context (198.51.100.0/24 allowed)");
+	client_init(&a, "192.0.2.1", 1, SECRET, "s-alice", EXP);
+	client_init(&b, "192.0.2.2", 1, SECRET, "s-bob", EXP);
+	client_init(&c, "192.0.2.3", 1, SECRET, "app", EXP);
+	ok(allocate(&e, &a, &ra) == 0 && allocate(&e, &b, &rb) == 0 &&
+	    allocate(&e, &c, &rc) == 0, "two sessions' allocations and one "
+	    "of a credential without a session");
+	addr_parse("198.51.100.7", &out);
+	is_int(permit(&e, &a, &out), 403, "a session's allocation may not "
+	    "permit an allowed external address");
+	is_int(e.events[TURN_EV_PAIR_DENIED], 1, "a pair-denied event");
+	is_int(permit(&e, &c, &out), 0, "a credential without a session may");
+	is_int(permit(&e, &a, &rb), 0, "our own relayed address: the pair "
+	    "hook decides (none here)");
+
+	is_int((int)turn_free_sessions(e.ctx, ended, 2), 1, "the ended "
+	    "session's allocation is freed");
+	is_int((int)turn_alloc_count(e.ctx), 2, "the others stay");
+	is_int(dealloc(&e, &a), 437, "a Refresh of it: 437");
+	is_int((int)turn_free_banned(e.ctx), 0, "no ban: nothing freed");
+	e.banned = 1;
+	is_int((int)turn_free_banned(e.ctx), 2, "every client banned: both "
+	    "allocations freed");
+	is_int(e.events[TURN_EV_BANNED], 2, "with an event each");
+	e.banned = 0;
+	is_int(dealloc(&e, &c), 437, "a Refresh of a banned client's: 437");
 	env_free(&e);
 }
 
@@ -1736,7 +1779,8 @@ test_bps(void)
 static void
 test_loops(void)
 {
-	static const char *const q[] = { "user-quota", "1", NULL };
+	static const char *const q[] = { "user-quota", "1", "ip-quota", "0",
+	    NULL };
 	struct env e1, e2;
 	struct turn_shared *sh;
 	struct client a, b, x, c;
@@ -1919,6 +1963,7 @@ main(void)
 	test_permissions();
 	test_channels();
 	test_internal();
+	test_sessions_and_bans();
 	test_external_ip();
 	test_self();
 	test_bps();
