@@ -530,13 +530,12 @@ relay_reload(struct relay *rl, const struct config *cfg)
 }
 
 void
-relay_free(struct relay *rl)
+relay_halt(struct relay *rl)
 {
 	int i;
 
 	if (rl == NULL)
 		return;
-	/* The workers stop first; then everything is this thread's. */
 	for (i = 1; i < rl->nloops; i++) {
 		struct relay_loop *lp = rl->loops[i];
 
@@ -544,7 +543,19 @@ relay_free(struct relay *rl)
 			continue;
 		loop_call(lp, loop_exit, NULL);
 		pthread_join(lp->thread, NULL);
+		lp->running = 0;
 	}
+}
+
+void
+relay_free(struct relay *rl)
+{
+	int i;
+
+	if (rl == NULL)
+		return;
+	/* The workers stop first; then everything is this thread's. */
+	relay_halt(rl);
 	/* TCP/TLS connections with their allocations, then the loops. */
 	tcp_close(rl);
 	for (i = rl->nloops - 1; i >= 0; i--)

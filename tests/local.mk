@@ -23,3 +23,5 @@ TESTS += tests/integration/test_daemon_healthz.py
 TESTS += tests/integration/test_halfopen.py
 EXTRA_DIST += tests/integration/test_halfopen.py
 EXTRA_DIST += tests/integration/test_daemon_healthz.py
+TESTS += tests/integration/test_shutdown_race.py
+EXTRA_DIST += tests/integration/test_shutdown_race.py
