@@ -287,10 +287,18 @@ perm_install(struct turn_ctx *ctx, struct turn_alloc *a,
 	}
 	p->expires = ctx->now + TURN_PERM_LIFETIME * 1000ULL;
 	if (internal) {
+		/*
+		 * The pair hook allowed this peer before we got here, and a
+		 * pair that ended since then has already moved pair_gen on:
+		 * a generation read now would cache that old answer as
+		 * current.  So the answer is not cached at all: the first
+		 * packet asks again, reading the generation first (see
+		 * perm_internal_ok()).
+		 */
 		p->peer_id = peer_id;
 		p->gen = atomic_load_explicit(&ctx->sh->pair_gen,
-		    memory_order_acquire);
-		p->ok = 1;
+		    memory_order_acquire) - 1;
+		p->ok = 0;
 	}
 	return 0;
 }
@@ -299,7 +307,9 @@ perm_install(struct turn_ctx *ctx, struct turn_alloc *a,
  * Whether an internal permission still holds between a and the allocation
  * peer_id that owns peer (one of our relayed addresses, on any loop): asks
  * the pair hook again when the pairs changed or the address changed hands.
- * On the data path this is two loads and two compares.
+ * On the data path this is two loads and two compares.  The generation is
+ * read (acquire) before the hook is asked: a pair that ends while the hook
+ * answers moves it on after our read, so the next packet asks again.
  */
 int
 perm_internal_ok(struct turn_ctx *ctx, struct turn_alloc *a,

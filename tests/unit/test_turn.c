@@ -60,6 +60,8 @@ struct env {
 	int			 hook_calls;
 	char			 hook_a[CRED_USER_MAX];
 	char			 hook_b[CRED_USER_MAX];
+	int			 unpair_in_hook;	/* see hook() */
+	char			 deny_asker[CRED_USER_MAX];
 	uint64_t		 now;
 	long long		 wall;
 	struct env		*other;		/* the loop handed to */
@@ -159,15 +161,28 @@ io_event(void *arg, enum turn_event ev, const struct maddr *client,
 		e->events[ev]++;
 }
 
+/*
+ * The pair hook: hook_allow, except for the asker deny_asker.  With
+ * unpair_in_hook, the pair of the asker ends while the hook answers (as
+ * when signaling's thread ends it between the answer and its use): the
+ * answer given is the old one, then the asker is denied and the pairs
+ * change.
+ */
 static int
 hook(void *arg, const char *a, const char *b)
 {
 	struct env *e = arg;
+	int allow = e->hook_allow && strcmp(a, e->deny_asker) != 0;
 
 	e->hook_calls++;
 	strlcpy(e->hook_a, a, sizeof(e->hook_a));
 	strlcpy(e->hook_b, b, sizeof(e->hook_b));
-	return e->hook_allow;
+	if (e->unpair_in_hook) {
+		e->unpair_in_hook = 0;
+		strlcpy(e->deny_asker, a, sizeof(e->deny_asker));
+		turn_pairs_changed(e->ctx);
+	}
+	return allow;
 }
 
 static void
@@ -1565,6 +1580,60 @@ test_internal(void)
 	env_free(&e);
 }
 
+/*
+ * A pair that ends while the hook answers a CreatePermission or a
+ * ChannelBind: the answer was "partners", and the generation moved on
+ * after it.  The permission must not keep that answer as current: the
+ * next packet asks again and is dropped.
+ */
+static void
+test_pair_race(void)
+{
+	struct env e;
+	struct client a, b;
+	struct maddr ra, rb;
+	int calls;
+
+	ok(env_init(&e, NULL) == 0, "context");
+	client_init(&a, "192.0.2.1", 1, SECRET, "s-alice", EXP);
+	client_init(&b, "192.0.2.2", 1, SECRET, "s-bob", EXP);
+	ok(allocate(&e, &a, &ra) == 0 && allocate(&e, &b, &rb) == 0,
+	    "two allocations");
+	turn_set_peer_hook(e.ctx, hook, &e);
+	e.hook_allow = 1;
+	is_int(permit(&e, &b, &ra), 0, "b permits its partner a");
+	e.nout = 0;
+	send_ind(&e, &a, &rb, "no permission yet");
+	is_int(e.nout, 0, "a has no permission for b yet: dropped");
+
+	e.unpair_in_hook = 1;
+	is_int(permit(&e, &a, &rb), 0, "a's CreatePermission for b is "
+	    "allowed by the hook, and the pair ends as it answers");
+	calls = e.hook_calls;
+	e.nout = 0;
+	send_ind(&e, &a, &rb, "after the pair ended");
+	is_int(e.nout, 0, "the next packet is checked again and dropped "
+	    "(the answer from before the change is not cached)");
+	ok(e.hook_calls > calls, "the hook was asked again");
+	e.nout = 0;
+	send_ind(&e, &a, &rb, "still ended");
+	is_int(e.nout, 0, "and stays dropped");
+
+	/* Paired again, then the same race through ChannelBind. */
+	e.deny_asker[0] = '\0';
+	turn_pairs_changed(e.ctx);
+	e.nout = 0;
+	send_ind(&e, &a, &rb, "paired again");
+	is_int(e.nout, 1, "paired again: delivered");
+	e.unpair_in_hook = 1;
+	is_int(chanbind(&e, &a, 0x4100, &rb), 0, "a's ChannelBind to b is "
+	    "allowed, and the pair ends as the hook answers");
+	e.nout = 0;
+	chan_data(&e, &a, 0x4100, "after the pair ended", 0, 0);
+	is_int(e.nout, 0, "ChannelData after it: checked again, dropped");
+	env_free(&e);
+}
+
 static void
 test_external_ip(void)
 {
@@ -1816,6 +1885,7 @@ main(void)
 	test_permissions();
 	test_channels();
 	test_internal();
+	test_pair_race();
 	test_external_ip();
 	test_bps();
 	test_loops();
