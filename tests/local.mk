@@ -25,3 +25,5 @@ EXTRA_DIST += tests/integration/test_halfopen.py
 EXTRA_DIST += tests/integration/test_daemon_healthz.py
 TESTS += tests/integration/test_shutdown_race.py
 EXTRA_DIST += tests/integration/test_shutdown_race.py
+TESTS += tests/integration/test_log_privacy.py
+EXTRA_DIST += tests/integration/test_log_privacy.py
