@@ -27,3 +27,5 @@ TESTS += tests/integration/test_shutdown_race.py
 EXTRA_DIST += tests/integration/test_shutdown_race.py
 TESTS += tests/integration/test_log_privacy.py
 EXTRA_DIST += tests/integration/test_log_privacy.py
+TESTS += tests/integration/test_config_secret_mode.py
+EXTRA_DIST += tests/integration/test_config_secret_mode.py
