@@ -13,6 +13,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -137,15 +138,20 @@ alloc_relay_of(struct turn_alloc *a, int family)
 /* ------------------------------------------------------------------ */
 /* Relayed ports. */
 
-/* Opens port (claimed in the port table first unless held). */
+/* Opens port (claimed in the port table first unless held), or takes the
+ * bound descriptor fd of a reservation (not -1: held, the fd taken). */
 static struct turn_relay *
-relay_try(struct turn_ctx *ctx, int fi, uint16_t port, int df, int held)
+relay_try(struct turn_ctx *ctx, int fi, uint16_t port, int df, int held,
+    int fd)
 {
 	struct turn_relay *r;
+	int rc;
 
 	if (!held && tsh_claim(ctx->sh, fi, port) != 0)
 		return NULL;
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		if (fd != -1)
+			close(fd);
 		tsh_release(ctx->sh, fi, port);
 		return NULL;
 	}
@@ -154,7 +160,16 @@ relay_try(struct turn_ctx *ctx, int fi, uint16_t port, int df, int held)
 	r->bound.port = port;
 	r->adv = ctx->adv_ip[fi];
 	r->adv.port = port;
-	if (ctx->io.relay_open(ctx->io.arg, &r->bound, df, r, &r->sock) != 0) {
+	if (fd != -1 && ctx->io.relay_adopt != NULL)
+		rc = ctx->io.relay_adopt(ctx->io.arg, fd, &r->bound, df, r,
+		    &r->sock);
+	else {
+		if (fd != -1)
+			close(fd);
+		rc = ctx->io.relay_open(ctx->io.arg, &r->bound, df, r,
+		    &r->sock);
+	}
+	if (rc != 0) {
 		tsh_release(ctx->sh, fi, port);
 		free(r);
 		return NULL;
@@ -164,9 +179,10 @@ relay_try(struct turn_ctx *ctx, int fi, uint16_t port, int df, int held)
 }
 
 struct turn_relay *
-alloc_relay_open_held(struct turn_ctx *ctx, int fi, uint16_t port, int df)
+alloc_relay_open_held(struct turn_ctx *ctx, int fi, uint16_t port, int df,
+    int fd)
 {
-	return relay_try(ctx, fi, port, df, 1);
+	return relay_try(ctx, fi, port, df, 1, fd);
 }
 
 struct turn_relay *
@@ -180,7 +196,7 @@ alloc_relay_open(struct turn_ctx *ctx, int family, int even, int df,
 	if (!ctx->has_family[fi])
 		return NULL;
 	if (port != 0)
-		return relay_try(ctx, fi, port, df, 0);
+		return relay_try(ctx, fi, port, df, 0, -1);
 	/* RFC 8656 §7.2: an unpredictable port of the range; a random start
 	 * and a walk from there, so a nearly full range still finds one. */
 	span = (uint32_t)ctx->sh->span;
@@ -194,10 +210,35 @@ alloc_relay_open(struct turn_ctx *ctx, int family, int even, int df,
 		if (even == 2 && (p == 0xFFFF || p + 1 > ctx->sh->max_port))
 			continue;
 		tries++;
-		if ((r = relay_try(ctx, fi, p, df, 0)) != NULL)
+		if ((r = relay_try(ctx, fi, p, df, 0, -1)) != NULL)
 			return r;
 	}
 	return NULL;
+}
+
+void
+alloc_resv_drop(struct turn_ctx *ctx, int fi, uint16_t port, int fd)
+{
+	if (fd != -1)
+		close(fd);
+	tsh_release(ctx->sh, fi, port);
+}
+
+int
+alloc_relay_detach(struct turn_ctx *ctx, struct turn_relay *r)
+{
+	int fd = -1;
+
+	RB_REMOVE(turn_relay_tree, &ctx->relays, r);
+	if (r->sock != NULL) {
+		if (ctx->io.relay_detach != NULL)
+			fd = ctx->io.relay_detach(ctx->io.arg, r->sock);
+		else
+			ctx->io.relay_close(ctx->io.arg, r->sock);
+	}
+	tsh_own(ctx, turn_fam_idx(r->bound.family), r->bound.port, NULL);
+	free(r);
+	return fd;
 }
 
 void

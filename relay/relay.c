@@ -321,6 +321,8 @@ loop_new(struct relay *rl, int idx, char *err, size_t errlen)
 	io.to_peer = udp_to_peer;
 	io.relay_open = udp_relay_open;
 	io.relay_close = udp_relay_close;
+	io.relay_detach = udp_relay_detach;
+	io.relay_adopt = udp_relay_adopt;
 	io.is_banned = relay_is_banned;
 	io.event = relay_event;
 	io.handoff = relay_handoff;

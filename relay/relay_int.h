@@ -128,6 +128,9 @@ void	udp_to_peer(void *, void *, const struct maddr *, const uint8_t *,
 int	udp_relay_open(void *, const struct maddr *, int, struct turn_relay *,
 	    void **);
 void	udp_relay_close(void *, void *);
+int	udp_relay_detach(void *, void *);
+int	udp_relay_adopt(void *, int, const struct maddr *, int,
+	    struct turn_relay *, void **);
 
 /* tcp.c */
 int	tcp_listen(struct relay *, const struct config *, char *, size_t);

@@ -367,24 +367,16 @@ relay_read_cb(evutil_socket_t fd, short what, void *arg)
 			break;
 }
 
-int
-udp_relay_open(void *arg, const struct maddr *addr, int df,
-    struct turn_relay *tr, void **sockp)
+/* Makes the bound socket fd a relayed socket of lp (the fd is taken,
+ * closed on failure). */
+static int
+relay_sock_new(struct relay_loop *lp, int fd, const struct maddr *addr,
+    int df, struct turn_relay *tr, void **sockp)
 {
-	struct relay_loop *lp = arg;
 	struct relay_sock *rs;
-	int fd, v;
+	int v;
 
 	*sockp = NULL;
-	if ((fd = udp_socket(addr, 0, NULL, 0)) == -1) {
-		if ((errno == EMFILE || errno == ENFILE) &&
-		    lp->last_emfile != time(NULL)) {
-			lp->last_emfile = time(NULL);
-			log_warn("relay: out of file descriptors for relayed "
-			    "sockets");
-		}
-		return -1;
-	}
 	/* RFC 8656 §7.2 DONT-FRAGMENT: DF set when asked, clear when not. */
 	if (addr->family == AF_INET) {
 		v = df ? IP_PMTUDISC_DO : IP_PMTUDISC_DONT;
@@ -410,6 +402,52 @@ udp_relay_open(void *arg, const struct maddr *addr, int df,
 	}
 	*sockp = rs;
 	return 0;
+}
+
+int
+udp_relay_open(void *arg, const struct maddr *addr, int df,
+    struct turn_relay *tr, void **sockp)
+{
+	struct relay_loop *lp = arg;
+	int fd;
+
+	*sockp = NULL;
+	if ((fd = udp_socket(addr, 0, NULL, 0)) == -1) {
+		if ((errno == EMFILE || errno == ENFILE) &&
+		    lp->last_emfile != time(NULL)) {
+			lp->last_emfile = time(NULL);
+			log_warn("relay: out of file descriptors for relayed "
+			    "sockets");
+		}
+		return -1;
+	}
+	return relay_sock_new(lp, fd, addr, df, tr, sockp);
+}
+
+/* A reservation's socket: off this loop, still bound, fd returned. */
+int
+udp_relay_detach(void *arg, void *sock)
+{
+	struct relay_loop *lp = arg;
+	struct relay_sock *rs = sock;
+	int fd;
+
+	if (rs == NULL)
+		return -1;
+	if (lp->nout > 0)
+		udp_flush(lp);
+	event_free(rs->ev);
+	fd = rs->fd;
+	free(rs);
+	return fd;
+}
+
+/* A reservation's socket, detached on any loop, registered on this one. */
+int
+udp_relay_adopt(void *arg, int fd, const struct maddr *addr, int df,
+    struct turn_relay *tr, void **sockp)
+{
+	return relay_sock_new(arg, fd, addr, df, tr, sockp);
 }
 
 void

@@ -29,3 +29,5 @@ TESTS += tests/integration/test_log_privacy.py
 EXTRA_DIST += tests/integration/test_log_privacy.py
 TESTS += tests/integration/test_config_secret_mode.py
 EXTRA_DIST += tests/integration/test_config_secret_mode.py
+TESTS += tests/integration/test_even_port_hold.py
+EXTRA_DIST += tests/integration/test_even_port_hold.py

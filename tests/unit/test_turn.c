@@ -12,9 +12,14 @@
  * peers is kept for inspection, and relayed "sockets" are entries in a
  * table (a port can be made busy).
  */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "auth/cred.h"
 #include "auth/ltkey.h"
@@ -66,7 +71,14 @@ struct env {
 	long long		 wall;
 	struct env		*other;		/* the loop handed to */
 	int			 handoffs;
+	int			 detached;	/* relay_detach calls */
+	int			 detached_fd;	/* the last one's */
+	int			 adopted;	/* relay_adopt calls */
+	int			 adopted_fd;	/* the last one's */
 };
+
+/* Contexts made while this is set have relay_detach and relay_adopt. */
+static int fake_detach;
 
 /* ------------------------------------------------------------------ */
 /* The recording transport. */
@@ -141,6 +153,32 @@ io_relay_close(void *arg, void *sock)
 	struct fsock *fs = sock;
 
 	fs->open = 0;
+}
+
+/* A reserved port's socket leaves the loop: a real descriptor stands for
+ * it, so that its life (kept, handed over, closed) can be followed. */
+static int
+io_relay_detach(void *arg, void *sock)
+{
+	struct env *e = arg;
+	struct fsock *fs = sock;
+
+	fs->open = 0;
+	e->detached++;
+	e->detached_fd = socket(AF_INET, SOCK_DGRAM, 0);
+	return e->detached_fd;
+}
+
+static int
+io_relay_adopt(void *arg, int fd, const struct maddr *addr, int df,
+    struct turn_relay *tr, void **sock)
+{
+	struct env *e = arg;
+
+	e->adopted++;
+	e->adopted_fd = fd;
+	close(fd);
+	return io_relay_open(arg, addr, df, tr, sock);
 }
 
 static int
@@ -250,6 +288,11 @@ env_init_in(struct env *e, const char *const *kv, struct turn_shared *sh,
 	io.is_banned = io_is_banned;
 	io.event = io_event;
 	io.handoff = io_handoff;
+	if (fake_detach) {
+		io.relay_detach = io_relay_detach;
+		io.relay_adopt = io_relay_adopt;
+	}
+	e->detached_fd = e->adopted_fd = -1;
 	if ((e->ctx = turn_new_in(e->cfg, &io, &e->m, sh, loop, err,
 	    sizeof(err))) == NULL) {
 		printf("# %s\n", err);
@@ -1634,6 +1677,106 @@ test_pair_race(void)
 	env_free(&e);
 }
 
+static int
+fd_open(int fd)
+{
+	return fd >= 0 && (fcntl(fd, F_GETFD) != -1 || errno != EBADF);
+}
+
+/* EVEN-PORT R=1 token of the last answer into tok; 0 or -1. */
+static int
+resv_token(uint8_t tok[8])
+{
+	const struct stun_attr *at = stun_find(&lastm,
+	    STUN_ATTR_RESERVATION_TOKEN);
+
+	if (at == NULL || at->len != 8)
+		return -1;
+	memcpy(tok, at->val, 8);
+	return 0;
+}
+
+/*
+ * A reservation holds its port with a bound socket: detached from the
+ * loop that made it, kept by the shared state, handed to the Allocate
+ * that brings the token (registered on its loop), closed on expiry.
+ */
+static void
+test_resv_socket(void)
+{
+	struct env e1, e2;
+	struct turn_shared *sh;
+	struct client c;
+	struct attrs as;
+	struct maddr r, r2;
+	char err[CFG_ERRLEN];
+	uint8_t tok[8];
+	int fd;
+
+	fake_detach = 1;
+	ok(env_init(&e1, NULL) == 0, "a context for the configuration");
+	sh = turn_shared_new(e1.cfg, err, sizeof(err));
+	env_free(&e1);
+	ok(sh != NULL && env_init_in(&e1, NULL, sh, 1) == 0 &&
+	    env_init_in(&e2, NULL, sh, 2) == 0, "two loops on one state");
+
+	client_init(&c, "192.0.2.7", 1, SECRET, "even", EXP);
+	memset(&as, 0, sizeof(as));
+	A_udp(&as);
+	A_raw(&as, STUN_ATTR_EVEN_PORT, "\x80", 1);
+	is_int(req(&e1, &c, STUN_ALLOCATE, &as), 0, "EVEN-PORT R=1 on loop 1");
+	ok(relayed(&r, 0) == 0 && resv_token(tok) == 0, "a port and a token");
+	fd = e1.detached_fd;
+	ok(e1.detached == 1 && fd_open(fd), "the port above: its socket is "
+	    "taken off the loop and kept open (the port stays bound)");
+
+	client_init(&c, "192.0.2.8", 1, SECRET, "odd", EXP);
+	memset(&as, 0, sizeof(as));
+	A_udp(&as);
+	A_raw(&as, STUN_ATTR_RESERVATION_TOKEN, tok, 8);
+	is_int(req(&e2, &c, STUN_ALLOCATE, &as), 0, "the token on loop 2");
+	ok(relayed(&r2, 0) == 0 && r2.port == r.port + 1, "gives the port "
+	    "above");
+	ok(e2.adopted == 1 && e2.adopted_fd == fd, "with the kept socket, "
+	    "registered on loop 2");
+
+	/* A reservation nobody takes: its socket is closed on expiry. */
+	client_init(&c, "192.0.2.9", 1, SECRET, "even2", EXP);
+	memset(&as, 0, sizeof(as));
+	A_udp(&as);
+	A_raw(&as, STUN_ATTR_EVEN_PORT, "\x80", 1);
+	is_int(req(&e1, &c, STUN_ALLOCATE, &as), 0, "another reservation");
+	resv_token(tok);
+	fd = e1.detached_fd;
+	ok(fd_open(fd), "its socket is kept");
+	env_time(&e1, (TURN_RESV_LIFETIME - 1) * 1000ULL);
+	turn_tick(e1.ctx);
+	ok(fd_open(fd), "still kept a second before it expires");
+	env_time(&e1, 2000);
+	turn_tick(e1.ctx);
+	ok(!fd_open(fd), "closed when the reservation expires");
+	client_init(&c, "192.0.2.10", 1, SECRET, "late", EXP);
+	memset(&as, 0, sizeof(as));
+	A_udp(&as);
+	A_raw(&as, STUN_ATTR_RESERVATION_TOKEN, tok, 8);
+	env_time(&e2, (TURN_RESV_LIFETIME + 1) * 1000ULL);
+	is_int(req(&e2, &c, STUN_ALLOCATE, &as), 508, "its token: 508");
+
+	/* One left when the relay stops: closed with the shared state. */
+	client_init(&c, "192.0.2.11", 1, SECRET, "even3", EXP);
+	memset(&as, 0, sizeof(as));
+	A_udp(&as);
+	A_raw(&as, STUN_ATTR_EVEN_PORT, "\x80", 1);
+	is_int(req(&e1, &c, STUN_ALLOCATE, &as), 0, "a third reservation");
+	fd = e1.detached_fd;
+	env_free(&e2);
+	env_free(&e1);
+	ok(fd_open(fd), "kept while the state lives");
+	turn_shared_free(sh);
+	ok(!fd_open(fd), "closed with the shared state");
+	fake_detach = 0;
+}
+
 static void
 test_external_ip(void)
 {
@@ -1889,5 +2032,6 @@ main(void)
 	test_external_ip();
 	test_bps();
 	test_loops();
+	test_resv_socket();
 	return done_testing();
 }
