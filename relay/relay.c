@@ -159,8 +159,13 @@ relay_handoff(void *arg, int idx, const struct turn_handoff *h,
 	    memory_order_acquire)) == NULL) {
 		/* The first packet between these two loops: the ring is
 		 * made once, by its only writer. */
-		if ((rg = ring_new(src->rl->ring_bytes)) == NULL)
+		if ((rg = ring_new(src->rl->ring_bytes)) == NULL) {
+			/* No memory for it: dropped, and counted as any
+			 * packet lost between loops. */
+			metrics_inc(
+			    &src->rl->d->metrics.turn_handoff_drops_total);
 			return;
+		}
 		atomic_store_explicit(&dst->in[src->idx], rg,
 		    memory_order_release);
 	}

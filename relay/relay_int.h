@@ -89,6 +89,7 @@ struct relay_loop {
 	struct relay_out	*out;		/* RELAY_SENDQ */
 	const uint8_t		*held_lo;
 	const uint8_t		*held_hi;
+	uint64_t		 send_drops;	/* queued datagrams not sent */
 
 	/* Hand-off from the other loops: a ring per sender (made on first
 	 * use by the sender), an eventfd to wake this loop. */

@@ -112,17 +112,37 @@ udp_flush(struct relay_loop *lp)
 		mm[i].msg_hdr.msg_iov = lp->out[i].iov;
 		mm[i].msg_hdr.msg_iovlen = (size_t)lp->out[i].iovcnt;
 	}
-	/* One call per run of datagrams for the same socket; a full buffer
-	 * drops the rest of the run. */
+	/*
+	 * One call per run of datagrams for the same socket.  sendmmsg()
+	 * stops at the first datagram that fails and reports its error on
+	 * the next call.  A full socket buffer (or no kernel buffers) drops
+	 * the rest of the run, as UDP would; an error of that datagram alone
+	 * (EPERM from a firewall, ECONNREFUSED, EMSGSIZE, an unreachable
+	 * network, a bad address) drops it and the rest go.  Drops are
+	 * counted in lp->send_drops.
+	 */
 	for (i = 0; i < n; i = j) {
+		int intr = 0;
+
 		for (j = i + 1; j < n && lp->out[j].fd == lp->out[i].fd; j++)
 			;
 		while (i < j) {
 			k = sendmmsg(lp->out[i].fd, mm + i, (unsigned)(j - i),
 			    MSG_DONTWAIT);
-			if (k <= 0)
+			if (k > 0) {
+				i += k;
+				continue;
+			}
+			if (k < 0 && errno == EINTR && intr++ < 3)
+				continue;
+			if (k == 0 || errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == ENOBUFS || errno == EINTR ||
+			    errno == EBADF || errno == ENOTSOCK) {
+				lp->send_drops += (uint64_t)(j - i);
 				break;
-			i += k;
+			}
+			lp->send_drops++;
+			i++;
 		}
 	}
 }
