@@ -367,7 +367,10 @@ static void *
 loop_thread(void *arg)
 {
 	struct relay_loop *lp = arg;
+	char name[16];
 
+	snprintf(name, sizeof(name), "relay-%d", lp->idx % 1000);
+	log_thread_name(name);
 	event_base_loop(lp->base, EVLOOP_NO_EXIT_ON_EMPTY);
 	return NULL;
 }

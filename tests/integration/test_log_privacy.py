@@ -14,7 +14,9 @@ for a partner and leaves.  Then the whole stderr is read:
     line that names an allocation's relayed address (the server's own
     address with a port of the relay range);
   - the TCP/TLS close lines are there, with a pseudonym (so the checks
-    above looked at lines that used to carry the address).
+    above looked at lines that used to carry the address);
+  - every log line starts with the time in UTC to the millisecond, and
+    the lines of the relay's worker threads name the thread.
 Loopback only."""
 
 import asyncio
@@ -37,6 +39,8 @@ from test_signal_pairing import connect  # noqa: E402
 ALLOC_LINE = re.compile(r"relay: allocation \d+ on loop \d+ at "
                         r"127\.0\.0\.1:(\d+), \d+s$")
 CLOSE_LINE = re.compile(r"relay: (tcp|tls) client ([0-9a-f]{32}): ")
+STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z "
+                   r"meetopiad(\[relay-\d+\])?: (error|warn|info|debug): ")
 
 
 def client_sock(kind, ip, d):
@@ -194,6 +198,14 @@ def check_log(t, d, ports):
          % len(closes))
     t.ok(any("allocation" in x and "127.0.0.1" in x for x in lines),
          "the relayed-address line was there to be checked")
+    # Security events (security-log = stderr) are JSON lines of their own.
+    plain = [x for x in lines if not x.startswith("{")]
+    bad = [x for x in plain if not STAMP.match(x)]
+    t.ok(plain and not bad, "every log line starts with a UTC timestamp "
+         "to the millisecond (%d lines)" % len(plain), "\n".join(bad[:10]))
+    t.ok(any(STAMP.match(x) and "meetopiad[relay-" in x and
+             "relay: allocation" in x for x in plain),
+         "a worker thread's lines name it (meetopiad[relay-N])")
 
 
 def main(t):
