@@ -8,6 +8,8 @@
  * trailing garbage, out-of-range numbers, host bits in a CIDR, an origin
  * with a path, all are refused with the reason.
  */
+#include <sys/stat.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -16,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/config.h"
 #include "common/rdwr.h"
@@ -662,10 +665,46 @@ cfg_parse_text(struct config *cfg, const char *name, const char *text,
 	return 0;
 }
 
+/*
+ * SPEC: a configuration file that holds a secret and can be read by other
+ * users is refused, like a state-dir secret with a loose mode (group or
+ * other permissions), or owned by another user than us or root.  st is the
+ * file's, just read into cfg (so a secret key set from the file is one set
+ * by this file: the file is the first source).
+ */
+static int
+cfg_file_secret_check(const struct config *cfg, const char *path,
+    const struct stat *st, char *err, size_t errlen)
+{
+	const char *secret = NULL;
+	size_t i;
+
+	for (i = 0; i < CFG_NKEYS && secret == NULL; i++)
+		if (cfg_keys[i].type == T_SECRETS &&
+		    cfg->origins[i].src == CFG_SRC_FILE)
+			secret = cfg_keys[i].name;
+	if (secret == NULL)
+		return 0;
+	if ((st->st_mode & 077) != 0) {
+		cfg_err(err, errlen, "%s: holds %s and other users may read "
+		    "it (mode %03o): chmod 600 it", path, secret,
+		    (unsigned)(st->st_mode & 0777));
+		return -1;
+	}
+	if (st->st_uid != 0 && st->st_uid != geteuid()) {
+		cfg_err(err, errlen, "%s: holds %s and belongs to another "
+		    "user (uid %u): its owner can read it", path, secret,
+		    (unsigned)st->st_uid);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 cfg_load_file(struct config *cfg, const char *path, int must_exist,
     char *err, size_t errlen)
 {
+	struct stat st;
 	FILE *fp;
 	char *buf = NULL;
 	size_t len = 0, cap = 0, n;
@@ -676,6 +715,10 @@ cfg_load_file(struct config *cfg, const char *path, int must_exist,
 			return 0;
 		cfg_err(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
+	}
+	if (fstat(fileno(fp), &st) != 0) {
+		cfg_err(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
 	}
 	for (;;) {
 		if (cap - len < 4096) {
@@ -706,6 +749,8 @@ cfg_load_file(struct config *cfg, const char *path, int must_exist,
 	rc = cfg_parse_text(cfg, path, buf, len, err, errlen);
 	explicit_bzero(buf, len);
 	free(buf);
+	if (rc == 0)
+		rc = cfg_file_secret_check(cfg, path, &st, err, errlen);
 	return rc;
 fail:
 	fclose(fp);

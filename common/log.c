@@ -4,13 +4,15 @@
  * The level and destination are process-wide settings of the logger, set
  * once at start and on SIGHUP from the main thread; relay threads only read
  * them.  Each event is written with one write(2) so lines from several
- * threads never interleave.
+ * threads never interleave.  On stderr a line starts with the time in UTC
+ * to the millisecond, and a worker thread's lines carry its name.
  */
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -20,12 +22,20 @@ static _Atomic int	 log_lvl = LOG_LEVEL_INFO;
 static _Atomic int	 log_syslog;
 
 static const char *const log_names[] = { "error", "warn", "info", "debug" };
+static _Thread_local char log_thread[16];	/* "": the main thread */
 
 void
 log_init(const char *progname, enum log_level lvl)
 {
 	log_prog = progname;
 	log_lvl = lvl;
+}
+
+void
+log_thread_name(const char *name)
+{
+	snprintf(log_thread, sizeof(log_thread), "%s", name != NULL ? name :
+	    "");
 }
 
 void
@@ -77,6 +87,8 @@ log_msg(enum log_level lvl, const char *fmt, va_list ap)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 	char line[1024];
+	struct timespec ts;
+	struct tm tm;
 	int n, m;
 
 	if ((int)lvl > log_lvl)
@@ -85,8 +97,14 @@ log_msg(enum log_level lvl, const char *fmt, va_list ap)
 		vsyslog(prio[lvl], fmt, ap);
 		return;
 	}
-	n = snprintf(line, sizeof(line), "%s: %s: ", log_prog,
-	    log_names[lvl]);
+	/* 2026-12-03T09:36:12.345Z meetopiad[relay-1]: debug: ... */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ "
+	    "%s%s%s%s: %s: ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+	    tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, log_prog,
+	    log_thread[0] != '\0' ? "[" : "", log_thread,
+	    log_thread[0] != '\0' ? "]" : "", log_names[lvl]);
 	if (n < 0)
 		return;
 	m = vsnprintf(line + n, sizeof(line) - n, fmt, ap);

@@ -1,8 +1,10 @@
 /*
  * log.h - leveled logging, one line per event.
  *
- * Lines go to stderr as "meetopiad: LEVEL: message" (or to syslog when
- * log_open_syslog() was called).  The log never carries chat text or a
+ * Lines go to stderr as "TIME meetopiad: LEVEL: message", TIME in UTC to
+ * the millisecond (2026-12-03T09:36:12.345Z), "meetopiad[NAME]" on a
+ * thread named with log_thread_name() (or to syslog, which stamps its own,
+ * when log_use_syslog() was called).  The log never carries chat text or a
  * clear client address: callers log pseudonyms (see auth/).
  */
 #ifndef MEETOPIA_LOG_H
@@ -19,6 +21,9 @@ enum log_level {
 
 void	log_init(const char *progname, enum log_level);
 void	log_set_level(enum log_level);
+/* Names the calling thread in its stderr lines (15 characters at most;
+ * NULL or "" for none). */
+void	log_thread_name(const char *);
 enum log_level log_get_level(void);
 int	log_level_parse(const char *, enum log_level *);
 const char *log_level_name(enum log_level);

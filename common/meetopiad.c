@@ -345,6 +345,14 @@ daemon_signals(struct daemon *d)
 static void
 daemon_free(struct daemon *d)
 {
+	/*
+	 * The relay's worker threads stop first: they call into signaling
+	 * (the pair hook reads its pair table), the moderation store (bans,
+	 * pseudonyms), the security log and the metrics, so nothing of those
+	 * may go while a worker still runs.  The main loop has stopped: from
+	 * here on this is the only thread of the relay.
+	 */
+	relay_halt(d->relay);
 	/* Modules are freed here, in reverse order of creation (MODULE FREE). */
 	signaling_free(d->sig);
 	relay_free(d->relay);

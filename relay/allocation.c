@@ -13,6 +13,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -137,15 +138,20 @@ alloc_relay_of(struct turn_alloc *a, int family)
 /* ------------------------------------------------------------------ */
 /* Relayed ports. */
 
-/* Opens port (claimed in the port table first unless held). */
+/* Opens port (claimed in the port table first unless held), or takes the
+ * bound descriptor fd of a reservation (not -1: held, the fd taken). */
 static struct turn_relay *
-relay_try(struct turn_ctx *ctx, int fi, uint16_t port, int df, int held)
+relay_try(struct turn_ctx *ctx, int fi, uint16_t port, int df, int held,
+    int fd)
 {
 	struct turn_relay *r;
+	int rc;
 
 	if (!held && tsh_claim(ctx->sh, fi, port) != 0)
 		return NULL;
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		if (fd != -1)
+			close(fd);
 		tsh_release(ctx->sh, fi, port);
 		return NULL;
 	}
@@ -154,7 +160,16 @@ relay_try(struct turn_ctx *ctx, int fi, uint16_t port, int df, int held)
 	r->bound.port = port;
 	r->adv = ctx->adv_ip[fi];
 	r->adv.port = port;
-	if (ctx->io.relay_open(ctx->io.arg, &r->bound, df, r, &r->sock) != 0) {
+	if (fd != -1 && ctx->io.relay_adopt != NULL)
+		rc = ctx->io.relay_adopt(ctx->io.arg, fd, &r->bound, df, r,
+		    &r->sock);
+	else {
+		if (fd != -1)
+			close(fd);
+		rc = ctx->io.relay_open(ctx->io.arg, &r->bound, df, r,
+		    &r->sock);
+	}
+	if (rc != 0) {
 		tsh_release(ctx->sh, fi, port);
 		free(r);
 		return NULL;
@@ -164,9 +179,10 @@ relay_try(struct turn_ctx *ctx, int fi, uint16_t port, int df, int held)
 }
 
 struct turn_relay *
-alloc_relay_open_held(struct turn_ctx *ctx, int fi, uint16_t port, int df)
+alloc_relay_open_held(struct turn_ctx *ctx, int fi, uint16_t port, int df,
+    int fd)
 {
-	return relay_try(ctx, fi, port, df, 1);
+	return relay_try(ctx, fi, port, df, 1, fd);
 }
 
 struct turn_relay *
@@ -180,7 +196,7 @@ alloc_relay_open(struct turn_ctx *ctx, int family, int even, int df,
 	if (!ctx->has_family[fi])
 		return NULL;
 	if (port != 0)
-		return relay_try(ctx, fi, port, df, 0);
+		return relay_try(ctx, fi, port, df, 0, -1);
 	/* RFC 8656 §7.2: an unpredictable port of the range; a random start
 	 * and a walk from there, so a nearly full range still finds one. */
 	span = (uint32_t)ctx->sh->span;
@@ -194,10 +210,35 @@ alloc_relay_open(struct turn_ctx *ctx, int family, int even, int df,
 		if (even == 2 && (p == 0xFFFF || p + 1 > ctx->sh->max_port))
 			continue;
 		tries++;
-		if ((r = relay_try(ctx, fi, p, df, 0)) != NULL)
+		if ((r = relay_try(ctx, fi, p, df, 0, -1)) != NULL)
 			return r;
 	}
 	return NULL;
+}
+
+void
+alloc_resv_drop(struct turn_ctx *ctx, int fi, uint16_t port, int fd)
+{
+	if (fd != -1)
+		close(fd);
+	tsh_release(ctx->sh, fi, port);
+}
+
+int
+alloc_relay_detach(struct turn_ctx *ctx, struct turn_relay *r)
+{
+	int fd = -1;
+
+	RB_REMOVE(turn_relay_tree, &ctx->relays, r);
+	if (r->sock != NULL) {
+		if (ctx->io.relay_detach != NULL)
+			fd = ctx->io.relay_detach(ctx->io.arg, r->sock);
+		else
+			ctx->io.relay_close(ctx->io.arg, r->sock);
+	}
+	tsh_own(ctx, turn_fam_idx(r->bound.family), r->bound.port, NULL);
+	free(r);
+	return fd;
 }
 
 void
@@ -287,10 +328,18 @@ perm_install(struct turn_ctx *ctx, struct turn_alloc *a,
 	}
 	p->expires = ctx->now + TURN_PERM_LIFETIME * 1000ULL;
 	if (internal) {
+		/*
+		 * The pair hook allowed this peer before we got here, and a
+		 * pair that ended since then has already moved pair_gen on:
+		 * a generation read now would cache that old answer as
+		 * current.  So the answer is not cached at all: the first
+		 * packet asks again, reading the generation first (see
+		 * perm_internal_ok()).
+		 */
 		p->peer_id = peer_id;
 		p->gen = atomic_load_explicit(&ctx->sh->pair_gen,
-		    memory_order_acquire);
-		p->ok = 1;
+		    memory_order_acquire) - 1;
+		p->ok = 0;
 	}
 	return 0;
 }
@@ -299,7 +348,9 @@ perm_install(struct turn_ctx *ctx, struct turn_alloc *a,
  * Whether an internal permission still holds between a and the allocation
  * peer_id that owns peer (one of our relayed addresses, on any loop): asks
  * the pair hook again when the pairs changed or the address changed hands.
- * On the data path this is two loads and two compares.
+ * On the data path this is two loads and two compares.  The generation is
+ * read (acquire) before the hook is asked: a pair that ends while the hook
+ * answers moves it on after our read, so the next packet asks again.
  */
 int
 perm_internal_ok(struct turn_ctx *ctx, struct turn_alloc *a,

@@ -159,8 +159,13 @@ relay_handoff(void *arg, int idx, const struct turn_handoff *h,
 	    memory_order_acquire)) == NULL) {
 		/* The first packet between these two loops: the ring is
 		 * made once, by its only writer. */
-		if ((rg = ring_new(src->rl->ring_bytes)) == NULL)
+		if ((rg = ring_new(src->rl->ring_bytes)) == NULL) {
+			/* No memory for it: dropped, and counted as any
+			 * packet lost between loops. */
+			metrics_inc(
+			    &src->rl->d->metrics.turn_handoff_drops_total);
 			return;
+		}
 		atomic_store_explicit(&dst->in[src->idx], rg,
 		    memory_order_release);
 	}
@@ -381,6 +386,8 @@ loop_new(struct relay *rl, int idx, char *err, size_t errlen)
 	io.to_peer = udp_to_peer;
 	io.relay_open = udp_relay_open;
 	io.relay_close = udp_relay_close;
+	io.relay_detach = udp_relay_detach;
+	io.relay_adopt = udp_relay_adopt;
 	io.is_banned = relay_is_banned;
 	io.event = relay_event;
 	io.handoff = relay_handoff;
@@ -420,7 +427,10 @@ static void *
 loop_thread(void *arg)
 {
 	struct relay_loop *lp = arg;
+	char name[16];
 
+	snprintf(name, sizeof(name), "relay-%d", lp->idx % 1000);
+	log_thread_name(name);
 	event_base_loop(lp->base, EVLOOP_NO_EXIT_ON_EMPTY);
 	return NULL;
 }
@@ -590,13 +600,12 @@ relay_reload(struct relay *rl, const struct config *cfg)
 }
 
 void
-relay_free(struct relay *rl)
+relay_halt(struct relay *rl)
 {
 	int i;
 
 	if (rl == NULL)
 		return;
-	/* The workers stop first; then everything is this thread's. */
 	for (i = 1; i < rl->nloops; i++) {
 		struct relay_loop *lp = rl->loops[i];
 
@@ -604,7 +613,19 @@ relay_free(struct relay *rl)
 			continue;
 		loop_call(lp, loop_exit, NULL);
 		pthread_join(lp->thread, NULL);
+		lp->running = 0;
 	}
+}
+
+void
+relay_free(struct relay *rl)
+{
+	int i;
+
+	if (rl == NULL)
+		return;
+	/* The workers stop first; then everything is this thread's. */
+	relay_halt(rl);
 	/* TCP/TLS connections with their allocations, then the loops. */
 	tcp_close(rl);
 	for (i = rl->nloops - 1; i >= 0; i--)

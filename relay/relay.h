@@ -7,6 +7,9 @@
  * the drain of SIGTERM (no new connections or allocations, the live ones
  * keep being served; relay_allocations() tells when they are gone);
  * relay_reload() takes the keys that may change live;
+ * relay_halt() stops and joins the worker threads (nothing of the relay
+ * runs after it: the daemon calls it before it frees what the workers call
+ * into, such as signaling's pair table behind the peer hook);
  * relay_free() stops the workers and closes everything (NULL is fine).
  *
  * Pair permissions (SPEC): the daemon wires signaling's pair table in with
@@ -41,6 +44,7 @@ struct relay	*relay_new(struct daemon *, char *err, size_t errlen);
 int		 relay_start(struct relay *);
 void		 relay_stop(struct relay *);
 void		 relay_reload(struct relay *, const struct config *);
+void		 relay_halt(struct relay *);
 void		 relay_free(struct relay *);
 
 void		 relay_set_peer_hook(struct relay *,

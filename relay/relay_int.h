@@ -90,6 +90,7 @@ struct relay_loop {
 	struct relay_out	*out;		/* RELAY_SENDQ */
 	const uint8_t		*held_lo;
 	const uint8_t		*held_hi;
+	uint64_t		 send_drops;	/* queued datagrams not sent */
 
 	/* Hand-off from the other loops: a ring per sender (made on first
 	 * use by the sender), an eventfd to wake this loop. */
@@ -135,6 +136,9 @@ void	udp_to_peer(void *, void *, const struct maddr *, const uint8_t *,
 int	udp_relay_open(void *, const struct maddr *, int, struct turn_relay *,
 	    void **);
 void	udp_relay_close(void *, void *);
+int	udp_relay_detach(void *, void *);
+int	udp_relay_adopt(void *, int, const struct maddr *, int,
+	    struct turn_relay *, void **);
 
 /* tcp.c */
 int	tcp_listen(struct relay *, const struct config *, char *, size_t);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -76,6 +77,8 @@ turn_shared_free(struct turn_shared *sh)
 	 * may outlive them. */
 	while ((v = LIST_FIRST(&sh->resvs)) != NULL) {
 		LIST_REMOVE(v, entry);
+		if (v->fd != -1)
+			close(v->fd);
 		free(v);
 	}
 	for (fi = 0; fi < 2; fi++) {
@@ -287,20 +290,30 @@ tsh_quota_put(struct turn_shared *sh, struct turn_count *uc,
 }
 
 /* ------------------------------------------------------------------ */
-/* Reservations (EVEN-PORT with R=1: the port above is kept 30 s). */
+/*
+ * Reservations (EVEN-PORT with R=1: the port above is kept 30 s).  The
+ * reserved port's socket stays bound here, registered on no event loop,
+ * so no other process can take the port meanwhile; the Allocate that
+ * brings the token registers it on its own loop.
+ */
 
 int
-tsh_resv_add(struct turn_ctx *ctx, int fi, uint16_t port, uint8_t *token)
+tsh_resv_add(struct turn_ctx *ctx, int fi, uint16_t port, int fd,
+    uint8_t *token)
 {
 	struct turn_shared *sh = ctx->sh;
 	struct turn_resv *v;
 	int rc = -1;
 
-	if ((v = calloc(1, sizeof(*v))) == NULL)
+	if ((v = calloc(1, sizeof(*v))) == NULL) {
+		if (fd != -1)
+			close(fd);
 		return -1;
+	}
 	turn_random(ctx, v->token, sizeof(v->token));
 	v->fi = fi;
 	v->port = port;
+	v->fd = fd;
 	v->expires = ctx->now + TURN_RESV_LIFETIME * 1000ULL;
 	pthread_mutex_lock(&sh->mu);
 	if (sh->nresv < TURN_MAX_RESV) {
@@ -310,14 +323,17 @@ tsh_resv_add(struct turn_ctx *ctx, int fi, uint16_t port, uint8_t *token)
 		rc = 0;
 	}
 	pthread_mutex_unlock(&sh->mu);
-	if (rc != 0)
+	if (rc != 0) {
+		if (fd != -1)
+			close(fd);
 		free(v);
+	}
 	return rc;
 }
 
 int
 tsh_resv_take(struct turn_ctx *ctx, const uint8_t *token, int *fi,
-    uint16_t *port)
+    uint16_t *port, int *fd)
 {
 	struct turn_shared *sh = ctx->sh;
 	struct turn_resv *v;
@@ -336,6 +352,7 @@ tsh_resv_take(struct turn_ctx *ctx, const uint8_t *token, int *fi,
 		return -1;
 	*fi = v->fi;
 	*port = v->port;	/* still held: the taker opens it */
+	*fd = v->fd;		/* still bound: the taker registers it */
 	free(v);
 	return 0;
 }
@@ -351,6 +368,8 @@ tsh_resv_expire(struct turn_shared *sh, uint64_t now)
 			continue;
 		LIST_REMOVE(v, entry);
 		sh->nresv--;
+		if (v->fd != -1)
+			close(v->fd);
 		slot_set(sh, v->fi, v->port, NULL, PORT_FREE);
 		free(v);
 	}

@@ -317,12 +317,20 @@ static void
 conn_close(struct tcp_conn *c, const char *why)
 {
 	struct tcp_server *ts = c->ts;
-	char buf[ADDR_STRLEN];
+	struct daemon *d = ts->rl->d;
+	char pseudo[PSEUDONYM_LEN + 1];
 
 	if (c->state == TCP_ST_CLOSING)
 		return;
-	log_debug("relay: %s %s: %s", proto_name(&c->t),
-	    addr_ntop_port(&c->t.client, buf, sizeof(buf)), why);
+	/* The log names clients by pseudonym only, never by address. */
+	if (log_get_level() >= LOG_LEVEL_DEBUG) {
+		if (d->db != NULL)
+			mdb_pseudonym(d->db, &c->t.client, pseudo);
+		else
+			strlcpy(pseudo, "-", sizeof(pseudo));
+		log_debug("relay: %s client %s: %s", proto_name(&c->t),
+		    pseudo, why);
+	}
 	TAILQ_REMOVE(c->state == TCP_ST_NEW ? &ts->fresh : &ts->conns, c,
 	    entry);
 	c->state = TCP_ST_CLOSING;

@@ -284,12 +284,15 @@ open_even_pair(struct turn_ctx *ctx, int family, int df, struct turn_alloc *a)
 			return NULL;
 		if ((up = alloc_relay_open(ctx, family, 0, df,
 		    (uint16_t)(r->bound.port + 1))) != NULL) {
-			/* Bindable: the port is held in the port table (for
-			 * every loop) and opened again by the Allocate that
-			 * brings the token, on whichever loop that is. */
-			alloc_relay_close(ctx, up, 1);
+			/* Bound: the port is held in the port table (for
+			 * every loop) and its socket kept bound, on no loop,
+			 * for the Allocate that brings the token, on
+			 * whichever loop that is. */
+			int fd = alloc_relay_detach(ctx, up);
+
 			if (tsh_resv_add(ctx, turn_fam_idx(family),
-			    (uint16_t)(r->bound.port + 1), a->resv_token) != 0) {
+			    (uint16_t)(r->bound.port + 1), fd,
+			    a->resv_token) != 0) {
 				tsh_release(ctx->sh, turn_fam_idx(family),
 				    (uint16_t)(r->bound.port + 1));
 				alloc_relay_close(ctx, r, 0);
@@ -315,7 +318,7 @@ do_allocate(struct turn_ctx *ctx, const struct turn_tuple *t,
 	long long life;
 	int zero, family = AF_INET, dual = 0, even = 0, i;
 	int err_family = 0, err_code = 0, fail = 508, code;
-	int resv_fi = -1;
+	int resv_fi = -1, resv_fd = -1;
 	uint16_t resv_port = 0;
 	uint8_t proto;
 
@@ -396,7 +399,8 @@ do_allocate(struct turn_ctx *ctx, const struct turn_tuple *t,
 		return;
 	}
 	if (tok != NULL) {
-		if (tsh_resv_take(ctx, tok->val, &resv_fi, &resv_port) != 0) {
+		if (tsh_resv_take(ctx, tok->val, &resv_fi, &resv_port,
+		    &resv_fd) != 0) {
 			tsh_quota_put(ctx->sh, uc, ic);
 			reply_error(ctx, t, m, au, 508);	/* §7.2 */
 			return;
@@ -405,6 +409,8 @@ do_allocate(struct turn_ctx *ctx, const struct turn_tuple *t,
 	}
 	if ((!dual && !ctx->has_family[turn_fam_idx(family)]) ||
 	    (dual && !ctx->has_family[0] && !ctx->has_family[1])) {
+		if (resv_fi >= 0)
+			alloc_resv_drop(ctx, resv_fi, resv_port, resv_fd);
 		tsh_quota_put(ctx->sh, uc, ic);
 		reply_error(ctx, t, m, au, 440);
 		return;
@@ -414,7 +420,7 @@ do_allocate(struct turn_ctx *ctx, const struct turn_tuple *t,
 	    (a->user = malloc(au->ulen + 1)) == NULL) {
 		free(a);
 		if (resv_fi >= 0)
-			tsh_release(ctx->sh, resv_fi, resv_port);
+			alloc_resv_drop(ctx, resv_fi, resv_port, resv_fd);
 		tsh_quota_put(ctx->sh, uc, ic);
 		reply_error(ctx, t, m, au, 508);
 		return;
@@ -425,7 +431,7 @@ do_allocate(struct turn_ctx *ctx, const struct turn_tuple *t,
 
 	if (resv_fi >= 0) {
 		if ((r = alloc_relay_open_held(ctx, resv_fi, resv_port,
-		    df != NULL)) != NULL)
+		    df != NULL, resv_fd)) != NULL)
 			a->relay[a->nrelay++] = r;
 	} else if (!dual) {
 		r = even == 2 ? open_even_pair(ctx, family, df != NULL, a) :

@@ -117,6 +117,19 @@ struct turn_io {
 	int	(*relay_open)(void *arg, const struct maddr *addr, int df,
 		    struct turn_relay *r, void **sock);
 	void	(*relay_close)(void *arg, void *sock);
+	/*
+	 * EVEN-PORT reservations (RFC 8656 §7.2, R bit): the reserved port's
+	 * socket stays bound, on no loop, until the token is taken or the
+	 * reservation expires.  relay_detach takes an open relayed socket
+	 * off this loop and returns its descriptor, still bound (the handle
+	 * is freed), or -1.  relay_adopt makes such a descriptor (detached
+	 * on any loop) a relayed socket of this loop, as relay_open does;
+	 * it takes the descriptor, and closes it on failure.  Both may be
+	 * NULL: a reserved port is then only held in the port table.
+	 */
+	int	(*relay_detach)(void *arg, void *sock);
+	int	(*relay_adopt)(void *arg, int fd, const struct maddr *addr,
+		    int df, struct turn_relay *r, void **sock);
 	/* Nonzero when the client address is banned (may be NULL). */
 	int	(*is_banned)(void *arg, const struct maddr *client);
 	/* A security event (may be NULL); user may be NULL. */

@@ -91,12 +91,14 @@ struct turn_count {
 };
 
 /* A reserved port (EVEN-PORT R=1): held in the port table, its socket
- * opened by the Allocate that brings the token. */
+ * kept bound (fd, on no event loop) and handed to the Allocate that brings
+ * the token, on whichever loop; closed when the reservation expires. */
 struct turn_resv {
 	LIST_ENTRY(turn_resv)	 entry;
 	uint8_t			 token[8];
 	int			 fi;		/* family index */
 	uint16_t		 port;
+	int			 fd;		/* -1: held in the table only */
 	uint64_t		 expires;
 };
 
@@ -220,9 +222,16 @@ struct turn_relay *alloc_relay_open(struct turn_ctx *, int family, int even,
 	    int df, uint16_t port);
 /* Closes a relayed socket; its port is freed, or kept held (hold). */
 void	alloc_relay_close(struct turn_ctx *, struct turn_relay *, int hold);
-/* Opens the relayed socket of a port held for a reservation. */
+/* Takes a relayed socket off this loop for a reservation: its port stays
+ * held and its socket bound; the descriptor, or -1 (closed: held in the
+ * port table only). */
+int	alloc_relay_detach(struct turn_ctx *, struct turn_relay *);
+/* Gives back a reservation taken but not used: its socket and port. */
+void	alloc_resv_drop(struct turn_ctx *, int fi, uint16_t port, int fd);
+/* Opens the relayed socket of a port held for a reservation, from its
+ * kept descriptor fd (taken) or anew when fd is -1. */
 struct turn_relay *alloc_relay_open_held(struct turn_ctx *, int fi,
-	    uint16_t port, int df);
+	    uint16_t port, int df, int fd);
 struct turn_perm *perm_find(struct turn_ctx *, struct turn_alloc *,
 	    const struct maddr *peer, int internal);
 int	perm_install(struct turn_ctx *, struct turn_alloc *,
@@ -263,10 +272,13 @@ int	tsh_quota_take(struct turn_ctx *, const char *user, size_t ulen,
 	    struct turn_count **ic);
 void	tsh_quota_put(struct turn_shared *, struct turn_count *uc,
 	    struct turn_count *ic);
-/* Reservations: add (the port already held) and take by token. */
-int	tsh_resv_add(struct turn_ctx *, int fi, uint16_t port, uint8_t *token);
+/* Reservations: add (the port already held, fd its bound socket or -1;
+ * the descriptor is taken, closed on failure) and take by token (the
+ * port still held, *fd the caller's). */
+int	tsh_resv_add(struct turn_ctx *, int fi, uint16_t port, int fd,
+	    uint8_t *token);
 int	tsh_resv_take(struct turn_ctx *, const uint8_t *token, int *fi,
-	    uint16_t *port);
+	    uint16_t *port, int *fd);
 void	tsh_resv_expire(struct turn_shared *, uint64_t now);
 
 #endif

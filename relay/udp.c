@@ -112,17 +112,37 @@ udp_flush(struct relay_loop *lp)
 		mm[i].msg_hdr.msg_iov = lp->out[i].iov;
 		mm[i].msg_hdr.msg_iovlen = (size_t)lp->out[i].iovcnt;
 	}
-	/* One call per run of datagrams for the same socket; a full buffer
-	 * drops the rest of the run. */
+	/*
+	 * One call per run of datagrams for the same socket.  sendmmsg()
+	 * stops at the first datagram that fails and reports its error on
+	 * the next call.  A full socket buffer (or no kernel buffers) drops
+	 * the rest of the run, as UDP would; an error of that datagram alone
+	 * (EPERM from a firewall, ECONNREFUSED, EMSGSIZE, an unreachable
+	 * network, a bad address) drops it and the rest go.  Drops are
+	 * counted in lp->send_drops.
+	 */
 	for (i = 0; i < n; i = j) {
+		int intr = 0;
+
 		for (j = i + 1; j < n && lp->out[j].fd == lp->out[i].fd; j++)
 			;
 		while (i < j) {
 			k = sendmmsg(lp->out[i].fd, mm + i, (unsigned)(j - i),
 			    MSG_DONTWAIT);
-			if (k <= 0)
+			if (k > 0) {
+				i += k;
+				continue;
+			}
+			if (k < 0 && errno == EINTR && intr++ < 3)
+				continue;
+			if (k == 0 || errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == ENOBUFS || errno == EINTR ||
+			    errno == EBADF || errno == ENOTSOCK) {
+				lp->send_drops += (uint64_t)(j - i);
 				break;
-			i += k;
+			}
+			lp->send_drops++;
+			i++;
 		}
 	}
 }
@@ -367,24 +387,16 @@ relay_read_cb(evutil_socket_t fd, short what, void *arg)
 			break;
 }
 
-int
-udp_relay_open(void *arg, const struct maddr *addr, int df,
-    struct turn_relay *tr, void **sockp)
+/* Makes the bound socket fd a relayed socket of lp (the fd is taken,
+ * closed on failure). */
+static int
+relay_sock_new(struct relay_loop *lp, int fd, const struct maddr *addr,
+    int df, struct turn_relay *tr, void **sockp)
 {
-	struct relay_loop *lp = arg;
 	struct relay_sock *rs;
-	int fd, v;
+	int v;
 
 	*sockp = NULL;
-	if ((fd = udp_socket(addr, 0, NULL, 0)) == -1) {
-		if ((errno == EMFILE || errno == ENFILE) &&
-		    lp->last_emfile != time(NULL)) {
-			lp->last_emfile = time(NULL);
-			log_warn("relay: out of file descriptors for relayed "
-			    "sockets");
-		}
-		return -1;
-	}
 	/* RFC 8656 §7.2 DONT-FRAGMENT: DF set when asked, clear when not. */
 	if (addr->family == AF_INET) {
 		v = df ? IP_PMTUDISC_DO : IP_PMTUDISC_DONT;
@@ -410,6 +422,52 @@ udp_relay_open(void *arg, const struct maddr *addr, int df,
 	}
 	*sockp = rs;
 	return 0;
+}
+
+int
+udp_relay_open(void *arg, const struct maddr *addr, int df,
+    struct turn_relay *tr, void **sockp)
+{
+	struct relay_loop *lp = arg;
+	int fd;
+
+	*sockp = NULL;
+	if ((fd = udp_socket(addr, 0, NULL, 0)) == -1) {
+		if ((errno == EMFILE || errno == ENFILE) &&
+		    lp->last_emfile != time(NULL)) {
+			lp->last_emfile = time(NULL);
+			log_warn("relay: out of file descriptors for relayed "
+			    "sockets");
+		}
+		return -1;
+	}
+	return relay_sock_new(lp, fd, addr, df, tr, sockp);
+}
+
+/* A reservation's socket: off this loop, still bound, fd returned. */
+int
+udp_relay_detach(void *arg, void *sock)
+{
+	struct relay_loop *lp = arg;
+	struct relay_sock *rs = sock;
+	int fd;
+
+	if (rs == NULL)
+		return -1;
+	if (lp->nout > 0)
+		udp_flush(lp);
+	event_free(rs->ev);
+	fd = rs->fd;
+	free(rs);
+	return fd;
+}
+
+/* A reservation's socket, detached on any loop, registered on this one. */
+int
+udp_relay_adopt(void *arg, int fd, const struct maddr *addr, int df,
+    struct turn_relay *tr, void **sockp)
+{
+	return relay_sock_new(arg, fd, addr, df, tr, sockp);
 }
 
 void

@@ -26,3 +26,11 @@ EXTRA_DIST += tests/integration/test_daemon_healthz.py
 # The relay never reaches this host itself (issue 15).
 TESTS += tests/integration/test_turn_selfrelay.py
 EXTRA_DIST += tests/integration/test_turn_selfrelay.py
+TESTS += tests/integration/test_shutdown_race.py
+EXTRA_DIST += tests/integration/test_shutdown_race.py
+TESTS += tests/integration/test_log_privacy.py
+EXTRA_DIST += tests/integration/test_log_privacy.py
+TESTS += tests/integration/test_config_secret_mode.py
+EXTRA_DIST += tests/integration/test_config_secret_mode.py
+TESTS += tests/integration/test_even_port_hold.py
+EXTRA_DIST += tests/integration/test_even_port_hold.py

@@ -138,7 +138,7 @@ export class Daemon {
     for (const [k, v] of Object.entries(c)) {
       for (const item of Array.isArray(v) ? v : [v]) text += `${k} = ${item}\n`;
     }
-    fs.writeFileSync(this.confPath, text);
+    fs.writeFileSync(this.confPath, text, { mode: 0o600 }); // a secret: 0600 or refused
     const env = { ...process.env };
     for (const k of Object.keys(env)) if (k.startsWith('MEETOPIA_')) delete env[k];
     const args = ['-c', this.confPath, '--state-dir', this.stateDir];

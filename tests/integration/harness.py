@@ -120,7 +120,12 @@ class Daemon:
         self.tls_port = int(c["tls-port"])
         self.https_port = int(c["https-port"])
         self.min_port, self.max_port = int(c["min-port"]), int(c["max-port"])
-        with open(self.conf_path, "w") as f:
+        # 0600: meetopiad refuses a file with a secret that other users
+        # may read (SPEC).
+        fd = os.open(self.conf_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                     0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w") as f:
             for k, v in c.items():
                 if v is None:
                     continue

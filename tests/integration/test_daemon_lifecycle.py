@@ -61,7 +61,7 @@ def selfsigned_cert(t):
 def check_config(t):
     with tempfile.TemporaryDirectory() as tmp:
         conf = os.path.join(tmp, "m.conf")
-        with open(conf, "w") as f:
+        with open(os.open(conf, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
             f.write("realm = fromfile\nauth-secret = a-very-secret-value-42\n"
                     "http-port = 8081\n")
         rc, out, err = run(["-c", conf, "--check-config", "--http-port=9090"],

@@ -24,7 +24,8 @@ t.ok(all(line.startswith("#") or not line.strip() for line in sample.splitlines(
      "every line of the sample is commented out")
 with tempfile.TemporaryDirectory() as tmp:
     path = os.path.join(tmp, "all.conf")
-    with open(path, "w") as f:
+    # 0600: uncommented, the sample holds auth-secret and api-key.
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
         f.write("\n".join(lines) + "\n")
     p = subprocess.run([MEETOPIAD, "-c", path, "--check-config"],
                        capture_output=True, text=True, timeout=10)

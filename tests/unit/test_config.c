@@ -5,6 +5,8 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -278,6 +280,84 @@ dump_masks_secrets(void)
 	cfg_free(c);
 }
 
+/* Loads text from a file of the given mode: cfg_load()'s result. */
+static int
+load_mode_owner(const char *text, mode_t mode, uid_t owner)
+{
+	char path[] = "/tmp/meetopia-test-XXXXXX";
+	struct config *c = cfg_new();
+	FILE *fp;
+	int fd, rc;
+
+	err[0] = '\0';
+	if ((fd = mkstemp(path)) < 0 || (fp = fdopen(fd, "w")) == NULL) {
+		cfg_free(c);
+		return -2;
+	}
+	fputs(text, fp);
+	fclose(fp);
+	chmod(path, mode);
+	if (owner != (uid_t)-1 && chown(path, owner, (gid_t)-1) != 0) {
+		unlink(path);
+		cfg_free(c);
+		return -2;
+	}
+	rc = cfg_load(c, path, 1, NULL, 0, NULL, err, sizeof(err));
+	unlink(path);
+	cfg_free(c);
+	return rc;
+}
+
+static int
+load_mode(const char *text, mode_t mode)
+{
+	return load_mode_owner(text, mode, (uid_t)-1);
+}
+
+static void
+secret_file_modes(void)
+{
+	static const char auth[] = "realm = x\nauth-secret = "
+	    "very-secret-value-123\n";
+	static const char key[] = "api-key = another-secret-value-456\n";
+	static const char plain[] = "realm = x\nturn-port = 3479\n";
+	static const mode_t loose[] = { 0644, 0640, 0604, 0660, 0620, 0602,
+	    0666 };
+	size_t i;
+
+	is_int(load_mode(auth, 0600), 0, "auth-secret in a 0600 file: taken");
+	is_int(load_mode(auth, 0400), 0, "auth-secret in a 0400 file: taken");
+	for (i = 0; i < sizeof(loose) / sizeof(loose[0]); i++) {
+		char want[64];
+
+		snprintf(want, sizeof(want), "(mode %03o)", (unsigned)loose[i]);
+		ok(load_mode(auth, loose[i]) == -1 &&
+		    strstr(err, "/tmp/meetopia-test-") != NULL &&
+		    strstr(err, "holds auth-secret") != NULL &&
+		    strstr(err, want) != NULL &&
+		    strstr(err, "chmod 600") != NULL && strchr(err, '\n') ==
+		    NULL, "auth-secret in a %03o file: refused, one line "
+		    "naming the file, the key and the mode", (unsigned)loose[i]);
+	}
+	ok(load_mode(key, 0644) == -1 && strstr(err, "holds api-key") != NULL,
+	    "api-key in a 0644 file: refused");
+	is_int(load_mode(key, 0600), 0, "api-key in a 0600 file: taken");
+	is_int(load_mode(plain, 0644), 0, "a file without a secret may be "
+	    "0644");
+	if (geteuid() == 0) {
+		ok(load_mode_owner(auth, 0600, 65534) == -1 &&
+		    strstr(err, "belongs to another user (uid 65534)") != NULL,
+		    "auth-secret in a 0600 file of another user: refused");
+		is_int(load_mode_owner(plain, 0600, 65534), 0, "a file "
+		    "without a secret may be another user's");
+	} else {
+		ok(1, "# SKIP another owner needs root");
+		ok(1, "# SKIP another owner needs root");
+	}
+	ok(load_mode("realm = x\nauth-secret = \"bad\n", 0644) == -1 &&
+	    strstr(err, "chmod") == NULL, "a parse error is reported first");
+}
+
 static int nchanged, nkept;
 
 static void
@@ -314,6 +394,7 @@ main(void)
 	parser_errors();
 	precedence();
 	dump_masks_secrets();
+	secret_file_modes();
 	reconcile_keeps_non_live();
 	return done_testing();
 }

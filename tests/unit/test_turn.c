@@ -12,13 +12,19 @@
  * peers is kept for inspection, and relayed "sockets" are entries in a
  * table (a port can be made busy).
  */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "auth/cred.h"
 #include "auth/ltkey.h"
 #include "common/config.h"
+#include "relay/relay_int.h"
 #include "relay/stun_codec.h"
 #include "relay/turn.h"
 #include "tests/tap.h"
@@ -60,11 +66,20 @@ struct env {
 	int			 hook_calls;
 	char			 hook_a[CRED_USER_MAX];
 	char			 hook_b[CRED_USER_MAX];
+	int			 unpair_in_hook;	/* see hook() */
+	char			 deny_asker[CRED_USER_MAX];
 	uint64_t		 now;
 	long long		 wall;
 	struct env		*other;		/* the loop handed to */
 	int			 handoffs;
+	int			 detached;	/* relay_detach calls */
+	int			 detached_fd;	/* the last one's */
+	int			 adopted;	/* relay_adopt calls */
+	int			 adopted_fd;	/* the last one's */
 };
+
+/* Contexts made while this is set have relay_detach and relay_adopt. */
+static int fake_detach;
 
 /* ------------------------------------------------------------------ */
 /* The recording transport. */
@@ -141,6 +156,32 @@ io_relay_close(void *arg, void *sock)
 	fs->open = 0;
 }
 
+/* A reserved port's socket leaves the loop: a real descriptor stands for
+ * it, so that its life (kept, handed over, closed) can be followed. */
+static int
+io_relay_detach(void *arg, void *sock)
+{
+	struct env *e = arg;
+	struct fsock *fs = sock;
+
+	fs->open = 0;
+	e->detached++;
+	e->detached_fd = socket(AF_INET, SOCK_DGRAM, 0);
+	return e->detached_fd;
+}
+
+static int
+io_relay_adopt(void *arg, int fd, const struct maddr *addr, int df,
+    struct turn_relay *tr, void **sock)
+{
+	struct env *e = arg;
+
+	e->adopted++;
+	e->adopted_fd = fd;
+	close(fd);
+	return io_relay_open(arg, addr, df, tr, sock);
+}
+
 static int
 io_is_banned(void *arg, const struct maddr *client)
 {
@@ -159,15 +200,28 @@ io_event(void *arg, enum turn_event ev, const struct maddr *client,
 		e->events[ev]++;
 }
 
+/*
+ * The pair hook: hook_allow, except for the asker deny_asker.  With
+ * unpair_in_hook, the pair of the asker ends while the hook answers (as
+ * when signaling's thread ends it between the answer and its use): the
+ * answer given is the old one, then the asker is denied and the pairs
+ * change.
+ */
 static int
 hook(void *arg, const char *a, const char *b)
 {
 	struct env *e = arg;
+	int allow = e->hook_allow && strcmp(a, e->deny_asker) != 0;
 
 	e->hook_calls++;
 	strlcpy(e->hook_a, a, sizeof(e->hook_a));
 	strlcpy(e->hook_b, b, sizeof(e->hook_b));
-	return e->hook_allow;
+	if (e->unpair_in_hook) {
+		e->unpair_in_hook = 0;
+		strlcpy(e->deny_asker, a, sizeof(e->deny_asker));
+		turn_pairs_changed(e->ctx);
+	}
+	return allow;
 }
 
 static void
@@ -235,6 +289,11 @@ env_init_in(struct env *e, const char *const *kv, struct turn_shared *sh,
 	io.is_banned = io_is_banned;
 	io.event = io_event;
 	io.handoff = io_handoff;
+	if (fake_detach) {
+		io.relay_detach = io_relay_detach;
+		io.relay_adopt = io_relay_adopt;
+	}
+	e->detached_fd = e->adopted_fd = -1;
 	if ((e->ctx = turn_new_in(e->cfg, &io, &e->m, sh, loop, err,
 	    sizeof(err))) == NULL) {
 		printf("# %s\n", err);
@@ -1608,6 +1667,230 @@ test_sessions_and_bans(void)
 	env_free(&e);
 }
 
+/*
+ * A pair that ends while the hook answers a CreatePermission or a
+ * ChannelBind: the answer was "partners", and the generation moved on
+ * after it.  The permission must not keep that answer as current: the
+ * next packet asks again and is dropped.
+ */
+static void
+test_pair_race(void)
+{
+	struct env e;
+	struct client a, b;
+	struct maddr ra, rb;
+	int calls;
+
+	ok(env_init(&e, NULL) == 0, "context");
+	client_init(&a, "192.0.2.1", 1, SECRET, "s-alice", EXP);
+	client_init(&b, "192.0.2.2", 1, SECRET, "s-bob", EXP);
+	ok(allocate(&e, &a, &ra) == 0 && allocate(&e, &b, &rb) == 0,
+	    "two allocations");
+	turn_set_peer_hook(e.ctx, hook, &e);
+	e.hook_allow = 1;
+	is_int(permit(&e, &b, &ra), 0, "b permits its partner a");
+	e.nout = 0;
+	send_ind(&e, &a, &rb, "no permission yet");
+	is_int(e.nout, 0, "a has no permission for b yet: dropped");
+
+	e.unpair_in_hook = 1;
+	is_int(permit(&e, &a, &rb), 0, "a's CreatePermission for b is "
+	    "allowed by the hook, and the pair ends as it answers");
+	calls = e.hook_calls;
+	e.nout = 0;
+	send_ind(&e, &a, &rb, "after the pair ended");
+	is_int(e.nout, 0, "the next packet is checked again and dropped "
+	    "(the answer from before the change is not cached)");
+	ok(e.hook_calls > calls, "the hook was asked again");
+	e.nout = 0;
+	send_ind(&e, &a, &rb, "still ended");
+	is_int(e.nout, 0, "and stays dropped");
+
+	/* Paired again, then the same race through ChannelBind. */
+	e.deny_asker[0] = '\0';
+	turn_pairs_changed(e.ctx);
+	e.nout = 0;
+	send_ind(&e, &a, &rb, "paired again");
+	is_int(e.nout, 1, "paired again: delivered");
+	e.unpair_in_hook = 1;
+	is_int(chanbind(&e, &a, 0x4100, &rb), 0, "a's ChannelBind to b is "
+	    "allowed, and the pair ends as the hook answers");
+	e.nout = 0;
+	chan_data(&e, &a, 0x4100, "after the pair ended", 0, 0);
+	is_int(e.nout, 0, "ChannelData after it: checked again, dropped");
+	env_free(&e);
+}
+
+static int
+fd_open(int fd)
+{
+	return fd >= 0 && (fcntl(fd, F_GETFD) != -1 || errno != EBADF);
+}
+
+/* EVEN-PORT R=1 token of the last answer into tok; 0 or -1. */
+static int
+resv_token(uint8_t tok[8])
+{
+	const struct stun_attr *at = stun_find(&lastm,
+	    STUN_ATTR_RESERVATION_TOKEN);
+
+	if (at == NULL || at->len != 8)
+		return -1;
+	memcpy(tok, at->val, 8);
+	return 0;
+}
+
+/*
+ * A reservation holds its port with a bound socket: detached from the
+ * loop that made it, kept by the shared state, handed to the Allocate
+ * that brings the token (registered on its loop), closed on expiry.
+ */
+static void
+test_resv_socket(void)
+{
+	struct env e1, e2;
+	struct turn_shared *sh;
+	struct client c;
+	struct attrs as;
+	struct maddr r, r2;
+	char err[CFG_ERRLEN];
+	uint8_t tok[8];
+	int fd;
+
+	fake_detach = 1;
+	ok(env_init(&e1, NULL) == 0, "a context for the configuration");
+	sh = turn_shared_new(e1.cfg, err, sizeof(err));
+	env_free(&e1);
+	ok(sh != NULL && env_init_in(&e1, NULL, sh, 1) == 0 &&
+	    env_init_in(&e2, NULL, sh, 2) == 0, "two loops on one state");
+
+	client_init(&c, "192.0.2.7", 1, SECRET, "even", EXP);
+	memset(&as, 0, sizeof(as));
+	A_udp(&as);
+	A_raw(&as, STUN_ATTR_EVEN_PORT, "\x80", 1);
+	is_int(req(&e1, &c, STUN_ALLOCATE, &as), 0, "EVEN-PORT R=1 on loop 1");
+	ok(relayed(&r, 0) == 0 && resv_token(tok) == 0, "a port and a token");
+	fd = e1.detached_fd;
+	ok(e1.detached == 1 && fd_open(fd), "the port above: its socket is "
+	    "taken off the loop and kept open (the port stays bound)");
+
+	client_init(&c, "192.0.2.8", 1, SECRET, "odd", EXP);
+	memset(&as, 0, sizeof(as));
+	A_udp(&as);
+	A_raw(&as, STUN_ATTR_RESERVATION_TOKEN, tok, 8);
+	is_int(req(&e2, &c, STUN_ALLOCATE, &as), 0, "the token on loop 2");
+	ok(relayed(&r2, 0) == 0 && r2.port == r.port + 1, "gives the port "
+	    "above");
+	ok(e2.adopted == 1 && e2.adopted_fd == fd, "with the kept socket, "
+	    "registered on loop 2");
+
+	/* A reservation nobody takes: its socket is closed on expiry. */
+	client_init(&c, "192.0.2.9", 1, SECRET, "even2", EXP);
+	memset(&as, 0, sizeof(as));
+	A_udp(&as);
+	A_raw(&as, STUN_ATTR_EVEN_PORT, "\x80", 1);
+	is_int(req(&e1, &c, STUN_ALLOCATE, &as), 0, "another reservation");
+	resv_token(tok);
+	fd = e1.detached_fd;
+	ok(fd_open(fd), "its socket is kept");
+	env_time(&e1, (TURN_RESV_LIFETIME - 1) * 1000ULL);
+	turn_tick(e1.ctx);
+	ok(fd_open(fd), "still kept a second before it expires");
+	env_time(&e1, 2000);
+	turn_tick(e1.ctx);
+	ok(!fd_open(fd), "closed when the reservation expires");
+	client_init(&c, "192.0.2.10", 1, SECRET, "late", EXP);
+	memset(&as, 0, sizeof(as));
+	A_udp(&as);
+	A_raw(&as, STUN_ATTR_RESERVATION_TOKEN, tok, 8);
+	env_time(&e2, (TURN_RESV_LIFETIME + 1) * 1000ULL);
+	is_int(req(&e2, &c, STUN_ALLOCATE, &as), 508, "its token: 508");
+
+	/* One left when the relay stops: closed with the shared state. */
+	client_init(&c, "192.0.2.11", 1, SECRET, "even3", EXP);
+	memset(&as, 0, sizeof(as));
+	A_udp(&as);
+	A_raw(&as, STUN_ATTR_EVEN_PORT, "\x80", 1);
+	is_int(req(&e1, &c, STUN_ALLOCATE, &as), 0, "a third reservation");
+	fd = e1.detached_fd;
+	env_free(&e2);
+	env_free(&e1);
+	ok(fd_open(fd), "kept while the state lives");
+	turn_shared_free(sh);
+	ok(!fd_open(fd), "closed with the shared state");
+	fake_detach = 0;
+}
+
+/* Queues a datagram on lp as udp.c does while a batch is handled. */
+static void
+queue_dgram(struct relay_loop *lp, int fd, const struct maddr *to,
+    const void *p, size_t len)
+{
+	struct relay_out *o = &lp->out[lp->nout++];
+
+	memset(o, 0, sizeof(*o));
+	o->fd = fd;
+	o->tolen = addr_to_sockaddr(to, &o->to);
+	o->iov[0].iov_base = (void *)p;
+	o->iov[0].iov_len = len;
+	o->iovcnt = 1;
+}
+
+/*
+ * udp_flush(): one sendmmsg() per run of datagrams for a socket.  A
+ * datagram that fails alone (a port 0 destination: EINVAL; larger than
+ * UDP allows: EMSGSIZE) is dropped and counted; the rest of the run is
+ * still sent.
+ */
+static void
+test_sendmmsg_errors(void)
+{
+	struct relay_loop lp;
+	struct maddr lo, bad;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	static uint8_t big[70000];
+	char buf[64];
+	int rx, tx, got = 0, order = 1;
+	ssize_t n;
+
+	memset(&lp, 0, sizeof(lp));
+	lp.out = calloc(RELAY_SENDQ, sizeof(*lp.out));
+	addr_parse("127.0.0.1", &lo);
+	rx = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	tx = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	addr_to_sockaddr(&lo, &ss);
+	ok(lp.out != NULL && rx >= 0 && tx >= 0 &&
+	    bind(rx, (struct sockaddr *)&ss, sizeof(struct sockaddr_in)) == 0 &&
+	    getsockname(rx, (struct sockaddr *)&ss, &sl) == 0,
+	    "a receiving socket on 127.0.0.1");
+	addr_from_sockaddr(&lo, (struct sockaddr *)&ss);
+	bad = lo;
+	bad.port = 0;
+	queue_dgram(&lp, tx, &lo, "first", 5);
+	queue_dgram(&lp, tx, &bad, "to port 0", 9);
+	queue_dgram(&lp, tx, &lo, big, sizeof(big));
+	queue_dgram(&lp, tx, &lo, "second", 6);
+	queue_dgram(&lp, tx, &lo, "third", 5);
+	udp_flush(&lp);
+	is_int(lp.nout, 0, "the queue is flushed");
+	while ((n = recv(rx, buf, sizeof(buf) - 1, 0)) > 0) {
+		buf[n] = '\0';
+		got++;
+		if ((got == 1 && strcmp(buf, "first") != 0) ||
+		    (got == 2 && strcmp(buf, "second") != 0) ||
+		    (got == 3 && strcmp(buf, "third") != 0))
+			order = 0;
+	}
+	is_int(got, 3, "a datagram that fails (EINVAL, EMSGSIZE) is skipped: "
+	    "the three good ones of the run are sent");
+	ok(order, "in order");
+	is_int((int)lp.send_drops, 2, "the two failed ones are counted");
+	close(rx);
+	close(tx);
+	free(lp.out);
+}
+
 static void
 test_external_ip(void)
 {
@@ -1964,9 +2247,12 @@ main(void)
 	test_channels();
 	test_internal();
 	test_sessions_and_bans();
+	test_pair_race();
 	test_external_ip();
 	test_self();
 	test_bps();
 	test_loops();
+	test_resv_socket();
+	test_sendmmsg_errors();
 	return done_testing();
 }
