@@ -127,6 +127,10 @@ metrics_render(struct metrics *m, FILE *fp)
 	    "Packets between two allocations on different relay threads "
 	    "dropped: the receiving thread's queue was full.",
 	    &m->turn_handoff_drops_total);
+	one(fp, "meetopia_turn_released_peer_dropped_total", "counter",
+	    "Packets to a relayed address of ours that is no longer live "
+	    "(a partner's last packets after a hang-up), dropped.",
+	    &m->turn_released_peer_drops_total);
 	one(fp, "meetopia_ws_connections", "gauge",
 	    "WebSocket connections now.", &m->ws_connections);
 	one(fp, "meetopia_sessions_waiting", "gauge",

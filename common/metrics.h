@@ -50,6 +50,7 @@ struct metrics {
 	metric_t	 turn_relayed_packets_to_client;
 	metric_t	 turn_peer_denied_total;
 	metric_t	 turn_handoff_drops_total;	/* relay-threads */
+	metric_t	 turn_released_peer_drops_total;
 	/* signaling */
 	metric_t	 ws_connections;		/* gauge */
 	metric_t	 sessions_waiting;		/* gauge */

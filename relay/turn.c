@@ -864,9 +864,10 @@ forward(struct turn_ctx *ctx, struct turn_alloc *a, const struct maddr *peer,
 	if (peer_policy_is_host(&ctx->policy, peer) ||
 	    perm_find(ctx, a, peer, 0) == NULL) {
 		/* A relayed address of ours no longer live: a partner's last
-		 * packets after a hang-up, not an attack. */
-		if (!peer_policy_allowed(&ctx->policy, peer) &&
-		    !tsh_relayed_addr(ctx, peer))
+		 * packets after a hang-up, not an attack (counted only). */
+		if (tsh_relayed_addr(ctx, peer))
+			metrics_inc(&ctx->m->turn_released_peer_drops_total);
+		else if (!peer_policy_allowed(&ctx->policy, peer))
 			turn_event(ctx, TURN_EV_PEER_DENIED, &a->t.client,
 			    a->user, a->userlen, "send to a denied peer");
 		return;

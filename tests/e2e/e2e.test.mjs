@@ -543,8 +543,40 @@ async function main() {
   }
 }
 
+// E2E_CALLS=N: only the all-transports call, N times over, each with two
+// fresh pages against one daemon with the default relay threads (for
+// looking at how often it passes; not part of make check).
+async function repeatCalls(n) {
+  const d = new Daemon({ 'max-connections-per-ip': '12' }, { tls: true });
+  await d.start();
+  const b = await launch();
+  let passed = 0;
+  try {
+    for (let i = 0; i < n; i++) {
+      const A = await openPage(b, d.url, 'A');
+      const B = await openPage(b, d.url, 'B');
+      await step(`call ${i + 1}`, async () => {
+        await enter(A);
+        await enter(B);
+        await pair(A, B);
+        const before = t.failed;
+        await relayOnly(`call ${i + 1}`, A, B);
+        await preferUdp(A, B);
+        if (t.failed === before) passed++;
+      });
+      await closePages([A, B]);
+    }
+  } finally {
+    await b.close();
+    t.diag(`all-transports calls: ${passed} of ${n} passed`);
+    t.ok((await d.stop()) === 0, 'meetopiad exits 0 on SIGTERM');
+    d.cleanup();
+  }
+}
+
 const t0 = Date.now();
-main().catch((e) => t.ok(false, 'no exception', e && e.stack ? e.stack : String(e))).finally(() => {
+const CALLS = Number(process.env.E2E_CALLS || 0);
+(CALLS > 0 ? repeatCalls(CALLS) : main()).catch((e) => t.ok(false, 'no exception', e && e.stack ? e.stack : String(e))).finally(() => {
   clearTimeout(watchdog);
   t.diag(`e2e: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   for (const f of figures) t.diag('figure: ' + f);

@@ -12,7 +12,8 @@
 # timing figure, default 1), E2E_VERBOSE=1 (the pages' console); for
 # looking into a failure: E2E_RELAY_THREADS=N (the daemons' relay-threads),
 # E2E_LOG_DEBUG=1 (their log-level debug), E2E_KEEP=1 (keep their
-# directories, stderr.log included), E2E_CHROME_ARGS (more Chromium flags,
+# directories, stderr.log included), E2E_CALLS=N (only the all-transports
+# call, N times, with the default relay threads), E2E_CHROME_ARGS (more Chromium flags,
 # e.g. "--enable-logging=stderr --vmodule=turn_port=1" with
 # DEBUG=pw:browser).
 here=$(cd "$(dirname "$0")" && pwd)

@@ -233,7 +233,9 @@ def readonly(t, d, prefix, pw):
     t.eq(r.returncode, 0, "a ban while writable")
     if pw is not None:
         os.chmod(d._tmp.name, 0o711)
-        os.chmod(d.conf_path, 0o644)
+        # The file holds auth-secret: the other user reads it as its
+        # owner (0600), not through a loose mode.
+        os.chown(d.conf_path, pw.pw_uid, pw.pw_gid)
         for root, dirs, files in os.walk(d.state_dir):
             os.chown(root, pw.pw_uid, pw.pw_gid)
             for f in files:

@@ -1620,9 +1620,14 @@ test_internal(void)
 	is_int(dealloc(&e, &b), 0, "b deallocates");
 	e.nout = 0;
 	e.npeer = 0;
+	denied = e.events[TURN_EV_PEER_DENIED];
 	send_ind(&e, &a, &rb, "gone");
 	ok(e.nout == 0 && e.npeer == 0, "to the freed address: nothing, not "
 	    "even through the kernel");
+	is_int(e.events[TURN_EV_PEER_DENIED], denied, "a partner's last "
+	    "packets after a hang-up raise no security event");
+	is_int((int)metrics_get(&e.m.turn_released_peer_drops_total), 1,
+	    "they are counted (meetopia_turn_released_peer_dropped_total)");
 	env_free(&e);
 }
 
