@@ -44,9 +44,15 @@ OPEN = "127.0.0.0/8"
 RELAYED = "meetopia_turn_relayed_packets_total"
 
 
-def allocate(t, c, name):
+def allocate(t, c, name, d=None):
     r = c.allocate()
-    if not t.ok(r is not None and r["code"] == 0, "%s allocates" % name, r):
+    if r is None and d is not None:
+        # Seen under load (the CI, parallel runs): the first request of a client
+        # (which does not retransmit) went unanswered; ask once more.
+        t.diag("%s: no answer in 2 s; once more" % name)
+        r = c.allocate()
+    if not t.ok(r is not None and r["code"] == 0, "%s allocates" % name,
+                {"answer": r, "log": d.log()[-2000:] if d else None}):
         raise RuntimeError("no allocation")
     return unxaddr(r["attrs"][A_RELAYED], r["tid_sent"])
 
@@ -247,7 +253,7 @@ def wildcard(t):
             "allowed-peer-ip": [OPEN] + ["%s/32" % ip for ip in ifs]}
     with Daemon(conf=conf) as d:
         c = Client(d, *d.credential("wild"))
-        ra = allocate(t, c, "a client of 127.0.0.1")
+        ra = allocate(t, c, "a client of 127.0.0.1", d)
         t.eq(ra[0], "127.0.0.1", "the relayed address is relay-ip")
         for ip, port, what in [
                 ("127.0.0.1", d.turn_port, "our TURN port on 127.0.0.1"),
