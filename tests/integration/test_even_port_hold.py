@@ -22,7 +22,7 @@ from test_pair_permissions import receive, send_to  # noqa: E402
 from test_relay_threads import (A_EVEN_PORT, A_RESV_TOKEN,  # noqa: E402
                                 allocate, loop_of)
 
-ROUNDS = 6
+ROUNDS = 12
 
 
 def bind_err(port):
