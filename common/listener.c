@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -548,6 +549,43 @@ conn_server_listen(struct conn_server *cs, const struct maddr *a, int tls)
 		return e > 0 ? -e : -EINVAL;
 	}
 	evconnlistener_set_error_cb(cl->l, accept_error_cb);
+	return 0;
+}
+
+/* Listens on a at port; -1 with err on failure. */
+static int
+listen_port(struct conn_server *cs, const struct maddr *a, int port, int tls,
+    const char *name, char *err, size_t errlen)
+{
+	struct maddr m = *a;
+	char buf[ADDR_STRLEN];
+	int rc;
+
+	m.port = (uint16_t)port;
+	if ((rc = conn_server_listen(cs, &m, tls)) == 0)
+		return 0;
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "%s: out of memory", cs->p.name);
+	else
+		snprintf(err, errlen, "%s: cannot listen on %s: %s", name,
+		    addr_ntop_port(&m, buf, sizeof(buf)), strerror(-rc));
+	return -1;
+}
+
+int
+conn_server_listen_all(struct conn_server *cs, const struct maddr *v,
+    size_t n, int port, int tls_port, const char *const names[2], char *err,
+    size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (listen_port(cs, &v[i], port, 0, names[0], err, errlen) != 0)
+			return -1;
+		if (tls_port != 0 && listen_port(cs, &v[i], tls_port, 1,
+		    names[1], err, errlen) != 0)
+			return -1;
+	}
 	return 0;
 }
 

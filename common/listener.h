@@ -106,6 +106,14 @@ struct conn_server *conn_server_new(struct event_base *,
  */
 int		 conn_server_listen(struct conn_server *, const struct maddr *,
 		    int tls);
+/*
+ * Listens on port (plain) and, unless tls_port is 0, on tls_port (TLS) at
+ * each of the n addresses.  0, or -1 with a one-line err naming the port
+ * by its configuration key (names[0] plain, names[1] TLS).
+ */
+int		 conn_server_listen_all(struct conn_server *,
+		    const struct maddr *, size_t n, int port, int tls_port,
+		    const char *const names[2], char *err, size_t errlen);
 /* The address the i-th listener is bound to (its port chosen by the kernel
  * when 0 was asked).  0, or -1. */
 int		 conn_server_bound(const struct conn_server *, size_t i,

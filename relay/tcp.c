@@ -45,7 +45,6 @@
  */
 #include <sys/resource.h>
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -433,31 +432,12 @@ tcp_limit_cb(void *arg, enum conn_limit why, const struct maddr *peer,
 /* ------------------------------------------------------------------ */
 /* Lifecycle. */
 
-static int
-listen_one(struct tcp_server *ts, const struct maddr *a, int port, int tls,
-    char *err, size_t errlen)
-{
-	struct maddr m = *a;
-	char buf[ADDR_STRLEN];
-	int rc;
-
-	m.port = (uint16_t)port;
-	if ((rc = conn_server_listen(ts->cs, &m, tls)) == 0)
-		return 0;
-	if (rc == -ENOMEM)
-		snprintf(err, errlen, "out of memory");
-	else
-		snprintf(err, errlen, "%s: cannot listen on %s: %s",
-		    tls ? "tls-port" : "turn-port",
-		    addr_ntop_port(&m, buf, sizeof(buf)), strerror(-rc));
-	return -1;
-}
-
 int
 tcp_listen(struct relay *rl, const struct config *cfg, char *err,
     size_t errlen)
 {
 	static const struct conn_server_cb cb = { tcp_open_cb, tcp_limit_cb };
+	static const char *const names[2] = { "turn-port", "tls-port" };
 	struct conn_server_params p = {
 		.name = "relay",
 		.per_ip = TCP_CONN_PER_IP,
@@ -468,7 +448,6 @@ tcp_listen(struct relay *rl, const struct config *cfg, char *err,
 	struct tcp_server *ts;
 	struct rlimit lim;
 	SSL_CTX *ctx;
-	size_t i;
 
 	/* Each TCP allocation costs two descriptors; leave room for the
 	 * UDP allocations and for signaling. */
@@ -492,15 +471,8 @@ tcp_listen(struct relay *rl, const struct config *cfg, char *err,
 			return -1;
 		conn_server_set_tls(ts->cs, ctx);
 	}
-	for (i = 0; i < cfg->listen.n; i++) {
-		if (listen_one(ts, &cfg->listen.v[i], cfg->turn_port, 0, err,
-		    errlen) != 0)
-			return -1;
-		if (cfg->tls_port != 0 && listen_one(ts, &cfg->listen.v[i],
-		    cfg->tls_port, 1, err, errlen) != 0)
-			return -1;
-	}
-	return 0;
+	return conn_server_listen_all(ts->cs, cfg->listen.v, cfg->listen.n,
+	    cfg->turn_port, cfg->tls_port, names, err, errlen);
 }
 
 int

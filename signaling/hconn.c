@@ -473,26 +473,6 @@ hconn_limit_cb(void *arg, enum conn_limit why, const struct maddr *peer,
 		log_debug("http: 503 not sent: %s", strerror(errno));
 }
 
-static int
-listen_one(struct signaling *sig, const struct maddr *a, int port, int tls,
-    char *err, size_t errlen)
-{
-	struct maddr m = *a;
-	char ip[ADDR_STRLEN];
-	int rc;
-
-	m.port = (uint16_t)port;
-	if ((rc = conn_server_listen(sig->cs, &m, tls)) == 0)
-		return 0;
-	if (rc == -ENOMEM)
-		snprintf(err, errlen, "http: out of memory");
-	else
-		snprintf(err, errlen, "%s %s: %s", tls ? "https-port" :
-		    "http-port", addr_ntop_port(&m, ip, sizeof(ip)),
-		    strerror(-rc));
-	return -1;
-}
-
 /*
  * The connection server and its listeners (HTTP, and HTTPS with
  * https-port); at most half of the descriptors: a quarter is TURN over TCP
@@ -504,6 +484,7 @@ sig_http_listen(struct signaling *sig, const struct config *cfg, char *err,
 {
 	static const struct conn_server_cb cb = { hconn_open_cb,
 	    hconn_limit_cb };
+	static const char *const names[2] = { "http-port", "https-port" };
 	struct conn_server_params p = {
 		.name = "http",
 		.per_ip = HTTP_CONN_PER_IP,
@@ -511,7 +492,6 @@ sig_http_listen(struct signaling *sig, const struct config *cfg, char *err,
 	};
 	struct rlimit rl;
 	SSL_CTX *ctx;
-	size_t i;
 
 	sig->max_conns = 1024;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
@@ -527,15 +507,8 @@ sig_http_listen(struct signaling *sig, const struct config *cfg, char *err,
 			return -1;
 		conn_server_set_tls(sig->cs, ctx);
 	}
-	for (i = 0; i < cfg->listen.n; i++) {
-		if (listen_one(sig, &cfg->listen.v[i], cfg->http_port, 0, err,
-		    errlen) != 0)
-			return -1;
-		if (cfg->https_port != 0 && listen_one(sig, &cfg->listen.v[i],
-		    cfg->https_port, 1, err, errlen) != 0)
-			return -1;
-	}
-	return 0;
+	return conn_server_listen_all(sig->cs, cfg->listen.v, cfg->listen.n,
+	    cfg->http_port, cfg->https_port, names, err, errlen);
 }
 
 static void

@@ -249,6 +249,22 @@ api_rate(struct hconn *c)
 	return -1;
 }
 
+/* An API request's gate: the client IP's rate window, then its Origin.
+ * 0 to go on; otherwise it has been answered. */
+static int
+api_gate(struct hconn *c, const struct http_req *req, const char *what)
+{
+	if (api_rate(c) != 0)
+		return -1;
+	if (!origin_ok(c, req)) {
+		origin_refused(c, req, what);
+		sig_respond_json_error(c, 403, "forbidden", "origin not allowed",
+		    NULL);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 api_key_ok(const struct config *cfg, const char *authz)
 {
@@ -302,14 +318,8 @@ route_ice_servers(struct hconn *c, const struct http_req *req)
 		sig_respond_text(c, 405, "Allow: GET, OPTIONS\r\n");
 		return;
 	}
-	if (api_rate(c) != 0)
+	if (api_gate(c, req, "/api/ice-servers") != 0)
 		return;
-	if (!origin_ok(c, req)) {
-		origin_refused(c, req, "/api/ice-servers");
-		sig_respond_json_error(c, 403, "forbidden", "origin not allowed",
-		    NULL);
-		return;
-	}
 	if (!api_key_ok(cfg, http_field(req, "authorization"))) {
 		sig_secevent(c->sig, SECEV_AUTH, SECEV_MEDIUM, NULL, &c->peer,
 		    "bad_api_key", NULL);
@@ -357,14 +367,8 @@ route_admin(struct hconn *c, const struct http_req *req, const char *body,
 {
 	struct signaling *sig = c->sig;
 
-	if (api_rate(c) != 0)
+	if (api_gate(c, req, "/admin/v1/") != 0)
 		return;
-	if (!origin_ok(c, req)) {
-		origin_refused(c, req, "/admin/v1/");
-		sig_respond_json_error(c, 403, "forbidden", "origin not allowed",
-		    NULL);
-		return;
-	}
 	if (sig->d->db == NULL || mdb_admin_request(sig->d->db, req->method,
 	    req->target, http_field(req, "authorization"), body, len,
 	    &c->peer, admin_cb, c) != DB_OK) {
