@@ -9,6 +9,7 @@ libmeetopia_common_a_SOURCES = \
 	common/metrics.c common/metrics.h \
 	common/secevent.c common/secevent.h \
 	common/privdrop.c common/privdrop.h \
+	common/listener.c common/listener.h \
 	common/daemon.h
 
 sbin_PROGRAMS += meetopiad
@@ -17,7 +18,7 @@ meetopiad_CPPFLAGS = $(AM_CPPFLAGS) -DSRCDIR_WEB='"$(abs_top_srcdir)/signaling/w
 meetopiad_LDADD = $(ALL_LIBS)
 
 check_PROGRAMS += tests/unit/test_rdwr tests/unit/test_addr tests/unit/test_config \
-	tests/unit/test_metrics
+	tests/unit/test_metrics tests/unit/test_listener
 tests_unit_test_rdwr_SOURCES = tests/unit/test_rdwr.c
 tests_unit_test_rdwr_LDADD = $(ALL_LIBS)
 tests_unit_test_addr_SOURCES = tests/unit/test_addr.c
@@ -26,5 +27,7 @@ tests_unit_test_config_SOURCES = tests/unit/test_config.c
 tests_unit_test_config_LDADD = $(ALL_LIBS)
 tests_unit_test_metrics_SOURCES = tests/unit/test_metrics.c
 tests_unit_test_metrics_LDADD = $(ALL_LIBS)
+tests_unit_test_listener_SOURCES = tests/unit/test_listener.c
+tests_unit_test_listener_LDADD = $(ALL_LIBS)
 TESTS += tests/unit/test_rdwr tests/unit/test_addr tests/unit/test_config \
-	tests/unit/test_metrics
+	tests/unit/test_metrics tests/unit/test_listener

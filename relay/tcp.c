@@ -35,45 +35,30 @@
  *  - at most TCP_OUT_MAX bytes wait for a client: one that does not read
  *    is dropped, not buffered for;
  *  - reads stop at TCP_READ_HIGH bytes buffered (a whole message fits).
- * On EMFILE a listener pauses for a second.
- *
- * A connection is never freed while one of its callbacks, or the
- * protocol code that called tcp_to_client(), is on the stack: closing
- * marks it and moves it to a list that an event reaps from the loop.
+ * The listeners, the per-IP and total limits (with the eviction of the
+ * oldest silent connection), TLS, the EMFILE pause and the deferred free
+ * are common/listener.h's connection server; this file is its user.  A
+ * connection is never freed while one of its callbacks, or the protocol
+ * code that called tcp_to_client(), is on the stack: conn_close() takes it
+ * out of service and the server frees it from the loop (tcp_conn_free()).
  * Everything runs on the daemon's loop thread.
  */
 #include <sys/resource.h>
-#include <sys/socket.h>
 
-#include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-/* libbsd's RB_GENERATE_STATIC marks its functions __unused. */
-#ifndef __unused
-#define __unused __attribute__((__unused__))
-#endif
-
-#include <sys/queue.h>
-#include <sys/tree.h>
-
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
-#include <event2/event.h>
-#include <event2/listener.h>
 #include <jansson.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 
 #include "auth/pseudonym.h"
 #include "auth/tls.h"
 #include "common/config.h"
 #include "common/daemon.h"
+#include "common/listener.h"
 #include "common/log.h"
 #include "common/rdwr.h"
 #include "common/secevent.h"
@@ -93,52 +78,17 @@
 #define CHAN_HDR		4
 #define STUN_COOKIE		0x2112A442
 
-enum tcp_state {
-	TCP_ST_NEW = 0,		/* no complete message yet */
-	TCP_ST_OPEN,
-	TCP_ST_CLOSING
-};
-
-struct tcp_ip {
-	RB_ENTRY(tcp_ip)	 node;
-	struct maddr		 key;		/* addr_client_key() */
-	unsigned		 n;
-};
-RB_HEAD(tcp_ip_tree, tcp_ip);
-
-struct tcp_listener {
-	struct evconnlistener	*l;
-	struct event		*retry;
-	struct tcp_server	*ts;
-	int			 tls;
-};
-
 struct tcp_conn {
-	TAILQ_ENTRY(tcp_conn)	 entry;
 	struct tcp_server	*ts;
-	struct bufferevent	*bev;
-	struct event		*timer;
-	struct tcp_ip		*ip;
+	struct conn		*cn;		/* common/listener.h */
 	struct turn_tuple	 t;		/* t.conn is this */
-	enum tcp_state		 state;
 	size_t			 skip;		/* padding still to skip */
 	uint64_t		 noalloc_since;	/* ms; 0 while allocated */
 };
-TAILQ_HEAD(tcp_conns, tcp_conn);
 
 struct tcp_server {
 	struct relay		*rl;
-	struct tcp_listener	*lis;
-	size_t			 nlis;
-	SSL_CTX			*tls;		/* NULL: tls-port 0 */
-	struct tcp_conns	 fresh;		/* TCP_ST_NEW, oldest first */
-	struct tcp_conns	 conns;		/* TCP_ST_OPEN */
-	struct tcp_conns	 reap;		/* TCP_ST_CLOSING */
-	struct event		*reaper;
-	struct tcp_ip_tree	 ips;
-	size_t			 nconns;
-	size_t			 max_conns;
-	int			 stopping;
+	struct conn_server	*cs;
 	/* Security events from this file, at most TURN_EVENTS_PER_SEC. */
 	long long		 ev_sec;
 	int			 ev_n;
@@ -255,16 +205,6 @@ tcp_drain(struct evbuffer *in, size_t *skip,
 /* ------------------------------------------------------------------ */
 /* Connections. */
 
-static int
-ip_cmp(struct tcp_ip *a, struct tcp_ip *b)
-{
-	if (a->key.family != b->key.family)
-		return a->key.family < b->key.family ? -1 : 1;
-	return memcmp(a->key.ip, b->key.ip, sizeof(a->key.ip));
-}
-
-RB_GENERATE_STATIC(tcp_ip_tree, tcp_ip, node, ip_cmp)
-
 static uint64_t
 mono_ms(void)
 {
@@ -272,12 +212,6 @@ mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static const char *
-proto_name(const struct turn_tuple *t)
-{
-	return t->proto == TURN_TLS ? "tls" : "tcp";
 }
 
 /* A security event about a client of ours (rate limited). */
@@ -303,24 +237,14 @@ tcp_secevent(struct tcp_server *ts, enum secev_type type,
 	    "tcp", "why", why));
 }
 
+/* Takes c out of service; the server frees it (and its allocation) later. */
 static void
-ip_put(struct tcp_server *ts, struct tcp_ip *ip)
+tcp_conn_close(struct tcp_conn *c, const char *why)
 {
-	if (ip == NULL || --ip->n > 0)
-		return;
-	RB_REMOVE(tcp_ip_tree, &ts->ips, ip);
-	free(ip);
-}
-
-/* Marks c closing; the reaper frees it (and its allocation) from the loop. */
-static void
-conn_close(struct tcp_conn *c, const char *why)
-{
-	struct tcp_server *ts = c->ts;
-	struct daemon *d = ts->rl->d;
+	struct daemon *d = c->ts->rl->d;
 	char pseudo[PSEUDONYM_LEN + 1];
 
-	if (c->state == TCP_ST_CLOSING)
+	if (conn_closing(c->cn))
 		return;
 	/* The log names clients by pseudonym only, never by address. */
 	if (log_get_level() >= LOG_LEVEL_DEBUG) {
@@ -328,67 +252,35 @@ conn_close(struct tcp_conn *c, const char *why)
 			mdb_pseudonym(d->db, &c->t.client, pseudo);
 		else
 			strlcpy(pseudo, "-", sizeof(pseudo));
-		log_debug("relay: %s client %s: %s", proto_name(&c->t),
-		    pseudo, why);
+		log_debug("relay: %s client %s: %s", c->t.proto == TURN_TLS ?
+		    "tls" : "tcp", pseudo, why);
 	}
-	TAILQ_REMOVE(c->state == TCP_ST_NEW ? &ts->fresh : &ts->conns, c,
-	    entry);
-	c->state = TCP_ST_CLOSING;
-	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
-	evtimer_del(c->timer);
-	TAILQ_INSERT_TAIL(&ts->reap, c, entry);
-	event_active(ts->reaper, EV_TIMEOUT, 0);
+	conn_close(c->cn);
 }
 
-/* Frees a connection that is off both lists; its allocation goes first. */
+/* The connection is being freed: its allocation goes first. */
 static void
-conn_free(struct tcp_conn *c)
+tcp_conn_free(struct conn *cn, void *arg)
 {
-	struct tcp_server *ts = c->ts;
+	struct tcp_conn *c = arg;
 
-	turn_tuple_closed(ts->rl->loops[0]->ctx, &c->t);
-	if (c->bev != NULL)
-		bufferevent_free(c->bev);
-	if (c->timer != NULL)
-		event_free(c->timer);
-	ip_put(ts, c->ip);
-	ts->nconns--;
+	turn_tuple_closed(c->ts->rl->loops[0]->ctx, &c->t);
 	free(c);
 }
 
 static void
-reaper_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct tcp_server *ts = arg;
-	struct tcp_conn *c;
-
-	while ((c = TAILQ_FIRST(&ts->reap)) != NULL) {
-		TAILQ_REMOVE(&ts->reap, c, entry);
-		conn_free(c);
-	}
-}
-
-static void
-arm(struct tcp_conn *c, int secs)
-{
-	struct timeval tv = { secs, 0 };
-
-	evtimer_add(c->timer, &tv);
-}
-
-static void
-timer_cb(evutil_socket_t fd, short what, void *arg)
+tcp_timeout_cb(struct conn *cn, void *arg)
 {
 	struct tcp_conn *c = arg;
 	struct tcp_server *ts = c->ts;
 	uint64_t now;
 
-	if (c->state == TCP_ST_NEW) {
+	if (conn_is_fresh(cn)) {
 		/* A silent client, a slow one, or a stalled handshake. */
 		tcp_secevent(ts, SECEV_CONNECTION, SECEV_LOW, &c->t.client,
 		    c->t.proto == TURN_TLS, "turn_tcp_timeout",
 		    "no complete message in time");
-		conn_close(c, "no complete message in time");
+		tcp_conn_close(c, "no complete message in time");
 		return;
 	}
 	now = mono_ms();
@@ -397,10 +289,10 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 	else if (c->noalloc_since == 0)
 		c->noalloc_since = now;
 	else if (now - c->noalloc_since >= TCP_NOALLOC_SECS * 1000ULL) {
-		conn_close(c, "no allocation");
+		tcp_conn_close(c, "no allocation");
 		return;
 	}
-	arm(c, TCP_CHECK_SECS);
+	conn_timer(cn, TCP_CHECK_SECS);
 }
 
 /* One complete frame from the client. */
@@ -410,17 +302,15 @@ conn_msg(void *arg, const uint8_t *p, size_t len)
 	struct tcp_conn *c = arg;
 	struct relay_loop *lp = c->ts->rl->loops[0];
 
-	if (c->state == TCP_ST_NEW) {
-		TAILQ_REMOVE(&c->ts->fresh, c, entry);
-		TAILQ_INSERT_TAIL(&c->ts->conns, c, entry);
-		c->state = TCP_ST_OPEN;
+	if (conn_is_fresh(c->cn)) {
+		conn_spoke(c->cn);
 		c->noalloc_since = mono_ms();
-		arm(c, TCP_CHECK_SECS);
+		conn_timer(c->cn, TCP_CHECK_SECS);
 	}
 	lp->cur_proto = c->t.proto;
 	turn_handle_client(lp->ctx, &c->t, p, len);
 	lp->cur_proto = TURN_UDP;
-	return c->state == TCP_ST_CLOSING;
+	return conn_closing(c->cn);
 }
 
 /* ChannelData needs a channel, and a channel an allocation. */
@@ -433,41 +323,41 @@ conn_chan_ok(void *arg)
 }
 
 static void
-read_cb(struct bufferevent *bev, void *arg)
+tcp_read_cb(struct conn *cn, void *arg)
 {
 	struct tcp_conn *c = arg;
 
-	if (c->state == TCP_ST_CLOSING)
-		return;
 	relay_clock(c->ts->rl->loops[0]);
-	if (tcp_drain(bufferevent_get_input(bev), &c->skip, conn_msg,
+	if (tcp_drain(bufferevent_get_input(conn_bev(cn)), &c->skip, conn_msg,
 	    conn_chan_ok, c) < 0) {
 		tcp_secevent(c->ts, SECEV_MESSAGE, SECEV_MEDIUM, &c->t.client,
 		    c->t.proto == TURN_TLS, "turn_tcp_bad_frame",
 		    "not STUN or ChannelData, or too long");
-		conn_close(c, "bad frame");
+		tcp_conn_close(c, "bad frame");
 	}
 }
 
 static void
-event_cb(struct bufferevent *bev, short what, void *arg)
+tcp_event_cb(struct conn *cn, void *arg, short what)
 {
 	struct tcp_conn *c = arg;
-	unsigned long e;
 	char buf[128];
 
 	if ((what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) == 0)
 		return;
-	if (c->t.proto == TURN_TLS && (e = bufferevent_get_openssl_error(bev))
-	    != 0) {
-		ERR_error_string_n(e, buf, sizeof(buf));
-		while (bufferevent_get_openssl_error(bev) != 0)
-			;
-		conn_close(c, buf);
-	} else
-		conn_close(c, what & BEV_EVENT_EOF ? "closed by the client" :
-		    "connection error");
+	if (conn_tls_error(cn, buf, sizeof(buf)) == 0)
+		tcp_conn_close(c, buf);
+	else
+		tcp_conn_close(c, what & BEV_EVENT_EOF ?
+		    "closed by the client" : "connection error");
 }
+
+static const struct conn_handler tcp_handler = {
+	.read = tcp_read_cb,
+	.event = tcp_event_cb,
+	.timeout = tcp_timeout_cb,
+	.close = tcp_conn_free,
+};
 
 void
 tcp_to_client(void *arg, const struct turn_tuple *t, const struct iovec *iov,
@@ -478,272 +368,123 @@ tcp_to_client(void *arg, const struct turn_tuple *t, const struct iovec *iov,
 	size_t len = 0;
 	int i;
 
-	if (c == NULL || c->state == TCP_ST_CLOSING)
+	if (c == NULL || conn_closing(c->cn))
 		return;
 	for (i = 0; i < iovcnt; i++)
 		len += iov[i].iov_len;
-	out = bufferevent_get_output(c->bev);
+	out = bufferevent_get_output(conn_bev(c->cn));
 	if (evbuffer_get_length(out) + len > TCP_OUT_MAX) {
 		/* A client that does not read would hold memory without
 		 * bound; on a stream we cannot drop a frame quietly. */
 		tcp_secevent(c->ts, SECEV_ERROR, SECEV_LOW, &c->t.client,
 		    t->proto == TURN_TLS, "slow_consumer",
 		    "output buffer full");
-		conn_close(c, "does not read");
+		tcp_conn_close(c, "does not read");
 		return;
 	}
 	for (i = 0; i < iovcnt; i++)
 		if (iov[i].iov_len > 0 && evbuffer_add(out, iov[i].iov_base,
 		    iov[i].iov_len) != 0) {
-			conn_close(c, "out of memory");
+			tcp_conn_close(c, "out of memory");
 			return;
 		}
 }
 
 /* ------------------------------------------------------------------ */
-/* Listeners. */
+/* The connection server's callbacks. */
 
-/*
- * At the total cap: frees the oldest connection that has not sent a whole
- * message (none of its callbacks is on the stack: we are in accept_cb).
- * 0 when every connection has spoken.
- */
+/* A new connection: a 5-tuple whose conn is it, and the first deadline. */
 static int
-evict_fresh(struct tcp_server *ts)
+tcp_open_cb(void *arg, struct conn *cn)
 {
+	struct tcp_server *ts = arg;
 	struct tcp_conn *c;
 
-	if ((c = TAILQ_FIRST(&ts->fresh)) == NULL)
-		return 0;
-	TAILQ_REMOVE(&ts->fresh, c, entry);
-	c->state = TCP_ST_CLOSING;
-	tcp_secevent(ts, SECEV_CONNECTION, SECEV_LOW, &c->t.client,
-	    c->t.proto == TURN_TLS, "turn_tcp_conn_limit", "the oldest "
-	    "connection without a message dropped for a new one");
-	conn_free(c);
-	return 1;
-}
-
-static void
-accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-    int salen, void *arg)
-{
-	struct tcp_listener *tl = arg;
-	struct tcp_server *ts = tl->ts;
-	struct sockaddr_storage ss;
-	socklen_t sslen = sizeof(ss);
-	struct tcp_ip key, *ip;
-	struct tcp_conn *c;
-	struct maddr peer;
-	SSL *ssl;
-	int on = 1;
-
-	addr_from_sockaddr(&peer, sa);
-	if (ts->stopping || peer.family == 0) {
-		evutil_closesocket(fd);
-		return;
-	}
-	memset(&key, 0, sizeof(key));
-	addr_client_key(&peer, &key.key);
-	if ((ip = RB_FIND(tcp_ip_tree, &ts->ips, &key)) != NULL &&
-	    ip->n >= TCP_CONN_PER_IP) {
-		evutil_closesocket(fd);
-		tcp_secevent(ts, SECEV_CONNECTION, SECEV_LOW, &peer, tl->tls,
-		    "turn_tcp_conn_limit", "connections per client IP");
-		return;
-	}
-	/* Only a newcomer within its per-IP limit may evict. */
-	if (ts->nconns >= ts->max_conns) {
-		if (!evict_fresh(ts)) {
-			evutil_closesocket(fd);
-			tcp_secevent(ts, SECEV_CONNECTION, SECEV_LOW, &peer,
-			    tl->tls, "turn_tcp_conn_limit",
-			    "connections in total");
-			return;
-		}
-		/* The victim may have been its address's last. */
-		ip = RB_FIND(tcp_ip_tree, &ts->ips, &key);
-	}
-	if (ip == NULL) {
-		if ((ip = calloc(1, sizeof(*ip))) == NULL) {
-			evutil_closesocket(fd);
-			return;
-		}
-		ip->key = key.key;
-		RB_INSERT(tcp_ip_tree, &ts->ips, ip);
-	}
-	ip->n++;
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		evutil_closesocket(fd);
-		ip_put(ts, ip);
-		return;
-	}
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return -1;
 	c->ts = ts;
-	c->ip = ip;
-	ts->nconns++;
-	c->t.client = peer;
-	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == 0)
-		addr_from_sockaddr(&c->t.server, (struct sockaddr *)&ss);
-	c->t.proto = tl->tls ? TURN_TLS : TURN_TCP;
+	c->cn = cn;
+	c->t.client = *conn_peer(cn);
+	c->t.server = *conn_local(cn);
+	c->t.proto = conn_is_tls(cn) ? TURN_TLS : TURN_TCP;
 	c->t.conn = c;
-	/* Small frames of real-time media: no Nagle delay. */
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-	if (tl->tls) {
-		if ((ssl = SSL_new(ts->tls)) == NULL) {
-			evutil_closesocket(fd);
-			goto fail;
-		}
-		c->bev = bufferevent_openssl_socket_new(ts->rl->d->base, fd, ssl,
-		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-		if (c->bev == NULL) {
-			SSL_free(ssl);
-			evutil_closesocket(fd);
-			goto fail;
-		}
-		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
-	} else if ((c->bev = bufferevent_socket_new(ts->rl->d->base, fd,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
-		evutil_closesocket(fd);
-		goto fail;
-	}
-	if ((c->timer = evtimer_new(ts->rl->d->base, timer_cb, c)) == NULL)
-		goto fail;
-	TAILQ_INSERT_TAIL(&ts->fresh, c, entry);
-	bufferevent_setcb(c->bev, read_cb, NULL, event_cb, c);
-	bufferevent_setwatermark(c->bev, EV_READ, 0, TCP_READ_HIGH);
-	if (bufferevent_enable(c->bev, EV_READ | EV_WRITE) != 0) {
-		TAILQ_REMOVE(&ts->fresh, c, entry);
-		goto fail;
-	}
-	arm(c, TCP_FIRST_SECS);
-	return;
-fail:
-	/* Not on a list yet; nothing was allocated for its tuple. */
-	conn_free(c);
-}
-
-static void
-retry_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct tcp_listener *tl = arg;
-
-	if (!tl->ts->stopping)
-		evconnlistener_enable(tl->l);
-}
-
-static void
-accept_error_cb(struct evconnlistener *l, void *arg)
-{
-	struct tcp_listener *tl = arg;
-	struct timeval tv = { 1, 0 };
-	int e = EVUTIL_SOCKET_ERROR();
-
-	if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
-		log_warn("relay: accept: %s; pausing for a second",
-		    strerror(e));
-		evconnlistener_disable(tl->l);
-		evtimer_add(tl->retry, &tv);
-		return;
-	}
-	log_warn("relay: accept: %s", strerror(e));
-}
-
-static int
-listen_one(struct tcp_server *ts, const struct maddr *a, int port, int tls,
-    char *err, size_t errlen)
-{
-	struct tcp_listener *tl = &ts->lis[ts->nlis];
-	struct sockaddr_storage ss;
-	struct maddr m = *a;
-	char buf[ADDR_STRLEN];
-	socklen_t len;
-	unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
-	    LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_DISABLED;
-
-	m.port = (uint16_t)port;
-	len = addr_to_sockaddr(&m, &ss);
-	if (m.family == AF_INET6)
-		flags |= LEV_OPT_BIND_IPV6ONLY;
-	tl->ts = ts;
-	tl->tls = tls;
-	if ((tl->retry = evtimer_new(ts->rl->d->base, retry_cb, tl)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	ts->nlis++;
-	tl->l = evconnlistener_new_bind(ts->rl->d->base, accept_cb, tl, flags,
-	    511, (struct sockaddr *)&ss, (int)len);
-	if (tl->l == NULL) {
-		snprintf(err, errlen, "%s: cannot listen on %s: %s",
-		    tls ? "tls-port" : "turn-port",
-		    addr_ntop_port(&m, buf, sizeof(buf)), strerror(errno));
-		return -1;
-	}
-	evconnlistener_set_error_cb(tl->l, accept_error_cb);
+	conn_set_handler(cn, &tcp_handler, c);
+	conn_timer(cn, TCP_FIRST_SECS);
 	return 0;
 }
+
+static void
+tcp_limit_cb(void *arg, enum conn_limit why, const struct maddr *peer,
+    int tls, evutil_socket_t fd)
+{
+	static const char *const whys[] = {
+		[CONN_LIMIT_PER_IP] = "connections per client IP",
+		[CONN_LIMIT_TOTAL] = "connections in total",
+		[CONN_LIMIT_EVICTED] = "the oldest connection without a "
+		    "message dropped for a new one",
+	};
+
+	(void)fd;
+	tcp_secevent(arg, SECEV_CONNECTION, SECEV_LOW, peer, tls,
+	    "turn_tcp_conn_limit", whys[why]);
+}
+
+/* ------------------------------------------------------------------ */
+/* Lifecycle. */
 
 int
 tcp_listen(struct relay *rl, const struct config *cfg, char *err,
     size_t errlen)
 {
+	static const struct conn_server_cb cb = { tcp_open_cb, tcp_limit_cb };
+	static const char *const names[2] = { "turn-port", "tls-port" };
+	struct conn_server_params p = {
+		.name = "relay",
+		.per_ip = TCP_CONN_PER_IP,
+		.max_conns = 1024,
+		.read_high = TCP_READ_HIGH,
+		.nodelay = 1,	/* small frames of real-time media */
+	};
 	struct tcp_server *ts;
 	struct rlimit lim;
-	size_t i, n;
+	SSL_CTX *ctx;
 
+	/* Each TCP allocation costs two descriptors; leave room for the
+	 * UDP allocations and for signaling. */
+	if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur !=
+	    RLIM_INFINITY)
+		p.max_conns = lim.rlim_cur / 4 > TCP_CONN_MIN ?
+		    lim.rlim_cur / 4 : TCP_CONN_MIN;
 	if ((ts = calloc(1, sizeof(*ts))) == NULL) {
 		snprintf(err, errlen, "relay: out of memory");
 		return -1;
 	}
 	rl->tcp = ts;
 	ts->rl = rl;
-	TAILQ_INIT(&ts->fresh);
-	TAILQ_INIT(&ts->conns);
-	TAILQ_INIT(&ts->reap);
-	RB_INIT(&ts->ips);
-	ts->max_conns = 1024;
-	/* Each TCP allocation costs two descriptors; leave room for the
-	 * UDP allocations and for signaling. */
-	if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur !=
-	    RLIM_INFINITY)
-		ts->max_conns = lim.rlim_cur / 4 > TCP_CONN_MIN ?
-		    lim.rlim_cur / 4 : TCP_CONN_MIN;
-	if ((ts->reaper = event_new(rl->d->base, -1, 0, reaper_cb, ts)) ==
-	    NULL) {
+	if ((ts->cs = conn_server_new(rl->d->base, &p, &cb, ts)) == NULL) {
 		snprintf(err, errlen, "relay: out of memory");
 		return -1;
 	}
-	if (cfg->tls_port != 0 && (ts->tls = tls_server_ctx(cfg->cert,
-	    cfg->pkey, err, errlen)) == NULL)
-		return -1;
-	n = cfg->listen.n * (cfg->tls_port != 0 ? 2 : 1);
-	if ((ts->lis = calloc(n > 0 ? n : 1, sizeof(*ts->lis))) == NULL) {
-		snprintf(err, errlen, "relay: out of memory");
-		return -1;
-	}
-	for (i = 0; i < cfg->listen.n; i++) {
-		if (listen_one(ts, &cfg->listen.v[i], cfg->turn_port, 0, err,
-		    errlen) != 0)
+	if (cfg->tls_port != 0) {
+		if ((ctx = tls_server_ctx(cfg->cert, cfg->pkey, err, errlen)) ==
+		    NULL)
 			return -1;
-		if (cfg->tls_port != 0 && listen_one(ts, &cfg->listen.v[i],
-		    cfg->tls_port, 1, err, errlen) != 0)
-			return -1;
+		conn_server_set_tls(ts->cs, ctx);
 	}
-	return 0;
+	return conn_server_listen_all(ts->cs, cfg->listen.v, cfg->listen.n,
+	    cfg->turn_port, cfg->tls_port, names, err, errlen);
 }
 
 int
 tcp_start(struct relay *rl)
 {
 	struct tcp_server *ts = rl->tcp;
-	size_t i;
 
 	if (ts == NULL)
 		return 0;
-	for (i = 0; i < ts->nlis; i++)
-		if (evconnlistener_enable(ts->lis[i].l) != 0)
-			return -1;
-	if (ts->tls != NULL)
+	if (conn_server_start(ts->cs) != 0)
+		return -1;
+	if (conn_server_tls(ts->cs) != NULL)
 		log_info("relay: STUN/TURN on TCP port %d, TLS on port %d",
 		    rl->d->cfg->turn_port, rl->d->cfg->tls_port);
 	else
@@ -752,24 +493,12 @@ tcp_start(struct relay *rl)
 	return 0;
 }
 
+/* No new connections; open ones are served on. */
 void
 tcp_stop(struct relay *rl)
 {
-	struct tcp_server *ts = rl->tcp;
-	size_t i;
-
-	if (ts == NULL)
-		return;
-	ts->stopping = 1;
-	/* Close the listening sockets: new connections are refused rather
-	 * than left in the backlog; open ones are served on. */
-	for (i = 0; i < ts->nlis; i++) {
-		if (ts->lis[i].l != NULL)
-			evconnlistener_free(ts->lis[i].l);
-		ts->lis[i].l = NULL;
-		if (ts->lis[i].retry != NULL)
-			evtimer_del(ts->lis[i].retry);
-	}
+	if (rl->tcp != NULL)
+		conn_server_stop(rl->tcp->cs);
 }
 
 void
@@ -781,15 +510,14 @@ tcp_reload(struct relay *rl, const struct config *cfg)
 
 	/* New connections get the new certificate; open ones keep theirs
 	 * (SSL_CTX is reference counted). */
-	if (ts == NULL || ts->tls == NULL)
+	if (ts == NULL || conn_server_tls(ts->cs) == NULL)
 		return;
 	if ((ctx = tls_server_ctx(cfg->cert, cfg->pkey, err, sizeof(err))) ==
 	    NULL) {
 		log_err("SIGHUP: TURN over TLS keeps its certificate: %s", err);
 		return;
 	}
-	SSL_CTX_free(ts->tls);
-	ts->tls = ctx;
+	conn_server_set_tls(ts->cs, ctx);
 	log_info("relay: TLS certificate reloaded");
 }
 
@@ -798,34 +526,10 @@ void
 tcp_close(struct relay *rl)
 {
 	struct tcp_server *ts = rl->tcp;
-	struct tcp_conn *c;
-	size_t i;
 
 	if (ts == NULL)
 		return;
-	while ((c = TAILQ_FIRST(&ts->fresh)) != NULL) {
-		TAILQ_REMOVE(&ts->fresh, c, entry);
-		conn_free(c);
-	}
-	while ((c = TAILQ_FIRST(&ts->conns)) != NULL) {
-		TAILQ_REMOVE(&ts->conns, c, entry);
-		conn_free(c);
-	}
-	while ((c = TAILQ_FIRST(&ts->reap)) != NULL) {
-		TAILQ_REMOVE(&ts->reap, c, entry);
-		conn_free(c);
-	}
-	for (i = 0; i < ts->nlis; i++) {
-		if (ts->lis[i].l != NULL)
-			evconnlistener_free(ts->lis[i].l);
-		if (ts->lis[i].retry != NULL)
-			event_free(ts->lis[i].retry);
-	}
-	free(ts->lis);
-	if (ts->reaper != NULL)
-		event_free(ts->reaper);
-	if (ts->tls != NULL)
-		SSL_CTX_free(ts->tls);
+	conn_server_free(ts->cs);
 	free(ts);
 	rl->tcp = NULL;
 }

@@ -1,6 +1,7 @@
 # signaling/local.mk
 # signaling/: the HTTP/1.1 server (static web client, /healthz, /metrics,
-# /api/ice-servers, /admin/v1/ route), WebSocket /ws, JSON messages, the
+# /api/ice-servers, /admin/v1/ route) on common/listener.h's connection
+# server, WebSocket /ws, JSON messages, the
 # pairing queue, chat rules and the SDP candidate filter.
 SIGNALING_LIB = libmeetopia_signaling.a
 noinst_LIBRARIES += libmeetopia_signaling.a
@@ -15,6 +16,9 @@ libmeetopia_signaling_a_SOURCES = \
 	signaling/pairing.c signaling/pairing.h \
 	signaling/sig.h \
 	signaling/server.c \
+	signaling/hconn.c \
+	signaling/routes.c \
+	signaling/ice.c \
 	signaling/session.c
 
 # Unit tests of the pure parts.

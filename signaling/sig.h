@@ -1,15 +1,19 @@
 /*
- * sig.h - the signaling module's private state, shared by server.c (HTTP
- * connections, listeners, routes) and session.c (WebSocket sessions,
- * pairing, relay of signaling messages).  Not for other modules: their
- * interface is signaling.h.
+ * sig.h - the signaling module's private state, shared by server.c (the
+ * module's lifecycle), hconn.c (the HTTP connection loop and the
+ * WebSocket upgrade), routes.c (what each path answers), ice.c (TURN
+ * credentials for clients) and session.c (WebSocket sessions, pairing,
+ * relay of signaling messages).  Not for other modules: their interface is
+ * signaling.h.
  *
- * Ownership.  struct signaling owns the connections (conns, then reap once
- * closing) and the sessions (by id).  A connection in WebSocket state
+ * Ownership.  The connection server of common/listener.h (sig->cs) owns
+ * the sockets; each hangs a struct hconn, freed with it.  struct
+ * signaling owns the sessions (by id).  A connection in WebSocket state
  * points at its session and the session back at it; a session whose socket
  * dropped has conn == NULL and waits up to resume-window for `resume`.
- * Connections are never freed from inside their own callbacks: they go on
- * the reap list and a reaper event frees them on the next loop turn.
+ * Connections are never freed from inside their own callbacks:
+ * conn_close() takes them out of service and the server frees them on a
+ * later loop turn.
  */
 #ifndef MEETOPIA_SIG_SIG_H
 #define MEETOPIA_SIG_SIG_H
@@ -33,14 +37,16 @@
 #include "signaling/signaling.h"
 #include "signaling/ws.h"
 
-struct bufferevent;
-struct evconnlistener;
+struct conn;
+struct conn_server;
 struct event;
 struct event_base;
 struct evbuffer;
 
 #define HTTP_REQUEST_SECS	10	/* a whole request (and TLS) within */
 #define HTTP_CONN_PER_IP	32	/* plain HTTP sockets per client IP */
+#define SIG_KIND_HTTP		0	/* per-IP counts of the conn server */
+#define SIG_KIND_WS		1
 #define WS_PING_SECS		30	/* ping an idle WebSocket this often */
 #define WS_DEAD_SECS		75	/* silent this long: the socket is dead */
 #define WS_OUT_MAX		(1024 * 1024)	/* queued output, then close */
@@ -61,28 +67,20 @@ enum hconn_state {
 	HC_CLOSING		/* flushing, then freed */
 };
 
-struct ipent {
-	RB_ENTRY(ipent)		 node;
-	struct maddr		 key;		/* addr_client_key() */
-	int			 http;		/* plain HTTP sockets */
-	int			 ws;		/* WebSockets */
-	long long		 win_start;	/* API rate limit window */
+/* The API's rate limit window of one client IP (addr_client_key()). */
+struct rate_ent {
+	RB_ENTRY(rate_ent)	 node;
+	struct maddr		 key;
+	long long		 win_start;
 	long long		 win_count;
 };
 
 struct hconn {
-	TAILQ_ENTRY(hconn)	 entry;
-	TAILQ_ENTRY(hconn)	 fentry;	/* on sig->fresh */
-	int			 fresh;		/* no whole request yet */
 	struct signaling	*sig;
-	struct bufferevent	*bev;
-	struct event		*timer;
+	struct conn		*cn;		/* common/listener.h */
 	struct maddr		 peer;
-	struct maddr		 local;
-	struct ipent		*ip;
 	int			 tls;
 	enum hconn_state	 state;
-	int			 reaped;
 	int			 keep_alive;	/* for the current request */
 	int			 continued;	/* 100 Continue sent for it */
 
@@ -133,33 +131,17 @@ struct dropip {
 	struct sess_list	 list;
 };
 
-RB_HEAD(ip_tree, ipent);
+RB_HEAD(rate_tree, rate_ent);
 RB_HEAD(sess_tree, session);
 RB_HEAD(drop_tree, dropip);
-
-struct sig_listener {
-	struct signaling	*sig;
-	struct evconnlistener	*l;
-	struct event		*retry;		/* after EMFILE */
-	int			 tls;
-};
 
 struct signaling {
 	struct daemon		*d;
 	struct event_base	*base;
-	SSL_CTX			*tls;
-	struct sig_listener	*lis;
-	size_t			 nlis;
+	struct conn_server	*cs;		/* HTTP and HTTPS sockets */
 	char			*web_root;	/* realpath of web-root */
-
-	TAILQ_HEAD(, hconn)	 conns;
-	TAILQ_HEAD(, hconn)	 fresh;		/* oldest first */
-	TAILQ_HEAD(, hconn)	 reap;
-	struct event		*reaper;
-	size_t			 nconns;
 	size_t			 max_conns;
-	time_t			 evict_logged;	/* last http_conn_limit event */
-	struct ip_tree		 ips;
+	struct rate_tree	 rates;		/* routes.c */
 	struct event		*gc;
 
 	struct sess_tree	 sessions;
@@ -181,13 +163,51 @@ struct signaling {
 
 /* server.c */
 double		 sig_now(void);
-void		 sig_conn_close(struct hconn *);
-int		 sig_conn_send(struct hconn *, const char *, size_t);
 void		 sig_pseudonym(struct signaling *, const struct maddr *,
 		    char out[PSEUDONYM_LEN + 1]);
 void		 sig_secevent(struct signaling *, enum secev_type,
 		    enum secev_severity, const char *session,
 		    const struct maddr *, const char *event, json_t *details);
+
+/* hconn.c */
+int		 sig_http_listen(struct signaling *, const struct config *,
+		    char *err, size_t errlen);
+void		 sig_http_stop(struct signaling *);
+void		 sig_conn_close(struct hconn *);
+void		 sig_conn_reap(struct hconn *);
+int		 sig_conn_send(struct hconn *, const char *, size_t);
+void		 sig_conn_timer(struct hconn *, int secs);
+struct evbuffer	*sig_conn_output(struct hconn *);
+int		 sig_upgrade(struct hconn *);
+void		 sig_http_input(struct hconn *);
+void		 sig_respond(struct hconn *, int status, const char *ctype,
+		    const void *body, size_t len, const char *extra,
+		    int head_only);
+void		 sig_respond_text(struct hconn *, int status,
+		    const char *extra);
+void		 sig_respond_json(struct hconn *, int status, json_t *doc,
+		    const char *extra);
+void		 sig_respond_json_error(struct hconn *, int status,
+		    const char *code, const char *message, const char *extra);
+/* Every response carries these (and HSTS over HTTPS). */
+#define SEC_HEADERS							\
+	"X-Frame-Options: DENY\r\n"					\
+	"X-Content-Type-Options: nosniff\r\n"				\
+	"Referrer-Policy: no-referrer\r\n"				\
+	"Content-Security-Policy: default-src 'self'; "			\
+	"script-src 'self'; style-src 'self'; img-src 'self' data:; "	\
+	"media-src 'self' blob:; connect-src 'self' ws: wss:; "		\
+	"frame-ancestors 'none'; base-uri 'none'; form-action 'none'\r\n" \
+	"Permissions-Policy: camera=(self), microphone=(self)\r\n"
+#define HSTS_HEADER	"Strict-Transport-Security: max-age=31536000\r\n"
+
+/* routes.c */
+void		 sig_route(struct hconn *, const struct http_req *,
+		    const char *body, size_t len);
+void		 sig_rate_gc(struct signaling *);
+void		 sig_rate_free(struct signaling *);
+
+/* ice.c */
 json_t		*sig_ice_servers(struct signaling *, struct hconn *,
 		    const char *session);
 

@@ -76,7 +76,4 @@ void		 sig_set_end_hook(struct signaling *, sig_end_hook, void *);
  */
 void		 signaling_bans_changed(struct signaling *);
 
-/* Figures for tests and `meetopiactl stats`. */
-size_t		 sig_sessions(struct signaling *);
-
 #endif

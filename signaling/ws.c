@@ -173,12 +173,6 @@ ws_close(struct ws *ws, uint16_t code, const char *reason)
 	return send_frame(ws, OP_CLOSE, buf, w.len);
 }
 
-int
-ws_closing(const struct ws *ws)
-{
-	return ws->closing;
-}
-
 enum ws_fail
 ws_fail_reason(const struct ws *ws)
 {

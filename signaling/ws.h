@@ -79,7 +79,6 @@ int		 ws_send_text(struct ws *, const char *, size_t);
 int		 ws_send_ping(struct ws *);
 /* Sends a close frame (once); nothing is sent or read after it. */
 int		 ws_close(struct ws *, uint16_t code, const char *reason);
-int		 ws_closing(const struct ws *);
 /* The close code the peer sent, or 0. */
 uint16_t	 ws_peer_code(const struct ws *);
 

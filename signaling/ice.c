@@ -1,0 +1,92 @@
+/*
+ * ice.c - the ICE servers a client is given (/api/ice-servers and the
+ * WebSocket's welcome and matched messages): TURN URLs over UDP, TCP and
+ * TLS for every address clients reach this daemon at, with a short-lived
+ * credential minted from auth-secret (auth/cred.h; SPEC "TURN").  A
+ * session's credential names it (EXPIRY:s-SESSION) so that
+ * pair-permissions can tell partners apart.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth/cred.h"
+#include "common/config.h"
+#include "common/daemon.h"
+#include "common/listener.h"
+#include "signaling/sig.h"
+
+/* "turn:HOST:PORT?transport=udp" for every address clients reach us at. */
+json_t *
+sig_ice_servers(struct signaling *sig, struct hconn *c, const char *session)
+{
+	const struct config *cfg = sig->d->cfg;
+	char user[CRED_USER_MAX], pass[CRED_PASS_MAX], id[CRED_ID_MAX];
+	char host[ADDR_STRLEN + 2], ip[ADDR_STRLEN], url[ADDR_STRLEN + 64];
+	struct maddr hosts[16];
+	size_t nh = 0, i, j;
+	long long expiry;
+	json_t *urls, *srv, *list;
+	static const uint8_t zero[16];
+
+	if (cfg->auth_secret.n == 0)
+		return NULL;
+	if (cfg->external_ip.set)
+		hosts[nh++] = cfg->external_ip.pub;
+	else {
+		for (i = 0; i < cfg->listen.n && nh < 16; i++) {
+			struct maddr a = cfg->listen.v[i];
+
+			/* A wildcard: the address this client reached. */
+			if (memcmp(a.ip, zero, addr_iplen(&a)) == 0) {
+				if (c == NULL ||
+				    conn_local(c->cn)->family == 0)
+					continue;
+				a = *conn_local(c->cn);
+			}
+			for (j = 0; j < nh; j++)
+				if (addr_eq_ip(&hosts[j], &a))
+					break;
+			if (j == nh)
+				hosts[nh++] = a;
+		}
+	}
+	expiry = (long long)time(NULL) + cfg->credential_ttl;
+	if (session != NULL)
+		snprintf(id, sizeof(id), "s-%s", session);
+	if (cred_make(cfg->auth_secret.v[0], session != NULL ? id : NULL,
+	    expiry, user, sizeof(user), pass, sizeof(pass)) != 0)
+		return NULL;
+	if ((urls = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < nh; i++) {
+		addr_ntop(&hosts[i], ip, sizeof(ip));
+		snprintf(host, sizeof(host), hosts[i].family == AF_INET6 ?
+		    "[%s]" : "%s", ip);
+		snprintf(url, sizeof(url), "turn:%s:%d?transport=udp", host,
+		    cfg->turn_port);
+		json_array_append_new(urls, json_string(url));
+		snprintf(url, sizeof(url), "turn:%s:%d?transport=tcp", host,
+		    cfg->turn_port);
+		json_array_append_new(urls, json_string(url));
+		if (cfg->tls_port != 0) {
+			snprintf(url, sizeof(url), "turns:%s:%d?transport=tcp",
+			    host, cfg->tls_port);
+			json_array_append_new(urls, json_string(url));
+		}
+	}
+	srv = json_pack("{s:o, s:s, s:s}", "urls", urls, "username", user,
+	    "credential", pass);
+	explicit_bzero(pass, sizeof(pass));
+	if (srv == NULL || (list = json_array()) == NULL) {
+		if (srv != NULL)
+			json_decref(srv);
+		return NULL;
+	}
+	json_array_append_new(list, srv);
+	return list;
+}

@@ -1,0 +1,252 @@
+/*
+ * test_listener.c - the connection server of common/listener.h over real
+ * loopback sockets on a port the kernel chooses: the per client IP limit,
+ * the eviction of the oldest connection that has not spoken at the total
+ * cap (and only of such), and the deferred free: close() runs from the
+ * reaper on a later loop turn, never with the connection's own callback
+ * on the stack.  Clients come from several 127.0.0.x addresses.
+ */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "common/listener.h"
+#include "tests/tap.h"
+
+#define MAXC	16
+
+struct user {
+	struct conn	*cn;
+	int		 closed;	/* close() ran */
+	int		 close_nested;	/* ... while a callback was running */
+};
+
+static struct user users[MAXC];
+static int nusers;
+static int in_callback;
+static int nlimit[CONN_LIMIT_EVICTED + 1];
+static struct maddr evicted_peer;
+
+/* Reads: "spoke" marks the connection as having spoken, "close" closes it
+ * from inside this callback. */
+static void
+read_cb(struct conn *cn, void *arg)
+{
+	struct user *u = arg;
+	struct evbuffer *in = bufferevent_get_input(conn_bev(cn));
+	char buf[64];
+	size_t n;
+
+	in_callback = 1;
+	n = evbuffer_remove(in, buf, sizeof(buf) - 1);
+	buf[n] = '\0';
+	if (strstr(buf, "spoke") != NULL)
+		conn_spoke(cn);
+	if (strstr(buf, "close") != NULL) {
+		conn_close(cn);
+		ok(!u->closed && conn_closing(cn), "conn_close() from the read "
+		    "callback: not freed yet, closing");
+	}
+	in_callback = 0;
+}
+
+static void
+event_cb(struct conn *cn, void *arg, short what)
+{
+	(void)arg;
+	(void)what;
+	conn_close(cn);
+}
+
+static void
+close_cb(struct conn *cn, void *arg)
+{
+	struct user *u = arg;
+
+	(void)cn;
+	u->closed = 1;
+	u->close_nested = in_callback;
+}
+
+static const struct conn_handler handler = {
+	.read = read_cb,
+	.event = event_cb,
+	.close = close_cb,
+};
+
+static int
+open_cb(void *arg, struct conn *cn)
+{
+	struct user *u;
+
+	(void)arg;
+	if (nusers >= MAXC)
+		return -1;
+	u = &users[nusers++];
+	u->cn = cn;
+	conn_set_handler(cn, &handler, u);
+	return 0;
+}
+
+static void
+limit_cb(void *arg, enum conn_limit why, const struct maddr *peer, int tls,
+    evutil_socket_t fd)
+{
+	(void)arg;
+	(void)tls;
+	(void)fd;
+	nlimit[why]++;
+	if (why == CONN_LIMIT_EVICTED)
+		evicted_peer = *peer;
+}
+
+/* Runs the loop for ms milliseconds. */
+static void
+pump(struct event_base *base, int ms)
+{
+	struct timeval tv = { 0, ms * 1000 };
+
+	event_base_loopexit(base, &tv);
+	event_base_dispatch(base);
+}
+
+/* A client from src to the server's port; -1 when it cannot connect. */
+static int
+client(struct event_base *base, const char *src, int port)
+{
+	struct sockaddr_in a;
+	int fd;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		return -1;
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	inet_pton(AF_INET, src, &a.sin_addr);
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
+		goto fail;
+	a.sin_port = htons((uint16_t)port);
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
+		goto fail;
+	pump(base, 50);
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+/* Whether the server closed the client's connection. */
+static int
+closed(int fd)
+{
+	char c;
+	ssize_t n = recv(fd, &c, 1, MSG_DONTWAIT);
+
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+static void
+say(struct event_base *base, int fd, const char *s)
+{
+	if (send(fd, s, strlen(s), MSG_NOSIGNAL) < 0)
+		perror("send");
+	pump(base, 50);
+}
+
+int
+main(void)
+{
+	static const struct conn_server_cb cb = { open_cb, limit_cb };
+	struct conn_server_params p = {
+		.name = "test", .per_ip = 2, .max_conns = 3, .read_high = 4096,
+	};
+	struct event_base *base = event_base_new();
+	struct conn_server *cs;
+	struct maddr a, bound;
+	char ip[ADDR_STRLEN];
+	int fa, fb, fc, fd, fe, fx, port;
+
+	cs = conn_server_new(base, &p, &cb, NULL);
+	ok(cs != NULL, "a server");
+	addr_parse("127.0.0.1", &a);
+	a.port = 0;
+	is_int(conn_server_listen(cs, &a, 0), 0, "listens on 127.0.0.1");
+	ok(conn_server_bound(cs, 0, &bound) == 0 && bound.port != 0,
+	    "on a port the kernel chose");
+	port = bound.port;
+	is_int(conn_server_start(cs), 0, "accepting");
+
+	/* The per client IP limit: 2 from 127.0.0.2, the third refused. */
+	fa = client(base, "127.0.0.2", port);
+	fb = client(base, "127.0.0.2", port);
+	fx = client(base, "127.0.0.2", port);
+	is_int(nusers, 2, "two connections of one client IP opened");
+	is_int(nlimit[CONN_LIMIT_PER_IP], 1, "the third: per-IP limit");
+	ok(closed(fx), "the third is closed by the server");
+	ok(!closed(fa) && !closed(fb), "the first two are open");
+	is_int(conn_ip_count(users[0].cn, 0), 2, "the client IP counts two");
+	close(fx);
+
+	/* At the cap (3), a newcomer takes the place of the oldest connection
+	 * that has not spoken: a spoke, so b goes. */
+	say(base, fa, "spoke");
+	ok(!conn_is_fresh(users[0].cn), "a has spoken");
+	fc = client(base, "127.0.0.3", port);
+	is_int(conn_server_count(cs), 3, "three connections: the cap");
+	fd = client(base, "127.0.0.4", port);
+	is_int(nusers, 4, "a fourth client IP is let in at the cap");
+	is_int(nlimit[CONN_LIMIT_EVICTED], 1, "by evicting one");
+	ok(users[1].closed && !users[0].closed && !users[2].closed,
+	    "the oldest that had not spoken (b), not a that spoke");
+	is_str(addr_ntop(&evicted_peer, ip, sizeof(ip)), "127.0.0.2",
+	    "the eviction names the victim's address");
+	ok(closed(fb) && !closed(fa), "b's socket is closed, a's is not");
+	is_int(conn_server_count(cs), 3, "still three");
+
+	/* Every connection has spoken: the newcomer is refused. */
+	say(base, fc, "spoke");
+	say(base, fd, "spoke");
+	fe = client(base, "127.0.0.5", port);
+	is_int(nlimit[CONN_LIMIT_TOTAL], 1, "all spoke: the newcomer refused");
+	ok(closed(fe), "its socket is closed");
+	ok(!closed(fa) && !closed(fc) && !closed(fd), "nobody who spoke was "
+	    "evicted");
+	is_int(nusers, 4, "no new connection");
+
+	/* Deferred free: closed from its read callback, freed later. */
+	say(base, fa, "close");
+	ok(users[0].closed, "a is freed on a later loop turn");
+	ok(!users[0].close_nested, "close() ran with no callback on the "
+	    "stack");
+	ok(closed(fa), "a's socket is closed");
+	is_int(conn_server_count(cs), 2, "two left");
+
+	/* A freed slot is taken again, by the per-IP count too. */
+	fx = client(base, "127.0.0.2", port);
+	is_int(nusers, 5, "127.0.0.2 connects again");
+	is_int(conn_ip_count(users[4].cn, 0), 1, "its client IP counts one");
+
+	conn_server_stop(cs);
+	ok(!closed(fc), "stop keeps the connections");
+	conn_server_free(cs);
+	ok(users[2].closed && users[3].closed && users[4].closed,
+	    "free closes every connection");
+	close(fa);
+	close(fb);
+	close(fc);
+	close(fd);
+	close(fe);
+	close(fx);
+	event_base_free(base);
+	return done_testing();
+}
