@@ -194,20 +194,3 @@ addr_client_key(const struct maddr *a, struct maddr *key)
 	else
 		memcpy(key->ip, a->ip, 8);	/* the /64 prefix */
 }
-
-uint32_t
-addr_hash(const struct maddr *a, uint32_t seed)
-{
-	/* FNV-1a with a per-table seed; keys are not attacker-chosen in bulk
-	 * beyond what the per-IP limits already bound. */
-	uint32_t h = 2166136261u ^ seed;
-	size_t i, len = addr_iplen(a);
-
-	for (i = 0; i < len; i++) {
-		h ^= a->ip[i];
-		h *= 16777619u;
-	}
-	h ^= a->port;
-	h *= 16777619u;
-	return h;
-}

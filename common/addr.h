@@ -52,6 +52,5 @@ const char *addr_range_ntop(const struct addr_range *, char *, size_t);
  * /64 prefix (the rest zeroed, port 0).
  */
 void	addr_client_key(const struct maddr *, struct maddr *);
-uint32_t addr_hash(const struct maddr *, uint32_t seed);
 
 #endif

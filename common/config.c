@@ -148,20 +148,6 @@ cfg_find(const char *name, size_t *idx)
 	return NULL;
 }
 
-int
-cfg_key_known(const char *name)
-{
-	return cfg_find(name, NULL) != NULL;
-}
-
-int
-cfg_key_live(const char *name)
-{
-	const struct cfg_key *k = cfg_find(name, NULL);
-
-	return k != NULL && k->live;
-}
-
 const struct cfg_origin *
 cfg_origin_of(const struct config *cfg, const char *name)
 {

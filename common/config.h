@@ -134,10 +134,6 @@ int		 cfg_set(struct config *, enum cfg_source, int line,
 /* Cross-key checks (min-port <= max-port, ban-default <= ban-max, ...). */
 int		 cfg_validate(const struct config *, char *, size_t);
 
-/* Is this a known key?  Can it change without a restart? */
-int		 cfg_key_known(const char *);
-int		 cfg_key_live(const char *);
-
 /*
  * Writes the effective configuration as a config file, secrets masked
  * when mask is set, one "key = value" line per value with a comment saying

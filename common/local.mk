@@ -1,4 +1,5 @@
-# common/: what every module shares, and meetopiad's main().
+# common/: what every module shares (the ground floor: it includes only
+# common/ headers).
 noinst_LIBRARIES += libmeetopia_common.a
 libmeetopia_common_a_SOURCES = \
 	common/rdwr.c common/rdwr.h \
@@ -11,11 +12,6 @@ libmeetopia_common_a_SOURCES = \
 	common/privdrop.c common/privdrop.h \
 	common/listener.c common/listener.h \
 	common/daemon.h
-
-sbin_PROGRAMS += meetopiad
-meetopiad_SOURCES = common/meetopiad.c
-meetopiad_CPPFLAGS = $(AM_CPPFLAGS) -DSRCDIR_WEB='"$(abs_top_srcdir)/signaling/web"'
-meetopiad_LDADD = $(ALL_LIBS)
 
 check_PROGRAMS += tests/unit/test_rdwr tests/unit/test_addr tests/unit/test_config \
 	tests/unit/test_metrics tests/unit/test_listener

@@ -1,9 +1,8 @@
 /*
- * log.c - leveled logging to stderr or syslog (see log.h).
+ * log.c - leveled logging to stderr (see log.h).
  *
- * The level and destination are process-wide settings of the logger, set
- * once at start and on SIGHUP from the main thread; relay threads only read
- * them.  Each event is written with one write(2) so lines from several
+ * The level is a process-wide setting of the logger, set once at start and
+ * on SIGHUP from the main thread; relay threads only read it.  Each event is written with one write(2) so lines from several
  * threads never interleave.  On stderr a line starts with the time in UTC
  * to the millisecond, and a worker thread's lines carry its name.
  */
@@ -11,7 +10,6 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,7 +17,6 @@
 
 static const char	*log_prog = "meetopiad";
 static _Atomic int	 log_lvl = LOG_LEVEL_INFO;
-static _Atomic int	 log_syslog;
 
 static const char *const log_names[] = { "error", "warn", "info", "debug" };
 static _Thread_local char log_thread[16];	/* "": the main thread */
@@ -73,19 +70,8 @@ log_level_name(enum log_level lvl)
 }
 
 void
-log_use_syslog(int on)
-{
-	if (on && !log_syslog)
-		openlog(log_prog, LOG_PID | LOG_NDELAY, LOG_DAEMON);
-	else if (!on && log_syslog)
-		closelog();
-	log_syslog = on;
-}
-
-void
 log_msg(enum log_level lvl, const char *fmt, va_list ap)
 {
-	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 	char line[1024];
 	struct timespec ts;
 	struct tm tm;
@@ -93,10 +79,6 @@ log_msg(enum log_level lvl, const char *fmt, va_list ap)
 
 	if ((int)lvl > log_lvl)
 		return;
-	if (log_syslog) {
-		vsyslog(prio[lvl], fmt, ap);
-		return;
-	}
 	/* 2026-12-03T09:36:12.345Z meetopiad[relay-1]: debug: ... */
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);

@@ -3,8 +3,7 @@
  *
  * Lines go to stderr as "TIME meetopiad: LEVEL: message", TIME in UTC to
  * the millisecond (2026-12-03T09:36:12.345Z), "meetopiad[NAME]" on a
- * thread named with log_thread_name() (or to syslog, which stamps its own,
- * when log_use_syslog() was called).  The log never carries chat text or a
+ * thread named with log_thread_name().  The log never carries chat text or a
  * clear client address: callers log pseudonyms (see auth/).
  */
 #ifndef MEETOPIA_LOG_H
@@ -27,7 +26,6 @@ void	log_thread_name(const char *);
 enum log_level log_get_level(void);
 int	log_level_parse(const char *, enum log_level *);
 const char *log_level_name(enum log_level);
-void	log_use_syslog(int);
 
 void	log_err(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));

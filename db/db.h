@@ -228,7 +228,7 @@ int		 db_auto_ban(struct db *, const char *reported, int64_t now,
 /* The daemon's side.  Everything here but mdb_is_banned(), mdb_pseudonym()
  * and mdb_active_bans() is called from the loop thread only.
  *
- * Wiring (see common/meetopiad.c):
+ * Wiring (see meetopiad.c):
  *   signaling  /ws upgrade: mdb_is_banned(client) -> 403 (and a security
  *              event); `report`: mdb_report_submit(), `reported` sent from
  *              its callback, mdb_cancel(session) when a session is freed;
@@ -266,7 +266,6 @@ int		 mdb_is_banned(struct mdb *, const struct maddr *);
 /* The pseudonym of a client address, with this daemon's key. */
 void		 mdb_pseudonym(struct mdb *, const struct maddr *,
 		    char out[PSEUDONYM_LEN + 1]);
-const struct pseudonym_key *mdb_pseudonym_key(struct mdb *);
 
 /*
  * Called on the loop after a cache refresh that brought new bans (added by

@@ -1,7 +1,7 @@
 # db/local.mk
 # db/: the moderation store (sqlite: bans, reports, admin tokens), the
-# daemon's ban cache and writer thread, the admin API handler, and
-# meetopiactl, the admin CLI, a thin front over the same code.
+# daemon's ban cache and writer thread, the admin API handler and the admin
+# CLI's parser (ctl.c); meetopiactl.c at the top level is a thin front over it.
 DB_LIB = libmeetopia_db.a
 noinst_LIBRARIES += libmeetopia_db.a
 libmeetopia_db_a_SOURCES = \
@@ -10,10 +10,6 @@ libmeetopia_db_a_SOURCES = \
 	db/mdb.c \
 	db/admin_api.c \
 	db/ctl.c db/ctl.h
-
-bin_PROGRAMS += meetopiactl
-meetopiactl_SOURCES = db/meetopiactl.c
-meetopiactl_LDADD = $(ALL_LIBS)
 
 check_PROGRAMS += tests/unit/test_db tests/unit/test_db_mdb \
 	tests/unit/test_db_admin_api tests/unit/test_db_ctl

@@ -398,12 +398,6 @@ mdb_pseudonym(struct mdb *m, const struct maddr *a,
 	pseudonym_of(&m->key, a, out);
 }
 
-const struct pseudonym_key *
-mdb_pseudonym_key(struct mdb *m)
-{
-	return &m->key;
-}
-
 void
 mdb_set_ban_hook(struct mdb *m, void (*cb)(void *), void *arg)
 {

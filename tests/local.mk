@@ -34,3 +34,8 @@ TESTS += tests/integration/test_config_secret_mode.py
 EXTRA_DIST += tests/integration/test_config_secret_mode.py
 TESTS += tests/integration/test_even_port_hold.py
 EXTRA_DIST += tests/integration/test_even_port_hold.py
+# The web client's pure modules under node --test, outside the browser.
+TESTS += tests/web/run.sh
+EXTRA_DIST += tests/web/run.sh tests/web/state.test.mjs \
+	tests/web/quality.test.mjs tests/web/text.test.mjs \
+	tests/web/call.test.mjs

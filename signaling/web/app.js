@@ -2,13 +2,16 @@
 // report, connection states.  Plain ES modules, no build step; runs under
 // the server's Content-Security-Policy (script-src 'self', style-src 'self':
 // no inline script or style, no eval).  Text from the network is only ever
-// put into the page with textContent.
+// put into the page with textContent.  What state the page is in (searching,
+// paired, banned, the socket's link...) is state.js's pure state machine:
+// this file turns events into its events and does the side effects.
 
 import { Signal } from './signal.js';
 import { Media, LEVELS, START_LEVEL, mediaErrorText } from './media.js';
 import { Call, rtcConfig } from './call.js';
 import { Quality, grade, formatBitrate } from './quality.js';
 import { codePoints, unescapeChat } from './text.js';
+import { INITIAL, reduce, view, mayRequeue } from './state.js';
 
 const $ = (id) => document.getElementById(id);
 const el = {
@@ -44,20 +47,6 @@ const ERROR_WORDS = {
   internal: 'The server had a problem. Please try again.',
 };
 
-const STATUS_WORDS = {
-  idle: 'Not started',
-  connecting: 'Connecting to the server…',
-  waiting: 'Looking for someone…',
-  matching: 'Connecting to your partner…',
-  connected: 'Connected',
-  reconnecting: 'Reconnecting…',
-  left: 'Partner left',
-  refused: 'Connection refused',
-  offline: 'Server unreachable',
-  banned: 'Banned',
-  failed: 'Could not connect',
-};
-
 class App {
   constructor() {
     // Timings in ms from the start of the page load (navigation start is
@@ -69,12 +58,7 @@ class App {
     this.call = new Call((m) => this.signal.send(m));
     this.quality = new Quality();
     this.level = START_LEVEL;
-    this.searching = false;     // the user pressed Start and not Stop
-    this.phase = 'idle';        // idle, waiting, matching, connected, left, failed
-    this.link = 'closed';       // connecting, open, reconnecting, refused, offline, closed
-    this.banned = false;
-    this.paired = false;
-    this.hadPartner = false;
+    this.st = INITIAL;          // state.js: searching, phase, link, banned, paired, ...
     this.iceServers = null;     // the latest credentials (welcome, then matched)
     this.statsTimer = null;
     this.statsSent = false;
@@ -83,6 +67,13 @@ class App {
     this.requeueTimer = null;
     this.limits = { maxMessageLength: 500 };
     this.bind();
+  }
+
+  // Feeds an event to the state machine; false when it does not apply.
+  dispatch(ev) {
+    const before = this.st;
+    this.st = reduce(before, ev);
+    return this.st !== before;
   }
 
   // ---- screens -------------------------------------------------------
@@ -243,10 +234,8 @@ class App {
   }
 
   start() {
-    if (this.banned) return;
+    if (!this.dispatch({ type: 'start' })) return;
     this.clearError();
-    this.searching = true;
-    this.phase = 'waiting';
     if (this.timings.start == null) this.timings.start = performance.now() - this.t0;
     this.signal.connect();
     if (this.signal.isOpen()) this.find();
@@ -254,11 +243,10 @@ class App {
   }
 
   next() {
-    if (!this.searching) return;
+    const was = this.st.paired;
+    if (!this.dispatch({ type: 'next' })) return;
     clearTimeout(this.requeueTimer);
-    const was = this.paired;
     this.endCall();
-    this.phase = 'waiting';
     this.signal.send({ type: 'next' });
     if (was) this.system('You left. Looking for someone new…');
     this.render();
@@ -266,18 +254,17 @@ class App {
 
   stop() {
     clearTimeout(this.requeueTimer);
-    this.searching = false;
+    this.dispatch({ type: 'stop' });
     this.signal.send({ type: 'leave' });
     this.endCall();
     this.call.dropWarm();
-    this.phase = 'idle';
     this.render();
   }
 
   // ---- signaling events ----------------------------------------------
   onLink(d) {
-    this.link = d.state;
-    if (d.state === 'refused' && !this.banned) {
+    this.dispatch({ type: 'link', state: d.state, session: Boolean(this.signal.session) });
+    if (d.state === 'refused' && !this.st.banned) {
       this.showError('The server refused the connection. This happens when too many Meetopia tabs are open ' +
         'from your network, or when this address has been banned. Retrying…');
     } else if (d.state === 'open') {
@@ -297,48 +284,44 @@ class App {
   // A session to use: the first one, or a fresh one after the old one
   // could not be resumed (the partner, if any, is gone).
   onSession() {
-    if (this.paired) {
+    const was = this.st.paired;
+    this.dispatch({ type: 'session' });
+    if (was) {
       this.endCall();
       this.system('The connection to the server was lost for too long; your partner is gone.');
     }
-    if (this.searching) {
-      this.phase = 'waiting';
-      this.find();
-    }
+    if (this.st.searching) this.find();
     this.render();
   }
 
   onResumed(r) {
-    if (this.paired && !r.partner) {
+    const was = this.st.paired;
+    this.dispatch({ type: 'resumed', partner: Boolean(r.partner) });
+    if (was && !this.st.paired) {
       this.endCall();
-      this.phase = 'left';
       this.system('Your partner is gone.');
       this.requeue();
-    } else if (this.paired && this.call.pc && this.call.pc.connectionState !== 'connected') {
+    } else if (this.st.paired && this.call.pc && this.call.pc.connectionState !== 'connected') {
       this.call.restartIce();
     }
     this.render();
   }
 
   onWaiting() {
-    if (!this.searching) return;
-    this.phase = 'waiting';
+    if (!this.dispatch({ type: 'waiting' })) return;
     // Relay candidates gathered now, while nobody is there yet.
     if (this.welcome && this.iceServers) this.call.prewarm(rtcConfig(this.welcome, this.iceServers, transport));
     this.render();
   }
 
   onMatched(m) {
-    if (!this.searching) {
+    if (!this.dispatch({ type: 'matched' })) {
       this.signal.send({ type: 'leave' });
       return;
     }
     clearTimeout(this.requeueTimer);
     this.timings.matched = performance.now() - this.t0;
     if (Array.isArray(m.iceServers) && m.iceServers.length) this.iceServers = m.iceServers;
-    this.paired = true;
-    this.hadPartner = true;
-    this.phase = 'matching';
     this.statsSent = false;
     this.level = START_LEVEL;
     this.quality.reset();
@@ -367,8 +350,8 @@ class App {
   }
 
   onPartnerLeft(m) {
+    this.dispatch({ type: 'partner_left' });
     this.endCall();
-    this.phase = 'left';
     this.system(LEFT_WORDS[m.reason] || 'Your partner left.');
     this.requeue();
     this.render();
@@ -377,10 +360,9 @@ class App {
   // After a partner leaves, look for the next one on our own.
   requeue() {
     clearTimeout(this.requeueTimer);
-    if (!this.searching || this.banned) return;
+    if (!mayRequeue(this.st)) return;
     this.requeueTimer = setTimeout(() => {
-      if (this.searching && !this.paired && this.phase === 'left') {
-        this.phase = 'waiting';
+      if (this.dispatch({ type: 'requeue' })) {
         this.find();
         this.render();
       }
@@ -401,32 +383,25 @@ class App {
   }
 
   onBanned() {
-    this.banned = true;
-    this.searching = false;
+    this.dispatch({ type: 'banned' });
     this.endCall();
     this.call.dropWarm();
-    this.phase = 'idle';
     this.showError(ERROR_WORDS.banned);
     this.render();
   }
 
   // ---- the call ------------------------------------------------------
   onCallState(state) {
-    if (!this.paired) return;
+    if (!this.dispatch({ type: 'call', state })) return;
     if (state === 'connected') {
-      this.phase = 'connected';
       if (this.timings.connected == null) this.timings.connected = performance.now() - this.t0;
       this.timings.connectMs = this.call.connectMs();
-    } else if (state === 'reconnecting') {
-      this.phase = 'reconnecting';
-    } else if (state === 'connecting') {
-      this.phase = 'matching';
     }
     this.render();
   }
 
   onFirstFrame() {
-    if (this.paired && this.timings.firstFrame == null) this.timings.firstFrame = performance.now() - this.t0;
+    if (this.st.paired && this.timings.firstFrame == null) this.timings.firstFrame = performance.now() - this.t0;
   }
 
   onCallFailed(d) {
@@ -434,8 +409,8 @@ class App {
       this.signal.send({ type: 'stats', state: 'failed' });
       this.statsSent = true;
     }
+    this.dispatch({ type: 'call_failed' });
     this.endCall();
-    this.phase = 'failed';
     this.showError(d.connected
       ? 'The connection to your partner was lost and could not be restored. Press Next to meet someone else.'
       : 'Could not connect to your partner. A firewall may block the connection. Press Next to try someone else.');
@@ -445,7 +420,6 @@ class App {
   endCall() {
     this.stopStats();
     this.call.end();
-    this.paired = false;
     el.remote.srcObject = null;
     this.hideTyping();
     el.quality.dataset.level = 'none';
@@ -472,7 +446,7 @@ class App {
     }
     if (pc !== this.call.pc) return;
     const loss = Quality.loss(s);
-    if (this.phase === 'connected' || this.phase === 'reconnecting') {
+    if (this.st.phase === 'connected' || this.st.phase === 'reconnecting') {
       const g = grade(s.rtt, loss);
       el.quality.dataset.level = g === 'none' ? 'good' : g;
       const parts = [];
@@ -484,7 +458,7 @@ class App {
       el.quality.textContent = parts.join(' · ');
       el.quality.title = 'Connection ' + g + (s.relayProtocol ? ' (relay over ' + s.relayProtocol.toUpperCase() + ')' : '');
     }
-    if (this.phase === 'connected') {
+    if (this.st.phase === 'connected') {
       if (!this.statsSent) {
         const m = { type: 'stats', state: 'connected', connectMs: this.call.connectMs() || 0 };
         if (s.rtt != null) m.rtt = Math.round(s.rtt);
@@ -511,14 +485,14 @@ class App {
     el.chatCount.textContent = n + ' / ' + max;
     const over = n > max;
     el.chatCount.classList.toggle('over', over);
-    el.chatSend.disabled = !this.paired || n === 0 || over || !el.chatInput.value.trim();
+    el.chatSend.disabled = !this.st.paired || n === 0 || over || !el.chatInput.value.trim();
     return { n, over };
   }
 
   sendChat() {
     const text = el.chatInput.value;
     const { over } = this.countChat();
-    if (!this.paired || !text.trim()) return;
+    if (!this.st.paired || !text.trim()) return;
     if (over) {
       this.showError('Your message is too long: the limit is ' + this.limits.maxMessageLength + ' characters.');
       return;
@@ -531,7 +505,7 @@ class App {
 
   sendTyping() {
     const now = performance.now();
-    if (!this.paired || now - this.typingSentAt < 2000 || !el.chatInput.value) return;
+    if (!this.st.paired || now - this.typingSentAt < 2000 || !el.chatInput.value) return;
     this.typingSentAt = now;
     this.signal.send({ type: 'typing' });
   }
@@ -557,10 +531,10 @@ class App {
 
   // ---- report --------------------------------------------------------
   openReport() {
-    if (!this.hadPartner) return;
+    if (!this.st.hadPartner) return;
     el.reportForm.reset();
-    el.reportNext.checked = this.paired;
-    el.reportNext.disabled = !this.paired;
+    el.reportNext.checked = this.st.paired;
+    el.reportNext.disabled = !this.st.paired;
     this.countReport();
     el.reportDialog.showModal();
   }
@@ -583,7 +557,7 @@ class App {
     if (detail) m.detail = detail;
     this.signal.send(m);
     el.reportDialog.close();
-    if (el.reportNext.checked && this.paired) this.next();
+    if (el.reportNext.checked && this.st.paired) this.next();
   }
 
   // ---- state display -------------------------------------------------
@@ -593,50 +567,28 @@ class App {
   }
 
   clearError() {
-    if (this.banned) return;
+    if (this.st.banned) return;
     el.error.hidden = true;
     el.error.textContent = '';
   }
 
   status() {
-    if (this.banned) return 'banned';
-    if (this.link === 'refused') return 'refused';
-    if (this.link === 'reconnecting' || (this.link === 'connecting' && this.signal.session)) return 'reconnecting';
-    if (this.link === 'connecting' && this.searching) return 'connecting';
-    if (!this.searching) return 'idle';
-    if (this.phase === 'reconnecting') return 'reconnecting';
-    return this.phase;
+    return view(this.st).status;
   }
 
   render() {
-    const st = this.status();
-    let words = STATUS_WORDS[st] || st;
-    if (st === 'reconnecting' && this.paired && this.link !== 'open') words = 'Reconnecting to the server… (your call goes on)';
-    else if (st === 'reconnecting' && this.paired) words = 'Connection to your partner interrupted, reconnecting…';
-    el.status.textContent = words;
-    el.status.dataset.state = st === 'matching' ? 'connecting' : st;
-    document.body.dataset.state = st;
-
-    const stage = {
-      idle: this.banned ? 'You cannot use Meetopia right now.' : 'Press Start to meet someone.',
-      connecting: 'Connecting to the server…',
-      waiting: 'Looking for someone to talk to…',
-      matching: 'Connecting to your partner…',
-      connected: '',
-      reconnecting: this.paired && this.phase === 'connected' ? '' : 'Reconnecting…',
-      left: 'Your partner left. Looking for someone new…',
-      refused: 'The server refused the connection.',
-      banned: 'You cannot use Meetopia right now.',
-      failed: 'Could not connect to your partner.',
-    }[st];
-    el.stageMessage.textContent = stage == null ? '' : stage;
+    const v = view(this.st);
+    el.status.textContent = v.words;
+    el.status.dataset.state = v.dataState;
+    document.body.dataset.state = v.status;
+    el.stageMessage.textContent = v.stage;
     el.stageMessage.hidden = !el.stageMessage.textContent;
 
-    el.start.disabled = this.searching || this.banned;
-    el.next.disabled = !this.searching || this.banned;
-    el.stop.disabled = !this.searching;
-    el.report.disabled = !this.hadPartner || this.banned;
-    el.chatInput.disabled = !this.paired;
+    el.start.disabled = !v.start;
+    el.next.disabled = !v.next;
+    el.stop.disabled = !v.stop;
+    el.report.disabled = !v.report;
+    el.chatInput.disabled = !v.chat;
     this.countChat();
   }
 }
@@ -646,7 +598,7 @@ app.render();
 // Read-only view for debugging and for the end-to-end tests.
 window.meetopia = Object.freeze({
   get state() { return app.status(); },
-  get phase() { return app.phase; },
+  get phase() { return app.st.phase; },
   get pc() { return app.call.pc; },
   get usedWarm() { return app.call.usedWarm; },
   get level() { return LEVELS[app.level].name; },

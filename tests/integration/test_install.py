@@ -29,7 +29,7 @@ with tempfile.TemporaryDirectory() as dest:
     want = ["sbin/meetopiad", "etc/meetopia/meetopia.conf",
             "man8/meetopiad.8", "man5/meetopia.conf.5",
             "lib/systemd/system/meetopiad.service", "etc/logrotate.d/meetopia"]
-    if os.path.exists(os.path.join(SRCDIR, "db", "meetopiactl.c")):
+    if os.path.exists(os.path.join(SRCDIR, "meetopiactl.c")):
         want += ["bin/meetopiactl", "man8/meetopiactl.8"]
     if os.path.exists(os.path.join(SRCDIR, "tools", "meetopia-bench.c")):
         want += ["bin/meetopia-bench"]

@@ -34,16 +34,6 @@ extern char **environ;
 #define DEFAULT_STATE	"var"
 #define DRAIN_SECS	30	/* the longest graceful stop */
 
-struct options {
-	const char	 *config_path;
-	int		  config_given;
-	const char	 *state_dir;
-	int		  check_config;
-	int		  allow_root;
-	int		  argc;		/* the --key=value options */
-	char		**argv;
-};
-
 static void
 usage(FILE *fp)
 {
@@ -72,7 +62,7 @@ usage(FILE *fp)
 
 /* Takes out meetopiad's own options; the rest must be --key=value. */
 static int
-parse_options(int argc, char **argv, struct options *o)
+parse_options(int argc, char **argv, struct daemon_options *o)
 {
 	int i;
 
@@ -130,7 +120,7 @@ parse_options(int argc, char **argv, struct options *o)
 
 /* Loads the configuration from all sources; prints the error itself. */
 static struct config *
-load_config(const struct options *o)
+load_config(const struct daemon_options *o)
 {
 	struct config *cfg;
 	char err[CFG_ERRLEN];
@@ -209,8 +199,6 @@ apply_state(struct daemon *d, struct config *cfg)
 	return 0;
 }
 
-static struct options opts;
-
 static void
 reload_report_cb(const char *key, int live, void *arg)
 {
@@ -227,7 +215,7 @@ daemon_reload(struct daemon *d)
 	struct config *cfg, *old = d->cfg;
 
 	log_info("SIGHUP: re-reading the configuration");
-	if ((cfg = load_config(&opts)) == NULL) {
+	if ((cfg = load_config(&d->opts)) == NULL) {
 		log_err("SIGHUP: configuration refused, keeping the running "
 		    "one");
 		return;
@@ -408,29 +396,30 @@ main(int argc, char **argv)
 	int rc = 1;
 
 	log_init("meetopiad", LOG_LEVEL_INFO);
-	if (parse_options(argc, argv, &opts) != 0)
-		return 2;
 	memset(&d, 0, sizeof(d));
-	d.state_dir = opts.state_dir;
-	d.config_path = opts.config_path;
-	if ((d.cfg = load_config(&opts)) == NULL) {
-		free(opts.argv);
+	if (parse_options(argc, argv, &d.opts) != 0) {
+		free(d.opts.argv);
+		return 2;
+	}
+	d.state_dir = d.opts.state_dir;
+	if ((d.cfg = load_config(&d.opts)) == NULL) {
+		free(d.opts.argv);
 		return 2;
 	}
 	log_set_level(d.cfg->log_level);
-	if (opts.check_config) {
+	if (d.opts.check_config) {
 		printf("# meetopiad %s: configuration is valid\n",
 		    PACKAGE_VERSION);
 		printf("# state dir: %s\n", d.state_dir);
 		cfg_dump(d.cfg, 1, stdout);
 		cfg_free(d.cfg);
-		free(opts.argv);
+		free(d.opts.argv);
 		return 0;
 	}
-	if (priv_check(d.cfg->user, opts.allow_root, err, sizeof(err)) != 0) {
+	if (priv_check(d.cfg->user, d.opts.allow_root, err, sizeof(err)) != 0) {
 		log_fatalx("%s", err);
 		cfg_free(d.cfg);
-		free(opts.argv);
+		free(d.opts.argv);
 		return 2;
 	}
 	if (statedir_init(d.state_dir, err, sizeof(err)) != 0) {
@@ -502,6 +491,6 @@ main(int argc, char **argv)
 	rc = 0;
 out:
 	daemon_free(&d);
-	free(opts.argv);
+	free(d.opts.argv);
 	return rc;
 }
