@@ -4,7 +4,7 @@
  * route), WebSocket /ws with the pairing queue, SDP/ICE relay with IP
  * masking and chat (SPEC "Signaling" and "HTTP").
  *
- * Lifecycle, from common/meetopiad.c:
+ * Lifecycle, from meetopiad.c:
  *   signaling_new()     binds the listeners (before privileges are dropped)
  *   signaling_start()   starts accepting
  *   signaling_reload()  takes the live keys of a new configuration

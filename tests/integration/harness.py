@@ -38,6 +38,11 @@ MEETOPIACTL = os.path.join(BUILDDIR, "meetopiactl")
 _reserved = []
 
 
+# The daemon's "meetopiad VERSION ready" line: the end of the line, since
+# "Address already in use" contains "ready" too.
+READY = " ready\n"
+
+
 def free_port(udp_too=True, host="127.0.0.1"):
     """A port free for TCP (and UDP) on host, held briefly to avoid reuse."""
     fam = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -162,7 +167,7 @@ class Daemon:
                else []) + self.args, stdout=subprocess.DEVNULL, stderr=self._logf,
             env=env, preexec_fn=preexec if limits else None)
         if self.wait_ready:
-            self.wait_log("ready", self.timeout)
+            self.wait_log(READY, self.timeout)
         return self
 
     def wait_log(self, text, timeout=10):

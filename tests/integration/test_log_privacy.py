@@ -181,7 +181,7 @@ def check_log(t, d, ports):
         seen += [x for x in lines if pat.search(x)]
     t.ok(not seen, "no client port (%d of them) in the log" % len(ports),
          "\n".join(seen)[:2000])
-    ready = next((i for i, x in enumerate(lines) if "ready" in x), None)
+    ready = next((i for i, x in enumerate(lines) if x.endswith(" ready")), None)
     t.ok(ready is not None, "the start-up lines end with ready")
     stray = []
     for x in lines[(ready or 0) + 1:]:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Daemon, MEETOPIAD  # noqa: E402
+from harness import Daemon, MEETOPIAD, READY  # noqa: E402
 from tap import Tap  # noqa: E402
 
 t = Tap()
@@ -31,7 +31,7 @@ nogroup = grp.getgrnam("nogroup").gr_gid
 d = Daemon(conf={"user": "nobody", "group": "nogroup"}, wait_ready=False)
 os.chmod(d._tmp.name, 0o711)    # nobody reaches its state dir after the drop
 with d:
-    d.wait_log("ready")
+    d.wait_log(READY)
     st = ids(d.proc.pid)
     t.eq(st["Uid"], [str(nobody)] * 4, "real, effective, saved, fs uid are nobody")
     t.eq(st["Gid"], [str(nogroup)] * 4, "all gids are nogroup")
