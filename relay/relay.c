@@ -384,10 +384,10 @@ loop_new(struct relay *rl, int idx, char *err, size_t errlen)
 	io.arg = lp;
 	io.to_client = relay_to_client;
 	io.to_peer = udp_to_peer;
-	io.relay_open = udp_relay_open;
-	io.relay_close = udp_relay_close;
-	io.relay_detach = udp_relay_detach;
-	io.relay_adopt = udp_relay_adopt;
+	io.rsock_open = udp_rsock_open;
+	io.rsock_close = udp_rsock_close;
+	io.rsock_detach = udp_rsock_detach;
+	io.rsock_adopt = udp_rsock_adopt;
 	io.is_banned = relay_is_banned;
 	io.event = relay_event;
 	io.handoff = relay_handoff;
@@ -544,7 +544,7 @@ relay_start(struct relay *rl)
 	if (rc != 0)
 		return -1;
 	for (f = 0; f < 2; f++) {
-		if (!turn_relay_addr(rl->loops[0]->ctx, f == 0 ? AF_INET :
+		if (!turn_relayed_ip(rl->loops[0]->ctx, f == 0 ? AF_INET :
 		    AF_INET6, &b, &a))
 			continue;
 		addr_ntop(&b, bs, sizeof(bs));

@@ -46,10 +46,10 @@ struct udp_listener {
 	struct relay_loop	*lp;
 };
 
-struct relay_sock {
+struct rsock {
 	int			 fd;
 	struct event		*ev;
-	struct turn_relay	*tr;
+	struct turn_relayed	*ra;	/* its relayed address */
 	struct relay_loop	*lp;
 };
 
@@ -133,12 +133,12 @@ void	udp_to_client(void *, const struct turn_tuple *, const struct iovec *,
 	    int);
 void	udp_to_peer(void *, void *, const struct maddr *, const uint8_t *,
 	    size_t);
-int	udp_relay_open(void *, const struct maddr *, int, struct turn_relay *,
+int	udp_rsock_open(void *, const struct maddr *, int, struct turn_relayed *,
 	    void **);
-void	udp_relay_close(void *, void *);
-int	udp_relay_detach(void *, void *);
-int	udp_relay_adopt(void *, int, const struct maddr *, int,
-	    struct turn_relay *, void **);
+void	udp_rsock_close(void *, void *);
+int	udp_rsock_detach(void *, void *);
+int	udp_rsock_adopt(void *, int, const struct maddr *, int,
+	    struct turn_relayed *, void **);
 
 /* tcp.c */
 int	tcp_listen(struct relay *, const struct config *, char *, size_t);

@@ -247,9 +247,9 @@ allocate_success(struct turn_ctx *ctx, const struct turn_tuple *t,
 	int i;
 
 	reply_begin(ctx, &w, m, STUN_SUCCESS);
-	for (i = 0; i < a->nrelay; i++)
+	for (i = 0; i < a->nrelayed; i++)
 		stun_put_xaddr(&w, STUN_ATTR_XOR_RELAYED_ADDRESS,
-		    &a->relay[i]->adv, m->tid);
+		    &a->relayed[i]->adv, m->tid);
 	stun_put_u32(&w, STUN_ATTR_LIFETIME, (uint32_t)a->lifetime);
 	stun_put_xaddr(&w, STUN_ATTR_XOR_MAPPED_ADDRESS, &t->client, m->tid);
 	if (a->has_resv)
@@ -273,35 +273,35 @@ allocate_success(struct turn_ctx *ctx, const struct turn_tuple *t,
 
 /* Even port with R=1: the even port and the one above it, the upper one
  * held for a later Allocate with the token. */
-static struct turn_relay *
+static struct turn_relayed *
 open_even_pair(struct turn_ctx *ctx, int family, int df, struct turn_alloc *a)
 {
-	struct turn_relay *r, *up;
+	struct turn_relayed *r, *up;
 	int i;
 
 	for (i = 0; i < 8; i++) {
-		if ((r = alloc_relay_open(ctx, family, 2, df, 0)) == NULL)
+		if ((r = alloc_port_open(ctx, family, 2, df, 0)) == NULL)
 			return NULL;
-		if ((up = alloc_relay_open(ctx, family, 0, df,
+		if ((up = alloc_port_open(ctx, family, 0, df,
 		    (uint16_t)(r->bound.port + 1))) != NULL) {
 			/* Bound: the port is held in the port table (for
 			 * every loop) and its socket kept bound, on no loop,
 			 * for the Allocate that brings the token, on
 			 * whichever loop that is. */
-			int fd = alloc_relay_detach(ctx, up);
+			int fd = alloc_port_detach(ctx, up);
 
 			if (tsh_resv_add(ctx, turn_fam_idx(family),
 			    (uint16_t)(r->bound.port + 1), fd,
 			    a->resv_token) != 0) {
 				tsh_release(ctx->sh, turn_fam_idx(family),
 				    (uint16_t)(r->bound.port + 1));
-				alloc_relay_close(ctx, r, 0);
+				alloc_port_close(ctx, r, 0);
 				return NULL;
 			}
 			a->has_resv = 1;
 			return r;
 		}
-		alloc_relay_close(ctx, r, 0);
+		alloc_port_close(ctx, r, 0);
 	}
 	return NULL;
 }
@@ -313,7 +313,7 @@ do_allocate(struct turn_ctx *ctx, const struct turn_tuple *t,
 	const struct stun_attr *rt, *df, *tok, *ev, *raf, *aaf;
 	struct turn_count *uc, *ic;
 	struct turn_alloc *a;
-	struct turn_relay *r;
+	struct turn_relayed *r;
 	struct rd rd;
 	long long life;
 	int zero, family = AF_INET, dual = 0, even = 0, i;
@@ -430,14 +430,14 @@ do_allocate(struct turn_ctx *ctx, const struct turn_tuple *t,
 	a->userlen = au->ulen;
 
 	if (resv_fi >= 0) {
-		if ((r = alloc_relay_open_held(ctx, resv_fi, resv_port,
+		if ((r = alloc_port_open_held(ctx, resv_fi, resv_port,
 		    df != NULL, resv_fd)) != NULL)
-			a->relay[a->nrelay++] = r;
+			a->relayed[a->nrelayed++] = r;
 	} else if (!dual) {
 		r = even == 2 ? open_even_pair(ctx, family, df != NULL, a) :
-		    alloc_relay_open(ctx, family, even, df != NULL, 0);
+		    alloc_port_open(ctx, family, even, df != NULL, 0);
 		if (r != NULL)
-			a->relay[a->nrelay++] = r;
+			a->relayed[a->nrelayed++] = r;
 	} else {
 		/* §7.2: IPv4 and IPv6; when one family cannot be had,
 		 * ADDRESS-ERROR-CODE says why. */
@@ -450,16 +450,16 @@ do_allocate(struct turn_ctx *ctx, const struct turn_tuple *t,
 				fail = 440;
 				continue;
 			}
-			r = alloc_relay_open(ctx, fams[i], even, df != NULL, 0);
+			r = alloc_port_open(ctx, fams[i], even, df != NULL, 0);
 			if (r == NULL) {
 				err_family = fams[i];
 				err_code = 508;
 				continue;
 			}
-			a->relay[a->nrelay++] = r;
+			a->relayed[a->nrelayed++] = r;
 		}
 	}
-	if (a->nrelay == 0) {
+	if (a->nrelayed == 0) {
 		log_warn("relay: no relayed port free in %u-%u",
 		    ctx->sh->min_port, ctx->sh->max_port);
 		free(a->user);
@@ -478,10 +478,10 @@ do_allocate(struct turn_ctx *ctx, const struct turn_tuple *t,
 	memcpy(a->key, au->key, LTKEY_LEN);
 	a->up.tokens = a->down.tokens = ctx->max_bps;
 	a->up.last = a->down.last = ctx->now;
-	for (i = 0; i < a->nrelay; i++) {
-		a->relay[i]->a = a;
-		tsh_own(ctx, turn_fam_idx(a->relay[i]->bound.family),
-		    a->relay[i]->bound.port, a);
+	for (i = 0; i < a->nrelayed; i++) {
+		a->relayed[i]->a = a;
+		tsh_own(ctx, turn_fam_idx(a->relayed[i]->bound.family),
+		    a->relayed[i]->bound.port, a);
 	}
 	RB_INSERT(turn_alloc_tree, &ctx->allocs, a);
 	TAILQ_INSERT_TAIL(&ctx->all, a, all);
@@ -493,7 +493,7 @@ do_allocate(struct turn_ctx *ctx, const struct turn_tuple *t,
 
 		log_debug("relay: allocation %llu on loop %d at %s, %ds",
 		    (unsigned long long)a->id, ctx->loop,
-		    addr_ntop_port(&a->relay[0]->adv, buf, sizeof(buf)),
+		    addr_ntop_port(&a->relayed[0]->adv, buf, sizeof(buf)),
 		    a->lifetime);
 	}
 	allocate_success(ctx, t, m, a, au, err_family, err_code);
@@ -519,7 +519,7 @@ do_refresh(struct turn_ctx *ctx, const struct turn_tuple *t,
 		}
 		/* §8: a family the allocation does not have. */
 		if (stun_get_family(raf, &family) != 0 ||
-		    alloc_relay_of(a, family) == NULL) {
+		    alloc_relayed_of(a, family) == NULL) {
 			reply_error(ctx, t, m, au, 443);
 			return;
 		}
@@ -561,7 +561,7 @@ is_unspecified(const struct maddr *a)
  * client of this host may have an ephemeral port inside the relay range.
  */
 int
-turn_from_own_relay(struct turn_ctx *ctx, const struct maddr *from)
+turn_from_own_rsock(struct turn_ctx *ctx, const struct maddr *from)
 {
 	int fi = turn_fam_idx(from->family);
 	struct maddr adv;
@@ -619,7 +619,7 @@ peer_check(struct turn_ctx *ctx, struct turn_alloc *a, const struct maddr *peer,
 	uint64_t id;
 
 	*own = 0;
-	if (alloc_relay_of(a, peer->family) == NULL)
+	if (alloc_relayed_of(a, peer->family) == NULL)
 		return 443;
 	if (session_peer_denied(ctx, a, peer))
 		return 403;
@@ -758,7 +758,7 @@ do_channel_bind(struct turn_ctx *ctx, const struct turn_tuple *t,
 /* Peer data (or data of another of our allocations, src_id) to the
  * client of r's allocation. */
 static void
-deliver(struct turn_ctx *ctx, struct turn_relay *r, const struct maddr *from,
+deliver(struct turn_ctx *ctx, struct turn_relayed *r, const struct maddr *from,
     const uint8_t *data, size_t len, uint64_t src_id)
 {
 	static const uint8_t zeros[4] = { 0, 0, 0, 0 };
@@ -833,12 +833,12 @@ static void
 forward(struct turn_ctx *ctx, struct turn_alloc *a, const struct maddr *peer,
     const uint8_t *data, size_t len)
 {
-	struct turn_relay *rr;
+	struct turn_relayed *rr;
 	struct turn_perm *p;
 	struct turn_handoff h;
 	uint64_t v;
 
-	if ((rr = alloc_relay_of(a, peer->family)) == NULL)
+	if ((rr = alloc_relayed_of(a, peer->family)) == NULL)
 		return;
 	if (PORT_IS_OWNED(v = tsh_owner(ctx, peer))) {
 		if ((p = perm_find(ctx, a, peer, 1)) == NULL ||
@@ -876,7 +876,7 @@ forward(struct turn_ctx *ctx, struct turn_alloc *a, const struct maddr *peer,
 		return;
 	metrics_inc(&ctx->m->turn_relayed_packets_to_peer);
 	metrics_add(&ctx->m->turn_relayed_bytes_to_peer, len);
-	ctx->io.to_peer(ctx->io.arg, rr->sock, peer, data, len);
+	ctx->io.to_peer(ctx->io.arg, rr->rsock, peer, data, len);
 }
 
 /* Send indication (RFC 8656 §11.2): never answered. */
@@ -996,7 +996,7 @@ turn_handle_client(struct turn_ctx *ctx, const struct turn_tuple *t,
 	uint8_t b0;
 
 	/* One of our relayed sockets talking to our own listener. */
-	if (t->proto == TURN_UDP && turn_from_own_relay(ctx, &t->client))
+	if (t->proto == TURN_UDP && turn_from_own_rsock(ctx, &t->client))
 		return;
 	rd_init(&r, p, len);
 	b0 = rd_u8(&r);
@@ -1022,7 +1022,7 @@ turn_handle_client(struct turn_ctx *ctx, const struct turn_tuple *t,
 }
 
 void
-turn_handle_peer(struct turn_ctx *ctx, struct turn_relay *r,
+turn_handle_peer(struct turn_ctx *ctx, struct turn_relayed *r,
     const struct maddr *peer, const uint8_t *data, size_t len)
 {
 	deliver(ctx, r, peer, data, len, 0);
@@ -1032,9 +1032,9 @@ void
 turn_handle_handoff(struct turn_ctx *ctx, const struct turn_handoff *h,
     const uint8_t *data, size_t len)
 {
-	struct turn_relay *r;
+	struct turn_relayed *r;
 
-	if ((r = alloc_relay_by_adv(ctx, &h->dst)) != NULL && r->a != NULL &&
+	if ((r = alloc_relayed_by_adv(ctx, &h->dst)) != NULL && r->a != NULL &&
 	    r->a->id == h->dst_id && h->src_id != 0)
 		deliver(ctx, r, &h->from, data, len, h->src_id);
 }
@@ -1187,7 +1187,7 @@ turn_new_in(const struct config *cfg, const struct turn_io *io,
 		ctx->m = &ctx->own_metrics;
 	}
 	RB_INIT(&ctx->allocs);
-	RB_INIT(&ctx->relays);
+	RB_INIT(&ctx->relayed);
 	TAILQ_INIT(&ctx->all);
 	snprintf(ctx->software, sizeof(ctx->software), "meetopia/%s",
 	    PACKAGE_VERSION);
@@ -1312,7 +1312,7 @@ turn_alloc_count(const struct turn_ctx *ctx)
 }
 
 int
-turn_relay_addr(const struct turn_ctx *ctx, int family, struct maddr *bound,
+turn_relayed_ip(const struct turn_ctx *ctx, int family, struct maddr *bound,
     struct maddr *adv)
 {
 	int fi = turn_fam_idx(family);

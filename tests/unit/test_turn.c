@@ -42,7 +42,7 @@ struct sent {
 
 struct fsock {
 	struct maddr		 addr;
-	struct turn_relay	*tr;
+	struct turn_relayed	*tr;
 	int			 open;
 	int			 df;
 };
@@ -124,8 +124,8 @@ io_to_peer(void *arg, void *sock, const struct maddr *peer, const uint8_t *p,
 }
 
 static int
-io_relay_open(void *arg, const struct maddr *addr, int df,
-    struct turn_relay *tr, void **sock)
+io_rsock_open(void *arg, const struct maddr *addr, int df,
+    struct turn_relayed *tr, void **sock)
 {
 	struct env *e = arg;
 	struct fsock *fs;
@@ -149,7 +149,7 @@ io_relay_open(void *arg, const struct maddr *addr, int df,
 }
 
 static void
-io_relay_close(void *arg, void *sock)
+io_rsock_close(void *arg, void *sock)
 {
 	struct fsock *fs = sock;
 
@@ -159,7 +159,7 @@ io_relay_close(void *arg, void *sock)
 /* A reserved port's socket leaves the loop: a real descriptor stands for
  * it, so that its life (kept, handed over, closed) can be followed. */
 static int
-io_relay_detach(void *arg, void *sock)
+io_rsock_detach(void *arg, void *sock)
 {
 	struct env *e = arg;
 	struct fsock *fs = sock;
@@ -171,15 +171,15 @@ io_relay_detach(void *arg, void *sock)
 }
 
 static int
-io_relay_adopt(void *arg, int fd, const struct maddr *addr, int df,
-    struct turn_relay *tr, void **sock)
+io_rsock_adopt(void *arg, int fd, const struct maddr *addr, int df,
+    struct turn_relayed *tr, void **sock)
 {
 	struct env *e = arg;
 
 	e->adopted++;
 	e->adopted_fd = fd;
 	close(fd);
-	return io_relay_open(arg, addr, df, tr, sock);
+	return io_rsock_open(arg, addr, df, tr, sock);
 }
 
 static int
@@ -284,14 +284,14 @@ env_init_in(struct env *e, const char *const *kv, struct turn_shared *sh,
 	io.arg = e;
 	io.to_client = io_to_client;
 	io.to_peer = io_to_peer;
-	io.relay_open = io_relay_open;
-	io.relay_close = io_relay_close;
+	io.rsock_open = io_rsock_open;
+	io.rsock_close = io_rsock_close;
 	io.is_banned = io_is_banned;
 	io.event = io_event;
 	io.handoff = io_handoff;
 	if (fake_detach) {
-		io.relay_detach = io_relay_detach;
-		io.relay_adopt = io_relay_adopt;
+		io.rsock_detach = io_rsock_detach;
+		io.rsock_adopt = io_rsock_adopt;
 	}
 	e->detached_fd = e->adopted_fd = -1;
 	if ((e->ctx = turn_new_in(e->cfg, &io, &e->m, sh, loop, err,
