@@ -261,6 +261,48 @@ alloc_port_close(struct turn_ctx *ctx, struct turn_relayed *r, int hold)
 /* ------------------------------------------------------------------ */
 /* Allocations. */
 
+struct turn_alloc *
+alloc_new(struct turn_ctx *ctx, const struct alloc_spec *s)
+{
+	struct turn_alloc *a;
+	int i;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL ||
+	    (a->user = malloc(s->ulen + 1)) == NULL) {
+		free(a);
+		return NULL;
+	}
+	memcpy(a->user, s->user, s->ulen);
+	a->user[s->ulen] = '\0';
+	a->userlen = s->ulen;
+	a->id = atomic_fetch_add(&ctx->sh->next_id, 1);
+	a->t = *s->t;
+	a->lifetime = (int)s->lifetime;
+	a->expires = ctx->now + (uint64_t)s->lifetime * 1000;
+	memcpy(a->tid, s->tid, STUN_TID_LEN);
+	memcpy(a->key, s->key, LTKEY_LEN);
+	a->has_resv = s->has_resv;
+	memcpy(a->resv_token, s->resv_token, sizeof(a->resv_token));
+	a->ucount = s->ucount;
+	a->icount = s->icount;
+	a->up.tokens = a->down.tokens = ctx->max_bps;
+	a->up.last = a->down.last = ctx->now;
+	/* The ports point at a->user for the other loops: set above. */
+	for (i = 0; i < s->nrelayed; i++) {
+		a->relayed[i] = s->relayed[i];
+		a->relayed[i]->a = a;
+		tsh_own(ctx, turn_fam_idx(a->relayed[i]->bound.family),
+		    a->relayed[i]->bound.port, a);
+	}
+	a->nrelayed = s->nrelayed;
+	RB_INSERT(turn_alloc_tree, &ctx->allocs, a);
+	TAILQ_INSERT_TAIL(&ctx->all, a, all);
+	ctx->nallocs++;
+	metrics_inc(&ctx->m->turn_allocations);
+	metrics_inc(&ctx->m->turn_allocations_total);
+	return a;
+}
+
 void
 alloc_free(struct turn_ctx *ctx, struct turn_alloc *a)
 {

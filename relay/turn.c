@@ -271,56 +271,250 @@ allocate_success(struct turn_ctx *ctx, const struct turn_tuple *t,
 	reply_end(ctx, t, &w, m, au);
 }
 
-/* Even port with R=1: the even port and the one above it, the upper one
- * held for a later Allocate with the token. */
-static struct turn_relayed *
-open_even_pair(struct turn_ctx *ctx, int family, int df, struct turn_alloc *a)
+/* An Allocate's request, parsed (RFC 8656 §7.2). */
+struct alloc_req {
+	int			 family;	/* REQUESTED-ADDRESS-FAMILY */
+	int			 dual;		/* ADDITIONAL-ADDRESS-FAMILY */
+	int			 even;		/* 0; 1 even port; 2 and R bit */
+	int			 df;		/* DONT-FRAGMENT */
+	long long		 life;		/* seconds */
+	const struct stun_attr	*tok;		/* RESERVATION-TOKEN */
+};
+
+/* What an admitted Allocate holds until its allocation takes it over:
+ * its quota counts and the reserved port it brought the token of. */
+struct alloc_grant {
+	struct turn_count	*uc;
+	struct turn_count	*ic;
+	int			 resv_fi;	/* -1: no reservation held */
+	uint16_t		 resv_port;
+	int			 resv_fd;
+};
+
+/* Parses an Allocate's attributes: 0, or -1 with *code the error. */
+static int
+allocate_parse(struct turn_ctx *ctx, const struct stun_msg *m,
+    struct alloc_req *rq, int *code)
 {
-	struct turn_relayed *r, *up;
-	int i;
+	const struct stun_attr *rt, *ev, *raf, *aaf, *tok;
+	struct rd rd;
+	int zero, af;
+
+	memset(rq, 0, sizeof(*rq));
+	rq->family = AF_INET;
+	rt = stun_find(m, STUN_ATTR_REQUESTED_TRANSPORT);
+	tok = stun_find(m, STUN_ATTR_RESERVATION_TOKEN);
+	ev = stun_find(m, STUN_ATTR_EVEN_PORT);
+	raf = stun_find(m, STUN_ATTR_REQUESTED_ADDRESS_FAMILY);
+	aaf = stun_find(m, STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY);
+	rq->df = stun_find(m, STUN_ATTR_DONT_FRAGMENT) != NULL;
+	rq->tok = tok;
+	*code = 400;
+	if (rt == NULL || rt->len != 4)
+		return -1;
+	rd_init(&rd, rt->val, rt->len);
+	if (rd_u8(&rd) != 17) {
+		*code = 442;		/* UDP relays only */
+		return -1;
+	}
+	if ((tok != NULL && (ev != NULL || raf != NULL || aaf != NULL ||
+	    tok->len != 8)) || (raf != NULL && aaf != NULL) ||
+	    (raf != NULL && raf->len != 4) || (aaf != NULL && aaf->len != 4) ||
+	    (ev != NULL && ev->len != 1))
+		return -1;		/* §7.2 */
+	if (raf != NULL && stun_get_family(raf, &rq->family) != 0) {
+		*code = 440;
+		return -1;
+	}
+	/* §7.2: ADDITIONAL-ADDRESS-FAMILY asks for IPv6 only. */
+	if (aaf != NULL && (stun_get_family(aaf, &af) != 0 || af != AF_INET6))
+		return -1;
+	rq->dual = aaf != NULL;
+	if (ev != NULL) {
+		rd_init(&rd, ev->val, ev->len);
+		rq->even = (rd_u8(&rd) & 0x80) ? 2 : 1;
+		if (rq->even == 2 && rq->dual)
+			return -1;
+	}
+	if ((rq->life = lifetime_of(ctx, m, &zero)) < 0)
+		return -1;
+	if (zero)
+		rq->life = TURN_DEFAULT_LIFETIME < ctx->max_lifetime ?
+		    TURN_DEFAULT_LIFETIME : ctx->max_lifetime;
+	return 0;
+}
+
+/* Gives back what a grant still holds. */
+static void
+grant_release(struct turn_ctx *ctx, struct alloc_grant *g)
+{
+	if (g->resv_fi >= 0)
+		alloc_resv_drop(ctx, g->resv_fi, g->resv_port, g->resv_fd);
+	g->resv_fi = -1;
+	if (g->uc != NULL)
+		tsh_quota_put(ctx->sh, g->uc, g->ic);
+	g->uc = g->ic = NULL;
+}
+
+/*
+ * Admits an Allocate: not from a banned client, within the quotas, the
+ * reservation of its token taken, its family served.  0 with g holding
+ * the counts (for every loop at once) and the reservation; -1 with *code
+ * the error, nothing held.
+ */
+static int
+allocate_admit(struct turn_ctx *ctx, const struct turn_tuple *t,
+    const struct auth *au, struct alloc_req *rq, struct alloc_grant *g,
+    int *code)
+{
+	int fi, fd;
+	uint16_t port;
+
+	memset(g, 0, sizeof(*g));
+	g->resv_fi = g->resv_fd = -1;
+	if (ctx->io.is_banned != NULL &&
+	    ctx->io.is_banned(ctx->io.arg, &t->client)) {
+		turn_event(ctx, TURN_EV_BANNED, &t->client, au->user, au->ulen,
+		    "allocate from a banned client");
+		*code = 403;
+		return -1;
+	}
+	if ((*code = tsh_quota_take(ctx, au->user, au->ulen, &t->client,
+	    &g->uc, &g->ic)) != 0)
+		return -1;
+	if (rq->tok != NULL) {
+		*code = 508;		/* §7.2: no such reservation */
+		if (tsh_resv_take(ctx, rq->tok->val, &fi, &port, &fd) != 0)
+			goto fail;
+		g->resv_fi = fi;
+		g->resv_port = port;
+		g->resv_fd = fd;
+		rq->family = fi == 1 ? AF_INET6 : AF_INET;
+	}
+	*code = 440;
+	if ((!rq->dual && !ctx->has_family[turn_fam_idx(rq->family)]) ||
+	    (rq->dual && !ctx->has_family[0] && !ctx->has_family[1]))
+		goto fail;
+	return 0;
+fail:
+	grant_release(ctx, g);
+	return -1;
+}
+
+/* Even port with R=1: the even port and the one above it, the upper one
+ * held for a later Allocate with the token (s->resv_token). */
+static struct turn_relayed *
+open_even_pair(struct turn_ctx *ctx, int family, int df, struct alloc_spec *s)
+{
+	struct turn_relayed *ra, *up;
+	int i, fi = turn_fam_idx(family);
 
 	for (i = 0; i < 8; i++) {
-		if ((r = alloc_port_open(ctx, family, 2, df, 0)) == NULL)
+		if ((ra = alloc_port_open(ctx, family, 2, df, 0)) == NULL)
 			return NULL;
 		if ((up = alloc_port_open(ctx, family, 0, df,
-		    (uint16_t)(r->bound.port + 1))) != NULL) {
+		    (uint16_t)(ra->bound.port + 1))) != NULL) {
 			/* Bound: the port is held in the port table (for
-			 * every loop) and its socket kept bound, on no loop,
+			 * every loop) and its rsock kept bound, on no loop,
 			 * for the Allocate that brings the token, on
 			 * whichever loop that is. */
 			int fd = alloc_port_detach(ctx, up);
 
-			if (tsh_resv_add(ctx, turn_fam_idx(family),
-			    (uint16_t)(r->bound.port + 1), fd,
-			    a->resv_token) != 0) {
-				tsh_release(ctx->sh, turn_fam_idx(family),
-				    (uint16_t)(r->bound.port + 1));
-				alloc_port_close(ctx, r, 0);
+			if (tsh_resv_add(ctx, fi, (uint16_t)(ra->bound.port + 1),
+			    fd, s->resv_token) != 0) {
+				tsh_release(ctx->sh, fi,
+				    (uint16_t)(ra->bound.port + 1));
+				alloc_port_close(ctx, ra, 0);
 				return NULL;
 			}
-			a->has_resv = 1;
-			return r;
+			s->has_resv = 1;
+			return ra;
 		}
-		alloc_port_close(ctx, r, 0);
+		alloc_port_close(ctx, ra, 0);
 	}
 	return NULL;
 }
 
+/*
+ * Opens the relayed addresses of an admitted Allocate into s: the port
+ * of its reservation, one of its family (an even one, or an even pair
+ * with R), or one of each family (§7.2: when one of them cannot be had,
+ * *err_family and *err_code say why).  The grant's reservation is used up
+ * either way.  0, or -1 with *code the error.
+ */
+static int
+allocate_open(struct turn_ctx *ctx, const struct alloc_req *rq,
+    struct alloc_grant *g, struct alloc_spec *s, int *err_family,
+    int *err_code, int *code)
+{
+	static const int fams[2] = { AF_INET, AF_INET6 };
+	struct turn_relayed *ra = NULL;
+	int i, fail = 508;
+
+	if (g->resv_fi >= 0) {
+		ra = alloc_port_open_held(ctx, g->resv_fi, g->resv_port, rq->df,
+		    g->resv_fd);
+		g->resv_fi = -1;	/* its port and descriptor are taken */
+	} else if (!rq->dual)
+		ra = rq->even == 2 ? open_even_pair(ctx, rq->family, rq->df, s) :
+		    alloc_port_open(ctx, rq->family, rq->even, rq->df, 0);
+	else {
+		for (i = 0; i < 2; i++) {
+			if (!ctx->has_family[i]) {
+				*err_family = fams[i];
+				*err_code = fail = 440;
+				continue;
+			}
+			ra = alloc_port_open(ctx, fams[i], rq->even, rq->df, 0);
+			if (ra == NULL) {
+				*err_family = fams[i];
+				*err_code = 508;
+				continue;
+			}
+			s->relayed[s->nrelayed++] = ra;
+		}
+		ra = NULL;
+	}
+	if (ra != NULL)
+		s->relayed[s->nrelayed++] = ra;
+	if (s->nrelayed == 0) {
+		log_warn("relay: no relayed port free in %u-%u",
+		    ctx->sh->min_port, ctx->sh->max_port);
+		*code = fail;
+		return -1;
+	}
+	return 0;
+}
+
+/* Closes the relayed addresses opened for an allocation not made, with
+ * the port its even pair reserved. */
+static void
+spec_release(struct turn_ctx *ctx, struct alloc_spec *s)
+{
+	int fi, fd, i;
+	uint16_t port;
+
+	for (i = 0; i < s->nrelayed; i++)
+		alloc_port_close(ctx, s->relayed[i], 0);
+	s->nrelayed = 0;
+	if (s->has_resv && tsh_resv_take(ctx, s->resv_token, &fi, &port,
+	    &fd) == 0)
+		alloc_resv_drop(ctx, fi, port, fd);
+	s->has_resv = 0;
+}
+
+/* An Allocate (§7.2): parse, admit, open the relayed addresses, make the
+ * allocation, answer.  Whatever was taken on the way is given back in one
+ * place when a later step fails. */
 static void
 do_allocate(struct turn_ctx *ctx, const struct turn_tuple *t,
     const struct stun_msg *m, struct turn_alloc *old, const struct auth *au)
 {
-	const struct stun_attr *rt, *df, *tok, *ev, *raf, *aaf;
-	struct turn_count *uc, *ic;
-	struct turn_alloc *a;
-	struct turn_relayed *r;
-	struct rd rd;
-	long long life;
-	int zero, family = AF_INET, dual = 0, even = 0, i;
-	int err_family = 0, err_code = 0, fail = 508, code;
-	int resv_fi = -1, resv_fd = -1;
-	uint16_t resv_port = 0;
-	uint8_t proto;
+	struct alloc_req rq;
+	struct alloc_grant g;
+	struct alloc_spec s;
+	struct turn_alloc *a = NULL;
+	int code, err_family = 0, err_code = 0;
 
 	if (old != NULL) {
 		/* §7.2: a retransmission gets the success again, anything
@@ -333,161 +527,29 @@ do_allocate(struct turn_ctx *ctx, const struct turn_tuple *t,
 			reply_error(ctx, t, m, au, 437);
 		return;
 	}
-	rt = stun_find(m, STUN_ATTR_REQUESTED_TRANSPORT);
-	df = stun_find(m, STUN_ATTR_DONT_FRAGMENT);
-	tok = stun_find(m, STUN_ATTR_RESERVATION_TOKEN);
-	ev = stun_find(m, STUN_ATTR_EVEN_PORT);
-	raf = stun_find(m, STUN_ATTR_REQUESTED_ADDRESS_FAMILY);
-	aaf = stun_find(m, STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY);
-	if (rt == NULL || rt->len != 4) {
-		reply_error(ctx, t, m, au, 400);
-		return;
-	}
-	rd_init(&rd, rt->val, rt->len);
-	proto = rd_u8(&rd);
-	if (proto != 17) {
-		reply_error(ctx, t, m, au, 442);	/* UDP relays only */
-		return;
-	}
-	if ((tok != NULL && (ev != NULL || raf != NULL || aaf != NULL ||
-	    tok->len != 8)) || (raf != NULL && aaf != NULL) ||
-	    (raf != NULL && raf->len != 4) || (aaf != NULL && aaf->len != 4) ||
-	    (ev != NULL && ev->len != 1)) {
-		reply_error(ctx, t, m, au, 400);	/* §7.2 */
-		return;
-	}
-	if (raf != NULL && stun_get_family(raf, &family) != 0) {
-		reply_error(ctx, t, m, au, 440);
-		return;
-	}
-	if (aaf != NULL) {
-		int af;
-
-		/* §7.2: ADDITIONAL-ADDRESS-FAMILY asks for IPv6 only. */
-		if (stun_get_family(aaf, &af) != 0 || af != AF_INET6) {
-			reply_error(ctx, t, m, au, 400);
-			return;
-		}
-		dual = 1;
-	}
-	if (ev != NULL) {
-		rd_init(&rd, ev->val, ev->len);
-		even = (rd_u8(&rd) & 0x80) ? 2 : 1;
-		if (even == 2 && dual) {
-			reply_error(ctx, t, m, au, 400);
-			return;
-		}
-	}
-	if ((life = lifetime_of(ctx, m, &zero)) < 0) {
-		reply_error(ctx, t, m, au, 400);
-		return;
-	}
-	if (zero)
-		life = TURN_DEFAULT_LIFETIME < ctx->max_lifetime ?
-		    TURN_DEFAULT_LIFETIME : ctx->max_lifetime;
-	if (ctx->io.is_banned != NULL &&
-	    ctx->io.is_banned(ctx->io.arg, &t->client)) {
-		turn_event(ctx, TURN_EV_BANNED, &t->client, au->user, au->ulen,
-		    "allocate from a banned client");
-		reply_error(ctx, t, m, au, 403);
-		return;
-	}
-	/* Counted here, for every loop at once; given back on failure. */
-	if ((code = tsh_quota_take(ctx, au->user, au->ulen, &t->client, &uc,
-	    &ic)) != 0) {
+	if (allocate_parse(ctx, m, &rq, &code) != 0 ||
+	    allocate_admit(ctx, t, au, &rq, &g, &code) != 0) {
 		reply_error(ctx, t, m, au, code);
 		return;
 	}
-	if (tok != NULL) {
-		if (tsh_resv_take(ctx, tok->val, &resv_fi, &resv_port,
-		    &resv_fd) != 0) {
-			tsh_quota_put(ctx->sh, uc, ic);
-			reply_error(ctx, t, m, au, 508);	/* §7.2 */
-			return;
-		}
-		family = resv_fi == 1 ? AF_INET6 : AF_INET;
-	}
-	if ((!dual && !ctx->has_family[turn_fam_idx(family)]) ||
-	    (dual && !ctx->has_family[0] && !ctx->has_family[1])) {
-		if (resv_fi >= 0)
-			alloc_resv_drop(ctx, resv_fi, resv_port, resv_fd);
-		tsh_quota_put(ctx->sh, uc, ic);
-		reply_error(ctx, t, m, au, 440);
+	memset(&s, 0, sizeof(s));
+	s.t = t;
+	s.tid = m->tid;
+	s.user = au->user;
+	s.ulen = au->ulen;
+	s.key = au->key;
+	s.lifetime = rq.life;
+	s.ucount = g.uc;
+	s.icount = g.ic;
+	if (allocate_open(ctx, &rq, &g, &s, &err_family, &err_code,
+	    &code) == 0 && (a = alloc_new(ctx, &s)) == NULL)
+		code = 508;
+	if (a == NULL) {
+		spec_release(ctx, &s);
+		grant_release(ctx, &g);
+		reply_error(ctx, t, m, au, code);
 		return;
 	}
-
-	if ((a = calloc(1, sizeof(*a))) == NULL ||
-	    (a->user = malloc(au->ulen + 1)) == NULL) {
-		free(a);
-		if (resv_fi >= 0)
-			alloc_resv_drop(ctx, resv_fi, resv_port, resv_fd);
-		tsh_quota_put(ctx->sh, uc, ic);
-		reply_error(ctx, t, m, au, 508);
-		return;
-	}
-	memcpy(a->user, au->user, au->ulen);
-	a->user[au->ulen] = '\0';
-	a->userlen = au->ulen;
-
-	if (resv_fi >= 0) {
-		if ((r = alloc_port_open_held(ctx, resv_fi, resv_port,
-		    df != NULL, resv_fd)) != NULL)
-			a->relayed[a->nrelayed++] = r;
-	} else if (!dual) {
-		r = even == 2 ? open_even_pair(ctx, family, df != NULL, a) :
-		    alloc_port_open(ctx, family, even, df != NULL, 0);
-		if (r != NULL)
-			a->relayed[a->nrelayed++] = r;
-	} else {
-		/* §7.2: IPv4 and IPv6; when one family cannot be had,
-		 * ADDRESS-ERROR-CODE says why. */
-		int fams[2] = { AF_INET, AF_INET6 };
-
-		for (i = 0; i < 2; i++) {
-			if (!ctx->has_family[i]) {
-				err_family = fams[i];
-				err_code = 440;
-				fail = 440;
-				continue;
-			}
-			r = alloc_port_open(ctx, fams[i], even, df != NULL, 0);
-			if (r == NULL) {
-				err_family = fams[i];
-				err_code = 508;
-				continue;
-			}
-			a->relayed[a->nrelayed++] = r;
-		}
-	}
-	if (a->nrelayed == 0) {
-		log_warn("relay: no relayed port free in %u-%u",
-		    ctx->sh->min_port, ctx->sh->max_port);
-		free(a->user);
-		free(a);
-		tsh_quota_put(ctx->sh, uc, ic);
-		reply_error(ctx, t, m, au, fail);
-		return;
-	}
-	a->ucount = uc;
-	a->icount = ic;
-	a->id = atomic_fetch_add(&ctx->sh->next_id, 1);
-	a->t = *t;
-	a->lifetime = (int)life;
-	a->expires = ctx->now + (uint64_t)life * 1000;
-	memcpy(a->tid, m->tid, STUN_TID_LEN);
-	memcpy(a->key, au->key, LTKEY_LEN);
-	a->up.tokens = a->down.tokens = ctx->max_bps;
-	a->up.last = a->down.last = ctx->now;
-	for (i = 0; i < a->nrelayed; i++) {
-		a->relayed[i]->a = a;
-		tsh_own(ctx, turn_fam_idx(a->relayed[i]->bound.family),
-		    a->relayed[i]->bound.port, a);
-	}
-	RB_INSERT(turn_alloc_tree, &ctx->allocs, a);
-	TAILQ_INSERT_TAIL(&ctx->all, a, all);
-	ctx->nallocs++;
-	metrics_inc(&ctx->m->turn_allocations);
-	metrics_inc(&ctx->m->turn_allocations_total);
 	if (log_get_level() >= LOG_LEVEL_DEBUG) {
 		char buf[ADDR_STRLEN];
 

@@ -218,7 +218,31 @@ turn_fam_idx(int family)
 	return family == AF_INET6 ? 1 : 0;
 }
 
+/*
+ * What a new allocation is made of: gathered by the Allocate handler,
+ * taken over by alloc_new().
+ */
+struct alloc_spec {
+	const struct turn_tuple	*t;
+	const uint8_t		*tid;		/* the Allocate's */
+	const char		*user;
+	size_t			 ulen;
+	const uint8_t		*key;		/* LTKEY_LEN */
+	long long		 lifetime;	/* seconds */
+	struct turn_relayed	*relayed[2];
+	int			 nrelayed;
+	int			 has_resv;	/* EVEN-PORT R=1 */
+	uint8_t			 resv_token[8];
+	struct turn_count	*ucount;	/* quota counts taken */
+	struct turn_count	*icount;
+};
+
 /* allocation.c */
+/* Makes the allocation of s and registers it (in the tables, its ports
+ * owned, counted): the one place an allocation is made, as alloc_free()
+ * is the one where it goes.  It takes s's relayed addresses and quota
+ * counts; NULL (out of memory) leaves them the caller's. */
+struct turn_alloc *alloc_new(struct turn_ctx *, const struct alloc_spec *);
 struct turn_alloc *alloc_find(struct turn_ctx *, const struct turn_tuple *);
 struct turn_relayed *alloc_relayed_by_adv(struct turn_ctx *, const struct maddr *);
 struct turn_relayed *alloc_relayed_of(struct turn_alloc *, int family);
