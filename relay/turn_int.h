@@ -237,6 +237,47 @@ struct alloc_spec {
 	struct turn_count	*icount;
 };
 
+/* What an authenticated request was authenticated with (turn.c). */
+struct turn_auth {
+	const char		*user;
+	size_t			 ulen;
+	uint8_t			 key[LTKEY_LEN];
+	enum stun_mi		 mi;
+};
+
+/* turn.c: answers.  au is NULL before authentication succeeded. */
+void	turn_reply_begin(struct turn_ctx *, struct wr *,
+	    const struct stun_msg *, uint16_t cls);
+void	turn_reply_end(struct turn_ctx *, const struct turn_tuple *,
+	    struct wr *, const struct stun_msg *, const struct turn_auth *);
+void	turn_reply_error(struct turn_ctx *, const struct turn_tuple *,
+	    const struct stun_msg *, const struct turn_auth *, int code);
+
+/* turn_allocate.c: Allocate (old: the 5-tuple's allocation, if any) and
+ * Refresh, authenticated. */
+void	turn_allocate(struct turn_ctx *, const struct turn_tuple *,
+	    const struct stun_msg *, struct turn_alloc *old,
+	    const struct turn_auth *);
+void	turn_refresh(struct turn_ctx *, const struct turn_tuple *,
+	    const struct stun_msg *, struct turn_alloc *,
+	    const struct turn_auth *);
+
+/* turn_peer.c: CreatePermission and ChannelBind (authenticated), Send
+ * indications, ChannelData, and data for the client of ra's allocation
+ * (from a peer, or from another of our allocations, src_id not 0). */
+void	turn_permission(struct turn_ctx *, const struct turn_tuple *,
+	    const struct stun_msg *, struct turn_alloc *,
+	    const struct turn_auth *);
+void	turn_channel_bind(struct turn_ctx *, const struct turn_tuple *,
+	    const struct stun_msg *, struct turn_alloc *,
+	    const struct turn_auth *);
+void	turn_send(struct turn_ctx *, const struct turn_tuple *,
+	    const struct stun_msg *);
+void	turn_channel_data(struct turn_ctx *, const struct turn_tuple *,
+	    const uint8_t *, size_t);
+void	turn_deliver(struct turn_ctx *, struct turn_relayed *ra,
+	    const struct maddr *from, const uint8_t *, size_t, uint64_t src_id);
+
 /* allocation.c */
 /* Makes the allocation of s and registers it (in the tables, its ports
  * owned, counted): the one place an allocation is made, as alloc_free()
