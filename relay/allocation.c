@@ -90,9 +90,9 @@ turn_event(struct turn_ctx *ctx, enum turn_event ev, const struct maddr *client,
 	long long sec = (long long)(ctx->now / 1000);
 
 	if (ev == TURN_EV_PEER_DENIED || ev == TURN_EV_PAIR_DENIED)
-		metrics_inc(&ctx->m->turn_peer_denied_total);
+		metrics_own_add(&ctx->st.peer_denied, 1);
 	else if (ev != TURN_EV_BANNED)
-		metrics_inc(&ctx->m->turn_auth_failures_total);
+		metrics_own_add(&ctx->st.auth_failures, 1);
 	/* The log is bounded: a flood of bad requests costs counters only. */
 	if (sec != ctx->ev_second) {
 		ctx->ev_second = sec;
@@ -298,8 +298,8 @@ alloc_new(struct turn_ctx *ctx, const struct alloc_spec *s)
 	RB_INSERT(turn_alloc_tree, &ctx->allocs, a);
 	TAILQ_INSERT_TAIL(&ctx->all, a, all);
 	ctx->nallocs++;
-	metrics_inc(&ctx->m->turn_allocations);
-	metrics_inc(&ctx->m->turn_allocations_total);
+	metrics_own_add(&ctx->st.allocations, 1);
+	metrics_own_add(&ctx->st.allocations_total, 1);
 	return a;
 }
 
@@ -313,7 +313,7 @@ alloc_free(struct turn_ctx *ctx, struct turn_alloc *a)
 	RB_REMOVE(turn_alloc_tree, &ctx->allocs, a);
 	TAILQ_REMOVE(&ctx->all, a, all);
 	ctx->nallocs--;
-	metrics_dec(&ctx->m->turn_allocations);
+	metrics_own_sub(&ctx->st.allocations, 1);
 	/* The ports first: they point at a->user for the other loops. */
 	for (i = 0; i < a->nrelayed; i++)
 		alloc_port_close(ctx, a->relayed[i], 0);

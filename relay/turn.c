@@ -528,16 +528,15 @@ relay_ips(struct turn_ctx *ctx, const struct config *cfg, char *err,
 }
 
 struct turn_ctx *
-turn_new(const struct config *cfg, const struct turn_io *io,
-    struct metrics *metrics, char *err, size_t errlen)
+turn_new(const struct config *cfg, const struct turn_io *io, char *err,
+    size_t errlen)
 {
-	return turn_new_in(cfg, io, metrics, NULL, 0, err, errlen);
+	return turn_new_in(cfg, io, NULL, 0, err, errlen);
 }
 
 struct turn_ctx *
 turn_new_in(const struct config *cfg, const struct turn_io *io,
-    struct metrics *metrics, struct turn_shared *sh, int loop, char *err,
-    size_t errlen)
+    struct turn_shared *sh, int loop, char *err, size_t errlen)
 {
 	struct turn_ctx *ctx;
 
@@ -546,12 +545,6 @@ turn_new_in(const struct config *cfg, const struct turn_io *io,
 		return NULL;
 	}
 	ctx->io = *io;
-	if (metrics != NULL)
-		ctx->m = metrics;
-	else {
-		metrics_init(&ctx->own_metrics);
-		ctx->m = &ctx->own_metrics;
-	}
 	RB_INIT(&ctx->allocs);
 	RB_INIT(&ctx->relayed);
 	TAILQ_INIT(&ctx->all);
@@ -633,6 +626,31 @@ size_t
 turn_shared_alloc_count(const struct turn_ctx *ctx)
 {
 	return (size_t)atomic_load(&ctx->sh->nallocs);
+}
+
+void
+turn_metrics_add(const struct turn_ctx *ctx, struct metrics *m)
+{
+	const struct turn_stats *st = &ctx->st;
+
+	metrics_add(&m->turn_allocations, metrics_get(
+	    &st->allocations));
+	metrics_add(&m->turn_allocations_total, metrics_get(
+	    &st->allocations_total));
+	metrics_add(&m->turn_auth_failures_total, metrics_get(
+	    &st->auth_failures));
+	metrics_add(&m->turn_peer_denied_total, metrics_get(
+	    &st->peer_denied));
+	metrics_add(&m->turn_relayed_packets_to_peer, metrics_get(
+	    &st->packets_to_peer));
+	metrics_add(&m->turn_relayed_bytes_to_peer, metrics_get(
+	    &st->bytes_to_peer));
+	metrics_add(&m->turn_relayed_packets_to_client, metrics_get(
+	    &st->packets_to_client));
+	metrics_add(&m->turn_relayed_bytes_to_client, metrics_get(
+	    &st->bytes_to_client));
+	metrics_add(&m->turn_released_peer_drops_total, metrics_get(
+	    &st->released_peer_drops));
 }
 
 size_t

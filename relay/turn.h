@@ -174,10 +174,10 @@ typedef int (*turn_peer_hook)(void *arg, const char *user_a,
  * A context from a configuration: realm, auth secrets, relay addresses per
  * family (relay-ip when of that family, else the first listen address of
  * that family), external-ip, port range, lifetimes, quotas, peer policy.
- * metrics may be NULL.  NULL with err filled on failure.
+ * NULL with err filled on failure.
  */
 struct turn_ctx	*turn_new(const struct config *, const struct turn_io *,
-		    struct metrics *, char *err, size_t errlen);
+		    char *err, size_t errlen);
 void		 turn_free(struct turn_ctx *);
 
 /*
@@ -192,8 +192,7 @@ struct turn_shared *turn_shared_new(const struct config *, char *err,
 		    size_t errlen);
 void		 turn_shared_free(struct turn_shared *);
 struct turn_ctx	*turn_new_in(const struct config *, const struct turn_io *,
-		    struct metrics *, struct turn_shared *, int loop,
-		    char *err, size_t errlen);
+		    struct turn_shared *, int loop, char *err, size_t errlen);
 /* Data from one of our allocations to another's relayed address: from
  * this loop, or handed over by another (struct turn_io's handoff). */
 void		 turn_handle_handoff(struct turn_ctx *,
@@ -236,6 +235,15 @@ void		 turn_pairs_changed(struct turn_ctx *);
 /* The daemon is stopping: new allocations are refused (508), the ones
  * there are live on until they end or the daemon does. */
 void		 turn_drain(struct turn_ctx *);
+
+/*
+ * Adds the context's figures (allocations, auth failures, peers denied,
+ * relayed packets and bytes each way, packets to released addresses) to
+ * the TURN ones of m.  The context keeps them itself, written by its
+ * loop's thread alone; this may be called from any thread (relaxed reads:
+ * each figure exact, the set not a snapshot).
+ */
+void		 turn_metrics_add(const struct turn_ctx *, struct metrics *);
 
 /* Figures for tests and logs. */
 size_t		 turn_alloc_count(const struct turn_ctx *);

@@ -310,7 +310,8 @@ spec_release(struct turn_ctx *ctx, struct alloc_spec *s)
  * place when a later step fails. */
 void
 turn_allocate(struct turn_ctx *ctx, const struct turn_tuple *t,
-    const struct stun_msg *m, struct turn_alloc *old, const struct turn_auth *au)
+    const struct stun_msg *m, struct turn_alloc *old,
+    const struct turn_auth *au)
 {
 	struct alloc_req rq;
 	struct alloc_grant g;

@@ -160,13 +160,29 @@ struct turn_shared {
 	struct nonce_key	 nkey;		/* read-only */
 };
 
+/*
+ * A context's figures: written by its loop's thread only, with
+ * metrics_own_add() (no read-modify-write on the data path), and summed
+ * by turn_metrics_add() when /metrics is read.
+ */
+struct turn_stats {
+	metric_t		 allocations;	/* gauge */
+	metric_t		 allocations_total;
+	metric_t		 auth_failures;
+	metric_t		 peer_denied;
+	metric_t		 packets_to_peer;
+	metric_t		 bytes_to_peer;
+	metric_t		 packets_to_client;
+	metric_t		 bytes_to_client;
+	metric_t		 released_peer_drops;
+};
+
 struct turn_ctx {
 	struct turn_io		 io;
 	struct turn_shared	*sh;
 	int			 own_sh;	/* sh made for this context */
 	int			 loop;		/* index in the port table */
-	struct metrics		*m;
-	struct metrics		 own_metrics;	/* when none was given */
+	struct turn_stats	 st;
 
 	/* Configuration. */
 	char			*realm;
@@ -285,7 +301,8 @@ void	turn_deliver(struct turn_ctx *, struct turn_relayed *ra,
  * counts; NULL (out of memory) leaves them the caller's. */
 struct turn_alloc *alloc_new(struct turn_ctx *, const struct alloc_spec *);
 struct turn_alloc *alloc_find(struct turn_ctx *, const struct turn_tuple *);
-struct turn_relayed *alloc_relayed_by_adv(struct turn_ctx *, const struct maddr *);
+struct turn_relayed *alloc_relayed_by_adv(struct turn_ctx *,
+	    const struct maddr *);
 struct turn_relayed *alloc_relayed_of(struct turn_alloc *, int family);
 void	alloc_free(struct turn_ctx *, struct turn_alloc *);
 /* Opens a port: claims a random free port of the range (even when even;

@@ -199,8 +199,8 @@ turn_channel_bind(struct turn_ctx *ctx, const struct turn_tuple *t,
 /* Peer data (or data of another of our allocations, src_id) to the
  * client of r's allocation. */
 void
-turn_deliver(struct turn_ctx *ctx, struct turn_relayed *r, const struct maddr *from,
-    const uint8_t *data, size_t len, uint64_t src_id)
+turn_deliver(struct turn_ctx *ctx, struct turn_relayed *r,
+    const struct maddr *from, const uint8_t *data, size_t len, uint64_t src_id)
 {
 	static const uint8_t zeros[4] = { 0, 0, 0, 0 };
 	struct turn_alloc *a = r->a;
@@ -261,8 +261,8 @@ turn_deliver(struct turn_ctx *ctx, struct turn_relayed *r, const struct maddr *f
 		iov[2].iov_len = pad;
 		n = 3;
 	}
-	metrics_inc(&ctx->m->turn_relayed_packets_to_client);
-	metrics_add(&ctx->m->turn_relayed_bytes_to_client, len);
+	metrics_own_add(&ctx->st.packets_to_client, 1);
+	metrics_own_add(&ctx->st.bytes_to_client, len);
 	ctx->io.to_client(ctx->io.arg, &a->t, iov, n);
 }
 
@@ -288,8 +288,8 @@ forward(struct turn_ctx *ctx, struct turn_alloc *a, const struct maddr *peer,
 			return;
 		if (!bucket_take(ctx, &a->up, len))
 			return;
-		metrics_inc(&ctx->m->turn_relayed_packets_to_peer);
-		metrics_add(&ctx->m->turn_relayed_bytes_to_peer, len);
+		metrics_own_add(&ctx->st.packets_to_peer, 1);
+		metrics_own_add(&ctx->st.bytes_to_peer, len);
 		h.dst = *peer;
 		h.dst_id = PORT_ID(v);
 		h.from = rr->adv;
@@ -308,7 +308,7 @@ forward(struct turn_ctx *ctx, struct turn_alloc *a, const struct maddr *peer,
 		/* A relayed address of ours no longer live: a partner's last
 		 * packets after a hang-up, not an attack (counted only). */
 		if (tsh_relayed_addr(ctx, peer))
-			metrics_inc(&ctx->m->turn_released_peer_drops_total);
+			metrics_own_add(&ctx->st.released_peer_drops, 1);
 		else if (!peer_policy_allowed(&ctx->policy, peer))
 			turn_event(ctx, TURN_EV_PEER_DENIED, &a->t.client,
 			    a->user, a->userlen, "send to a denied peer");
@@ -316,8 +316,8 @@ forward(struct turn_ctx *ctx, struct turn_alloc *a, const struct maddr *peer,
 	}
 	if (!bucket_take(ctx, &a->up, len))
 		return;
-	metrics_inc(&ctx->m->turn_relayed_packets_to_peer);
-	metrics_add(&ctx->m->turn_relayed_bytes_to_peer, len);
+	metrics_own_add(&ctx->st.packets_to_peer, 1);
+	metrics_own_add(&ctx->st.bytes_to_peer, len);
 	ctx->io.to_peer(ctx->io.arg, rr->rsock, peer, data, len);
 }
 

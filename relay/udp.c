@@ -138,10 +138,11 @@ udp_flush(struct relay_loop *lp)
 			if (k == 0 || errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == ENOBUFS || errno == EINTR ||
 			    errno == EBADF || errno == ENOTSOCK) {
-				lp->send_drops += (uint64_t)(j - i);
+				metrics_own_add(&lp->send_drops,
+				    (uint64_t)(j - i));
 				break;
 			}
-			lp->send_drops++;
+			metrics_own_add(&lp->send_drops, 1);
 			i++;
 		}
 	}

@@ -158,7 +158,7 @@ setup(void)
 	io.to_peer = to_peer;
 	io.rsock_open = relay_open;
 	io.rsock_close = relay_close;
-	if ((fz.ctx = turn_new(cfg, &io, NULL, err, sizeof(err))) == NULL)
+	if ((fz.ctx = turn_new(cfg, &io, err, sizeof(err))) == NULL)
 		abort();
 	cfg_free(cfg);
 	turn_set_time(fz.ctx, 1000, 1700000000);

@@ -66,7 +66,7 @@ context(void)
 	io.to_peer = drop_peer;
 	io.rsock_open = open_relay;
 	io.rsock_close = close_relay;
-	if ((ctx = turn_new(cfg, &io, NULL, err, sizeof(err))) == NULL)
+	if ((ctx = turn_new(cfg, &io, err, sizeof(err))) == NULL)
 		abort();
 	cfg_free(cfg);
 	turn_set_time(ctx, 1000, 1700000000);
