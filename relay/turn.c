@@ -628,29 +628,27 @@ turn_shared_alloc_count(const struct turn_ctx *ctx)
 	return (size_t)atomic_load(&ctx->sh->nallocs);
 }
 
+/* Adds a figure of one loop to a total. */
+static void
+sum(metric_t *total, const metric_t *v)
+{
+	metrics_add(total, metrics_get(v));
+}
+
 void
 turn_metrics_add(const struct turn_ctx *ctx, struct metrics *m)
 {
 	const struct turn_stats *st = &ctx->st;
 
-	metrics_add(&m->turn_allocations, metrics_get(
-	    &st->allocations));
-	metrics_add(&m->turn_allocations_total, metrics_get(
-	    &st->allocations_total));
-	metrics_add(&m->turn_auth_failures_total, metrics_get(
-	    &st->auth_failures));
-	metrics_add(&m->turn_peer_denied_total, metrics_get(
-	    &st->peer_denied));
-	metrics_add(&m->turn_relayed_packets_to_peer, metrics_get(
-	    &st->packets_to_peer));
-	metrics_add(&m->turn_relayed_bytes_to_peer, metrics_get(
-	    &st->bytes_to_peer));
-	metrics_add(&m->turn_relayed_packets_to_client, metrics_get(
-	    &st->packets_to_client));
-	metrics_add(&m->turn_relayed_bytes_to_client, metrics_get(
-	    &st->bytes_to_client));
-	metrics_add(&m->turn_released_peer_drops_total, metrics_get(
-	    &st->released_peer_drops));
+	sum(&m->turn_allocations, &st->allocations);
+	sum(&m->turn_allocations_total, &st->allocations_total);
+	sum(&m->turn_auth_failures_total, &st->auth_failures);
+	sum(&m->turn_peer_denied_total, &st->peer_denied);
+	sum(&m->turn_relayed_packets_to_peer, &st->packets_to_peer);
+	sum(&m->turn_relayed_bytes_to_peer, &st->bytes_to_peer);
+	sum(&m->turn_relayed_packets_to_client, &st->packets_to_client);
+	sum(&m->turn_relayed_bytes_to_client, &st->bytes_to_client);
+	sum(&m->turn_released_peer_drops_total, &st->released_peer_drops);
 }
 
 size_t
