@@ -51,6 +51,14 @@ metrics_init(struct metrics *m)
 }
 
 void
+metrics_set_collect(struct metrics *m, void (*fn)(void *, struct metrics *),
+    void *arg)
+{
+	m->collect = fn;
+	m->collect_arg = arg;
+}
+
+void
 metrics_observe(struct metrics_hist *h, double s)
 {
 	int i;
@@ -99,6 +107,8 @@ metrics_render(struct metrics *m, FILE *fp)
 {
 	int i, j;
 
+	if (m->collect != NULL)
+		m->collect(m->collect_arg, m);
 	one(fp, "meetopia_turn_allocations", "gauge",
 	    "TURN allocations now.", &m->turn_allocations);
 	one(fp, "meetopia_turn_allocations_total", "counter",
@@ -131,6 +141,10 @@ metrics_render(struct metrics *m, FILE *fp)
 	    "Packets to a relayed address of ours that is no longer live "
 	    "(a partner's last packets after a hang-up), dropped.",
 	    &m->turn_released_peer_drops_total);
+	one(fp, "meetopia_turn_send_dropped_total", "counter",
+	    "UDP datagrams to clients and peers dropped by the kernel (a "
+	    "full socket buffer, an unreachable address).",
+	    &m->turn_send_drops_total);
 	one(fp, "meetopia_ws_connections", "gauge",
 	    "WebSocket connections now.", &m->ws_connections);
 	one(fp, "meetopia_sessions_waiting", "gauge",

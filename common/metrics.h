@@ -4,6 +4,12 @@
  * One struct metrics per daemon; any thread may bump a counter (relaxed
  * atomics: exact totals, no ordering).  metrics_render() writes the
  * Prometheus text exposition format.  Gauges are set by their owner module.
+ *
+ * Figures bumped for every packet are not kept here: a module keeps them
+ * per thread (metric_t written by its one thread with metrics_own_add(),
+ * a relaxed load and store, no read-modify-write) and sums them into
+ * this struct from its collect callback, which metrics_render() calls
+ * first (the relay's TURN figures: relay/relay.c).
  */
 #ifndef MEETOPIA_METRICS_H
 #define MEETOPIA_METRICS_H
@@ -51,6 +57,7 @@ struct metrics {
 	metric_t	 turn_peer_denied_total;
 	metric_t	 turn_handoff_drops_total;	/* relay-threads */
 	metric_t	 turn_released_peer_drops_total;
+	metric_t	 turn_send_drops_total;		/* UDP sends dropped */
 	/* signaling */
 	metric_t	 ws_connections;		/* gauge */
 	metric_t	 sessions_waiting;		/* gauge */
@@ -62,9 +69,17 @@ struct metrics {
 	struct metrics_hist session_seconds;
 	metric_t	 errors_total[MERR_COUNT];
 	metric_t	 security_events_total[METRICS_SEC_TYPES][METRICS_SEC_SEVS];
+
+	/* Sums figures kept elsewhere into this struct; called by
+	 * metrics_render() first, on its thread (may be NULL). */
+	void		(*collect)(void *arg, struct metrics *);
+	void		*collect_arg;
 };
 
 void	metrics_init(struct metrics *);
+/* Sets the collect callback (NULL: none); on the thread that renders. */
+void	metrics_set_collect(struct metrics *,
+	    void (*)(void *, struct metrics *), void *);
 void	metrics_observe(struct metrics_hist *, double seconds);
 void	metrics_render(struct metrics *, FILE *);
 const char *metrics_err_name(enum metrics_err);
@@ -87,6 +102,25 @@ metrics_dec(metric_t *m)
 	atomic_fetch_sub_explicit(m, 1, memory_order_relaxed);
 }
 
+/*
+ * A counter with one writer: its own thread adds with a relaxed load and
+ * store (no locked read-modify-write), other threads read it with
+ * metrics_get().
+ */
+static inline void
+metrics_own_add(metric_t *m, uint64_t v)
+{
+	atomic_store_explicit(m, atomic_load_explicit(m, memory_order_relaxed) +
+	    v, memory_order_relaxed);
+}
+
+static inline void
+metrics_own_sub(metric_t *m, uint64_t v)
+{
+	atomic_store_explicit(m, atomic_load_explicit(m, memory_order_relaxed) -
+	    v, memory_order_relaxed);
+}
+
 static inline void
 metrics_set(metric_t *m, uint64_t v)
 {
@@ -94,7 +128,7 @@ metrics_set(metric_t *m, uint64_t v)
 }
 
 static inline uint64_t
-metrics_get(metric_t *m)
+metrics_get(const metric_t *m)
 {
 	return atomic_load_explicit(m, memory_order_relaxed);
 }

@@ -48,7 +48,7 @@ turn_alloc_cmp(struct turn_alloc *a, struct turn_alloc *b)
 }
 
 int
-turn_relay_cmp(struct turn_relay *a, struct turn_relay *b)
+turn_relayed_cmp(struct turn_relayed *a, struct turn_relayed *b)
 {
 	return maddr_cmp(&a->adv, &b->adv);
 }
@@ -71,7 +71,7 @@ turn_count_cmp(struct turn_count *a, struct turn_count *b)
 }
 
 RB_GENERATE(turn_alloc_tree, turn_alloc, entry, turn_alloc_cmp)
-RB_GENERATE(turn_relay_tree, turn_relay, entry, turn_relay_cmp)
+RB_GENERATE(turn_relayed_tree, turn_relayed, entry, turn_relayed_cmp)
 RB_GENERATE(turn_count_tree, turn_count, entry, turn_count_cmp)
 
 void
@@ -90,9 +90,9 @@ turn_event(struct turn_ctx *ctx, enum turn_event ev, const struct maddr *client,
 	long long sec = (long long)(ctx->now / 1000);
 
 	if (ev == TURN_EV_PEER_DENIED || ev == TURN_EV_PAIR_DENIED)
-		metrics_inc(&ctx->m->turn_peer_denied_total);
+		metrics_own_add(&ctx->st.peer_denied, 1);
 	else if (ev != TURN_EV_BANNED)
-		metrics_inc(&ctx->m->turn_auth_failures_total);
+		metrics_own_add(&ctx->st.auth_failures, 1);
 	/* The log is bounded: a flood of bad requests costs counters only. */
 	if (sec != ctx->ev_second) {
 		ctx->ev_second = sec;
@@ -112,26 +112,26 @@ alloc_find(struct turn_ctx *ctx, const struct turn_tuple *t)
 	return RB_FIND(turn_alloc_tree, &ctx->allocs, &key);
 }
 
-struct turn_relay *
-alloc_relay_by_adv(struct turn_ctx *ctx, const struct maddr *adv)
+struct turn_relayed *
+alloc_relayed_by_adv(struct turn_ctx *ctx, const struct maddr *adv)
 {
-	struct turn_relay key;
+	struct turn_relayed key;
 
 	memset(&key.adv, 0, sizeof(key.adv));
 	key.adv.family = adv->family;
 	memcpy(key.adv.ip, adv->ip, addr_iplen(adv));
 	key.adv.port = adv->port;
-	return RB_FIND(turn_relay_tree, &ctx->relays, &key);
+	return RB_FIND(turn_relayed_tree, &ctx->relayed, &key);
 }
 
-struct turn_relay *
-alloc_relay_of(struct turn_alloc *a, int family)
+struct turn_relayed *
+alloc_relayed_of(struct turn_alloc *a, int family)
 {
 	int i;
 
-	for (i = 0; i < a->nrelay; i++)
-		if (a->relay[i]->bound.family == family)
-			return a->relay[i];
+	for (i = 0; i < a->nrelayed; i++)
+		if (a->relayed[i]->bound.family == family)
+			return a->relayed[i];
 	return NULL;
 }
 
@@ -140,11 +140,11 @@ alloc_relay_of(struct turn_alloc *a, int family)
 
 /* Opens port (claimed in the port table first unless held), or takes the
  * bound descriptor fd of a reservation (not -1: held, the fd taken). */
-static struct turn_relay *
-relay_try(struct turn_ctx *ctx, int fi, uint16_t port, int df, int held,
+static struct turn_relayed *
+port_try(struct turn_ctx *ctx, int fi, uint16_t port, int df, int held,
     int fd)
 {
-	struct turn_relay *r;
+	struct turn_relayed *r;
 	int rc;
 
 	if (!held && tsh_claim(ctx->sh, fi, port) != 0)
@@ -160,43 +160,43 @@ relay_try(struct turn_ctx *ctx, int fi, uint16_t port, int df, int held,
 	r->bound.port = port;
 	r->adv = ctx->adv_ip[fi];
 	r->adv.port = port;
-	if (fd != -1 && ctx->io.relay_adopt != NULL)
-		rc = ctx->io.relay_adopt(ctx->io.arg, fd, &r->bound, df, r,
-		    &r->sock);
+	if (fd != -1 && ctx->io.rsock_adopt != NULL)
+		rc = ctx->io.rsock_adopt(ctx->io.arg, fd, &r->bound, df, r,
+		    &r->rsock);
 	else {
 		if (fd != -1)
 			close(fd);
-		rc = ctx->io.relay_open(ctx->io.arg, &r->bound, df, r,
-		    &r->sock);
+		rc = ctx->io.rsock_open(ctx->io.arg, &r->bound, df, r,
+		    &r->rsock);
 	}
 	if (rc != 0) {
 		tsh_release(ctx->sh, fi, port);
 		free(r);
 		return NULL;
 	}
-	RB_INSERT(turn_relay_tree, &ctx->relays, r);
+	RB_INSERT(turn_relayed_tree, &ctx->relayed, r);
 	return r;
 }
 
-struct turn_relay *
-alloc_relay_open_held(struct turn_ctx *ctx, int fi, uint16_t port, int df,
+struct turn_relayed *
+alloc_port_open_held(struct turn_ctx *ctx, int fi, uint16_t port, int df,
     int fd)
 {
-	return relay_try(ctx, fi, port, df, 1, fd);
+	return port_try(ctx, fi, port, df, 1, fd);
 }
 
-struct turn_relay *
-alloc_relay_open(struct turn_ctx *ctx, int family, int even, int df,
+struct turn_relayed *
+alloc_port_open(struct turn_ctx *ctx, int family, int even, int df,
     uint16_t port)
 {
-	struct turn_relay *r;
+	struct turn_relayed *r;
 	uint32_t span, start, i, tries = 0;
 	int fi = turn_fam_idx(family);
 
 	if (!ctx->has_family[fi])
 		return NULL;
 	if (port != 0)
-		return relay_try(ctx, fi, port, df, 0, -1);
+		return port_try(ctx, fi, port, df, 0, -1);
 	/* RFC 8656 §7.2: an unpredictable port of the range; a random start
 	 * and a walk from there, so a nearly full range still finds one. */
 	span = (uint32_t)ctx->sh->span;
@@ -210,7 +210,7 @@ alloc_relay_open(struct turn_ctx *ctx, int family, int even, int df,
 		if (even == 2 && (p == 0xFFFF || p + 1 > ctx->sh->max_port))
 			continue;
 		tries++;
-		if ((r = relay_try(ctx, fi, p, df, 0, -1)) != NULL)
+		if ((r = port_try(ctx, fi, p, df, 0, -1)) != NULL)
 			return r;
 	}
 	return NULL;
@@ -225,16 +225,16 @@ alloc_resv_drop(struct turn_ctx *ctx, int fi, uint16_t port, int fd)
 }
 
 int
-alloc_relay_detach(struct turn_ctx *ctx, struct turn_relay *r)
+alloc_port_detach(struct turn_ctx *ctx, struct turn_relayed *r)
 {
 	int fd = -1;
 
-	RB_REMOVE(turn_relay_tree, &ctx->relays, r);
-	if (r->sock != NULL) {
-		if (ctx->io.relay_detach != NULL)
-			fd = ctx->io.relay_detach(ctx->io.arg, r->sock);
+	RB_REMOVE(turn_relayed_tree, &ctx->relayed, r);
+	if (r->rsock != NULL) {
+		if (ctx->io.rsock_detach != NULL)
+			fd = ctx->io.rsock_detach(ctx->io.arg, r->rsock);
 		else
-			ctx->io.relay_close(ctx->io.arg, r->sock);
+			ctx->io.rsock_close(ctx->io.arg, r->rsock);
 	}
 	tsh_own(ctx, turn_fam_idx(r->bound.family), r->bound.port, NULL);
 	free(r);
@@ -242,13 +242,13 @@ alloc_relay_detach(struct turn_ctx *ctx, struct turn_relay *r)
 }
 
 void
-alloc_relay_close(struct turn_ctx *ctx, struct turn_relay *r, int hold)
+alloc_port_close(struct turn_ctx *ctx, struct turn_relayed *r, int hold)
 {
 	if (r == NULL)
 		return;
-	RB_REMOVE(turn_relay_tree, &ctx->relays, r);
-	if (r->sock != NULL)
-		ctx->io.relay_close(ctx->io.arg, r->sock);
+	RB_REMOVE(turn_relayed_tree, &ctx->relayed, r);
+	if (r->rsock != NULL)
+		ctx->io.rsock_close(ctx->io.arg, r->rsock);
 	if (hold)
 		tsh_own(ctx, turn_fam_idx(r->bound.family), r->bound.port,
 		    NULL);
@@ -261,6 +261,48 @@ alloc_relay_close(struct turn_ctx *ctx, struct turn_relay *r, int hold)
 /* ------------------------------------------------------------------ */
 /* Allocations. */
 
+struct turn_alloc *
+alloc_new(struct turn_ctx *ctx, const struct alloc_spec *s)
+{
+	struct turn_alloc *a;
+	int i;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL ||
+	    (a->user = malloc(s->ulen + 1)) == NULL) {
+		free(a);
+		return NULL;
+	}
+	memcpy(a->user, s->user, s->ulen);
+	a->user[s->ulen] = '\0';
+	a->userlen = s->ulen;
+	a->id = atomic_fetch_add(&ctx->sh->next_id, 1);
+	a->t = *s->t;
+	a->lifetime = (int)s->lifetime;
+	a->expires = ctx->now + (uint64_t)s->lifetime * 1000;
+	memcpy(a->tid, s->tid, STUN_TID_LEN);
+	memcpy(a->key, s->key, LTKEY_LEN);
+	a->has_resv = s->has_resv;
+	memcpy(a->resv_token, s->resv_token, sizeof(a->resv_token));
+	a->ucount = s->ucount;
+	a->icount = s->icount;
+	a->up.tokens = a->down.tokens = ctx->max_bps;
+	a->up.last = a->down.last = ctx->now;
+	/* The ports point at a->user for the other loops: set above. */
+	for (i = 0; i < s->nrelayed; i++) {
+		a->relayed[i] = s->relayed[i];
+		a->relayed[i]->a = a;
+		tsh_own(ctx, turn_fam_idx(a->relayed[i]->bound.family),
+		    a->relayed[i]->bound.port, a);
+	}
+	a->nrelayed = s->nrelayed;
+	RB_INSERT(turn_alloc_tree, &ctx->allocs, a);
+	TAILQ_INSERT_TAIL(&ctx->all, a, all);
+	ctx->nallocs++;
+	metrics_own_add(&ctx->st.allocations, 1);
+	metrics_own_add(&ctx->st.allocations_total, 1);
+	return a;
+}
+
 void
 alloc_free(struct turn_ctx *ctx, struct turn_alloc *a)
 {
@@ -271,10 +313,10 @@ alloc_free(struct turn_ctx *ctx, struct turn_alloc *a)
 	RB_REMOVE(turn_alloc_tree, &ctx->allocs, a);
 	TAILQ_REMOVE(&ctx->all, a, all);
 	ctx->nallocs--;
-	metrics_dec(&ctx->m->turn_allocations);
+	metrics_own_sub(&ctx->st.allocations, 1);
 	/* The ports first: they point at a->user for the other loops. */
-	for (i = 0; i < a->nrelay; i++)
-		alloc_relay_close(ctx, a->relay[i], 0);
+	for (i = 0; i < a->nrelayed; i++)
+		alloc_port_close(ctx, a->relayed[i], 0);
 	tsh_quota_put(ctx->sh, a->ucount, a->icount);
 	OPENSSL_cleanse(a->key, sizeof(a->key));
 	free(a->user);

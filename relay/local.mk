@@ -8,7 +8,8 @@ libmeetopia_relay_a_SOURCES = \
 	relay/relay.h relay/relay_int.h relay/relay.c relay/udp.c relay/tcp.c \
 	relay/stun_codec.c relay/stun_codec.h \
 	relay/peer_policy.c relay/peer_policy.h \
-	relay/turn.c relay/turn.h relay/turn_int.h relay/allocation.c \
+	relay/turn.c relay/turn.h relay/turn_int.h relay/turn_allocate.c \
+	relay/turn_peer.c relay/allocation.c \
 	relay/shared.c relay/ring.c relay/ring.h
 
 # Unit tests of the pure parts (codec, nonces, peer policy, protocol).

@@ -132,6 +132,39 @@ relay_tick_cb(evutil_socket_t fd, short what, void *arg)
 	turn_tick(lp->ctx);
 }
 
+/*
+ * The metrics' collect callback, on the thread that renders /metrics:
+ * the TURN figures are the sums of what each loop counted (each loop
+ * writes its own, with no read-modify-write on the data path).
+ */
+static void
+relay_collect(void *arg, struct metrics *m)
+{
+	struct relay *rl = arg;
+	int i;
+
+	metrics_set(&m->turn_allocations, 0);
+	metrics_set(&m->turn_allocations_total, 0);
+	metrics_set(&m->turn_auth_failures_total, 0);
+	metrics_set(&m->turn_peer_denied_total, 0);
+	metrics_set(&m->turn_relayed_packets_to_peer, 0);
+	metrics_set(&m->turn_relayed_bytes_to_peer, 0);
+	metrics_set(&m->turn_relayed_packets_to_client, 0);
+	metrics_set(&m->turn_relayed_bytes_to_client, 0);
+	metrics_set(&m->turn_released_peer_drops_total, 0);
+	metrics_set(&m->turn_handoff_drops_total, 0);
+	metrics_set(&m->turn_send_drops_total, 0);
+	for (i = 0; i < rl->nloops; i++) {
+		struct relay_loop *lp = rl->loops[i];
+
+		turn_metrics_add(lp->ctx, m);
+		metrics_add(&m->turn_handoff_drops_total,
+		    metrics_get(&lp->handoff_drops));
+		metrics_add(&m->turn_send_drops_total,
+		    metrics_get(&lp->send_drops));
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* Hand-off between loops. */
 
@@ -162,8 +195,7 @@ relay_handoff(void *arg, int idx, const struct turn_handoff *h,
 		if ((rg = ring_new(src->rl->ring_bytes)) == NULL) {
 			/* No memory for it: dropped, and counted as any
 			 * packet lost between loops. */
-			metrics_inc(
-			    &src->rl->d->metrics.turn_handoff_drops_total);
+			metrics_own_add(&src->handoff_drops, 1);
 			return;
 		}
 		atomic_store_explicit(&dst->in[src->idx], rg,
@@ -171,7 +203,7 @@ relay_handoff(void *arg, int idx, const struct turn_handoff *h,
 	}
 	if (ring_push(rg, h, data, len) != 0) {
 		/* Full: dropped, as a full socket buffer would drop it. */
-		metrics_inc(&src->rl->d->metrics.turn_handoff_drops_total);
+		metrics_own_add(&src->handoff_drops, 1);
 		return;
 	}
 	loop_wake(dst);
@@ -384,15 +416,15 @@ loop_new(struct relay *rl, int idx, char *err, size_t errlen)
 	io.arg = lp;
 	io.to_client = relay_to_client;
 	io.to_peer = udp_to_peer;
-	io.relay_open = udp_relay_open;
-	io.relay_close = udp_relay_close;
-	io.relay_detach = udp_relay_detach;
-	io.relay_adopt = udp_relay_adopt;
+	io.rsock_open = udp_rsock_open;
+	io.rsock_close = udp_rsock_close;
+	io.rsock_detach = udp_rsock_detach;
+	io.rsock_adopt = udp_rsock_adopt;
 	io.is_banned = relay_is_banned;
 	io.event = relay_event;
 	io.handoff = relay_handoff;
-	if ((lp->ctx = turn_new_in(cfg, &io, &rl->d->metrics, rl->sh, idx,
-	    err, errlen)) == NULL)
+	if ((lp->ctx = turn_new_in(cfg, &io, rl->sh, idx, err,
+	    errlen)) == NULL)
 		goto fail;
 	relay_clock(lp);
 	/* The UDP listeners: on every worker, or on the only loop. */
@@ -498,6 +530,7 @@ relay_new(struct daemon *d, char *err, size_t errlen)
 		relay_free(rl);
 		return NULL;
 	}
+	metrics_set_collect(&d->metrics, relay_collect, rl);
 	return rl;
 }
 
@@ -544,7 +577,7 @@ relay_start(struct relay *rl)
 	if (rc != 0)
 		return -1;
 	for (f = 0; f < 2; f++) {
-		if (!turn_relay_addr(rl->loops[0]->ctx, f == 0 ? AF_INET :
+		if (!turn_relayed_ip(rl->loops[0]->ctx, f == 0 ? AF_INET :
 		    AF_INET6, &b, &a))
 			continue;
 		addr_ntop(&b, bs, sizeof(bs));
@@ -624,6 +657,8 @@ relay_free(struct relay *rl)
 
 	if (rl == NULL)
 		return;
+	if (rl->d->metrics.collect_arg == rl)
+		metrics_set_collect(&rl->d->metrics, NULL, NULL);
 	/* The workers stop first; then everything is this thread's. */
 	relay_halt(rl);
 	/* TCP/TLS connections with their allocations, then the loops. */

@@ -1,7 +1,9 @@
 /*
  * relay_int.h - the relay's glue state (relay/relay.c, relay/udp.c,
- * relay/tcp.c): the listeners, connections and relayed sockets on libevent
- * around the protocol context of relay/turn.h.  Not part of the module's interface.
+ * relay/tcp.c): the listeners, connections and rsocks (the sockets of
+ * relayed addresses) on libevent around the protocol context of
+ * relay/turn.h, and each loop's own counters.  Not part of the module's
+ * interface.
  */
 #ifndef MEETOPIA_RELAY_INT_H
 #define MEETOPIA_RELAY_INT_H
@@ -12,6 +14,7 @@
 #include <stdatomic.h>
 
 #include "common/addr.h"
+#include "common/metrics.h"
 #include "relay/turn.h"
 
 struct config;
@@ -46,10 +49,10 @@ struct udp_listener {
 	struct relay_loop	*lp;
 };
 
-struct relay_sock {
+struct rsock {
 	int			 fd;
 	struct event		*ev;
-	struct turn_relay	*tr;
+	struct turn_relayed	*ra;	/* its relayed address */
 	struct relay_loop	*lp;
 };
 
@@ -90,7 +93,8 @@ struct relay_loop {
 	struct relay_out	*out;		/* RELAY_SENDQ */
 	const uint8_t		*held_lo;
 	const uint8_t		*held_hi;
-	uint64_t		 send_drops;	/* queued datagrams not sent */
+	metric_t		 send_drops;	/* datagrams not sent (this
+						   thread writes, metrics reads) */
 
 	/* Hand-off from the other loops: a ring per sender (made on first
 	 * use by the sender), an eventfd to wake this loop. */
@@ -98,6 +102,7 @@ struct relay_loop {
 	int			 efd;
 	struct event		*wake;
 	_Atomic int		 signaled;	/* shared */
+	metric_t		 handoff_drops;	/* this thread writes (sender) */
 
 	/* A call from the main thread (reload, stop); shared, cmd_mu. */
 	pthread_mutex_t		 cmd_mu;
@@ -133,12 +138,12 @@ void	udp_to_client(void *, const struct turn_tuple *, const struct iovec *,
 	    int);
 void	udp_to_peer(void *, void *, const struct maddr *, const uint8_t *,
 	    size_t);
-int	udp_relay_open(void *, const struct maddr *, int, struct turn_relay *,
+int	udp_rsock_open(void *, const struct maddr *, int, struct turn_relayed *,
 	    void **);
-void	udp_relay_close(void *, void *);
-int	udp_relay_detach(void *, void *);
-int	udp_relay_adopt(void *, int, const struct maddr *, int,
-	    struct turn_relay *, void **);
+void	udp_rsock_close(void *, void *);
+int	udp_rsock_detach(void *, void *);
+int	udp_rsock_adopt(void *, int, const struct maddr *, int,
+	    struct turn_relayed *, void **);
 
 /* tcp.c */
 int	tcp_listen(struct relay *, const struct config *, char *, size_t);

@@ -1,9 +1,11 @@
 /*
- * turn.c - the TURN server's request handling (see turn.h): STUN Binding
- * (RFC 8489 §6.3), the long-term credential mechanism with stateless
- * nonces (§9.2), Allocate (RFC 8656 §7), Refresh (§8), CreatePermission
- * (§9-10), Send and Data indications (§11), ChannelBind and ChannelData
- * (§12).
+ * turn.c - the TURN server's request handling (see turn.h): the answers,
+ * STUN Binding (RFC 8489 §6.3), the long-term credential mechanism with
+ * stateless nonces (§9.2), the dispatch of client messages to the
+ * methods, and the context's life cycle.  The methods are in
+ * relay/turn_allocate.c (Allocate, RFC 8656 §7.2; Refresh, §8) and
+ * relay/turn_peer.c (CreatePermission, §10.2; Send, §11.2; ChannelBind,
+ * §12.2; ChannelData, §12.6; data from peers, §11.3 and §12.7).
  *
  * Order of checks for a request, as RFC 8489 §6.3.1 and §9.2.4 give it:
  * framing (drop), method (400), credentials (401 / 400 / 438 / 401), too
@@ -24,13 +26,6 @@
 #include "common/log.h"
 #include "relay/turn_int.h"
 
-struct auth {
-	const char	*user;
-	size_t		 ulen;
-	uint8_t		 key[LTKEY_LEN];
-	enum stun_mi	 mi;
-};
-
 /* ------------------------------------------------------------------ */
 /* Sending answers. */
 
@@ -45,17 +40,17 @@ send_buf(struct turn_ctx *ctx, const struct turn_tuple *t, const uint8_t *p,
 	ctx->io.to_client(ctx->io.arg, t, &iov, 1);
 }
 
-static void
-reply_begin(struct turn_ctx *ctx, struct wr *w, const struct stun_msg *m,
+void
+turn_reply_begin(struct turn_ctx *ctx, struct wr *w, const struct stun_msg *m,
     uint16_t cls)
 {
 	wr_init(w, ctx->obuf, sizeof(ctx->obuf));
 	stun_begin(w, stun_type(m->method, cls), m->tid);
 }
 
-static void
-reply_end(struct turn_ctx *ctx, const struct turn_tuple *t, struct wr *w,
-    const struct stun_msg *m, const struct auth *au)
+void
+turn_reply_end(struct turn_ctx *ctx, const struct turn_tuple *t, struct wr *w,
+    const struct stun_msg *m, const struct turn_auth *au)
 {
 	stun_put(w, STUN_ATTR_SOFTWARE, ctx->software, strlen(ctx->software));
 	if (stun_end(w, au != NULL ? au->mi : STUN_MI_NONE,
@@ -68,9 +63,9 @@ reply_end(struct turn_ctx *ctx, const struct turn_tuple *t, struct wr *w,
 }
 
 /* An error answer; au is NULL before authentication succeeded. */
-static void
-reply_error(struct turn_ctx *ctx, const struct turn_tuple *t,
-    const struct stun_msg *m, const struct auth *au, int code)
+void
+turn_reply_error(struct turn_ctx *ctx, const struct turn_tuple *t,
+    const struct stun_msg *m, const struct turn_auth *au, int code)
 {
 	char nonce[NONCE_STRLEN + 1];
 	struct wr w;
@@ -78,7 +73,7 @@ reply_error(struct turn_ctx *ctx, const struct turn_tuple *t,
 	if (log_get_level() >= LOG_LEVEL_DEBUG)
 		log_debug("relay: method 0x%03x answered %d %s", m->method,
 		    code, stun_reason(code));
-	reply_begin(ctx, &w, m, STUN_ERROR);
+	turn_reply_begin(ctx, &w, m, STUN_ERROR);
 	stun_put_error(&w, code, stun_reason(code));
 	if (code == 420)
 		stun_put_unknown(&w, m->unknown, m->nunknown);
@@ -89,7 +84,7 @@ reply_error(struct turn_ctx *ctx, const struct turn_tuple *t,
 		stun_put(&w, STUN_ATTR_NONCE, nonce, NONCE_STRLEN);
 		au = NULL;
 	}
-	reply_end(ctx, t, &w, m, au);
+	turn_reply_end(ctx, t, &w, m, au);
 }
 
 /* ------------------------------------------------------------------ */
@@ -113,7 +108,7 @@ check_mac(const struct stun_msg *m, enum stun_mi mi, const uint8_t *key)
  */
 static int
 authenticate(struct turn_ctx *ctx, const struct turn_tuple *t,
-    const struct stun_msg *m, const struct turn_alloc *a, struct auth *au)
+    const struct stun_msg *m, const struct turn_alloc *a, struct turn_auth *au)
 {
 	const struct stun_attr *u, *r, *n;
 	long long expiry;
@@ -126,7 +121,7 @@ authenticate(struct turn_ctx *ctx, const struct turn_tuple *t,
 	au->mi = m->mi256.type != 0 ? STUN_MI_SHA256 :
 	    m->mi.type != 0 ? STUN_MI_SHA1 : STUN_MI_NONE;
 	if (au->mi == STUN_MI_NONE) {
-		reply_error(ctx, t, m, NULL, 401);	/* the challenge */
+		turn_reply_error(ctx, t, m, NULL, 401);	/* the challenge */
 		return -1;
 	}
 	u = stun_find(m, STUN_ATTR_USERNAME);
@@ -135,13 +130,13 @@ authenticate(struct turn_ctx *ctx, const struct turn_tuple *t,
 	if (u == NULL || r == NULL || n == NULL || u->len == 0 ||
 	    u->len > STUN_USERNAME_MAX || r->len > STUN_REALM_MAX ||
 	    n->len > STUN_NONCE_MAX) {
-		reply_error(ctx, t, m, NULL, 400);
+		turn_reply_error(ctx, t, m, NULL, 400);
 		return -1;
 	}
 	rc = nonce_check(&ctx->sh->nkey, (const char *)n->val, n->len, ctx->wall,
 	    NONCE_TTL, &t->client);
 	if (rc != NONCE_OK) {
-		reply_error(ctx, t, m, NULL, 438);
+		turn_reply_error(ctx, t, m, NULL, 438);
 		return -1;
 	}
 	au->user = (const char *)u->val;
@@ -161,13 +156,13 @@ authenticate(struct turn_ctx *ctx, const struct turn_tuple *t,
 	    &idlen) != 0) {
 		turn_event(ctx, TURN_EV_AUTH_MALFORMED, &t->client, NULL, 0,
 		    "username is not EXPIRY[:ID]");
-		reply_error(ctx, t, m, NULL, 401);
+		turn_reply_error(ctx, t, m, NULL, 401);
 		return -1;
 	}
 	if (expiry < ctx->wall) {
 		turn_event(ctx, TURN_EV_AUTH_EXPIRED, &t->client, au->user,
 		    au->ulen, "expired credential");
-		reply_error(ctx, t, m, NULL, 401);
+		turn_reply_error(ctx, t, m, NULL, 401);
 		return -1;
 	}
 	/* Rotation: every auth-secret verifies (the first one signs). */
@@ -185,7 +180,7 @@ authenticate(struct turn_ctx *ctx, const struct turn_tuple *t,
 failed:
 	turn_event(ctx, TURN_EV_AUTH_FAILED, &t->client, au->user, au->ulen,
 	    "integrity check failed");
-	reply_error(ctx, t, m, NULL, 401);
+	turn_reply_error(ctx, t, m, NULL, 401);
 	return -1;
 }
 
@@ -199,347 +194,16 @@ do_binding(struct turn_ctx *ctx, const struct turn_tuple *t,
 	struct wr w;
 
 	if (m->too_many) {
-		reply_error(ctx, t, m, NULL, 400);
+		turn_reply_error(ctx, t, m, NULL, 400);
 		return;
 	}
 	if (m->nunknown > 0) {
-		reply_error(ctx, t, m, NULL, 420);
+		turn_reply_error(ctx, t, m, NULL, 420);
 		return;
 	}
-	reply_begin(ctx, &w, m, STUN_SUCCESS);
+	turn_reply_begin(ctx, &w, m, STUN_SUCCESS);
 	stun_put_xaddr(&w, STUN_ATTR_XOR_MAPPED_ADDRESS, &t->client, m->tid);
-	reply_end(ctx, t, &w, m, NULL);
-}
-
-/* ------------------------------------------------------------------ */
-/* Allocate (RFC 8656 §7.2). */
-
-/* The lifetime of §7.2 / §8: the default when absent, at least the
- * default, at most max-allocate-lifetime.  -1 when malformed. */
-static long long
-lifetime_of(struct turn_ctx *ctx, const struct stun_msg *m, int *zero)
-{
-	const struct stun_attr *lt = stun_find(m, STUN_ATTR_LIFETIME);
-	uint32_t v;
-	long long l;
-
-	*zero = 0;
-	if (lt == NULL)
-		l = TURN_DEFAULT_LIFETIME;
-	else if (stun_get_u32(lt, &v) != 0)
-		return -1;
-	else if (v == 0) {
-		*zero = 1;
-		return 0;
-	} else
-		l = v < TURN_DEFAULT_LIFETIME ? TURN_DEFAULT_LIFETIME : v;
-	if (l > ctx->max_lifetime)
-		l = ctx->max_lifetime;
-	return l;
-}
-
-static void
-allocate_success(struct turn_ctx *ctx, const struct turn_tuple *t,
-    const struct stun_msg *m, const struct turn_alloc *a,
-    const struct auth *au, int err_family, int err_code)
-{
-	struct wr w;
-	int i;
-
-	reply_begin(ctx, &w, m, STUN_SUCCESS);
-	for (i = 0; i < a->nrelay; i++)
-		stun_put_xaddr(&w, STUN_ATTR_XOR_RELAYED_ADDRESS,
-		    &a->relay[i]->adv, m->tid);
-	stun_put_u32(&w, STUN_ATTR_LIFETIME, (uint32_t)a->lifetime);
-	stun_put_xaddr(&w, STUN_ATTR_XOR_MAPPED_ADDRESS, &t->client, m->tid);
-	if (a->has_resv)
-		stun_put(&w, STUN_ATTR_RESERVATION_TOKEN, a->resv_token, 8);
-	if (err_code != 0) {
-		/* §18.13: family, reserved, class, number, reason. */
-		const char *why = stun_reason(err_code);
-		uint8_t b[4 + 64];
-		size_t rl = strlen(why);
-
-		b[0] = err_family == AF_INET6 ? STUN_FAMILY_IPV6 :
-		    STUN_FAMILY_IPV4;
-		b[1] = 0;
-		b[2] = (uint8_t)(err_code / 100);
-		b[3] = (uint8_t)(err_code % 100);
-		memcpy(b + 4, why, rl);
-		stun_put(&w, STUN_ATTR_ADDRESS_ERROR_CODE, b, 4 + rl);
-	}
-	reply_end(ctx, t, &w, m, au);
-}
-
-/* Even port with R=1: the even port and the one above it, the upper one
- * held for a later Allocate with the token. */
-static struct turn_relay *
-open_even_pair(struct turn_ctx *ctx, int family, int df, struct turn_alloc *a)
-{
-	struct turn_relay *r, *up;
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		if ((r = alloc_relay_open(ctx, family, 2, df, 0)) == NULL)
-			return NULL;
-		if ((up = alloc_relay_open(ctx, family, 0, df,
-		    (uint16_t)(r->bound.port + 1))) != NULL) {
-			/* Bound: the port is held in the port table (for
-			 * every loop) and its socket kept bound, on no loop,
-			 * for the Allocate that brings the token, on
-			 * whichever loop that is. */
-			int fd = alloc_relay_detach(ctx, up);
-
-			if (tsh_resv_add(ctx, turn_fam_idx(family),
-			    (uint16_t)(r->bound.port + 1), fd,
-			    a->resv_token) != 0) {
-				tsh_release(ctx->sh, turn_fam_idx(family),
-				    (uint16_t)(r->bound.port + 1));
-				alloc_relay_close(ctx, r, 0);
-				return NULL;
-			}
-			a->has_resv = 1;
-			return r;
-		}
-		alloc_relay_close(ctx, r, 0);
-	}
-	return NULL;
-}
-
-static void
-do_allocate(struct turn_ctx *ctx, const struct turn_tuple *t,
-    const struct stun_msg *m, struct turn_alloc *old, const struct auth *au)
-{
-	const struct stun_attr *rt, *df, *tok, *ev, *raf, *aaf;
-	struct turn_count *uc, *ic;
-	struct turn_alloc *a;
-	struct turn_relay *r;
-	struct rd rd;
-	long long life;
-	int zero, family = AF_INET, dual = 0, even = 0, i;
-	int err_family = 0, err_code = 0, fail = 508, code;
-	int resv_fi = -1, resv_fd = -1;
-	uint16_t resv_port = 0;
-	uint8_t proto;
-
-	if (old != NULL) {
-		/* §7.2: a retransmission gets the success again, anything
-		 * else on this 5-tuple is a mismatch. */
-		if (memcmp(old->tid, m->tid, STUN_TID_LEN) == 0 &&
-		    old->userlen == au->ulen &&
-		    memcmp(old->user, au->user, au->ulen) == 0)
-			allocate_success(ctx, t, m, old, au, 0, 0);
-		else
-			reply_error(ctx, t, m, au, 437);
-		return;
-	}
-	rt = stun_find(m, STUN_ATTR_REQUESTED_TRANSPORT);
-	df = stun_find(m, STUN_ATTR_DONT_FRAGMENT);
-	tok = stun_find(m, STUN_ATTR_RESERVATION_TOKEN);
-	ev = stun_find(m, STUN_ATTR_EVEN_PORT);
-	raf = stun_find(m, STUN_ATTR_REQUESTED_ADDRESS_FAMILY);
-	aaf = stun_find(m, STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY);
-	if (rt == NULL || rt->len != 4) {
-		reply_error(ctx, t, m, au, 400);
-		return;
-	}
-	rd_init(&rd, rt->val, rt->len);
-	proto = rd_u8(&rd);
-	if (proto != 17) {
-		reply_error(ctx, t, m, au, 442);	/* UDP relays only */
-		return;
-	}
-	if ((tok != NULL && (ev != NULL || raf != NULL || aaf != NULL ||
-	    tok->len != 8)) || (raf != NULL && aaf != NULL) ||
-	    (raf != NULL && raf->len != 4) || (aaf != NULL && aaf->len != 4) ||
-	    (ev != NULL && ev->len != 1)) {
-		reply_error(ctx, t, m, au, 400);	/* §7.2 */
-		return;
-	}
-	if (raf != NULL && stun_get_family(raf, &family) != 0) {
-		reply_error(ctx, t, m, au, 440);
-		return;
-	}
-	if (aaf != NULL) {
-		int af;
-
-		/* §7.2: ADDITIONAL-ADDRESS-FAMILY asks for IPv6 only. */
-		if (stun_get_family(aaf, &af) != 0 || af != AF_INET6) {
-			reply_error(ctx, t, m, au, 400);
-			return;
-		}
-		dual = 1;
-	}
-	if (ev != NULL) {
-		rd_init(&rd, ev->val, ev->len);
-		even = (rd_u8(&rd) & 0x80) ? 2 : 1;
-		if (even == 2 && dual) {
-			reply_error(ctx, t, m, au, 400);
-			return;
-		}
-	}
-	if ((life = lifetime_of(ctx, m, &zero)) < 0) {
-		reply_error(ctx, t, m, au, 400);
-		return;
-	}
-	if (zero)
-		life = TURN_DEFAULT_LIFETIME < ctx->max_lifetime ?
-		    TURN_DEFAULT_LIFETIME : ctx->max_lifetime;
-	if (ctx->io.is_banned != NULL &&
-	    ctx->io.is_banned(ctx->io.arg, &t->client)) {
-		turn_event(ctx, TURN_EV_BANNED, &t->client, au->user, au->ulen,
-		    "allocate from a banned client");
-		reply_error(ctx, t, m, au, 403);
-		return;
-	}
-	/* Counted here, for every loop at once; given back on failure. */
-	if ((code = tsh_quota_take(ctx, au->user, au->ulen, &t->client, &uc,
-	    &ic)) != 0) {
-		reply_error(ctx, t, m, au, code);
-		return;
-	}
-	if (tok != NULL) {
-		if (tsh_resv_take(ctx, tok->val, &resv_fi, &resv_port,
-		    &resv_fd) != 0) {
-			tsh_quota_put(ctx->sh, uc, ic);
-			reply_error(ctx, t, m, au, 508);	/* §7.2 */
-			return;
-		}
-		family = resv_fi == 1 ? AF_INET6 : AF_INET;
-	}
-	if ((!dual && !ctx->has_family[turn_fam_idx(family)]) ||
-	    (dual && !ctx->has_family[0] && !ctx->has_family[1])) {
-		if (resv_fi >= 0)
-			alloc_resv_drop(ctx, resv_fi, resv_port, resv_fd);
-		tsh_quota_put(ctx->sh, uc, ic);
-		reply_error(ctx, t, m, au, 440);
-		return;
-	}
-
-	if ((a = calloc(1, sizeof(*a))) == NULL ||
-	    (a->user = malloc(au->ulen + 1)) == NULL) {
-		free(a);
-		if (resv_fi >= 0)
-			alloc_resv_drop(ctx, resv_fi, resv_port, resv_fd);
-		tsh_quota_put(ctx->sh, uc, ic);
-		reply_error(ctx, t, m, au, 508);
-		return;
-	}
-	memcpy(a->user, au->user, au->ulen);
-	a->user[au->ulen] = '\0';
-	a->userlen = au->ulen;
-
-	if (resv_fi >= 0) {
-		if ((r = alloc_relay_open_held(ctx, resv_fi, resv_port,
-		    df != NULL, resv_fd)) != NULL)
-			a->relay[a->nrelay++] = r;
-	} else if (!dual) {
-		r = even == 2 ? open_even_pair(ctx, family, df != NULL, a) :
-		    alloc_relay_open(ctx, family, even, df != NULL, 0);
-		if (r != NULL)
-			a->relay[a->nrelay++] = r;
-	} else {
-		/* §7.2: IPv4 and IPv6; when one family cannot be had,
-		 * ADDRESS-ERROR-CODE says why. */
-		int fams[2] = { AF_INET, AF_INET6 };
-
-		for (i = 0; i < 2; i++) {
-			if (!ctx->has_family[i]) {
-				err_family = fams[i];
-				err_code = 440;
-				fail = 440;
-				continue;
-			}
-			r = alloc_relay_open(ctx, fams[i], even, df != NULL, 0);
-			if (r == NULL) {
-				err_family = fams[i];
-				err_code = 508;
-				continue;
-			}
-			a->relay[a->nrelay++] = r;
-		}
-	}
-	if (a->nrelay == 0) {
-		log_warn("relay: no relayed port free in %u-%u",
-		    ctx->sh->min_port, ctx->sh->max_port);
-		free(a->user);
-		free(a);
-		tsh_quota_put(ctx->sh, uc, ic);
-		reply_error(ctx, t, m, au, fail);
-		return;
-	}
-	a->ucount = uc;
-	a->icount = ic;
-	a->id = atomic_fetch_add(&ctx->sh->next_id, 1);
-	a->t = *t;
-	a->lifetime = (int)life;
-	a->expires = ctx->now + (uint64_t)life * 1000;
-	memcpy(a->tid, m->tid, STUN_TID_LEN);
-	memcpy(a->key, au->key, LTKEY_LEN);
-	a->up.tokens = a->down.tokens = ctx->max_bps;
-	a->up.last = a->down.last = ctx->now;
-	for (i = 0; i < a->nrelay; i++) {
-		a->relay[i]->a = a;
-		tsh_own(ctx, turn_fam_idx(a->relay[i]->bound.family),
-		    a->relay[i]->bound.port, a);
-	}
-	RB_INSERT(turn_alloc_tree, &ctx->allocs, a);
-	TAILQ_INSERT_TAIL(&ctx->all, a, all);
-	ctx->nallocs++;
-	metrics_inc(&ctx->m->turn_allocations);
-	metrics_inc(&ctx->m->turn_allocations_total);
-	if (log_get_level() >= LOG_LEVEL_DEBUG) {
-		char buf[ADDR_STRLEN];
-
-		log_debug("relay: allocation %llu on loop %d at %s, %ds",
-		    (unsigned long long)a->id, ctx->loop,
-		    addr_ntop_port(&a->relay[0]->adv, buf, sizeof(buf)),
-		    a->lifetime);
-	}
-	allocate_success(ctx, t, m, a, au, err_family, err_code);
-}
-
-/* ------------------------------------------------------------------ */
-/* Refresh (RFC 8656 §8). */
-
-static void
-do_refresh(struct turn_ctx *ctx, const struct turn_tuple *t,
-    const struct stun_msg *m, struct turn_alloc *a, const struct auth *au)
-{
-	const struct stun_attr *raf = stun_find(m,
-	    STUN_ATTR_REQUESTED_ADDRESS_FAMILY);
-	long long life;
-	struct wr w;
-	int zero, family;
-
-	if (raf != NULL) {
-		if (raf->len != 4) {
-			reply_error(ctx, t, m, au, 400);
-			return;
-		}
-		/* §8: a family the allocation does not have. */
-		if (stun_get_family(raf, &family) != 0 ||
-		    alloc_relay_of(a, family) == NULL) {
-			reply_error(ctx, t, m, au, 443);
-			return;
-		}
-	}
-	if ((life = lifetime_of(ctx, m, &zero)) < 0) {
-		reply_error(ctx, t, m, au, 400);
-		return;
-	}
-	if (zero) {
-		/* §8: a Refresh with LIFETIME 0 deletes the allocation. */
-		log_debug("relay: allocation %llu deleted by its client",
-		    (unsigned long long)a->id);
-		alloc_free(ctx, a);
-	} else {
-		a->lifetime = (int)life;
-		a->expires = ctx->now + (uint64_t)life * 1000;
-	}
-	reply_begin(ctx, &w, m, STUN_SUCCESS);
-	stun_put_u32(&w, STUN_ATTR_LIFETIME, (uint32_t)life);
-	reply_end(ctx, t, &w, m, au);
+	turn_reply_end(ctx, t, &w, m, NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -561,7 +225,7 @@ is_unspecified(const struct maddr *a)
  * client of this host may have an ephemeral port inside the relay range.
  */
 int
-turn_from_own_relay(struct turn_ctx *ctx, const struct maddr *from)
+turn_from_own_rsock(struct turn_ctx *ctx, const struct maddr *from)
 {
 	int fi = turn_fam_idx(from->family);
 	struct maddr adv;
@@ -575,352 +239,6 @@ turn_from_own_relay(struct turn_ctx *ctx, const struct maddr *from)
 	return PORT_IS_OWNED(tsh_owner(ctx, &adv));
 }
 
-/* The allocation id that owns peer when it is one of our relayed
- * addresses (on any loop), else 0. */
-static uint64_t
-own_id(struct turn_ctx *ctx, const struct maddr *peer)
-{
-	uint64_t v = tsh_owner(ctx, peer);
-
-	return PORT_IS_OWNED(v) ? PORT_ID(v) : 0;
-}
-
-/*
- * pair-permissions: an allocation made with a session's credential
- * ("EXPIRY:s-SESSION") may reach our own relayed addresses only (which
- * the pair hook then checks): any other address, allowed-peer-ip ones
- * included, is refused (SPEC "pair-permissions").  Nonzero when refused,
- * the event raised.
- */
-static int
-session_peer_denied(struct turn_ctx *ctx, struct turn_alloc *a,
-    const struct maddr *peer)
-{
-	char sess[CRED_ID_MAX];
-
-	if (!ctx->pair_permissions || own_id(ctx, peer) != 0 ||
-	    cred_session_of(a->user, a->userlen, sess, sizeof(sess)) != 0)
-		return 0;
-	turn_event(ctx, TURN_EV_PAIR_DENIED, &a->t.client, a->user, a->userlen,
-	    "a session's allocation may reach its partner only");
-	return 1;
-}
-
-/*
- * Whether a may be given a permission for peer.  0 and *own set to the
- * allocation id that owns peer (0 when it is not ours) when allowed;
- * otherwise the error code (403 or 443), the event raised.
- */
-static int
-peer_check(struct turn_ctx *ctx, struct turn_alloc *a, const struct maddr *peer,
-    uint64_t *own)
-{
-	char user[STUN_USERNAME_MAX + 1];
-	uint64_t id;
-
-	*own = 0;
-	if (alloc_relay_of(a, peer->family) == NULL)
-		return 443;
-	if (session_peer_denied(ctx, a, peer))
-		return 403;
-	if ((id = own_id(ctx, peer)) != 0) {
-		/* Our own relayed address: exempt from the deny list, but
-		 * subject to pair-permissions. */
-		if (ctx->pair_permissions && ctx->peer_hook != NULL &&
-		    (tsh_owner_user(ctx, peer, id, user, sizeof(user)) != 0 ||
-		    !ctx->peer_hook(ctx->peer_hook_arg, a->user, user))) {
-			turn_event(ctx, TURN_EV_PAIR_DENIED, &a->t.client,
-			    a->user, a->userlen, "peer is not the partner");
-			return 403;
-		}
-		*own = id;
-		return 0;
-	}
-	if (!peer_policy_allowed(&ctx->policy, peer)) {
-		turn_event(ctx, TURN_EV_PEER_DENIED, &a->t.client, a->user,
-		    a->userlen, "peer address denied by policy");
-		return 403;
-	}
-	return 0;
-}
-
-static int
-live_perms(struct turn_ctx *ctx, struct turn_alloc *a)
-{
-	int i, n = 0;
-
-	for (i = 0; i < a->nperms; i++)
-		if (a->perms[i].expires > ctx->now)
-			n++;
-	return n;
-}
-
-#define PERM_PEERS_MAX	TURN_MAX_PERMS
-
-/* CreatePermission (RFC 8656 §10): all the peers or none. */
-static void
-do_permission(struct turn_ctx *ctx, const struct turn_tuple *t,
-    const struct stun_msg *m, struct turn_alloc *a, const struct auth *au)
-{
-	const struct stun_attr *pa;
-	struct maddr peers[PERM_PEERS_MAX];
-	uint64_t own[PERM_PEERS_MAX];
-	struct wr w;
-	int n = 0, i, code, fresh = 0;
-
-	for (pa = stun_find(m, STUN_ATTR_XOR_PEER_ADDRESS); pa != NULL;
-	    pa = stun_find_next(m, pa)) {
-		if (n == PERM_PEERS_MAX) {
-			reply_error(ctx, t, m, au, 508);
-			return;
-		}
-		if (stun_get_xaddr(m, pa, &peers[n]) != 0) {
-			reply_error(ctx, t, m, au, 400);
-			return;
-		}
-		n++;
-	}
-	if (n == 0) {
-		reply_error(ctx, t, m, au, 400);
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		if ((code = peer_check(ctx, a, &peers[i], &own[i])) != 0) {
-			reply_error(ctx, t, m, au, code);
-			return;
-		}
-		if (perm_find(ctx, a, &peers[i], own[i] != 0) == NULL)
-			fresh++;
-	}
-	if (live_perms(ctx, a) + fresh > TURN_MAX_PERMS) {
-		reply_error(ctx, t, m, au, 508);
-		return;
-	}
-	for (i = 0; i < n; i++)
-		perm_install(ctx, a, &peers[i], own[i] != 0, own[i]);
-	reply_begin(ctx, &w, m, STUN_SUCCESS);
-	reply_end(ctx, t, &w, m, au);
-}
-
-/* ChannelBind (RFC 8656 §11.2). */
-static void
-do_channel_bind(struct turn_ctx *ctx, const struct turn_tuple *t,
-    const struct stun_msg *m, struct turn_alloc *a, const struct auth *au)
-{
-	const struct stun_attr *cn = stun_find(m, STUN_ATTR_CHANNEL_NUMBER);
-	const struct stun_attr *pa = stun_find(m, STUN_ATTR_XOR_PEER_ADDRESS);
-	uint64_t own;
-	struct maddr peer;
-	struct rd rd;
-	struct wr w;
-	uint16_t num;
-	int code;
-
-	if (cn == NULL || pa == NULL || cn->len != 4 ||
-	    stun_get_xaddr(m, pa, &peer) != 0) {
-		log_debug("relay: ChannelBind: CHANNEL-NUMBER or "
-		    "XOR-PEER-ADDRESS missing or malformed");
-		reply_error(ctx, t, m, au, 400);
-		return;
-	}
-	rd_init(&rd, cn->val, cn->len);
-	num = rd_u16(&rd);
-	if (num < TURN_CHAN_MIN || num > TURN_CHAN_MAX) {
-		log_debug("relay: ChannelBind: channel 0x%04x out of range",
-		    num);
-		reply_error(ctx, t, m, au, 400);
-		return;
-	}
-	if ((code = peer_check(ctx, a, &peer, &own)) != 0) {
-		reply_error(ctx, t, m, au, code);
-		return;
-	}
-	if (chan_by_num(a, num, ctx->now, 0) !=
-	    chan_by_peer(a, &peer, ctx->now, 0)) {
-		log_debug("relay: ChannelBind: channel 0x%04x or its peer is "
-		    "bound elsewhere", num);
-		reply_error(ctx, t, m, au, 400);
-		return;
-	}
-	/* §11.2: the binding installs or refreshes the permission too. */
-	if (perm_install(ctx, a, &peer, own != 0, own) != 0 ||
-	    chan_bind(ctx, a, num, &peer) != 0) {
-		reply_error(ctx, t, m, au, 508);
-		return;
-	}
-	reply_begin(ctx, &w, m, STUN_SUCCESS);
-	reply_end(ctx, t, &w, m, au);
-}
-
-/* ------------------------------------------------------------------ */
-/* The data path. */
-
-/* Peer data (or data of another of our allocations, src_id) to the
- * client of r's allocation. */
-static void
-deliver(struct turn_ctx *ctx, struct turn_relay *r, const struct maddr *from,
-    const uint8_t *data, size_t len, uint64_t src_id)
-{
-	static const uint8_t zeros[4] = { 0, 0, 0, 0 };
-	struct turn_alloc *a = r->a;
-	struct turn_perm *p;
-	struct turn_chan *c;
-	struct iovec iov[3];
-	uint8_t hdr[STUN_HDR_LEN + 24 + 4];
-	size_t pad = (4 - (len & 3)) & 3;
-	struct wr w;
-	int n;
-
-	if (a == NULL || len > 0xFFFF - 64)
-		return;
-	if (src_id != 0) {
-		if ((p = perm_find(ctx, a, from, 1)) == NULL ||
-		    !perm_internal_ok(ctx, a, p, from, src_id))
-			return;
-	} else if (perm_find(ctx, a, from, 0) == NULL)
-		return;		/* §9: no permission, silently dropped */
-	if (!bucket_take(ctx, &a->down, len))
-		return;
-	wr_init(&w, hdr, sizeof(hdr));
-	if ((c = chan_by_peer(a, from, ctx->now, 1)) != NULL) {
-		/* §12.6: ChannelData; padded on stream transports. */
-		wr_u16(&w, c->num);
-		wr_u16(&w, (uint16_t)len);
-		if (a->t.proto == TURN_UDP)
-			pad = 0;
-	} else {
-		/* §11.4: a Data indication. */
-		size_t alen = (from->family == AF_INET ? 12 : 24) + 4;
-
-		ctx->ind_seq++;
-		ctx->ind_tid[8] = ctx->ind_seq >> 24;
-		ctx->ind_tid[9] = (ctx->ind_seq >> 16) & 0xff;
-		ctx->ind_tid[10] = (ctx->ind_seq >> 8) & 0xff;
-		ctx->ind_tid[11] = ctx->ind_seq & 0xff;
-		stun_begin(&w, stun_type(STUN_DATA, STUN_INDICATION),
-		    ctx->ind_tid);
-		/* stun_put_xaddr sets the header length; it is set again
-		 * below to count the DATA that follows in the iovec. */
-		stun_put_xaddr(&w, STUN_ATTR_XOR_PEER_ADDRESS, from,
-		    ctx->ind_tid);
-		wr_u16(&w, STUN_ATTR_DATA);
-		wr_u16(&w, (uint16_t)len);
-		wr_patch_u16(&w, 2, (uint16_t)(alen + len + pad));
-	}
-	if (w.err)
-		return;
-	iov[0].iov_base = hdr;
-	iov[0].iov_len = w.len;
-	iov[1].iov_base = (void *)data;
-	iov[1].iov_len = len;
-	n = 2;
-	if (pad > 0) {
-		iov[2].iov_base = (void *)zeros;
-		iov[2].iov_len = pad;
-		n = 3;
-	}
-	metrics_inc(&ctx->m->turn_relayed_packets_to_client);
-	metrics_add(&ctx->m->turn_relayed_bytes_to_client, len);
-	ctx->io.to_client(ctx->io.arg, &a->t, iov, n);
-}
-
-/*
- * Client data to a peer: through the kernel, or inside the process when
- * the peer is one of our own relayed addresses: delivered at once when
- * its allocation is on this loop, handed to its loop otherwise.
- */
-static void
-forward(struct turn_ctx *ctx, struct turn_alloc *a, const struct maddr *peer,
-    const uint8_t *data, size_t len)
-{
-	struct turn_relay *rr;
-	struct turn_perm *p;
-	struct turn_handoff h;
-	uint64_t v;
-
-	if ((rr = alloc_relay_of(a, peer->family)) == NULL)
-		return;
-	if (PORT_IS_OWNED(v = tsh_owner(ctx, peer))) {
-		if ((p = perm_find(ctx, a, peer, 1)) == NULL ||
-		    !perm_internal_ok(ctx, a, p, peer, PORT_ID(v)))
-			return;
-		if (!bucket_take(ctx, &a->up, len))
-			return;
-		metrics_inc(&ctx->m->turn_relayed_packets_to_peer);
-		metrics_add(&ctx->m->turn_relayed_bytes_to_peer, len);
-		h.dst = *peer;
-		h.dst_id = PORT_ID(v);
-		h.from = rr->adv;
-		h.src_id = a->id;
-		if (PORT_LOOP(v) == ctx->loop)
-			turn_handle_handoff(ctx, &h, data, len);
-		else if (ctx->io.handoff != NULL)
-			ctx->io.handoff(ctx->io.arg, PORT_LOOP(v), &h, data,
-			    len);
-		return;
-	}
-	/* This host: only its live relayed addresses (above).  A permission
-	 * covers every port of an IP, so it is checked for each datagram. */
-	if (peer_policy_is_host(&ctx->policy, peer) ||
-	    perm_find(ctx, a, peer, 0) == NULL) {
-		/* A relayed address of ours no longer live: a partner's last
-		 * packets after a hang-up, not an attack (counted only). */
-		if (tsh_relayed_addr(ctx, peer))
-			metrics_inc(&ctx->m->turn_released_peer_drops_total);
-		else if (!peer_policy_allowed(&ctx->policy, peer))
-			turn_event(ctx, TURN_EV_PEER_DENIED, &a->t.client,
-			    a->user, a->userlen, "send to a denied peer");
-		return;
-	}
-	if (!bucket_take(ctx, &a->up, len))
-		return;
-	metrics_inc(&ctx->m->turn_relayed_packets_to_peer);
-	metrics_add(&ctx->m->turn_relayed_bytes_to_peer, len);
-	ctx->io.to_peer(ctx->io.arg, rr->sock, peer, data, len);
-}
-
-/* Send indication (RFC 8656 §11.2): never answered. */
-static void
-do_send(struct turn_ctx *ctx, const struct turn_tuple *t,
-    const struct stun_msg *m)
-{
-	const struct stun_attr *pa, *da;
-	struct turn_alloc *a;
-	struct maddr peer;
-
-	if ((a = alloc_find(ctx, t)) == NULL || m->nunknown > 0 ||
-	    (pa = stun_find(m, STUN_ATTR_XOR_PEER_ADDRESS)) == NULL ||
-	    (da = stun_find(m, STUN_ATTR_DATA)) == NULL ||
-	    stun_get_xaddr(m, pa, &peer) != 0)
-		return;
-	forward(ctx, a, &peer, da->val, da->len);
-}
-
-/* ChannelData (RFC 8656 §12.4): channel number, length, data; over UDP
- * the datagram may carry padding after the data. */
-static void
-do_channel_data(struct turn_ctx *ctx, const struct turn_tuple *t,
-    const uint8_t *p, size_t len)
-{
-	struct turn_alloc *a;
-	struct turn_chan *c;
-	const uint8_t *data;
-	uint16_t num, dlen;
-	struct rd r;
-
-	rd_init(&r, p, len);
-	num = rd_u16(&r);
-	dlen = rd_u16(&r);
-	if (rd_bytes(&r, &data, dlen) != 0)
-		return;
-	if (t->proto != TURN_UDP && r.left > 3)
-		return;
-	if ((a = alloc_find(ctx, t)) == NULL ||
-	    (c = chan_by_num(a, num, ctx->now, 1)) == NULL)
-		return;
-	forward(ctx, a, &c->peer, data, dlen);
-}
-
 /* ------------------------------------------------------------------ */
 /* Dispatch. */
 
@@ -929,7 +247,7 @@ do_request(struct turn_ctx *ctx, const struct turn_tuple *t,
     const struct stun_msg *m)
 {
 	struct turn_alloc *a;
-	struct auth au;
+	struct turn_auth au;
 
 	switch (m->method) {
 	case STUN_BINDING:
@@ -941,18 +259,18 @@ do_request(struct turn_ctx *ctx, const struct turn_tuple *t,
 	case STUN_CHANNEL_BIND:
 		break;
 	default:
-		reply_error(ctx, t, m, NULL, 400);	/* unknown method */
+		turn_reply_error(ctx, t, m, NULL, 400);	/* unknown method */
 		return;
 	}
 	a = alloc_find(ctx, t);
 	if (authenticate(ctx, t, m, a, &au) != 0)
 		return;
 	if (m->too_many) {
-		reply_error(ctx, t, m, &au, 400);
+		turn_reply_error(ctx, t, m, &au, 400);
 		return;
 	}
 	if (m->nunknown > 0) {
-		reply_error(ctx, t, m, &au, 420);
+		turn_reply_error(ctx, t, m, &au, 420);
 		return;
 	}
 	if (m->method == STUN_ALLOCATE) {
@@ -960,29 +278,29 @@ do_request(struct turn_ctx *ctx, const struct turn_tuple *t,
 		    memory_order_relaxed)) {
 			/* Stopping: the allocations there are may finish,
 			 * new ones go elsewhere. */
-			reply_error(ctx, t, m, &au, 508);
+			turn_reply_error(ctx, t, m, &au, 508);
 			return;
 		}
-		do_allocate(ctx, t, m, a, &au);
+		turn_allocate(ctx, t, m, a, &au);
 		return;
 	}
 	if (a == NULL) {
-		reply_error(ctx, t, m, &au, 437);
+		turn_reply_error(ctx, t, m, &au, 437);
 		return;
 	}
 	if (a->userlen != au.ulen || memcmp(a->user, au.user, au.ulen) != 0) {
-		reply_error(ctx, t, m, &au, 441);	/* RFC 8656 §7.2 */
+		turn_reply_error(ctx, t, m, &au, 441);	/* RFC 8656 §5 */
 		return;
 	}
 	switch (m->method) {
 	case STUN_REFRESH:
-		do_refresh(ctx, t, m, a, &au);
+		turn_refresh(ctx, t, m, a, &au);
 		break;
 	case STUN_CREATE_PERMISSION:
-		do_permission(ctx, t, m, a, &au);
+		turn_permission(ctx, t, m, a, &au);
 		break;
 	case STUN_CHANNEL_BIND:
-		do_channel_bind(ctx, t, m, a, &au);
+		turn_channel_bind(ctx, t, m, a, &au);
 		break;
 	}
 }
@@ -996,14 +314,14 @@ turn_handle_client(struct turn_ctx *ctx, const struct turn_tuple *t,
 	uint8_t b0;
 
 	/* One of our relayed sockets talking to our own listener. */
-	if (t->proto == TURN_UDP && turn_from_own_relay(ctx, &t->client))
+	if (t->proto == TURN_UDP && turn_from_own_rsock(ctx, &t->client))
 		return;
 	rd_init(&r, p, len);
 	b0 = rd_u8(&r);
 	if (r.err)
 		return;
 	if (b0 >= 0x40 && b0 <= 0x7F) {		/* see TURN_CHAN_MAX */
-		do_channel_data(ctx, t, p, len);
+		turn_channel_data(ctx, t, p, len);
 		return;
 	}
 	if (b0 > 3 || stun_parse(&m, p, len) != STUN_OK)
@@ -1014,7 +332,7 @@ turn_handle_client(struct turn_ctx *ctx, const struct turn_tuple *t,
 		break;
 	case STUN_INDICATION:
 		if (m.method == STUN_SEND)
-			do_send(ctx, t, &m);
+			turn_send(ctx, t, &m);
 		break;
 	default:
 		break;				/* responses: not ours */
@@ -1022,21 +340,21 @@ turn_handle_client(struct turn_ctx *ctx, const struct turn_tuple *t,
 }
 
 void
-turn_handle_peer(struct turn_ctx *ctx, struct turn_relay *r,
+turn_handle_peer(struct turn_ctx *ctx, struct turn_relayed *r,
     const struct maddr *peer, const uint8_t *data, size_t len)
 {
-	deliver(ctx, r, peer, data, len, 0);
+	turn_deliver(ctx, r, peer, data, len, 0);
 }
 
 void
 turn_handle_handoff(struct turn_ctx *ctx, const struct turn_handoff *h,
     const uint8_t *data, size_t len)
 {
-	struct turn_relay *r;
+	struct turn_relayed *r;
 
-	if ((r = alloc_relay_by_adv(ctx, &h->dst)) != NULL && r->a != NULL &&
+	if ((r = alloc_relayed_by_adv(ctx, &h->dst)) != NULL && r->a != NULL &&
 	    r->a->id == h->dst_id && h->src_id != 0)
-		deliver(ctx, r, &h->from, data, len, h->src_id);
+		turn_deliver(ctx, r, &h->from, data, len, h->src_id);
 }
 
 void
@@ -1158,66 +476,22 @@ turn_reload(struct turn_ctx *ctx, const struct config *cfg)
 	return 0;
 }
 
-struct turn_ctx *
-turn_new(const struct config *cfg, const struct turn_io *io,
-    struct metrics *metrics, char *err, size_t errlen)
-{
-	return turn_new_in(cfg, io, metrics, NULL, 0, err, errlen);
-}
-
-struct turn_ctx *
-turn_new_in(const struct config *cfg, const struct turn_io *io,
-    struct metrics *metrics, struct turn_shared *sh, int loop, char *err,
+/*
+ * The relay addresses per family: relay-ip when of that family (or the
+ * private half of external-ip), else the first listen address of that
+ * family; advertised as external-ip's public half when set.  0, or -1
+ * with err (a wildcard would be advertised, or no family has one).
+ */
+static int
+relay_ips(struct turn_ctx *ctx, const struct config *cfg, char *err,
     size_t errlen)
 {
-	struct turn_ctx *ctx;
-	int fams[2] = { AF_INET, AF_INET6 };
+	static const int fams[2] = { AF_INET, AF_INET6 };
+	const struct cfg_extip *x = &cfg->external_ip;
 	size_t i;
 	int fi;
 
-	if ((ctx = calloc(1, sizeof(*ctx))) == NULL) {
-		snprintf(err, errlen, "relay: out of memory");
-		return NULL;
-	}
-	ctx->io = *io;
-	if (metrics != NULL)
-		ctx->m = metrics;
-	else {
-		metrics_init(&ctx->own_metrics);
-		ctx->m = &ctx->own_metrics;
-	}
-	RB_INIT(&ctx->allocs);
-	RB_INIT(&ctx->relays);
-	TAILQ_INIT(&ctx->all);
-	snprintf(ctx->software, sizeof(ctx->software), "meetopia/%s",
-	    PACKAGE_VERSION);
-	if (sh == NULL) {
-		if ((sh = turn_shared_new(cfg, err, errlen)) == NULL) {
-			free(ctx);
-			return NULL;
-		}
-		ctx->own_sh = 1;
-	}
-	ctx->sh = sh;
-	ctx->loop = loop;
-	if (loop < 0 || loop >= (1 << PORT_LOOP_BITS)) {
-		snprintf(err, errlen, "relay: loop %d out of range", loop);
-		turn_free(ctx);
-		return NULL;
-	}
-	turn_random(ctx, ctx->ind_tid, sizeof(ctx->ind_tid));
-	if (turn_reload(ctx, cfg) != 0) {
-		snprintf(err, errlen, "relay: no auth-secret, or out of "
-		    "memory");
-		turn_free(ctx);
-		return NULL;
-	}
-
-	/* Relay addresses per family: relay-ip when of that family (or the
-	 * private half of external-ip), else the first listen address. */
 	for (fi = 0; fi < 2; fi++) {
-		const struct cfg_extip *x = &cfg->external_ip;
-
 		if (cfg->relay_ip.family == fams[fi]) {
 			ctx->relay_ip[fi] = cfg->relay_ip;
 			ctx->has_family[fi] = 1;
@@ -1243,12 +517,61 @@ turn_new_in(const struct config *cfg, const struct turn_io *io,
 			snprintf(err, errlen, "relay: the relay address of "
 			    "%s is a wildcard; set relay-ip or external-ip",
 			    fams[fi] == AF_INET ? "IPv4" : "IPv6");
-			turn_free(ctx);
-			return NULL;
+			return -1;
 		}
 	}
 	if (!ctx->has_family[0] && !ctx->has_family[1]) {
 		snprintf(err, errlen, "relay: no relay address");
+		return -1;
+	}
+	return 0;
+}
+
+struct turn_ctx *
+turn_new(const struct config *cfg, const struct turn_io *io, char *err,
+    size_t errlen)
+{
+	return turn_new_in(cfg, io, NULL, 0, err, errlen);
+}
+
+struct turn_ctx *
+turn_new_in(const struct config *cfg, const struct turn_io *io,
+    struct turn_shared *sh, int loop, char *err, size_t errlen)
+{
+	struct turn_ctx *ctx;
+
+	if ((ctx = calloc(1, sizeof(*ctx))) == NULL) {
+		snprintf(err, errlen, "relay: out of memory");
+		return NULL;
+	}
+	ctx->io = *io;
+	RB_INIT(&ctx->allocs);
+	RB_INIT(&ctx->relayed);
+	TAILQ_INIT(&ctx->all);
+	snprintf(ctx->software, sizeof(ctx->software), "meetopia/%s",
+	    PACKAGE_VERSION);
+	if (sh == NULL) {
+		if ((sh = turn_shared_new(cfg, err, errlen)) == NULL) {
+			free(ctx);
+			return NULL;
+		}
+		ctx->own_sh = 1;
+	}
+	ctx->sh = sh;
+	ctx->loop = loop;
+	if (loop < 0 || loop >= (1 << PORT_LOOP_BITS)) {
+		snprintf(err, errlen, "relay: loop %d out of range", loop);
+		turn_free(ctx);
+		return NULL;
+	}
+	turn_random(ctx, ctx->ind_tid, sizeof(ctx->ind_tid));
+	if (turn_reload(ctx, cfg) != 0) {
+		snprintf(err, errlen, "relay: no auth-secret, or out of "
+		    "memory");
+		turn_free(ctx);
+		return NULL;
+	}
+	if (relay_ips(ctx, cfg, err, errlen) != 0) {
 		turn_free(ctx);
 		return NULL;
 	}
@@ -1305,6 +628,29 @@ turn_shared_alloc_count(const struct turn_ctx *ctx)
 	return (size_t)atomic_load(&ctx->sh->nallocs);
 }
 
+/* Adds a figure of one loop to a total. */
+static void
+sum(metric_t *total, const metric_t *v)
+{
+	metrics_add(total, metrics_get(v));
+}
+
+void
+turn_metrics_add(const struct turn_ctx *ctx, struct metrics *m)
+{
+	const struct turn_stats *st = &ctx->st;
+
+	sum(&m->turn_allocations, &st->allocations);
+	sum(&m->turn_allocations_total, &st->allocations_total);
+	sum(&m->turn_auth_failures_total, &st->auth_failures);
+	sum(&m->turn_peer_denied_total, &st->peer_denied);
+	sum(&m->turn_relayed_packets_to_peer, &st->packets_to_peer);
+	sum(&m->turn_relayed_bytes_to_peer, &st->bytes_to_peer);
+	sum(&m->turn_relayed_packets_to_client, &st->packets_to_client);
+	sum(&m->turn_relayed_bytes_to_client, &st->bytes_to_client);
+	sum(&m->turn_released_peer_drops_total, &st->released_peer_drops);
+}
+
 size_t
 turn_alloc_count(const struct turn_ctx *ctx)
 {
@@ -1312,7 +658,7 @@ turn_alloc_count(const struct turn_ctx *ctx)
 }
 
 int
-turn_relay_addr(const struct turn_ctx *ctx, int family, struct maddr *bound,
+turn_relayed_ip(const struct turn_ctx *ctx, int family, struct maddr *bound,
     struct maddr *adv)
 {
 	int fi = turn_fam_idx(family);

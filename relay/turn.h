@@ -5,8 +5,8 @@
  * A struct turn_ctx holds the allocations of one event loop and
  * everything the protocol needs; the transports (relay/udp.c, relay/tcp.c)
  * are thin glue that hand it whole messages and carry out what it asks
- * through struct turn_io: send to a client, send from a relayed socket,
- * open and close relayed sockets, hand data to another loop.  With
+ * through struct turn_io: send to a client, send from a relayed address's
+ * socket (its rsock), open and close rsocks, hand data to another loop.  With
  * relay-threads, one context per loop shares a struct turn_shared (ports,
  * quotas, reservations, nonce key), and a context is only ever used by its
  * loop's thread.  Clock, randomness, the ban lookup and security events
@@ -42,7 +42,7 @@
 
 struct config;
 struct turn_ctx;
-struct turn_relay;
+struct turn_relayed;
 
 #define TURN_DEFAULT_LIFETIME	600	/* RFC 8656 §7.2 */
 #define TURN_PERM_LIFETIME	300	/* §9 */
@@ -100,47 +100,63 @@ enum turn_event {
 	TURN_EV_BANNED			/* Allocate from a banned client */
 };
 
+/*
+ * What the protocol asks of its transports.  Each slot names the
+ * functions behind it in meetopiad (relay/relay.c fills it in, in
+ * loop_new()); the unit tests and fuzzers fill it with fakes.
+ */
 struct turn_io {
-	void	*arg;
-	/* Sends a message (scattered) to a client over its transport. */
+	void	*arg;		/* relay.c: the struct relay_loop */
+	/*
+	 * Sends a message (scattered) to a client over its transport.
+	 * relay.c's relay_to_client(): udp_to_client() (relay/udp.c) for
+	 * TURN_UDP, tcp_to_client() (relay/tcp.c) for TURN_TCP and TURN_TLS.
+	 */
 	void	(*to_client)(void *arg, const struct turn_tuple *,
 		    const struct iovec *, int iovcnt);
-	/* Sends a datagram from a relayed socket to a peer. */
-	void	(*to_peer)(void *arg, void *sock, const struct maddr *peer,
+	/* Sends a datagram from a relayed address's rsock to a peer.
+	 * udp_to_peer(). */
+	void	(*to_peer)(void *arg, void *rsock, const struct maddr *peer,
 		    const uint8_t *, size_t);
 	/*
-	 * Opens a relayed UDP socket bound to addr (its port set), with the
-	 * don't-fragment bit when df; *sock is the transport's handle, and
-	 * datagrams that arrive on it go to turn_handle_peer(ctx, r, ...).
-	 * Returns 0, or -1 (the port is taken or sockets ran out).
+	 * Opens the rsock of a relayed address: a UDP socket bound to addr
+	 * (its port set), with the don't-fragment bit when df; *rsock is the
+	 * transport's handle, and datagrams that arrive on it go to
+	 * turn_handle_peer(ctx, ra, ...).  Returns 0, or -1 (the port is
+	 * taken or sockets ran out).  udp_rsock_open().
 	 */
-	int	(*relay_open)(void *arg, const struct maddr *addr, int df,
-		    struct turn_relay *r, void **sock);
-	void	(*relay_close)(void *arg, void *sock);
+	int	(*rsock_open)(void *arg, const struct maddr *addr, int df,
+		    struct turn_relayed *ra, void **rsock);
+	/* Closes an rsock.  udp_rsock_close(). */
+	void	(*rsock_close)(void *arg, void *rsock);
 	/*
 	 * EVEN-PORT reservations (RFC 8656 §7.2, R bit): the reserved port's
-	 * socket stays bound, on no loop, until the token is taken or the
-	 * reservation expires.  relay_detach takes an open relayed socket
-	 * off this loop and returns its descriptor, still bound (the handle
-	 * is freed), or -1.  relay_adopt makes such a descriptor (detached
-	 * on any loop) a relayed socket of this loop, as relay_open does;
-	 * it takes the descriptor, and closes it on failure.  Both may be
-	 * NULL: a reserved port is then only held in the port table.
+	 * rsock stays bound, on no loop, until the token is taken or the
+	 * reservation expires.  rsock_detach takes an open rsock off this
+	 * loop and returns its descriptor, still bound (the handle is
+	 * freed), or -1: udp_rsock_detach().  rsock_adopt makes such a
+	 * descriptor (detached on any loop) an rsock of this loop, as
+	 * rsock_open does; it takes the descriptor, and closes it on
+	 * failure: udp_rsock_adopt().  Both may be NULL: a reserved port is
+	 * then only held in the port table.
 	 */
-	int	(*relay_detach)(void *arg, void *sock);
-	int	(*relay_adopt)(void *arg, int fd, const struct maddr *addr,
-		    int df, struct turn_relay *r, void **sock);
-	/* Nonzero when the client address is banned (may be NULL). */
+	int	(*rsock_detach)(void *arg, void *rsock);
+	int	(*rsock_adopt)(void *arg, int fd, const struct maddr *addr,
+		    int df, struct turn_relayed *ra, void **rsock);
+	/* Nonzero when the client address is banned (may be NULL).
+	 * relay_is_banned(): the moderation store. */
 	int	(*is_banned)(void *arg, const struct maddr *client);
-	/* A security event (may be NULL); user may be NULL. */
+	/* A security event (may be NULL); user may be NULL.  relay_event():
+	 * the security log, with the client's pseudonym. */
 	void	(*event)(void *arg, enum turn_event, const struct maddr *client,
 		    const char *user, size_t ulen, const char *what);
-	/* Random bytes (may be NULL: OpenSSL's RAND_bytes). */
+	/* Random bytes (may be NULL: OpenSSL's RAND_bytes, as in meetopiad). */
 	void	(*rand)(void *arg, void *, size_t);
 	/*
 	 * Hands data to the context of another loop (may be NULL: dropped),
 	 * which the glue passes to turn_handle_handoff() on that loop's
 	 * thread.  The bytes are the caller's only during the call.
+	 * relay_handoff(): the hand-off rings of relay/ring.h.
 	 */
 	void	(*handoff)(void *arg, int loop, const struct turn_handoff *,
 		    const uint8_t *, size_t);
@@ -158,10 +174,10 @@ typedef int (*turn_peer_hook)(void *arg, const char *user_a,
  * A context from a configuration: realm, auth secrets, relay addresses per
  * family (relay-ip when of that family, else the first listen address of
  * that family), external-ip, port range, lifetimes, quotas, peer policy.
- * metrics may be NULL.  NULL with err filled on failure.
+ * NULL with err filled on failure.
  */
 struct turn_ctx	*turn_new(const struct config *, const struct turn_io *,
-		    struct metrics *, char *err, size_t errlen);
+		    char *err, size_t errlen);
 void		 turn_free(struct turn_ctx *);
 
 /*
@@ -176,8 +192,7 @@ struct turn_shared *turn_shared_new(const struct config *, char *err,
 		    size_t errlen);
 void		 turn_shared_free(struct turn_shared *);
 struct turn_ctx	*turn_new_in(const struct config *, const struct turn_io *,
-		    struct metrics *, struct turn_shared *, int loop,
-		    char *err, size_t errlen);
+		    struct turn_shared *, int loop, char *err, size_t errlen);
 /* Data from one of our allocations to another's relayed address: from
  * this loop, or handed over by another (struct turn_io's handoff). */
 void		 turn_handle_handoff(struct turn_ctx *,
@@ -195,9 +210,9 @@ void		 turn_handle_client(struct turn_ctx *, const struct turn_tuple *,
 		    const uint8_t *, size_t);
 /* 1 when a datagram from `from` at a UDP listener comes from one of our
  * own live relayed sockets (turn_handle_client() drops those). */
-int		 turn_from_own_relay(struct turn_ctx *, const struct maddr *from);
+int		 turn_from_own_rsock(struct turn_ctx *, const struct maddr *from);
 /* A datagram that arrived at a relayed socket from peer. */
-void		 turn_handle_peer(struct turn_ctx *, struct turn_relay *,
+void		 turn_handle_peer(struct turn_ctx *, struct turn_relayed *,
 		    const struct maddr *peer, const uint8_t *, size_t);
 /* The client's transport went away (TCP/TLS): delete its allocation. */
 void		 turn_tuple_closed(struct turn_ctx *, const struct turn_tuple *);
@@ -221,12 +236,21 @@ void		 turn_pairs_changed(struct turn_ctx *);
  * there are live on until they end or the daemon does. */
 void		 turn_drain(struct turn_ctx *);
 
+/*
+ * Adds the context's figures (allocations, auth failures, peers denied,
+ * relayed packets and bytes each way, packets to released addresses) to
+ * the TURN ones of m.  The context keeps them itself, written by its
+ * loop's thread alone; this may be called from any thread (relaxed reads:
+ * each figure exact, the set not a snapshot).
+ */
+void		 turn_metrics_add(const struct turn_ctx *, struct metrics *);
+
 /* Figures for tests and logs. */
 size_t		 turn_alloc_count(const struct turn_ctx *);
 /* Allocations of all the contexts that share ctx's state. */
 size_t		 turn_shared_alloc_count(const struct turn_ctx *);
 /* The relayed address advertised for a family (0 when none). */
-int		 turn_relay_addr(const struct turn_ctx *, int family,
+int		 turn_relayed_ip(const struct turn_ctx *, int family,
 		    struct maddr *bound, struct maddr *advertised);
 
 #endif

@@ -38,12 +38,19 @@ struct turn_chan {
 	uint64_t		 expires;	/* ms; bound while now < expires */
 };
 
-/* One relayed transport address of an allocation (or a reservation). */
-struct turn_relay {
-	RB_ENTRY(turn_relay)	 entry;		/* ctx->relays, by adv */
-	struct maddr		 bound;		/* where the socket is bound */
+/*
+ * A relayed transport address of an allocation (RFC 8656 §2): the port
+ * of the relayed range it holds, and its socket (rsock, the transport's
+ * handle).  Words: "relay" is the module; a "relayed" address is this;
+ * an "rsock" is its socket; a "port" is a slot of the relayed range,
+ * claimed, opened (alloc_port_open: claimed and its rsock opened) and
+ * closed.
+ */
+struct turn_relayed {
+	RB_ENTRY(turn_relayed)	 entry;		/* ctx->relayed, by adv */
+	struct maddr		 bound;		/* where the rsock is bound */
 	struct maddr		 adv;		/* what clients see (external-ip) */
-	void			*sock;
+	void			*rsock;
 	struct turn_alloc	*a;		/* NULL while reserved */
 	struct turn_ctx		*ctx;
 };
@@ -66,8 +73,8 @@ struct turn_alloc {
 	char			*user;		/* NUL-terminated */
 	size_t			 userlen;
 	uint8_t			 key[LTKEY_LEN];
-	struct turn_relay	*relay[2];
-	int			 nrelay;
+	struct turn_relayed	*relayed[2];
+	int			 nrelayed;
 	uint8_t			 resv_token[8];	/* EVEN-PORT R=1 */
 	int			 has_resv;
 	int			 lifetime;	/* seconds, last granted */
@@ -103,16 +110,16 @@ struct turn_resv {
 };
 
 RB_HEAD(turn_alloc_tree, turn_alloc);
-RB_HEAD(turn_relay_tree, turn_relay);
+RB_HEAD(turn_relayed_tree, turn_relayed);
 RB_HEAD(turn_count_tree, turn_count);
 TAILQ_HEAD(turn_alloc_list, turn_alloc);
 LIST_HEAD(turn_resv_list, turn_resv);
 
 int	turn_alloc_cmp(struct turn_alloc *, struct turn_alloc *);
-int	turn_relay_cmp(struct turn_relay *, struct turn_relay *);
+int	turn_relayed_cmp(struct turn_relayed *, struct turn_relayed *);
 int	turn_count_cmp(struct turn_count *, struct turn_count *);
 RB_PROTOTYPE(turn_alloc_tree, turn_alloc, entry, turn_alloc_cmp)
-RB_PROTOTYPE(turn_relay_tree, turn_relay, entry, turn_relay_cmp)
+RB_PROTOTYPE(turn_relayed_tree, turn_relayed, entry, turn_relayed_cmp)
 RB_PROTOTYPE(turn_count_tree, turn_count, entry, turn_count_cmp)
 
 /*
@@ -153,13 +160,29 @@ struct turn_shared {
 	struct nonce_key	 nkey;		/* read-only */
 };
 
+/*
+ * A context's figures: written by its loop's thread only, with
+ * metrics_own_add() (no read-modify-write on the data path), and summed
+ * by turn_metrics_add() when /metrics is read.
+ */
+struct turn_stats {
+	metric_t		 allocations;	/* gauge */
+	metric_t		 allocations_total;
+	metric_t		 auth_failures;
+	metric_t		 peer_denied;
+	metric_t		 packets_to_peer;
+	metric_t		 bytes_to_peer;
+	metric_t		 packets_to_client;
+	metric_t		 bytes_to_client;
+	metric_t		 released_peer_drops;
+};
+
 struct turn_ctx {
 	struct turn_io		 io;
 	struct turn_shared	*sh;
 	int			 own_sh;	/* sh made for this context */
 	int			 loop;		/* index in the port table */
-	struct metrics		*m;
-	struct metrics		 own_metrics;	/* when none was given */
+	struct turn_stats	 st;
 
 	/* Configuration. */
 	char			*realm;
@@ -190,7 +213,7 @@ struct turn_ctx {
 	struct turn_alloc_tree	 allocs;
 	struct turn_alloc_list	 all;
 	size_t			 nallocs;
-	struct turn_relay_tree	 relays;
+	struct turn_relayed_tree relayed;	/* by adv */
 
 	/* Security events this second. */
 	long long		 ev_second;
@@ -211,26 +234,93 @@ turn_fam_idx(int family)
 	return family == AF_INET6 ? 1 : 0;
 }
 
+/*
+ * What a new allocation is made of: gathered by the Allocate handler,
+ * taken over by alloc_new().
+ */
+struct alloc_spec {
+	const struct turn_tuple	*t;
+	const uint8_t		*tid;		/* the Allocate's */
+	const char		*user;
+	size_t			 ulen;
+	const uint8_t		*key;		/* LTKEY_LEN */
+	long long		 lifetime;	/* seconds */
+	struct turn_relayed	*relayed[2];
+	int			 nrelayed;
+	int			 has_resv;	/* EVEN-PORT R=1 */
+	uint8_t			 resv_token[8];
+	struct turn_count	*ucount;	/* quota counts taken */
+	struct turn_count	*icount;
+};
+
+/* What an authenticated request was authenticated with (turn.c). */
+struct turn_auth {
+	const char		*user;
+	size_t			 ulen;
+	uint8_t			 key[LTKEY_LEN];
+	enum stun_mi		 mi;
+};
+
+/* turn.c: answers.  au is NULL before authentication succeeded. */
+void	turn_reply_begin(struct turn_ctx *, struct wr *,
+	    const struct stun_msg *, uint16_t cls);
+void	turn_reply_end(struct turn_ctx *, const struct turn_tuple *,
+	    struct wr *, const struct stun_msg *, const struct turn_auth *);
+void	turn_reply_error(struct turn_ctx *, const struct turn_tuple *,
+	    const struct stun_msg *, const struct turn_auth *, int code);
+
+/* turn_allocate.c: Allocate (old: the 5-tuple's allocation, if any) and
+ * Refresh, authenticated. */
+void	turn_allocate(struct turn_ctx *, const struct turn_tuple *,
+	    const struct stun_msg *, struct turn_alloc *old,
+	    const struct turn_auth *);
+void	turn_refresh(struct turn_ctx *, const struct turn_tuple *,
+	    const struct stun_msg *, struct turn_alloc *,
+	    const struct turn_auth *);
+
+/* turn_peer.c: CreatePermission and ChannelBind (authenticated), Send
+ * indications, ChannelData, and data for the client of ra's allocation
+ * (from a peer, or from another of our allocations, src_id not 0). */
+void	turn_permission(struct turn_ctx *, const struct turn_tuple *,
+	    const struct stun_msg *, struct turn_alloc *,
+	    const struct turn_auth *);
+void	turn_channel_bind(struct turn_ctx *, const struct turn_tuple *,
+	    const struct stun_msg *, struct turn_alloc *,
+	    const struct turn_auth *);
+void	turn_send(struct turn_ctx *, const struct turn_tuple *,
+	    const struct stun_msg *);
+void	turn_channel_data(struct turn_ctx *, const struct turn_tuple *,
+	    const uint8_t *, size_t);
+void	turn_deliver(struct turn_ctx *, struct turn_relayed *ra,
+	    const struct maddr *from, const uint8_t *, size_t, uint64_t src_id);
+
 /* allocation.c */
+/* Makes the allocation of s and registers it (in the tables, its ports
+ * owned, counted): the one place an allocation is made, as alloc_free()
+ * is the one where it goes.  It takes s's relayed addresses and quota
+ * counts; NULL (out of memory) leaves them the caller's. */
+struct turn_alloc *alloc_new(struct turn_ctx *, const struct alloc_spec *);
 struct turn_alloc *alloc_find(struct turn_ctx *, const struct turn_tuple *);
-struct turn_relay *alloc_relay_by_adv(struct turn_ctx *, const struct maddr *);
-struct turn_relay *alloc_relay_of(struct turn_alloc *, int family);
+struct turn_relayed *alloc_relayed_by_adv(struct turn_ctx *,
+	    const struct maddr *);
+struct turn_relayed *alloc_relayed_of(struct turn_alloc *, int family);
 void	alloc_free(struct turn_ctx *, struct turn_alloc *);
-/* Opens a relayed socket of a family on a random free port of the range
- * (even when even); NULL when none could be had. */
-struct turn_relay *alloc_relay_open(struct turn_ctx *, int family, int even,
+/* Opens a port: claims a random free port of the range (even when even;
+ * port when not 0) and opens its rsock; the relayed address, or NULL
+ * when none could be had. */
+struct turn_relayed *alloc_port_open(struct turn_ctx *, int family, int even,
 	    int df, uint16_t port);
-/* Closes a relayed socket; its port is freed, or kept held (hold). */
-void	alloc_relay_close(struct turn_ctx *, struct turn_relay *, int hold);
-/* Takes a relayed socket off this loop for a reservation: its port stays
+/* Closes a port's rsock; the port is freed, or kept held (hold). */
+void	alloc_port_close(struct turn_ctx *, struct turn_relayed *, int hold);
+/* Takes a port's rsock off this loop for a reservation: its port stays
  * held and its socket bound; the descriptor, or -1 (closed: held in the
  * port table only). */
-int	alloc_relay_detach(struct turn_ctx *, struct turn_relay *);
+int	alloc_port_detach(struct turn_ctx *, struct turn_relayed *);
 /* Gives back a reservation taken but not used: its socket and port. */
 void	alloc_resv_drop(struct turn_ctx *, int fi, uint16_t port, int fd);
-/* Opens the relayed socket of a port held for a reservation, from its
+/* Opens the rsock of a port held for a reservation, from its
  * kept descriptor fd (taken) or anew when fd is -1. */
-struct turn_relay *alloc_relay_open_held(struct turn_ctx *, int fi,
+struct turn_relayed *alloc_port_open_held(struct turn_ctx *, int fi,
 	    uint16_t port, int df, int fd);
 struct turn_perm *perm_find(struct turn_ctx *, struct turn_alloc *,
 	    const struct maddr *peer, int internal);

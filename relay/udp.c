@@ -138,10 +138,11 @@ udp_flush(struct relay_loop *lp)
 			if (k == 0 || errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == ENOBUFS || errno == EINTR ||
 			    errno == EBADF || errno == ENOTSOCK) {
-				lp->send_drops += (uint64_t)(j - i);
+				metrics_own_add(&lp->send_drops,
+				    (uint64_t)(j - i));
 				break;
 			}
-			lp->send_drops++;
+			metrics_own_add(&lp->send_drops, 1);
 			i++;
 		}
 	}
@@ -368,32 +369,32 @@ udp_to_client(void *arg, const struct turn_tuple *t, const struct iovec *iov,
 /* Relayed sockets: peer data. */
 
 static void
-relay_dgram(struct relay_loop *lp, void *arg, const struct maddr *from,
+rsock_dgram(struct relay_loop *lp, void *arg, const struct maddr *from,
     const uint8_t *p, size_t len)
 {
-	struct relay_sock *rs = arg;
+	struct rsock *rs = arg;
 
-	turn_handle_peer(lp->ctx, rs->tr, from, p, len);
+	turn_handle_peer(lp->ctx, rs->ra, from, p, len);
 }
 
 static void
-relay_read_cb(evutil_socket_t fd, short what, void *arg)
+rsock_read_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct relay_sock *rs = arg;
+	struct rsock *rs = arg;
 	int rounds;
 
 	for (rounds = 0; rounds < 4; rounds++)
-		if (udp_batch(rs->lp, rs->fd, relay_dgram, rs) < RELAY_BATCH)
+		if (udp_batch(rs->lp, rs->fd, rsock_dgram, rs) < RELAY_BATCH)
 			break;
 }
 
 /* Makes the bound socket fd a relayed socket of lp (the fd is taken,
  * closed on failure). */
 static int
-relay_sock_new(struct relay_loop *lp, int fd, const struct maddr *addr,
-    int df, struct turn_relay *tr, void **sockp)
+rsock_new(struct relay_loop *lp, int fd, const struct maddr *addr,
+    int df, struct turn_relayed *tr, void **sockp)
 {
-	struct relay_sock *rs;
+	struct rsock *rs;
 	int v;
 
 	*sockp = NULL;
@@ -410,10 +411,10 @@ relay_sock_new(struct relay_loop *lp, int fd, const struct maddr *addr,
 		return -1;
 	}
 	rs->fd = fd;
-	rs->tr = tr;
+	rs->ra = tr;
 	rs->lp = lp;
 	if ((rs->ev = event_new(lp->base, fd, EV_READ | EV_PERSIST,
-	    relay_read_cb, rs)) == NULL || event_add(rs->ev, NULL) != 0) {
+	    rsock_read_cb, rs)) == NULL || event_add(rs->ev, NULL) != 0) {
 		if (rs->ev != NULL)
 			event_free(rs->ev);
 		close(fd);
@@ -425,8 +426,8 @@ relay_sock_new(struct relay_loop *lp, int fd, const struct maddr *addr,
 }
 
 int
-udp_relay_open(void *arg, const struct maddr *addr, int df,
-    struct turn_relay *tr, void **sockp)
+udp_rsock_open(void *arg, const struct maddr *addr, int df,
+    struct turn_relayed *tr, void **sockp)
 {
 	struct relay_loop *lp = arg;
 	int fd;
@@ -441,15 +442,15 @@ udp_relay_open(void *arg, const struct maddr *addr, int df,
 		}
 		return -1;
 	}
-	return relay_sock_new(lp, fd, addr, df, tr, sockp);
+	return rsock_new(lp, fd, addr, df, tr, sockp);
 }
 
 /* A reservation's socket: off this loop, still bound, fd returned. */
 int
-udp_relay_detach(void *arg, void *sock)
+udp_rsock_detach(void *arg, void *sock)
 {
 	struct relay_loop *lp = arg;
-	struct relay_sock *rs = sock;
+	struct rsock *rs = sock;
 	int fd;
 
 	if (rs == NULL)
@@ -464,17 +465,17 @@ udp_relay_detach(void *arg, void *sock)
 
 /* A reservation's socket, detached on any loop, registered on this one. */
 int
-udp_relay_adopt(void *arg, int fd, const struct maddr *addr, int df,
-    struct turn_relay *tr, void **sockp)
+udp_rsock_adopt(void *arg, int fd, const struct maddr *addr, int df,
+    struct turn_relayed *tr, void **sockp)
 {
-	return relay_sock_new(arg, fd, addr, df, tr, sockp);
+	return rsock_new(arg, fd, addr, df, tr, sockp);
 }
 
 void
-udp_relay_close(void *arg, void *sock)
+udp_rsock_close(void *arg, void *sock)
 {
 	struct relay_loop *lp = arg;
-	struct relay_sock *rs = sock;
+	struct rsock *rs = sock;
 
 	if (rs == NULL)
 		return;
@@ -491,7 +492,7 @@ void
 udp_to_peer(void *arg, void *sock, const struct maddr *peer,
     const uint8_t *p, size_t len)
 {
-	struct relay_sock *rs = sock;
+	struct rsock *rs = sock;
 	struct iovec iov;
 
 	iov.iov_base = (void *)p;

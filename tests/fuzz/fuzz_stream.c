@@ -79,7 +79,7 @@ to_peer(void *arg, void *sock, const struct maddr *peer, const uint8_t *p,
 }
 
 static int
-relay_open(void *arg, const struct maddr *addr, int df, struct turn_relay *r,
+relay_open(void *arg, const struct maddr *addr, int df, struct turn_relayed *r,
     void **sock)
 {
 	if (fz.nrelay == 8)
@@ -156,9 +156,9 @@ setup(void)
 	memset(&io, 0, sizeof(io));
 	io.to_client = to_client;
 	io.to_peer = to_peer;
-	io.relay_open = relay_open;
-	io.relay_close = relay_close;
-	if ((fz.ctx = turn_new(cfg, &io, NULL, err, sizeof(err))) == NULL)
+	io.rsock_open = relay_open;
+	io.rsock_close = relay_close;
+	if ((fz.ctx = turn_new(cfg, &io, err, sizeof(err))) == NULL)
 		abort();
 	cfg_free(cfg);
 	turn_set_time(fz.ctx, 1000, 1700000000);

@@ -34,7 +34,7 @@ drop_peer(void *arg, void *sock, const struct maddr *peer, const uint8_t *p,
 }
 
 static int
-open_relay(void *arg, const struct maddr *addr, int df, struct turn_relay *r,
+open_relay(void *arg, const struct maddr *addr, int df, struct turn_relayed *r,
     void **sock)
 {
 	*sock = &sockets;
@@ -64,9 +64,9 @@ context(void)
 	memset(&io, 0, sizeof(io));
 	io.to_client = drop_client;
 	io.to_peer = drop_peer;
-	io.relay_open = open_relay;
-	io.relay_close = close_relay;
-	if ((ctx = turn_new(cfg, &io, NULL, err, sizeof(err))) == NULL)
+	io.rsock_open = open_relay;
+	io.rsock_close = close_relay;
+	if ((ctx = turn_new(cfg, &io, err, sizeof(err))) == NULL)
 		abort();
 	cfg_free(cfg);
 	turn_set_time(ctx, 1000, 1700000000);

@@ -10,6 +10,17 @@
 #include "common/secevent.h"
 #include "tests/tap.h"
 
+/* A collect callback: figures kept elsewhere (per thread) summed in. */
+static void
+collect(void *arg, struct metrics *m)
+{
+	int *calls = arg;
+
+	(*calls)++;
+	metrics_set(&m->turn_allocations, 7);
+	metrics_set(&m->turn_send_drops_total, 3);
+}
+
 static char *
 render(struct metrics *m)
 {
@@ -56,7 +67,21 @@ main(void)
 	ok(strstr(txt, "meetopia_connect_seconds_count 2\n") &&
 	    strstr(txt, "meetopia_connect_seconds_sum 4.700000\n"),
 	    "histogram sum and count; a negative figure is ignored");
+	ok(strstr(txt, "\nmeetopia_turn_send_dropped_total 0\n") != NULL,
+	    "UDP send drops exposed");
 	free(txt);
+
+	{
+		int calls = 0;
+
+		metrics_set_collect(&m, collect, &calls);
+		txt = render(&m);
+		ok(calls == 1 && strstr(txt, "\nmeetopia_turn_allocations 7\n")
+		    != NULL && strstr(txt, "\nmeetopia_turn_send_dropped_total "
+		    "3\n") != NULL, "the collect callback runs before rendering");
+		free(txt);
+		metrics_set_collect(&m, NULL, NULL);
+	}
 
 	fd = mkstemp(path);
 	close(fd);

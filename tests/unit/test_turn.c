@@ -42,7 +42,7 @@ struct sent {
 
 struct fsock {
 	struct maddr		 addr;
-	struct turn_relay	*tr;
+	struct turn_relayed	*tr;
 	int			 open;
 	int			 df;
 };
@@ -124,8 +124,8 @@ io_to_peer(void *arg, void *sock, const struct maddr *peer, const uint8_t *p,
 }
 
 static int
-io_relay_open(void *arg, const struct maddr *addr, int df,
-    struct turn_relay *tr, void **sock)
+io_rsock_open(void *arg, const struct maddr *addr, int df,
+    struct turn_relayed *tr, void **sock)
 {
 	struct env *e = arg;
 	struct fsock *fs;
@@ -149,7 +149,7 @@ io_relay_open(void *arg, const struct maddr *addr, int df,
 }
 
 static void
-io_relay_close(void *arg, void *sock)
+io_rsock_close(void *arg, void *sock)
 {
 	struct fsock *fs = sock;
 
@@ -159,7 +159,7 @@ io_relay_close(void *arg, void *sock)
 /* A reserved port's socket leaves the loop: a real descriptor stands for
  * it, so that its life (kept, handed over, closed) can be followed. */
 static int
-io_relay_detach(void *arg, void *sock)
+io_rsock_detach(void *arg, void *sock)
 {
 	struct env *e = arg;
 	struct fsock *fs = sock;
@@ -171,15 +171,15 @@ io_relay_detach(void *arg, void *sock)
 }
 
 static int
-io_relay_adopt(void *arg, int fd, const struct maddr *addr, int df,
-    struct turn_relay *tr, void **sock)
+io_rsock_adopt(void *arg, int fd, const struct maddr *addr, int df,
+    struct turn_relayed *tr, void **sock)
 {
 	struct env *e = arg;
 
 	e->adopted++;
 	e->adopted_fd = fd;
 	close(fd);
-	return io_relay_open(arg, addr, df, tr, sock);
+	return io_rsock_open(arg, addr, df, tr, sock);
 }
 
 static int
@@ -284,17 +284,17 @@ env_init_in(struct env *e, const char *const *kv, struct turn_shared *sh,
 	io.arg = e;
 	io.to_client = io_to_client;
 	io.to_peer = io_to_peer;
-	io.relay_open = io_relay_open;
-	io.relay_close = io_relay_close;
+	io.rsock_open = io_rsock_open;
+	io.rsock_close = io_rsock_close;
 	io.is_banned = io_is_banned;
 	io.event = io_event;
 	io.handoff = io_handoff;
 	if (fake_detach) {
-		io.relay_detach = io_relay_detach;
-		io.relay_adopt = io_relay_adopt;
+		io.rsock_detach = io_rsock_detach;
+		io.rsock_adopt = io_rsock_adopt;
 	}
 	e->detached_fd = e->adopted_fd = -1;
-	if ((e->ctx = turn_new_in(e->cfg, &io, &e->m, sh, loop, err,
+	if ((e->ctx = turn_new_in(e->cfg, &io, sh, loop, err,
 	    sizeof(err))) == NULL) {
 		printf("# %s\n", err);
 		return -1;
@@ -302,6 +302,15 @@ env_init_in(struct env *e, const char *const *kv, struct turn_shared *sh,
 	e->now = 1000000;
 	env_time(e, 0);
 	return 0;
+}
+
+/* The context's figures, as /metrics would show them. */
+static struct metrics *
+env_metrics(struct env *e)
+{
+	metrics_init(&e->m);
+	turn_metrics_add(e->ctx, &e->m);
+	return &e->m;
 }
 
 static void
@@ -773,7 +782,8 @@ test_auth(void)
 		req(&e, &c, STUN_ALLOCATE, &as);
 	ok(turn_alloc_count(e.ctx) == 0 && e.opens == 0, "unauthenticated "
 	    "requests create nothing");
-	is_int(metrics_get(&e.m.turn_auth_failures_total), 0, "the challenge "
+	is_int(metrics_get(&env_metrics(&e)->turn_auth_failures_total),
+	    0, "the challenge "
 	    "is not a failure");
 
 	/* A3: MI without USERNAME. */
@@ -859,7 +869,8 @@ test_auth(void)
 	    "401");
 	ok(err_has(STUN_ATTR_REALM) && err_has(STUN_ATTR_NONCE) && !has_mi(),
 	    "A5: 401 with REALM and NONCE");
-	is_int(metrics_get(&e.m.turn_auth_failures_total), 1, "A5: counted");
+	is_int(metrics_get(&env_metrics(&e)->turn_auth_failures_total),
+	    1, "A5: counted");
 	is_int(e.events[TURN_EV_AUTH_FAILED], 1, "A5: security event");
 
 	client_init(&c2, "192.0.2.3", 1001, SECRET, "bob", e.wall - 1);
@@ -874,7 +885,8 @@ test_auth(void)
 	is_int(req(&e, &c2, STUN_ALLOCATE, &as), 401, "R1: username not "
 	    "EXPIRY[:ID]: 401");
 	is_int(e.events[TURN_EV_AUTH_MALFORMED], 1, "R1: security event");
-	is_int(metrics_get(&e.m.turn_auth_failures_total), 4, "every failure "
+	is_int(metrics_get(&env_metrics(&e)->turn_auth_failures_total),
+	    4, "every failure "
 	    "counted");
 	/* A9: a USERNAME over 513 bytes: 400. */
 	client_init(&c2, "192.0.2.3", 1004, SECRET, "bob", EXP);
@@ -950,8 +962,10 @@ test_allocate(void)
 	ok(stun_get_xaddr(&lastm, stun_find(&lastm,
 	    STUN_ATTR_XOR_MAPPED_ADDRESS), &m) == 0 && addr_eq(&m, &c.t.client),
 	    "T12: XOR-MAPPED-ADDRESS");
-	is_int(metrics_get(&e.m.turn_allocations), 1, "gauge 1");
-	is_int(metrics_get(&e.m.turn_allocations_total), 1, "total 1");
+	is_int(metrics_get(&env_metrics(&e)->turn_allocations),
+	    1, "gauge 1");
+	is_int(metrics_get(&env_metrics(&e)->turn_allocations_total),
+	    1, "total 1");
 
 	/* T2: the same transaction again: the same answer; another: 437. */
 	memcpy(tid, c.tid, 12);
@@ -1232,7 +1246,8 @@ test_refresh_expiry(void)
 	turn_tick(e.ctx);
 	is_int(turn_alloc_count(e.ctx), 0, "T23: expired on the tick");
 	ok(sock_of(&e, &r) == NULL, "T23: its port is closed");
-	is_int(metrics_get(&e.m.turn_allocations), 0, "gauge back to 0");
+	is_int(metrics_get(&env_metrics(&e)->turn_allocations),
+	    0, "gauge back to 0");
 
 	c.nonce[0] = '\0';
 	is_int(allocate(&e, &c, &r), 0, "allocate again");
@@ -1274,7 +1289,8 @@ test_permissions(void)
 	is_int(req(&e, &c, STUN_CREATE_PERMISSION, &as), 403, "T31: a denied "
 	    "peer: 403");
 	ok(mi_ok(&c), "the 403 is integrity-protected");
-	is_int(metrics_get(&e.m.turn_peer_denied_total), 1, "peer denied "
+	is_int(metrics_get(&env_metrics(&e)->turn_peer_denied_total),
+	    1, "peer denied "
 	    "counted");
 	is_int(e.events[TURN_EV_PEER_DENIED], 1, "peer denied: security "
 	    "event");
@@ -1324,9 +1340,11 @@ test_permissions(void)
 	from_peer(&e, &r, "127.0.0.2", 7001, "other port");
 	ok(got_data(&e, &c, &got, data, sizeof(data), &ch) == 1 &&
 	    got.port == 7001, "T30: the permission is for the IP, any port");
-	is_int(metrics_get(&e.m.turn_relayed_packets_to_peer), 1, "packets "
+	is_int(metrics_get(&env_metrics(&e)->turn_relayed_packets_to_peer),
+	    1, "packets "
 	    "to peer counted");
-	is_int(metrics_get(&e.m.turn_relayed_bytes_to_client), 15, "bytes "
+	is_int(metrics_get(&env_metrics(&e)->turn_relayed_bytes_to_client),
+	    15, "bytes "
 	    "to client counted");
 
 	/* Send: missing DATA, unknown attribute: dropped. */
@@ -1360,7 +1378,8 @@ test_permissions(void)
 		e.npeer = 0;
 		send_ind(&e, &c, &d, "x");
 		is_int(e.npeer, 0, "Send to a denied peer dropped");
-		is_int(metrics_get(&e.m.turn_peer_denied_total), 3,
+		is_int(metrics_get(&env_metrics(&e)->turn_peer_denied_total),
+	    3,
 		    "and counted");
 	}
 
@@ -1626,7 +1645,8 @@ test_internal(void)
 	    "even through the kernel");
 	is_int(e.events[TURN_EV_PEER_DENIED], denied, "a partner's last "
 	    "packets after a hang-up raise no security event");
-	is_int((int)metrics_get(&e.m.turn_released_peer_drops_total), 1,
+	is_int((int)metrics_get(
+	    &env_metrics(&e)->turn_released_peer_drops_total), 1,
 	    "they are counted (meetopia_turn_released_peer_dropped_total)");
 	env_free(&e);
 }
