@@ -24,3 +24,4 @@ check_PROGRAMS += tests/unit/test_redis_url
 tests_unit_test_redis_url_SOURCES = tests/unit/test_redis_url.c
 tests_unit_test_redis_url_LDADD = $(ALL_LIBS)
 TESTS += tests/unit/test_redis_url
+
