@@ -22,6 +22,7 @@
 
 #include "common/config.h"
 #include "common/rdwr.h"
+#include "common/redis_url.h"
 
 enum cfg_type {
 	T_ADDRS,	/* repeatable IP literals */
@@ -38,7 +39,9 @@ enum cfg_type {
 	T_RANGES,	/* repeatable CIDR or A-B */
 	T_BOOL,
 	T_ORIGINS,	/* repeatable scheme://host[:port] */
-	T_LOGLEVEL
+	T_LOGLEVEL,
+	T_REDIS,	/* a Redis URL (redis_url.h); a secret when it has a password */
+	T_TOKEN		/* one word: letters, digits and . _ : { } - */
 };
 
 struct cfg_key {
@@ -126,6 +129,13 @@ static const struct cfg_key cfg_keys[] = {
 	{ "group", T_STR, O(group), 1, 64, NULL, 0, "none" },
 	{ "web-root", T_PATH, O(web_root), 0, 0, NULL, 1,
 	    "the installed web client" },
+	{ "redis", T_REDIS, O(redis), 0, 0, NULL, 0,
+	    "none: a single node, no Redis" },
+	{ "cluster-prefix", T_TOKEN, O(cluster_prefix), 1, 64, "meetopia:", 0,
+	    NULL },
+	{ "node-name", T_TOKEN, O(node_name), 1, 64, NULL, 0, "the host name" },
+	{ "node-address", T_ADDR, O(node_address), 0, 0, NULL, 0,
+	    "the first external-ip, else the first listen address" },
 };
 #define CFG_NKEYS	(sizeof(cfg_keys) / sizeof(cfg_keys[0]))
 
@@ -302,9 +312,13 @@ cfg_clear_key(struct config *cfg, const struct cfg_key *k)
 		break;
 	}
 	case T_STR:
-	case T_PATH: {
+	case T_PATH:
+	case T_TOKEN:
+	case T_REDIS: {
 		char **p = FIELD(cfg, k, char *);
 
+		if (k->type == T_REDIS && *p != NULL)
+			explicit_bzero(*p, strlen(*p));
 		free(*p);
 		*p = NULL;
 		break;
@@ -440,6 +454,44 @@ cfg_store(struct config *cfg, const struct cfg_key *k, const char *v,
 			return -1;
 		}
 		return 0;
+	case T_REDIS: {
+		struct redis_url u;
+		char **p = FIELD(cfg, k, char *), *dup;
+
+		if (redis_url_parse(v, &u, why, whylen) != 0)
+			return -1;
+		redis_url_clear(&u);
+		if ((dup = strdup(v)) == NULL)
+			goto nomem;
+		if (*p != NULL)
+			explicit_bzero(*p, strlen(*p));
+		free(*p);
+		*p = dup;
+		return 0;
+	}
+	case T_TOKEN: {
+		char **p = FIELD(cfg, k, char *), *dup;
+		size_t i;
+
+		if ((long long)len < k->min || (long long)len > k->max) {
+			cfg_err(why, whylen, "length %zu is out of range "
+			    "(%lld to %lld characters)", len, k->min, k->max);
+			return -1;
+		}
+		for (i = 0; i < len; i++) {
+			if (!isalnum((unsigned char)v[i]) &&
+			    strchr("._:{}-", v[i]) == NULL) {
+				cfg_err(why, whylen, "'%c' is not allowed "
+				    "(letters, digits and . _ : { } -)", v[i]);
+				return -1;
+			}
+		}
+		if ((dup = strdup(v)) == NULL)
+			goto nomem;
+		free(*p);
+		*p = dup;
+		return 0;
+	}
 	case T_STR:
 	case T_PATH:
 	case T_STRS:
@@ -658,6 +710,21 @@ cfg_parse_text(struct config *cfg, const char *name, const char *text,
  * file's, just read into cfg (so a secret key set from the file is one set
  * by this file: the file is the first source).
  */
+/* Whether the redis URL of k holds a password. */
+static int
+cfg_redis_has_password(const struct config *cfg, const struct cfg_key *k)
+{
+	char *const *p = FIELD((struct config *)(uintptr_t)cfg, k, char *);
+	struct redis_url u;
+	int yes;
+
+	if (*p == NULL || redis_url_parse(*p, &u, NULL, 0) != 0)
+		return 0;
+	yes = u.has_password;
+	redis_url_clear(&u);
+	return yes;
+}
+
 static int
 cfg_file_secret_check(const struct config *cfg, const char *path,
     const struct stat *st, char *err, size_t errlen)
@@ -666,9 +733,12 @@ cfg_file_secret_check(const struct config *cfg, const char *path,
 	size_t i;
 
 	for (i = 0; i < CFG_NKEYS && secret == NULL; i++)
-		if (cfg_keys[i].type == T_SECRETS &&
+		if ((cfg_keys[i].type == T_SECRETS ||
+		    (cfg_keys[i].type == T_REDIS &&
+		    cfg_redis_has_password(cfg, &cfg_keys[i]))) &&
 		    cfg->origins[i].src == CFG_SRC_FILE)
-			secret = cfg_keys[i].name;
+			secret = cfg_keys[i].type == T_REDIS ?
+			    "a password in redis" : cfg_keys[i].name;
 	if (secret == NULL)
 		return 0;
 	if ((st->st_mode & 077) != 0) {
@@ -972,8 +1042,26 @@ cfg_format(const struct config *cfg, const struct cfg_key *k, int mask,
 		fprintf(fp, "%s = %s\n", k->name,
 		    log_level_name(*FIELD(c, k, enum log_level)));
 		break;
+	case T_REDIS: {
+		char *const *p = FIELD(c, k, char *);
+		struct redis_url u;
+		char masked[REDIS_URL_HOST_MAX + REDIS_URL_CRED_MAX + 64];
+
+		if (*p == NULL)
+			fprintf(fp, "# %s: %s\n", k->name, k->unset);
+		else if (!mask)
+			fprintf(fp, "%s = %s\n", k->name, *p);
+		else if (redis_url_parse(*p, &u, NULL, 0) == 0) {
+			redis_url_masked(&u, masked, sizeof(masked));
+			redis_url_clear(&u);
+			fprintf(fp, "%s = %s\n", k->name, masked);
+		} else
+			fprintf(fp, "%s = ********\n", k->name);
+		break;
+	}
 	case T_STR:
-	case T_PATH: {
+	case T_PATH:
+	case T_TOKEN: {
 		char *const *p = FIELD(c, k, char *);
 
 		if (*p == NULL)
@@ -1077,7 +1165,9 @@ cfg_copy_key(struct config *dst, const struct config *src,
 		return 0;
 	}
 	case T_STR:
-	case T_PATH: {
+	case T_PATH:
+	case T_TOKEN:
+	case T_REDIS: {
 		char *const *p = FIELD(s, k, char *);
 
 		if (*p != NULL &&

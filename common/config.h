@@ -102,6 +102,10 @@ struct config {
 	char		       *user;
 	char		       *group;
 	char		       *web_root;	/* NULL: installed web client */
+	char		       *redis;		/* NULL: no cluster */
+	char		       *cluster_prefix;
+	char		       *node_name;	/* NULL: the host name */
+	struct maddr		node_address;	/* family 0: see SPEC */
 
 	/* Private to config.c: where each key's value came from. */
 	struct cfg_origin	origins[64];

@@ -6,6 +6,7 @@ libmeetopia_common_a_SOURCES = \
 	common/log.c common/log.h \
 	common/addr.c common/addr.h \
 	common/config.c common/config.h \
+	common/redis_url.c common/redis_url.h \
 	common/statedir.c common/statedir.h \
 	common/metrics.c common/metrics.h \
 	common/secevent.c common/secevent.h \

@@ -11,9 +11,10 @@ SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 BUILD="build-essential autoconf automake libtool pkg-config
 	libevent-dev libssl-dev libsqlite3-dev libargon2-dev libsrtp2-dev
-	libjansson-dev libwslay-dev libbsd-dev sqlite3 openssl python3"
+	libjansson-dev libwslay-dev libbsd-dev libhiredis-dev sqlite3 openssl
+	python3"
 TEST="clang libclang-rt-14-dev coturn python3-aioice python3-aiortc
-	python3-websockets curl procps man-db groff-base valgrind strace
+	python3-websockets redis-server curl procps man-db groff-base valgrind strace
 	chromium"
 # Debian's nodejs 18 and npm, unless a node with npm is there already (a
 # newer one from elsewhere: installing Debian's npm would fight it).

@@ -57,3 +57,17 @@ clean-local: clean-fuzz
 clean-fuzz:
 	rm -rf tests/fuzz/work
 .PHONY: clean-fuzz
+
+# The redis URL parser (common/redis_url.c), fuzzed (see tests/fuzz/fuzz.mk).
+FUZZ_NAMES += redis_url
+check_PROGRAMS += tests/fuzz/replay_redis_url
+tests_fuzz_replay_redis_url_SOURCES = tests/fuzz/fuzz_redis_url.c tests/fuzz/replay_main.c
+tests_fuzz_replay_redis_url_LDADD = $(ALL_LIBS)
+TESTS += tests/fuzz/replay_redis_url.sh
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_redis_url
+tests_fuzz_fuzz_redis_url_SOURCES = tests/fuzz/fuzz_redis_url.c
+tests_fuzz_fuzz_redis_url_CFLAGS = $(AM_CFLAGS) $(FUZZ_COMPILEFLAGS)
+tests_fuzz_fuzz_redis_url_LDFLAGS = $(FUZZ_LINKFLAGS)
+tests_fuzz_fuzz_redis_url_LDADD = $(ALL_LIBS)
+endif
