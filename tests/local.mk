@@ -1,7 +1,8 @@
 # tests/: integration tests (Python, TAP) that start meetopiad on free
 # loopback ports; unit tests are listed in each module's local.mk.
 EXTRA_DIST += tests/integration/harness.py tests/integration/tap.py \
-	tests/integration/stun.py tests/integration/coturn.py
+	tests/integration/stun.py tests/integration/coturn.py \
+	tests/integration/wsclient.py
 
 TESTS += tests/integration/test_daemon_lifecycle.py \
 	tests/integration/test_daemon_drain.py \

@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Daemon, rest_credential  # noqa: E402
 from tap import Tap  # noqa: E402
 from stun import A_LIFETIME, REFRESH, Client  # noqa: E402
-from test_signal_chat import chat, pair  # noqa: E402
+from wsclient import chat, paired  # noqa: E402
 
 OLD = "the-old-secret-0123456789abcdef"
 NEW = "the-new-secret-0123456789abcdef"
@@ -45,7 +45,7 @@ def events(path):
 
 
 async def run(t, d, seclog):
-    a, b = await pair(d, "127.0.0.2", "127.0.0.3")
+    a, b = await paired(d, "127.0.0.2", "127.0.0.3")
     got = await chat(a, b, "before")
     t.eq(got.get("text"), "before", "paired and chatting before SIGHUP")
 
@@ -65,8 +65,8 @@ async def run(t, d, seclog):
 
     got = await chat(b, a, "after")
     t.eq(got.get("text"), "after", "the WebSocket pair survives SIGHUP")
-    await a.send(type="chat", text="x" * 11)
-    err = await a.recv("error")
+    await a.send_json(type="chat", text="x" * 11)
+    err = await a.recv_type("error")
     t.eq(err.get("code"), "too_long", "the new chat limit applies to the "
          "open session")
 

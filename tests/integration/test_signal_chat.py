@@ -5,13 +5,13 @@ removed), max-message-length counted in code points with multi-byte text
 message-rate-limit token bucket (rate_limited with retryAfter), the
 signal-rate-limit for other messages, and no chat text in the log."""
 import asyncio
-import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import Daemon  # noqa: E402
 from tap import Tap  # noqa: E402
+from wsclient import chat, connect, paired  # noqa: E402
 
 XSS = [
     "<script>alert(1)</script>",
@@ -33,51 +33,8 @@ XSS = [
 MARK = "secret-chat-marker-4411"
 
 
-class Client:
-    def __init__(self, ws):
-        self.ws, self.stash = ws, []
-
-    async def send(self, **m):
-        await self.ws.send(json.dumps(m))
-
-    async def recv(self, *types, timeout=5):
-        for m in self.stash:
-            if m.get("type") in types:
-                self.stash.remove(m)
-                return m
-        while True:
-            m = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
-            if m.get("type") in types:
-                return m
-            self.stash.append(m)
-
-
-async def connect(d, ip):
-    import websockets
-    ws = await websockets.connect(
-        "ws://127.0.0.1:%d/ws" % d.http_port,
-        origin="http://127.0.0.1:%d" % d.http_port, local_addr=(ip, 0))
-    c = Client(ws)
-    await c.recv("welcome")
-    return c
-
-
-async def pair(d, ipa, ipb):
-    a, b = await connect(d, ipa), await connect(d, ipb)
-    await a.send(type="find")
-    await b.send(type="find")
-    await a.recv("matched")
-    await b.recv("matched")
-    return a, b
-
-
-async def chat(a, b, text):
-    await a.send(type="chat", text=text)
-    return await b.recv("chat")
-
-
 async def run(t, d):
-    a, b = await pair(d, "127.0.0.2", "127.0.0.3")
+    a, b = await paired(d, "127.0.0.2", "127.0.0.3")
     m = await chat(a, b, "hello \U0001f600\nsecond line")
     t.eq(m.get("text"), "hello \U0001f600\nsecond line",
          "plain text and newline arrive unchanged")
@@ -94,33 +51,33 @@ async def run(t, d):
         if any(ch in m.get("text", "<") for ch in "<>\"'"):
             bad.append((x, m.get("text")))
     t.eq(bad, [], "an XSS corpus of %d arrives without markup" % len(XSS))
-    await a.send(type="chat", text="<b></b>")
-    m = await a.recv("error")
+    await a.send_json(type="chat", text="<b></b>")
+    m = await a.recv_type("error")
     t.eq(m.get("code"), "bad_request", "nothing left after sanitising: error")
 
     # 500 and 501 code points, multi-byte (2 and 4 bytes each)
     text500 = "".join("\u00e9" if i % 2 else "\U0001f600" for i in range(500))
     m = await chat(a, b, text500)
     t.eq(m.get("text"), text500, "500 multi-byte code points pass unchanged")
-    await a.send(type="chat", text=text500 + "\u00e9")
-    m = await a.recv("error")
+    await a.send_json(type="chat", text=text500 + "\u00e9")
+    m = await a.recv_type("error")
     t.eq(m.get("code"), "too_long", "501 code points: too_long")
     await asyncio.sleep(0.3)
     t.ok(not any(x.get("type") == "chat" for x in b.stash),
          "and nothing (no truncated text) reaches the partner")
 
-    await a.ws.close()
-    await b.ws.close()
+    await a.close()
+    await b.close()
 
 
 async def rate_limit(t, d):
-    a, b = await pair(d, "127.0.0.4", "127.0.0.5")
+    a, b = await paired(d, "127.0.0.4", "127.0.0.5")
     for i in range(20):
-        await a.send(type="chat", text="%s %d" % (MARK, i))
-    got = [await b.recv("chat") for _ in range(20)]
+        await a.send_json(type="chat", text="%s %d" % (MARK, i))
+    got = [await b.recv_type("chat") for _ in range(20)]
     t.eq(len(got), 20, "a burst of message-rate-limit (20) messages passes")
-    await a.send(type="chat", text="one too many")
-    m = await a.recv("error")
+    await a.send_json(type="chat", text="one too many")
+    m = await a.recv_type("error")
     t.ok(m.get("code") == "rate_limited" and isinstance(
          m.get("retryAfter"), int) and 1 <= m["retryAfter"] <= 3,
          "the 21st: rate_limited with retryAfter (s)", m)
@@ -130,21 +87,21 @@ async def rate_limit(t, d):
     await asyncio.sleep(m.get("retryAfter", 3) + 0.2)
     t.eq((await chat(a, b, "later")).get("text"), "later",
          "after retryAfter a message passes again")
-    await a.ws.close()
-    await b.ws.close()
+    await a.close()
+    await b.close()
 
 
 async def signal_limit(t, d):
     a = await connect(d, "127.0.0.6")
     for _ in range(10):
-        await a.send(type="ping")
+        await a.send_json(type="ping")
     for _ in range(10):
-        await a.recv("pong")
-    await a.send(type="ping")
-    m = await a.recv("error", "pong")
+        await a.recv_type("pong")
+    await a.send_json(type="ping")
+    m = await a.recv_type("error", "pong")
     t.ok(m.get("type") == "error" and m.get("code") == "rate_limited",
          "signal-rate-limit: the 11th ping of 10/min is rate_limited", m)
-    await a.ws.close()
+    await a.close()
 
 
 def main(t):

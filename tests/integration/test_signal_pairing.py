@@ -11,7 +11,6 @@ import asyncio
 import base64
 import hashlib
 import hmac
-import json
 import os
 import sys
 import time
@@ -19,6 +18,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import Daemon  # noqa: E402
 from tap import Tap  # noqa: E402
+from wsclient import connect  # noqa: E402
 
 HOST = ("candidate:842163049 1 udp 1677729535 192.168.1.20 46154 typ host "
         "generation 0 ufrag EEtu")
@@ -30,48 +30,6 @@ SDP = ("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
        "m=audio 46154 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 203.0.113.7\r\n"
        "a=candidate:%s\r\na=candidate:%s\r\na=candidate:%s\r\n"
        % (HOST[10:], SRFLX[10:], RELAY[10:]))
-
-
-class Client:
-    def __init__(self, ws):
-        self.ws, self.stash = ws, []
-
-    async def send(self, **m):
-        await self.ws.send(json.dumps(m))
-
-    async def recv(self, *types, timeout=5):
-        for m in self.stash:
-            if m.get("type") in types:
-                self.stash.remove(m)
-                return m
-        while True:
-            m = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
-            if m.get("type") in types:
-                return m
-            self.stash.append(m)
-
-    async def quiet(self, t=0.4):
-        """Everything that arrives within t seconds."""
-        got = list(self.stash)
-        self.stash = []
-        try:
-            while True:
-                got.append(json.loads(await asyncio.wait_for(
-                    self.ws.recv(), t)))
-        except asyncio.TimeoutError:
-            pass
-        return got
-
-
-async def connect(d, ip="127.0.0.1"):
-    import websockets
-    ws = await websockets.connect(
-        "ws://127.0.0.1:%d/ws" % d.http_port,
-        origin="http://127.0.0.1:%d" % d.http_port, open_timeout=5,
-        local_addr=(ip, 0))
-    c = Client(ws)
-    c.welcome = await c.recv("welcome")
-    return c
 
 
 async def run(t, d):
@@ -100,18 +58,18 @@ async def run(t, d):
     t.ok(w.get("limits", {}).get("maxMessageLength") == 500,
          "limits in welcome")
 
-    await a.send(type="chat", text="anyone?")
-    m = await a.recv("error")
+    await a.send_json(type="chat", text="anyone?")
+    m = await a.recv_type("error")
     t.eq(m.get("code"), "no_partner", "chat without a partner: no_partner")
-    await a.send(type="offer", sdp="v=0\r\n")
-    t.eq((await a.recv("error")).get("code"), "no_partner",
+    await a.send_json(type="offer", sdp="v=0\r\n")
+    t.eq((await a.recv_type("error")).get("code"), "no_partner",
          "offer without a partner: no_partner")
 
-    await a.send(type="find")
-    await a.recv("waiting")
+    await a.send_json(type="find")
+    await a.recv_type("waiting")
     b = await connect(d, "127.0.0.3")
-    await b.send(type="find")
-    ma, mb = await a.recv("matched"), await b.recv("matched")
+    await b.send_json(type="find")
+    ma, mb = await a.recv_type("matched"), await b.recv_type("matched")
     t.ok({ma.get("role"), mb.get("role")} == {"offerer", "answerer"},
          "matched: one offerer, one answerer")
     t.eq(ma.get("role"), "offerer", "the one that waited longer offers")
@@ -119,11 +77,11 @@ async def run(t, d):
          b.welcome["session"]), "matched: fresh credentials for the session")
 
     c = await connect(d, "127.0.0.4")     # a bystander, waiting
-    await c.send(type="find")
-    await c.recv("waiting")
+    await c.send_json(type="find")
+    await c.recv_type("waiting")
 
-    await a.send(type="offer", sdp=SDP)
-    off = await b.recv("offer")
+    await a.send_json(type="offer", sdp=SDP)
+    off = await b.recv_type("offer")
     sdp = off.get("sdp", "")
     t.ok("typ relay" in sdp, "the offer reaches the partner")
     t.ok("192.168.1.20" not in sdp and "203.0.113.7" not in sdp,
@@ -131,13 +89,13 @@ async def run(t, d):
     t.ok("typ host" not in sdp and "typ srflx" not in sdp,
          "host and srflx candidate lines removed")
     t.ok("raddr 0.0.0.0 rport 0" in sdp, "the relay's raddr/rport blanked")
-    await b.send(type="answer", sdp="v=0\r\ns=answer\r\n")
-    ans = await a.recv("answer")
+    await b.send_json(type="answer", sdp="v=0\r\ns=answer\r\n")
+    ans = await a.recv_type("answer")
     t.eq(ans.get("sdp"), "v=0\r\ns=answer\r\n", "the answer reaches the "
          "offerer")
     for cand in (HOST, SRFLX, RELAY, ""):
-        await a.send(type="candidate", candidate=cand, sdpMid="0",
-                     sdpMLineIndex=0)
+        await a.send_json(type="candidate", candidate=cand, sdpMid="0",
+                          sdpMLineIndex=0)
     got = [m for m in await b.quiet() if m.get("type") == "candidate"]
     t.eq(len(got), 2, "trickle: only the relay candidate and "
          "end-of-candidates pass")
@@ -146,64 +104,65 @@ async def run(t, d):
          got[0]["sdpMLineIndex"] == 0, "relay candidate masked, fields kept",
          got)
     t.ok(len(got) == 2 and got[1]["candidate"] == "", "end-of-candidates")
-    await a.send(type="typing")
-    t.eq((await b.recv("typing")).get("type"), "typing", "typing forwarded")
-    await a.send(type="ping")
-    await a.recv("pong")
+    await a.send_json(type="typing")
+    t.eq((await b.recv_type("typing")).get("type"), "typing",
+         "typing forwarded")
+    await a.send_json(type="ping")
+    await a.recv_type("pong")
     seen = await c.quiet()
     t.eq([m["type"] for m in seen], [], "the bystander saw none of it")
 
     # next: b leaves a, a hears why; b is queued again and meets c
-    await b.send(type="next")
-    left = await a.recv("partner_left")
+    await b.send_json(type="next")
+    left = await a.recv_type("partner_left")
     t.eq(left.get("reason"), "next", "partner_left with reason next")
-    await b.recv("waiting")
-    mc, mb2 = await c.recv("matched"), await b.recv("matched")
+    await b.recv_type("waiting")
+    mc, mb2 = await c.recv_type("matched"), await b.recv_type("matched")
     t.ok(mc and mb2, "next: queued again and matched with the bystander")
     # a looks again: b and c are paired, so a waits; b leaves c and comes
     # back: a must not meet b, whom it just had
-    await a.send(type="find")
-    await a.recv("waiting")
-    await c.send(type="leave")
-    t.eq((await b.recv("partner_left")).get("reason"), "leave",
+    await a.send_json(type="find")
+    await a.recv_type("waiting")
+    await c.send_json(type="leave")
+    t.eq((await b.recv_type("partner_left")).get("reason"), "leave",
          "leave: partner_left with reason leave")
-    await b.send(type="find")
+    await b.send_json(type="find")
     got = await a.quiet(0.6)
     t.ok(not any(m.get("type") == "matched" for m in got),
          "never matched again with the partner just left")
     e = await connect(d, "127.0.0.6")
-    await e.send(type="find")
-    me = await e.recv("matched")
-    ma2 = await a.recv("matched")
+    await e.send_json(type="find")
+    me = await e.recv_type("matched")
+    ma2 = await a.recv_type("matched")
     t.ok(me and ma2, "a newcomer is matched with the oldest waiting (a)")
-    await e.send(type="leave")
-    await a.recv("partner_left")
-    await a.send(type="leave")
+    await e.send_json(type="leave")
+    await a.recv_type("partner_left")
+    await a.send_json(type="leave")
     for x in (a, b, c, e):
-        await x.ws.close()
+        await x.close()
 
     # interests: shared first, anyone after the wait
     p = await connect(d, "127.0.0.7")
     q = await connect(d, "127.0.0.8")
     r = await connect(d, "127.0.0.9")
-    await p.send(type="find", interests=["chess"])
-    await q.send(type="find", interests=["music"])
-    await p.recv("waiting")
-    await q.recv("waiting")
+    await p.send_json(type="find", interests=["chess"])
+    await q.send_json(type="find", interests=["music"])
+    await p.recv_type("waiting")
+    await q.recv_type("waiting")
     got = await q.quiet(0.5)
     t.ok(not any(m.get("type") == "matched" for m in got),
          "different interests: no match at once")
-    await r.send(type="find", interests=["Music", "films"])
-    mr = await r.recv("matched")
-    mq = await q.recv("matched")
+    await r.send_json(type="find", interests=["Music", "films"])
+    mr = await r.recv_type("matched")
+    mq = await q.recv_type("matched")
     t.ok(mr and mq, "a shared interest matches at once (case folded)")
     t0 = time.time()
     s2 = await connect(d, "127.0.0.10")
-    await s2.send(type="find")
-    mp = await p.recv("matched", timeout=6)
+    await s2.send_json(type="find")
+    mp = await p.recv_type("matched", timeout=6)
     t.ok(mp and time.time() - t0 < 5, "after a short wait, anyone will do")
     for x in (p, q, r, s2):
-        await x.ws.close()
+        await x.close()
 
 
 def main(t):

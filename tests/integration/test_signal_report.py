@@ -12,35 +12,7 @@ import sys
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import Daemon, MEETOPIACTL  # noqa: E402
 from tap import Tap  # noqa: E402
-
-
-class Client:
-    def __init__(self, ws):
-        self.ws, self.stash = ws, []
-
-    async def send(self, **m):
-        await self.ws.send(json.dumps(m))
-
-    async def recv(self, *types, timeout=5):
-        for m in self.stash:
-            if m.get("type") in types:
-                self.stash.remove(m)
-                return m
-        while True:
-            m = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
-            if m.get("type") in types:
-                return m
-            self.stash.append(m)
-
-
-async def connect(d, ip):
-    import websockets
-    ws = await websockets.connect(
-        "ws://127.0.0.1:%d/ws" % d.http_port,
-        origin="http://127.0.0.1:%d" % d.http_port, local_addr=(ip, 0))
-    c = Client(ws)
-    await c.recv("welcome")
-    return c
+from wsclient import connect, pair  # noqa: E402
 
 
 def ctl(d, *args):
@@ -52,35 +24,32 @@ def ctl(d, *args):
 
 async def run(t, d):
     a = await connect(d, "127.0.0.2")
-    await a.send(type="report", reason="spam")
-    t.eq((await a.recv("error")).get("code"), "no_partner",
+    await a.send_json(type="report", reason="spam")
+    t.eq((await a.recv_type("error")).get("code"), "no_partner",
          "no partner ever: no_partner")
     b = await connect(d, "127.0.0.3")
-    await a.send(type="find")
-    await b.send(type="find")
-    await a.recv("matched")
-    await b.recv("matched")
-    await a.send(type="report", reason="boring")
-    t.eq((await a.recv("error")).get("code"), "bad_request",
+    await pair(a, b)
+    await a.send_json(type="report", reason="boring")
+    t.eq((await a.recv_type("error")).get("code"), "bad_request",
          "an unknown reason: bad_request")
-    await a.send(type="report", reason="abuse", detail="\u00e9" * 201)
-    t.eq((await a.recv("error")).get("code"), "too_long",
+    await a.send_json(type="report", reason="abuse", detail="\u00e9" * 201)
+    t.eq((await a.recv_type("error")).get("code"), "too_long",
          "a detail of 201 code points: too_long")
-    await a.send(type="report", reason="abuse", detail="\u00e9" * 200)
-    m = await a.recv("reported", "error")
+    await a.send_json(type="report", reason="abuse", detail="\u00e9" * 200)
+    m = await a.recv_type("reported", "error")
     t.ok(m.get("type") == "reported" and isinstance(m.get("id"), int),
          "a detail of 200 code points: reported with an id", m)
     rid = m.get("id", 0)
-    await a.send(type="report", reason="spam")
-    m = await a.recv("error")
+    await a.send_json(type="report", reason="spam")
+    m = await a.recv_type("error")
     t.eq(m.get("code"), "bad_request", "the same partner again: refused")
-    await b.send(type="leave")
-    await a.recv("partner_left")
-    await b.send(type="report", reason="other", detail="after leaving")
-    m = await b.recv("reported", "error")
+    await b.send_json(type="leave")
+    await a.recv_type("partner_left")
+    await b.send_json(type="report", reason="other", detail="after leaving")
+    m = await b.recv_type("reported", "error")
     t.eq(m.get("type"), "reported", "the last partner can be reported")
     for x in (a, b):
-        await x.ws.close()
+        await x.close()
     return rid
 
 
