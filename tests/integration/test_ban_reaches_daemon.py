@@ -20,7 +20,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import Daemon, MEETOPIACTL  # noqa: E402
 from tap import Tap  # noqa: E402
-from test_signal_pairing import connect  # noqa: E402
+from wsclient import connect, pair, upgrade_status  # noqa: E402
 from stun import A_LIFETIME, REFRESH, Client  # noqa: E402
 
 
@@ -48,15 +48,8 @@ async def _allocate(d):
 
 
 async def _upgrade(d):
-    import websockets
-    url = "ws://127.0.0.1:%d/ws" % d.http_port
     try:
-        async with websockets.connect(
-                url, origin="http://127.0.0.1:%d" % d.http_port,
-                open_timeout=5):
-            return 101
-    except websockets.exceptions.InvalidStatusCode as e:
-        return e.status_code
+        return await upgrade_status(d)
     except Exception:
         return -1
 
@@ -94,11 +87,7 @@ async def live_state(t, d):
     127.0.0.3."""
     a = await connect(d, "127.0.0.2")
     b = await connect(d, "127.0.0.3")
-    await a.send(type="find")
-    await a.recv("waiting")
-    await b.send(type="find")
-    ma = await a.recv("matched")
-    await b.recv("matched")
+    ma, _ = await pair(a, b, wait=True)
     srv = ma["iceServers"][0]
     sess = Client(d, srv["username"], srv["credential"], bind="127.0.0.2")
     app = Client(d, *d.credential("banned-app"), bind="127.0.0.2")
@@ -110,7 +99,7 @@ async def live_state(t, d):
     p = ctl(d, "ban", "add", "127.0.0.2", "--for", "10m")
     t.eq(p.returncode, 0, "live state: ban add 127.0.0.2")
     t0 = time.time()
-    left = await b.recv("partner_left", timeout=4)
+    left = await b.recv_type("partner_left", timeout=4)
     took = time.time() - t0
     t.ok(left.get("reason") == "banned" and took < 2.0,
          "the partner gets partner_left banned within 2 s (%.2f s)" % took,
@@ -140,7 +129,7 @@ async def live_state(t, d):
     t.eq(refresh_code(other), 0, "another address keeps its allocation")
     for c in (sess, app, other):
         c.close()
-    await b.ws.close()
+    await b.close()
 
 
 def main(t):

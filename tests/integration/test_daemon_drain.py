@@ -17,6 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Daemon  # noqa: E402
 from tap import Tap  # noqa: E402
 from stun import A_LIFETIME, REFRESH, Client  # noqa: E402
+from wsclient import connect  # noqa: E402
 
 
 def exited_within(d, secs):
@@ -26,27 +27,6 @@ def exited_within(d, secs):
             return True
         time.sleep(0.05)
     return False
-
-
-async def ws_open(d):
-    import websockets
-    ws = await websockets.connect(
-        "ws://127.0.0.1:%d/ws" % d.http_port,
-        origin="http://127.0.0.1:%d" % d.http_port, open_timeout=5)
-    await asyncio.wait_for(ws.recv(), 5)        # welcome
-    return ws
-
-
-async def ws_close_code(ws, secs):
-    """The close code the server sent within secs, or None."""
-    import websockets
-    try:
-        while True:
-            await asyncio.wait_for(ws.recv(), secs)
-    except websockets.ConnectionClosed as e:
-        return e.rcvd.code if e.rcvd is not None else None
-    except asyncio.TimeoutError:
-        return None
 
 
 def tcp_refused(port):
@@ -62,13 +42,13 @@ def main(t):
 
     # An allocation and a WebSocket, then SIGTERM.
     with Daemon(conf={"allowed-peer-ip": "127.0.0.1"}) as d:
-        ws = loop.run_until_complete(ws_open(d))
+        ws = loop.run_until_complete(connect(d, None))
         c = Client(d, *d.credential("alice"))
         r = c.allocate()
         t.ok(r is not None and r["type"] == 0x0103, "an allocation is made")
         t0 = time.time()
         d.signal(signal.SIGTERM)
-        code = loop.run_until_complete(ws_close_code(ws, 3))
+        code = loop.run_until_complete(ws.closed_code(3))
         t.eq(code, 1001, "the WebSocket is told the server is going away")
         d.wait_log("drain: 1 allocation")
         t.ok(d.proc.poll() is None, "the daemon drains instead of exiting")

@@ -30,7 +30,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import Daemon, MEETOPIAD, MEETOPIACTL  # noqa: E402
 from tap import Tap  # noqa: E402
-from test_signal_report import connect  # noqa: E402
+from wsclient import connect, pair  # noqa: E402
 
 FSIZE = 32768           # room for the -shm (32 KiB) and a few WAL frames
 
@@ -47,22 +47,19 @@ class Pairs:
                                                    2 * (self.n % 100) + 2))
         b = await connect(self.d, "127.0.%d.%d" % (10 + self.n // 100,
                                                    2 * (self.n % 100) + 3))
-        await a.send(type="find")
-        await b.send(type="find")
-        await a.recv("matched")
-        await b.recv("matched")
+        await pair(a, b)
         return a, b
 
 
 async def report(a, timeout=10):
-    await a.send(type="report", reason="spam", detail="d" * 150)
-    return await a.recv("reported", "error", timeout=timeout)
+    await a.send_json(type="report", reason="spam", detail="d" * 150)
+    return await a.recv_type("reported", "error", timeout=timeout)
 
 
 async def chat_rtt(a, b, text):
     t0 = time.monotonic()
-    await b.send(type="chat", text=text)
-    m = await a.recv("chat", timeout=5)
+    await b.send_json(type="chat", text=text)
+    m = await a.recv_type("chat", timeout=5)
     return m.get("text") == text, time.monotonic() - t0
 
 

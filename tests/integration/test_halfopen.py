@@ -25,7 +25,6 @@ descriptors itself (it scales the flood down, and says so, when its hard
 limit is lower).
 """
 import asyncio
-import json
 import os
 import resource
 import select
@@ -38,6 +37,7 @@ from harness import Daemon, proc_fds, proc_stats, recv_all  # noqa: E402
 from tap import Tap  # noqa: E402
 from stun import BINDING, Client, message, parse  # noqa: E402
 from test_turn_stream import Stream  # noqa: E402
+from wsclient import connect  # noqa: E402
 
 DAEMON_NOFILE = 8192
 TURN_CAP = DAEMON_NOFILE // 4
@@ -100,18 +100,9 @@ def closed_by_server(socks, timeout):
     return len(live)
 
 
-async def ws_open(d):
-    import websockets
-    ws = await websockets.connect(
-        "ws://127.0.0.1:%d/ws" % d.http_port,
-        origin="http://127.0.0.1:%d" % d.http_port, local_addr=("127.0.0.77", 0))
-    json.loads(await asyncio.wait_for(ws.recv(), 5))        # welcome
-    return ws
-
-
 async def ws_answers(ws):
-    await ws.send(json.dumps({"type": "nonsense"}))
-    m = json.loads(await asyncio.wait_for(ws.recv(), 5))
+    await ws.send_json(type="nonsense")
+    m = await ws.recv_json()
     return m.get("type") == "error"
 
 
@@ -143,7 +134,7 @@ def main(t):
         base_fds, base_rss = proc_fds(pid), proc_stats(pid)[0]
         old = Stream(d, src="127.0.0.66")
         old.allocate()
-        ws = loop.run_until_complete(ws_open(d))
+        ws = loop.run_until_complete(connect(d, "127.0.0.77"))
 
         t0 = time.time()
         socks = flood(d, FLOOD)

@@ -4,7 +4,6 @@ signaling; the Origin rule with the https scheme; with force-https, plain
 HTTP answers 308 to HTTPS except /healthz and /metrics, and refuses /ws."""
 import asyncio
 import http.client
-import json
 import os
 import ssl
 import sys
@@ -12,6 +11,7 @@ import sys
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import Daemon  # noqa: E402
 from tap import Tap  # noqa: E402
+from wsclient import connect, upgrade_status  # noqa: E402
 
 
 def ctx():
@@ -35,57 +35,29 @@ def call(d, path, tls=False, method="GET"):
 
 
 async def wss(t, d):
-    import websockets
-    url = "wss://127.0.0.1:%d/ws" % d.https_port
-    origin = "https://127.0.0.1:%d" % d.https_port
-
-    async def conn(ip):
-        ws = await websockets.connect(url, ssl=ctx(), origin=origin,
-                                      local_addr=(ip, 0))
-        m = json.loads(await ws.recv())
-        return ws, m
-
-    a, wa = await conn("127.0.0.2")
-    b, wb = await conn("127.0.0.3")
+    a = await connect(d, "127.0.0.2", tls=True, ssl=ctx(), welcome=False)
+    wa = await a.recv_json()
+    b = await connect(d, "127.0.0.3", tls=True, ssl=ctx(), welcome=False)
+    await b.recv_json()
     t.eq(wa.get("type"), "welcome", "WSS: welcome")
-    await a.send(json.dumps({"type": "find"}))
-    await b.send(json.dumps({"type": "find"}))
+    await a.send_json(type="find")
+    await b.send_json(type="find")
     roles = set()
-    for ws in (a, b):
-        while True:
-            m = json.loads(await asyncio.wait_for(ws.recv(), 5))
-            if m["type"] == "matched":
-                roles.add(m["role"])
-                break
+    for c in (a, b):
+        roles.add((await c.recv_type("matched"))["role"])
     t.eq(roles, {"offerer", "answerer"}, "WSS: matched")
-    await a.send(json.dumps({"type": "chat", "text": "over tls"}))
-    while True:
-        m = json.loads(await asyncio.wait_for(b.recv(), 5))
-        if m["type"] == "chat":
-            break
+    await a.send_json(type="chat", text="over tls")
+    m = await b.recv_type("chat")
     t.eq(m.get("text"), "over tls", "WSS: chat relayed")
     await a.close()
     await b.close()
-    try:
-        ws = await websockets.connect(
-            url, ssl=ctx(), origin="http://127.0.0.1:%d" % d.https_port)
-        await ws.close()
-        code = 101
-    except websockets.exceptions.InvalidStatusCode as e:
-        code = e.status_code
+    code = await upgrade_status(d, tls=True, ssl=ctx(),
+                                origin="http://127.0.0.1:%d" % d.https_port)
     t.eq(code, 403, "WSS with an http:// Origin: 403")
 
 
 async def ws_refused(d):
-    import websockets
-    try:
-        ws = await websockets.connect(
-            "ws://127.0.0.1:%d/ws" % d.http_port,
-            origin="http://127.0.0.1:%d" % d.http_port)
-        await ws.close()
-        return 101
-    except websockets.exceptions.InvalidStatusCode as e:
-        return e.status_code
+    return await upgrade_status(d)
 
 
 def main(t):

@@ -34,7 +34,7 @@ from stun import (A_LIFETIME, A_NONCE, A_REALM, A_RELAYED,  # noqa: E402
                   A_TRANSPORT, A_USERNAME, ALLOCATE, REFRESH, Client,
                   long_term_key, message, parse, unxaddr)
 from test_pair_permissions import receive, send_to  # noqa: E402
-from test_signal_pairing import connect  # noqa: E402
+from wsclient import connect  # noqa: E402
 
 ALLOC_LINE = re.compile(r"relay: allocation \d+ on loop \d+ at "
                         r"127\.0\.0\.1:(\d+), \d+s$")
@@ -164,9 +164,9 @@ def stream_session(t, d, ip, tls, ports):
 async def ws_session(t, d, ip, ports):
     w = await connect(d, ip)
     ports.add(w.ws.local_address[1])
-    await w.send(type="find")
-    await w.recv("waiting")
-    await w.ws.close()
+    await w.send_json(type="find")
+    await w.recv_type("waiting")
+    await w.close()
     t.ok(True, "WebSocket from %s: a session looks for a partner" % ip)
 
 

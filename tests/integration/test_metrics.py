@@ -6,7 +6,6 @@ pairs, pairs_total, connect_seconds/connect_success_total from client
 errors_total{code}."""
 import asyncio
 import http.client
-import json
 import os
 import re
 import sys
@@ -14,6 +13,7 @@ import sys
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import Daemon  # noqa: E402
 from tap import Tap  # noqa: E402
+from wsclient import connect  # noqa: E402
 
 NAMES = ["meetopia_turn_allocations", "meetopia_turn_allocations_total",
          "meetopia_turn_auth_failures_total",
@@ -42,48 +42,32 @@ def scrape(d):
     return r.status, r.getheader("Content-Type"), body, vals
 
 
-async def connect(d, ip):
-    import websockets
-    ws = await websockets.connect(
-        "ws://127.0.0.1:%d/ws" % d.http_port,
-        origin="http://127.0.0.1:%d" % d.http_port, local_addr=(ip, 0))
-    await ws.recv()
-    return ws
-
-
-async def until(ws, typ):
-    while True:
-        m = json.loads(await asyncio.wait_for(ws.recv(), 5))
-        if m.get("type") == typ:
-            return m
-
-
 async def traffic(t, d):
     v0 = scrape(d)[3]
     a = await connect(d, "127.0.0.2")
     b = await connect(d, "127.0.0.3")
-    await a.send(json.dumps({"type": "find"}))
-    await until(a, "waiting")
+    await a.send_json(type="find")
+    await a.recv_type("waiting")
     v = scrape(d)[3]
     t.eq(v["meetopia_ws_connections"], 2, "ws_connections: 2")
     t.eq(v["meetopia_sessions_waiting"], 1, "sessions_waiting: 1")
-    await b.send(json.dumps({"type": "find"}))
-    await until(a, "matched")
-    await until(b, "matched")
+    await b.send_json(type="find")
+    await a.recv_type("matched")
+    await b.recv_type("matched")
     v = scrape(d)[3]
     t.ok(v["meetopia_pairs"] == 1 and v["meetopia_sessions_waiting"] == 0,
          "pairs: 1, sessions_waiting: 0")
     t.eq(v["meetopia_pairs_total"], v0["meetopia_pairs_total"] + 1,
          "pairs_total + 1")
-    await a.send(json.dumps({"type": "stats", "state": "connected",
-                             "rtt": 20, "loss": 0, "connectMs": 1500}))
-    await a.send(json.dumps({"type": "stats", "state": "connected",
-                             "connectMs": 1500}))    # counted once
-    await b.send(json.dumps({"type": "stats", "state": "failed"}))
-    await a.send("{bad json")
-    await until(a, "error")
-    await b.send(json.dumps({"type": "next"}))
-    await until(a, "partner_left")
+    await a.send_json(type="stats", state="connected", rtt=20, loss=0,
+                      connectMs=1500)
+    await a.send_json(type="stats", state="connected",
+                      connectMs=1500)    # counted once
+    await b.send_json(type="stats", state="failed")
+    await a.send_raw("{bad json")
+    await a.recv_type("error")
+    await b.send_json(type="next")
+    await a.recv_type("partner_left")
     v = scrape(d)[3]
     t.eq(v["meetopia_connect_success_total"], 1,
          "connect_success_total from stats, once per pair")

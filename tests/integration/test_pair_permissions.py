@@ -21,7 +21,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Daemon, rest_credential  # noqa: E402
 from tap import Tap  # noqa: E402
-from test_signal_pairing import connect  # noqa: E402
+from wsclient import connect, pair  # noqa: E402
 from stun import (A_DATA, A_PEER, A_RELAYED, INDICATION, SEND,  # noqa: E402
                   Client, message, unxaddr, xaddr)
 
@@ -73,10 +73,8 @@ async def matched(d):
     a = await connect(d, "127.0.0.2")
     b = await connect(d, "127.0.0.3")
     c = await connect(d, "127.0.0.4")
-    await a.send(type="find")
-    await a.recv("waiting")
-    await b.send(type="find")
-    return a, b, c, await a.recv("matched"), await b.recv("matched")
+    ma, mb = await pair(a, b, wait=True)
+    return a, b, c, ma, mb
 
 
 def check_pair(t, ta, ra, tb, rb, tc, rc, where=""):
@@ -102,8 +100,8 @@ def check_pair(t, ta, ra, tb, rb, tc, rc, where=""):
 
 async def check_next(t, a, b, ta, ra, tb, rb, where=""):
     """After a presses next, the pair's permissions deliver nothing."""
-    await a.send(type="next")
-    left = await b.recv("partner_left")
+    await a.send_json(type="next")
+    left = await b.recv_type("partner_left")
     t.eq(left.get("reason"), "next", "b is told its partner left")
     send_to(tb, ra, b"after next")
     t.eq(receive(ta), None,
@@ -137,7 +135,7 @@ async def run(t, d):
     for x in (ta, tb, tc, free):
         x.close()
     for w in (a, b, c):
-        await w.ws.close()
+        await w.close()
 
 
 def peer_socket(ip):
@@ -182,7 +180,7 @@ async def external(t, d):
     t.eq(got_datagram(peer), b"app data", "and reached")
     for x in (ta, free, peer):
         x.close()
-    await a.ws.close()
+    await a.close()
 
 
 def main(t):

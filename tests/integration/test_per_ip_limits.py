@@ -21,7 +21,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Daemon  # noqa: E402
 from tap import Tap  # noqa: E402
-from test_signal_pairing import connect  # noqa: E402
+from wsclient import connect, pair  # noqa: E402
 from stun import Client  # noqa: E402
 
 PER_IP = 4 * 3          # SIG_DROPPED_PER_CONN x max-connections-per-ip
@@ -50,28 +50,24 @@ async def quota(t, d):
     for c in clients + [v]:
         c.close()
     for s in sessions + [victim]:
-        await s.ws.close()
+        await s.close()
 
 
 async def dropped(t, d):
     # The oldest dropped session has a partner at another address.
     first = await connect(d, "127.0.0.4")
     partner = await connect(d, "127.0.0.5")
-    await first.send(type="find")
-    await first.recv("waiting")
-    await partner.send(type="find")
-    await first.recv("matched")
-    await partner.recv("matched")
+    await pair(first, partner, wait=True)
     tokens = [first.welcome["resumeToken"]]
-    await first.ws.close()
+    await first.close()
     n = 3 * PER_IP
     for _ in range(n - 1):
         s = await connect(d, "127.0.0.4")   # one socket open at a time
         tokens.append(s.welcome["resumeToken"])
-        await s.ws.close()
+        await s.close()
     t0 = time.time()
     try:
-        left = await partner.recv("partner_left", timeout=5)
+        left = await partner.recv_type("partner_left", timeout=5)
     except asyncio.TimeoutError:
         left = {}
     t.ok(left.get("reason") == "disconnect" and time.time() - t0 < 5,
@@ -81,16 +77,16 @@ async def dropped(t, d):
     ok = []
     for i, tok in enumerate(tokens):
         c = await connect(d, "127.0.0.6")
-        await c.send(type="resume", token=tok)
-        m = await c.recv("resumed", "error")
+        await c.send_json(type="resume", token=tok)
+        m = await c.recv_type("resumed", "error")
         if m.get("type") == "resumed":
             ok.append(i)
-        await c.ws.close()
+        await c.close()
     t.eq(len(ok), PER_IP, "of %d sessions dropped by one address, %d are "
          "held for resume" % (n, PER_IP))
     t.eq(ok, list(range(n - PER_IP, n)), "the newest ones; the oldest "
          "tokens get bad_token")
-    await partner.ws.close()
+    await partner.close()
 
 
 def main(t):

@@ -21,6 +21,7 @@ import sys
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import Daemon, MEETOPIACTL  # noqa: E402
 from tap import Tap  # noqa: E402
+from wsclient import paired, upgrade_status  # noqa: E402
 
 CHAT = "chat-marker-7f3a91 hello there"
 SDP = "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=sdp-marker-55e2\r\n"
@@ -42,54 +43,14 @@ def ctl(d, *args):
                           text=True, timeout=30, env=env)
 
 
-async def connect(d, ip):
-    import websockets
-    return await websockets.connect(
-        "ws://127.0.0.1:%d/ws" % d.http_port,
-        origin="http://127.0.0.1:%d" % d.http_port, open_timeout=5,
-        local_addr=(ip, 0))
-
-
-async def recv(ws, *types, timeout=5):
-    # Messages of other types are kept for a later recv: the auto-ban's
-    # partner_left may come before the third reporter's `reported` (the
-    # ban cache refresh and the report's callback race on the loop).
-    stash = ws.__dict__.setdefault("_stash", [])
-    for msg in stash:
-        if msg.get("type") in types:
-            stash.remove(msg)
-            return msg
-    while True:
-        msg = json.loads(await asyncio.wait_for(ws.recv(), timeout))
-        if msg.get("type") in types:
-            return msg
-        stash.append(msg)
-
-
-async def send(ws, **msg):
-    await ws.send(json.dumps(msg))
-
-
-async def pair(d, ip_a, ip_b):
-    a = await connect(d, ip_a)
-    await recv(a, "welcome")
-    b = await connect(d, ip_b)
-    await recv(b, "welcome")
-    await send(a, type="find")
-    await send(b, type="find")
-    await recv(a, "matched")
-    await recv(b, "matched")
-    return a, b
-
-
 async def report_then_kill(d):
-    a, b = await pair(d, "127.0.0.2", "127.0.0.3")
-    await send(a, type="offer", sdp=SDP)
-    await recv(b, "offer")
-    await send(a, type="chat", text=CHAT)
-    await recv(b, "chat")
-    await send(a, type="report", reason="abuse", detail=DETAIL)
-    ack = await recv(a, "reported")
+    a, b = await paired(d, "127.0.0.2", "127.0.0.3")
+    await a.send_json(type="offer", sdp=SDP)
+    await b.recv_type("offer")
+    await a.send_json(type="chat", text=CHAT)
+    await b.recv_type("chat")
+    await a.send_json(type="report", reason="abuse", detail=DETAIL)
+    ack = await a.recv_type("reported")
     os.kill(d.proc.pid, signal.SIGKILL)      # right after the ack
     return ack
 
@@ -105,12 +66,15 @@ def db_bytes(d):
 
 
 async def auto_ban(t, d):
-    import websockets
     x = r = None
     for i, rip in enumerate(["127.0.0.4", "127.0.0.5", "127.0.0.6"]):
-        x, r = await pair(d, "127.0.0.9", rip)
-        await send(r, type="report", reason="spam")
-        ack = await recv(r, "reported")
+        x, r = await paired(d, "127.0.0.9", rip)
+        # recv_type keeps messages of other types for later: the
+        # auto-ban's partner_left may come before the third reporter's
+        # `reported` (the ban cache refresh and the report's callback race
+        # on the loop).
+        await r.send_json(type="report", reason="spam")
+        ack = await r.recv_type("reported")
         t.ok(isinstance(ack.get("id"), int), "reporter %d acknowledged" %
              (i + 1))
         if i < 2:
@@ -118,21 +82,16 @@ async def auto_ban(t, d):
             await x.close()
     # The third report banned 127.0.0.9: its session ends, its partner
     # hears why.
-    left = await recv(r, "partner_left", timeout=3)
+    left = await r.recv_type("partner_left", timeout=3)
     t.eq(left.get("reason"), "banned", "the partner gets partner_left/banned")
     try:
-        await asyncio.wait_for(x.wait_closed(), 3)
+        await asyncio.wait_for(x.ws.wait_closed(), 3)
         closed = True
     except asyncio.TimeoutError:
         closed = False
     t.ok(closed, "the banned client's socket is closed")
     await r.close()
-    try:
-        ws = await connect(d, "127.0.0.9")
-        await ws.close()
-        code = 101
-    except websockets.exceptions.InvalidStatusCode as e:
-        code = e.status_code
+    code = await upgrade_status(d, "127.0.0.9")
     t.eq(code, 403, "its next /ws upgrade is refused with 403")
 
 

@@ -17,7 +17,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Daemon  # noqa: E402
 from tap import Tap  # noqa: E402
-from test_signal_pairing import connect  # noqa: E402
+from wsclient import connect  # noqa: E402
 from stun import A_LIFETIME, REFRESH, Client  # noqa: E402
 
 WINDOW = 2
@@ -59,7 +59,7 @@ async def run(t, d):
     t.ok(ta, "three allocations with a session's credential")
     if not ta:
         return
-    await a.ws.close()
+    await a.close()
     t0 = time.time()
     await asyncio.sleep(WINDOW / 2)
     t.ok(all(refresh_code(c) == 0 for c in ta),
@@ -72,15 +72,15 @@ async def run(t, d):
     # resume discards the fresh session of the new socket.
     b = await connect(d, "127.0.0.3")
     tb = allocations(d, b, "127.0.0.3", 1)
-    await b.ws.close()
+    await b.close()
     await asyncio.sleep(0.2)
     b2 = await connect(d, "127.0.0.4")
     tf = allocations(d, b2, "127.0.0.4", 2)
     t.ok(tb and tf, "allocations of a session and of a fresh one")
     if not (tb and tf):
         return
-    await b2.send(type="resume", token=b.welcome["resumeToken"])
-    m = await b2.recv("resumed", "error")
+    await b2.send_json(type="resume", token=b.welcome["resumeToken"])
+    m = await b2.recv_type("resumed", "error")
     t.eq(m.get("type"), "resumed", "the dropped session is resumed")
     took = await wait_codes(tf, 437, 2)
     t.ok(took is not None and took < 1.0,
@@ -89,7 +89,7 @@ async def run(t, d):
     await asyncio.sleep(WINDOW + 1)
     t.eq(refresh_code(tb[0]), 0, "the resumed session keeps its "
          "allocation past the window")
-    await b2.ws.close()
+    await b2.close()
     for c in ta + tb + tf:
         c.close()
 
