@@ -2,7 +2,7 @@
 # loopback ports; unit tests are listed in each module's local.mk.
 EXTRA_DIST += tests/integration/harness.py tests/integration/tap.py \
 	tests/integration/stun.py tests/integration/coturn.py \
-	tests/integration/wsclient.py
+	tests/integration/wsclient.py tests/integration/turnclient.py
 
 TESTS += tests/integration/test_daemon_lifecycle.py \
 	tests/integration/test_daemon_drain.py \

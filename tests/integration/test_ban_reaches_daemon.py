@@ -12,7 +12,6 @@ addresses keep theirs."""
 import asyncio
 import os
 import re
-import struct
 import subprocess
 import sys
 import time
@@ -21,7 +20,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 from harness import Daemon, MEETOPIACTL  # noqa: E402
 from tap import Tap  # noqa: E402
 from wsclient import connect, pair, upgrade_status  # noqa: E402
-from stun import A_LIFETIME, REFRESH, Client  # noqa: E402
+from stun import Client  # noqa: E402
+from turnclient import refresh_code  # noqa: E402
 
 
 def ctl(d, *args):
@@ -73,11 +73,6 @@ def wait(pred, limit):
             return time.time() - t0
         time.sleep(0.05)
     return None
-
-
-def refresh_code(c):
-    r = c.request(REFRESH, [(A_LIFETIME, struct.pack("!I", 600))])
-    return r and r["code"]
 
 
 async def live_state(t, d):

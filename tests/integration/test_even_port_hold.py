@@ -18,9 +18,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Daemon  # noqa: E402
 from tap import Tap  # noqa: E402
-from test_pair_permissions import receive, send_to  # noqa: E402
-from test_relay_threads import (A_EVEN_PORT, A_RESV_TOKEN,  # noqa: E402
-                                allocate, loop_of)
+from stun import A_EVEN_PORT, A_RESV_TOKEN  # noqa: E402
+from turnclient import allocate, loop_of, receive, send_to  # noqa: E402
 
 ROUNDS = 12
 

@@ -33,7 +33,7 @@ from tap import Tap  # noqa: E402
 from stun import (A_LIFETIME, A_NONCE, A_REALM, A_RELAYED,  # noqa: E402
                   A_TRANSPORT, A_USERNAME, ALLOCATE, REFRESH, Client,
                   long_term_key, message, parse, unxaddr)
-from test_pair_permissions import receive, send_to  # noqa: E402
+from turnclient import receive, send_to  # noqa: E402
 from wsclient import connect  # noqa: E402
 
 ALLOC_LINE = re.compile(r"relay: allocation \d+ on loop \d+ at "

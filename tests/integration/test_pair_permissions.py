@@ -15,106 +15,23 @@ loopback."""
 import asyncio
 import os
 import socket
-import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Daemon, rest_credential  # noqa: E402
 from tap import Tap  # noqa: E402
-from wsclient import connect, pair  # noqa: E402
-from stun import (A_DATA, A_PEER, A_RELAYED, INDICATION, SEND,  # noqa: E402
-                  Client, message, unxaddr, xaddr)
+from stun import Client  # noqa: E402
+from turnclient import (check_next, check_pair, relayed_of,  # noqa: E402
+                        send_to, turn_client)
+from wsclient import connect, matched_and_waiting  # noqa: E402
 
-DATA_INDICATION = 0x0017
 # An outside peer opened by allowed-peer-ip; not one of the daemon's own
 # (listen) addresses, which the relay refuses whatever allowed-peer-ip says.
 PEER_IP = "127.0.0.9"
 
 
-def turn_client(d, server):
-    c = Client(d, server["username"], server["credential"])
-    r = c.allocate()
-    if r is None or r["code"] != 0:
-        return c, None
-    return c, unxaddr(r["attrs"][A_RELAYED], r["tid_sent"])
-
-
-def send_to(c, peer, payload):
-    tid = os.urandom(12)
-    msg, _ = message(SEND, [(A_PEER, xaddr(peer[0], peer[1], tid)),
-                            (A_DATA, payload)], tid=tid, cls=INDICATION)
-    c.s.sendto(msg, c.server)
-
-
-def receive(c, timeout=1.0):
-    """The DATA of the next Data indication, or None."""
-    c.s.settimeout(timeout)
-    try:
-        while True:
-            data = c.s.recvfrom(4096)[0]
-            typ = struct.unpack("!H", data[:2])[0]
-            if typ != DATA_INDICATION:
-                continue
-            i = 20
-            while i + 4 <= len(data):
-                t, n = struct.unpack("!HH", data[i:i + 4])
-                if t == A_DATA:
-                    return data[i + 4:i + 4 + n]
-                i += 4 + n + (-n % 4)
-    except socket.timeout:
-        return None
-    finally:
-        c.s.settimeout(2)
-
-
-async def matched(d):
-    """Three WebSocket clients: a and b matched, c waiting.  Returns them
-    and a's and b's matched messages."""
-    a = await connect(d, "127.0.0.2")
-    b = await connect(d, "127.0.0.3")
-    c = await connect(d, "127.0.0.4")
-    ma, mb = await pair(a, b, wait=True)
-    return a, b, c, ma, mb
-
-
-def check_pair(t, ta, ra, tb, rb, tc, rc, where=""):
-    """Partners a and b may permit each other's relayed address and
-    exchange data; the stranger c may not."""
-    r = ta.permit(*rb)
-    t.eq(r and r["code"], 0, "a permits its partner's relayed address" +
-         where)
-    r = tb.permit(*ra)
-    t.eq(r and r["code"], 0, "b permits its partner's relayed address" +
-         where)
-    r = ta.permit(*rc)
-    t.eq(r and r["code"], 403, "a stranger's relayed address: 403" + where)
-    r = tc.permit(*ra)
-    t.eq(r and r["code"], 403, "and the other way round: 403" + where)
-    r = ta.bind(rc[0], rc[1], 0x4001)
-    t.eq(r and r["code"], 403, "ChannelBind to a stranger: 403" + where)
-    send_to(ta, rb, b"hello b")
-    t.eq(receive(tb), b"hello b", "partners: a's data reaches b" + where)
-    send_to(tb, ra, b"hello a")
-    t.eq(receive(ta), b"hello a", "and b's reaches a" + where)
-
-
-async def check_next(t, a, b, ta, ra, tb, rb, where=""):
-    """After a presses next, the pair's permissions deliver nothing."""
-    await a.send_json(type="next")
-    left = await b.recv_type("partner_left")
-    t.eq(left.get("reason"), "next", "b is told its partner left")
-    send_to(tb, ra, b"after next")
-    t.eq(receive(ta), None,
-         "after next, b's old permission for a delivers nothing" + where)
-    send_to(ta, rb, b"after next")
-    t.eq(receive(tb), None, "nor a's for b" + where)
-    r = tb.permit(*ra)
-    t.eq(r and r["code"], 403, "a new permission for the former partner: "
-         "403" + where)
-
-
 async def run(t, d):
-    a, b, c, ma, mb = await matched(d)
+    a, b, c, ma, mb = await matched_and_waiting(d)
     ta, ra = turn_client(d, ma["iceServers"][0])
     tb, rb = turn_client(d, mb["iceServers"][0])
     tc, rc = turn_client(d, c.welcome["iceServers"][0])
@@ -127,7 +44,7 @@ async def run(t, d):
     free = Client(d, *rest_credential(d.secret, "tester"))
     r = free.allocate()
     t.eq(r and r["code"], 0, "a credential without a session allocates")
-    rf = unxaddr(r["attrs"][A_RELAYED], r["tid_sent"]) if r else None
+    rf = relayed_of(r) if r else None
     r = free.permit(*ra) if rf else None
     t.eq(r and r["code"], 0, "and may permit any of our relayed addresses")
 

@@ -18,7 +18,6 @@ our own relayed addresses.
 """
 import asyncio
 import os
-import re
 import signal
 import socket
 import struct
@@ -26,47 +25,12 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Daemon, metric, rest_credential  # noqa: E402
+from harness import Daemon, metric  # noqa: E402
 from tap import Tap  # noqa: E402
-from stun import (A_LIFETIME, A_RELAYED, REFRESH, Client,  # noqa: E402
-                  chandata, unxaddr)
-from test_pair_permissions import (check_next, check_pair,  # noqa: E402
-                                   matched, receive, send_to, turn_client)
-
-A_EVEN_PORT, A_RESV_TOKEN = 0x18, 0x22
-ALLOC_RE = re.compile(r"relay: allocation \d+ on loop (\d+) at "
-                      r"[0-9.]+:(\d+),")
-
-
-def loops_by_port(d):
-    """{relayed port: loop} from the daemon's debug log."""
-    return {int(p): int(lp) for lp, p in ALLOC_RE.findall(d.log())}
-
-
-def loop_of(d, relayed, timeout=2.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        lp = loops_by_port(d).get(relayed[1])
-        if lp is not None:
-            return lp
-        time.sleep(0.02)
-    return None
-
-
-def allocate(d, user, bind=None, extra=(), secret=None):
-    """(client, reply, relayed address or None); the client's socket on
-    bind, the server on 127.0.0.1."""
-    c = Client(d, *rest_credential(secret or d.secret, user), bind=bind)
-    r = c.allocate(extra)
-    rel = None
-    if r is not None and r["code"] == 0:
-        rel = unxaddr(r["attrs"][A_RELAYED], r["tid_sent"])
-    return c, r, rel
-
-
-def release(c):
-    r = c.request(REFRESH, [(A_LIFETIME, struct.pack("!I", 0))])
-    return r is not None and r["code"] == 0
+from stun import A_EVEN_PORT, A_RESV_TOKEN, chandata  # noqa: E402
+from turnclient import (allocate, check_next, check_pair,  # noqa: E402
+                        loop_of, receive, release, send_to, turn_client)
+from wsclient import matched_and_waiting  # noqa: E402
 
 
 def thread_names(pid):
@@ -229,7 +193,7 @@ def reload_reaches_loops(t, d):
 async def partners(t, d):
     """test_pair_permissions' checks with a's and b's allocations on
     different loops."""
-    a, b, c, ma, mb = await matched(d)
+    a, b, c, ma, mb = await matched_and_waiting(d)
     ta, ra = turn_client(d, ma["iceServers"][0])
     tb = rb = None
     for _ in range(16):             # b's allocation on another loop

@@ -10,7 +10,6 @@ worker loops and the frees cross threads.  resume-window is 2 s here."""
 
 import asyncio
 import os
-import struct
 import sys
 import time
 
@@ -18,14 +17,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Daemon  # noqa: E402
 from tap import Tap  # noqa: E402
 from wsclient import connect  # noqa: E402
-from stun import A_LIFETIME, REFRESH, Client  # noqa: E402
+from stun import Client  # noqa: E402
+from turnclient import refresh_code  # noqa: E402
 
 WINDOW = 2
-
-
-def refresh_code(c):
-    r = c.request(REFRESH, [(A_LIFETIME, struct.pack("!I", 600))])
-    return r and r["code"]
 
 
 def allocations(d, ws, ip, n=3):

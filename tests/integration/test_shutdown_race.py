@@ -27,7 +27,8 @@ from harness import Daemon  # noqa: E402
 from tap import Tap  # noqa: E402
 from stun import (A_NONCE, A_PEER, A_REALM, A_USERNAME,  # noqa: E402
                   CREATE_PERMISSION, message, xaddr)
-from test_pair_permissions import matched, turn_client  # noqa: E402
+from turnclient import turn_client  # noqa: E402
+from wsclient import matched_and_waiting  # noqa: E402
 
 ROUNDS = 4
 FLOOD_S = 0.4          # flood before the stop signal
@@ -71,7 +72,7 @@ async def setup(t, d):
     """Partners a and b with three allocations each; the flooders (each
     of a's allocations permits b's first address and the other way round)
     and the WebSockets."""
-    a, b, c, ma, mb = await matched(d)
+    a, b, c, ma, mb = await matched_and_waiting(d)
     ours = []
     for m in (ma, mb):
         srv = m["iceServers"][0]

@@ -36,9 +36,10 @@ from harness import Daemon, free_port, metric  # noqa: E402
 from tap import Tap  # noqa: E402
 from stun import (  # noqa: E402
     ALLOCATE, A_DATA, A_LIFETIME, A_NONCE, A_PEER, A_REALM,
-    A_RELAYED, A_TRANSPORT, A_USERNAME, BINDING, CREATE_PERMISSION, DATA,
+    A_TRANSPORT, A_USERNAME, BINDING, CREATE_PERMISSION, DATA,
     INDICATION, REFRESH, SEND, Client, chandata, long_term_key, message,
-    parse, unxaddr, xaddr)
+    parse, xaddr)
+from turnclient import relayed_of, send_to  # noqa: E402
 
 OPEN = "127.0.0.0/8"
 RELAYED = "meetopia_turn_relayed_packets_total"
@@ -49,15 +50,7 @@ def allocate(t, c, name, d=None):
     if not t.ok(r is not None and r["code"] == 0, "%s allocates" % name,
                 {"answer": r, "log": d.log()[-2000:] if d else None}):
         raise RuntimeError("no allocation")
-    return unxaddr(r["attrs"][A_RELAYED], r["tid_sent"])
-
-
-def send_ind(c, peer, data):
-    """A Send indication from c's allocation to peer (ip, port)."""
-    tid = os.urandom(12)
-    msg, _ = message(SEND, [(A_PEER, xaddr(peer[0], peer[1], tid)),
-                            (A_DATA, data)], tid=tid, cls=INDICATION)
-    c.s.sendto(msg, c.server)
+    return relayed_of(r)
 
 
 def received(s, wait=0.8):
@@ -127,7 +120,7 @@ def through_relay(t, d):
          "port: 403", r)
 
     # 1. A Binding request to our TURN port through the relay.
-    send_ind(ca, turn, message(BINDING, [])[0])
+    send_to(ca, turn, message(BINDING, [])[0])
     got = stun_answers(relayed_payloads(ca))
     t.eq(len(got), 0, "a Binding request sent through the relay (Send) to "
          "our own TURN port: no answer back")
@@ -139,7 +132,7 @@ def through_relay(t, d):
     # valid for 127.0.0.1.
     before = metric(d, "meetopia_turn_allocations_total")
     user, pw = d.credential("nested")
-    send_ind(ca, turn, signed(ca, ALLOCATE, [(A_TRANSPORT, b"\x11\0\0\0")],
+    send_to(ca, turn, signed(ca, ALLOCATE, [(A_TRANSPORT, b"\x11\0\0\0")],
                               user=user, password=pw))
     got = stun_answers(relayed_payloads(ca))
     t.eq(len(got), 0, "a nested Allocate through the relay: no answer")
@@ -162,18 +155,18 @@ def through_relay(t, d):
          r2["code"] == 0, "mutual permissions for our own relayed addresses "
          "on 127.0.0.1")
     before = metric(d, RELAYED)
-    send_ind(ca, sp, b"to the service")
+    send_to(ca, sp, b"to the service")
     r = ca.bind(sp[0], sp[1], 0x4001)
     t.ok(r is not None and r["code"] == 403, "ChannelBind to it: 403", r)
     ca.s.sendto(chandata(0x4001, b"cd to the service"), ca.server)
     # A port of the relay range that is no live relayed address.
     free = next(p for p in range(d.min_port, d.max_port + 1)
                 if p not in (ra[1], rb[1]))
-    send_ind(ca, ("127.0.0.1", free), b"to a free relay port")
+    send_to(ca, ("127.0.0.1", free), b"to a free relay port")
     t.eq(received(svc), [], "Send and ChannelData to a host address at a "
          "port that is no live relayed address: the service gets nothing")
     t.eq(metric(d, RELAYED) - before, 0, "nothing relayed")
-    send_ind(ca, rb, b"to bob")
+    send_to(ca, rb, b"to bob")
     t.ok(b"to bob" in relayed_payloads(cb), "Send to the live relayed "
          "address of another allocation: delivered")
     svc.close()
@@ -209,7 +202,7 @@ def relay_loop(t):
         d.signal(signal.SIGSTOP)
         for m in (signed(ca, ALLOCATE, [(A_TRANSPORT, b"\x11\0\0\0")],
                          user=user, password=pw), perm, send):
-            send_ind(ca, turn, m)
+            send_to(ca, turn, m)
         ca.s.sendto(signed(ca, REFRESH, [(A_LIFETIME, b"\0\0\0\0")]),
                     ca.server)
         d.signal(signal.SIGCONT)

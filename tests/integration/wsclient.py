@@ -145,3 +145,13 @@ async def chat(a, b, text):
     """a says text; what b receives of type chat."""
     await a.send_json(type="chat", text=text)
     return await b.recv_type("chat")
+
+
+async def matched_and_waiting(d):
+    """Three sessions: a and b matched (a waited first), c unmatched.
+    Returns a, b, c and a's and b's matched messages."""
+    a = await connect(d, "127.0.0.2")
+    b = await connect(d, "127.0.0.3")
+    c = await connect(d, "127.0.0.4")
+    ma, mb = await pair(a, b, wait=True)
+    return a, b, c, ma, mb

@@ -1,0 +1,136 @@
+"""TURN helpers shared by the relay tests, on stun.py's codec and Client:
+allocations from a credential or a welcome's ICE server, Refresh, Send
+and Data indications, the loop that serves a relayed port, and the checks
+of pair-permissions that test_pair_permissions and test_relay_threads
+both run (same pair, one loop or across loops)."""
+import os
+import re
+import socket
+import struct
+import time
+
+from harness import rest_credential
+from stun import (A_DATA, A_LIFETIME, A_PEER, A_RELAYED, DATA_INDICATION,
+                  INDICATION, REFRESH, SEND, Client, message, unxaddr, xaddr)
+
+ALLOC_RE = re.compile(r"relay: allocation \d+ on loop (\d+) at "
+                      r"[0-9.]+:(\d+),")
+
+
+def relayed_of(r):
+    """(ip, port) of a successful Allocate answer's XOR-RELAYED-ADDRESS."""
+    return unxaddr(r["attrs"][A_RELAYED], r["tid_sent"])
+
+
+def turn_client(d, server):
+    """(client, relayed address or None) for an ICE server of a welcome
+    or matched message."""
+    c = Client(d, server["username"], server["credential"])
+    r = c.allocate()
+    if r is None or r["code"] != 0:
+        return c, None
+    return c, relayed_of(r)
+
+
+def allocate(d, user, bind=None, extra=(), secret=None):
+    """(client, reply, relayed address or None); the client's socket on
+    bind, the server on 127.0.0.1."""
+    c = Client(d, *rest_credential(secret or d.secret, user), bind=bind)
+    r = c.allocate(extra)
+    rel = None
+    if r is not None and r["code"] == 0:
+        rel = relayed_of(r)
+    return c, r, rel
+
+
+def refresh_code(c, lifetime=600):
+    """The code of a Refresh (0: success), or None without an answer."""
+    r = c.request(REFRESH, [(A_LIFETIME, struct.pack("!I", lifetime))])
+    return r and r["code"]
+
+
+def release(c):
+    """Refresh with lifetime 0; True when the allocation is gone."""
+    return refresh_code(c, 0) == 0
+
+
+def send_to(c, peer, payload):
+    """A Send indication from c's allocation to peer (ip, port)."""
+    tid = os.urandom(12)
+    msg, _ = message(SEND, [(A_PEER, xaddr(peer[0], peer[1], tid)),
+                            (A_DATA, payload)], tid=tid, cls=INDICATION)
+    c.s.sendto(msg, c.server)
+
+
+def receive(c, timeout=1.0):
+    """The DATA of the next Data indication, or None."""
+    c.s.settimeout(timeout)
+    try:
+        while True:
+            data = c.s.recvfrom(4096)[0]
+            typ = struct.unpack("!H", data[:2])[0]
+            if typ != DATA_INDICATION:
+                continue
+            i = 20
+            while i + 4 <= len(data):
+                t, n = struct.unpack("!HH", data[i:i + 4])
+                if t == A_DATA:
+                    return data[i + 4:i + 4 + n]
+                i += 4 + n + (-n % 4)
+    except socket.timeout:
+        return None
+    finally:
+        c.s.settimeout(2)
+
+
+def loops_by_port(d):
+    """{relayed port: loop} from the daemon's debug log."""
+    return {int(p): int(lp) for lp, p in ALLOC_RE.findall(d.log())}
+
+
+def loop_of(d, relayed, timeout=2.0):
+    """The relay loop that serves relayed (ip, port), or None."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        lp = loops_by_port(d).get(relayed[1])
+        if lp is not None:
+            return lp
+        time.sleep(0.02)
+    return None
+
+
+def check_pair(t, ta, ra, tb, rb, tc, rc, where=""):
+    """Partners a and b may permit each other's relayed address and
+    exchange data; the stranger c may not."""
+    r = ta.permit(*rb)
+    t.eq(r and r["code"], 0, "a permits its partner's relayed address" +
+         where)
+    r = tb.permit(*ra)
+    t.eq(r and r["code"], 0, "b permits its partner's relayed address" +
+         where)
+    r = ta.permit(*rc)
+    t.eq(r and r["code"], 403, "a stranger's relayed address: 403" + where)
+    r = tc.permit(*ra)
+    t.eq(r and r["code"], 403, "and the other way round: 403" + where)
+    r = ta.bind(rc[0], rc[1], 0x4001)
+    t.eq(r and r["code"], 403, "ChannelBind to a stranger: 403" + where)
+    send_to(ta, rb, b"hello b")
+    t.eq(receive(tb), b"hello b", "partners: a's data reaches b" + where)
+    send_to(tb, ra, b"hello a")
+    t.eq(receive(ta), b"hello a", "and b's reaches a" + where)
+
+
+async def check_next(t, a, b, ta, ra, tb, rb, where=""):
+    """After a (a wsclient session) presses next, the pair's permissions
+    deliver nothing."""
+    await a.send_json(type="next")
+    left = await b.recv_type("partner_left")
+    t.eq(left.get("reason"), "next", "b is told its partner left")
+    send_to(tb, ra, b"after next")
+    t.eq(receive(ta), None,
+         "after next, b's old permission for a delivers nothing" + where)
+    send_to(ta, rb, b"after next")
+    t.eq(receive(tb), None, "nor a's for b" + where)
+    r = tb.permit(*ra)
+    t.eq(r and r["code"], 403, "a new permission for the former partner: "
+         "403" + where)
