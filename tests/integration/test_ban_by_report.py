@@ -21,7 +21,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import Daemon, MEETOPIACTL  # noqa: E402
 from tap import Tap  # noqa: E402
-from test_ban_reaches_daemon import admitted  # noqa: E402
+from turnclient import admitted  # noqa: E402
 
 
 def pseudonym(state_dir, addr):

@@ -19,9 +19,9 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import Daemon, MEETOPIACTL  # noqa: E402
 from tap import Tap  # noqa: E402
-from wsclient import connect, pair, upgrade_status  # noqa: E402
+from wsclient import connect, pair  # noqa: E402
 from stun import Client  # noqa: E402
-from turnclient import refresh_code  # noqa: E402
+from turnclient import admission_code, admitted, refresh_code  # noqa: E402
 
 
 def ctl(d, *args):
@@ -29,41 +29,6 @@ def ctl(d, *args):
     return subprocess.run([MEETOPIACTL, "-c", d.conf_path, "--state-dir",
                            d.state_dir] + list(args), capture_output=True,
                           text=True, timeout=30, env=env)
-
-
-async def _allocate(d):
-    import aioice.stun
-    import aioice.turn
-    user, pw = d.credential("bantest")
-    try:
-        tr, _ = await asyncio.wait_for(aioice.turn.create_turn_endpoint(
-            asyncio.DatagramProtocol, ("127.0.0.1", d.turn_port), user, pw,
-            transport="udp"), 5)
-        tr.close()
-        return 200
-    except aioice.stun.TransactionFailed as e:
-        return e.response.attributes.get("ERROR-CODE", (0, ""))[0]
-    except Exception:
-        return -1
-
-
-async def _upgrade(d):
-    try:
-        return await upgrade_status(d)
-    except Exception:
-        return -1
-
-
-def admitted(d, mode):
-    if mode == "turn":
-        return asyncio.run(_allocate(d)) == 200
-    return asyncio.run(_upgrade(d)) == 101
-
-
-def refused_code(d, mode):
-    if mode == "turn":
-        return asyncio.run(_allocate(d))
-    return asyncio.run(_upgrade(d))
 
 
 def wait(pred, limit):
@@ -143,7 +108,7 @@ def main(t):
             t.ok(took is not None and took < 2.0,
                  "%s: refused within 2 s (%s s)" % (mode, took and
                                                     "%.2f" % took))
-            t.eq(refused_code(d, mode), 403, "%s: refused with 403" % mode)
+            t.eq(admission_code(d, mode), 403, "%s: refused with 403" % mode)
             p = ctl(d, "ban", "remove", ban_id)
             t.eq(p.returncode, 0, "%s: ban remove" % mode)
             took = wait(lambda: admitted(d, mode), 3)

@@ -36,7 +36,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Daemon, proc_fds, proc_stats, recv_all  # noqa: E402
 from tap import Tap  # noqa: E402
 from stun import BINDING, Client, message, parse  # noqa: E402
-from test_turn_stream import Stream  # noqa: E402
+from turnclient import Stream  # noqa: E402
 from wsclient import connect  # noqa: E402
 
 DAEMON_NOFILE = 8192

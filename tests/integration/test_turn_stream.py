@@ -24,7 +24,6 @@ import hashlib
 import hmac
 import os
 import socket
-import ssl
 import struct
 import sys
 import threading
@@ -33,119 +32,14 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Daemon, metric  # noqa: E402
 from tap import Tap  # noqa: E402
+from turnclient import Stream  # noqa: E402
 from stun import (  # noqa: E402
     ALLOCATE, A_CHANNEL, A_LIFETIME, A_MI, A_NONCE, A_PEER, A_REALM,
-    A_RELAYED, A_TRANSPORT, A_USERNAME, BINDING, CHANNEL_BIND, MAGIC,
-    REFRESH, attr, chandata, message, parse, unxaddr, xaddr)
+    A_TRANSPORT, A_USERNAME, BINDING, CHANNEL_BIND, MAGIC,
+    REFRESH, attr, chandata, message, xaddr)
 
 
 FIRST_SECS, NOALLOC_SECS, CHECK_SECS, PER_IP = 10, 20, 5, 128
-
-
-class Stream:
-    def __init__(self, d, src="127.0.0.1", tls=False, rcvbuf=None,
-                 raw_port=None):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        if rcvbuf:
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        s.bind((src, 0))
-        s.settimeout(5)
-        s.connect(("127.0.0.1", raw_port or (d.tls_port if tls else
-                                             d.turn_port)))
-        if tls:
-            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-            s = ctx.wrap_socket(s)
-        self.s = s
-        self.buf = b""
-        self.d = d
-        self.user, self.password = d.credential("stream")
-        self.realm = self.nonce = None
-
-    def close(self):
-        try:
-            self.s.close()
-        except OSError:
-            pass
-
-    def send(self, data):
-        self.s.sendall(data)
-
-    def _fill(self, n, timeout):
-        self.s.settimeout(timeout)
-        while len(self.buf) < n:
-            chunk = self.s.recv(65536)
-            if not chunk:
-                raise EOFError("closed")
-            self.buf += chunk
-
-    def frame(self, timeout=5):
-        """The next frame: ("stun", parsed) or ("chan", number, data)."""
-        self._fill(4, timeout)
-        b0 = self.buf[0]
-        num, n = struct.unpack("!HH", self.buf[:4])
-        if 0x40 <= b0 <= 0x7F:
-            total = 4 + n + (-n % 4)
-            self._fill(total, timeout)
-            data = self.buf[4:4 + n]
-            self.buf = self.buf[total:]
-            return ("chan", num, data)
-        self._fill(20 + n, timeout)
-        msg = self.buf[:20 + n]
-        self.buf = self.buf[20 + n:]
-        return ("stun", parse(msg))
-
-    def answer(self, tid, timeout=5):
-        while True:
-            f = self.frame(timeout)
-            if f[0] == "stun" and f[1]["tid"] == tid:
-                return f[1]
-
-    def closed(self, timeout):
-        """True when the server closes within timeout (data is skipped)."""
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            self.s.settimeout(max(0.05, deadline - time.time()))
-            try:
-                if not self.s.recv(65536):
-                    return True
-            except socket.timeout:
-                return False
-            except (ConnectionResetError, ssl.SSLError, OSError):
-                return True
-        return False
-
-    def key(self):
-        return hashlib.md5(("%s:%s:%s" % (self.user, self.realm,
-                                          self.password)).encode()).digest()
-
-    def request(self, method, attrs):
-        for _ in range(3):
-            extra = []
-            if self.nonce:
-                extra = [(A_USERNAME, self.user.encode()),
-                         (A_REALM, self.realm.encode()),
-                         (A_NONCE, self.nonce)]
-            msg, tid = message(method, attrs + extra,
-                               key=self.key() if self.nonce else None)
-            self.send(msg)
-            r = self.answer(tid)
-            if r["code"] in (401, 438) and A_NONCE in r["attrs"] and \
-                    (self.nonce is None or r["code"] == 438):
-                self.nonce = r["attrs"][A_NONCE]
-                self.realm = r["attrs"][A_REALM].decode()
-                continue
-            r["tid_sent"] = tid
-            return r
-        return r
-
-    def allocate(self):
-        r = self.request(ALLOCATE, [(A_TRANSPORT, b"\x11\0\0\0")])
-        if r["type"] != 0x0103:
-            raise RuntimeError("allocate: %r" % r)
-        return unxaddr(r["attrs"][A_RELAYED], r["tid_sent"])
 
 
 def bind_channel(c, num, peer):

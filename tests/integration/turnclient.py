@@ -3,15 +3,20 @@ allocations from a credential or a welcome's ICE server, Refresh, Send
 and Data indications, the loop that serves a relayed port, and the checks
 of pair-permissions that test_pair_permissions and test_relay_threads
 both run (same pair, one loop or across loops)."""
+import asyncio
+import hashlib
 import os
 import re
 import socket
+import ssl
 import struct
 import time
 
 from harness import rest_credential
-from stun import (A_DATA, A_LIFETIME, A_PEER, A_RELAYED, DATA_INDICATION,
-                  INDICATION, REFRESH, SEND, Client, message, unxaddr, xaddr)
+from stun import (A_DATA, A_LIFETIME, A_NONCE, A_PEER, A_REALM, A_RELAYED,
+                  A_TRANSPORT, A_USERNAME, ALLOCATE, DATA_INDICATION,
+                  INDICATION, REFRESH, SEND, Client, message, parse, unxaddr,
+                  xaddr)
 
 ALLOC_RE = re.compile(r"relay: allocation \d+ on loop (\d+) at "
                       r"[0-9.]+:(\d+),")
@@ -134,3 +139,151 @@ async def check_next(t, a, b, ta, ra, tb, rb, where=""):
     r = tb.permit(*ra)
     t.eq(r and r["code"], 403, "a new permission for the former partner: "
          "403" + where)
+
+
+class Stream:
+    """A TURN client over TCP or TLS from src: STUN messages and padded
+    ChannelData on one stream (test_turn_stream, test_halfopen)."""
+
+    def __init__(self, d, src="127.0.0.1", tls=False, rcvbuf=None,
+                 raw_port=None):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        s.bind((src, 0))
+        s.settimeout(5)
+        s.connect(("127.0.0.1", raw_port or (d.tls_port if tls else
+                                             d.turn_port)))
+        if tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            s = ctx.wrap_socket(s)
+        self.s = s
+        self.buf = b""
+        self.d = d
+        self.user, self.password = d.credential("stream")
+        self.realm = self.nonce = None
+
+    def close(self):
+        try:
+            self.s.close()
+        except OSError:
+            pass
+
+    def send(self, data):
+        self.s.sendall(data)
+
+    def _fill(self, n, timeout):
+        self.s.settimeout(timeout)
+        while len(self.buf) < n:
+            chunk = self.s.recv(65536)
+            if not chunk:
+                raise EOFError("closed")
+            self.buf += chunk
+
+    def frame(self, timeout=5):
+        """The next frame: ("stun", parsed) or ("chan", number, data)."""
+        self._fill(4, timeout)
+        b0 = self.buf[0]
+        num, n = struct.unpack("!HH", self.buf[:4])
+        if 0x40 <= b0 <= 0x7F:
+            total = 4 + n + (-n % 4)
+            self._fill(total, timeout)
+            data = self.buf[4:4 + n]
+            self.buf = self.buf[total:]
+            return ("chan", num, data)
+        self._fill(20 + n, timeout)
+        msg = self.buf[:20 + n]
+        self.buf = self.buf[20 + n:]
+        return ("stun", parse(msg))
+
+    def answer(self, tid, timeout=5):
+        while True:
+            f = self.frame(timeout)
+            if f[0] == "stun" and f[1]["tid"] == tid:
+                return f[1]
+
+    def closed(self, timeout):
+        """True when the server closes within timeout (data is skipped)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            self.s.settimeout(max(0.05, deadline - time.time()))
+            try:
+                if not self.s.recv(65536):
+                    return True
+            except socket.timeout:
+                return False
+            except (ConnectionResetError, ssl.SSLError, OSError):
+                return True
+        return False
+
+    def key(self):
+        return hashlib.md5(("%s:%s:%s" % (self.user, self.realm,
+                                          self.password)).encode()).digest()
+
+    def request(self, method, attrs):
+        for _ in range(3):
+            extra = []
+            if self.nonce:
+                extra = [(A_USERNAME, self.user.encode()),
+                         (A_REALM, self.realm.encode()),
+                         (A_NONCE, self.nonce)]
+            msg, tid = message(method, attrs + extra,
+                               key=self.key() if self.nonce else None)
+            self.send(msg)
+            r = self.answer(tid)
+            if r["code"] in (401, 438) and A_NONCE in r["attrs"] and \
+                    (self.nonce is None or r["code"] == 438):
+                self.nonce = r["attrs"][A_NONCE]
+                self.realm = r["attrs"][A_REALM].decode()
+                continue
+            r["tid_sent"] = tid
+            return r
+        return r
+
+    def allocate(self):
+        r = self.request(ALLOCATE, [(A_TRANSPORT, b"\x11\0\0\0")])
+        if r["type"] != 0x0103:
+            raise RuntimeError("allocate: %r" % r)
+        return relayed_of(r)
+
+
+# Admission probes of the ban tests: is this host let in on TURN (an
+# Allocate by aioice, a client we did not write) or on /ws?
+
+async def _aioice_allocate(d):
+    import aioice.stun
+    import aioice.turn
+    user, pw = d.credential("bantest")
+    try:
+        tr, _ = await asyncio.wait_for(aioice.turn.create_turn_endpoint(
+            asyncio.DatagramProtocol, ("127.0.0.1", d.turn_port), user, pw,
+            transport="udp"), 5)
+        tr.close()
+        return 200
+    except aioice.stun.TransactionFailed as e:
+        return e.response.attributes.get("ERROR-CODE", (0, ""))[0]
+    except Exception:
+        return -1
+
+
+async def _upgrade(d):
+    from wsclient import upgrade_status
+    try:
+        return await upgrade_status(d)
+    except Exception:
+        return -1
+
+
+def admission_code(d, mode):
+    """mode "turn": 200 or the Allocate error code; "ws": 101 or the HTTP
+    status of the refused upgrade; -1 for anything else."""
+    if mode == "turn":
+        return asyncio.run(_aioice_allocate(d))
+    return asyncio.run(_upgrade(d))
+
+
+def admitted(d, mode):
+    return admission_code(d, mode) == (200 if mode == "turn" else 101)
