@@ -234,6 +234,15 @@ class Daemon:
         return False
 
 
+def ctl(d, *args):
+    """meetopiactl on d's config and state dir, without MEETOPIA_*
+    variables of the caller's environment: the CompletedProcess."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEETOPIA_")}
+    return subprocess.run([MEETOPIACTL, "-c", d.conf_path, "--state-dir",
+                           d.state_dir] + list(args), capture_output=True,
+                          text=True, timeout=30, env=env)
+
+
 def metric(d, name):
     """The value of a Prometheus metric of d, summed over its labels (0
     when it is not there)."""

@@ -12,23 +12,15 @@ addresses keep theirs."""
 import asyncio
 import os
 import re
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Daemon, MEETOPIACTL  # noqa: E402
+from harness import Daemon, ctl  # noqa: E402
 from tap import Tap  # noqa: E402
 from wsclient import connect, pair  # noqa: E402
 from stun import Client  # noqa: E402
 from turnclient import admission_code, admitted, refresh_code  # noqa: E402
-
-
-def ctl(d, *args):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MEETOPIA_")}
-    return subprocess.run([MEETOPIACTL, "-c", d.conf_path, "--state-dir",
-                           d.state_dir] + list(args), capture_output=True,
-                          text=True, timeout=30, env=env)
 
 
 def wait(pred, limit):

@@ -10,38 +10,18 @@ import hmac
 import json
 import os
 import re
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Daemon, MEETOPIACTL  # noqa: E402
+from harness import Daemon, ctl  # noqa: E402
 from tap import Tap  # noqa: E402
+from turnclient import aioice_allocate  # noqa: E402
 
 
 def sign(secret, user):
     return base64.b64encode(hmac.new(secret.encode(), user.encode(),
                                      hashlib.sha1).digest()).decode()
-
-
-def ctl(d, *args):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MEETOPIA_")}
-    return subprocess.run([MEETOPIACTL, "-c", d.conf_path, "--state-dir",
-                           d.state_dir] + list(args), capture_output=True,
-                          text=True, timeout=30, env=env)
-
-
-async def allocate(d, user, pw):
-    import aioice.stun
-    import aioice.turn
-    try:
-        tr, _ = await asyncio.wait_for(aioice.turn.create_turn_endpoint(
-            asyncio.DatagramProtocol, ("127.0.0.1", d.turn_port), user, pw,
-            transport="udp"), 5)
-        tr.close()
-        return 200
-    except aioice.stun.TransactionFailed as e:
-        return e.response.attributes.get("ERROR-CODE", (0, ""))[0]
 
 
 def main(t):
@@ -67,7 +47,7 @@ def main(t):
         t.eq(p.returncode, 2, "--ttl 0: exit 2")
         p = ctl(d, "credential", "--id", "a:b")
         t.eq(p.returncode, 2, "an id with a colon: exit 2")
-        t.eq(asyncio.run(allocate(d, user, pw)), 200,
+        t.eq(asyncio.run(aioice_allocate(d, user, pw)), 200,
              "the relay accepts the credential")
 
     with Daemon(conf={"auth-secret": None}) as d:
@@ -78,7 +58,8 @@ def main(t):
         t.ok(doc and doc["password"] == sign(secret, doc["username"]),
              "signed with the secret generated in the state dir")
         if doc:
-            t.eq(asyncio.run(allocate(d, doc["username"], doc["password"])),
+            t.eq(asyncio.run(aioice_allocate(d, doc["username"],
+                                             doc["password"])),
                  200, "the relay accepts that one too")
 
 

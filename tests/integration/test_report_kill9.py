@@ -15,11 +15,10 @@ import ipaddress
 import json
 import os
 import signal
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Daemon, MEETOPIACTL  # noqa: E402
+from harness import Daemon, ctl  # noqa: E402
 from tap import Tap  # noqa: E402
 from wsclient import paired, upgrade_status  # noqa: E402
 
@@ -34,13 +33,6 @@ def pseudonym(state_dir, addr):
     ip = ipaddress.ip_address(addr)
     msg = b"\x04" + ip.packed if ip.version == 4 else b"\x06" + ip.packed[:8]
     return hmac.new(key, msg, hashlib.sha256).hexdigest()[:32]
-
-
-def ctl(d, *args):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MEETOPIA_")}
-    return subprocess.run([MEETOPIACTL, "-c", d.conf_path, "--state-dir",
-                           d.state_dir] + list(args), capture_output=True,
-                          text=True, timeout=30, env=env)
 
 
 async def report_then_kill(d):

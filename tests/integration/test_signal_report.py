@@ -6,20 +6,12 @@ partner (each costs a durable write)."""
 import asyncio
 import json
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Daemon, MEETOPIACTL  # noqa: E402
+from harness import Daemon, ctl  # noqa: E402
 from tap import Tap  # noqa: E402
 from wsclient import connect, pair  # noqa: E402
-
-
-def ctl(d, *args):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MEETOPIA_")}
-    return subprocess.run([MEETOPIACTL, "-c", d.conf_path, "--state-dir",
-                           d.state_dir] + list(args), capture_output=True,
-                          text=True, timeout=30, env=env)
 
 
 async def run(t, d):

@@ -13,12 +13,11 @@ import json
 import os
 import socket
 import struct
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Daemon, MEETOPIACTL  # noqa: E402
+from harness import Daemon, ctl  # noqa: E402
 from tap import Tap  # noqa: E402
 
 KEY = "dGhlIHNhbXBsZSBub25jZQ=="
@@ -119,13 +118,6 @@ def closed_code(r, limit=20):
         if op == 8:
             return struct.unpack("!H", p[:2])[0] if len(p) >= 2 else 1005
     return None
-
-
-def ctl(d, *args):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MEETOPIA_")}
-    return subprocess.run([MEETOPIACTL, "-c", d.conf_path, "--state-dir",
-                           d.state_dir] + list(args), capture_output=True,
-                          text=True, timeout=30, env=env)
 
 
 def handshake(t, d):

@@ -253,10 +253,11 @@ class Stream:
 # Admission probes of the ban tests: is this host let in on TURN (an
 # Allocate by aioice, a client we did not write) or on /ws?
 
-async def _aioice_allocate(d):
+async def aioice_allocate(d, user, pw):
+    """200 when aioice allocates with (user, pw), else the error code of
+    the refusal; other failures raise."""
     import aioice.stun
     import aioice.turn
-    user, pw = d.credential("bantest")
     try:
         tr, _ = await asyncio.wait_for(aioice.turn.create_turn_endpoint(
             asyncio.DatagramProtocol, ("127.0.0.1", d.turn_port), user, pw,
@@ -265,6 +266,11 @@ async def _aioice_allocate(d):
         return 200
     except aioice.stun.TransactionFailed as e:
         return e.response.attributes.get("ERROR-CODE", (0, ""))[0]
+
+
+async def _aioice_allocate(d):
+    try:
+        return await aioice_allocate(d, *d.credential("bantest"))
     except Exception:
         return -1
 
