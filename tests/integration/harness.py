@@ -19,6 +19,7 @@ when the test fails.  Only loopback addresses are used.
 import base64
 import hashlib
 import hmac
+import ipaddress
 import os
 import resource
 import signal
@@ -241,6 +242,17 @@ def ctl(d, *args):
     return subprocess.run([MEETOPIACTL, "-c", d.conf_path, "--state-dir",
                            d.state_dir] + list(args), capture_output=True,
                           text=True, timeout=30, env=env)
+
+
+def pseudonym(state_dir, addr):
+    """The pseudonym of a client address, computed here from the state
+    dir's pseudonym-secret: HMAC-SHA256 (keyed by SHA-256 of the secret)
+    of the /32 or /64 address, as 32 hex digits."""
+    with open(os.path.join(state_dir, "pseudonym-secret"), "rb") as f:
+        key = hashlib.sha256(f.read().strip()).digest()
+    ip = ipaddress.ip_address(addr)
+    msg = b"\x04" + ip.packed if ip.version == 4 else b"\x06" + ip.packed[:8]
+    return hmac.new(key, msg, hashlib.sha256).hexdigest()[:32]
 
 
 def metric(d, name):

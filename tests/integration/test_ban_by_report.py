@@ -7,40 +7,21 @@ The report rows are written here as the daemon's report path writes them
 (two pseudonyms, a reason, a detail): this test is about what the CLI and
 the daemon do with a report, not about how one is filed (see
 test_report_*.py and tests/unit/test_db_mdb.c for that)."""
-import hashlib
-import hmac
-import ipaddress
 import json
 import os
 import re
 import sqlite3
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Daemon, MEETOPIACTL  # noqa: E402
+from harness import Daemon, ctl, pseudonym  # noqa: E402
 from tap import Tap  # noqa: E402
 from turnclient import admitted  # noqa: E402
 
 
-def pseudonym(state_dir, addr):
-    with open(os.path.join(state_dir, "pseudonym-secret"), "rb") as f:
-        secret = f.read().strip()
-    key = hashlib.sha256(secret).digest()
-    ip = ipaddress.ip_address(addr)
-    msg = b"\x04" + ip.packed if ip.version == 4 else b"\x06" + ip.packed[:8]
-    return hmac.new(key, msg, hashlib.sha256).hexdigest()[:32]
-
-
 def main(t):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MEETOPIA_")}
     with Daemon(conf={"allowed-peer-ip": "127.0.0.1"}) as d:
-        def ctl(*a):
-            return subprocess.run([MEETOPIACTL, "-c", d.conf_path,
-                                   "--state-dir", d.state_dir] + list(a),
-                                  capture_output=True, text=True, timeout=30,
-                                  env=env)
         target = pseudonym(d.state_dir, "127.0.0.1")
         other = pseudonym(d.state_dir, "127.0.0.2")
         t.ok(re.fullmatch(r"[0-9a-f]{32}", target) and target != other,
@@ -56,34 +37,34 @@ def main(t):
                    (pseudonym(d.state_dir, "127.0.0.3"), target, now))
         db.close()
 
-        p = ctl("report", "list", "--open")
+        p = ctl(d, "report", "list", "--open")
         rows = [x for x in p.stdout.splitlines() if x.startswith("1 ")]
         t.ok(p.returncode == 0 and rows and target in rows[0] and
              "abuse" in rows[0] and "was rude" in rows[0] and
              rows[0].split()[6] == "2", "report list: the report, with 2 "
              "reports against the party", p.stdout)
-        p = ctl("report", "show", "1")
+        p = ctl(d, "report", "show", "1")
         t.ok(p.returncode == 0 and "reported:  client %s (2 reports" % target
              in p.stdout and "ban:       none" in p.stdout,
              "report show", p.stdout)
 
-        p = ctl("ban", "add", "--report", "1", "--for", "7d")
+        p = ctl(d, "ban", "add", "--report", "1", "--for", "7d")
         t.ok(p.returncode == 0 and "the reported party of report 1" in
              p.stdout and target in p.stdout and "report 1 resolved" in
              p.stdout, "ban add --report", p.stdout + p.stderr)
-        p = ctl("--json", "ban", "list")
+        p = ctl(d, "--json", "ban", "list")
         bans = json.loads(p.stdout)["bans"]
         t.ok(len(bans) == 1 and bans[0]["kind"] == "pseudonym" and
              bans[0]["target"] == target and bans[0]["report"] == 1 and
              bans[0]["expires"] - bans[0]["created"] == 7 * 86400,
              "a pseudonym ban for 7d", bans)
         t.ok("127.0.0.1" not in p.stdout, "the ban holds no clear address")
-        p = ctl("--json", "report", "show", "1")
+        p = ctl(d, "--json", "report", "show", "1")
         doc = json.loads(p.stdout)
         t.ok(doc["report"]["status"] == "resolved" and doc["ban"]["id"] ==
              bans[0]["id"] and doc["reports_against"] == 2,
              "the report is resolved and shows the ban", doc)
-        p = ctl("ban", "add", "--report", "1", "--for", "31d")
+        p = ctl(d, "ban", "add", "--report", "1", "--for", "31d")
         t.eq(p.returncode, 2, "past ban-max: exit 2")
 
         # 127.0.0.1 is the reported party: refused once the cache has it.

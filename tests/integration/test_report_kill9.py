@@ -9,8 +9,6 @@ refuses its next /ws upgrade with 403 and writes a security event.
 store's level too, with a child killed by SIGKILL right after its
 callback.)"""
 import asyncio
-import hashlib
-import hmac
 import ipaddress
 import json
 import os
@@ -18,21 +16,13 @@ import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Daemon, ctl  # noqa: E402
+from harness import Daemon, ctl, pseudonym  # noqa: E402
 from tap import Tap  # noqa: E402
 from wsclient import paired, upgrade_status  # noqa: E402
 
 CHAT = "chat-marker-7f3a91 hello there"
 SDP = "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=sdp-marker-55e2\r\n"
 DETAIL = "detail-marker-c0ffee"
-
-
-def pseudonym(state_dir, addr):
-    with open(os.path.join(state_dir, "pseudonym-secret"), "rb") as f:
-        key = hashlib.sha256(f.read().strip()).digest()
-    ip = ipaddress.ip_address(addr)
-    msg = b"\x04" + ip.packed if ip.version == 4 else b"\x06" + ip.packed[:8]
-    return hmac.new(key, msg, hashlib.sha256).hexdigest()[:32]
 
 
 async def report_then_kill(d):
