@@ -145,8 +145,8 @@ struct turn_io {
 	int	(*rsock_adopt)(void *arg, int fd, const struct maddr *addr,
 		    int df, struct turn_relayed *ra, void **rsock);
 	/* Nonzero when the client address is banned (may be NULL).
-	 * relay_is_banned(): the moderation store. */
-	int	(*is_banned)(void *arg, const struct maddr *client);
+	 * relay_is_banned(): the program's hook of struct relay_env. */
+	relay_ban_hook is_banned;
 	/* A security event (may be NULL); user may be NULL.  relay_event():
 	 * the security log, with the client's pseudonym. */
 	void	(*event)(void *arg, enum turn_event, const struct maddr *client,
