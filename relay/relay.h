@@ -91,7 +91,8 @@ void		 relay_reload(struct relay *, const struct config *);
 void		 relay_halt(struct relay *);
 void		 relay_free(struct relay *);
 
-void		 relay_set_peer_hook(struct relay *, relay_peer_hook, void *arg);
+void		 relay_set_peer_hook(struct relay *, relay_peer_hook,
+		    void *arg);
 void		 relay_pairs_changed(struct relay *);
 
 /*
