@@ -19,8 +19,8 @@
 #include <openssl/crypto.h>
 
 #include "common/config.h"
-#include "common/daemon.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/privdrop.h"
 #include "common/secevent.h"
 #include "common/statedir.h"
@@ -33,6 +33,46 @@ extern char **environ;
 #define DEFAULT_CONFIG	SYSCONFDIR "/meetopia/meetopia.conf"
 #define DEFAULT_STATE	"var"
 #define DRAIN_SECS	30	/* the longest graceful stop */
+
+/*
+ * The daemon: the one struct that owns all state.  There is no global
+ * mutable state outside it.  Each module keeps its own state behind an
+ * opaque pointer here; main() creates the modules in order and wires them
+ * together through the small interfaces each declares (relay.h's struct
+ * relay_env and peer hook, signaling.h's struct sig_env with the
+ * moderation store, its pair and end hooks, db.h's ban hook).
+ */
+/* meetopiad's command line, kept for SIGHUP's re-read of the sources. */
+struct daemon_options {
+	const char	 *config_path;
+	int		  config_given;	/* -c: a missing file is an error */
+	const char	 *state_dir;
+	int		  check_config;
+	int		  allow_root;
+	int		  argc;		/* the --key=value options */
+	char		**argv;
+};
+
+struct daemon {
+	struct event_base	*base;		/* main thread's loop */
+	struct config		*cfg;		/* effective configuration */
+	struct daemon_options	 opts;		/* the command line */
+	const char		*state_dir;	/* opts.state_dir */
+
+	struct event		*ev_sigterm;
+	struct event		*ev_sigint;
+	struct event		*ev_sighup;
+	struct event		*ev_drain;	/* the stop's drain timer */
+	int			 stopping;
+	int			 drain_secs;	/* seconds drained so far */
+
+	struct metrics		 metrics;	/* every module's figures */
+	struct secevent_log	*seclog;	/* security events */
+
+	struct relay		*relay;		/* relay/ */
+	struct signaling	*sig;		/* signaling/ */
+	struct mdb		*db;		/* db/ */
+};
 
 static void
 usage(FILE *fp)
@@ -359,6 +399,53 @@ daemon_free(struct daemon *d)
 	cfg_free(d->cfg);
 }
 
+/* The moderation store's answers, for the relay and signaling: is this
+ * client banned, and its pseudonym (any thread). */
+static int
+daemon_is_banned(void *arg, const struct maddr *client)
+{
+	return mdb_is_banned(arg, client);
+}
+
+static void
+daemon_pseudonym(void *arg, const struct maddr *client,
+    char out[PSEUDONYM_LEN + 1])
+{
+	mdb_pseudonym(arg, client, out);
+}
+
+/* The moderation store's side of signaling's reports, admin requests and
+ * their cancellation (signaling.h's struct sig_moderation). */
+static int
+daemon_report_submit(void *arg, const struct maddr *reporter,
+    const struct maddr *reported, const char *reason, const char *detail,
+    sig_report_done done, void *done_arg)
+{
+	int rc;
+
+	rc = mdb_report_submit(arg, reporter, reported, reason, detail, done,
+	    done_arg);
+	if (rc == DB_OK)
+		return 0;
+	return rc == DB_INVAL ? SIG_REPORT_INVAL : rc == DB_TOOLONG ?
+	    SIG_REPORT_TOOLONG : -1;
+}
+
+static int
+daemon_admin_request(void *arg, const char *method, const char *path,
+    const char *authorization, const char *body, size_t bodylen,
+    const struct maddr *client, sig_admin_done done, void *done_arg)
+{
+	return mdb_admin_request(arg, method, path, authorization, body,
+	    bodylen, client, done, done_arg) == DB_OK ? 0 : -1;
+}
+
+static void
+daemon_cancel(void *arg, void *done_arg)
+{
+	mdb_cancel(arg, done_arg);
+}
+
 /* signaling's pair hook: a pair formed or ended, so the relay re-asks. */
 static void
 daemon_pairs_changed(void *arg, const char *a, const char *b, int paired)
@@ -392,6 +479,8 @@ int
 main(int argc, char **argv)
 {
 	struct daemon d;
+	struct relay_env renv;
+	struct sig_env senv;
 	char err[CFG_ERRLEN];
 	int rc = 1;
 
@@ -443,15 +532,37 @@ main(int argc, char **argv)
 		goto out;
 	}
 	/* Modules are created and started here, in order (MODULE START). */
-	if ((d.db = mdb_open(&d, err, sizeof(err))) == NULL) {
+	if ((d.db = mdb_open(d.base, d.cfg, d.seclog, d.state_dir, err,
+	    sizeof(err))) == NULL) {
 		log_fatalx("%s", err);
 		goto out;
 	}
-	if ((d.relay = relay_new(&d, err, sizeof(err))) == NULL) {
+	renv.base = d.base;
+	renv.cfg = d.cfg;
+	renv.metrics = &d.metrics;
+	renv.seclog = d.seclog;
+	renv.is_banned = d.db != NULL ? daemon_is_banned : NULL;
+	renv.pseudonym = d.db != NULL ? daemon_pseudonym : NULL;
+	renv.arg = d.db;
+	if ((d.relay = relay_new(&renv, err, sizeof(err))) == NULL) {
 		log_fatalx("%s", err);
 		goto out;
 	}
-	if ((d.sig = signaling_new(&d, err, sizeof(err))) == NULL) {
+	memset(&senv, 0, sizeof(senv));
+	senv.base = d.base;
+	senv.cfg = d.cfg;
+	senv.metrics = &d.metrics;
+	senv.seclog = d.seclog;
+	senv.state_dir = d.state_dir;
+	if (d.db != NULL) {
+		senv.mod.is_banned = daemon_is_banned;
+		senv.mod.pseudonym = daemon_pseudonym;
+		senv.mod.report_submit = daemon_report_submit;
+		senv.mod.admin_request = daemon_admin_request;
+		senv.mod.cancel = daemon_cancel;
+		senv.mod.arg = d.db;
+	}
+	if ((d.sig = signaling_new(&senv, err, sizeof(err))) == NULL) {
 		log_fatalx("%s", err);
 		goto out;
 	}

@@ -11,8 +11,7 @@ libmeetopia_common_a_SOURCES = \
 	common/metrics.c common/metrics.h \
 	common/secevent.c common/secevent.h \
 	common/privdrop.c common/privdrop.h \
-	common/listener.c common/listener.h \
-	common/daemon.h
+	common/listener.c common/listener.h
 
 check_PROGRAMS += tests/unit/test_rdwr tests/unit/test_addr tests/unit/test_config \
 	tests/unit/test_metrics tests/unit/test_listener

@@ -39,8 +39,8 @@
 #include "auth/pseudonym.h"
 #include "common/addr.h"
 
-struct daemon;
 struct config;
+struct event_base;
 struct secevent_log;
 
 /* Result codes. */
@@ -228,7 +228,8 @@ int		 db_auto_ban(struct db *, const char *reported, int64_t now,
 /* The daemon's side.  Everything here but mdb_is_banned(), mdb_pseudonym()
  * and mdb_active_bans() is called from the loop thread only.
  *
- * Wiring (see meetopiad.c):
+ * Wiring: meetopiad.c fills the relay's struct relay_env and signaling's
+ * struct sig_moderation in with these (neither includes this header):
  *   signaling  /ws upgrade: mdb_is_banned(client) -> 403 (and a security
  *              event); `report`: mdb_report_submit(), `reported` sent from
  *              its callback, mdb_cancel(session) when a session is freed;
@@ -242,11 +243,14 @@ int		 db_auto_ban(struct db *, const char *reported, int64_t now,
 struct mdb;
 
 /*
- * Opens d->cfg->db (created if missing), loads the pseudonym key from the
- * state dir, fills the ban cache, starts the writer thread and the timers
- * on d->base (data_version poll every second, purge every minute).
+ * Opens cfg->db (created if missing), loads the pseudonym key from
+ * state_dir, fills the ban cache, starts the writer thread and the timers
+ * on base (data_version poll every second, purge every minute); security
+ * events go to seclog.
  */
-struct mdb	*mdb_open(struct daemon *d, char *err, size_t errlen);
+struct mdb	*mdb_open(struct event_base *base, const struct config *cfg,
+		    struct secevent_log *seclog, const char *state_dir,
+		    char *err, size_t errlen);
 /* Takes the live keys (ban-default, ban-max, auto-ban-*, report-retention,
  * rate-limit-window) from a new configuration after SIGHUP. */
 void		 mdb_reload(struct mdb *, const struct config *);
@@ -272,7 +276,8 @@ void		 mdb_pseudonym(struct mdb *, const struct maddr *,
  * meetopiactl, the admin API or the auto-ban rule): the receiver re-checks
  * its active clients with mdb_is_banned() and closes the banned ones.
  */
-void		 mdb_set_ban_hook(struct mdb *, void (*)(void *), void *);
+typedef void	(*mdb_ban_hook)(void *arg);
+void		 mdb_set_ban_hook(struct mdb *, mdb_ban_hook, void *arg);
 
 /*
  * Files a report of `reported` by `reporter` (their client addresses; only
@@ -283,9 +288,10 @@ void		 mdb_set_ban_hook(struct mdb *, void (*)(void *), void *);
  * could not be (id < 0).  Acknowledge the client from cb: a committed report
  * survives a crash.  The auto-ban rule runs in the same transaction.
  */
+typedef void	(*mdb_report_cb)(void *arg, int64_t id);
 int		 mdb_report_submit(struct mdb *, const struct maddr *reporter,
 		    const struct maddr *reported, const char *reason,
-		    const char *detail, void (*cb)(void *, int64_t), void *arg);
+		    const char *detail, mdb_report_cb cb, void *arg);
 
 /*
  * The admin API on the writer thread: the request is copied, handled by
@@ -294,10 +300,12 @@ int		 mdb_report_submit(struct mdb *, const struct maddr *reporter,
  * during the call.  The HTTP server sends json as application/json with
  * that status, `WWW-Authenticate: Bearer` on 401 and `Retry-After` on 429.
  */
+typedef void	(*mdb_admin_cb)(void *arg, int status, const char *json,
+		    int retry_after);
 int		 mdb_admin_request(struct mdb *, const char *method,
 		    const char *path, const char *authorization,
 		    const char *body, size_t bodylen, const struct maddr *client,
-		    void (*cb)(void *, int, const char *, int), void *arg);
+		    mdb_admin_cb cb, void *arg);
 
 /* Forgets the callbacks of every pending job with this arg (the caller is
  * going away); the jobs themselves still complete. */

@@ -29,7 +29,6 @@
 #include <event2/event.h>
 
 #include "common/config.h"
-#include "common/daemon.h"
 #include "common/log.h"
 #include "common/secevent.h"
 #include "db/db.h"
@@ -85,7 +84,7 @@ struct job {
 	enum report_reason reason;
 	char		 detail[DB_TEXT_MAX];
 	int64_t		 ban_default, auto_reports, auto_window;
-	void		(*report_cb)(void *, int64_t);
+	mdb_report_cb	 report_cb;
 	int64_t		 id;		/* out: the report, or < 0 */
 	int64_t		 ban_id;	/* out: an auto-ban, or 0 */
 	int64_t		 nreporters;
@@ -101,13 +100,12 @@ struct job {
 	size_t		 bodylen;
 	struct maddr	 client;
 	int64_t		 ban_max, fail_window;
-	void		(*admin_cb)(void *, int, const char *, int);
+	mdb_admin_cb	 admin_cb;
 	struct admin_resp resp;
 };
 TAILQ_HEAD(jobq, job);
 
 struct mdb {
-	struct daemon		*d;
 	struct event_base	*base;
 	struct secevent_log	*seclog;
 	struct db		*rdb;		/* the loop's */
@@ -139,7 +137,7 @@ struct mdb {
 	int64_t			 ban_default, ban_max, retention;
 	int64_t			 auto_reports, auto_window, fail_window;
 
-	void			(*ban_hook)(void *);
+	mdb_ban_hook		 ban_hook;
 	void			*ban_hook_arg;
 };
 
@@ -399,7 +397,7 @@ mdb_pseudonym(struct mdb *m, const struct maddr *a,
 }
 
 void
-mdb_set_ban_hook(struct mdb *m, void (*cb)(void *), void *arg)
+mdb_set_ban_hook(struct mdb *m, mdb_ban_hook cb, void *arg)
 {
 	m->ban_hook = cb;
 	m->ban_hook_arg = arg;
@@ -626,7 +624,7 @@ mdb_cancel(struct mdb *m, void *arg)
 int
 mdb_report_submit(struct mdb *m, const struct maddr *reporter,
     const struct maddr *reported, const char *reason, const char *detail,
-    void (*cb)(void *, int64_t), void *arg)
+    mdb_report_cb cb, void *arg)
 {
 	struct job *j;
 	int rc;
@@ -659,8 +657,7 @@ mdb_report_submit(struct mdb *m, const struct maddr *reporter,
 int
 mdb_admin_request(struct mdb *m, const char *method, const char *path,
     const char *authorization, const char *body, size_t bodylen,
-    const struct maddr *client, void (*cb)(void *, int, const char *, int),
-    void *arg)
+    const struct maddr *client, mdb_admin_cb cb, void *arg)
 {
 	struct job *j;
 
@@ -737,7 +734,9 @@ mdb_reload(struct mdb *m, const struct config *cfg)
 }
 
 struct mdb *
-mdb_open(struct daemon *d, char *err, size_t errlen)
+mdb_open(struct event_base *base, const struct config *cfg,
+    struct secevent_log *seclog, const char *state_dir, char *err,
+    size_t errlen)
 {
 	struct timeval tv;
 	struct mdb *m;
@@ -747,28 +746,27 @@ mdb_open(struct daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "db: out of memory");
 		return NULL;
 	}
-	m->d = d;
-	m->base = d->base;
-	m->seclog = d->seclog;
+	m->base = base;
+	m->seclog = seclog;
 	m->wake[0] = m->wake[1] = -1;
 	TAILQ_INIT(&m->todo);
 	TAILQ_INIT(&m->finished);
 	pthread_rwlock_init(&m->lock, NULL);
 	pthread_mutex_init(&m->mtx, NULL);
 	pthread_cond_init(&m->cond, NULL);
-	mdb_reload(m, d->cfg);
-	if (pseudonym_key_load(&m->key, d->state_dir, err, errlen) != 0)
+	mdb_reload(m, cfg);
+	if (pseudonym_key_load(&m->key, state_dir, err, errlen) != 0)
 		goto fail;
-	if ((m->rdb = db_open(d->cfg->db, DB_OPEN_CREATE, DB_BUSY_MS, err,
+	if ((m->rdb = db_open(cfg->db, DB_OPEN_CREATE, DB_BUSY_MS, err,
 	    errlen)) == NULL ||
-	    (m->wdb = db_open(d->cfg->db, 0, DB_BUSY_MS, err, errlen)) == NULL)
+	    (m->wdb = db_open(cfg->db, 0, DB_BUSY_MS, err, errlen)) == NULL)
 		goto fail;
 	/* Reports are acknowledged only once stored: refuse to serve with
 	 * a store that cannot take them, rather than fail each one. */
 	if (db_readonly(m->wdb)) {
 		snprintf(err, errlen, "%s: read-only: meetopiad writes reports "
 		    "and bans there; give its user write access to the file "
-		    "and its directory", d->cfg->db);
+		    "and its directory", cfg->db);
 		goto fail;
 	}
 	if ((m->api = admin_api_new(m->wdb, m->seclog, &m->key)) == NULL) {
@@ -777,7 +775,7 @@ mdb_open(struct daemon *d, char *err, size_t errlen)
 	}
 	cache_refresh(m, 1);
 	if (m->cache == NULL) {
-		snprintf(err, errlen, "%s: cannot read bans: %s", d->cfg->db,
+		snprintf(err, errlen, "%s: cannot read bans: %s", cfg->db,
 		    db_errmsg(m->rdb));
 		goto fail;
 	}
@@ -810,7 +808,7 @@ mdb_open(struct daemon *d, char *err, size_t errlen)
 	}
 	m->started = 1;
 	purge_cb(-1, 0, m);		/* once at start */
-	log_info("db: %s open (schema %d)", d->cfg->db, DB_SCHEMA_VERSION);
+	log_info("db: %s open (schema %d)", cfg->db, DB_SCHEMA_VERSION);
 	return m;
 fail:
 	mdb_close(m);

@@ -2,8 +2,8 @@
  * relay.c - the relay module's life cycle and its wiring to the daemon
  * (see relay.h): event loops with their protocol contexts (relay/turn.h),
  * the UDP transport of relay/udp.c and the TCP and TLS transports of
- * relay/tcp.c, the one-second expiry tick, ban lookups in the moderation
- * store and security events with pseudonyms.
+ * relay/tcp.c, the one-second expiry tick, and the program's hooks of
+ * struct relay_env (ban lookups, pseudonyms for security events).
  *
  * relay-threads.  Loop 0 is the daemon's own loop: it serves TCP and TLS
  * clients, and UDP clients too when the relay runs on one loop.  With N
@@ -38,10 +38,9 @@
 
 #include "auth/cred.h"
 #include "common/config.h"
-#include "common/daemon.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/secevent.h"
-#include "db/db.h"
 #include "relay/relay.h"
 #include "relay/relay_int.h"
 #include "relay/ring.h"
@@ -66,9 +65,9 @@ relay_clock(struct relay_loop *lp)
 static int
 relay_is_banned(void *arg, const struct maddr *client)
 {
-	struct relay_loop *lp = arg;
+	const struct relay_env *env = &((struct relay_loop *)arg)->rl->env;
 
-	return lp->rl->d->db != NULL && mdb_is_banned(lp->rl->d->db, client);
+	return env->is_banned != NULL && env->is_banned(env->arg, client);
 }
 
 static void
@@ -103,11 +102,11 @@ relay_event(void *arg, enum turn_event ev, const struct maddr *client,
 	if (user != NULL && cred_session_of(user, ulen, session,
 	    sizeof(session)) == 0)
 		sp = session;
-	if (rl->d->db != NULL) {
-		mdb_pseudonym(rl->d->db, client, pseudo);
+	if (rl->env.pseudonym != NULL) {
+		rl->env.pseudonym(rl->env.arg, client, pseudo);
 		cp = pseudo;
 	}
-	secevent_emit(rl->d->seclog, evs[ev].type, evs[ev].sev, sp, cp,
+	secevent_emit(rl->env.seclog, evs[ev].type, evs[ev].sev, sp, cp,
 	    evs[ev].name, json_pack("{s:s, s:s}", "transport",
 	    lp->cur_proto == TURN_TLS ? "tls" : lp->cur_proto == TURN_TCP ?
 	    "tcp" : "udp", "why", what));
@@ -384,7 +383,7 @@ loop_free(struct relay_loop *lp)
 static struct relay_loop *
 loop_new(struct relay *rl, int idx, char *err, size_t errlen)
 {
-	const struct config *cfg = rl->d->cfg;
+	const struct config *cfg = rl->env.cfg;
 	struct relay_loop *lp;
 	struct turn_io io;
 	size_t i;
@@ -407,7 +406,7 @@ loop_new(struct relay *rl, int idx, char *err, size_t errlen)
 		snprintf(err, errlen, "relay: out of memory");
 		goto fail;
 	}
-	lp->base = idx > 0 ? event_base_new() : rl->d->base;
+	lp->base = idx > 0 ? event_base_new() : rl->env.base;
 	if (lp->base == NULL) {
 		snprintf(err, errlen, "relay: cannot create an event base");
 		goto fail;
@@ -488,9 +487,9 @@ relay_workers(const struct config *cfg)
 }
 
 struct relay *
-relay_new(struct daemon *d, char *err, size_t errlen)
+relay_new(const struct relay_env *env, char *err, size_t errlen)
 {
-	const struct config *cfg = d->cfg;
+	const struct config *cfg = env->cfg;
 	struct relay *rl;
 	int i, workers = relay_workers(cfg);
 
@@ -501,7 +500,7 @@ relay_new(struct daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "relay: out of memory");
 		return NULL;
 	}
-	rl->d = d;
+	rl->env = *env;
 	rl->nloops = workers + 1;
 	for (rl->ring_bytes = RING_BYTES_MAX; rl->ring_bytes > RING_MIN_BYTES &&
 	    rl->ring_bytes > RING_BYTES_ALL / (unsigned)rl->nloops;
@@ -530,7 +529,7 @@ relay_new(struct daemon *d, char *err, size_t errlen)
 		relay_free(rl);
 		return NULL;
 	}
-	metrics_set_collect(&d->metrics, relay_collect, rl);
+	metrics_set_collect(rl->env.metrics, relay_collect, rl);
 	return rl;
 }
 
@@ -591,10 +590,10 @@ relay_start(struct relay *rl)
 	}
 	if (rl->nloops == 1)
 		log_info("relay: STUN/TURN on UDP port %d, one event loop",
-		    rl->d->cfg->turn_port);
+		    rl->env.cfg->turn_port);
 	else
 		log_info("relay: STUN/TURN on UDP port %d, %d worker threads "
-		    "(TCP and TLS on the main loop)", rl->d->cfg->turn_port,
+		    "(TCP and TLS on the main loop)", rl->env.cfg->turn_port,
 		    rl->nloops - 1);
 	return 0;
 }
@@ -627,6 +626,7 @@ relay_reload(struct relay *rl, const struct config *cfg)
 
 	if (rl == NULL)
 		return;
+	rl->env.cfg = cfg;
 	for (i = 0; i < rl->nloops; i++)
 		loop_call(rl->loops[i], loop_reload, (void *)cfg);
 	tcp_reload(rl, cfg);
@@ -657,8 +657,8 @@ relay_free(struct relay *rl)
 
 	if (rl == NULL)
 		return;
-	if (rl->d->metrics.collect_arg == rl)
-		metrics_set_collect(&rl->d->metrics, NULL, NULL);
+	if (rl->env.metrics->collect_arg == rl)
+		metrics_set_collect(rl->env.metrics, NULL, NULL);
 	/* The workers stop first; then everything is this thread's. */
 	relay_halt(rl);
 	/* TCP/TLS connections with their allocations, then the loops. */
@@ -671,8 +671,7 @@ relay_free(struct relay *rl)
 }
 
 void
-relay_set_peer_hook(struct relay *rl,
-    int (*fn)(void *, const char *, const char *), void *arg)
+relay_set_peer_hook(struct relay *rl, relay_peer_hook fn, void *arg)
 {
 	int i;
 

@@ -1,7 +1,8 @@
 /*
  * relay.h - the STUN/TURN relay module: its public interface to meetopiad.
  *
- * relay_new() binds the TURN listeners (before privileges are dropped);
+ * relay_new() binds the TURN listeners (before privileges are dropped),
+ * with what the program gives it in a struct relay_env (below);
  * relay_start() starts serving on the daemon's loop and starts the worker
  * threads of relay-threads; relay_stop() starts
  * the drain of SIGTERM (no new connections or allocations, the live ones
@@ -15,7 +16,8 @@
  * Pair permissions (SPEC): the daemon wires signaling's pair table in with
  * relay_set_peer_hook().  The hook is asked, while pair-permissions is on,
  * whenever an allocation asks for a permission or channel to one of our
- * own relayed addresses: fn(arg, user_a, user_b) with the usernames of the
+ * own relayed addresses: fn(arg, user_a, user_b) (a relay_peer_hook) with
+ * the usernames of the
  * asking allocation and of the one that owns the address (each
  * "EXPIRY[:ID]", NUL-terminated; cred_session_of() gives the session of
  * "EXPIRY:s-SESSION").  Nonzero allows.  After relay_pairs_changed() every
@@ -36,19 +38,60 @@
 
 #include <stddef.h>
 
-struct daemon;
-struct config;
-struct relay;
+#include "auth/pseudonym.h"
+#include "common/addr.h"
 
-struct relay	*relay_new(struct daemon *, char *err, size_t errlen);
+struct config;
+struct event_base;
+struct metrics;
+struct relay;
+struct secevent_log;
+
+/*
+ * Whether the client at this address is banned (nonzero: Allocate is
+ * refused with 403, and relay_bans_changed() frees what it holds).  Called
+ * from any of the relay's threads: it must be safe there and cheap.
+ */
+typedef int	(*relay_ban_hook)(void *arg, const struct maddr *client);
+/*
+ * The pseudonym of a client address, the only name of a client that logs
+ * and security events carry.  Any thread.
+ */
+typedef void	(*relay_pseudonym_hook)(void *arg, const struct maddr *client,
+		    char out[PSEUDONYM_LEN + 1]);
+/*
+ * The pair-permissions hook (see above): may an allocation made with
+ * user_a permit the relayed address of an allocation made with user_b?
+ * Nonzero allows.  Any thread.
+ */
+typedef int	(*relay_peer_hook)(void *arg, const char *user_a,
+		    const char *user_b);
+
+/*
+ * What the relay is given by the program: the daemon's loop (loop 0), the
+ * configuration (relay_reload() gives the next one), the metrics it
+ * registers its figures with, the security log, and the moderation
+ * store's two answers, each called with arg.  A NULL is_banned bans no
+ * one; a NULL pseudonym leaves clients unnamed.  Copied by relay_new().
+ */
+struct relay_env {
+	struct event_base	*base;
+	const struct config	*cfg;
+	struct metrics		*metrics;
+	struct secevent_log	*seclog;
+	relay_ban_hook		 is_banned;
+	relay_pseudonym_hook	 pseudonym;
+	void			*arg;
+};
+
+struct relay	*relay_new(const struct relay_env *, char *err, size_t errlen);
 int		 relay_start(struct relay *);
 void		 relay_stop(struct relay *);
 void		 relay_reload(struct relay *, const struct config *);
 void		 relay_halt(struct relay *);
 void		 relay_free(struct relay *);
 
-void		 relay_set_peer_hook(struct relay *,
-		    int (*fn)(void *arg, const char *user_a, const char *user_b),
+void		 relay_set_peer_hook(struct relay *, relay_peer_hook,
 		    void *arg);
 void		 relay_pairs_changed(struct relay *);
 

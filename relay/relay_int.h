@@ -15,10 +15,10 @@
 
 #include "common/addr.h"
 #include "common/metrics.h"
+#include "relay/relay.h"
 #include "relay/turn.h"
 
 struct config;
-struct daemon;
 struct event;
 struct evbuffer;
 struct relay;
@@ -119,7 +119,7 @@ struct relay_loop {
 };
 
 struct relay {
-	struct daemon		*d;
+	struct relay_env	 env;		/* the program's (relay.h) */
 	struct turn_shared	*sh;
 	struct relay_loop      **loops;
 	int			 nloops;	/* 1 + worker threads */

@@ -57,14 +57,11 @@
 #include "auth/pseudonym.h"
 #include "auth/tls.h"
 #include "common/config.h"
-#include "common/daemon.h"
 #include "common/listener.h"
 #include "common/log.h"
 #include "common/rdwr.h"
 #include "common/secevent.h"
-#include "db/db.h"
 #include "relay/relay_int.h"
-#include "relay/turn_int.h"
 
 #define TCP_FIRST_SECS		10	/* handshake and first message */
 #define TCP_NOALLOC_SECS	20	/* without an allocation */
@@ -220,7 +217,7 @@ tcp_secevent(struct tcp_server *ts, enum secev_type type,
     enum secev_severity sev, const struct maddr *client, int tls,
     const char *name, const char *why)
 {
-	struct daemon *d = ts->rl->d;
+	const struct relay_env *env = &ts->rl->env;
 	char pseudo[PSEUDONYM_LEN + 1];
 	long long now = (long long)time(NULL);
 
@@ -230,26 +227,26 @@ tcp_secevent(struct tcp_server *ts, enum secev_type type,
 	}
 	if (ts->ev_n++ >= TURN_EVENTS_PER_SEC)
 		return;
-	if (d->db != NULL)
-		mdb_pseudonym(d->db, client, pseudo);
-	secevent_emit(d->seclog, type, sev, NULL, d->db != NULL ? pseudo :
-	    NULL, name, json_pack("{s:s, s:s}", "transport", tls ? "tls" :
-	    "tcp", "why", why));
+	if (env->pseudonym != NULL)
+		env->pseudonym(env->arg, client, pseudo);
+	secevent_emit(env->seclog, type, sev, NULL, env->pseudonym != NULL ?
+	    pseudo : NULL, name, json_pack("{s:s, s:s}", "transport",
+	    tls ? "tls" : "tcp", "why", why));
 }
 
 /* Takes c out of service; the server frees it (and its allocation) later. */
 static void
 tcp_conn_close(struct tcp_conn *c, const char *why)
 {
-	struct daemon *d = c->ts->rl->d;
+	const struct relay_env *env = &c->ts->rl->env;
 	char pseudo[PSEUDONYM_LEN + 1];
 
 	if (conn_closing(c->cn))
 		return;
 	/* The log names clients by pseudonym only, never by address. */
 	if (log_get_level() >= LOG_LEVEL_DEBUG) {
-		if (d->db != NULL)
-			mdb_pseudonym(d->db, &c->t.client, pseudo);
+		if (env->pseudonym != NULL)
+			env->pseudonym(env->arg, &c->t.client, pseudo);
 		else
 			strlcpy(pseudo, "-", sizeof(pseudo));
 		log_debug("relay: %s client %s: %s", c->t.proto == TURN_TLS ?
@@ -284,7 +281,7 @@ tcp_timeout_cb(struct conn *cn, void *arg)
 		return;
 	}
 	now = mono_ms();
-	if (alloc_find(ts->rl->loops[0]->ctx, &c->t) != NULL)
+	if (turn_tuple_allocated(ts->rl->loops[0]->ctx, &c->t))
 		c->noalloc_since = 0;
 	else if (c->noalloc_since == 0)
 		c->noalloc_since = now;
@@ -319,7 +316,7 @@ conn_chan_ok(void *arg)
 {
 	struct tcp_conn *c = arg;
 
-	return alloc_find(c->ts->rl->loops[0]->ctx, &c->t) != NULL;
+	return turn_tuple_allocated(c->ts->rl->loops[0]->ctx, &c->t);
 }
 
 static void
@@ -461,7 +458,7 @@ tcp_listen(struct relay *rl, const struct config *cfg, char *err,
 	}
 	rl->tcp = ts;
 	ts->rl = rl;
-	if ((ts->cs = conn_server_new(rl->d->base, &p, &cb, ts)) == NULL) {
+	if ((ts->cs = conn_server_new(rl->env.base, &p, &cb, ts)) == NULL) {
 		snprintf(err, errlen, "relay: out of memory");
 		return -1;
 	}
@@ -486,10 +483,10 @@ tcp_start(struct relay *rl)
 		return -1;
 	if (conn_server_tls(ts->cs) != NULL)
 		log_info("relay: STUN/TURN on TCP port %d, TLS on port %d",
-		    rl->d->cfg->turn_port, rl->d->cfg->tls_port);
+		    rl->env.cfg->turn_port, rl->env.cfg->tls_port);
 	else
 		log_info("relay: STUN/TURN on TCP port %d, no TLS",
-		    rl->d->cfg->turn_port);
+		    rl->env.cfg->turn_port);
 	return 0;
 }
 

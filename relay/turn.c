@@ -366,6 +366,12 @@ turn_tuple_closed(struct turn_ctx *ctx, const struct turn_tuple *t)
 		alloc_free(ctx, a);
 }
 
+int
+turn_tuple_allocated(struct turn_ctx *ctx, const struct turn_tuple *t)
+{
+	return alloc_find(ctx, t) != NULL;
+}
+
 size_t
 turn_free_sessions(struct turn_ctx *ctx, const char *const *ids, size_t n)
 {
@@ -603,7 +609,7 @@ turn_set_time(struct turn_ctx *ctx, uint64_t mono_ms, long long wall)
 }
 
 void
-turn_set_peer_hook(struct turn_ctx *ctx, turn_peer_hook fn, void *arg)
+turn_set_peer_hook(struct turn_ctx *ctx, relay_peer_hook fn, void *arg)
 {
 	ctx->peer_hook = fn;
 	ctx->peer_hook_arg = arg;

@@ -39,6 +39,7 @@
 
 #include "common/addr.h"
 #include "common/metrics.h"
+#include "relay/relay.h"
 
 struct config;
 struct turn_ctx;
@@ -144,8 +145,8 @@ struct turn_io {
 	int	(*rsock_adopt)(void *arg, int fd, const struct maddr *addr,
 		    int df, struct turn_relayed *ra, void **rsock);
 	/* Nonzero when the client address is banned (may be NULL).
-	 * relay_is_banned(): the moderation store. */
-	int	(*is_banned)(void *arg, const struct maddr *client);
+	 * relay_is_banned(): the program's hook of struct relay_env. */
+	relay_ban_hook is_banned;
 	/* A security event (may be NULL); user may be NULL.  relay_event():
 	 * the security log, with the client's pseudonym. */
 	void	(*event)(void *arg, enum turn_event, const struct maddr *client,
@@ -161,14 +162,6 @@ struct turn_io {
 	void	(*handoff)(void *arg, int loop, const struct turn_handoff *,
 		    const uint8_t *, size_t);
 };
-
-/*
- * The pair-permissions hook: may an allocation made with user_a permit the
- * relayed address of an allocation made with user_b?  Nonzero allows.
- * Consulted only while pair-permissions is on.
- */
-typedef int (*turn_peer_hook)(void *arg, const char *user_a,
-		    const char *user_b);
 
 /*
  * A context from a configuration: realm, auth secrets, relay addresses per
@@ -216,6 +209,9 @@ void		 turn_handle_peer(struct turn_ctx *, struct turn_relayed *,
 		    const struct maddr *peer, const uint8_t *, size_t);
 /* The client's transport went away (TCP/TLS): delete its allocation. */
 void		 turn_tuple_closed(struct turn_ctx *, const struct turn_tuple *);
+/* 1 when the client at this 5-tuple has an allocation, 0 when not. */
+int		 turn_tuple_allocated(struct turn_ctx *,
+		    const struct turn_tuple *);
 /*
  * Frees this loop's allocations made with a credential of one of the n
  * sessions ("EXPIRY:s-SESSION", ids are the SESSIONs): the sessions ended
@@ -229,7 +225,9 @@ size_t		 turn_free_banned(struct turn_ctx *);
 /* Expires allocations, permissions, channels and reservations. */
 void		 turn_tick(struct turn_ctx *);
 
-void		 turn_set_peer_hook(struct turn_ctx *, turn_peer_hook, void *);
+/* The pair-permissions hook (relay.h's relay_peer_hook), consulted only
+ * while pair-permissions is on. */
+void		 turn_set_peer_hook(struct turn_ctx *, relay_peer_hook, void *);
 /* The pairs changed: re-check permissions between our own allocations. */
 void		 turn_pairs_changed(struct turn_ctx *);
 /* The daemon is stopping: new allocations are refused (508), the ones

@@ -206,7 +206,7 @@ struct turn_ctx {
 	long long		 wall;		/* Unix seconds */
 
 	/* Pair hook. */
-	turn_peer_hook		 peer_hook;
+	relay_peer_hook		 peer_hook;
 	void			*peer_hook_arg;
 
 	/* State: this loop's allocations and relayed sockets. */

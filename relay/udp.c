@@ -34,7 +34,6 @@
 
 #include <event2/event.h>
 
-#include "common/daemon.h"
 #include "common/log.h"
 #include "relay/relay_int.h"
 

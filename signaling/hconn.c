@@ -36,10 +36,8 @@
 
 #include "auth/tls.h"
 #include "common/config.h"
-#include "common/daemon.h"
 #include "common/listener.h"
 #include "common/log.h"
-#include "db/db.h"
 #include "signaling/sig.h"
 
 #define READ_HIGH_WATER	65536
@@ -59,8 +57,8 @@ sig_conn_reap(struct hconn *c)
 		return;
 	if (c->sess != NULL)
 		session_detach(c);
-	if (c->state == HC_DEFER && sig->d->db != NULL)
-		mdb_cancel(sig->d->db, c);
+	if (c->state == HC_DEFER && sig->env.mod.cancel != NULL)
+		sig->env.mod.cancel(sig->env.mod.arg, c);
 	c->state = HC_CLOSING;
 	conn_close(c->cn);
 }
@@ -73,8 +71,8 @@ sig_conn_close(struct hconn *c)
 		return;
 	if (c->sess != NULL)
 		session_detach(c);
-	if (c->state == HC_DEFER && c->sig->d->db != NULL)
-		mdb_cancel(c->sig->d->db, c);
+	if (c->state == HC_DEFER && c->sig->env.mod.cancel != NULL)
+		c->sig->env.mod.cancel(c->sig->env.mod.arg, c);
 	c->state = HC_CLOSING;
 	bufferevent_disable(conn_bev(c->cn), EV_READ);
 	if (evbuffer_get_length(sig_conn_output(c)) == 0) {
@@ -94,10 +92,10 @@ hconn_free_cb(struct conn *cn, void *arg)
 	(void)cn;
 	if (c->sess != NULL)
 		session_detach(c);
-	if (c->state == HC_DEFER && sig->d->db != NULL)
-		mdb_cancel(sig->d->db, c);
+	if (c->state == HC_DEFER && sig->env.mod.cancel != NULL)
+		sig->env.mod.cancel(sig->env.mod.arg, c);
 	if (c->ws != NULL)
-		metrics_dec(&sig->d->metrics.ws_connections);
+		metrics_dec(&sig->env.metrics->ws_connections);
 	ws_free(c->ws);
 	free(c);
 }
@@ -271,7 +269,7 @@ sig_upgrade(struct hconn *c)
 		return -1;
 	c->state = HC_WS;
 	conn_set_kind(c->cn, SIG_KIND_WS);
-	metrics_inc(&c->sig->d->metrics.ws_connections);
+	metrics_inc(&c->sig->env.metrics->ws_connections);
 	c->last_rx = sig_now();
 	sig_conn_timer(c, WS_PING_SECS);
 	return 0;

@@ -16,7 +16,6 @@
 
 #include "auth/cred.h"
 #include "common/config.h"
-#include "common/daemon.h"
 #include "common/listener.h"
 #include "signaling/sig.h"
 
@@ -24,7 +23,7 @@
 json_t *
 sig_ice_servers(struct signaling *sig, struct hconn *c, const char *session)
 {
-	const struct config *cfg = sig->d->cfg;
+	const struct config *cfg = sig->env.cfg;
 	char user[CRED_USER_MAX], pass[CRED_PASS_MAX], id[CRED_ID_MAX];
 	char host[ADDR_STRLEN + 2], ip[ADDR_STRLEN], url[ADDR_STRLEN + 64];
 	struct maddr hosts[16];

@@ -36,10 +36,8 @@
 #include <openssl/crypto.h>
 
 #include "common/config.h"
-#include "common/daemon.h"
 #include "common/listener.h"
 #include "common/log.h"
-#include "db/db.h"
 #include "signaling/sig.h"
 
 /* ------------------------------------------------------------------ */
@@ -64,7 +62,7 @@ sig_rate_gc(struct signaling *sig)
 
 	RB_FOREACH_SAFE(e, rate_tree, &sig->rates, next) {
 		if (e->win_count > 0 && now < e->win_start +
-		    sig->d->cfg->rate_limit_window)
+		    sig->env.cfg->rate_limit_window)
 			continue;
 		RB_REMOVE(rate_tree, &sig->rates, e);
 		free(e);
@@ -90,7 +88,7 @@ sig_rate_free(struct signaling *sig)
 static int
 ip_rate(struct signaling *sig, const struct maddr *peer, int *retry)
 {
-	const struct config *cfg = sig->d->cfg;
+	const struct config *cfg = sig->env.cfg;
 	long long now = (long long)sig_now();
 	struct rate_ent key, *e;
 
@@ -134,7 +132,7 @@ route_metrics(struct hconn *c, const struct http_req *req)
 		sig_respond_text(c, 405, "Allow: GET, HEAD\r\n");
 		return;
 	}
-	if (!cfg_metrics_allowed(sig->d->cfg, &c->peer)) {
+	if (!cfg_metrics_allowed(sig->env.cfg, &c->peer)) {
 		sig_secevent(sig, SECEV_VIOLATION, SECEV_LOW, NULL, &c->peer,
 		    "metrics_refused", NULL);
 		sig_respond_text(c, 403, NULL);
@@ -144,7 +142,7 @@ route_metrics(struct hconn *c, const struct http_req *req)
 		sig_respond_text(c, 500, NULL);
 		return;
 	}
-	metrics_render(&sig->d->metrics, fp);
+	metrics_render(sig->env.metrics, fp);
 	fclose(fp);
 	sig_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", buf, len,
 	    "Cache-Control: no-store\r\n", strcmp(req->method, "HEAD") == 0);
@@ -215,7 +213,7 @@ route_static(struct hconn *c, const struct http_req *req, const char *path)
 static int
 origin_ok(struct hconn *c, const struct http_req *req)
 {
-	const struct config *cfg = c->sig->d->cfg;
+	const struct config *cfg = c->sig->env.cfg;
 	const char *origin = http_field(req, "origin");
 
 	if (origin == NULL)
@@ -287,7 +285,7 @@ api_key_ok(const struct config *cfg, const char *authz)
 static void
 route_ice_servers(struct hconn *c, const struct http_req *req)
 {
-	const struct config *cfg = c->sig->d->cfg;
+	const struct config *cfg = c->sig->env.cfg;
 	const char *origin = http_field(req, "origin");
 	char extra[512];
 	json_t *servers;
@@ -369,9 +367,10 @@ route_admin(struct hconn *c, const struct http_req *req, const char *body,
 
 	if (api_gate(c, req, "/admin/v1/") != 0)
 		return;
-	if (sig->d->db == NULL || mdb_admin_request(sig->d->db, req->method,
+	if (sig->env.mod.admin_request == NULL ||
+	    sig->env.mod.admin_request(sig->env.mod.arg, req->method,
 	    req->target, http_field(req, "authorization"), body, len,
-	    &c->peer, admin_cb, c) != DB_OK) {
+	    &c->peer, admin_cb, c) != 0) {
 		sig_respond_json_error(c, 503, "unavailable",
 		    "the moderation store is not available", NULL);
 		return;
@@ -386,7 +385,7 @@ static void
 route_ws(struct hconn *c, const struct http_req *req)
 {
 	struct signaling *sig = c->sig;
-	const struct config *cfg = sig->d->cfg;
+	const struct config *cfg = sig->env.cfg;
 	const char *up = http_field(req, "upgrade"), *key, *ver, *origin;
 	char accept[WS_ACCEPT_LEN + 1];
 	struct evbuffer *out;
@@ -419,7 +418,8 @@ route_ws(struct hconn *c, const struct http_req *req)
 		sig_respond_text(c, 403, NULL);
 		return;
 	}
-	if (sig->d->db != NULL && mdb_is_banned(sig->d->db, &c->peer)) {
+	if (sig->env.mod.is_banned != NULL &&
+	    sig->env.mod.is_banned(sig->env.mod.arg, &c->peer)) {
 		sig_secevent(sig, SECEV_CONNECTION, SECEV_HIGH, NULL, &c->peer,
 		    "banned_client", NULL);
 		c->keep_alive = 0;
@@ -452,7 +452,7 @@ void
 sig_route(struct hconn *c, const struct http_req *req, const char *body,
     size_t len)
 {
-	const struct config *cfg = c->sig->d->cfg;
+	const struct config *cfg = c->sig->env.cfg;
 	char path[HTTP_TARGET_MAX + 1], query[HTTP_TARGET_MAX + 1];
 	char extra[HTTP_TARGET_MAX + 600];
 	const char *host;
@@ -511,7 +511,7 @@ sig_route(struct hconn *c, const struct http_req *req, const char *body,
 		route_ice_servers(c, req);
 		return;
 	}
-	if (strncmp(path, ADMIN_API_PREFIX, strlen(ADMIN_API_PREFIX)) == 0 ||
+	if (strncmp(path, "/admin/v1/", 10) == 0 ||
 	    strcmp(path, "/admin/v1") == 0) {
 		route_admin(c, req, body, len);
 		return;

@@ -1,6 +1,7 @@
 /*
  * server.c - the signaling module's lifecycle (signaling.h): its state,
- * the hooks the daemon wires, security events and pseudonyms.  The HTTP
+ * the hooks the daemon wires (struct sig_env, the pair and end hooks),
+ * security events and pseudonyms.  The HTTP
  * connection loop is hconn.c, what each path answers routes.c, TURN
  * credentials for clients ice.c, WebSocket sessions session.c.
  */
@@ -18,11 +19,9 @@
 #include "auth/cred.h"
 #include "auth/tls.h"
 #include "common/config.h"
-#include "common/daemon.h"
 #include "common/listener.h"
 #include "common/log.h"
 #include "common/statedir.h"
-#include "db/db.h"
 #include "signaling/sig.h"
 
 double
@@ -42,8 +41,8 @@ void
 sig_pseudonym(struct signaling *sig, const struct maddr *a,
     char out[PSEUDONYM_LEN + 1])
 {
-	if (sig->d->db != NULL)
-		mdb_pseudonym(sig->d->db, a, out);
+	if (sig->env.mod.pseudonym != NULL)
+		sig->env.mod.pseudonym(sig->env.mod.arg, a, out);
 	else
 		strlcpy(out, "unknown", PSEUDONYM_LEN + 1);
 }
@@ -55,14 +54,14 @@ sig_secevent(struct signaling *sig, enum secev_type type,
 {
 	char p[PSEUDONYM_LEN + 1];
 
-	if (sig->d->seclog == NULL) {
+	if (sig->env.seclog == NULL) {
 		if (details != NULL)
 			json_decref(details);
 		return;
 	}
 	if (a != NULL)
 		sig_pseudonym(sig, a, p);
-	secevent_emit(sig->d->seclog, type, sev, session, a != NULL ? p : NULL,
+	secevent_emit(sig->env.seclog, type, sev, session, a != NULL ? p : NULL,
 	    event, details);
 }
 
@@ -100,7 +99,7 @@ load_jwt_key(struct signaling *sig, char *err, size_t errlen)
 	char *secret = NULL;
 	size_t i, slen;
 
-	if (statedir_secret(sig->d->state_dir, "resume-secret", 32, &secret,
+	if (statedir_secret(sig->env.state_dir, "resume-secret", 32, &secret,
 	    err, errlen) != 0)
 		return -1;
 	slen = strlen(secret);
@@ -121,7 +120,7 @@ load_jwt_key(struct signaling *sig, char *err, size_t errlen)
 }
 
 struct signaling *
-signaling_new(struct daemon *d, char *err, size_t errlen)
+signaling_new(const struct sig_env *env, char *err, size_t errlen)
 {
 	struct signaling *sig;
 	struct timeval tv = { 60, 0 };
@@ -130,15 +129,15 @@ signaling_new(struct daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "signaling: out of memory");
 		return NULL;
 	}
-	sig->d = d;
-	sig->base = d->base;
+	sig->env = *env;
+	sig->base = env->base;
 	RB_INIT(&sig->rates);
 	RB_INIT(&sig->sessions);
 	TAILQ_INIT(&sig->dropped);
 	RB_INIT(&sig->dropips);
 	pair_queue_init(&sig->queue, PAIR_INTEREST_WAIT);
 	if ((sig->pairs = pair_table_new()) == NULL ||
-	    (sig->gc = event_new(d->base, -1, EV_PERSIST, gc_cb, sig)) ==
+	    (sig->gc = event_new(sig->base, -1, EV_PERSIST, gc_cb, sig)) ==
 	    NULL) {
 		snprintf(err, errlen, "signaling: out of memory");
 		goto fail;
@@ -146,8 +145,8 @@ signaling_new(struct daemon *d, char *err, size_t errlen)
 	evtimer_add(sig->gc, &tv);
 	if (load_jwt_key(sig, err, errlen) != 0)
 		goto fail;
-	set_web_root(sig, d->cfg);
-	if (sig_http_listen(sig, d->cfg, err, errlen) != 0)
+	set_web_root(sig, env->cfg);
+	if (sig_http_listen(sig, env->cfg, err, errlen) != 0)
 		goto fail;
 	return sig;
 fail:
@@ -160,7 +159,7 @@ signaling_start(struct signaling *sig)
 {
 	if (conn_server_start(sig->cs) != 0)
 		return -1;
-	log_info("signaling: HTTP on port %d%s", sig->d->cfg->http_port,
+	log_info("signaling: HTTP on port %d%s", sig->env.cfg->http_port,
 	    conn_server_tls(sig->cs) != NULL ? ", HTTPS too" : "");
 	return 0;
 }
@@ -173,6 +172,7 @@ signaling_reload(struct signaling *sig, const struct config *cfg)
 
 	if (sig == NULL)
 		return;
+	sig->env.cfg = cfg;
 	set_web_root(sig, cfg);
 	if (conn_server_tls(sig->cs) != NULL) {
 		if ((ctx = tls_server_ctx(cfg->cert, cfg->pkey, err,

@@ -32,9 +32,7 @@
 #include <openssl/rand.h>
 
 #include "common/config.h"
-#include "common/daemon.h"
 #include "common/log.h"
-#include "db/db.h"
 #include "signaling/jwt.h"
 #include "signaling/sdp.h"
 #include "signaling/sig.h"
@@ -63,8 +61,8 @@ RB_GENERATE_STATIC(drop_tree, dropip, node, dropip_cmp)
 static void
 gauges(struct signaling *sig)
 {
-	metrics_set(&sig->d->metrics.sessions_waiting, sig->queue.n);
-	metrics_set(&sig->d->metrics.pairs, sig->npairs);
+	metrics_set(&sig->env.metrics->sessions_waiting, sig->queue.n);
+	metrics_set(&sig->env.metrics->pairs, sig->npairs);
 }
 
 /* ------------------------------------------------------------------ */
@@ -144,7 +142,7 @@ send_error(struct hconn *c, enum metrics_err code, const char *message,
 {
 	json_t *m;
 
-	metrics_inc(&c->sig->d->metrics.errors_total[code]);
+	metrics_inc(&c->sig->env.metrics->errors_total[code]);
 	m = json_pack("{s:s, s:s, s:s}", "type", "error", "code",
 	    metrics_err_name(code), "message", message);
 	if (m != NULL && code == MERR_RATE_LIMITED)
@@ -220,7 +218,7 @@ make_pair(struct session *a, struct session *b)
 	a->offerer = 1;
 	b->offerer = 0;
 	sig->npairs++;
-	metrics_inc(&sig->d->metrics.pairs_total);
+	metrics_inc(&sig->env.metrics->pairs_total);
 	gauges(sig);
 	if (pair_table_set(sig->pairs, a->pn.id, b->pn.id) != 0)
 		log_warn("signaling: pair table: out of memory");
@@ -238,7 +236,7 @@ unpair(struct session *s, const char *reason)
 
 	if (p == NULL)
 		return;
-	metrics_observe(&sig->d->metrics.session_seconds,
+	metrics_observe(&sig->env.metrics->session_seconds,
 	    sig_now() - s->paired_at);
 	s->partner = p->partner = NULL;
 	s->state = p->state = S_IDLE;
@@ -362,7 +360,7 @@ drop_track(struct session *s)
 	struct signaling *sig = s->sig;
 	struct dropip key, *e;
 	struct session *o;
-	size_t per_ip = (size_t)sig->d->cfg->max_connections_per_ip *
+	size_t per_ip = (size_t)sig->env.cfg->max_connections_per_ip *
 	    SIG_DROPPED_PER_CONN;
 
 	memset(&key, 0, sizeof(key));
@@ -407,7 +405,7 @@ static void
 welcome(struct session *s)
 {
 	struct signaling *sig = s->sig;
-	const struct config *cfg = sig->d->cfg;
+	const struct config *cfg = sig->env.cfg;
 	json_t *ice = sig_ice_servers(sig, s->conn, s->pn.id);
 	char *tok = new_token(s);
 
@@ -437,7 +435,7 @@ welcome(struct session *s)
 struct session *
 session_new(struct signaling *sig, struct hconn *c)
 {
-	const struct config *cfg = sig->d->cfg;
+	const struct config *cfg = sig->env.cfg;
 	struct session *s;
 	uint8_t raw[16];
 	double now = sig_now();
@@ -492,8 +490,8 @@ session_free(struct session *s)
 	pair_dequeue(&sig->queue, &s->pn);
 	gauges(sig);
 	pair_table_clear(sig->pairs, s->pn.id);
-	if (sig->d->db != NULL)
-		mdb_cancel(sig->d->db, s);
+	if (sig->env.mod.cancel != NULL)
+		sig->env.mod.cancel(sig->env.mod.arg, s);
 	/* Gone for good: the relay frees what its credentials hold. */
 	if (sig->end_hook != NULL)
 		sig->end_hook(sig->end_hook_arg, s->pn.id);
@@ -544,8 +542,8 @@ session_detach(struct hconn *c)
 	 * the next loop turn: callers up the stack may still hold it. */
 	s->pn.eligible = 0;
 	evtimer_del(s->wait_timer);
-	tv.tv_sec = (time_t)(sig->d->cfg->resume_window > 0 ?
-	    sig->d->cfg->resume_window : 0);
+	tv.tv_sec = (time_t)(sig->env.cfg->resume_window > 0 ?
+	    sig->env.cfg->resume_window : 0);
 	tv.tv_usec = 0;
 	evtimer_add(s->drop_timer, &tv);
 	drop_track(s);
@@ -554,7 +552,7 @@ session_detach(struct hconn *c)
 void
 session_reload(struct signaling *sig)
 {
-	const struct config *cfg = sig->d->cfg;
+	const struct config *cfg = sig->env.cfg;
 	struct session *s;
 	double now = sig_now();
 
@@ -571,10 +569,10 @@ session_ban_check(struct signaling *sig)
 	struct session *s, *next;
 	struct hconn *c;
 
-	if (sig->d->db == NULL)
+	if (sig->env.mod.is_banned == NULL)
 		return;
 	RB_FOREACH_SAFE(s, sess_tree, &sig->sessions, next) {
-		if (!mdb_is_banned(sig->d->db, &s->addr))
+		if (!sig->env.mod.is_banned(sig->env.mod.arg, &s->addr))
 			continue;
 		sig_secevent(sig, SECEV_CONNECTION, SECEV_HIGH, s->pn.id,
 		    &s->addr, "banned_session_closed", NULL);
@@ -710,7 +708,7 @@ bad:
 static void
 forward_sdp(struct session *s, struct hconn *c, const struct msg *m)
 {
-	const struct config *cfg = s->sig->d->cfg;
+	const struct config *cfg = s->sig->env.cfg;
 	char *out;
 	size_t len;
 
@@ -727,7 +725,7 @@ forward_sdp(struct session *s, struct hconn *c, const struct msg *m)
 static void
 forward_candidate(struct session *s, struct hconn *c, const struct msg *m)
 {
-	const struct config *cfg = s->sig->d->cfg;
+	const struct config *cfg = s->sig->env.cfg;
 	json_t *out;
 	char *cand;
 	int rc;
@@ -754,7 +752,7 @@ forward_candidate(struct session *s, struct hconn *c, const struct msg *m)
 static void
 do_chat(struct session *s, struct hconn *c, const struct msg *m)
 {
-	const struct config *cfg = s->sig->d->cfg;
+	const struct config *cfg = s->sig->env.cfg;
 	char *text;
 	int rc;
 
@@ -790,7 +788,7 @@ report_cb(void *arg, int64_t id)
 	struct session *s = arg;
 
 	if (id < 0) {
-		metrics_inc(&s->sig->d->metrics.errors_total[MERR_INTERNAL]);
+		metrics_inc(&s->sig->env.metrics->errors_total[MERR_INTERNAL]);
 		send_json(s, json_pack("{s:s, s:s, s:s}", "type", "error",
 		    "code", "internal", "message", "the report could not be "
 		    "stored"));
@@ -822,18 +820,18 @@ do_report(struct session *s, struct hconn *c, const struct msg *m)
 		    "was reported already" : "too many reports", 0);
 		return;
 	}
-	if (sig->d->db == NULL) {
+	if (sig->env.mod.report_submit == NULL) {
 		send_error(c, MERR_INTERNAL, "no moderation store", 0);
 		return;
 	}
-	rc = mdb_report_submit(sig->d->db, &s->addr, target, m->reason,
-	    m->detail, report_cb, s);
-	if (rc == DB_TOOLONG)
+	rc = sig->env.mod.report_submit(sig->env.mod.arg, &s->addr, target,
+	    m->reason, m->detail, report_cb, s);
+	if (rc == SIG_REPORT_TOOLONG)
 		send_error(c, MERR_TOO_LONG, "detail longer than 200 "
 		    "characters", 0);
-	else if (rc == DB_INVAL)
+	else if (rc == SIG_REPORT_INVAL)
 		send_error(c, MERR_BAD_REQUEST, "invalid report", 0);
-	else if (rc != DB_OK)
+	else if (rc != 0)
 		send_error(c, MERR_INTERNAL, "the report could not be "
 		    "queued", 0);
 	else {
@@ -845,7 +843,7 @@ do_report(struct session *s, struct hconn *c, const struct msg *m)
 static void
 do_stats(struct session *s, const struct msg *m)
 {
-	struct metrics *mx = &s->sig->d->metrics;
+	struct metrics *mx = s->sig->env.metrics;
 
 	/* Counted once per pair and session: a client cannot inflate it. */
 	if (s->state != S_PAIRED || s->stats_done)

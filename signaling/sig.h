@@ -136,7 +136,7 @@ RB_HEAD(sess_tree, session);
 RB_HEAD(drop_tree, dropip);
 
 struct signaling {
-	struct daemon		*d;
+	struct sig_env		 env;		/* the program's (signaling.h) */
 	struct event_base	*base;
 	struct conn_server	*cs;		/* HTTP and HTTPS sockets */
 	char			*web_root;	/* realpath of web-root */

@@ -18,13 +18,80 @@
 #define MEETOPIA_SIGNALING_H
 
 #include <stddef.h>
+#include <stdint.h>
 
-struct daemon;
+#include "auth/pseudonym.h"
+#include "common/addr.h"
+
 struct config;
+struct event_base;
+struct metrics;
+struct secevent_log;
 struct signaling;
 
+/*
+ * The moderation store as signaling sees it, filled in by the program;
+ * each function is called with arg, on the daemon's loop.  All NULL: there
+ * is no store (nobody is banned, clients are named "unknown", reports and
+ * the admin API are refused).
+ *
+ * is_banned       nonzero when the client at this address is banned (/ws
+ *                 upgrade: 403; signaling_bans_changed(): its sessions end)
+ * pseudonym       the client's pseudonym, its only name in logs and events
+ * report_submit   files a report of `reported` by `reporter` (reason is
+ *                 SPEC's word, detail may be NULL); returns 0 and later calls
+ *                 done(done_arg, id), once the report is committed (id > 0)
+ *                 or could not be (id < 0), or refuses it at once and files
+ *                 nothing: SIG_REPORT_INVAL (unknown reason, invalid
+ *                 UTF-8), SIG_REPORT_TOOLONG (detail past 200 code points),
+ *                 another negative when it cannot be queued
+ * admin_request   hands an /admin/v1/ request over; returns 0 and later
+ *                 calls done(done_arg, status, json, retry_after) (json valid
+ *                 during the call only), negative when it cannot
+ * cancel          the completions pending with this done_arg are not to be
+ *                 called (the connection or session is going away)
+ */
+#define SIG_REPORT_INVAL	(-2)
+#define SIG_REPORT_TOOLONG	(-3)
+
+typedef void	(*sig_report_done)(void *done_arg, int64_t id);
+typedef void	(*sig_admin_done)(void *done_arg, int status,
+		    const char *json, int retry_after);
+
+struct sig_moderation {
+	int	(*is_banned)(void *arg, const struct maddr *client);
+	void	(*pseudonym)(void *arg, const struct maddr *client,
+		    char out[PSEUDONYM_LEN + 1]);
+	int	(*report_submit)(void *arg, const struct maddr *reporter,
+		    const struct maddr *reported, const char *reason,
+		    const char *detail, sig_report_done done, void *done_arg);
+	int	(*admin_request)(void *arg, const char *method,
+		    const char *path, const char *authorization,
+		    const char *body, size_t bodylen,
+		    const struct maddr *client, sig_admin_done done,
+		    void *done_arg);
+	void	(*cancel)(void *arg, void *done_arg);
+	void	*arg;
+};
+
+/*
+ * What signaling is given by the program: the daemon's loop, the
+ * configuration (signaling_reload() gives the next one), the metrics it
+ * keeps its figures in, the security log, the state dir (its resume-token
+ * key lives there) and the moderation store.  Copied by signaling_new().
+ */
+struct sig_env {
+	struct event_base	*base;
+	const struct config	*cfg;
+	struct metrics		*metrics;
+	struct secevent_log	*seclog;
+	const char		*state_dir;
+	struct sig_moderation	 mod;
+};
+
 /* Binds every listener; NULL with a one-line err on failure. */
-struct signaling *signaling_new(struct daemon *, char *err, size_t errlen);
+struct signaling *signaling_new(const struct sig_env *, char *err,
+		    size_t errlen);
 int		 signaling_start(struct signaling *);
 /* Live keys after SIGHUP (limits, origins, api keys, TLS certificate). */
 void		 signaling_reload(struct signaling *, const struct config *);
@@ -39,8 +106,8 @@ int		 sig_are_partners(struct signaling *, const char *a,
 		    const char *b);
 
 /*
- * The relay's pair-permissions hook, in the shape of relay/turn.h's
- * turn_peer_hook (arg is the struct signaling): may an allocation made
+ * The relay's pair-permissions hook, in the shape of relay/relay.h's
+ * relay_peer_hook (arg is the struct signaling): may an allocation made
  * with username user_a permit the relayed address of one made with user_b?
  * A username that names no session ("EXPIRY" or "EXPIRY:ID") is not
  * restricted; one that names a session ("EXPIRY:s-SESSION") may reach

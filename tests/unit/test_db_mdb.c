@@ -21,7 +21,7 @@
 
 #include "auth/admin_token.h"
 #include "common/config.h"
-#include "common/daemon.h"
+#include "common/metrics.h"
 #include "common/secevent.h"
 #include "db/db.h"
 #include "tests/tap.h"
@@ -29,7 +29,17 @@
 static char dir[] = "/tmp/test_db_mdb.XXXXXX";
 static char path[512], seclog[512];
 
-struct daemon d;
+/* What meetopiad holds and gives the store. */
+struct test_daemon {
+	struct event_base	*base;
+	struct config		*cfg;
+	const char		*state_dir;
+	struct metrics		 metrics;
+	struct secevent_log	*seclog;
+	struct mdb		*db;
+};
+
+struct test_daemon d;
 
 static double
 now_ms(void)
@@ -366,7 +376,7 @@ test_kill9(void)
 	if (pipe(fds) != 0)
 		return;
 	if ((pid = fork()) == 0) {
-		struct daemon cd;
+		struct test_daemon cd;
 		char err[512];
 		struct maddr a = A("198.51.100.50"), b = A("198.51.100.51");
 		struct rep rep = { 0 };
@@ -376,8 +386,8 @@ test_kill9(void)
 		cd.base = event_base_new();
 		cd.cfg = d.cfg;
 		cd.state_dir = dir;
-		if (cd.base == NULL || (cd.db = mdb_open(&cd, err,
-		    sizeof(err))) == NULL)
+		if (cd.base == NULL || (cd.db = mdb_open(cd.base, cd.cfg,
+		    cd.seclog, cd.state_dir, err, sizeof(err))) == NULL)
 			_exit(2);
 		mdb_report_submit(cd.db, &a, &b, "underage", "kill -9 test",
 		    report_cb, &rep);
@@ -631,7 +641,8 @@ test_purge_at_start(void)
 	    time(NULL) - 31 * 86400, &id);
 	db_close(o);
 	mdb_close(d.db);
-	d.db = mdb_open(&d, err, sizeof(err));
+	d.db = mdb_open(d.base, d.cfg, d.seclog, d.state_dir, err,
+	    sizeof(err));
 	ok(d.db != NULL, "reopened");
 	usleep(300 * 1000);
 	event_base_loop(d.base, EVLOOP_NONBLOCK);
@@ -666,7 +677,8 @@ main(void)
 	    0, "db", path, err, sizeof(err)) != 0)
 		return 1;
 	d.seclog = secevent_open(seclog, &d.metrics, err, sizeof(err));
-	d.db = mdb_open(&d, err, sizeof(err));
+	d.db = mdb_open(d.base, d.cfg, d.seclog, d.state_dir, err,
+	    sizeof(err));
 	if (!ok(d.db != NULL, "mdb_open: %s", d.db == NULL ? err : "ok"))
 		return done_testing();
 	is_int(mdb_active_bans(d.db), 0, "an empty cache");
