@@ -18,6 +18,7 @@
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
+#include "cluster/cluster.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -72,6 +73,7 @@ struct daemon {
 	struct relay		*relay;		/* relay/ */
 	struct signaling	*sig;		/* signaling/ */
 	struct mdb		*db;		/* db/ */
+	struct cluster		*cluster;	/* cluster/, NULL without redis */
 };
 
 static void
@@ -381,10 +383,14 @@ daemon_free(struct daemon *d)
 	 * here on this is the only thread of the relay.
 	 */
 	relay_halt(d->relay);
+	/* Commands in flight to Redis are answered (NULL) while the modules
+	 * that wait for them are still here. */
+	cluster_halt(d->cluster);
 	/* Modules are freed here, in reverse order of creation (MODULE FREE). */
 	signaling_free(d->sig);
 	relay_free(d->relay);
 	mdb_close(d->db);
+	cluster_free(d->cluster);
 	if (d->ev_sigterm != NULL)
 		event_free(d->ev_sigterm);
 	if (d->ev_sigint != NULL)
@@ -532,6 +538,19 @@ main(int argc, char **argv)
 		goto out;
 	}
 	/* Modules are created and started here, in order (MODULE START). */
+	if (d.cfg->redis != NULL) {
+		struct cluster_env cenv;
+
+		memset(&cenv, 0, sizeof(cenv));
+		cenv.base = d.base;
+		cenv.cfg = d.cfg;
+		cenv.metrics = &d.metrics;
+		cenv.seclog = d.seclog;
+		if ((d.cluster = cluster_new(&cenv, err, sizeof(err))) == NULL) {
+			log_fatalx("%s", err);
+			goto out;
+		}
+	}
 	if ((d.db = mdb_open(d.base, d.cfg, d.seclog, d.state_dir, err,
 	    sizeof(err))) == NULL) {
 		log_fatalx("%s", err);
@@ -591,6 +610,10 @@ main(int argc, char **argv)
 	}
 	if (signaling_start(d.sig) != 0) {
 		log_fatalx("signaling: cannot start the listeners");
+		goto out;
+	}
+	if (d.cluster != NULL && cluster_start(d.cluster) != 0) {
+		log_fatalx("cluster: cannot start the Redis link");
 		goto out;
 	}
 	log_info("meetopiad %s ready", PACKAGE_VERSION);

@@ -102,6 +102,20 @@ hist(FILE *fp, const char *name, const char *help, struct metrics_hist *h)
 	fprintf(fp, "%s_count %llu\n", name, (unsigned long long)n);
 }
 
+/* One family with one label, a sample per value. */
+static void
+labelled(FILE *fp, const char *name, const char *type, const char *help,
+    const char *label, const char *const *values, const metric_t *const *m,
+    size_t n)
+{
+	size_t i;
+
+	fprintf(fp, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	for (i = 0; i < n; i++)
+		fprintf(fp, "%s{%s=\"%s\"} %llu\n", name, label, values[i],
+		    (unsigned long long)metrics_get(m[i]));
+}
+
 void
 metrics_render(struct metrics *m, FILE *fp)
 {
@@ -178,4 +192,22 @@ metrics_render(struct metrics *m, FILE *fp)
 			    "severity=\"%s\"} %llu\n", sec_types[i],
 			    sec_sevs[j], (unsigned long long)metrics_get(
 			    &m->security_events_total[i][j]));
+	one(fp, "meetopia_cluster_up", "gauge",
+	    "1 while this node is joined to its cluster's Redis.",
+	    &m->cluster_up);
+	labelled(fp, "meetopia_cluster_nodes", "gauge",
+	    "The cluster's nodes as this node sees them, by state.", "state",
+	    (const char *[]){ "up", "draining", "dead" },
+	    (const metric_t *[]){ &m->cluster_nodes_up,
+	    &m->cluster_nodes_draining, &m->cluster_nodes_dead }, 3);
+	labelled(fp, "meetopia_cluster_messages_total", "counter",
+	    "Messages on the cluster's bus, by direction.", "direction",
+	    (const char *[]){ "in", "out" },
+	    (const metric_t *[]){ &m->cluster_messages_in_total,
+	    &m->cluster_messages_out_total }, 2);
+	labelled(fp, "meetopia_cluster_pairs_total", "counter",
+	    "Pairs made by this node, by where the partner was.", "placement",
+	    (const char *[]){ "local", "remote" },
+	    (const metric_t *[]){ &m->cluster_pairs_local_total,
+	    &m->cluster_pairs_remote_total }, 2);
 }

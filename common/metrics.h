@@ -69,6 +69,15 @@ struct metrics {
 	struct metrics_hist session_seconds;
 	metric_t	 errors_total[MERR_COUNT];
 	metric_t	 security_events_total[METRICS_SEC_TYPES][METRICS_SEC_SEVS];
+	/* cluster */
+	metric_t	 cluster_up;			/* gauge */
+	metric_t	 cluster_nodes_up;		/* gauges */
+	metric_t	 cluster_nodes_draining;
+	metric_t	 cluster_nodes_dead;
+	metric_t	 cluster_messages_in_total;
+	metric_t	 cluster_messages_out_total;
+	metric_t	 cluster_pairs_local_total;
+	metric_t	 cluster_pairs_remote_total;
 
 	/* Sums figures kept elsewhere into this struct; called by
 	 * metrics_render() first, on its thread (may be NULL). */

@@ -215,10 +215,12 @@ class Meetopiad(Server):
                 "auth-secret = %s" % secret,
                 "allowed-peer-ip = 127.0.0.1",
                 "min-port = %d" % RELAY_MIN, "max-port = %d" % RELAY_MAX,
-                # coturn's default: no per-user quota (uclient uses one name).
-                "user-quota = 0"] +
+                # coturn's defaults: no per-user or per-IP quota (uclient
+                # uses one name, every client is 127.0.0.1).
+                "user-quota = 0", "ip-quota = 0"] +
                 (["relay-threads = %d" % relay_threads]
                  if relay_threads is not None else []) + [""]))
+        os.chmod(conf, 0o600)   # it holds auth-secret: meetopiad insists
         out = subprocess.run([exe, "--version"], capture_output=True, text=True)
         self.version = out.stdout.strip()
         args = [exe, "-c", conf, "--state-dir", state]
