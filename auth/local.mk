@@ -26,3 +26,8 @@ check_PROGRAMS += tests/unit/test_cred
 tests_unit_test_cred_SOURCES = tests/unit/test_cred.c
 tests_unit_test_cred_LDADD = $(ALL_LIBS)
 TESTS += tests/unit/test_cred
+
+check_PROGRAMS += tests/unit/test_nonce
+tests_unit_test_nonce_SOURCES = tests/unit/test_nonce.c
+tests_unit_test_nonce_LDADD = $(ALL_LIBS)
+TESTS += tests/unit/test_nonce

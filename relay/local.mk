@@ -12,19 +12,49 @@ libmeetopia_relay_a_SOURCES = \
 	relay/turn_peer.c relay/allocation.c \
 	relay/shared.c relay/ring.c relay/ring.h
 
-# Unit tests of the pure parts (codec, nonces, peer policy, protocol).
-RELAY_UNIT = tests/unit/test_stun_codec tests/unit/test_nonce \
-	tests/unit/test_peer_policy tests/unit/test_turn tests/unit/test_ring
+# Unit tests of the pure parts (codec, peer policy, the protocol, the
+# hand-off rings, udp.c's send queue).  The protocol's tests are split by
+# behaviour (test_turn_BEHAVIOUR.c) and share one fake transport
+# (fake_turn_io.[ch], which the fuzz targets use too) and one context and
+# client (turn_fixture.[ch]).
+FAKE_TURN_IO = tests/unit/fake_turn_io.c tests/unit/fake_turn_io.h
+TURN_FIXTURE = tests/unit/turn_fixture.c tests/unit/turn_fixture.h \
+	$(FAKE_TURN_IO)
+TURN_UNIT = tests/unit/test_turn_auth tests/unit/test_turn_allocate \
+	tests/unit/test_turn_permission tests/unit/test_turn_channel \
+	tests/unit/test_turn_internal tests/unit/test_turn_self \
+	tests/unit/test_turn_shared
+RELAY_UNIT = tests/unit/test_stun_codec tests/unit/test_peer_policy \
+	$(TURN_UNIT) tests/unit/test_udp tests/unit/test_ring
 check_PROGRAMS += $(RELAY_UNIT)
 TESTS += $(RELAY_UNIT)
 tests_unit_test_stun_codec_SOURCES = tests/unit/test_stun_codec.c
 tests_unit_test_stun_codec_LDADD = $(ALL_LIBS)
-tests_unit_test_nonce_SOURCES = tests/unit/test_nonce.c
-tests_unit_test_nonce_LDADD = $(ALL_LIBS)
 tests_unit_test_peer_policy_SOURCES = tests/unit/test_peer_policy.c
 tests_unit_test_peer_policy_LDADD = $(ALL_LIBS)
-tests_unit_test_turn_SOURCES = tests/unit/test_turn.c
-tests_unit_test_turn_LDADD = $(ALL_LIBS)
+tests_unit_test_turn_auth_SOURCES = tests/unit/test_turn_auth.c \
+	$(TURN_FIXTURE)
+tests_unit_test_turn_auth_LDADD = $(ALL_LIBS)
+tests_unit_test_turn_allocate_SOURCES = tests/unit/test_turn_allocate.c \
+	$(TURN_FIXTURE)
+tests_unit_test_turn_allocate_LDADD = $(ALL_LIBS)
+tests_unit_test_turn_permission_SOURCES = tests/unit/test_turn_permission.c \
+	$(TURN_FIXTURE)
+tests_unit_test_turn_permission_LDADD = $(ALL_LIBS)
+tests_unit_test_turn_channel_SOURCES = tests/unit/test_turn_channel.c \
+	$(TURN_FIXTURE)
+tests_unit_test_turn_channel_LDADD = $(ALL_LIBS)
+tests_unit_test_turn_internal_SOURCES = tests/unit/test_turn_internal.c \
+	$(TURN_FIXTURE)
+tests_unit_test_turn_internal_LDADD = $(ALL_LIBS)
+tests_unit_test_turn_self_SOURCES = tests/unit/test_turn_self.c \
+	$(TURN_FIXTURE)
+tests_unit_test_turn_self_LDADD = $(ALL_LIBS)
+tests_unit_test_turn_shared_SOURCES = tests/unit/test_turn_shared.c \
+	$(TURN_FIXTURE)
+tests_unit_test_turn_shared_LDADD = $(ALL_LIBS)
+tests_unit_test_udp_SOURCES = tests/unit/test_udp.c
+tests_unit_test_udp_LDADD = $(ALL_LIBS)
 tests_unit_test_ring_SOURCES = tests/unit/test_ring.c
 tests_unit_test_ring_LDADD = $(ALL_LIBS)
 
