@@ -65,29 +65,31 @@ tests_unit_test_ring_LDADD = $(ALL_LIBS)
 fuzz-smoke: fuzz-smoke-stun fuzz-smoke-channeldata fuzz-smoke-stream
 check_PROGRAMS += tests/fuzz/replay_stun tests/fuzz/replay_channeldata \
 	tests/fuzz/replay_stream
-tests_fuzz_replay_stun_SOURCES = tests/fuzz/fuzz_stun.c tests/fuzz/replay_main.c
+tests_fuzz_replay_stun_SOURCES = tests/fuzz/fuzz_stun.c tests/fuzz/replay_main.c \
+	$(FAKE_TURN_IO)
 tests_fuzz_replay_stun_LDADD = $(ALL_LIBS)
 tests_fuzz_replay_channeldata_SOURCES = tests/fuzz/fuzz_channeldata.c \
-	tests/fuzz/replay_main.c
+	tests/fuzz/replay_main.c $(FAKE_TURN_IO)
 tests_fuzz_replay_channeldata_LDADD = $(ALL_LIBS)
 # The stream framing of TCP/TLS (tcp_drain), split at random points.
 tests_fuzz_replay_stream_SOURCES = tests/fuzz/fuzz_stream.c \
-	tests/fuzz/replay_main.c
+	tests/fuzz/replay_main.c $(FAKE_TURN_IO)
 tests_fuzz_replay_stream_LDADD = $(ALL_LIBS)
 TESTS += tests/fuzz/replay_stun.sh tests/fuzz/replay_channeldata.sh \
 	tests/fuzz/replay_stream.sh
 if FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz_stun tests/fuzz/fuzz_channeldata \
 	tests/fuzz/fuzz_stream
-tests_fuzz_fuzz_stream_SOURCES = tests/fuzz/fuzz_stream.c
+tests_fuzz_fuzz_stream_SOURCES = tests/fuzz/fuzz_stream.c $(FAKE_TURN_IO)
 tests_fuzz_fuzz_stream_CFLAGS = $(AM_CFLAGS) $(FUZZ_COMPILEFLAGS)
 tests_fuzz_fuzz_stream_LDFLAGS = $(FUZZ_LINKFLAGS)
 tests_fuzz_fuzz_stream_LDADD = $(ALL_LIBS)
-tests_fuzz_fuzz_stun_SOURCES = tests/fuzz/fuzz_stun.c
+tests_fuzz_fuzz_stun_SOURCES = tests/fuzz/fuzz_stun.c $(FAKE_TURN_IO)
 tests_fuzz_fuzz_stun_CFLAGS = $(AM_CFLAGS) $(FUZZ_COMPILEFLAGS)
 tests_fuzz_fuzz_stun_LDFLAGS = $(FUZZ_LINKFLAGS)
 tests_fuzz_fuzz_stun_LDADD = $(ALL_LIBS)
-tests_fuzz_fuzz_channeldata_SOURCES = tests/fuzz/fuzz_channeldata.c
+tests_fuzz_fuzz_channeldata_SOURCES = tests/fuzz/fuzz_channeldata.c \
+	$(FAKE_TURN_IO)
 tests_fuzz_fuzz_channeldata_CFLAGS = $(AM_CFLAGS) $(FUZZ_COMPILEFLAGS)
 tests_fuzz_fuzz_channeldata_LDFLAGS = $(FUZZ_LINKFLAGS)
 tests_fuzz_fuzz_channeldata_LDADD = $(ALL_LIBS)

@@ -19,6 +19,7 @@
 #include "common/config.h"
 #include "relay/stun_codec.h"
 #include "relay/turn.h"
+#include "tests/unit/fake_turn_io.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -26,64 +27,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 struct fz {
 	struct turn_ctx		*ctx;
+	struct fake_io		 io;	/* socks[0], [1]: c1's, c2's relayed */
 	struct turn_tuple	 c1, c2;
-	struct turn_relayed	*relay[8];
-	struct maddr		 raddr[8];
-	int			 nrelay;
-	uint8_t			 last[2048];
-	size_t			 lastlen;
-	volatile uint8_t	 sink;
 };
 
 static struct fz fz;
-
-static void
-to_client(void *arg, const struct turn_tuple *t, const struct iovec *iov,
-    int n)
-{
-	size_t len = 0;
-	int i;
-
-	/* Touch every byte handed out, so ASan sees a bad pointer. */
-	for (i = 0; i < n; i++) {
-		const uint8_t *p = iov[i].iov_base;
-		size_t k;
-
-		for (k = 0; k < iov[i].iov_len; k++) {
-			fz.sink ^= p[k];
-			if (len < sizeof(fz.last))
-				fz.last[len++] = p[k];
-		}
-	}
-	fz.lastlen = len;
-}
-
-static void
-to_peer(void *arg, void *sock, const struct maddr *peer, const uint8_t *p,
-    size_t len)
-{
-	size_t k;
-
-	for (k = 0; k < len; k++)
-		fz.sink ^= p[k];
-}
-
-static int
-relay_open(void *arg, const struct maddr *addr, int df, struct turn_relayed *r,
-    void **sock)
-{
-	if (fz.nrelay == 8)
-		return -1;
-	fz.raddr[fz.nrelay] = *addr;
-	fz.relay[fz.nrelay++] = r;
-	*sock = &fz;
-	return 0;
-}
-
-static void
-relay_close(void *arg, void *sock)
-{
-}
 
 /* One authenticated request (after a 401 for the nonce). */
 static void
@@ -121,9 +69,11 @@ request(const struct turn_tuple *t, const char *user, const char *pass,
 			stun_end(&w, STUN_MI_SHA1, key, LTKEY_LEN, 0);
 		} else
 			stun_end(&w, STUN_MI_NONE, NULL, 0, 0);
-		fz.lastlen = 0;
+		fz.io.nout = 0;
 		turn_handle_client(fz.ctx, t, buf, w.len);
-		if (stun_parse(&m, fz.last, fz.lastlen) != STUN_OK ||
+		if (fz.io.nout == 0 || stun_parse(&m,
+		    fz.io.out[fz.io.nout - 1].b,
+		    fz.io.out[fz.io.nout - 1].len) != STUN_OK ||
 		    (n = stun_find(&m, STUN_ATTR_NONCE)) == NULL ||
 		    n->len >= sizeof(nonce))
 			return;
@@ -147,14 +97,11 @@ setup(void)
 	    cfg_set(cfg, CFG_SRC_FILE, 2, "max-bps", "100000000", err,
 	    sizeof(err)) != 0)
 		abort();
-	memset(&io, 0, sizeof(io));
-	io.to_client = to_client;
-	io.to_peer = to_peer;
-	io.rsock_open = relay_open;
-	io.rsock_close = relay_close;
+	fake_io_init(&fz.io, &io, 0);
 	if ((fz.ctx = turn_new(cfg, &io, err, sizeof(err))) == NULL)
 		abort();
 	cfg_free(cfg);
+	fz.io.ctx = fz.ctx;
 	turn_set_time(fz.ctx, 1000, 1700000000);
 
 	addr_parse("192.0.2.1", &fz.c1.client);
@@ -167,13 +114,13 @@ setup(void)
 	cred_make(SECRET, "s-two", 1800000000, u2, sizeof(u2), p2, sizeof(p2));
 	request(&fz.c1, u1, p1, STUN_ALLOCATE, NULL, 0);
 	request(&fz.c2, u2, p2, STUN_ALLOCATE, NULL, 0);
-	if (fz.nrelay != 2)
+	if (fz.io.nsocks != 2)
 		abort();
 	addr_parse("198.51.100.1", &peer);
 	peer.port = 9;
 	request(&fz.c1, u1, p1, STUN_CHANNEL_BIND, &peer, 0x4000);
-	request(&fz.c1, u1, p1, STUN_CHANNEL_BIND, &fz.raddr[1], 0x7FFF);
-	request(&fz.c2, u2, p2, STUN_CREATE_PERMISSION, &fz.raddr[0], 0);
+	request(&fz.c1, u1, p1, STUN_CHANNEL_BIND, &fz.io.socks[1].addr, 0x7FFF);
+	request(&fz.c2, u2, p2, STUN_CREATE_PERMISSION, &fz.io.socks[0].addr, 0);
 	if (turn_alloc_count(fz.ctx) != 2)
 		abort();
 }
@@ -190,7 +137,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	addr_parse("198.51.100.2", &stranger);
 	stranger.port = 9;
 	turn_handle_client(fz.ctx, &fz.c1, data, len);
-	turn_handle_peer(fz.ctx, fz.relay[0], &peer, data, len);
-	turn_handle_peer(fz.ctx, fz.relay[0], &stranger, data, len);
+	turn_handle_peer(fz.ctx, fz.io.socks[0].tr, &peer, data, len);
+	turn_handle_peer(fz.ctx, fz.io.socks[0].tr, &stranger, data, len);
 	return 0;
 }

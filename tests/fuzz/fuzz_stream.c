@@ -25,6 +25,7 @@
 #include "relay/relay_int.h"
 #include "relay/stun_codec.h"
 #include "relay/turn.h"
+#include "tests/unit/fake_turn_io.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -41,58 +42,9 @@ struct rec {
 
 static struct {
 	struct turn_ctx		*ctx;
+	struct fake_io		 io;
 	struct turn_tuple	 c1;
-	int			 nrelay;
-	uint8_t			 last[2048];
-	size_t			 lastlen;
-	volatile uint8_t	 sink;
 } fz;
-
-static void
-to_client(void *arg, const struct turn_tuple *t, const struct iovec *iov,
-    int n)
-{
-	size_t len = 0;
-	int i;
-
-	for (i = 0; i < n; i++) {
-		const uint8_t *p = iov[i].iov_base;
-		size_t k;
-
-		for (k = 0; k < iov[i].iov_len; k++) {
-			fz.sink ^= p[k];
-			if (len < sizeof(fz.last))
-				fz.last[len++] = p[k];
-		}
-	}
-	fz.lastlen = len;
-}
-
-static void
-to_peer(void *arg, void *sock, const struct maddr *peer, const uint8_t *p,
-    size_t len)
-{
-	size_t k;
-
-	for (k = 0; k < len; k++)
-		fz.sink ^= p[k];
-}
-
-static int
-relay_open(void *arg, const struct maddr *addr, int df, struct turn_relayed *r,
-    void **sock)
-{
-	if (fz.nrelay == 8)
-		return -1;
-	fz.nrelay++;
-	*sock = &fz;
-	return 0;
-}
-
-static void
-relay_close(void *arg, void *sock)
-{
-}
 
 /* One authenticated request (after a 401 for the nonce). */
 static void
@@ -130,9 +82,11 @@ request(const char *user, const char *pass, uint16_t method,
 			stun_end(&w, STUN_MI_SHA1, key, LTKEY_LEN, 0);
 		} else
 			stun_end(&w, STUN_MI_NONE, NULL, 0, 0);
-		fz.lastlen = 0;
+		fz.io.nout = 0;
 		turn_handle_client(fz.ctx, &fz.c1, buf, w.len);
-		if (stun_parse(&m, fz.last, fz.lastlen) != STUN_OK ||
+		if (fz.io.nout == 0 || stun_parse(&m,
+		    fz.io.out[fz.io.nout - 1].b,
+		    fz.io.out[fz.io.nout - 1].len) != STUN_OK ||
 		    (n = stun_find(&m, STUN_ATTR_NONCE)) == NULL ||
 		    n->len >= sizeof(nonce))
 			return;
@@ -153,14 +107,11 @@ setup(void)
 	if ((cfg = cfg_new()) == NULL || cfg_set(cfg, CFG_SRC_FILE, 1,
 	    "auth-secret", SECRET, err, sizeof(err)) != 0)
 		abort();
-	memset(&io, 0, sizeof(io));
-	io.to_client = to_client;
-	io.to_peer = to_peer;
-	io.rsock_open = relay_open;
-	io.rsock_close = relay_close;
+	fake_io_init(&fz.io, &io, 0);
 	if ((fz.ctx = turn_new(cfg, &io, err, sizeof(err))) == NULL)
 		abort();
 	cfg_free(cfg);
+	fz.io.ctx = fz.ctx;
 	turn_set_time(fz.ctx, 1000, 1700000000);
 
 	addr_parse("192.0.2.1", &fz.c1.client);

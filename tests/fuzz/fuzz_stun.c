@@ -4,10 +4,11 @@
  *
  * Every input is parsed (relay/stun_codec.h); when it parses, every
  * attribute is read with the value getters and both integrity checks run.
- * The input then goes to turn_handle_client() of a context whose transport
- * discards what it is given, so the whole request path (Binding, the
- * credential checks, every method's validation) sees the bytes.  Nothing
- * may crash, leak or read past the end.
+ * The input then goes to turn_handle_client() of a context on the fake
+ * transport (tests/unit/fake_turn_io.h, which reads every byte it is
+ * given), so the whole request path (Binding, the credential checks,
+ * every method's validation) sees the bytes.  Nothing may crash, leak or
+ * read past the end.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,35 +17,11 @@
 #include "common/config.h"
 #include "relay/stun_codec.h"
 #include "relay/turn.h"
+#include "tests/unit/fake_turn_io.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-static int sockets;
-
-static void
-drop_client(void *arg, const struct turn_tuple *t, const struct iovec *iov,
-    int n)
-{
-}
-
-static void
-drop_peer(void *arg, void *sock, const struct maddr *peer, const uint8_t *p,
-    size_t len)
-{
-}
-
-static int
-open_relay(void *arg, const struct maddr *addr, int df, struct turn_relayed *r,
-    void **sock)
-{
-	*sock = &sockets;
-	return 0;
-}
-
-static void
-close_relay(void *arg, void *sock)
-{
-}
+static struct fake_io fio;
 
 static struct turn_ctx *
 context(void)
@@ -61,14 +38,11 @@ context(void)
 	    cfg_set(cfg, CFG_SRC_FILE, 1, "auth-secret",
 	    "fuzz-secret-0123456789", err, sizeof(err)) != 0)
 		abort();
-	memset(&io, 0, sizeof(io));
-	io.to_client = drop_client;
-	io.to_peer = drop_peer;
-	io.rsock_open = open_relay;
-	io.rsock_close = close_relay;
+	fake_io_init(&fio, &io, 0);
 	if ((ctx = turn_new(cfg, &io, err, sizeof(err))) == NULL)
 		abort();
 	cfg_free(cfg);
+	fio.ctx = ctx;
 	turn_set_time(ctx, 1000, 1700000000);
 	return ctx;
 }
@@ -103,6 +77,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	addr_parse("127.0.0.1", &t.server);
 	t.server.port = 3478;
 	t.proto = TURN_UDP;
+	fio.nout = fio.npeer = 0;
 	turn_handle_client(context(), &t, data, len);
 	return 0;
 }
