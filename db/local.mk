@@ -11,18 +11,18 @@ libmeetopia_db_a_SOURCES = \
 	db/admin_api.c \
 	db/ctl.c db/ctl.h
 
-check_PROGRAMS += tests/unit/test_db tests/unit/test_db_mdb \
-	tests/unit/test_db_admin_api tests/unit/test_db_ctl
-tests_unit_test_db_SOURCES = tests/unit/test_db.c
-tests_unit_test_db_LDADD = $(ALL_LIBS)
-tests_unit_test_db_mdb_SOURCES = tests/unit/test_db_mdb.c
-tests_unit_test_db_mdb_LDADD = $(ALL_LIBS)
-tests_unit_test_db_admin_api_SOURCES = tests/unit/test_db_admin_api.c
-tests_unit_test_db_admin_api_LDADD = $(ALL_LIBS)
-tests_unit_test_db_ctl_SOURCES = tests/unit/test_db_ctl.c
-tests_unit_test_db_ctl_LDADD = $(ALL_LIBS)
-TESTS += tests/unit/test_db tests/unit/test_db_mdb \
-	tests/unit/test_db_admin_api tests/unit/test_db_ctl
+check_PROGRAMS += tests/unit/test_store tests/unit/test_mdb \
+	tests/unit/test_admin_api tests/unit/test_ctl
+tests_unit_test_store_SOURCES = tests/unit/test_store.c
+tests_unit_test_store_LDADD = $(ALL_LIBS)
+tests_unit_test_mdb_SOURCES = tests/unit/test_mdb.c
+tests_unit_test_mdb_LDADD = $(ALL_LIBS)
+tests_unit_test_admin_api_SOURCES = tests/unit/test_admin_api.c
+tests_unit_test_admin_api_LDADD = $(ALL_LIBS)
+tests_unit_test_ctl_SOURCES = tests/unit/test_ctl.c
+tests_unit_test_ctl_LDADD = $(ALL_LIBS)
+TESTS += tests/unit/test_store tests/unit/test_mdb \
+	tests/unit/test_admin_api tests/unit/test_ctl
 
 # meetopiactl's argument parser as a fuzz target; `make check` replays its
 # corpus (tests/fuzz/corpus/ctl/) under the sanitizers.

@@ -23,8 +23,8 @@ libmeetopia_signaling_a_SOURCES = \
 
 # Unit tests of the pure parts.
 SIG_UNIT = tests/unit/test_http tests/unit/test_ws tests/unit/test_chat \
-	tests/unit/test_sdp tests/unit/test_json_msg tests/unit/test_jwt \
-	tests/unit/test_pair
+	tests/unit/test_sdp tests/unit/test_msg tests/unit/test_jwt \
+	tests/unit/test_pairing
 check_PROGRAMS += $(SIG_UNIT)
 TESTS += $(SIG_UNIT)
 tests_unit_test_http_SOURCES = tests/unit/test_http.c
@@ -35,12 +35,12 @@ tests_unit_test_chat_SOURCES = tests/unit/test_chat.c
 tests_unit_test_chat_LDADD = $(ALL_LIBS)
 tests_unit_test_sdp_SOURCES = tests/unit/test_sdp.c
 tests_unit_test_sdp_LDADD = $(ALL_LIBS)
-tests_unit_test_json_msg_SOURCES = tests/unit/test_json_msg.c
-tests_unit_test_json_msg_LDADD = $(ALL_LIBS)
+tests_unit_test_msg_SOURCES = tests/unit/test_msg.c
+tests_unit_test_msg_LDADD = $(ALL_LIBS)
 tests_unit_test_jwt_SOURCES = tests/unit/test_jwt.c
 tests_unit_test_jwt_LDADD = $(ALL_LIBS)
-tests_unit_test_pair_SOURCES = tests/unit/test_pair.c
-tests_unit_test_pair_LDADD = $(ALL_LIBS)
+tests_unit_test_pairing_SOURCES = tests/unit/test_pairing.c
+tests_unit_test_pairing_LDADD = $(ALL_LIBS)
 
 # Fuzz targets (tests/fuzz/fuzz.mk): the HTTP request parser, WebSocket
 # frame handling, the JSON message decoder and the SDP filter.  `make

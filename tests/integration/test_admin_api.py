@@ -5,7 +5,7 @@ through it seen by meetopiactl and the other way round, and failed
 authentications rate limited (429 with Retry-After).
 
 Needs the HTTP server's route to the handler (mdb_admin_request); the
-handler itself is tested in tests/unit/test_db_admin_api.c."""
+handler itself is tested in tests/unit/test_admin_api.c."""
 import http.client
 import json
 import os

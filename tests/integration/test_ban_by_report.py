@@ -6,7 +6,7 @@ daemon's cache then refuses.
 The report rows are written here as the daemon's report path writes them
 (two pseudonyms, a reason, a detail): this test is about what the CLI and
 the daemon do with a report, not about how one is filed (see
-test_report_*.py and tests/unit/test_db_mdb.c for that)."""
+test_report_*.py and tests/unit/test_mdb.c for that)."""
 import json
 import os
 import re

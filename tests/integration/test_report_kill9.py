@@ -5,7 +5,7 @@ detail but no chat text, no SDP and no clear client address; three
 distinct reporters of one client ban it automatically (auto-ban-reports),
 which closes its session, tells its partner `partner_left`/`banned`,
 refuses its next /ws upgrade with 403 and writes a security event.
-(tests/unit/test_db_mdb.c proves commit-before-acknowledgement at the
+(tests/unit/test_mdb.c proves commit-before-acknowledgement at the
 store's level too, with a child killed by SIGKILL right after its
 callback.)"""
 import asyncio

@@ -1,5 +1,5 @@
 /*
- * test_db_ctl.c - meetopiactl's argument parser (db/ctl.c).
+ * test_ctl.c - meetopiactl's argument parser (db/ctl.c).
  */
 #include <stdio.h>
 #include <string.h>

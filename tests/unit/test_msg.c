@@ -1,5 +1,5 @@
 /*
- * test_json_msg.c - the client message decoder (signaling/msg.c): every
+ * test_msg.c - the client message decoder (signaling/msg.c): every
  * type of SPEC's table with its fields, and the refusals (invalid UTF-8,
  * invalid JSON, not an object, unknown type, wrong field types).
  */

@@ -1,5 +1,5 @@
 /*
- * test_pair.c - the waiting queue and the pair table
+ * test_pairing.c - the waiting queue and the pair table
  * (signaling/pairing.c): never oneself, never the partner just left,
  * shared interests first, the fall-back after the wait, dropped sessions
  * skipped; the pair table from several threads.

@@ -1,5 +1,5 @@
 /*
- * test_db_admin_api.c - the HTTP moderation API handler (db/admin_api.c):
+ * test_admin_api.c - the HTTP moderation API handler (db/admin_api.c):
  * authentication with argon2id tokens, the failure rate limit, the token
  * cache, and every endpoint with its errors.
  */

@@ -1,5 +1,5 @@
 /*
- * test_db_mdb.c - the daemon's side of the store (db/mdb.c): the ban cache
+ * test_mdb.c - the daemon's side of the store (db/mdb.c): the ban cache
  * and its refresh from other writers, reports committed before their
  * callback (and surviving SIGKILL right after it), the auto-ban rule with
  * its security event, the admin API on the writer thread, purge at start,
@@ -26,7 +26,7 @@
 #include "db/db.h"
 #include "tests/tap.h"
 
-static char dir[] = "/tmp/test_db_mdb.XXXXXX";
+static char dir[] = "/tmp/test_mdb.XXXXXX";
 static char path[512], seclog[512];
 
 /* What meetopiad holds and gives the store. */
@@ -668,7 +668,7 @@ main(void)
 	snprintf(path, sizeof(path), "%s/meetopia.db", dir);
 	snprintf(seclog, sizeof(seclog), "%s/security.log", dir);
 	memset(&d, 0, sizeof(d));
-	log_init("test_db_mdb", LOG_LEVEL_WARN);
+	log_init("test_mdb", LOG_LEVEL_WARN);
 	d.base = event_base_new();
 	d.cfg = cfg_new();
 	d.state_dir = dir;

@@ -1,5 +1,5 @@
 /*
- * test_db.c - the sqlite store (db/store.c): schema and migrations, the
+ * test_store.c - the sqlite store (db/store.c): schema and migrations, the
  * queries, text cleaning, ban targets, the auto-ban rule, purge, locking
  * and concurrent writers.
  */
@@ -16,7 +16,7 @@
 #include "db/db.h"
 #include "tests/tap.h"
 
-static char dir[] = "/tmp/test_db.XXXXXX";
+static char dir[] = "/tmp/test_store.XXXXXX";
 static char in_reason_buf[300];
 static char path[512];
 
