@@ -39,6 +39,7 @@
 
 #include "common/listener.h"
 #include "common/log.h"
+#include "common/unittest.h"
 
 enum conn_state {
 	CONN_FRESH = 0,		/* nothing whole said yet */
@@ -518,7 +519,7 @@ conn_server_new(struct event_base *base, const struct conn_server_params *p,
 	return cs;
 }
 
-int
+UNITTEST int
 conn_server_listen(struct conn_server *cs, const struct maddr *a, int tls)
 {
 	struct conn_listener *cl, **lis;

@@ -100,12 +100,14 @@ struct conn_server_params {
 struct conn_server *conn_server_new(struct event_base *,
 		    const struct conn_server_params *,
 		    const struct conn_server_cb *, void *arg);
+#ifdef MEETOPIA_UNITTEST
 /*
  * Binds a listener (disabled until conn_server_start()) on a, port
- * included.  0, or a negative errno.
+ * included.  0, or a negative errno.  listener.c's own (UNITTEST).
  */
 int		 conn_server_listen(struct conn_server *, const struct maddr *,
 		    int tls);
+#endif
 /*
  * Listens on port (plain) and, unless tls_port is 0, on tls_port (TLS) at
  * each of the n addresses.  0, or -1 with a one-line err naming the port

@@ -27,3 +27,10 @@ tests_unit_test_listener_SOURCES = tests/unit/test_listener.c
 tests_unit_test_listener_LDADD = $(ALL_LIBS)
 TESTS += tests/unit/test_rdwr tests/unit/test_addr tests/unit/test_config \
 	tests/unit/test_metrics tests/unit/test_listener
+
+# UNITTEST (common/unittest.h): a test that calls helpers private to a
+# file compiles that file itself with -DMEETOPIA_UNITTEST.
+libmeetopia_common_a_SOURCES += common/unittest.h
+UNITTEST_CPPFLAGS = $(AM_CPPFLAGS) -DMEETOPIA_UNITTEST
+tests_unit_test_listener_SOURCES += common/listener.c
+tests_unit_test_listener_CPPFLAGS = $(UNITTEST_CPPFLAGS)

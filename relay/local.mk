@@ -28,7 +28,12 @@ RELAY_UNIT = tests/unit/test_stun_codec tests/unit/test_peer_policy \
 	$(TURN_UNIT) tests/unit/test_udp tests/unit/test_ring
 check_PROGRAMS += $(RELAY_UNIT)
 TESTS += $(RELAY_UNIT)
-tests_unit_test_stun_codec_SOURCES = tests/unit/test_stun_codec.c
+# UNITTEST (common/unittest.h): test_stun_codec calls stun_codec.c's own
+# helpers (CRC-32, HMAC, type bits) and the framing fuzz target tcp.c's,
+# so they compile those files themselves.
+tests_unit_test_stun_codec_SOURCES = tests/unit/test_stun_codec.c \
+	relay/stun_codec.c
+tests_unit_test_stun_codec_CPPFLAGS = $(UNITTEST_CPPFLAGS)
 tests_unit_test_stun_codec_LDADD = $(ALL_LIBS)
 tests_unit_test_peer_policy_SOURCES = tests/unit/test_peer_policy.c
 tests_unit_test_peer_policy_LDADD = $(ALL_LIBS)
@@ -73,14 +78,17 @@ tests_fuzz_replay_channeldata_SOURCES = tests/fuzz/fuzz_channeldata.c \
 tests_fuzz_replay_channeldata_LDADD = $(ALL_LIBS)
 # The stream framing of TCP/TLS (tcp_drain), split at random points.
 tests_fuzz_replay_stream_SOURCES = tests/fuzz/fuzz_stream.c \
-	tests/fuzz/replay_main.c $(FAKE_TURN_IO)
+	tests/fuzz/replay_main.c $(FAKE_TURN_IO) relay/tcp.c
+tests_fuzz_replay_stream_CPPFLAGS = $(UNITTEST_CPPFLAGS)
 tests_fuzz_replay_stream_LDADD = $(ALL_LIBS)
 TESTS += tests/fuzz/replay_stun.sh tests/fuzz/replay_channeldata.sh \
 	tests/fuzz/replay_stream.sh
 if FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz_stun tests/fuzz/fuzz_channeldata \
 	tests/fuzz/fuzz_stream
-tests_fuzz_fuzz_stream_SOURCES = tests/fuzz/fuzz_stream.c $(FAKE_TURN_IO)
+tests_fuzz_fuzz_stream_SOURCES = tests/fuzz/fuzz_stream.c $(FAKE_TURN_IO) \
+	relay/tcp.c
+tests_fuzz_fuzz_stream_CPPFLAGS = $(UNITTEST_CPPFLAGS)
 tests_fuzz_fuzz_stream_CFLAGS = $(AM_CFLAGS) $(FUZZ_COMPILEFLAGS)
 tests_fuzz_fuzz_stream_LDFLAGS = $(FUZZ_LINKFLAGS)
 tests_fuzz_fuzz_stream_LDADD = $(ALL_LIBS)

@@ -153,13 +153,16 @@ void	tcp_reload(struct relay *, const struct config *);
 void	tcp_close(struct relay *);
 void	tcp_to_client(void *, const struct turn_tuple *, const struct iovec *,
 	    int);
-/* Stream framing (RFC 8656 §12.5), pure; see tcp.c. */
+/* Stream framing (RFC 8656 §12.5), pure; see tcp.c.  tcp.c's own
+ * (UNITTEST): the fuzz target of the framing calls them. */
 #define TCP_FRAME_BAD	(-1)
 #define TCP_FRAME_MORE	0
 #define TCP_FRAME_OK	1
+#ifdef MEETOPIA_UNITTEST
 int	tcp_frame(const uint8_t *, size_t, size_t *, size_t *);
 int	tcp_drain(struct evbuffer *, size_t *,
 	    int (*)(void *, const uint8_t *, size_t), int (*)(void *), void *);
+#endif
 
 /* relay.c */
 void	relay_clock(struct relay_loop *);

@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "common/unittest.h"
 #include "relay/stun_codec.h"
 
 static const uint32_t crc_table[256] = {
@@ -80,7 +81,7 @@ static const uint32_t crc_table[256] = {
 	0xb40bbe37U, 0xc30c8ea1U, 0x5a05df1bU, 0x2d02ef8dU,
 };
 
-uint32_t
+UNITTEST uint32_t
 stun_crc32(const uint8_t *p, size_t len)
 {
 	uint32_t c = 0xFFFFFFFFU;
@@ -98,14 +99,14 @@ stun_type(uint16_t method, uint16_t cls)
 	    ((method & 0x0F80) << 2) | (cls & 0x0110));
 }
 
-uint16_t
+UNITTEST uint16_t
 stun_type_method(uint16_t type)
 {
 	return (uint16_t)((type & 0x000F) | ((type & 0x00E0) >> 1) |
 	    ((type & 0x3E00) >> 2));
 }
 
-uint16_t
+UNITTEST uint16_t
 stun_type_class(uint16_t type)
 {
 	return type & 0x0110;
@@ -359,7 +360,7 @@ stun_get_family(const struct stun_attr *a, int *af)
 }
 
 /* HMAC (RFC 2104) over two pieces with EVP digests. */
-int
+UNITTEST int
 stun_hmac2(const char *mdname, const uint8_t *key, size_t keylen,
     const uint8_t *p1, size_t l1, const uint8_t *p2, size_t l2, uint8_t *out)
 {

@@ -126,8 +126,11 @@ struct stun_msg {
 
 /* Message type from method and class, and back (RFC 8489 §5). */
 uint16_t	 stun_type(uint16_t method, uint16_t cls);
+#ifdef MEETOPIA_UNITTEST
+/* stun_codec.c's own (UNITTEST), as are stun_crc32() and stun_hmac2(). */
 uint16_t	 stun_type_method(uint16_t type);
 uint16_t	 stun_type_class(uint16_t type);
+#endif
 
 /*
  * Whether the bytes start like a STUN message (RFC 7983: first byte 0-3)
@@ -166,8 +169,10 @@ int		 stun_check_mi(const struct stun_msg *, const uint8_t *key,
 int		 stun_check_mi256(const struct stun_msg *, const uint8_t *key,
 		    size_t keylen);
 
+#ifdef MEETOPIA_UNITTEST
 /* CRC-32 (ISO-HDLC) as FINGERPRINT uses it, before the XOR. */
 uint32_t	 stun_crc32(const uint8_t *, size_t);
+#endif
 
 /*
  * Building.  stun_begin() writes the header (length 0); each put appends an
@@ -189,6 +194,7 @@ int		 stun_end(struct wr *, enum stun_mi, const uint8_t *key,
 /* The reason phrase of an error code ("Bad Request"). */
 const char	*stun_reason(int code);
 
+#ifdef MEETOPIA_UNITTEST
 /*
  * HMAC over two pieces (the integrity checks use it over a patched header
  * and the rest); md is "SHA1" or "SHA256".  Returns the MAC length or -1.
@@ -196,5 +202,6 @@ const char	*stun_reason(int code);
 int		 stun_hmac2(const char *md, const uint8_t *key, size_t keylen,
 		    const uint8_t *p1, size_t l1, const uint8_t *p2, size_t l2,
 		    uint8_t *out);
+#endif
 
 #endif

@@ -61,6 +61,7 @@
 #include "common/log.h"
 #include "common/rdwr.h"
 #include "common/secevent.h"
+#include "common/unittest.h"
 #include "relay/relay_int.h"
 
 #define TCP_FIRST_SECS		10	/* handshake and first message */
@@ -100,7 +101,7 @@ struct tcp_server {
  * TCP_FRAME_OK: *msglen is the message's length (header included) and
  * *padlen the padding after it; TCP_FRAME_BAD: not a frame we take.
  */
-int
+UNITTEST int
 tcp_frame(const uint8_t *p, size_t n, size_t *msglen, size_t *padlen)
 {
 	struct rd r;
@@ -153,7 +154,7 @@ tcp_frame(const uint8_t *p, size_t n, size_t *msglen, size_t *padlen)
  * connection is going), -1 on a bad frame (or no memory to make a frame
  * contiguous).
  */
-int
+UNITTEST int
 tcp_drain(struct evbuffer *in, size_t *skip,
     int (*fn)(void *, const uint8_t *, size_t), int (*chan_ok)(void *),
     void *arg)

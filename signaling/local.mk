@@ -96,3 +96,8 @@ SIG_INTEGRATION = \
 	tests/integration/test_per_ip_limits.py
 TESTS += $(SIG_INTEGRATION)
 EXTRA_DIST += $(SIG_INTEGRATION) tools/ws-bench.py
+
+# UNITTEST (common/unittest.h): test_pairing calls pairing.c's own
+# pair_shared(), so it compiles pairing.c itself.
+tests_unit_test_pairing_SOURCES += signaling/pairing.c
+tests_unit_test_pairing_CPPFLAGS = $(UNITTEST_CPPFLAGS)

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/unittest.h"
 #include "signaling/pairing.h"
 
 void
@@ -70,7 +71,7 @@ pair_set_interests(struct pair_node *n, const char *const *v, size_t nv)
 	return 0;
 }
 
-int
+UNITTEST int
 pair_shared(const struct pair_node *a, const struct pair_node *b)
 {
 	size_t i, j;

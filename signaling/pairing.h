@@ -55,8 +55,10 @@ void		 pair_dequeue(struct pair_queue *, struct pair_node *);
 /* The best partner in the queue for a queued node, or NULL. */
 struct pair_node *pair_match(struct pair_queue *, struct pair_node *,
 		    double now);
-/* Whether two nodes share an interest. */
+#ifdef MEETOPIA_UNITTEST
+/* Whether two nodes share an interest.  pairing.c's own (UNITTEST). */
 int		 pair_shared(const struct pair_node *, const struct pair_node *);
+#endif
 
 struct pair_table;
 
