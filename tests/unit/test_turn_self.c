@@ -1,8 +1,7 @@
 /*
- * test_turn_self.c - SPEC "Relay policy" (issue 15): this host is a peer only
- * through our own live relayed addresses, on every port and whatever
- * allowed-peer-ip says; a permission is re-checked per datagram; what one
- * of our relayed sockets sends to our listener is dropped.
+ * test_turn_self.c - this host as a peer (SPEC "Relay policy", issue 15;
+ * relay/turn_peer.c, relay/turn.c): only through our own live relayed
+ * addresses, and never what our relayed sockets send to our listener.
  *
  * The context and client are tests/unit/turn_fixture.h's, on the fake
  * transport of tests/unit/fake_turn_io.h.
