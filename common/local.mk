@@ -12,7 +12,8 @@ libmeetopia_common_a_SOURCES = \
 	common/secevent.c common/secevent.h \
 	common/privdrop.c common/privdrop.h \
 	common/listener.c common/listener.h \
-	common/demux.c common/demux.h
+	common/demux.c common/demux.h \
+	common/portshare.c common/portshare.h
 
 check_PROGRAMS += tests/unit/test_rdwr tests/unit/test_addr tests/unit/test_config \
 	tests/unit/test_metrics tests/unit/test_listener
