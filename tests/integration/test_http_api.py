@@ -115,5 +115,20 @@ def main(t):
         t.ok('"event":"bad_api_key"' in d.log(),
              "wrong keys are security events")
 
+    # Two addresses clients reach us at: the fastest transport first for
+    # every one of them (UDP, then TCP, then TLS), not address by address.
+    with Daemon(tls=True, conf={"api-key": KEY,
+                                "listen": ["127.0.0.1", "127.0.0.5"]}) as d:
+        st, h, b = call(d)
+        urls = ((json.loads(b) if st == 200 else {}).get("iceServers")
+                or [{}])[0].get("urls", [])
+        want = ["turn:%s:%d?transport=udp" % (ip, d.turn_port)
+                for ip in ("127.0.0.1", "127.0.0.5")] + \
+            ["turn:%s:%d?transport=tcp" % (ip, d.turn_port)
+             for ip in ("127.0.0.1", "127.0.0.5")] + \
+            ["turns:%s:%d?transport=tcp" % (ip, d.tls_port)
+             for ip in ("127.0.0.1", "127.0.0.5")]
+        t.eq(urls, want, "iceServers: every UDP URL, then TCP, then TLS")
+
 
 Tap().run(main)
