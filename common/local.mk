@@ -40,12 +40,12 @@ TESTS += tests/unit/test_demux
 fuzz-smoke: fuzz-smoke-demux
 check_PROGRAMS += tests/fuzz/replay_demux
 tests_fuzz_replay_demux_SOURCES = tests/fuzz/fuzz_demux.c tests/fuzz/replay_main.c
-tests_fuzz_replay_demux_LDADD = $(ALL_LIBS)
+tests_fuzz_replay_demux_LDADD = libmeetopia_common.a $(DEPS_LIBS)
 TESTS += tests/fuzz/replay_demux.sh
 if FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz_demux
 tests_fuzz_fuzz_demux_SOURCES = tests/fuzz/fuzz_demux.c
 tests_fuzz_fuzz_demux_CFLAGS = $(AM_CFLAGS) $(FUZZ_COMPILEFLAGS)
 tests_fuzz_fuzz_demux_LDFLAGS = $(FUZZ_LINKFLAGS)
-tests_fuzz_fuzz_demux_LDADD = $(ALL_LIBS)
+tests_fuzz_fuzz_demux_LDADD = libmeetopia_common.a $(DEPS_LIBS)
 endif
