@@ -254,6 +254,17 @@ reload_report_cb(const char *key, int live, void *arg)
 		    "keeping the running value", key);
 }
 
+/* The shared ports' security events name clients by pseudonym. */
+static void
+share_pseudonym(void *arg, const struct maddr *client,
+    char out[SHARE_PSEUDONYM_MAX])
+{
+	char p[PSEUDONYM_LEN + 1];
+
+	mdb_pseudonym(arg, client, p);
+	strlcpy(out, p, SHARE_PSEUDONYM_MAX);
+}
+
 /*
  * The shared ports (SPEC, Configuration): one TCP listener for HTTP and
  * TURN when http-port equals turn-port, one TLS listener for HTTPS/WSS
@@ -266,13 +277,22 @@ share_open(struct daemon *d)
 {
 	const struct config *cfg = d->cfg;
 	int plain = cfg_shared_plain_port(cfg), tls = cfg_shared_tls_port(cfg);
+	struct share_env env;
 	char err[CFG_ERRLEN];
 	SSL_CTX *ctx;
 
 	if (plain == 0 && tls == 0)
 		return 0;
-	if ((d->share = share_new(d->base, signaling_conn_server(d->sig),
-	    relay_conn_server(d->relay))) == NULL) {
+	memset(&env, 0, sizeof(env));
+	env.base = d->base;
+	env.http = signaling_conn_server(d->sig);
+	env.turn = relay_conn_server(d->relay);
+	env.seclog = d->seclog;
+	if (d->db != NULL) {
+		env.pseudonym = share_pseudonym;
+		env.arg = d->db;
+	}
+	if ((d->share = share_new(&env)) == NULL) {
 		log_fatalx("shared ports: out of memory");
 		return -1;
 	}

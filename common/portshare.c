@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -24,12 +25,39 @@
 #include "common/listener.h"
 #include "common/log.h"
 #include "common/portshare.h"
+#include "common/secevent.h"
 
 struct port_share {
+	struct share_env	 env;
 	struct conn_server	*cs;
-	struct conn_server	*http;
-	struct conn_server	*turn;
+	long long		 ev_sec;	/* events: this second ... */
+	int			 ev_n;		/* ... and how many */
 };
+
+/* A security event about a client (at most SHARE_EVENTS_PER_SEC). */
+static void
+share_secevent(struct port_share *ps, enum secev_type type,
+    enum secev_severity sev, const struct maddr *client, int tls,
+    const char *name, const char *why)
+{
+	char pseudo[SHARE_PSEUDONYM_MAX];
+	long long now = (long long)time(NULL);
+
+	if (ps->env.seclog == NULL)
+		return;
+	if (now != ps->ev_sec) {
+		ps->ev_sec = now;
+		ps->ev_n = 0;
+	}
+	if (ps->ev_n++ >= SHARE_EVENTS_PER_SEC)
+		return;
+	pseudo[0] = '\0';
+	if (ps->env.pseudonym != NULL)
+		ps->env.pseudonym(ps->env.arg, client, pseudo);
+	secevent_emit(ps->env.seclog, type, sev, NULL, pseudo[0] != '\0' ?
+	    pseudo : NULL, name, json_pack("{s:s, s:s}", "transport", tls ?
+	    "tls" : "tcp", "why", why));
+}
 
 /* The protocol the handshake agreed on (DEMUX_MORE: none, or plain). */
 static enum demux_proto
@@ -71,14 +99,15 @@ share_decide(struct port_share *ps, struct conn *cn, int handshaken)
 	case DEMUX_MORE:
 		return;
 	case DEMUX_HTTP:
-		conn_handoff(cn, ps->http);
+		conn_handoff(cn, ps->env.http);
 		return;
 	case DEMUX_TURN:
-		conn_handoff(cn, ps->turn);
+		conn_handoff(cn, ps->env.turn);
 		return;
 	default:
-		log_debug("share: a %s client sent neither HTTP nor STUN",
-		    conn_is_tls(cn) ? "TLS" : "TCP");
+		share_secevent(ps, SECEV_MESSAGE, SECEV_MEDIUM, conn_peer(cn),
+		    conn_is_tls(cn), "share_bad_first_bytes",
+		    "neither HTTP nor STUN/TURN");
 		conn_close(cn);
 		return;
 	}
@@ -106,10 +135,9 @@ share_event_cb(struct conn *cn, void *arg, short what)
 static void
 share_timeout_cb(struct conn *cn, void *arg)
 {
-	(void)arg;
 	/* Silent, slow, or a stalled handshake: as HTTP and TURN do. */
-	log_debug("share: a %s client said nothing whole in time",
-	    conn_is_tls(cn) ? "TLS" : "TCP");
+	share_secevent(arg, SECEV_CONNECTION, SECEV_LOW, conn_peer(cn),
+	    conn_is_tls(cn), "share_timeout", "no protocol named in time");
 	conn_close(cn);
 }
 
@@ -139,11 +167,16 @@ static void
 share_limit_cb(void *arg, enum conn_limit why, const struct maddr *peer,
     int tls, evutil_socket_t fd)
 {
-	(void)arg;
-	(void)peer;
+	static const char *const whys[] = {
+		[CONN_LIMIT_PER_IP] = "undecided connections per client IP",
+		[CONN_LIMIT_TOTAL] = "undecided connections in total",
+		[CONN_LIMIT_EVICTED] = "the oldest undecided connection "
+		    "dropped for a new one",
+	};
+
 	(void)fd;
-	log_debug("share: %s connection %s", tls ? "a TLS" : "a TCP",
-	    why == CONN_LIMIT_EVICTED ? "evicted at the cap" : "refused");
+	share_secevent(arg, SECEV_CONNECTION, why == CONN_LIMIT_EVICTED ?
+	    SECEV_MEDIUM : SECEV_LOW, peer, tls, "share_conn_limit", whys[why]);
 }
 
 /* OpenSSL's ALPN callback: the client's first id of ours, else none. */
@@ -159,8 +192,7 @@ share_alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 }
 
 struct port_share *
-share_new(struct event_base *base, struct conn_server *http,
-    struct conn_server *turn)
+share_new(const struct share_env *env)
 {
 	static const struct conn_server_cb cb = { share_open_cb,
 	    share_limit_cb };
@@ -178,9 +210,8 @@ share_new(struct event_base *base, struct conn_server *http,
 		p.max_conns = rl.rlim_cur / 8 > 64 ? rl.rlim_cur / 8 : 64;
 	if ((ps = calloc(1, sizeof(*ps))) == NULL)
 		return NULL;
-	ps->http = http;
-	ps->turn = turn;
-	if ((ps->cs = conn_server_new(base, &p, &cb, ps)) == NULL) {
+	ps->env = *env;
+	if ((ps->cs = conn_server_new(env->base, &p, &cb, ps)) == NULL) {
 		free(ps);
 		return NULL;
 	}

@@ -32,10 +32,28 @@ struct port_share;
 
 #define SHARE_FIRST_SECS	10
 #define SHARE_CONN_PER_IP	32
+#define SHARE_EVENTS_PER_SEC	10
+#define SHARE_PSEUDONYM_MAX	64
 
-/* http and turn take the connections over; they outlive the share. */
-struct port_share *share_new(struct event_base *, struct conn_server *http,
-		    struct conn_server *turn);
+struct secevent_log;
+
+/*
+ * What the program gives: the loop, the servers that take connections
+ * over (they outlive the share), and for security events (a refusal at a
+ * limit, a client that speaks neither protocol or nothing in time) the
+ * log and a hook naming a client by pseudonym (NULL: unnamed).
+ */
+struct share_env {
+	struct event_base	*base;
+	struct conn_server	*http;
+	struct conn_server	*turn;
+	struct secevent_log	*seclog;
+	void	(*pseudonym)(void *arg, const struct maddr *client,
+		    char out[SHARE_PSEUDONYM_MAX]);
+	void	*arg;
+};
+
+struct port_share *share_new(const struct share_env *);
 /*
  * Binds the shared listeners (disabled until share_start()): plain on
  * port, TLS on tls_port, at each of the n addresses; a port of 0 is not

@@ -7,11 +7,14 @@ On the shared ports a silent client and a slow-loris client are dropped by
 the same 10 s as on ports of their own, counted from the accept (the wait
 for the first bytes does not add to it); a client that speaks neither
 protocol is closed; the per-IP limits hold (undecided connections, and
-HTTP's after the handoff).  The welcome offers UDP, then TCP, then TLS on
+HTTP's after the handoff), and so do the cap of undecided connections
+(the oldest evicted for a newcomer) and the EMFILE pause.  The welcome offers UDP, then TCP, then TLS on
 the shared TLS port."""
 import asyncio
 import http.client
 import os
+import resource
+import signal
 import socket
 import ssl
 import struct
@@ -22,7 +25,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from coturn import PEER, PEER_HOST, UCLIENT, lost, peer_start, peer_stop, \
     received, uclient  # noqa: E402
-from harness import Daemon, free_port  # noqa: E402
+from harness import Daemon, free_port, recv_all  # noqa: E402
 from stun import BINDING, Client, message  # noqa: E402
 from tap import Tap  # noqa: E402
 from turnclient import Stream  # noqa: E402
@@ -199,7 +202,58 @@ def garbage(t, d):
         t.ok(secs is not None and secs < 2, "neither protocol (%s): closed"
              % name, "after %r s" % secs)
         s.close()
+    t.ok('"event":"share_bad_first_bytes"' in d.log(),
+         "neither protocol is a security event")
     t.ok(d.proc.poll() is None, "the daemon runs on after the garbage")
+
+
+def flood(t):
+    """The cap of undecided connections (an eighth of 1024 descriptors)
+    evicts the oldest for newcomers; at EMFILE the shared listener pauses
+    for a second instead of spinning, then serves again."""
+    plain, tlsp = free_port(), free_port()
+    conf = {"turn-port": str(plain), "http-port": str(plain),
+            "tls-port": str(tlsp), "https-port": str(tlsp),
+            "relay-threads": "1"}
+    with Daemon(conf=conf, rlimits={resource.RLIMIT_NOFILE: (1024, 1024)}) \
+            as d:
+        socks = [sock(plain, src="127.0.1.%d" % (1 + i // 20))
+                 for i in range(200)]
+        time.sleep(0.5)
+        gone = sum(1 for s in socks[:60] if closed_after(s, time.time(), 0.05)
+                   is not None)
+        t.ok(gone >= 50, "200 silent connections: the oldest undecided are "
+             "evicted at the cap (%d of the first 60)" % gone)
+        t.ok('"event":"share_conn_limit"' in d.log(), "the eviction is a "
+             "security event")
+        s = socket.create_connection(("127.0.0.1", plain), timeout=5,
+                                     source_address=("127.0.0.99", 0))
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
+                  b"Connection: close\r\n\r\n")
+        t.ok(recv_all(s).startswith(b"HTTP/1.1 200"), "HTTP is served "
+             "during the flood")
+        s.close()
+        tcp = Stream(d, src="127.0.0.98")
+        t.ok(allocated(tcp), "TURN over TCP is served during the flood")
+        tcp.close()
+        for s in socks:
+            s.close()
+    with Daemon(conf=conf, rlimits={resource.RLIMIT_NOFILE: (64, 64)}) as d:
+        socks = []
+        for i in range(64):
+            try:
+                socks.append(sock(plain, src="127.0.2.%d" % (1 + i // 20)))
+            except OSError:
+                break
+        time.sleep(1.5)
+        pauses = d.log().count("share: accept: Too many open files; "
+                               "pausing for a second")
+        t.ok(1 <= pauses <= 3, "EMFILE on the shared port: the listener "
+             "pauses for a second (%d pauses in 1.5 s)" % pauses)
+        for s in socks:
+            s.close()
+        time.sleep(1.2)
+        t.eq(get(plain)[0], 200, "and serves again once descriptors are free")
 
 
 def per_ip(t, d):
@@ -268,6 +322,7 @@ def main(t):
     finally:
         if peer is not None:
             peer_stop(peer)
+    flood(t)
     # Any other collision is refused at start with the reason.
     port = free_port()
     with Daemon(conf={"turn-port": str(port), "tls-port": str(port)},
@@ -328,6 +383,17 @@ def shared(t, conf, plain, tlsp, peer_port, peer):
             t.ok(rc == 0 and n == 0 and sr is not None and sr[0] > 0 and
                  sr[0] == sr[1], "turnutils_uclient -t on the shared plain "
                  "port: 0 loss", "rc=%s lost=%s\n%s" % (rc, n, out[-1500:]))
+        # SIGHUP: the shared TLS port takes the certificate again, with
+        # its ALPN choice.
+        d.signal(signal.SIGHUP)
+        d.wait_log("SIGHUP: configuration reloaded")
+        st = Stream(d, tls=True, alpn=["http/1.1", "stun.turn"])
+        t.ok(st.s.selected_alpn_protocol() == "stun.turn" and allocated(st)
+             and get(tlsp, tls=True)[0] == 200, "after SIGHUP: ALPN "
+             "stun.turn, TURN over TLS and HTTPS on the shared port")
+        st.close()
+        t.ok("shared TLS port keeps its certificate" not in d.log(),
+             "the certificate reloaded without error")
         garbage(t, d)
         per_ip(t, d)
         timeouts(t, d)
