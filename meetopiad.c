@@ -18,10 +18,12 @@
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
+#include "auth/tls.h"
 #include "cluster/cluster.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/portshare.h"
 #include "common/privdrop.h"
 #include "common/secevent.h"
 #include "common/statedir.h"
@@ -74,6 +76,7 @@ struct daemon {
 	struct signaling	*sig;		/* signaling/ */
 	struct mdb		*db;		/* db/ */
 	struct cluster		*cluster;	/* cluster/, NULL without redis */
+	struct port_share	*share;		/* shared ports, or NULL */
 };
 
 static void
@@ -251,6 +254,82 @@ reload_report_cb(const char *key, int live, void *arg)
 		    "keeping the running value", key);
 }
 
+/* The shared ports' security events name clients by pseudonym. */
+static void
+share_pseudonym(void *arg, const struct maddr *client,
+    char out[SHARE_PSEUDONYM_MAX])
+{
+	char p[PSEUDONYM_LEN + 1];
+
+	mdb_pseudonym(arg, client, p);
+	strlcpy(out, p, SHARE_PSEUDONYM_MAX);
+}
+
+/*
+ * The shared ports (SPEC, Configuration): one TCP listener for HTTP and
+ * TURN when http-port equals turn-port, one TLS listener for HTTPS/WSS
+ * and TURN over TLS when https-port equals tls-port.  Their
+ * demultiplexer hands each connection to signaling's or the relay's
+ * connection server.  0, or -1 (logged).
+ */
+static int
+share_open(struct daemon *d)
+{
+	const struct config *cfg = d->cfg;
+	int plain = cfg_shared_plain_port(cfg), tls = cfg_shared_tls_port(cfg);
+	struct share_env env;
+	char err[CFG_ERRLEN];
+	SSL_CTX *ctx;
+
+	if (plain == 0 && tls == 0)
+		return 0;
+	memset(&env, 0, sizeof(env));
+	env.base = d->base;
+	env.http = signaling_conn_server(d->sig);
+	env.turn = relay_conn_server(d->relay);
+	env.seclog = d->seclog;
+	if (d->db != NULL) {
+		env.pseudonym = share_pseudonym;
+		env.arg = d->db;
+	}
+	if ((d->share = share_new(&env)) == NULL) {
+		log_fatalx("shared ports: out of memory");
+		return -1;
+	}
+	if (tls != 0) {
+		if ((ctx = tls_server_ctx(cfg->cert, cfg->pkey, err,
+		    sizeof(err))) == NULL) {
+			log_fatalx("%s", err);
+			return -1;
+		}
+		share_set_tls(d->share, ctx);
+	}
+	if (share_listen(d->share, cfg->listen.v, cfg->listen.n, plain, tls,
+	    err, sizeof(err)) != 0) {
+		log_fatalx("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* SIGHUP: new TLS connections on a shared port get the new certificate. */
+static void
+share_reload(struct daemon *d, const struct config *cfg)
+{
+	char err[CFG_ERRLEN];
+	SSL_CTX *ctx;
+
+	if (d->share == NULL || !share_has_tls(d->share))
+		return;
+	if ((ctx = tls_server_ctx(cfg->cert, cfg->pkey, err, sizeof(err))) ==
+	    NULL) {
+		log_err("SIGHUP: the shared TLS port keeps its certificate: %s",
+		    err);
+		return;
+	}
+	share_set_tls(d->share, ctx);
+}
+
 static void
 daemon_reload(struct daemon *d)
 {
@@ -284,6 +363,7 @@ daemon_reload(struct daemon *d)
 	relay_reload(d->relay, cfg);
 	if (d->sig != NULL)
 		signaling_reload(d->sig, cfg);
+	share_reload(d, cfg);
 	cfg_free(old);
 	log_info("SIGHUP: configuration reloaded");
 }
@@ -334,6 +414,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		/* Modules stop accepting and drain (MODULE STOP):
 		 * WebSockets are told (1001) and closed, the relay takes
 		 * no new allocations and serves the ones there are. */
+		share_stop(d->share);
 		signaling_stop(d->sig);
 		relay_stop(d->relay);
 		if (d->ev_drain == NULL && (d->ev_drain = evtimer_new(d->base,
@@ -387,6 +468,7 @@ daemon_free(struct daemon *d)
 	 * that wait for them are still here. */
 	cluster_halt(d->cluster);
 	/* Modules are freed here, in reverse order of creation (MODULE FREE). */
+	share_free(d->share);
 	signaling_free(d->sig);
 	relay_free(d->relay);
 	mdb_close(d->db);
@@ -596,6 +678,8 @@ main(int argc, char **argv)
 	sig_set_end_hook(d.sig, daemon_session_ended, d.relay);
 	if (d.db != NULL)
 		mdb_set_ban_hook(d.db, daemon_bans_changed, &d);
+	if (share_open(&d) != 0)
+		goto out;
 
 	/* Ports are bound: drop root now, before serving anyone. */
 	if (priv_drop(d.cfg->user, d.cfg->group, d.state_dir, err,
@@ -611,6 +695,18 @@ main(int argc, char **argv)
 	if (signaling_start(d.sig) != 0) {
 		log_fatalx("signaling: cannot start the listeners");
 		goto out;
+	}
+	if (d.share != NULL) {
+		if (share_start(d.share) != 0) {
+			log_fatalx("shared ports: cannot start the listeners");
+			goto out;
+		}
+		if (cfg_shared_plain_port(d.cfg) != 0)
+			log_info("HTTP and STUN/TURN share TCP port %d",
+			    cfg_shared_plain_port(d.cfg));
+		if (cfg_shared_tls_port(d.cfg) != 0)
+			log_info("HTTPS and TURN over TLS share port %d",
+			    cfg_shared_tls_port(d.cfg));
 	}
 	if (d.cluster != NULL && cluster_start(d.cluster) != 0) {
 		log_fatalx("cluster: cannot start the Redis link");

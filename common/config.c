@@ -930,8 +930,59 @@ cfg_load_args(struct config *cfg, int argc, char *const *argv, char *err,
 }
 
 int
+cfg_shared_plain_port(const struct config *cfg)
+{
+	return cfg->http_port == cfg->turn_port ? cfg->http_port : 0;
+}
+
+int
+cfg_shared_tls_port(const struct config *cfg)
+{
+	return cfg->https_port != 0 && cfg->https_port == cfg->tls_port ?
+	    cfg->https_port : 0;
+}
+
+/*
+ * Two listeners on one port: only HTTP with TURN over TCP (http-port =
+ * turn-port) and HTTPS with TURN over TLS (https-port = tls-port), which
+ * one demultiplexer serves; a plain and a TLS listener, or two of one
+ * protocol, cannot be told apart.  0, or -1 with err.
+ */
+static int
+cfg_check_ports(const struct config *cfg, char *err, size_t errlen)
+{
+	const struct {
+		const char	*key;
+		int		 port;
+		int		 tls;
+		int		 http;
+	} p[] = {
+		{ "turn-port", cfg->turn_port, 0, 0 },
+		{ "tls-port", cfg->tls_port, 1, 0 },
+		{ "http-port", cfg->http_port, 0, 1 },
+		{ "https-port", cfg->https_port, 1, 1 },
+	};
+	size_t i, j;
+
+	for (i = 0; i < sizeof(p) / sizeof(p[0]); i++)
+		for (j = i + 1; j < sizeof(p) / sizeof(p[0]); j++) {
+			if (p[i].port == 0 || p[i].port != p[j].port)
+				continue;
+			if (p[i].tls == p[j].tls && p[i].http != p[j].http)
+				continue;	/* a pair the demux serves */
+			cfg_err(err, errlen, "%s: %d is also %s; only "
+			    "http-port = turn-port and https-port = tls-port "
+			    "may share a port", p[j].key, p[j].port, p[i].key);
+			return -1;
+		}
+	return 0;
+}
+
+int
 cfg_validate(const struct config *cfg, char *err, size_t errlen)
 {
+	if (cfg_check_ports(cfg, err, errlen) != 0)
+		return -1;
 	if (cfg->min_port > cfg->max_port) {
 		cfg_err(err, errlen, "max-port: %d is below min-port %d",
 		    cfg->max_port, cfg->min_port);

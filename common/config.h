@@ -139,6 +139,15 @@ int		 cfg_set(struct config *, enum cfg_source, int line,
 int		 cfg_validate(const struct config *, char *, size_t);
 
 /*
+ * The shared ports (SPEC, Configuration): http-port when it equals
+ * turn-port (one TCP listener for HTTP and TURN), https-port when it
+ * equals tls-port (one TLS listener for HTTPS/WSS and TURN over TLS);
+ * 0 when not shared.
+ */
+int		 cfg_shared_plain_port(const struct config *);
+int		 cfg_shared_tls_port(const struct config *);
+
+/*
  * Writes the effective configuration as a config file, secrets masked
  * when mask is set, one "key = value" line per value with a comment saying
  * where it came from.

@@ -74,6 +74,8 @@ struct conn {
 	enum conn_state		 state;
 	const struct conn_handler *h;
 	void			*arg;
+	struct timespec		 born;		/* accepted, monotonic */
+	int			 handing;	/* in conn_handoff()'s open() */
 };
 TAILQ_HEAD(conn_list, conn);
 
@@ -219,9 +221,25 @@ void
 conn_timer(struct conn *c, int secs)
 {
 	struct timeval tv = { secs, 0 };
+	struct timespec now;
+	long long ms;
 
-	if (c->state != CONN_CLOSING)
-		evtimer_add(c->timer, &tv);
+	if (c->state == CONN_CLOSING)
+		return;
+	if (c->handing) {
+		/* A connection handed on keeps its accept time: the new
+		 * user's first deadline counts from it, as on a port of
+		 * its own (a slow client gains nothing from the demux). */
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ms = (long long)secs * 1000 -
+		    ((long long)(now.tv_sec - c->born.tv_sec) * 1000 +
+		    (now.tv_nsec - c->born.tv_nsec) / 1000000);
+		if (ms < 0)
+			ms = 0;
+		tv.tv_sec = (time_t)(ms / 1000);
+		tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	}
+	evtimer_add(c->timer, &tv);
 }
 
 void
@@ -444,6 +462,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	c->ip = ip;
 	c->peer = peer;
 	c->tls = cl->tls;
+	clock_gettime(CLOCK_MONOTONIC, &c->born);
 	cs->nconns++;
 	TAILQ_INSERT_TAIL(&cs->fresh, c, entry);
 	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == 0)
@@ -462,6 +481,51 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	bufferevent_setwatermark(c->bev, EV_READ, 0, cs->p.read_high);
 	if (bufferevent_enable(c->bev, EV_READ | EV_WRITE) != 0)
 		conn_free(c);
+}
+
+int
+conn_handoff(struct conn *c, struct conn_server *to)
+{
+	struct conn_server *from = c->cs;
+	struct conn_ip *ip;
+	evutil_socket_t fd = bufferevent_getfd(c->bev);
+	int on = 1, rc;
+
+	if (c->state == CONN_CLOSING || to == from)
+		return -1;
+	/* The new server's limits, as if it had accepted the socket (a
+	 * victim it evicts is one of its own, never c). */
+	if (to->stopping || (ip = admit(to, &c->peer, c->tls, fd)) == NULL) {
+		conn_close(c);
+		return -1;
+	}
+	TAILQ_REMOVE(list_of(c), c, entry);
+	ip_put(from, c->ip, c->kind);
+	from->nconns--;
+	c->cs = to;
+	c->ip = ip;
+	c->kind = 0;
+	c->state = CONN_FRESH;
+	to->nconns++;
+	TAILQ_INSERT_TAIL(&to->fresh, c, entry);
+	c->h = NULL;
+	c->arg = NULL;
+	evtimer_del(c->timer);
+	if (to->p.nodelay)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	bufferevent_setwatermark(c->bev, EV_READ, 0, to->p.read_high);
+	c->handing = 1;
+	rc = to->cb.open(to->arg, c);
+	c->handing = 0;
+	if (rc != 0) {
+		c->h = NULL;		/* open() failed: nothing to close */
+		conn_close(c);
+		return -1;
+	}
+	/* What the demultiplexer read is the new user's first input. */
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		read_cb(c->bev, c);
+	return 0;
 }
 
 static void
@@ -581,7 +645,8 @@ conn_server_listen_all(struct conn_server *cs, const struct maddr *v,
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (listen_port(cs, &v[i], port, 0, names[0], err, errlen) != 0)
+		if (port != 0 && listen_port(cs, &v[i], port, 0, names[0], err,
+		    errlen) != 0)
 			return -1;
 		if (tls_port != 0 && listen_port(cs, &v[i], tls_port, 1,
 		    names[1], err, errlen) != 0)

@@ -109,7 +109,7 @@ int		 conn_server_listen(struct conn_server *, const struct maddr *,
 		    int tls);
 #endif
 /*
- * Listens on port (plain) and, unless tls_port is 0, on tls_port (TLS) at
+ * Listens on port (plain; unless 0) and, unless tls_port is 0, on tls_port (TLS) at
  * each of the n addresses.  0, or -1 with a one-line err naming the port
  * by its configuration key (names[0] plain, names[1] TLS).
  */
@@ -137,6 +137,18 @@ size_t		 conn_server_count(const struct conn_server *);
 
 void		 conn_set_handler(struct conn *, const struct conn_handler *,
 		    void *arg);
+/*
+ * Hands c, accepted by another server (a demultiplexer on a shared port),
+ * to server `to`, TLS state and the bytes already read included: `to`
+ * counts it (kind 0) against its per-IP limit and cap as if it had
+ * accepted it, evicting as at accept (its limit() reports a refusal, with
+ * the socket's fd), then its open() sets the handler; a first deadline
+ * armed there counts from the accept.  The old handler is dropped without
+ * its close(): its user frees its own state.  Bytes already buffered go
+ * to the new handler's read() before this returns.  0, or -1: refused,
+ * and c is closing.
+ */
+int		 conn_handoff(struct conn *, struct conn_server *to);
 /* The handler's arg when h is its handler, else NULL. */
 void		*conn_user(const struct conn *, const struct conn_handler *h);
 /* It has said something whole: no longer evicted at the cap. */

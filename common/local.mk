@@ -11,7 +11,9 @@ libmeetopia_common_a_SOURCES = \
 	common/metrics.c common/metrics.h \
 	common/secevent.c common/secevent.h \
 	common/privdrop.c common/privdrop.h \
-	common/listener.c common/listener.h
+	common/listener.c common/listener.h \
+	common/demux.c common/demux.h \
+	common/portshare.c common/portshare.h
 
 check_PROGRAMS += tests/unit/test_rdwr tests/unit/test_addr tests/unit/test_config \
 	tests/unit/test_metrics tests/unit/test_listener
@@ -34,3 +36,23 @@ libmeetopia_common_a_SOURCES += common/unittest.h
 UNITTEST_CPPFLAGS = $(AM_CPPFLAGS) -DMEETOPIA_UNITTEST
 tests_unit_test_listener_SOURCES += common/listener.c
 tests_unit_test_listener_CPPFLAGS = $(UNITTEST_CPPFLAGS)
+
+# The shared port's demultiplexer (common/demux.c): its unit test, and its
+# fuzz target (see tests/fuzz/fuzz.mk; FUZZ_NAMES is set after this file is
+# read, so the target joins fuzz-smoke here).
+check_PROGRAMS += tests/unit/test_demux
+tests_unit_test_demux_SOURCES = tests/unit/test_demux.c
+tests_unit_test_demux_LDADD = $(ALL_LIBS)
+TESTS += tests/unit/test_demux
+fuzz-smoke: fuzz-smoke-demux
+check_PROGRAMS += tests/fuzz/replay_demux
+tests_fuzz_replay_demux_SOURCES = tests/fuzz/fuzz_demux.c tests/fuzz/replay_main.c
+tests_fuzz_replay_demux_LDADD = libmeetopia_common.a $(DEPS_LIBS)
+TESTS += tests/fuzz/replay_demux.sh
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_demux
+tests_fuzz_fuzz_demux_SOURCES = tests/fuzz/fuzz_demux.c
+tests_fuzz_fuzz_demux_CFLAGS = $(AM_CFLAGS) $(FUZZ_COMPILEFLAGS)
+tests_fuzz_fuzz_demux_LDFLAGS = $(FUZZ_LINKFLAGS)
+tests_fuzz_fuzz_demux_LDADD = libmeetopia_common.a $(DEPS_LIBS)
+endif

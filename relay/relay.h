@@ -42,6 +42,7 @@
 #include "common/addr.h"
 
 struct config;
+struct conn_server;
 struct event_base;
 struct metrics;
 struct relay;
@@ -104,6 +105,12 @@ void		 relay_pairs_changed(struct relay *);
  */
 void		 relay_session_ended(struct relay *, const char *session);
 void		 relay_bans_changed(struct relay *);
+
+/*
+ * The connection server of TURN over TCP and TLS (common/listener.h): a
+ * demultiplexer on a port shared with HTTP hands connections to it.
+ */
+struct conn_server *relay_conn_server(struct relay *);
 
 /* Live allocations (for logs and meetopiactl stats). */
 size_t		 relay_allocations(struct relay *);

@@ -469,8 +469,18 @@ tcp_listen(struct relay *rl, const struct config *cfg, char *err,
 			return -1;
 		conn_server_set_tls(ts->cs, ctx);
 	}
+	/* A port shared with HTTP(S) is the program's demultiplexer's
+	 * (common/portshare.h): it hands TURN connections to ts->cs. */
 	return conn_server_listen_all(ts->cs, cfg->listen.v, cfg->listen.n,
-	    cfg->turn_port, cfg->tls_port, names, err, errlen);
+	    cfg_shared_plain_port(cfg) != 0 ? 0 : cfg->turn_port,
+	    cfg_shared_tls_port(cfg) != 0 ? 0 : cfg->tls_port, names, err,
+	    errlen);
+}
+
+struct conn_server *
+relay_conn_server(struct relay *rl)
+{
+	return rl != NULL && rl->tcp != NULL ? rl->tcp->cs : NULL;
 }
 
 int

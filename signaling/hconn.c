@@ -505,8 +505,18 @@ sig_http_listen(struct signaling *sig, const struct config *cfg, char *err,
 			return -1;
 		conn_server_set_tls(sig->cs, ctx);
 	}
+	/* A port shared with TURN is the program's demultiplexer's
+	 * (common/portshare.h): it hands HTTP connections to sig->cs. */
 	return conn_server_listen_all(sig->cs, cfg->listen.v, cfg->listen.n,
-	    cfg->http_port, cfg->https_port, names, err, errlen);
+	    cfg_shared_plain_port(cfg) != 0 ? 0 : cfg->http_port,
+	    cfg_shared_tls_port(cfg) != 0 ? 0 : cfg->https_port, names, err,
+	    errlen);
+}
+
+struct conn_server *
+signaling_conn_server(struct signaling *sig)
+{
+	return sig != NULL ? sig->cs : NULL;
 }
 
 static void

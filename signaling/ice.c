@@ -1,7 +1,8 @@
 /*
  * ice.c - the ICE servers a client is given (/api/ice-servers and the
- * WebSocket's welcome and matched messages): TURN URLs over UDP, TCP and
- * TLS for every address clients reach this daemon at, with a short-lived
+ * WebSocket's welcome and matched messages): TURN URLs over UDP, then TCP,
+ * then TLS (the order that connects fastest) for every address clients
+ * reach this daemon at, with a short-lived
  * credential minted from auth-secret (auth/cred.h; SPEC "TURN").  A
  * session's credential names it (EXPIRY:s-SESSION) so that
  * pair-permissions can tell partners apart.
@@ -27,7 +28,7 @@ sig_ice_servers(struct signaling *sig, struct hconn *c, const char *session)
 	char user[CRED_USER_MAX], pass[CRED_PASS_MAX], id[CRED_ID_MAX];
 	char host[ADDR_STRLEN + 2], ip[ADDR_STRLEN], url[ADDR_STRLEN + 64];
 	struct maddr hosts[16];
-	size_t nh = 0, i, j;
+	size_t nh = 0, i, j, k;
 	long long expiry;
 	json_t *urls, *srv, *list;
 	static const uint8_t zero[16];
@@ -62,22 +63,25 @@ sig_ice_servers(struct signaling *sig, struct hconn *c, const char *session)
 		return NULL;
 	if ((urls = json_array()) == NULL)
 		return NULL;
-	for (i = 0; i < nh; i++) {
-		addr_ntop(&hosts[i], ip, sizeof(ip));
-		snprintf(host, sizeof(host), hosts[i].family == AF_INET6 ?
-		    "[%s]" : "%s", ip);
-		snprintf(url, sizeof(url), "turn:%s:%d?transport=udp", host,
-		    cfg->turn_port);
-		json_array_append_new(urls, json_string(url));
-		snprintf(url, sizeof(url), "turn:%s:%d?transport=tcp", host,
-		    cfg->turn_port);
-		json_array_append_new(urls, json_string(url));
-		if (cfg->tls_port != 0) {
-			snprintf(url, sizeof(url), "turns:%s:%d?transport=tcp",
-			    host, cfg->tls_port);
+	/*
+	 * Fastest first: every UDP URL, then TCP, then TLS (the one path
+	 * through a firewall that lets out only TLS on 443).  A client tries
+	 * them in order of preference, so a network that passes UDP never
+	 * waits on a stream.
+	 */
+	for (k = 0; k < 3; k++)
+		for (i = 0; i < nh; i++) {
+			if (k == 2 && cfg->tls_port == 0)
+				break;
+			addr_ntop(&hosts[i], ip, sizeof(ip));
+			snprintf(host, sizeof(host), hosts[i].family ==
+			    AF_INET6 ? "[%s]" : "%s", ip);
+			snprintf(url, sizeof(url), "%s:%s:%d?transport=%s",
+			    k == 2 ? "turns" : "turn", host, k == 2 ?
+			    cfg->tls_port : cfg->turn_port, k == 0 ? "udp" :
+			    "tcp");
 			json_array_append_new(urls, json_string(url));
 		}
-	}
 	srv = json_pack("{s:o, s:s, s:s}", "urls", urls, "username", user,
 	    "credential", pass);
 	explicit_bzero(pass, sizeof(pass));

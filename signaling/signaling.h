@@ -24,6 +24,7 @@
 #include "common/addr.h"
 
 struct config;
+struct conn_server;
 struct event_base;
 struct metrics;
 struct secevent_log;
@@ -97,6 +98,12 @@ int		 signaling_start(struct signaling *);
 void		 signaling_reload(struct signaling *, const struct config *);
 void		 signaling_stop(struct signaling *);
 void		 signaling_free(struct signaling *);
+
+/*
+ * The connection server of HTTP and HTTPS (common/listener.h): a
+ * demultiplexer on a port shared with TURN hands connections to it.
+ */
+struct conn_server *signaling_conn_server(struct signaling *);
 
 /*
  * Whether sessions a and b (the SESSION of "EXPIRY:s-SESSION") are each

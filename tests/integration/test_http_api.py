@@ -5,6 +5,7 @@ client IPs unaffected), api-key as Authorization: Bearer (401 with
 WWW-Authenticate otherwise), Origin against cors-origins (403), CORS
 preflight; security headers on all of it.  Without an api-key the route is
 off (404): credentials for anyone would make the relay an open proxy."""
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -17,6 +18,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import Daemon  # noqa: E402
 from tap import Tap  # noqa: E402
+from wsclient import paired  # noqa: E402
 
 KEY = "api-key-0123456789abcdef"
 
@@ -114,6 +116,34 @@ def main(t):
         t.eq(st, 200, "a configured origin: 200")
         t.ok('"event":"bad_api_key"' in d.log(),
              "wrong keys are security events")
+
+    # Two addresses clients reach us at: the fastest transport first for
+    # every one of them (UDP, then TCP, then TLS), not address by address.
+    with Daemon(tls=True, conf={"api-key": KEY,
+                                "listen": ["127.0.0.1", "127.0.0.5"]}) as d:
+        st, h, b = call(d)
+        urls = ((json.loads(b) if st == 200 else {}).get("iceServers")
+                or [{}])[0].get("urls", [])
+        want = ["turn:%s:%d?transport=udp" % (ip, d.turn_port)
+                for ip in ("127.0.0.1", "127.0.0.5")] + \
+            ["turn:%s:%d?transport=tcp" % (ip, d.turn_port)
+             for ip in ("127.0.0.1", "127.0.0.5")] + \
+            ["turns:%s:%d?transport=tcp" % (ip, d.tls_port)
+             for ip in ("127.0.0.1", "127.0.0.5")]
+        t.eq(urls, want, "iceServers: every UDP URL, then TCP, then TLS")
+        wa, ma = asyncio.run(welcome_and_matched(d))
+        t.eq(wa, want, "welcome: the same order")
+        t.eq(ma, want, "matched: the same order")
+
+
+async def welcome_and_matched(d):
+    """The iceServers URLs of a welcome and of its matched message."""
+    a, b = await paired(d, "127.0.0.2", "127.0.0.3")
+    urls = (a.welcome["iceServers"][0]["urls"],
+            a.matched["iceServers"][0]["urls"])
+    await a.close()
+    await b.close()
+    return urls
 
 
 Tap().run(main)

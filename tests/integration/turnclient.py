@@ -146,7 +146,7 @@ class Stream:
     ChannelData on one stream (test_turn_stream, test_halfopen)."""
 
     def __init__(self, d, src="127.0.0.1", tls=False, rcvbuf=None,
-                 raw_port=None):
+                 raw_port=None, alpn=None):
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         if rcvbuf:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
@@ -159,6 +159,8 @@ class Stream:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
             ctx.check_hostname = False
             ctx.verify_mode = ssl.CERT_NONE
+            if alpn:
+                ctx.set_alpn_protocols(alpn)   # RFC 7443: ["stun.turn"]
             s = ctx.wrap_socket(s)
         self.s = s
         self.buf = b""

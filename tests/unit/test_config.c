@@ -386,10 +386,53 @@ reconcile_keeps_non_live(void)
 	cfg_free(b);
 }
 
+/* Shared ports (SPEC, Configuration): only the two pairings. */
+static void
+shared_ports(void)
+{
+	struct config *c;
+
+	c = parse("turn-port = 443\nhttp-port = 443\ntls-port = 5349\n");
+	ok(c != NULL, "http-port = turn-port is allowed");
+	if (c != NULL) {
+		is_int(cfg_shared_plain_port(c), 443, "shared plain port");
+		is_int(cfg_shared_tls_port(c), 0, "no shared TLS port");
+	}
+	cfg_free(c);
+	c = parse("tls-port = 443\nhttps-port = 443\n");
+	ok(c != NULL, "https-port = tls-port is allowed");
+	if (c != NULL) {
+		is_int(cfg_shared_tls_port(c), 443, "shared TLS port");
+		is_int(cfg_shared_plain_port(c), 0, "no shared plain port");
+	}
+	cfg_free(c);
+	c = parse("tls-port = 0\nhttps-port = 0\n");
+	ok(c != NULL && cfg_shared_tls_port(c) == 0,
+	    "https-port and tls-port both off share nothing");
+	cfg_free(c);
+	c = parse("turn-port = 443\nhttp-port = 443\ntls-port = 5349\n"
+	    "https-port = 5349\n");
+	ok(c != NULL && cfg_shared_plain_port(c) == 443 &&
+	    cfg_shared_tls_port(c) == 5349, "both pairings at once");
+	cfg_free(c);
+	refused("turn-port = 5349\ntls-port = 5349\n",
+	    "tls-port: 5349 is also turn-port", "turn-port = tls-port");
+	refused("https-port = 8080\nhttp-port = 8080\n",
+	    "https-port: 8080 is also http-port", "http-port = https-port");
+	refused("tls-port = 8080\nhttp-port = 8080\n",
+	    "http-port: 8080 is also tls-port", "http-port = tls-port (TLS "
+	    "and plain)");
+	refused("https-port = 3478\n", "https-port: 3478 is also turn-port",
+	    "https-port = turn-port (TLS and plain)");
+	refused("https-port = 443\ntls-port = 443\nturn-port = 443\n",
+	    "is also turn-port", "three on one port");
+}
+
 int
 main(void)
 {
 	defaults_are_spec();
+	shared_ports();
 	file_values_parse();
 	parser_errors();
 	precedence();

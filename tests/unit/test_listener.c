@@ -4,7 +4,9 @@
  * the eviction of the oldest connection that has not spoken at the total
  * cap (and only of such), and the deferred free: close() runs from the
  * reaper on a later loop turn, never with the connection's own callback
- * on the stack.  Clients come from several 127.0.0.x addresses.
+ * on the stack; conn_handoff() from one server to another (the bytes
+ * read, the other's per-IP limit, the first deadline from the accept).
+ * Clients come from several 127.0.0.x addresses.
  */
 #include <sys/socket.h>
 
@@ -163,6 +165,160 @@ say(struct event_base *base, int fd, const char *s)
 	pump(base, 50);
 }
 
+/* ------------------------------------------------------------------ */
+/* conn_handoff(): a front server (a demultiplexer) hands a connection,
+ * with the bytes it read, to a back server that counts it as its own. */
+
+static struct conn_server *back;
+static char back_got[64];
+static int back_opened, back_timeouts, back_refused;
+
+/* The front peeks; "hand" hands the connection on with its bytes. */
+static void
+front_read_cb(struct conn *cn, void *arg)
+{
+	struct evbuffer *in = bufferevent_get_input(conn_bev(cn));
+	char buf[8];
+	ev_ssize_t n;
+
+	(void)arg;
+	n = evbuffer_copyout(in, buf, 4);
+	if (n == 4 && memcmp(buf, "hand", 4) == 0)
+		conn_handoff(cn, back);
+}
+
+static void
+nop_close_cb(struct conn *cn, void *arg)
+{
+	(void)cn;
+	(void)arg;
+}
+
+static const struct conn_handler front_handler = {
+	.read = front_read_cb,
+	.event = event_cb,
+	.close = nop_close_cb,
+};
+
+static int
+front_open_cb(void *arg, struct conn *cn)
+{
+	(void)arg;
+	conn_set_handler(cn, &front_handler, NULL);
+	return 0;
+}
+
+static void
+back_read_cb(struct conn *cn, void *arg)
+{
+	struct evbuffer *in = bufferevent_get_input(conn_bev(cn));
+	size_t n = strlen(back_got);
+
+	(void)arg;
+	n += (size_t)evbuffer_remove(in, back_got + n,
+	    sizeof(back_got) - 1 - n);
+	back_got[n] = '\0';
+}
+
+static void
+back_timeout_cb(struct conn *cn, void *arg)
+{
+	(void)arg;
+	back_timeouts++;
+	conn_close(cn);
+}
+
+static const struct conn_handler back_handler = {
+	.read = back_read_cb,
+	.event = event_cb,
+	.timeout = back_timeout_cb,
+	.close = nop_close_cb,
+};
+
+/* Like a protocol's first deadline: 1 s, from the accept after a handoff. */
+static int
+back_open_cb(void *arg, struct conn *cn)
+{
+	(void)arg;
+	back_opened++;
+	conn_set_handler(cn, &back_handler, NULL);
+	conn_timer(cn, 1);
+	return 0;
+}
+
+static void
+back_limit_cb(void *arg, enum conn_limit why, const struct maddr *peer,
+    int tls, evutil_socket_t fd)
+{
+	(void)arg;
+	(void)peer;
+	(void)tls;
+	(void)fd;
+	if (why == CONN_LIMIT_PER_IP)
+		back_refused++;
+}
+
+static void
+handoff(void)
+{
+	static const struct conn_server_cb fcb = { front_open_cb, NULL };
+	static const struct conn_server_cb bcb = { back_open_cb,
+	    back_limit_cb };
+	struct conn_server_params fp = {
+		.name = "front", .per_ip = 8, .max_conns = 8, .read_high = 4096,
+	}, bp = {
+		.name = "back", .per_ip = 1, .max_conns = 8, .read_high = 4096,
+	};
+	struct event_base *base = event_base_new();
+	struct conn_server *front;
+	struct maddr a, bound;
+	int f1, f2, f3;
+
+	front = conn_server_new(base, &fp, &fcb, NULL);
+	back = conn_server_new(base, &bp, &bcb, NULL);
+	addr_parse("127.0.0.1", &a);
+	a.port = 0;
+	conn_server_listen(front, &a, 0);
+	conn_server_bound(front, 0, &bound);
+	conn_server_start(front);
+
+	f1 = client(base, "127.0.0.6", bound.port);
+	say(base, f1, "hand-me-on");
+	is_int(back_opened, 1, "handoff: the back server's open() ran");
+	is_str(back_got, "hand-me-on", "handoff: the bytes the front read "
+	    "reach the back's read()");
+	ok(conn_server_count(front) == 0 && conn_server_count(back) == 1,
+	    "handoff: counted by the back server only");
+	say(base, f1, "+more");
+	is_str(back_got, "hand-me-on+more", "handoff: later bytes too");
+
+	/* The back server's per-IP limit (1) holds for handed connections. */
+	f2 = client(base, "127.0.0.6", bound.port);
+	say(base, f2, "hand");
+	is_int(back_refused, 1, "handoff: the back's per-IP limit refuses "
+	    "a second one");
+	pump(base, 50);
+	ok(closed(f2) && !closed(f1), "handoff: the refused socket is closed");
+	is_int(conn_server_count(front), 0, "handoff: and freed by the front");
+
+	/* The back's first deadline counts from the accept: 1 s after it,
+	 * not 1 s after a handoff 700 ms later. */
+	f3 = client(base, "127.0.0.7", bound.port);
+	pump(base, 650);
+	back_timeouts = 0;
+	say(base, f3, "hand");
+	pump(base, 450);
+	ok(back_timeouts >= 1 && closed(f3), "handoff: the first deadline "
+	    "counts from the accept");
+
+	conn_server_free(front);
+	conn_server_free(back);
+	close(f1);
+	close(f2);
+	close(f3);
+	event_base_free(base);
+}
+
 int
 main(void)
 {
@@ -248,5 +404,6 @@ main(void)
 	close(fe);
 	close(fx);
 	event_base_free(base);
+	handoff();
 	return done_testing();
 }
