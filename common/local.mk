@@ -12,10 +12,11 @@ libmeetopia_common_a_SOURCES = \
 	common/secevent.c common/secevent.h \
 	common/privdrop.c common/privdrop.h \
 	common/listener.c common/listener.h \
+	common/base64.c common/base64.h \
 	common/daemon.h
 
 check_PROGRAMS += tests/unit/test_rdwr tests/unit/test_addr tests/unit/test_config \
-	tests/unit/test_metrics tests/unit/test_listener
+	tests/unit/test_metrics tests/unit/test_listener tests/unit/test_base64
 tests_unit_test_rdwr_SOURCES = tests/unit/test_rdwr.c
 tests_unit_test_rdwr_LDADD = $(ALL_LIBS)
 tests_unit_test_addr_SOURCES = tests/unit/test_addr.c
@@ -26,5 +27,7 @@ tests_unit_test_metrics_SOURCES = tests/unit/test_metrics.c
 tests_unit_test_metrics_LDADD = $(ALL_LIBS)
 tests_unit_test_listener_SOURCES = tests/unit/test_listener.c
 tests_unit_test_listener_LDADD = $(ALL_LIBS)
+tests_unit_test_base64_SOURCES = tests/unit/test_base64.c
+tests_unit_test_base64_LDADD = $(ALL_LIBS)
 TESTS += tests/unit/test_rdwr tests/unit/test_addr tests/unit/test_config \
-	tests/unit/test_metrics tests/unit/test_listener
+	tests/unit/test_metrics tests/unit/test_listener tests/unit/test_base64

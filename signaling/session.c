@@ -31,6 +31,7 @@
 #include <event2/event.h>
 #include <openssl/rand.h>
 
+#include "common/base64.h"
 #include "common/config.h"
 #include "common/daemon.h"
 #include "common/log.h"
@@ -441,6 +442,7 @@ session_new(struct signaling *sig, struct hconn *c)
 	struct session *s;
 	uint8_t raw[16];
 	double now = sig_now();
+	size_t idlen;
 	int tries;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
@@ -451,8 +453,8 @@ session_new(struct signaling *sig, struct hconn *c)
 		goto fail;
 	for (tries = 0; tries < 4; tries++) {
 		if (RAND_bytes(raw, sizeof(raw)) != 1 ||
-		    http_b64url(raw, sizeof(raw), s->pn.id, sizeof(s->pn.id)) !=
-		    PAIR_ID_LEN)
+		    b64_encode(raw, sizeof(raw), B64_URL, s->pn.id,
+		    sizeof(s->pn.id), &idlen) != 0 || idlen != PAIR_ID_LEN)
 			goto fail;
 		if (RB_INSERT(sess_tree, &sig->sessions, s) == NULL)
 			break;
