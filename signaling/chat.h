@@ -25,9 +25,6 @@
 #define CHAT_EMPTY	(-3)	/* nothing left after sanitising */
 #define CHAT_NOMEM	(-4)
 
-/* Code points in a UTF-8 string, or -1 when it is not valid UTF-8. */
-long		 chat_utf8_count(const uint8_t *, size_t);
-
 /*
  * Sanitises text into *out (malloc'ed, NUL-terminated; the caller frees)
  * and returns CHAT_OK, or one of the errors above with *out NULL.

@@ -22,7 +22,7 @@
 
 #include "common/base64.h"
 #include "common/rdwr.h"
-#include "signaling/chat.h"
+#include "common/utf8.h"
 #include "signaling/http.h"
 #include "signaling/ws.h"
 
@@ -208,6 +208,7 @@ control_frame(struct ws *ws)
 {
 	struct rd r;
 	uint16_t code;
+	size_t ncp;
 
 	switch (ws->opcode) {
 	case OP_PING:
@@ -227,7 +228,7 @@ control_frame(struct ws *ws)
 		if (r.err || !close_code_valid(code))
 			return fail(ws, WS_FAIL_PROTOCOL, WS_CLOSE_PROTOCOL,
 			    "bad close frame");
-		if (chat_utf8_count(r.p, r.left) < 0)
+		if (utf8_count(r.p, r.left, &ncp) != 0)
 			return fail(ws, WS_FAIL_PROTOCOL, WS_CLOSE_INVALID,
 			    "close reason is not UTF-8");
 		ws->fail = WS_FAIL_PEER_CLOSE;

@@ -42,27 +42,6 @@ inert(const char *s)
 }
 
 static void
-test_utf8(void)
-{
-	is_int(chat_utf8_count((const uint8_t *)"abc", 3), 3, "ASCII");
-	is_int(chat_utf8_count((const uint8_t *)"\xc3\xa9\xe2\x82\xac"
-	    "\xf0\x9f\x98\x80", 9), 3, "2, 3 and 4-byte sequences");
-	is_int(chat_utf8_count((const uint8_t *)"\xc0\xaf", 2), -1,
-	    "overlong '/': refused");
-	is_int(chat_utf8_count((const uint8_t *)"\xe0\x80\xaf", 3), -1,
-	    "overlong 3-byte: refused");
-	is_int(chat_utf8_count((const uint8_t *)"\xed\xa0\x80", 3), -1,
-	    "a surrogate: refused");
-	is_int(chat_utf8_count((const uint8_t *)"\xf4\x90\x80\x80", 4), -1,
-	    "past U+10FFFF: refused");
-	is_int(chat_utf8_count((const uint8_t *)"\xe2\x82", 2), -1,
-	    "a truncated sequence: refused");
-	is_int(chat_utf8_count((const uint8_t *)"\x80", 1), -1,
-	    "a lone continuation byte: refused");
-	is_int(chat_utf8_count((const uint8_t *)"\xff", 1), -1, "0xff: refused");
-}
-
-static void
 test_length(void)
 {
 	/* "é" is 2 bytes, "😀" is 4 bytes: limits count code points. */
@@ -177,7 +156,6 @@ test_bucket(void)
 int
 main(void)
 {
-	test_utf8();
 	test_length();
 	test_sanitize();
 	test_bucket();
