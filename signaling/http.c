@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/pctdecode.h"
 #include "signaling/http.h"
 
 /* RFC 9110 §5.6.2 tchar. */
@@ -357,49 +358,21 @@ http_has_token(const char *v, const char *token)
 	return 0;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 http_target_split(const char *target, char *path, size_t pathlen,
     char *query, size_t querylen)
 {
 	const char *q, *seg;
-	size_t n = 0, seglen;
-	int hi, lo;
-	unsigned char c;
+	size_t seglen;
 
 	if (pathlen == 0 || querylen == 0 || target[0] != '/')
 		return -1;
 	q = strchr(target, '?');
 	if (strlcpy(query, q != NULL ? q + 1 : "", querylen) >= querylen)
 		return -1;
-	for (; *target != '\0' && *target != '?' && *target != '#';
-	    target++) {
-		c = (unsigned char)*target;
-		if (c == '%') {
-			if ((hi = hexval(target[1])) < 0 ||
-			    (lo = hexval(target[2])) < 0)
-				return -1;
-			c = (unsigned char)(hi << 4 | lo);
-			target += 2;
-		}
-		if (c < 0x20 || c == 0x7f || c == '\\')
-			return -1;
-		if (n + 1 >= pathlen)
-			return -1;
-		path[n++] = (char)c;
-	}
-	path[n] = '\0';
+	if (pct_decode(target, strcspn(target, "?#"), NULL, "\\", path,
+	    pathlen, NULL) != 0)
+		return -1;
 	/* No "." or ".." segment, whatever the encoding was. */
 	for (seg = path + 1;; seg += seglen + 1) {
 		seglen = strcspn(seg, "/");
