@@ -115,51 +115,34 @@ chat_sanitize(const uint8_t *text, size_t len, size_t maxcp, char **out)
 	return CHAT_OK;
 }
 
-void
-chat_bucket_init(struct chat_bucket *b, long long per_minute, double now)
-{
-	b->cap = per_minute > 0 ? (double)per_minute : 1;
-	b->rate = b->cap / 60.0;
-	b->tokens = b->cap;
-	b->last = now;
-}
+#define CHAT_PERIOD_MS	60000	/* the rates are per minute */
 
-static void
-refill(struct chat_bucket *b, double now)
+void
+chat_bucket_init(struct chat_bucket *b, long long per_minute, uint64_t now)
 {
-	if (now > b->last) {
-		b->tokens += (now - b->last) * b->rate;
-		if (b->tokens > b->cap)
-			b->tokens = b->cap;
-	}
-	b->last = now;
+	b->cap = per_minute > 0 ? per_minute : 1;
+	rl_bucket_init(&b->b, b->cap, CHAT_PERIOD_MS, now);
 }
 
 void
-chat_bucket_rate(struct chat_bucket *b, long long per_minute, double now)
+chat_bucket_rate(struct chat_bucket *b, long long per_minute, uint64_t now)
 {
-	refill(b, now);
-	b->cap = per_minute > 0 ? (double)per_minute : 1;
-	b->rate = b->cap / 60.0;
-	if (b->tokens > b->cap)
-		b->tokens = b->cap;
+	int64_t cap = per_minute > 0 ? per_minute : 1;
+
+	rl_bucket_resize(&b->b, b->cap, cap, CHAT_PERIOD_MS, now);
+	b->cap = cap;
 }
 
 int
-chat_bucket_take(struct chat_bucket *b, double now, int *retry_after)
+chat_bucket_take(struct chat_bucket *b, uint64_t now, int *retry_after)
 {
-	double wait;
+	uint64_t wait;
 
-	refill(b, now);
-	if (b->tokens >= 1.0) {
-		b->tokens -= 1.0;
-		*retry_after = 0;
+	*retry_after = 0;
+	if (rl_bucket_take(&b->b, b->cap, CHAT_PERIOD_MS, 1, now, &wait) == 0)
 		return 0;
-	}
-	wait = (1.0 - b->tokens) / b->rate;
-	*retry_after = (int)wait;
-	if (wait - (double)*retry_after > 1e-6)	/* whole seconds, rounded up */
-		(*retry_after)++;
+	/* whole seconds, rounded up, at least one */
+	*retry_after = (int)((wait + 999) / 1000);
 	if (*retry_after < 1)
 		*retry_after = 1;
 	return -1;

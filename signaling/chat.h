@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/ratelimit.h"
+
 #define CHAT_OK		0
 #define CHAT_INVALID	(-1)	/* not UTF-8 */
 #define CHAT_TOOLONG	(-2)	/* more than maxcp code points */
@@ -37,22 +39,21 @@ int		 chat_sanitize(const uint8_t *text, size_t len, size_t maxcp,
  * of per_minute messages, then one every 60/per_minute seconds.
  */
 struct chat_bucket {
-	double		 tokens;
-	double		 cap;
-	double		 rate;		/* tokens per second */
-	double		 last;		/* time of the last refill, seconds */
+	struct rl_bucket b;		/* common/ratelimit.h, per minute */
+	int64_t		 cap;
 };
 
+/* Times are clock_mono_ms(). */
 void		 chat_bucket_init(struct chat_bucket *, long long per_minute,
-		    double now);
+		    uint64_t now);
 /* Changes the rate (SIGHUP), keeping the tokens earned so far. */
 void		 chat_bucket_rate(struct chat_bucket *, long long per_minute,
-		    double now);
+		    uint64_t now);
 /*
  * Takes one token: 0, or -1 with *retry_after set to the whole seconds
  * (at least 1) until one is there.
  */
-int		 chat_bucket_take(struct chat_bucket *, double now,
+int		 chat_bucket_take(struct chat_bucket *, uint64_t now,
 		    int *retry_after);
 
 #endif

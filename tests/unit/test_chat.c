@@ -132,24 +132,25 @@ test_bucket(void)
 	struct chat_bucket b;
 	int i, retry, fails = 0;
 
-	chat_bucket_init(&b, 20, 1000.0);
+	chat_bucket_init(&b, 20, 1000000);
 	for (i = 0; i < 20; i++)
-		fails += chat_bucket_take(&b, 1000.0, &retry) != 0;
+		fails += chat_bucket_take(&b, 1000000, &retry) != 0;
 	is_int(fails, 0, "a burst of message-rate-limit messages passes");
-	is_int(chat_bucket_take(&b, 1000.0, &retry), -1, "the next is limited");
+	is_int(chat_bucket_take(&b, 1000000, &retry), -1, "the next is limited");
 	is_int(retry, 3, "retryAfter: 60/20 = 3 s to the next token");
-	is_int(chat_bucket_take(&b, 1002.0, &retry), -1, "still limited at 2 s");
+	is_int(chat_bucket_take(&b, 1002000, &retry), -1, "still limited at 2 s");
 	is_int(retry, 1, "with 1 s left");
-	is_int(chat_bucket_take(&b, 1003.01, &retry), 0, "a token after 3 s");
-	is_int(chat_bucket_take(&b, 1003.01, &retry), -1, "one only");
+	is_int(chat_bucket_take(&b, 1003010, &retry), 0, "a token after 3 s");
+	is_int(chat_bucket_take(&b, 1003010, &retry), -1, "one only");
 	chat_bucket_init(&b, 20, 0);
 	chat_bucket_take(&b, 0, &retry);
-	is_int(chat_bucket_take(&b, 1e6, &retry), 0, "refills after a long time");
+	is_int(chat_bucket_take(&b, 1000000000, &retry), 0,
+	    "refills after a long time");
 	for (i = 0, fails = 0; i < 20; i++)
-		fails += chat_bucket_take(&b, 1e6, &retry) != 0;
+		fails += chat_bucket_take(&b, 1000000000, &retry) != 0;
 	is_int(fails, 1, "but never past its capacity");
-	chat_bucket_rate(&b, 600, 1e6);
-	is_int(chat_bucket_take(&b, 1e6 + 0.2, &retry), 0,
+	chat_bucket_rate(&b, 600, 1000000000);
+	is_int(chat_bucket_take(&b, 1000000200, &retry), 0,
 	    "a new rate refills at the new speed");
 }
 
