@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/pctdecode.h"
 #include "common/redis_url.h"
 
 static void
@@ -21,48 +22,6 @@ rurl_err(char *why, size_t whylen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, whylen, fmt, ap);
 	va_end(ap);
-}
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/*
- * Percent-decodes s[0..n) into out (cap bytes with the NUL); refuses a bad
- * escape, a control character (decoded or not) and an over-long result.
- */
-static int
-pct_decode(const char *s, size_t n, char *out, size_t cap)
-{
-	size_t i, o = 0;
-	int c, h, l;
-
-	for (i = 0; i < n; i++) {
-		c = (unsigned char)s[i];
-		if (c == '%') {
-			if (n - i < 3 || (h = hexval((unsigned char)s[i + 1])) < 0 ||
-			    (l = hexval((unsigned char)s[i + 2])) < 0)
-				return -1;
-			c = h * 16 + l;
-			i += 2;
-		} else if (c == '@' || c == '/' || c == ':')
-			return -1;
-		if (c < 0x20 || c == 0x7f)
-			return -1;
-		if (o + 1 >= cap)
-			return -1;
-		out[o++] = (char)c;
-	}
-	out[o] = '\0';
-	return 0;
 }
 
 /* A decimal number of at most maxdigits digits in [lo, hi]. */
@@ -197,10 +156,10 @@ redis_url_parse(const char *s, struct redis_url *out, char *why,
 			    "password: write USER:PASSWORD@ or :PASSWORD@");
 			goto bad;
 		}
-		if (pct_decode(p, (size_t)(colon - p), out->user,
-		    sizeof(out->user)) != 0 ||
-		    pct_decode(colon + 1, (size_t)(at - colon - 1),
-		    out->password, sizeof(out->password)) != 0) {
+		if (pct_decode(p, (size_t)(colon - p), "@/:", NULL, out->user,
+		    sizeof(out->user), NULL) != 0 ||
+		    pct_decode(colon + 1, (size_t)(at - colon - 1), "@/:", NULL,
+		    out->password, sizeof(out->password), NULL) != 0) {
 			rurl_err(why, whylen, "bad user or password (percent-"
 			    "encode '@', ':', '/' and '%%'; no control "
 			    "characters; at most %d bytes)", REDIS_URL_CRED_MAX);

@@ -38,6 +38,7 @@
 
 #include "auth/admin_token.h"
 #include "common/config.h"
+#include "common/ratelimit.h"
 #include "common/secevent.h"
 #include "db/db.h"
 
@@ -69,8 +70,7 @@ struct admin_api {
 	struct fail_slot	 fails[FAIL_SLOTS];
 	struct token_slot	 tokens[TOKEN_SLOTS];
 	char			 dummy[ADMIN_HASH_MAX];
-	int64_t			 verify_sec;	/* argon2id budget: this second */
-	int			 verify_n;	/* and how much of it is spent */
+	struct rl_window	 verify;	/* argon2id budget, a second */
 };
 
 struct admin_api *
@@ -226,15 +226,12 @@ fail_note(struct admin_api *api, const struct maddr *client,
  * The admin presenting this Authorization header, or 0.  *why says what was
  * wrong, for the security event.
  */
-/* Takes one argon2id verification from this second's budget. */
+/* Takes one argon2id verification from this second's budget: 0, or -1. */
 static int
 verify_budget(struct admin_api *api, int64_t now)
 {
-	if (api->verify_sec != now) {
-		api->verify_sec = now;
-		api->verify_n = 0;
-	}
-	return api->verify_n++ < ADMIN_VERIFY_PER_SEC;
+	return rl_window_take(&api->verify, now, 1, ADMIN_VERIFY_PER_SEC,
+	    NULL);
 }
 
 static int64_t
@@ -267,7 +264,7 @@ authenticate(struct admin_api *api, const char *authz, int64_t now,
 	rc = admin_find(api->db, lookup, &a, hash, sizeof(hash));
 	if (rc == DB_NOTFOUND) {
 		*why = "unknown";
-		if (!verify_budget(api, now))
+		if (verify_budget(api, now) != 0)
 			return -2;
 		admin_token_verify(api->dummy, tok, len);
 		return 0;
@@ -286,7 +283,7 @@ authenticate(struct admin_api *api, const char *authz, int64_t now,
 		if (slot == NULL || t->until < slot->until)
 			slot = t;
 	}
-	if (!verify_budget(api, now)) {
+	if (verify_budget(api, now) != 0) {
 		explicit_bzero(digest, sizeof(digest));
 		return -2;
 	}

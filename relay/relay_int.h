@@ -15,6 +15,7 @@
 
 #include "common/addr.h"
 #include "common/metrics.h"
+#include "common/ratelimit.h"
 #include "relay/relay.h"
 #include "relay/turn.h"
 
@@ -80,7 +81,7 @@ struct relay_loop {
 	size_t			 nudp;
 	struct event		*tick;
 	uint8_t			 cur_proto;	/* of the message in hand */
-	long long		 last_emfile;	/* Unix seconds, log bound */
+	struct rl_window	 emfile_log;	/* ms: one line a second */
 
 	/* Receive buffers, one batch. */
 	uint8_t			*bufs;		/* RELAY_BATCH * TURN_BUF_MAX */

@@ -56,9 +56,11 @@
 
 #include "auth/pseudonym.h"
 #include "auth/tls.h"
+#include "common/clock.h"
 #include "common/config.h"
 #include "common/listener.h"
 #include "common/log.h"
+#include "common/ratelimit.h"
 #include "common/rdwr.h"
 #include "common/secevent.h"
 #include "relay/relay_int.h"
@@ -87,8 +89,7 @@ struct tcp_server {
 	struct relay		*rl;
 	struct conn_server	*cs;
 	/* Security events from this file, at most TURN_EVENTS_PER_SEC. */
-	long long		 ev_sec;
-	int			 ev_n;
+	struct rl_window	 events;	/* seconds */
 };
 
 /* ------------------------------------------------------------------ */
@@ -202,15 +203,6 @@ tcp_drain(struct evbuffer *in, size_t *skip,
 /* ------------------------------------------------------------------ */
 /* Connections. */
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* A security event about a client of ours (rate limited). */
 static void
 tcp_secevent(struct tcp_server *ts, enum secev_type type,
@@ -219,13 +211,9 @@ tcp_secevent(struct tcp_server *ts, enum secev_type type,
 {
 	const struct relay_env *env = &ts->rl->env;
 	char pseudo[PSEUDONYM_LEN + 1];
-	long long now = (long long)time(NULL);
 
-	if (now != ts->ev_sec) {
-		ts->ev_sec = now;
-		ts->ev_n = 0;
-	}
-	if (ts->ev_n++ >= TURN_EVENTS_PER_SEC)
+	if (rl_window_take(&ts->events, (int64_t)(clock_mono_ms() / 1000), 1,
+	    TURN_EVENTS_PER_SEC, NULL) != 0)
 		return;
 	if (env->pseudonym != NULL)
 		env->pseudonym(env->arg, client, pseudo);
@@ -280,7 +268,7 @@ tcp_timeout_cb(struct conn *cn, void *arg)
 		tcp_conn_close(c, "no complete message in time");
 		return;
 	}
-	now = mono_ms();
+	now = clock_mono_ms();
 	if (turn_tuple_allocated(ts->rl->loops[0]->ctx, &c->t))
 		c->noalloc_since = 0;
 	else if (c->noalloc_since == 0)
@@ -301,7 +289,7 @@ conn_msg(void *arg, const uint8_t *p, size_t len)
 
 	if (conn_is_fresh(c->cn)) {
 		conn_spoke(c->cn);
-		c->noalloc_since = mono_ms();
+		c->noalloc_since = clock_mono_ms();
 		conn_timer(c->cn, TCP_CHECK_SECS);
 	}
 	lp->cur_proto = c->t.proto;

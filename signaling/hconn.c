@@ -250,7 +250,7 @@ ws_input(struct hconn *c)
 			sig_conn_reap(c);
 			return;
 		}
-		c->last_rx = sig_now();
+		c->last_rx = clock_mono_ms();
 		if (ws_feed(c->ws, buf, n) != 0) {
 			if (c->state == HC_WS)
 				ws_failed(c);
@@ -270,7 +270,7 @@ sig_upgrade(struct hconn *c)
 	c->state = HC_WS;
 	conn_set_kind(c->cn, SIG_KIND_WS);
 	metrics_inc(&c->sig->env.metrics->ws_connections);
-	c->last_rx = sig_now();
+	c->last_rx = clock_mono_ms();
 	sig_conn_timer(c, WS_PING_SECS);
 	return 0;
 }
@@ -376,7 +376,7 @@ static void
 hconn_timeout_cb(struct conn *cn, void *arg)
 {
 	struct hconn *c = arg;
-	double now = sig_now();
+	uint64_t now = clock_mono_ms();
 
 	switch (c->state) {
 	case HC_HTTP:
@@ -388,7 +388,7 @@ hconn_timeout_cb(struct conn *cn, void *arg)
 			sig_conn_reap(c);		/* idle */
 		break;
 	case HC_WS:
-		if (now - c->last_rx > WS_DEAD_SECS) {
+		if (now - c->last_rx > WS_DEAD_SECS * 1000) {
 			ws_close(c->ws, WS_CLOSE_GOING_AWAY, "timeout");
 			sig_conn_close(c);
 			break;

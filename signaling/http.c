@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/pctdecode.h"
 #include "signaling/http.h"
 
 /* RFC 9110 §5.6.2 tchar. */
@@ -357,49 +358,21 @@ http_has_token(const char *v, const char *token)
 	return 0;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 http_target_split(const char *target, char *path, size_t pathlen,
     char *query, size_t querylen)
 {
 	const char *q, *seg;
-	size_t n = 0, seglen;
-	int hi, lo;
-	unsigned char c;
+	size_t seglen;
 
 	if (pathlen == 0 || querylen == 0 || target[0] != '/')
 		return -1;
 	q = strchr(target, '?');
 	if (strlcpy(query, q != NULL ? q + 1 : "", querylen) >= querylen)
 		return -1;
-	for (; *target != '\0' && *target != '?' && *target != '#';
-	    target++) {
-		c = (unsigned char)*target;
-		if (c == '%') {
-			if ((hi = hexval(target[1])) < 0 ||
-			    (lo = hexval(target[2])) < 0)
-				return -1;
-			c = (unsigned char)(hi << 4 | lo);
-			target += 2;
-		}
-		if (c < 0x20 || c == 0x7f || c == '\\')
-			return -1;
-		if (n + 1 >= pathlen)
-			return -1;
-		path[n++] = (char)c;
-	}
-	path[n] = '\0';
+	if (pct_decode(target, strcspn(target, "?#"), NULL, "\\", path,
+	    pathlen, NULL) != 0)
+		return -1;
 	/* No "." or ".." segment, whatever the encoding was. */
 	for (seg = path + 1;; seg += seglen + 1) {
 		seglen = strcspn(seg, "/");
@@ -583,98 +556,3 @@ http_origin_allowed(const char *origin, char *const *list, size_t n,
 	return strcmp(a, o) == 0;
 }
 
-static int
-b64_any(const uint8_t *in, size_t len, char *out, size_t outlen,
-    const char *alpha, int pad)
-{
-	size_t i, o = 0, need;
-	uint32_t v;
-
-	need = pad ? (len + 2) / 3 * 4 : (len * 4 + 2) / 3;
-	if (need + 1 > outlen)
-		return -1;
-	for (i = 0; i + 2 < len; i += 3) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-		out[o++] = alpha[v >> 18 & 63];
-		out[o++] = alpha[v >> 12 & 63];
-		out[o++] = alpha[v >> 6 & 63];
-		out[o++] = alpha[v & 63];
-	}
-	if (len - i == 1) {
-		v = (uint32_t)in[i] << 16;
-		out[o++] = alpha[v >> 18 & 63];
-		out[o++] = alpha[v >> 12 & 63];
-		if (pad) {
-			out[o++] = '=';
-			out[o++] = '=';
-		}
-	} else if (len - i == 2) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
-		out[o++] = alpha[v >> 18 & 63];
-		out[o++] = alpha[v >> 12 & 63];
-		out[o++] = alpha[v >> 6 & 63];
-		if (pad)
-			out[o++] = '=';
-	}
-	out[o] = '\0';
-	return (int)o;
-}
-
-int
-http_b64(const uint8_t *in, size_t len, char *out, size_t outlen)
-{
-	return b64_any(in, len, out, outlen, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789+/", 1);
-}
-
-int
-http_b64url(const uint8_t *in, size_t len, char *out, size_t outlen)
-{
-	return b64_any(in, len, out, outlen, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789-_", 0);
-}
-
-static int
-b64url_val(uint8_t c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
-int
-http_b64url_decode(const char *in, size_t len, uint8_t *out, size_t outlen)
-{
-	struct rd r;
-	uint32_t acc = 0;
-	size_t o = 0;
-	int bits = 0, v;
-
-	if (len % 4 == 1)
-		return -1;
-	rd_init(&r, in, len);
-	while (r.left > 0) {
-		if ((v = b64url_val(rd_u8(&r))) < 0)
-			return -1;
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (o >= outlen)
-				return -1;
-			out[o++] = (uint8_t)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	if (acc != 0)		/* non-canonical trailing bits */
-		return -1;
-	return (int)o;
-}

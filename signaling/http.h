@@ -88,14 +88,5 @@ const char	*http_mime_type(const char *name);
 int		 http_origin_allowed(const char *origin, char *const *list,
 		    size_t n, int tls, const char *host);
 
-/*
- * Base64 (RFC 4648 §4, padded) and base64url (§5, unpadded) encoders;
- * out gets a NUL.  Return the length written or -1 when out is short.
- */
-int		 http_b64(const uint8_t *, size_t, char *out, size_t outlen);
-int		 http_b64url(const uint8_t *, size_t, char *out, size_t outlen);
-/* base64url decoder (unpadded); returns the length or -1. */
-int		 http_b64url_decode(const char *, size_t, uint8_t *out,
-		    size_t outlen);
 
 #endif

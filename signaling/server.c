@@ -24,15 +24,6 @@
 #include "common/statedir.h"
 #include "signaling/sig.h"
 
-double
-sig_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 
 /* ------------------------------------------------------------------ */
 /* Security events and pseudonyms. */

@@ -31,6 +31,7 @@
 #include <event2/event.h>
 #include <openssl/rand.h>
 
+#include "common/base64.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "signaling/jwt.h"
@@ -202,7 +203,7 @@ static void
 make_pair(struct session *a, struct session *b)
 {
 	struct signaling *sig = a->sig;
-	double now = sig_now();
+	uint64_t now = clock_mono_ms();
 
 	pair_dequeue(&sig->queue, &a->pn);
 	pair_dequeue(&sig->queue, &b->pn);
@@ -237,7 +238,7 @@ unpair(struct session *s, const char *reason)
 	if (p == NULL)
 		return;
 	metrics_observe(&sig->env.metrics->session_seconds,
-	    sig_now() - s->paired_at);
+	    (double)(clock_mono_ms() - s->paired_at) / 1000.0);
 	s->partner = p->partner = NULL;
 	s->state = p->state = S_IDLE;
 	strlcpy(s->pn.last, p->pn.id, sizeof(s->pn.last));
@@ -259,7 +260,7 @@ try_match(struct session *s)
 {
 	struct signaling *sig = s->sig;
 	struct pair_node *pn;
-	double now = sig_now(), left;
+	uint64_t now = clock_mono_ms(), left;
 	struct timeval tv;
 
 	if (s->state != S_WAITING || s->conn == NULL)
@@ -270,12 +271,12 @@ try_match(struct session *s)
 	}
 	/* With interests: try anyone once the wait is over. */
 	if (s->pn.ninterests > 0 && !evtimer_pending(s->wait_timer, NULL)) {
-		left = s->pn.since + sig->queue.wait - now;
-		if (left < 0)
+		if (s->pn.since + sig->queue.wait < now)
 			return;
-		tv.tv_sec = (time_t)left;
-		tv.tv_usec = (suseconds_t)((left - (double)tv.tv_sec) * 1e6) +
-		    10000;
+		/* 10 ms past the end, so that the wait is over then */
+		left = s->pn.since + sig->queue.wait - now + 10;
+		tv.tv_sec = (time_t)(left / 1000);
+		tv.tv_usec = (suseconds_t)(left % 1000) * 1000;
 		evtimer_add(s->wait_timer, &tv);
 	}
 }
@@ -294,7 +295,7 @@ enqueue(struct session *s)
 	struct signaling *sig = s->sig;
 
 	s->state = S_WAITING;
-	pair_enqueue(&sig->queue, &s->pn, sig_now());
+	pair_enqueue(&sig->queue, &s->pn, clock_mono_ms());
 	gauges(sig);
 	send_type(s, "waiting");
 	try_match(s);
@@ -438,7 +439,8 @@ session_new(struct signaling *sig, struct hconn *c)
 	const struct config *cfg = sig->env.cfg;
 	struct session *s;
 	uint8_t raw[16];
-	double now = sig_now();
+	uint64_t now = clock_mono_ms();
+	size_t idlen;
 	int tries;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
@@ -449,8 +451,8 @@ session_new(struct signaling *sig, struct hconn *c)
 		goto fail;
 	for (tries = 0; tries < 4; tries++) {
 		if (RAND_bytes(raw, sizeof(raw)) != 1 ||
-		    http_b64url(raw, sizeof(raw), s->pn.id, sizeof(s->pn.id)) !=
-		    PAIR_ID_LEN)
+		    b64_encode(raw, sizeof(raw), B64_URL, s->pn.id,
+		    sizeof(s->pn.id), &idlen) != 0 || idlen != PAIR_ID_LEN)
 			goto fail;
 		if (RB_INSERT(sess_tree, &sig->sessions, s) == NULL)
 			break;
@@ -554,7 +556,7 @@ session_reload(struct signaling *sig)
 {
 	const struct config *cfg = sig->env.cfg;
 	struct session *s;
-	double now = sig_now();
+	uint64_t now = clock_mono_ms();
 
 	RB_FOREACH(s, sess_tree, &sig->sessions) {
 		chat_bucket_rate(&s->chat, cfg->message_rate_limit, now);
@@ -595,14 +597,11 @@ static void
 strike(struct hconn *c, const char *why)
 {
 	struct signaling *sig = c->sig;
-	double now = sig_now();
+	uint64_t now = clock_mono_ms();
 
 	send_error(c, MERR_BAD_REQUEST, why, 0);
-	if (now - c->strike_since > WS_STRIKE_SECS) {
-		c->strike_since = now;
-		c->strikes = 0;
-	}
-	if (++c->strikes < WS_STRIKES_MAX) {
+	if (rl_window_take(&c->strikes, (int64_t)now, WS_STRIKE_SECS * 1000,
+	    WS_STRIKES_MAX - 1, NULL) == 0) {
 		sig_secevent(sig, SECEV_VIOLATION, SECEV_LOW, c->sess != NULL ?
 		    c->sess->pn.id : NULL, &c->peer, "bad_message",
 		    json_pack("{s:s}", "why", why));
@@ -610,7 +609,7 @@ strike(struct hconn *c, const char *why)
 	}
 	sig_secevent(sig, SECEV_VIOLATION, SECEV_HIGH, c->sess != NULL ?
 	    c->sess->pn.id : NULL, &c->peer, "repeated_bad_messages",
-	    json_pack("{s:i}", "count", c->strikes));
+	    json_pack("{s:i}", "count", WS_STRIKES_MAX));
 	ws_close(c->ws, WS_CLOSE_POLICY, "repeated bad messages");
 	sig_conn_close(c);
 }
@@ -631,12 +630,11 @@ session_frame_error(struct hconn *c, enum ws_err e)
 static void
 rate_limited(struct hconn *c, struct session *s, int retry, const char *what)
 {
-	double now = sig_now();
+	uint64_t now = clock_mono_ms();
 
 	/* One error a second at most: a flood gets no flood back. */
-	if (now - s->limited_at < 1.0 && s->limited_at > 0)
+	if (rl_window_take(&s->limited, (int64_t)now, 1000, 1, NULL) != 0)
 		return;
-	s->limited_at = now;
 	sig_secevent(c->sig, SECEV_VIOLATION, SECEV_LOW, s->pn.id, &s->addr,
 	    "rate_limited", json_pack("{s:s}", "limit", what));
 	send_error(c, MERR_RATE_LIMITED, "too many messages", retry);
@@ -876,7 +874,7 @@ session_message(struct hconn *c, const uint8_t *p, size_t len)
 	}
 	c->nmsgs++;
 	if (chat_bucket_take(m.type == MSG_CHAT ? &s->chat : &s->signal,
-	    sig_now(), &retry) != 0) {
+	    clock_mono_ms(), &retry) != 0) {
 		rate_limited(c, s, retry, m.type == MSG_CHAT ? "chat" :
 		    "signal");
 		msg_clear(&m);

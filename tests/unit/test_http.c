@@ -203,9 +203,6 @@ test_origin(void)
 static void
 test_misc(void)
 {
-	char out[64];
-	uint8_t bin[64];
-
 	is_str(http_mime_type("/x/index.html"), "text/html; charset=utf-8",
 	    "html");
 	is_str(http_mime_type("app.JS"), "text/javascript; charset=utf-8",
@@ -213,21 +210,6 @@ test_misc(void)
 	is_str(http_mime_type("/x.d/noext"), "application/octet-stream",
 	    "no extension");
 	is_str(http_reason(431), "Request Header Fields Too Large", "reason");
-	http_b64((const uint8_t *)"foobar", 6, out, sizeof(out));
-	is_str(out, "Zm9vYmFy", "base64 (RFC 4648 §10)");
-	http_b64((const uint8_t *)"fo", 2, out, sizeof(out));
-	is_str(out, "Zm8=", "base64 padding");
-	http_b64url((const uint8_t *)"\xfb\xff", 2, out, sizeof(out));
-	is_str(out, "-_8", "base64url, unpadded");
-	is_int(http_b64url_decode("-_8", 3, bin, sizeof(bin)), 2,
-	    "base64url decodes");
-	ok(bin[0] == 0xfb && bin[1] == 0xff, "to the same bytes");
-	is_int(http_b64url_decode("-_9", 3, bin, sizeof(bin)), -1,
-	    "non-canonical trailing bits refused");
-	is_int(http_b64url_decode("a+b", 3, bin, sizeof(bin)), -1,
-	    "'+' is not base64url");
-	is_int(http_b64((const uint8_t *)"foobar", 6, out, 8), -1,
-	    "a short output is refused");
 }
 
 int
