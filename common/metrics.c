@@ -9,10 +9,6 @@
 
 #include "common/metrics.h"
 
-static const char *const err_names[MERR_COUNT] = {
-	"bad_request", "too_long", "rate_limited", "no_partner", "banned",
-	"bad_token", "internal"
-};
 static const char *const sec_types[METRICS_SEC_TYPES] = {
 	"connection", "message", "violation", "auth", "error"
 };
@@ -20,10 +16,15 @@ static const char *const sec_sevs[METRICS_SEC_SEVS] = {
 	"low", "medium", "high", "critical"
 };
 
-const char *
-metrics_err_name(enum metrics_err e)
+/* Registers the names of errors_total's codes. */
+int
+metrics_name_errors(struct metrics *m, const char *const *names, size_t n)
 {
-	return (unsigned)e < MERR_COUNT ? err_names[e] : "internal";
+	if (n > METRICS_ERR_MAX)
+		return -1;
+	m->err_names = names;
+	m->nerr = n;
+	return 0;
 }
 
 static void
@@ -179,9 +180,9 @@ metrics_render(struct metrics *m, FILE *fp)
 	    &m->session_seconds);
 	fprintf(fp, "# HELP meetopia_errors_total Signaling errors sent, by "
 	    "code.\n# TYPE meetopia_errors_total counter\n");
-	for (i = 0; i < MERR_COUNT; i++)
+	for (i = 0; i < (int)m->nerr; i++)
 		fprintf(fp, "meetopia_errors_total{code=\"%s\"} %llu\n",
-		    err_names[i],
+		    m->err_names[i],
 		    (unsigned long long)metrics_get(&m->errors_total[i]));
 	fprintf(fp, "# HELP meetopia_security_events_total Security events, "
 	    "by type and severity.\n"

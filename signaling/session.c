@@ -138,15 +138,15 @@ flush_held(struct session *s)
 }
 
 static void
-send_error(struct hconn *c, enum metrics_err code, const char *message,
+send_error(struct hconn *c, enum sig_err code, const char *message,
     int retry_after)
 {
 	json_t *m;
 
 	metrics_inc(&c->sig->env.metrics->errors_total[code]);
 	m = json_pack("{s:s, s:s, s:s}", "type", "error", "code",
-	    metrics_err_name(code), "message", message);
-	if (m != NULL && code == MERR_RATE_LIMITED)
+	    sig_err_name(code), "message", message);
+	if (m != NULL && code == SIG_ERR_RATE_LIMITED)
 		json_object_set_new(m, "retryAfter", json_integer(retry_after));
 	send_conn(c, m);
 }
@@ -580,7 +580,8 @@ session_ban_check(struct signaling *sig)
 		    &s->addr, "banned_session_closed", NULL);
 		unpair(s, "banned");
 		if ((c = s->conn) != NULL) {
-			send_error(c, MERR_BANNED, "this address is banned", 0);
+			send_error(c, SIG_ERR_BANNED, "this address is banned",
+			    0);
 			ws_close(c->ws, WS_CLOSE_POLICY, "banned");
 			c->sess = NULL;
 			s->conn = NULL;
@@ -599,7 +600,7 @@ strike(struct hconn *c, const char *why)
 	struct signaling *sig = c->sig;
 	uint64_t now = clock_mono_ms();
 
-	send_error(c, MERR_BAD_REQUEST, why, 0);
+	send_error(c, SIG_ERR_BAD_REQUEST, why, 0);
 	if (rl_window_take(&c->strikes, (int64_t)now, WS_STRIKE_SECS * 1000,
 	    WS_STRIKES_MAX - 1, NULL) == 0) {
 		sig_secevent(sig, SECEV_VIOLATION, SECEV_LOW, c->sess != NULL ?
@@ -637,7 +638,7 @@ rate_limited(struct hconn *c, struct session *s, int retry, const char *what)
 		return;
 	sig_secevent(c->sig, SECEV_VIOLATION, SECEV_LOW, s->pn.id, &s->addr,
 	    "rate_limited", json_pack("{s:s}", "limit", what));
-	send_error(c, MERR_RATE_LIMITED, "too many messages", retry);
+	send_error(c, SIG_ERR_RATE_LIMITED, "too many messages", retry);
 }
 
 static void
@@ -683,7 +684,7 @@ do_resume(struct hconn *c, const char *token)
 	sig_pseudonym(sig, &old->addr, old->pseudo);
 	old->pn.eligible = 1;
 	if ((tok = new_token(old)) == NULL) {
-		send_error(c, MERR_INTERNAL, "no token", 0);
+		send_error(c, SIG_ERR_INTERNAL, "no token", 0);
 		return;
 	}
 	send_json(old, json_pack("{s:s, s:s, s:b, s:s}", "type", "resumed",
@@ -699,7 +700,7 @@ bad:
 		json_decref(claims);
 	sig_secevent(sig, SECEV_AUTH, SECEV_MEDIUM, fresh->pn.id, &c->peer,
 	    "bad_token", NULL);
-	send_error(c, MERR_BAD_TOKEN, "resume token invalid, expired or "
+	send_error(c, SIG_ERR_BAD_TOKEN, "resume token invalid, expired or "
 	    "used", 0);
 }
 
@@ -712,7 +713,7 @@ forward_sdp(struct session *s, struct hconn *c, const struct msg *m)
 
 	if (sdp_filter(m->sdp, m->sdp_len, cfg->relay_only, &out, &len) !=
 	    SDP_KEEP) {
-		send_error(c, MERR_INTERNAL, "out of memory", 0);
+		send_error(c, SIG_ERR_INTERNAL, "out of memory", 0);
 		return;
 	}
 	send_json(s->partner, json_pack("{s:s, s:s%}", "type",
@@ -733,7 +734,7 @@ forward_candidate(struct session *s, struct hconn *c, const struct msg *m)
 	if (rc == SDP_DROP)
 		return;		/* not relay: the partner never sees it */
 	if (rc != SDP_KEEP) {
-		send_error(c, MERR_INTERNAL, "out of memory", 0);
+		send_error(c, SIG_ERR_INTERNAL, "out of memory", 0);
 		return;
 	}
 	out = json_pack("{s:s, s:s}", "type", "candidate", "candidate", cand);
@@ -755,7 +756,7 @@ do_chat(struct session *s, struct hconn *c, const struct msg *m)
 	int rc;
 
 	if (s->partner == NULL) {
-		send_error(c, MERR_NO_PARTNER, "no partner", 0);
+		send_error(c, SIG_ERR_NO_PARTNER, "no partner", 0);
 		return;
 	}
 	rc = chat_sanitize((const uint8_t *)m->text, m->text_len,
@@ -767,14 +768,14 @@ do_chat(struct session *s, struct hconn *c, const struct msg *m)
 		free(text);
 		return;
 	case CHAT_TOOLONG:
-		send_error(c, MERR_TOO_LONG, "message longer than "
+		send_error(c, SIG_ERR_TOO_LONG, "message longer than "
 		    "max-message-length", 0);
 		return;
 	case CHAT_NOMEM:
-		send_error(c, MERR_INTERNAL, "out of memory", 0);
+		send_error(c, SIG_ERR_INTERNAL, "out of memory", 0);
 		return;
 	default:
-		send_error(c, MERR_BAD_REQUEST, rc == CHAT_EMPTY ?
+		send_error(c, SIG_ERR_BAD_REQUEST, rc == CHAT_EMPTY ?
 		    "empty message" : "invalid UTF-8", 0);
 		return;
 	}
@@ -786,9 +787,10 @@ report_cb(void *arg, int64_t id)
 	struct session *s = arg;
 
 	if (id < 0) {
-		metrics_inc(&s->sig->env.metrics->errors_total[MERR_INTERNAL]);
+		metrics_inc(&s->sig->env.metrics->errors_total[
+		    SIG_ERR_INTERNAL]);
 		send_json(s, json_pack("{s:s, s:s, s:s}", "type", "error",
-		    "code", "internal", "message", "the report could not be "
+		    "code", sig_err_name(SIG_ERR_INTERNAL), "message", "the report could not be "
 		    "stored"));
 		return;
 	}
@@ -808,29 +810,29 @@ do_report(struct session *s, struct hconn *c, const struct msg *m)
 	else if (s->has_last)
 		target = &s->last_addr;
 	else {
-		send_error(c, MERR_NO_PARTNER, "no partner to report", 0);
+		send_error(c, SIG_ERR_NO_PARTNER, "no partner to report", 0);
 		return;
 	}
 	/* Each report costs a durable write: one per partner, a few per
 	 * session. */
 	if (s->reported || s->nreports >= SIG_REPORTS_MAX) {
-		send_error(c, MERR_BAD_REQUEST, s->reported ? "this partner "
+		send_error(c, SIG_ERR_BAD_REQUEST, s->reported ? "this partner "
 		    "was reported already" : "too many reports", 0);
 		return;
 	}
 	if (sig->env.mod.report_submit == NULL) {
-		send_error(c, MERR_INTERNAL, "no moderation store", 0);
+		send_error(c, SIG_ERR_INTERNAL, "no moderation store", 0);
 		return;
 	}
 	rc = sig->env.mod.report_submit(sig->env.mod.arg, &s->addr, target,
 	    m->reason, m->detail, report_cb, s);
 	if (rc == SIG_REPORT_TOOLONG)
-		send_error(c, MERR_TOO_LONG, "detail longer than 200 "
+		send_error(c, SIG_ERR_TOO_LONG, "detail longer than 200 "
 		    "characters", 0);
 	else if (rc == SIG_REPORT_INVAL)
-		send_error(c, MERR_BAD_REQUEST, "invalid report", 0);
+		send_error(c, SIG_ERR_BAD_REQUEST, "invalid report", 0);
 	else if (rc != 0)
-		send_error(c, MERR_INTERNAL, "the report could not be "
+		send_error(c, SIG_ERR_INTERNAL, "the report could not be "
 		    "queued", 0);
 	else {
 		s->reported = 1;
@@ -883,20 +885,20 @@ session_message(struct hconn *c, const uint8_t *p, size_t len)
 	switch (m.type) {
 	case MSG_RESUME:
 		if (c->nmsgs != 1 || s->state != S_IDLE)
-			send_error(c, MERR_BAD_REQUEST, "resume must be the "
+			send_error(c, SIG_ERR_BAD_REQUEST, "resume must be the "
 			    "first message on a socket", 0);
 		else
 			do_resume(c, m.token);
 		break;
 	case MSG_FIND:
 		if (s->state == S_PAIRED) {
-			send_error(c, MERR_BAD_REQUEST, "already matched: "
+			send_error(c, SIG_ERR_BAD_REQUEST, "already matched: "
 			    "send next", 0);
 			break;
 		}
 		if (pair_set_interests(&s->pn, m.interests, m.ninterests) !=
 		    0) {
-			send_error(c, MERR_INTERNAL, "out of memory", 0);
+			send_error(c, SIG_ERR_INTERNAL, "out of memory", 0);
 			break;
 		}
 		if (s->state == S_WAITING) {
@@ -921,13 +923,13 @@ session_message(struct hconn *c, const uint8_t *p, size_t len)
 	case MSG_OFFER:
 	case MSG_ANSWER:
 		if (s->partner == NULL)
-			send_error(c, MERR_NO_PARTNER, "no partner", 0);
+			send_error(c, SIG_ERR_NO_PARTNER, "no partner", 0);
 		else
 			forward_sdp(s, c, &m);
 		break;
 	case MSG_CANDIDATE:
 		if (s->partner == NULL)
-			send_error(c, MERR_NO_PARTNER, "no partner", 0);
+			send_error(c, SIG_ERR_NO_PARTNER, "no partner", 0);
 		else
 			forward_candidate(s, c, &m);
 		break;

@@ -62,6 +62,19 @@ struct evbuffer;
  * connections (sig->max_conns).  Over either, the oldest ends. */
 #define SIG_DROPPED_PER_CONN	4
 
+/* SPEC's error codes, sent as {"type":"error","code":...}; counted in
+ * meetopia_errors_total{code} (server.c registers the names). */
+enum sig_err {
+	SIG_ERR_BAD_REQUEST = 0,
+	SIG_ERR_TOO_LONG,
+	SIG_ERR_RATE_LIMITED,
+	SIG_ERR_NO_PARTNER,
+	SIG_ERR_BANNED,
+	SIG_ERR_BAD_TOKEN,
+	SIG_ERR_INTERNAL,
+	SIG_ERR_COUNT
+};
+
 enum hconn_state {
 	HC_HTTP = 0,		/* reading a request */
 	HC_DEFER,		/* waiting for the admin API's reply */
@@ -162,6 +175,7 @@ struct signaling {
 };
 
 /* server.c */
+const char	*sig_err_name(enum sig_err);
 void		 sig_pseudonym(struct signaling *, const struct maddr *,
 		    char out[PSEUDONYM_LEN + 1]);
 void		 sig_secevent(struct signaling *, enum secev_type,
