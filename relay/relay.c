@@ -573,8 +573,8 @@ relay_start(struct relay *rl)
 	if (rc != 0)
 		return -1;
 	for (f = 0; f < 2; f++) {
-		if (!turn_relayed_ip(rl->loops[0]->ctx, f == 0 ? AF_INET :
-		    AF_INET6, &b, &a))
+		if (turn_relayed_ip(rl->loops[0]->ctx, f == 0 ? AF_INET :
+		    AF_INET6, &b, &a) != 0)
 			continue;
 		addr_ntop(&b, bs, sizeof(bs));
 		addr_ntop(&a, as, sizeof(as));

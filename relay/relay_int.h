@@ -155,9 +155,6 @@ void	tcp_close(struct relay *);
 void	tcp_to_client(void *, const struct turn_tuple *, const struct iovec *,
 	    int);
 /* Stream framing (RFC 8656 §12.5), pure; see tcp.c. */
-#define TCP_FRAME_BAD	(-1)
-#define TCP_FRAME_MORE	0
-#define TCP_FRAME_OK	1
 int	tcp_frame(const uint8_t *, size_t, size_t *, size_t *);
 int	tcp_drain(struct evbuffer *, size_t *,
 	    int (*)(void *, const uint8_t *, size_t), int (*)(void *), void *);

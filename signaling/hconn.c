@@ -286,7 +286,7 @@ sig_http_input(struct hconn *c)
 	uint8_t *p;
 	char *body = NULL;
 	struct rd r;
-	int rc;
+	int rc, status;
 
 	while (c->state == HC_HTTP) {
 		in = bufferevent_get_input(conn_bev(c->cn));
@@ -302,19 +302,18 @@ sig_http_input(struct hconn *c)
 			break;
 		}
 		rd_init(&r, p, n);
-		rc = http_parse_request(&r, req, &consumed);
-		if (rc != HTTP_PARSE_MORE)
-			conn_spoke(c->cn);	/* no longer evicted at the cap */
-		if (rc == HTTP_PARSE_MORE) {
+		rc = http_parse_request(&r, req, &consumed, &status);
+		if (rc == 0 && consumed == 0) {		/* more to come */
 			if (n >= cap) {
 				c->keep_alive = 0;
 				sig_respond_text(c, 431, NULL);
 			}
 			break;
 		}
-		if (rc != HTTP_PARSE_DONE) {
+		conn_spoke(c->cn);	/* no longer evicted at the cap */
+		if (rc != 0) {
 			c->keep_alive = 0;
-			sig_respond_text(c, rc, NULL);
+			sig_respond_text(c, status, NULL);
 			break;
 		}
 		if (req->content_length > HTTP_BODY_MAX) {

@@ -712,7 +712,7 @@ forward_sdp(struct session *s, struct hconn *c, const struct msg *m)
 	size_t len;
 
 	if (sdp_filter(m->sdp, m->sdp_len, cfg->relay_only, &out, &len) !=
-	    SDP_KEEP) {
+	    0) {
 		send_error(c, SIG_ERR_INTERNAL, "out of memory", 0);
 		return;
 	}
@@ -727,16 +727,14 @@ forward_candidate(struct session *s, struct hconn *c, const struct msg *m)
 	const struct config *cfg = s->sig->env.cfg;
 	json_t *out;
 	char *cand;
-	int rc;
 
-	rc = sdp_filter_candidate(m->candidate, m->candidate_len,
-	    cfg->relay_only, &cand);
-	if (rc == SDP_DROP)
-		return;		/* not relay: the partner never sees it */
-	if (rc != SDP_KEEP) {
+	if (sdp_filter_candidate(m->candidate, m->candidate_len,
+	    cfg->relay_only, &cand) != 0) {
 		send_error(c, SIG_ERR_INTERNAL, "out of memory", 0);
 		return;
 	}
+	if (cand == NULL)
+		return;		/* not relay: the partner never sees it */
 	out = json_pack("{s:s, s:s}", "type", "candidate", "candidate", cand);
 	free(cand);
 	if (out == NULL)
