@@ -117,13 +117,10 @@ labelled(FILE *fp, const char *name, const char *type, const char *help,
 		    (unsigned long long)metrics_get(m[i]));
 }
 
-void
-metrics_render(struct metrics *m, FILE *fp)
+/* The relay's families. */
+static void
+render_turn(struct metrics *m, FILE *fp)
 {
-	int i, j;
-
-	if (m->collect != NULL)
-		m->collect(m->collect_arg, m);
 	one(fp, "meetopia_turn_allocations", "gauge",
 	    "TURN allocations now.", &m->turn_allocations);
 	one(fp, "meetopia_turn_allocations_total", "counter",
@@ -160,6 +157,14 @@ metrics_render(struct metrics *m, FILE *fp)
 	    "UDP datagrams to clients and peers dropped by the kernel (a "
 	    "full socket buffer, an unreachable address).",
 	    &m->turn_send_drops_total);
+}
+
+/* Signaling's families, and the security events of every module. */
+static void
+render_signaling(struct metrics *m, FILE *fp)
+{
+	int i, j;
+
 	one(fp, "meetopia_ws_connections", "gauge",
 	    "WebSocket connections now.", &m->ws_connections);
 	one(fp, "meetopia_sessions_waiting", "gauge",
@@ -193,6 +198,12 @@ metrics_render(struct metrics *m, FILE *fp)
 			    "severity=\"%s\"} %llu\n", sec_types[i],
 			    sec_sevs[j], (unsigned long long)metrics_get(
 			    &m->security_events_total[i][j]));
+}
+
+/* The cluster's families. */
+static void
+render_cluster(struct metrics *m, FILE *fp)
+{
 	one(fp, "meetopia_cluster_up", "gauge",
 	    "1 while this node is joined to its cluster's Redis.",
 	    &m->cluster_up);
@@ -211,4 +222,14 @@ metrics_render(struct metrics *m, FILE *fp)
 	    (const char *[]){ "local", "remote" },
 	    (const metric_t *[]){ &m->cluster_pairs_local_total,
 	    &m->cluster_pairs_remote_total }, 2);
+}
+
+void
+metrics_render(struct metrics *m, FILE *fp)
+{
+	if (m->collect != NULL)
+		m->collect(m->collect_arg, m);
+	render_turn(m, fp);
+	render_signaling(m, fp);
+	render_cluster(m, fp);
 }
