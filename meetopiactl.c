@@ -708,22 +708,15 @@ wait_fd(int fd, short ev, int ms)
 	return poll(&p, 1, ms) == 1 ? 0 : -1;
 }
 
-/* Reads the whole response; 0 or -1 with why set. */
+/* A connected TCP socket to a in *fdp: 0, or -1 with why set. */
 static int
-http_get(const struct maddr *a, const char *path, char **out, size_t *outlen,
-    const char **why)
+http_connect(const struct maddr *a, int *fdp, const char **why)
 {
 	struct sockaddr_storage ss;
-	socklen_t sl;
-	char req[256], host[ADDR_STRLEN];
-	char *buf = NULL, *nb;
-	size_t len = 0, cap = 0;
-	ssize_t n;
+	socklen_t sl, el;
 	int fd, e = 0;
-	socklen_t el = sizeof(e);
 
-	*out = NULL;
-	*outlen = 0;
+	*fdp = -1;
 	sl = addr_to_sockaddr(a, &ss);
 	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) < 0) {
@@ -739,20 +732,29 @@ http_get(const struct maddr *a, const char *path, char **out, size_t *outlen,
 			*why = "no answer within 3 s";
 			goto fail;
 		}
+		el = sizeof(e);
 		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) != 0 ||
 		    e != 0) {
 			*why = strerror(e != 0 ? e : errno);
 			goto fail;
 		}
 	}
-	addr_ntop_port(a, host, sizeof(host));
-	n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: %s\r\n"
-	    "User-Agent: meetopiactl\r\nConnection: close\r\n\r\n", path,
-	    host);
-	if (send(fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
-		*why = "cannot send the request";
-		goto fail;
-	}
+	*fdp = fd;
+	return 0;
+fail:
+	close(fd);
+	return -1;
+}
+
+/* Reads until the peer closes (at most HTTP_MAX) into *out, NUL-ended:
+ * 0, or -1 with why set. */
+static int
+http_read_all(int fd, char **out, size_t *outlen, const char **why)
+{
+	char *buf = NULL, *nb;
+	size_t len = 0, cap = 0;
+	ssize_t n;
+
 	for (;;) {
 		if (wait_fd(fd, POLLIN, HTTP_TIMEOUT_MS) != 0) {
 			*why = "no answer within 3 s";
@@ -781,15 +783,40 @@ http_get(const struct maddr *a, const char *path, char **out, size_t *outlen,
 			break;
 		len += (size_t)n;
 	}
-	close(fd);
 	buf[len] = '\0';
 	*out = buf;
 	*outlen = len;
 	return 0;
 fail:
-	close(fd);
 	free(buf);
 	return -1;
+}
+
+/* Reads the whole response; 0 or -1 with why set. */
+static int
+http_get(const struct maddr *a, const char *path, char **out, size_t *outlen,
+    const char **why)
+{
+	char req[256], host[ADDR_STRLEN];
+	ssize_t n;
+	int fd, rc;
+
+	*out = NULL;
+	*outlen = 0;
+	if (http_connect(a, &fd, why) != 0)
+		return -1;
+	addr_ntop_port(a, host, sizeof(host));
+	n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: %s\r\n"
+	    "User-Agent: meetopiactl\r\nConnection: close\r\n\r\n", path,
+	    host);
+	if (send(fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
+		*why = "cannot send the request";
+		close(fd);
+		return -1;
+	}
+	rc = http_read_all(fd, out, outlen, why);
+	close(fd);
+	return rc;
 }
 
 /* One line of r, without its CR LF; -1 at the end. */
@@ -813,6 +840,63 @@ rd_line(struct rd *r, const char **line, size_t *len)
 	return 0;
 }
 
+/*
+ * Checks that resp is an HTTP 200 answer and leaves r at its body: 0, or
+ * -1 having said why.
+ */
+static int
+stats_body(const char *where, const char *resp, size_t len, struct rd *r)
+{
+	const char *line;
+	size_t n;
+	int status;
+
+	rd_init(r, resp, len);
+	if (rd_line(r, &line, &n) != 0 || n < 12 ||
+	    strncmp(line, "HTTP/1.", 7) != 0) {
+		log_fatalx("stats: http://%s/metrics: not an HTTP answer",
+		    where);
+		return -1;
+	}
+	status = (line[9] - '0') * 100 + (line[10] - '0') * 10 +
+	    (line[11] - '0');
+	if (status != 200) {
+		log_fatalx("stats: http://%s/metrics: HTTP %.3s (is this "
+		    "host in metrics-allow?)", where, line + 9);
+		return -1;
+	}
+	while (rd_line(r, &line, &n) == 0 && n > 0)
+		;		/* headers */
+	return 0;
+}
+
+/*
+ * One "name{labels} value" line of the exposition into name and value
+ * (NUL-terminated): 0, or -1 for a line that is not one of our samples
+ * (comments, histogram buckets, other names, too long).
+ */
+static int
+stats_sample(const char *line, size_t n, char *name, size_t namelen,
+    char *value, size_t valuelen)
+{
+	size_t sp;
+
+	if (n == 0 || line[0] == '#')
+		return -1;
+	for (sp = n; sp > 0 && line[sp - 1] != ' '; sp--)
+		;
+	if (sp == 0 || sp - 1 >= namelen || n - sp >= valuelen)
+		return -1;
+	memcpy(name, line, sp - 1);
+	name[sp - 1] = '\0';
+	memcpy(value, line + sp, n - sp);
+	value[n - sp] = '\0';
+	if (strstr(name, "_bucket{") != NULL ||
+	    strncmp(name, "meetopia_", 9) != 0)
+		return -1;
+	return 0;
+}
+
 static int
 cmd_stats(struct ctl *c)
 {
@@ -821,9 +905,9 @@ cmd_stats(struct ctl *c)
 	struct table t = { .ncol = 2 };
 	char where[ADDR_STRLEN], name[256], value[64], *resp;
 	const char *why, *line;
-	size_t len, n, sp;
+	size_t len, n;
 	json_t *metrics = NULL;
-	int status = 0, nsamples = 0;
+	int nsamples = 0;
 
 	if (c->cfg->http_port == 0) {
 		log_fatalx("stats: http-port is 0: the daemon serves no "
@@ -837,25 +921,8 @@ cmd_stats(struct ctl *c)
 		    "running?)", where, why);
 		return EXIT_RUNTIME;
 	}
-	rd_init(&r, resp, len);
-	if (rd_line(&r, &line, &n) != 0 || n < 12 ||
-	    strncmp(line, "HTTP/1.", 7) != 0) {
-		log_fatalx("stats: http://%s/metrics: not an HTTP answer",
-		    where);
-		free(resp);
-		return EXIT_RUNTIME;
-	}
-	status = (line[9] - '0') * 100 + (line[10] - '0') * 10 +
-	    (line[11] - '0');
-	if (status != 200) {
-		log_fatalx("stats: http://%s/metrics: HTTP %.3s (is this "
-		    "host in metrics-allow?)", where, line + 9);
-		free(resp);
-		return EXIT_RUNTIME;
-	}
-	while (rd_line(&r, &line, &n) == 0 && n > 0)
-		;		/* headers */
-	if (c->o.json && (metrics = json_object()) == NULL) {
+	if (stats_body(where, resp, len, &r) != 0 ||
+	    (c->o.json && (metrics = json_object()) == NULL)) {
 		free(resp);
 		return EXIT_RUNTIME;
 	}
@@ -864,20 +931,8 @@ cmd_stats(struct ctl *c)
 		table_row(&t, "METRIC", "VALUE");
 	}
 	while (rd_line(&r, &line, &n) == 0) {
-		if (n == 0 || line[0] == '#')
-			continue;
-		/* "name{labels} value"; histogram buckets are left out. */
-		for (sp = n; sp > 0 && line[sp - 1] != ' '; sp--)
-			;
-		if (sp == 0 || sp - 1 >= sizeof(name) ||
-		    n - sp >= sizeof(value))
-			continue;
-		memcpy(name, line, sp - 1);
-		name[sp - 1] = '\0';
-		memcpy(value, line + sp, n - sp);
-		value[n - sp] = '\0';
-		if (strstr(name, "_bucket{") != NULL ||
-		    strncmp(name, "meetopia_", 9) != 0)
+		if (stats_sample(line, n, name, sizeof(name), value,
+		    sizeof(value)) != 0)
 			continue;
 		nsamples++;
 		if (metrics != NULL) {
@@ -1055,11 +1110,51 @@ precheck(struct ctl *c)
 	return 0;
 }
 
+/* Opens the database as its owner and runs a command on it: exit code. */
+static int
+run_db_command(struct ctl *c)
+{
+	char oerr[512];
+
+	if (become_db_owner(c->dbpath) != 0)
+		return EXIT_RUNTIME;
+	if ((c->db = db_open(c->dbpath, 0, DB_BUSY_MS, oerr, sizeof(oerr))) ==
+	    NULL) {
+		log_fatalx("%s", oerr);
+		return EXIT_RUNTIME;
+	}
+	switch (c->o.cmd) {
+	case CTL_BAN_ADD:
+		return cmd_ban_add(c);
+	case CTL_BAN_LIST:
+		return cmd_ban_list(c);
+	case CTL_BAN_REMOVE:
+		return cmd_ban_remove(c);
+	case CTL_REPORT_LIST:
+		return cmd_report_list(c);
+	case CTL_REPORT_SHOW:
+		return cmd_report_show(c);
+	case CTL_REPORT_RESOLVE:
+		return cmd_report_resolve(c);
+	case CTL_ADMIN_ADD:
+		return cmd_admin_add(c);
+	case CTL_ADMIN_LIST:
+		return cmd_admin_list(c);
+	case CTL_ADMIN_REMOVE:
+		return cmd_admin_remove(c);
+	case CTL_PURGE:
+		return cmd_purge(c);
+	default:
+		log_fatalx("internal error: command %d", c->o.cmd);
+		return EXIT_RUNTIME;
+	}
+}
+
 int
 main(int argc, char **argv)
 {
 	struct ctl c;
-	char err[CTL_ERRLEN], oerr[512];
+	char err[CTL_ERRLEN];
 	int rc;
 
 	memset(&c, 0, sizeof(c));
@@ -1099,52 +1194,7 @@ main(int argc, char **argv)
 		break;
 	}
 
-	if (become_db_owner(c.dbpath) != 0) {
-		rc = EXIT_RUNTIME;
-		goto out;
-	}
-	if ((c.db = db_open(c.dbpath, 0, DB_BUSY_MS, oerr, sizeof(oerr))) ==
-	    NULL) {
-		log_fatalx("%s", oerr);
-		rc = EXIT_RUNTIME;
-		goto out;
-	}
-	switch (c.o.cmd) {
-	case CTL_BAN_ADD:
-		rc = cmd_ban_add(&c);
-		break;
-	case CTL_BAN_LIST:
-		rc = cmd_ban_list(&c);
-		break;
-	case CTL_BAN_REMOVE:
-		rc = cmd_ban_remove(&c);
-		break;
-	case CTL_REPORT_LIST:
-		rc = cmd_report_list(&c);
-		break;
-	case CTL_REPORT_SHOW:
-		rc = cmd_report_show(&c);
-		break;
-	case CTL_REPORT_RESOLVE:
-		rc = cmd_report_resolve(&c);
-		break;
-	case CTL_ADMIN_ADD:
-		rc = cmd_admin_add(&c);
-		break;
-	case CTL_ADMIN_LIST:
-		rc = cmd_admin_list(&c);
-		break;
-	case CTL_ADMIN_REMOVE:
-		rc = cmd_admin_remove(&c);
-		break;
-	case CTL_PURGE:
-		rc = cmd_purge(&c);
-		break;
-	default:
-		log_fatalx("internal error: command %d", c.o.cmd);
-		rc = EXIT_RUNTIME;
-		break;
-	}
+	rc = run_db_command(&c);
 out:
 	db_close(c.db);
 	cfg_free(c.cfg);
