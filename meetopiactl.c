@@ -510,6 +510,8 @@ cmd_purge(struct ctl *c)
 	return 0;
 }
 
+static int	become_db_owner(const char *);
+
 /* ------------------------------------------------------------------ */
 /* credential: a TURN REST credential signed with the first auth-secret. */
 
@@ -581,7 +583,7 @@ cmd_credential(struct ctl *c)
  * user first, so that the -wal and -shm files sqlite may create stay
  * readable by the daemon.
  */
-int
+static int
 become_db_owner(const char *path)
 {
 	struct stat sb;

@@ -52,7 +52,4 @@ int	print_json(json_t *doc);
 /* meetopiactl_stats.c */
 int	cmd_stats(struct ctl *);
 
-/* meetopiactl.c */
-int	become_db_owner(const char *path);
-
 #endif
