@@ -39,23 +39,13 @@
 #include "common/statedir.h"
 #include "db/ctl.h"
 #include "db/db.h"
+#include "meetopiactl.h"
 
 extern char **environ;
 
 #define DEFAULT_CONFIG	SYSCONFDIR "/meetopia/meetopia.conf"
 #define DEFAULT_STATE	"var"
 
-#define EXIT_RUNTIME	1
-#define EXIT_USAGE	2
-
-struct ctl {
-	struct ctl_opts	 o;
-	struct config	*cfg;
-	const char	*state_dir;
-	char		 dbpath[4096];
-	struct db	*db;
-	int64_t		 now;
-};
 
 static void
 usage(FILE *fp)
@@ -100,158 +90,6 @@ usage(FILE *fp)
 	    "\n"
 	    "Durations: 90 or 90s, 15m, 24h, 7d.  See meetopiactl(8).\n",
 	    DEFAULT_CONFIG, DEFAULT_STATE);
-}
-
-/* ------------------------------------------------------------------ */
-/* Output helpers. */
-
-static void
-fmt_time(int64_t t, char *buf, size_t len)
-{
-	struct tm tm;
-	time_t tt = (time_t)t;
-
-	if (t <= 0 || gmtime_r(&tt, &tm) == NULL)
-		strlcpy(buf, "-", len);
-	else
-		strftime(buf, len, "%Y-%m-%d %H:%M", &tm);
-}
-
-/*
- * Text from the database for a terminal: control characters become '?'
- * (the store drops them on the way in, but the file may have been edited),
- * at most maxcp code points, "..." when cut.
- */
-static void
-fmt_text(const char *s, size_t maxcp, char *out, size_t outlen)
-{
-	size_t o = 0, cp = 0;
-	const unsigned char *p = (const unsigned char *)s;
-
-	while (*p != '\0' && o + 5 < outlen) {
-		size_t n = *p < 0x80 ? 1 : *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : 2;
-		size_t k;
-
-		if (cp == maxcp) {
-			memcpy(out + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (*p < 0x20 || *p == 0x7f) {
-			out[o++] = '?';
-			p++;
-		} else {
-			for (k = 0; k < n && p[k] != '\0'; k++)
-				out[o++] = (char)p[k];
-			p += k;
-		}
-		cp++;
-	}
-	out[o] = '\0';
-}
-
-/* Display width of UTF-8 text: its code points. */
-static size_t
-text_width(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
-}
-
-#define TABLE_COLS	8
-
-struct table {
-	int		 ncol;
-	char		*cell[TABLE_COLS];	/* the current row */
-	char	       **cells;
-	size_t		 nrows, cap;
-};
-
-static void
-table_row(struct table *t, ...)
-{
-	va_list ap;
-	int i;
-
-	if (t->nrows == t->cap) {
-		size_t nc = t->cap ? t->cap * 2 : 16;
-		char **nv = reallocarray(t->cells, nc * TABLE_COLS,
-		    sizeof(char *));
-
-		if (nv == NULL) {
-			log_fatalx("out of memory");
-			exit(EXIT_RUNTIME);
-		}
-		t->cells = nv;
-		t->cap = nc;
-	}
-	va_start(ap, t);
-	for (i = 0; i < t->ncol; i++) {
-		const char *s = va_arg(ap, const char *);
-
-		if ((t->cells[t->nrows * TABLE_COLS + i] = strdup(s)) == NULL) {
-			log_fatalx("out of memory");
-			exit(EXIT_RUNTIME);
-		}
-	}
-	va_end(ap);
-	t->nrows++;
-}
-
-static void
-table_free(struct table *t)
-{
-	size_t r;
-
-	for (r = 0; r < t->nrows * TABLE_COLS; r++)
-		if (r % TABLE_COLS < (size_t)t->ncol)
-			free(t->cells[r]);
-	free(t->cells);
-	t->cells = NULL;
-	t->nrows = t->cap = 0;
-}
-
-static void
-table_print(struct table *t)
-{
-	size_t w[TABLE_COLS] = { 0 }, r, n;
-	int i;
-
-	for (r = 0; r < t->nrows; r++)
-		for (i = 0; i < t->ncol; i++)
-			if ((n = text_width(t->cells[r * TABLE_COLS + i])) >
-			    w[i])
-				w[i] = n;
-	for (r = 0; r < t->nrows; r++) {
-		for (i = 0; i < t->ncol; i++) {
-			const char *s = t->cells[r * TABLE_COLS + i];
-
-			if (i == t->ncol - 1)
-				printf("%s\n", s);
-			else
-				printf("%s%*s", s, (int)(w[i] - text_width(s) +
-				    2), "");
-		}
-	}
-	table_free(t);
-}
-
-static int
-print_json(json_t *doc)
-{
-	if (doc == NULL || json_dumpf(doc, stdout, JSON_INDENT(2) |
-	    JSON_PRESERVE_ORDER) != 0) {
-		json_decref(doc);
-		log_fatalx("out of memory");
-		return EXIT_RUNTIME;
-	}
-	putchar('\n');
-	json_decref(doc);
-	return 0;
 }
 
 /* The one-line error for a store failure; returns the exit code. */
@@ -672,234 +510,6 @@ cmd_purge(struct ctl *c)
 	return 0;
 }
 
-/* ------------------------------------------------------------------ */
-/* stats: GET /metrics from the running daemon. */
-
-#define HTTP_MAX	(4 * 1024 * 1024)
-#define HTTP_TIMEOUT_MS	3000
-
-/* Where the daemon's plain HTTP listens, as seen from this host. */
-static void
-stats_target(const struct config *cfg, struct maddr *a)
-{
-	static const uint8_t any6[16];
-
-	memset(a, 0, sizeof(*a));
-	a->family = AF_INET;
-	a->ip[0] = 127;
-	a->ip[3] = 1;
-	if (cfg->listen.n > 0) {
-		*a = cfg->listen.v[0];
-		if (a->family == AF_INET && memcmp(a->ip, "\0\0\0\0", 4) == 0) {
-			a->ip[0] = 127;
-			a->ip[3] = 1;
-		} else if (a->family == AF_INET6 &&
-		    memcmp(a->ip, any6, 16) == 0)
-			a->ip[15] = 1;
-	}
-	a->port = (uint16_t)cfg->http_port;
-}
-
-static int
-wait_fd(int fd, short ev, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = ev };
-
-	return poll(&p, 1, ms) == 1 ? 0 : -1;
-}
-
-/* Reads the whole response; 0 or -1 with why set. */
-static int
-http_get(const struct maddr *a, const char *path, char **out, size_t *outlen,
-    const char **why)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	char req[256], host[ADDR_STRLEN];
-	char *buf = NULL, *nb;
-	size_t len = 0, cap = 0;
-	ssize_t n;
-	int fd, e = 0;
-	socklen_t el = sizeof(e);
-
-	*out = NULL;
-	*outlen = 0;
-	sl = addr_to_sockaddr(a, &ss);
-	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0)) < 0) {
-		*why = strerror(errno);
-		return -1;
-	}
-	if (connect(fd, (struct sockaddr *)&ss, sl) != 0) {
-		if (errno != EINPROGRESS) {
-			*why = strerror(errno);
-			goto fail;
-		}
-		if (wait_fd(fd, POLLOUT, HTTP_TIMEOUT_MS) != 0) {
-			*why = "no answer within 3 s";
-			goto fail;
-		}
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) != 0 ||
-		    e != 0) {
-			*why = strerror(e != 0 ? e : errno);
-			goto fail;
-		}
-	}
-	addr_ntop_port(a, host, sizeof(host));
-	n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: %s\r\n"
-	    "User-Agent: meetopiactl\r\nConnection: close\r\n\r\n", path,
-	    host);
-	if (send(fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
-		*why = "cannot send the request";
-		goto fail;
-	}
-	for (;;) {
-		if (wait_fd(fd, POLLIN, HTTP_TIMEOUT_MS) != 0) {
-			*why = "no answer within 3 s";
-			goto fail;
-		}
-		if (cap - len < 8192) {
-			if (cap >= HTTP_MAX) {
-				*why = "answer larger than 4 MiB";
-				goto fail;
-			}
-			cap = cap ? cap * 2 : 65536;
-			if ((nb = realloc(buf, cap)) == NULL) {
-				*why = "out of memory";
-				goto fail;
-			}
-			buf = nb;
-		}
-		n = recv(fd, buf + len, cap - len - 1, 0);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (n < 0) {
-			*why = strerror(errno);
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	*out = buf;
-	*outlen = len;
-	return 0;
-fail:
-	close(fd);
-	free(buf);
-	return -1;
-}
-
-/* One line of r, without its CR LF; -1 at the end. */
-static int
-rd_line(struct rd *r, const char **line, size_t *len)
-{
-	const uint8_t *p, *nl;
-	size_t n;
-
-	if (r->err || r->left == 0)
-		return -1;
-	nl = memchr(r->p, '\n', r->left);
-	n = nl != NULL ? (size_t)(nl - r->p) + 1 : r->left;
-	if (rd_bytes(r, &p, n) != 0)
-		return -1;
-	*line = (const char *)p;
-	*len = n;
-	while (*len > 0 && ((*line)[*len - 1] == '\n' ||
-	    (*line)[*len - 1] == '\r'))
-		(*len)--;
-	return 0;
-}
-
-static int
-cmd_stats(struct ctl *c)
-{
-	struct maddr a;
-	struct rd r;
-	struct table t = { .ncol = 2 };
-	char where[ADDR_STRLEN], name[256], value[64], *resp;
-	const char *why, *line;
-	size_t len, n, sp;
-	json_t *metrics = NULL;
-	int status = 0, nsamples = 0;
-
-	if (c->cfg->http_port == 0) {
-		log_fatalx("stats: http-port is 0: the daemon serves no "
-		    "/metrics over plain HTTP");
-		return EXIT_RUNTIME;
-	}
-	stats_target(c->cfg, &a);
-	addr_ntop_port(&a, where, sizeof(where));
-	if (http_get(&a, "/metrics", &resp, &len, &why) != 0) {
-		log_fatalx("stats: http://%s/metrics: %s (is meetopiad "
-		    "running?)", where, why);
-		return EXIT_RUNTIME;
-	}
-	rd_init(&r, resp, len);
-	if (rd_line(&r, &line, &n) != 0 || n < 12 ||
-	    strncmp(line, "HTTP/1.", 7) != 0) {
-		log_fatalx("stats: http://%s/metrics: not an HTTP answer",
-		    where);
-		free(resp);
-		return EXIT_RUNTIME;
-	}
-	status = (line[9] - '0') * 100 + (line[10] - '0') * 10 +
-	    (line[11] - '0');
-	if (status != 200) {
-		log_fatalx("stats: http://%s/metrics: HTTP %.3s (is this "
-		    "host in metrics-allow?)", where, line + 9);
-		free(resp);
-		return EXIT_RUNTIME;
-	}
-	while (rd_line(&r, &line, &n) == 0 && n > 0)
-		;		/* headers */
-	if (c->o.json && (metrics = json_object()) == NULL) {
-		free(resp);
-		return EXIT_RUNTIME;
-	}
-	if (!c->o.json) {
-		printf("meetopiad at %s\n", where);
-		table_row(&t, "METRIC", "VALUE");
-	}
-	while (rd_line(&r, &line, &n) == 0) {
-		if (n == 0 || line[0] == '#')
-			continue;
-		/* "name{labels} value"; histogram buckets are left out. */
-		for (sp = n; sp > 0 && line[sp - 1] != ' '; sp--)
-			;
-		if (sp == 0 || sp - 1 >= sizeof(name) ||
-		    n - sp >= sizeof(value))
-			continue;
-		memcpy(name, line, sp - 1);
-		name[sp - 1] = '\0';
-		memcpy(value, line + sp, n - sp);
-		value[n - sp] = '\0';
-		if (strstr(name, "_bucket{") != NULL ||
-		    strncmp(name, "meetopia_", 9) != 0)
-			continue;
-		nsamples++;
-		if (metrics != NULL) {
-			char *end;
-			double v = strtod(value, &end);
-
-			json_object_set_new(metrics, name, *end == '\0' &&
-			    v == (double)(json_int_t)v ? json_integer(
-			    (json_int_t)v) : json_real(v));
-		} else
-			table_row(&t, name + 9, value);
-	}
-	free(resp);
-	if (c->o.json)
-		return print_json(json_pack("{ss so}", "daemon", where,
-		    "metrics", metrics));
-	table_print(&t);
-	if (nsamples == 0)
-		printf("(no figures)\n");
-	return 0;
-}
-
 static int	become_db_owner(const char *);
 
 /* ------------------------------------------------------------------ */
@@ -1055,11 +665,51 @@ precheck(struct ctl *c)
 	return 0;
 }
 
+/* Opens the database as its owner and runs a command on it: exit code. */
+static int
+run_db_command(struct ctl *c)
+{
+	char oerr[512];
+
+	if (become_db_owner(c->dbpath) != 0)
+		return EXIT_RUNTIME;
+	if ((c->db = db_open(c->dbpath, 0, DB_BUSY_MS, oerr, sizeof(oerr))) ==
+	    NULL) {
+		log_fatalx("%s", oerr);
+		return EXIT_RUNTIME;
+	}
+	switch (c->o.cmd) {
+	case CTL_BAN_ADD:
+		return cmd_ban_add(c);
+	case CTL_BAN_LIST:
+		return cmd_ban_list(c);
+	case CTL_BAN_REMOVE:
+		return cmd_ban_remove(c);
+	case CTL_REPORT_LIST:
+		return cmd_report_list(c);
+	case CTL_REPORT_SHOW:
+		return cmd_report_show(c);
+	case CTL_REPORT_RESOLVE:
+		return cmd_report_resolve(c);
+	case CTL_ADMIN_ADD:
+		return cmd_admin_add(c);
+	case CTL_ADMIN_LIST:
+		return cmd_admin_list(c);
+	case CTL_ADMIN_REMOVE:
+		return cmd_admin_remove(c);
+	case CTL_PURGE:
+		return cmd_purge(c);
+	default:
+		log_fatalx("internal error: command %d", c->o.cmd);
+		return EXIT_RUNTIME;
+	}
+}
+
 int
 main(int argc, char **argv)
 {
 	struct ctl c;
-	char err[CTL_ERRLEN], oerr[512];
+	char err[CTL_ERRLEN];
 	int rc;
 
 	memset(&c, 0, sizeof(c));
@@ -1099,52 +749,7 @@ main(int argc, char **argv)
 		break;
 	}
 
-	if (become_db_owner(c.dbpath) != 0) {
-		rc = EXIT_RUNTIME;
-		goto out;
-	}
-	if ((c.db = db_open(c.dbpath, 0, DB_BUSY_MS, oerr, sizeof(oerr))) ==
-	    NULL) {
-		log_fatalx("%s", oerr);
-		rc = EXIT_RUNTIME;
-		goto out;
-	}
-	switch (c.o.cmd) {
-	case CTL_BAN_ADD:
-		rc = cmd_ban_add(&c);
-		break;
-	case CTL_BAN_LIST:
-		rc = cmd_ban_list(&c);
-		break;
-	case CTL_BAN_REMOVE:
-		rc = cmd_ban_remove(&c);
-		break;
-	case CTL_REPORT_LIST:
-		rc = cmd_report_list(&c);
-		break;
-	case CTL_REPORT_SHOW:
-		rc = cmd_report_show(&c);
-		break;
-	case CTL_REPORT_RESOLVE:
-		rc = cmd_report_resolve(&c);
-		break;
-	case CTL_ADMIN_ADD:
-		rc = cmd_admin_add(&c);
-		break;
-	case CTL_ADMIN_LIST:
-		rc = cmd_admin_list(&c);
-		break;
-	case CTL_ADMIN_REMOVE:
-		rc = cmd_admin_remove(&c);
-		break;
-	case CTL_PURGE:
-		rc = cmd_purge(&c);
-		break;
-	default:
-		log_fatalx("internal error: command %d", c.o.cmd);
-		rc = EXIT_RUNTIME;
-		break;
-	}
+	rc = run_db_command(&c);
 out:
 	db_close(c.db);
 	cfg_free(c.cfg);

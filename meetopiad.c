@@ -563,12 +563,176 @@ daemon_bans_changed(void *arg)
 	relay_bans_changed(d->relay);
 }
 
+/* The state dir, metrics, security log, event loop and signals. */
+static int
+daemon_core(struct daemon *d)
+{
+	char err[CFG_ERRLEN];
+
+	if (statedir_init(d->state_dir, err, sizeof(err)) != 0) {
+		log_fatalx("state dir: %s", err);
+		return -1;
+	}
+	if (apply_state(d, d->cfg) != 0)
+		return -1;
+	metrics_init(&d->metrics);
+	if ((d->seclog = secevent_open(d->cfg->security_log, &d->metrics, err,
+	    sizeof(err))) == NULL) {
+		log_fatalx("%s", err);
+		return -1;
+	}
+	if ((d->base = event_base_new()) == NULL) {
+		log_fatalx("event loop: cannot create");
+		return -1;
+	}
+	if (daemon_signals(d) != 0) {
+		log_fatalx("signals: cannot install handlers");
+		return -1;
+	}
+	return 0;
+}
+
+/* The cluster (with redis set) and the moderation store. */
+static int
+daemon_open_stores(struct daemon *d)
+{
+	char err[CFG_ERRLEN];
+
+	if (d->cfg->redis != NULL) {
+		struct cluster_env cenv;
+
+		memset(&cenv, 0, sizeof(cenv));
+		cenv.base = d->base;
+		cenv.cfg = d->cfg;
+		cenv.metrics = &d->metrics;
+		cenv.seclog = d->seclog;
+		if ((d->cluster = cluster_new(&cenv, err, sizeof(err))) ==
+		    NULL) {
+			log_fatalx("%s", err);
+			return -1;
+		}
+	}
+	if ((d->db = mdb_open(d->base, d->cfg, d->seclog, d->state_dir, err,
+	    sizeof(err))) == NULL) {
+		log_fatalx("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* The relay, with what it asks of the store. */
+static int
+daemon_open_relay(struct daemon *d)
+{
+	struct relay_env renv;
+	char err[CFG_ERRLEN];
+
+	memset(&renv, 0, sizeof(renv));
+	renv.base = d->base;
+	renv.cfg = d->cfg;
+	renv.metrics = &d->metrics;
+	renv.seclog = d->seclog;
+	renv.is_banned = d->db != NULL ? daemon_is_banned : NULL;
+	renv.pseudonym = d->db != NULL ? daemon_pseudonym : NULL;
+	renv.arg = d->db;
+	if ((d->relay = relay_new(&renv, err, sizeof(err))) == NULL) {
+		log_fatalx("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Signaling, with its moderation interface, and the hooks between it and
+ * the relay. */
+static int
+daemon_open_signaling(struct daemon *d)
+{
+	struct sig_env senv;
+	char err[CFG_ERRLEN];
+
+	memset(&senv, 0, sizeof(senv));
+	senv.base = d->base;
+	senv.cfg = d->cfg;
+	senv.metrics = &d->metrics;
+	senv.seclog = d->seclog;
+	senv.state_dir = d->state_dir;
+	if (d->db != NULL) {
+		senv.mod.is_banned = daemon_is_banned;
+		senv.mod.pseudonym = daemon_pseudonym;
+		senv.mod.report_submit = daemon_report_submit;
+		senv.mod.admin_request = daemon_admin_request;
+		senv.mod.cancel = daemon_cancel;
+		senv.mod.arg = d->db;
+	}
+	if ((d->sig = signaling_new(&senv, err, sizeof(err))) == NULL) {
+		log_fatalx("%s", err);
+		return -1;
+	}
+	/*
+	 * pair-permissions: the relay asks signaling's pair table whether two
+	 * of our allocations may talk, and forgets its answers when a pair
+	 * forms or ends.
+	 */
+	relay_set_peer_hook(d->relay, sig_peer_hook, d->sig);
+	sig_set_pair_hook(d->sig, daemon_pairs_changed, d->relay);
+	/* What a session or a banned client held on the relay ends with it. */
+	sig_set_end_hook(d->sig, daemon_session_ended, d->relay);
+	if (d->db != NULL)
+		mdb_set_ban_hook(d->db, daemon_bans_changed, d);
+	return share_open(d);
+}
+
+/* Drops root (the ports are bound) and starts every module. */
+static int
+daemon_start(struct daemon *d)
+{
+	char err[CFG_ERRLEN];
+
+	if (priv_drop(d->cfg->user, d->cfg->group, d->state_dir, err,
+	    sizeof(err)) != 0) {
+		log_fatalx("%s", err);
+		return -1;
+	}
+	if (relay_start(d->relay) != 0) {
+		log_fatalx("relay: cannot start the listeners");
+		return -1;
+	}
+	if (signaling_start(d->sig) != 0) {
+		log_fatalx("signaling: cannot start the listeners");
+		return -1;
+	}
+	if (d->share != NULL) {
+		if (share_start(d->share) != 0) {
+			log_fatalx("shared ports: cannot start the listeners");
+			return -1;
+		}
+		if (cfg_shared_plain_port(d->cfg) != 0)
+			log_info("HTTP and STUN/TURN share TCP port %d",
+			    cfg_shared_plain_port(d->cfg));
+		if (cfg_shared_tls_port(d->cfg) != 0)
+			log_info("HTTPS and TURN over TLS share port %d",
+			    cfg_shared_tls_port(d->cfg));
+	}
+	if (d->cluster != NULL && cluster_start(d->cluster) != 0) {
+		log_fatalx("cluster: cannot start the Redis link");
+		return -1;
+	}
+	return 0;
+}
+
+/* --check-config: prints the configuration as it is understood. */
+static void
+daemon_check_config(const struct daemon *d)
+{
+	printf("# meetopiad %s: configuration is valid\n", PACKAGE_VERSION);
+	printf("# state dir: %s\n", d->state_dir);
+	cfg_dump(d->cfg, 1, stdout);
+}
+
 int
 main(int argc, char **argv)
 {
 	struct daemon d;
-	struct relay_env renv;
-	struct sig_env senv;
 	char err[CFG_ERRLEN];
 	int rc = 1;
 
@@ -585,10 +749,7 @@ main(int argc, char **argv)
 	}
 	log_set_level(d.cfg->log_level);
 	if (d.opts.check_config) {
-		printf("# meetopiad %s: configuration is valid\n",
-		    PACKAGE_VERSION);
-		printf("# state dir: %s\n", d.state_dir);
-		cfg_dump(d.cfg, 1, stdout);
+		daemon_check_config(&d);
 		cfg_free(d.cfg);
 		free(d.opts.argv);
 		return 0;
@@ -599,119 +760,11 @@ main(int argc, char **argv)
 		free(d.opts.argv);
 		return 2;
 	}
-	if (statedir_init(d.state_dir, err, sizeof(err)) != 0) {
-		log_fatalx("state dir: %s", err);
-		goto out;
-	}
-	if (apply_state(&d, d.cfg) != 0)
-		goto out;
-	metrics_init(&d.metrics);
-	if ((d.seclog = secevent_open(d.cfg->security_log, &d.metrics, err,
-	    sizeof(err))) == NULL) {
-		log_fatalx("%s", err);
-		goto out;
-	}
-	if ((d.base = event_base_new()) == NULL) {
-		log_fatalx("event loop: cannot create");
-		goto out;
-	}
-	if (daemon_signals(&d) != 0) {
-		log_fatalx("signals: cannot install handlers");
-		goto out;
-	}
 	/* Modules are created and started here, in order (MODULE START). */
-	if (d.cfg->redis != NULL) {
-		struct cluster_env cenv;
-
-		memset(&cenv, 0, sizeof(cenv));
-		cenv.base = d.base;
-		cenv.cfg = d.cfg;
-		cenv.metrics = &d.metrics;
-		cenv.seclog = d.seclog;
-		if ((d.cluster = cluster_new(&cenv, err, sizeof(err))) == NULL) {
-			log_fatalx("%s", err);
-			goto out;
-		}
-	}
-	if ((d.db = mdb_open(d.base, d.cfg, d.seclog, d.state_dir, err,
-	    sizeof(err))) == NULL) {
-		log_fatalx("%s", err);
+	if (daemon_core(&d) != 0 || daemon_open_stores(&d) != 0 ||
+	    daemon_open_relay(&d) != 0 || daemon_open_signaling(&d) != 0 ||
+	    daemon_start(&d) != 0)
 		goto out;
-	}
-	renv.base = d.base;
-	renv.cfg = d.cfg;
-	renv.metrics = &d.metrics;
-	renv.seclog = d.seclog;
-	renv.is_banned = d.db != NULL ? daemon_is_banned : NULL;
-	renv.pseudonym = d.db != NULL ? daemon_pseudonym : NULL;
-	renv.arg = d.db;
-	if ((d.relay = relay_new(&renv, err, sizeof(err))) == NULL) {
-		log_fatalx("%s", err);
-		goto out;
-	}
-	memset(&senv, 0, sizeof(senv));
-	senv.base = d.base;
-	senv.cfg = d.cfg;
-	senv.metrics = &d.metrics;
-	senv.seclog = d.seclog;
-	senv.state_dir = d.state_dir;
-	if (d.db != NULL) {
-		senv.mod.is_banned = daemon_is_banned;
-		senv.mod.pseudonym = daemon_pseudonym;
-		senv.mod.report_submit = daemon_report_submit;
-		senv.mod.admin_request = daemon_admin_request;
-		senv.mod.cancel = daemon_cancel;
-		senv.mod.arg = d.db;
-	}
-	if ((d.sig = signaling_new(&senv, err, sizeof(err))) == NULL) {
-		log_fatalx("%s", err);
-		goto out;
-	}
-	/*
-	 * pair-permissions: the relay asks signaling's pair table whether two
-	 * of our allocations may talk, and forgets its answers when a pair
-	 * forms or ends.
-	 */
-	relay_set_peer_hook(d.relay, sig_peer_hook, d.sig);
-	sig_set_pair_hook(d.sig, daemon_pairs_changed, d.relay);
-	/* What a session or a banned client held on the relay ends with it. */
-	sig_set_end_hook(d.sig, daemon_session_ended, d.relay);
-	if (d.db != NULL)
-		mdb_set_ban_hook(d.db, daemon_bans_changed, &d);
-	if (share_open(&d) != 0)
-		goto out;
-
-	/* Ports are bound: drop root now, before serving anyone. */
-	if (priv_drop(d.cfg->user, d.cfg->group, d.state_dir, err,
-	    sizeof(err)) != 0) {
-		log_fatalx("%s", err);
-		goto out;
-	}
-
-	if (relay_start(d.relay) != 0) {
-		log_fatalx("relay: cannot start the listeners");
-		goto out;
-	}
-	if (signaling_start(d.sig) != 0) {
-		log_fatalx("signaling: cannot start the listeners");
-		goto out;
-	}
-	if (d.share != NULL) {
-		if (share_start(d.share) != 0) {
-			log_fatalx("shared ports: cannot start the listeners");
-			goto out;
-		}
-		if (cfg_shared_plain_port(d.cfg) != 0)
-			log_info("HTTP and STUN/TURN share TCP port %d",
-			    cfg_shared_plain_port(d.cfg));
-		if (cfg_shared_tls_port(d.cfg) != 0)
-			log_info("HTTPS and TURN over TLS share port %d",
-			    cfg_shared_tls_port(d.cfg));
-	}
-	if (d.cluster != NULL && cluster_start(d.cluster) != 0) {
-		log_fatalx("cluster: cannot start the Redis link");
-		goto out;
-	}
 	log_info("meetopiad %s ready", PACKAGE_VERSION);
 	if (event_base_dispatch(d.base) < 0) {
 		log_err("event loop failed");

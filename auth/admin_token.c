@@ -15,6 +15,7 @@
 #include <openssl/rand.h>
 
 #include "auth/admin_token.h"
+#include "common/base64.h"
 #include "common/rdwr.h"
 
 /* What a stored hash may ask for: generous, but bounded. */
@@ -138,22 +139,6 @@ rd_dec(struct rd *r, uint32_t max)
 	return r->err ? 0 : (uint32_t)v;
 }
 
-static int
-b64val(uint8_t c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 /*
  * Decodes unpadded standard base64 up to the next '$' or the end into out
  * (at most max bytes); returns the length, or 0 with r->err set.
@@ -161,31 +146,17 @@ b64val(uint8_t c)
 static size_t
 rd_b64(struct rd *r, uint8_t *out, size_t max)
 {
-	uint32_t acc = 0;
-	size_t n = 0;
-	int bits = 0, v, chars = 0;
+	const uint8_t *p;
+	size_t len = 0, n;
 
-	while (!r->err && r->left > 0 && r->p[0] != '$') {
-		if ((v = b64val(rd_u8(r))) < 0) {
-			r->err = 1;
-			break;
-		}
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		chars++;
-		if (bits >= 8) {
-			bits -= 8;
-			if (n >= max) {
-				r->err = 1;
-				break;
-			}
-			out[n++] = (uint8_t)(acc >> bits);
-		}
-	}
-	/* A lone sextet, or leftover bits that are not zero, is not base64. */
-	if (chars % 4 == 1 || (bits > 0 && (acc & ((1u << bits) - 1)) != 0))
+	while (len < r->left && r->p[len] != '$')
+		len++;
+	if (r->err || rd_bytes(r, &p, len) != 0 ||
+	    b64_decode((const char *)p, len, 0, out, max, &n) != 0) {
 		r->err = 1;
-	return r->err ? 0 : n;
+		return 0;
+	}
+	return n;
 }
 
 int

@@ -11,6 +11,7 @@
 #include <openssl/hmac.h>
 
 #include "auth/cred.h"
+#include "common/base64.h"
 
 int
 cred_password(const char *secret, const char *user, size_t userlen,
@@ -18,6 +19,7 @@ cred_password(const char *secret, const char *user, size_t userlen,
 {
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned int maclen = 0;
+	int rc;
 
 	if (plen < CRED_PASS_MAX)
 		return -1;
@@ -25,9 +27,9 @@ cred_password(const char *secret, const char *user, size_t userlen,
 	    (const unsigned char *)user, userlen, mac, &maclen) == NULL ||
 	    maclen != 20)
 		return -1;
-	EVP_EncodeBlock((unsigned char *)pass, mac, (int)maclen);
+	rc = b64_encode(mac, maclen, B64_PAD, pass, plen, NULL);
 	OPENSSL_cleanse(mac, sizeof(mac));
-	return 0;
+	return rc;
 }
 
 int

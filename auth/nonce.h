@@ -22,8 +22,8 @@
 #define NONCE_SKEW	5	/* seconds a nonce may be "from the future" */
 
 #define NONCE_OK	0
-#define NONCE_STALE	1	/* verifies, but too old */
 #define NONCE_BAD	(-1)	/* malformed, forged or for another address */
+#define NONCE_STALE	(-2)	/* verifies, but too old */
 
 struct nonce_key {
 	unsigned char	 k[NONCE_KEY_LEN];

@@ -30,6 +30,7 @@
 #include <hiredis/adapters/libevent.h>
 
 #include "cluster/redis.h"
+#include "common/clock.h"
 #include "common/log.h"
 
 #define MAX_CHANNELS	64
@@ -72,7 +73,7 @@ struct cluster_redis {
 	struct resolve_job	*job;
 	char			 fail_why[160];
 	int			 ping_out;	/* a PING is unanswered */
-	struct timeval		 ping_sent;
+	uint64_t		 ping_sent;	/* clock_mono_ms() */
 	char			*channels[MAX_CHANNELS];
 	size_t			 nchannels;
 };
@@ -333,16 +334,16 @@ static void
 ping_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct cluster_redis *r = arg;
-	struct timeval now, tv, d;
+	struct timeval tv;
+	uint64_t now;
 
 	(void)fd;
 	(void)what;
 	if (!r->up || r->conn[CONN_CMD].ac == NULL)
 		return;
-	gettimeofday(&now, NULL);
+	now = clock_mono_ms();
 	if (r->ping_out) {
-		timersub(&now, &r->ping_sent, &d);
-		if (d.tv_sec * 1000 + d.tv_usec / 1000 >= r->t.dead_after_ms) {
+		if (now - r->ping_sent >= (uint64_t)r->t.dead_after_ms) {
 			link_fail(r, "no answer to PING");
 			return;
 		}

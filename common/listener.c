@@ -37,8 +37,10 @@
 #include <event2/listener.h>
 #include <openssl/err.h>
 
+#include "common/clock.h"
 #include "common/listener.h"
 #include "common/log.h"
+#include "common/ratelimit.h"
 #include "common/unittest.h"
 
 enum conn_state {
@@ -93,7 +95,7 @@ struct conn_server {
 	struct event		*reaper;
 	struct conn_ip_tree	 ips;
 	size_t			 nconns;
-	time_t			 evict_reported;
+	struct rl_window	 evict_reported;	/* one a second */
 	int			 stopping;
 };
 
@@ -357,13 +359,12 @@ static int
 evict_fresh(struct conn_server *cs)
 {
 	struct conn *c;
-	time_t now = time(NULL);
 
 	if ((c = TAILQ_FIRST(&cs->fresh)) == NULL)
 		return 0;
 	/* One event a second says a flood is on, not each socket. */
-	if (cs->cb.limit != NULL && now != cs->evict_reported) {
-		cs->evict_reported = now;
+	if (cs->cb.limit != NULL && rl_window_take(&cs->evict_reported,
+	    (int64_t)clock_mono_ms(), 1000, 1, NULL) == 0) {
 		cs->cb.limit(cs->arg, CONN_LIMIT_EVICTED, &c->peer, c->tls, -1);
 	}
 	conn_free(c);

@@ -12,11 +12,17 @@ libmeetopia_common_a_SOURCES = \
 	common/secevent.c common/secevent.h \
 	common/privdrop.c common/privdrop.h \
 	common/listener.c common/listener.h \
+	common/base64.c common/base64.h \
+	common/utf8.c common/utf8.h \
+	common/pctdecode.c common/pctdecode.h \
+	common/clock.c common/clock.h \
+	common/ratelimit.c common/ratelimit.h \
 	common/demux.c common/demux.h \
 	common/portshare.c common/portshare.h
 
 check_PROGRAMS += tests/unit/test_rdwr tests/unit/test_addr tests/unit/test_config \
-	tests/unit/test_metrics tests/unit/test_listener
+	tests/unit/test_metrics tests/unit/test_listener tests/unit/test_base64 \
+	tests/unit/test_utf8 tests/unit/test_pctdecode tests/unit/test_ratelimit
 tests_unit_test_rdwr_SOURCES = tests/unit/test_rdwr.c
 tests_unit_test_rdwr_LDADD = $(ALL_LIBS)
 tests_unit_test_addr_SOURCES = tests/unit/test_addr.c
@@ -27,8 +33,17 @@ tests_unit_test_metrics_SOURCES = tests/unit/test_metrics.c
 tests_unit_test_metrics_LDADD = $(ALL_LIBS)
 tests_unit_test_listener_SOURCES = tests/unit/test_listener.c
 tests_unit_test_listener_LDADD = $(ALL_LIBS)
+tests_unit_test_base64_SOURCES = tests/unit/test_base64.c
+tests_unit_test_base64_LDADD = $(ALL_LIBS)
+tests_unit_test_utf8_SOURCES = tests/unit/test_utf8.c
+tests_unit_test_utf8_LDADD = $(ALL_LIBS)
+tests_unit_test_pctdecode_SOURCES = tests/unit/test_pctdecode.c
+tests_unit_test_pctdecode_LDADD = $(ALL_LIBS)
+tests_unit_test_ratelimit_SOURCES = tests/unit/test_ratelimit.c
+tests_unit_test_ratelimit_LDADD = $(ALL_LIBS)
 TESTS += tests/unit/test_rdwr tests/unit/test_addr tests/unit/test_config \
-	tests/unit/test_metrics tests/unit/test_listener
+	tests/unit/test_metrics tests/unit/test_listener tests/unit/test_base64 \
+	tests/unit/test_utf8 tests/unit/test_pctdecode tests/unit/test_ratelimit
 
 # UNITTEST (common/unittest.h): a test that calls helpers private to a
 # file compiles that file itself with -DMEETOPIA_UNITTEST.

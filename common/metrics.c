@@ -9,10 +9,6 @@
 
 #include "common/metrics.h"
 
-static const char *const err_names[MERR_COUNT] = {
-	"bad_request", "too_long", "rate_limited", "no_partner", "banned",
-	"bad_token", "internal"
-};
 static const char *const sec_types[METRICS_SEC_TYPES] = {
 	"connection", "message", "violation", "auth", "error"
 };
@@ -20,10 +16,15 @@ static const char *const sec_sevs[METRICS_SEC_SEVS] = {
 	"low", "medium", "high", "critical"
 };
 
-const char *
-metrics_err_name(enum metrics_err e)
+/* Registers the names of errors_total's codes. */
+int
+metrics_name_errors(struct metrics *m, const char *const *names, size_t n)
 {
-	return (unsigned)e < MERR_COUNT ? err_names[e] : "internal";
+	if (n > METRICS_ERR_MAX)
+		return -1;
+	m->err_names = names;
+	m->nerr = n;
+	return 0;
 }
 
 static void
@@ -116,13 +117,10 @@ labelled(FILE *fp, const char *name, const char *type, const char *help,
 		    (unsigned long long)metrics_get(m[i]));
 }
 
-void
-metrics_render(struct metrics *m, FILE *fp)
+/* The relay's families. */
+static void
+render_turn(struct metrics *m, FILE *fp)
 {
-	int i, j;
-
-	if (m->collect != NULL)
-		m->collect(m->collect_arg, m);
 	one(fp, "meetopia_turn_allocations", "gauge",
 	    "TURN allocations now.", &m->turn_allocations);
 	one(fp, "meetopia_turn_allocations_total", "counter",
@@ -159,6 +157,14 @@ metrics_render(struct metrics *m, FILE *fp)
 	    "UDP datagrams to clients and peers dropped by the kernel (a "
 	    "full socket buffer, an unreachable address).",
 	    &m->turn_send_drops_total);
+}
+
+/* Signaling's families, and the security events of every module. */
+static void
+render_signaling(struct metrics *m, FILE *fp)
+{
+	int i, j;
+
 	one(fp, "meetopia_ws_connections", "gauge",
 	    "WebSocket connections now.", &m->ws_connections);
 	one(fp, "meetopia_sessions_waiting", "gauge",
@@ -179,9 +185,9 @@ metrics_render(struct metrics *m, FILE *fp)
 	    &m->session_seconds);
 	fprintf(fp, "# HELP meetopia_errors_total Signaling errors sent, by "
 	    "code.\n# TYPE meetopia_errors_total counter\n");
-	for (i = 0; i < MERR_COUNT; i++)
+	for (i = 0; i < (int)m->nerr; i++)
 		fprintf(fp, "meetopia_errors_total{code=\"%s\"} %llu\n",
-		    err_names[i],
+		    m->err_names[i],
 		    (unsigned long long)metrics_get(&m->errors_total[i]));
 	fprintf(fp, "# HELP meetopia_security_events_total Security events, "
 	    "by type and severity.\n"
@@ -192,6 +198,12 @@ metrics_render(struct metrics *m, FILE *fp)
 			    "severity=\"%s\"} %llu\n", sec_types[i],
 			    sec_sevs[j], (unsigned long long)metrics_get(
 			    &m->security_events_total[i][j]));
+}
+
+/* The cluster's families. */
+static void
+render_cluster(struct metrics *m, FILE *fp)
+{
 	one(fp, "meetopia_cluster_up", "gauge",
 	    "1 while this node is joined to its cluster's Redis.",
 	    &m->cluster_up);
@@ -210,4 +222,14 @@ metrics_render(struct metrics *m, FILE *fp)
 	    (const char *[]){ "local", "remote" },
 	    (const metric_t *[]){ &m->cluster_pairs_local_total,
 	    &m->cluster_pairs_remote_total }, 2);
+}
+
+void
+metrics_render(struct metrics *m, FILE *fp)
+{
+	if (m->collect != NULL)
+		m->collect(m->collect_arg, m);
+	render_turn(m, fp);
+	render_signaling(m, fp);
+	render_cluster(m, fp);
 }

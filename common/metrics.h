@@ -20,17 +20,12 @@
 
 typedef _Atomic uint64_t metric_t;
 
-/* meetopia_errors_total{code}: SPEC's signaling error codes. */
-enum metrics_err {
-	MERR_BAD_REQUEST = 0,
-	MERR_TOO_LONG,
-	MERR_RATE_LIMITED,
-	MERR_NO_PARTNER,
-	MERR_BANNED,
-	MERR_BAD_TOKEN,
-	MERR_INTERNAL,
-	MERR_COUNT
-};
+/*
+ * meetopia_errors_total{code}: errors_total[i] counts code names[i], the
+ * table that the module sending the errors registers with
+ * metrics_name_errors() (signaling: SPEC's error codes).
+ */
+#define METRICS_ERR_MAX		16
 
 #define METRICS_SEC_TYPES	5	/* connection message violation auth error */
 #define METRICS_SEC_SEVS	4	/* low medium high critical */
@@ -67,7 +62,7 @@ struct metrics {
 	metric_t	 connect_failure_total;
 	struct metrics_hist connect_seconds;
 	struct metrics_hist session_seconds;
-	metric_t	 errors_total[MERR_COUNT];
+	metric_t	 errors_total[METRICS_ERR_MAX];	/* by code index */
 	metric_t	 security_events_total[METRICS_SEC_TYPES][METRICS_SEC_SEVS];
 	/* cluster */
 	metric_t	 cluster_up;			/* gauge */
@@ -78,6 +73,9 @@ struct metrics {
 	metric_t	 cluster_messages_out_total;
 	metric_t	 cluster_pairs_local_total;
 	metric_t	 cluster_pairs_remote_total;
+
+	const char *const *err_names;	/* the codes of errors_total */
+	size_t		 nerr;
 
 	/* Sums figures kept elsewhere into this struct; called by
 	 * metrics_render() first, on its thread (may be NULL). */
@@ -91,7 +89,12 @@ void	metrics_set_collect(struct metrics *,
 	    void (*)(void *, struct metrics *), void *);
 void	metrics_observe(struct metrics_hist *, double seconds);
 void	metrics_render(struct metrics *, FILE *);
-const char *metrics_err_name(enum metrics_err);
+/*
+ * Names the codes counted in errors_total: names[i] for index i (the table
+ * is kept, not copied).  0, or -1 when n is over METRICS_ERR_MAX.
+ */
+int	metrics_name_errors(struct metrics *, const char *const *names,
+	    size_t n);
 
 static inline void
 metrics_add(metric_t *m, uint64_t v)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/pctdecode.h"
 #include "common/redis_url.h"
 
 static void
@@ -21,48 +22,6 @@ rurl_err(char *why, size_t whylen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, whylen, fmt, ap);
 	va_end(ap);
-}
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/*
- * Percent-decodes s[0..n) into out (cap bytes with the NUL); refuses a bad
- * escape, a control character (decoded or not) and an over-long result.
- */
-static int
-pct_decode(const char *s, size_t n, char *out, size_t cap)
-{
-	size_t i, o = 0;
-	int c, h, l;
-
-	for (i = 0; i < n; i++) {
-		c = (unsigned char)s[i];
-		if (c == '%') {
-			if (n - i < 3 || (h = hexval((unsigned char)s[i + 1])) < 0 ||
-			    (l = hexval((unsigned char)s[i + 2])) < 0)
-				return -1;
-			c = h * 16 + l;
-			i += 2;
-		} else if (c == '@' || c == '/' || c == ':')
-			return -1;
-		if (c < 0x20 || c == 0x7f)
-			return -1;
-		if (o + 1 >= cap)
-			return -1;
-		out[o++] = (char)c;
-	}
-	out[o] = '\0';
-	return 0;
 }
 
 /* A decimal number of at most maxdigits digits in [lo, hi]. */
@@ -125,12 +84,150 @@ valid_v6(const char *s, size_t n)
 	return colons >= 2;
 }
 
+/* unix:PATH, p after the scheme. */
+static int
+parse_unix(const char *p, struct redis_url *out, char *why, size_t whylen)
+{
+	const char *end;
+	size_t n = strlen(p);
+
+	if (p[0] != '/') {
+		rurl_err(why, whylen, "unix: needs an absolute path "
+		    "(unix:/run/redis/redis.sock)");
+		return -1;
+	}
+	if (n > REDIS_URL_PATH_MAX) {
+		rurl_err(why, whylen, "unix: path longer than %d bytes",
+		    REDIS_URL_PATH_MAX);
+		return -1;
+	}
+	for (end = p; *end != '\0'; end++)
+		if ((unsigned char)*end < 0x20 || *end == 0x7f)
+			break;
+	if (*end != '\0') {
+		rurl_err(why, whylen, "control character in unix: path");
+		return -1;
+	}
+	memcpy(out->path, p, n + 1);
+	out->kind = REDIS_URL_UNIX;
+	return 0;
+}
+
+/* redis:// or rediss://: the kind, and *rest after the scheme. */
+static int
+parse_scheme(const char *s, struct redis_url *out, const char **rest,
+    char *why, size_t whylen)
+{
+	if (strncmp(s, "redis://", 8) == 0) {
+		out->kind = REDIS_URL_TCP;
+		*rest = s + 8;
+		return 0;
+	}
+	if (strncmp(s, "rediss://", 9) == 0) {
+#ifndef HAVE_HIREDIS_SSL
+		rurl_err(why, whylen, "rediss:// (TLS) is not supported by "
+		    "this build: its hiredis has no TLS (hiredis_ssl; Debian "
+		    "12's libhiredis 0.14 has none); use redis:// on a "
+		    "private network, unix:PATH, or a TLS tunnel");
+		return -1;
+#else
+		out->kind = REDIS_URL_TLS;
+		*rest = s + 9;
+		return 0;
+#endif
+	}
+	rurl_err(why, whylen, "not a Redis URL: expected "
+	    "redis://[USER:PASSWORD@]HOST[:PORT][/DB], rediss://... "
+	    "or unix:PATH");
+	return -1;
+}
+
+/*
+ * USER:PASSWORD@ at the start of the authority [p, hostend), if any;
+ * *host is where the host starts.
+ */
+static int
+parse_userinfo(const char *p, const char *hostend, struct redis_url *out,
+    const char **host, char *why, size_t whylen)
+{
+	const char *at = NULL, *colon;
+
+	*host = p;
+	/* The last '@' before the path ends the user information. */
+	for (colon = p; colon < hostend; colon++)
+		if (*colon == '@')
+			at = colon;
+	if (at == NULL)
+		return 0;
+	colon = memchr(p, ':', (size_t)(at - p));
+	if (colon == NULL) {
+		rurl_err(why, whylen, "user information without a "
+		    "password: write USER:PASSWORD@ or :PASSWORD@");
+		return -1;
+	}
+	if (pct_decode(p, (size_t)(colon - p), "@/:", NULL, out->user,
+	    sizeof(out->user), NULL) != 0 ||
+	    pct_decode(colon + 1, (size_t)(at - colon - 1), "@/:", NULL,
+	    out->password, sizeof(out->password), NULL) != 0) {
+		rurl_err(why, whylen, "bad user or password (percent-"
+		    "encode '@', ':', '/' and '%%'; no control "
+		    "characters; at most %d bytes)", REDIS_URL_CRED_MAX);
+		return -1;
+	}
+	if (out->password[0] == '\0') {
+		rurl_err(why, whylen, "empty password");
+		return -1;
+	}
+	out->has_password = 1;
+	*host = at + 1;
+	return 0;
+}
+
+/* HOST[:PORT] in [p, hostend): the host, and *colon (NULL: no port). */
+static int
+parse_host(const char *p, const char *hostend, struct redis_url *out,
+    const char **colon, char *why, size_t whylen)
+{
+	size_t n;
+
+	if (p < hostend && *p == '[') {
+		const char *rb = memchr(p, ']', (size_t)(hostend - p));
+
+		if (rb == NULL || !valid_v6(p + 1, (size_t)(rb - p - 1))) {
+			rurl_err(why, whylen, "bad IPv6 address in brackets");
+			return -1;
+		}
+		memcpy(out->host, p + 1, (size_t)(rb - p - 1));
+		out->host[rb - p - 1] = '\0';
+		p = rb + 1;
+		if (p < hostend && *p != ':') {
+			rurl_err(why, whylen, "unexpected text after ']'");
+			return -1;
+		}
+		*colon = p < hostend ? p : NULL;
+		return 0;
+	}
+	*colon = memchr(p, ':', (size_t)(hostend - p));
+	n = (size_t)((*colon != NULL ? *colon : hostend) - p);
+	if (n == 0) {
+		rurl_err(why, whylen, "missing host");
+		return -1;
+	}
+	if (!valid_name(p, n)) {
+		rurl_err(why, whylen, "bad host name (letters, digits, "
+		    "'-' and '.'; IPv6 in brackets)");
+		return -1;
+	}
+	memcpy(out->host, p, n);
+	out->host[n] = '\0';
+	return 0;
+}
+
 int
 redis_url_parse(const char *s, struct redis_url *out, char *why,
     size_t whylen)
 {
-	const char *p, *end, *at, *hostend, *colon, *slash;
-	size_t n;
+	const char *p, *end, *hostend, *colon, *slash;
 
 	memset(out, 0, sizeof(*out));
 	if (s == NULL || *s == '\0') {
@@ -138,112 +235,19 @@ redis_url_parse(const char *s, struct redis_url *out, char *why,
 		return -1;
 	}
 	if (strncmp(s, "unix:", 5) == 0) {
-		p = s + 5;
-		n = strlen(p);
-		if (p[0] != '/') {
-			rurl_err(why, whylen, "unix: needs an absolute path "
-			    "(unix:/run/redis/redis.sock)");
+		if (parse_unix(s + 5, out, why, whylen) != 0)
 			goto bad;
-		}
-		if (n > REDIS_URL_PATH_MAX) {
-			rurl_err(why, whylen, "unix: path longer than %d bytes",
-			    REDIS_URL_PATH_MAX);
-			goto bad;
-		}
-		for (end = p; *end != '\0'; end++)
-			if ((unsigned char)*end < 0x20 || *end == 0x7f)
-				break;
-		if (*end != '\0') {
-			rurl_err(why, whylen, "control character in unix: path");
-			goto bad;
-		}
-		memcpy(out->path, p, n + 1);
-		out->kind = REDIS_URL_UNIX;
 		return 0;
 	}
-	if (strncmp(s, "redis://", 8) == 0) {
-		out->kind = REDIS_URL_TCP;
-		p = s + 8;
-	} else if (strncmp(s, "rediss://", 9) == 0) {
-#ifndef HAVE_HIREDIS_SSL
-		rurl_err(why, whylen, "rediss:// (TLS) is not supported by "
-		    "this build: its hiredis has no TLS (hiredis_ssl; Debian "
-		    "12's libhiredis 0.14 has none); use redis:// on a "
-		    "private network, unix:PATH, or a TLS tunnel");
+	if (parse_scheme(s, out, &p, why, whylen) != 0)
 		goto bad;
-#else
-		out->kind = REDIS_URL_TLS;
-		p = s + 9;
-#endif
-	} else {
-		rurl_err(why, whylen, "not a Redis URL: expected "
-		    "redis://[USER:PASSWORD@]HOST[:PORT][/DB], rediss://... "
-		    "or unix:PATH");
-		goto bad;
-	}
 	end = p + strlen(p);
 	/* The authority ends at the first '/', the DB follows it. */
 	slash = memchr(p, '/', (size_t)(end - p));
 	hostend = slash != NULL ? slash : end;
-	/* The last '@' before the path ends the user information. */
-	at = NULL;
-	for (colon = p; colon < hostend; colon++)
-		if (*colon == '@')
-			at = colon;
-	if (at != NULL) {
-		colon = memchr(p, ':', (size_t)(at - p));
-		if (colon == NULL) {
-			rurl_err(why, whylen, "user information without a "
-			    "password: write USER:PASSWORD@ or :PASSWORD@");
-			goto bad;
-		}
-		if (pct_decode(p, (size_t)(colon - p), out->user,
-		    sizeof(out->user)) != 0 ||
-		    pct_decode(colon + 1, (size_t)(at - colon - 1),
-		    out->password, sizeof(out->password)) != 0) {
-			rurl_err(why, whylen, "bad user or password (percent-"
-			    "encode '@', ':', '/' and '%%'; no control "
-			    "characters; at most %d bytes)", REDIS_URL_CRED_MAX);
-			goto bad;
-		}
-		if (out->password[0] == '\0') {
-			rurl_err(why, whylen, "empty password");
-			goto bad;
-		}
-		out->has_password = 1;
-		p = at + 1;
-	}
-	/* HOST[:PORT] in [p, hostend) */
-	if (p < hostend && *p == '[') {
-		const char *rb = memchr(p, ']', (size_t)(hostend - p));
-
-		if (rb == NULL || !valid_v6(p + 1, (size_t)(rb - p - 1))) {
-			rurl_err(why, whylen, "bad IPv6 address in brackets");
-			goto bad;
-		}
-		memcpy(out->host, p + 1, (size_t)(rb - p - 1));
-		out->host[rb - p - 1] = '\0';
-		p = rb + 1;
-		if (p < hostend && *p != ':') {
-			rurl_err(why, whylen, "unexpected text after ']'");
-			goto bad;
-		}
-		colon = p < hostend ? p : NULL;
-	} else {
-		colon = memchr(p, ':', (size_t)(hostend - p));
-		n = (size_t)((colon != NULL ? colon : hostend) - p);
-		if (n == 0) {
-			rurl_err(why, whylen, "missing host");
-			goto bad;
-		}
-		if (!valid_name(p, n)) {
-			rurl_err(why, whylen, "bad host name (letters, digits, "
-			    "'-' and '.'; IPv6 in brackets)");
-			goto bad;
-		}
-		memcpy(out->host, p, n);
-		out->host[n] = '\0';
-	}
+	if (parse_userinfo(p, hostend, out, &p, why, whylen) != 0 ||
+	    parse_host(p, hostend, out, &colon, why, whylen) != 0)
+		goto bad;
 	out->port = REDIS_URL_PORT_DEFAULT;
 	if (colon != NULL && parse_num(colon + 1,
 	    (size_t)(hostend - colon - 1), 1, 65535, &out->port) != 0) {

@@ -15,6 +15,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/secevent.h"
 
 struct secevent_log {
@@ -124,7 +125,6 @@ secevent_emit(struct secevent_log *l, enum secev_type type,
     enum secev_severity sev, const char *session, const char *client,
     const char *event, json_t *details)
 {
-	struct timeval tv;
 	json_t *o;
 	char *line;
 	size_t len;
@@ -140,11 +140,10 @@ secevent_emit(struct secevent_log *l, enum secev_type type,
 	}
 	if (l->m != NULL)
 		metrics_inc(&l->m->security_events_total[type][sev]);
-	gettimeofday(&tv, NULL);
 	o = json_pack("{s:s, s:s, s:s*, s:s*, s:I, s:s, s:o}",
 	    "type", type_names[type], "severity", sev_names[sev],
 	    "session", session, "client", client,
-	    "ts", (json_int_t)tv.tv_sec * 1000 + tv.tv_usec / 1000,
+	    "ts", (json_int_t)clock_wall_ms(),
 	    "event", event != NULL ? event : "unknown",
 	    "details", details != NULL ? details : json_object());
 	if (o == NULL)

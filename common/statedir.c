@@ -112,68 +112,67 @@ sd_write_atomic(const char *dir, const char *name, const void *data,
 	return 0;
 }
 
-int
-statedir_secret(const char *dir, const char *name, size_t nbytes, char **out,
-    char *err, size_t errlen)
+#define SD_SECRET_MAX	64	/* random bytes of a generated secret */
+
+/* Reads the secret file open at fd (closed here) into *out. */
+static int
+secret_read(int fd, const char *path, char **out, char *err, size_t errlen)
 {
-	char path[4096], *hex;
-	unsigned char raw[64];
 	struct stat st;
 	size_t i, len;
 	ssize_t n;
-	int fd;
+	char *hex;
 
-	*out = NULL;
-	if (nbytes == 0 || nbytes > sizeof(raw)) {
-		sd_err(err, errlen, "%s: bad secret size", name);
-		return -1;
-	}
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW)) >= 0) {
-		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-		    st.st_size < 16 || st.st_size > 1024) {
-			sd_err(err, errlen, "%s: not a secret file (16 to "
-			    "1024 bytes)", path);
-			close(fd);
-			return -1;
-		}
-		if ((st.st_mode & 077) != 0) {
-			sd_err(err, errlen, "%s: readable by others (mode %o): "
-			    "chmod 600 it", path, st.st_mode & 0777);
-			close(fd);
-			return -1;
-		}
-		len = (size_t)st.st_size;
-		if ((hex = calloc(1, len + 1)) == NULL) {
-			close(fd);
-			sd_err(err, errlen, "%s: out of memory", path);
-			return -1;
-		}
-		n = read(fd, hex, len);
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size < 16 || st.st_size > 1024) {
+		sd_err(err, errlen, "%s: not a secret file (16 to "
+		    "1024 bytes)", path);
 		close(fd);
-		if (n != (ssize_t)len) {
-			free(hex);
-			sd_err(err, errlen, "%s: short read", path);
-			return -1;
-		}
-		while (len > 0 && (hex[len - 1] == '\n' || hex[len - 1] == '\r'))
-			hex[--len] = '\0';
-		for (i = 0; i < len; i++) {
-			if ((unsigned char)hex[i] < 0x21 ||
-			    (unsigned char)hex[i] > 0x7e) {
-				explicit_bzero(hex, len);
-				free(hex);
-				sd_err(err, errlen, "%s: not printable", path);
-				return -1;
-			}
-		}
-		*out = hex;
-		return 0;
-	}
-	if (errno != ENOENT) {
-		sd_err(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
+	if ((st.st_mode & 077) != 0) {
+		sd_err(err, errlen, "%s: readable by others (mode %o): "
+		    "chmod 600 it", path, st.st_mode & 0777);
+		close(fd);
+		return -1;
+	}
+	len = (size_t)st.st_size;
+	if ((hex = calloc(1, len + 1)) == NULL) {
+		close(fd);
+		sd_err(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	n = read(fd, hex, len);
+	close(fd);
+	if (n != (ssize_t)len) {
+		free(hex);
+		sd_err(err, errlen, "%s: short read", path);
+		return -1;
+	}
+	while (len > 0 && (hex[len - 1] == '\n' || hex[len - 1] == '\r'))
+		hex[--len] = '\0';
+	for (i = 0; i < len; i++) {
+		if ((unsigned char)hex[i] < 0x21 ||
+		    (unsigned char)hex[i] > 0x7e) {
+			explicit_bzero(hex, len);
+			free(hex);
+			sd_err(err, errlen, "%s: not printable", path);
+			return -1;
+		}
+	}
+	*out = hex;
+	return 0;
+}
+
+/* Makes a secret of nbytes random bytes, in hex, and saves it as name. */
+static int
+secret_generate(const char *dir, const char *name, const char *path,
+    size_t nbytes, char **out, char *err, size_t errlen)
+{
+	unsigned char raw[SD_SECRET_MAX];
+	char *hex;
+	size_t i;
+
 	if (RAND_bytes(raw, (int)nbytes) != 1) {
 		sd_err(err, errlen, "%s: no randomness from the CSPRNG", path);
 		return -1;
@@ -200,6 +199,28 @@ statedir_secret(const char *dir, const char *name, size_t nbytes, char **out,
 	log_info("generated %s in the state dir", name);
 	*out = hex;
 	return 0;
+}
+
+int
+statedir_secret(const char *dir, const char *name, size_t nbytes, char **out,
+    char *err, size_t errlen)
+{
+	char path[4096];
+	int fd;
+
+	*out = NULL;
+	if (nbytes == 0 || nbytes > SD_SECRET_MAX) {
+		sd_err(err, errlen, "%s: bad secret size", name);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW)) >= 0)
+		return secret_read(fd, path, out, err, errlen);
+	if (errno != ENOENT) {
+		sd_err(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return secret_generate(dir, name, path, nbytes, out, err, errlen);
 }
 
 static int

@@ -38,6 +38,7 @@
 
 #include "auth/admin_token.h"
 #include "common/config.h"
+#include "common/ratelimit.h"
 #include "common/secevent.h"
 #include "db/db.h"
 
@@ -69,8 +70,7 @@ struct admin_api {
 	struct fail_slot	 fails[FAIL_SLOTS];
 	struct token_slot	 tokens[TOKEN_SLOTS];
 	char			 dummy[ADMIN_HASH_MAX];
-	int64_t			 verify_sec;	/* argon2id budget: this second */
-	int			 verify_n;	/* and how much of it is spent */
+	struct rl_window	 verify;	/* argon2id budget, a second */
 };
 
 struct admin_api *
@@ -226,15 +226,12 @@ fail_note(struct admin_api *api, const struct maddr *client,
  * The admin presenting this Authorization header, or 0.  *why says what was
  * wrong, for the security event.
  */
-/* Takes one argon2id verification from this second's budget. */
+/* Takes one argon2id verification from this second's budget: 0, or -1. */
 static int
 verify_budget(struct admin_api *api, int64_t now)
 {
-	if (api->verify_sec != now) {
-		api->verify_sec = now;
-		api->verify_n = 0;
-	}
-	return api->verify_n++ < ADMIN_VERIFY_PER_SEC;
+	return rl_window_take(&api->verify, now, 1, ADMIN_VERIFY_PER_SEC,
+	    NULL);
 }
 
 static int64_t
@@ -267,7 +264,7 @@ authenticate(struct admin_api *api, const char *authz, int64_t now,
 	rc = admin_find(api->db, lookup, &a, hash, sizeof(hash));
 	if (rc == DB_NOTFOUND) {
 		*why = "unknown";
-		if (!verify_budget(api, now))
+		if (verify_budget(api, now) != 0)
 			return -2;
 		admin_token_verify(api->dummy, tok, len);
 		return 0;
@@ -286,7 +283,7 @@ authenticate(struct admin_api *api, const char *authz, int64_t now,
 		if (slot == NULL || t->until < slot->until)
 			slot = t;
 	}
-	if (!verify_budget(api, now)) {
+	if (verify_budget(api, now) != 0) {
 		explicit_bzero(digest, sizeof(digest));
 		return -2;
 	}
@@ -459,110 +456,175 @@ bans_post(struct admin_api *api, const struct admin_req *req,
 	reply(resp, 201, json_pack("{so}", "ban", ban_json(&b, req->now)));
 }
 
+/* A store error on an id: 404 when there is no such id. */
 static void
-route(struct admin_api *api, const struct admin_req *req, const char *rest,
-    const char *query, struct admin_resp *resp)
+id_error(struct admin_api *api, struct admin_resp *resp, int rc)
 {
-	const char *m = req->method;
-	struct list_ctx c;
-	struct db_report r;
-	struct db_ban b;
-	char seg[3][PATH_MAX_LEN];
-	const char *p, *slash;
-	int n = 0, rc;
-	int64_t id = 0;
+	if (rc == DB_NOTFOUND)
+		error(resp, 404, "not_found", "no such id");
+	else
+		db_error(api, resp, rc);
+}
 
-	/* Split "bans/12" or "reports/12/resolve" into segments. */
-	for (p = rest; *p != '\0' && n < 3; p = slash + 1) {
+static void
+bad_method(struct admin_resp *resp)
+{
+	error(resp, 405, "bad_method", "method not allowed here");
+}
+
+/*
+ * Splits "bans/12" or "reports/12/resolve" into at most three segments:
+ * 0 with *n set, or -1 when the path has an empty, long or fourth one.
+ */
+static int
+split_path(const char *rest, char seg[3][PATH_MAX_LEN], int *n)
+{
+	const char *p, *slash = NULL;
+
+	*n = 0;
+	for (p = rest; *p != '\0' && *n < 3; p = slash + 1) {
 		size_t len;
 
 		slash = strchr(p, '/');
 		len = slash != NULL ? (size_t)(slash - p) : strlen(p);
-		if (len == 0 || len >= sizeof(seg[0]))
-			goto not_found;
-		memcpy(seg[n], p, len);
-		seg[n++][len] = '\0';
+		if (len == 0 || len >= PATH_MAX_LEN)
+			return -1;
+		memcpy(seg[*n], p, len);
+		seg[(*n)++][len] = '\0';
 		if (slash == NULL)
 			break;
 	}
-	if (n == 0 || (*p != '\0' && slash != NULL))
-		goto not_found;
-	if (n >= 2 && (id = parse_id(seg[1])) == 0)
-		goto not_found;
+	if (*n == 0 || (*p != '\0' && slash != NULL))
+		return -1;
+	return 0;
+}
 
-	c.now = req->now;
-	if (strcmp(seg[0], "bans") == 0 && n == 1) {
-		if (strcmp(m, "GET") == 0) {
-			if ((c.arr = json_array()) == NULL)
-				goto internal;
-			rc = ban_list(api->db, query_flag(query, "all"),
-			    req->now, ban_cb, &c);
-			if (rc != DB_OK) {
-				json_decref(c.arr);
-				db_error(api, resp, rc);
-				return;
-			}
-			reply(resp, 200, json_pack("{so}", "bans", c.arr));
-		} else if (strcmp(m, "POST") == 0)
-			bans_post(api, req, resp);
-		else
-			goto bad_method;
-	} else if (strcmp(seg[0], "bans") == 0 && n == 2) {
-		if (strcmp(m, "GET") == 0) {
-			if ((rc = ban_get(api->db, id, &b)) != DB_OK)
-				goto db_fail;
-			reply(resp, 200, json_pack("{so}", "ban",
-			    ban_json(&b, req->now)));
-		} else if (strcmp(m, "DELETE") == 0) {
-			if ((rc = ban_remove(api->db, id)) != DB_OK)
-				goto db_fail;
-			resp->bans_changed = 1;
-			reply(resp, 200, json_pack("{sI}", "removed",
-			    (json_int_t)id));
-		} else
-			goto bad_method;
-	} else if (strcmp(seg[0], "reports") == 0 && n == 1) {
-		if (strcmp(m, "GET") != 0)
-			goto bad_method;
-		if ((c.arr = json_array()) == NULL)
-			goto internal;
-		rc = report_list(api->db, query_flag(query, "open"),
-		    report_cb, &c);
-		if (rc != DB_OK) {
-			json_decref(c.arr);
-			db_error(api, resp, rc);
-			return;
-		}
-		reply(resp, 200, json_pack("{so}", "reports", c.arr));
-	} else if (strcmp(seg[0], "reports") == 0 && n == 2) {
-		if (strcmp(m, "GET") != 0)
-			goto bad_method;
-		if ((rc = report_get(api->db, id, &r)) != DB_OK)
-			goto db_fail;
-		reply(resp, 200, json_pack("{so}", "report", report_json(&r)));
-	} else if (strcmp(seg[0], "reports") == 0 && n == 3 &&
-	    strcmp(seg[2], "resolve") == 0) {
-		if (strcmp(m, "POST") != 0)
-			goto bad_method;
-		if ((rc = report_resolve(api->db, id, req->now)) != DB_OK ||
-		    (rc = report_get(api->db, id, &r)) != DB_OK)
-			goto db_fail;
-		reply(resp, 200, json_pack("{so}", "report", report_json(&r)));
-	} else
-		goto not_found;
-	return;
-db_fail:
-	if (rc == DB_NOTFOUND) {
-		error(resp, 404, "not_found", "no such id");
+/* /api/v1/bans: GET lists, POST bans. */
+static void
+route_bans(struct admin_api *api, const struct admin_req *req,
+    const char *query, struct admin_resp *resp)
+{
+	struct list_ctx c;
+	int rc;
+
+	if (strcmp(req->method, "POST") == 0) {
+		bans_post(api, req, resp);
 		return;
 	}
-	db_error(api, resp, rc);
-	return;
-internal:
-	error(resp, 500, "internal", "out of memory");
-	return;
-bad_method:
-	error(resp, 405, "bad_method", "method not allowed here");
+	if (strcmp(req->method, "GET") != 0) {
+		bad_method(resp);
+		return;
+	}
+	c.now = req->now;
+	if ((c.arr = json_array()) == NULL) {
+		error(resp, 500, "internal", "out of memory");
+		return;
+	}
+	rc = ban_list(api->db, query_flag(query, "all"), req->now, ban_cb, &c);
+	if (rc != DB_OK) {
+		json_decref(c.arr);
+		db_error(api, resp, rc);
+		return;
+	}
+	reply(resp, 200, json_pack("{so}", "bans", c.arr));
+}
+
+/* /api/v1/bans/ID: GET shows, DELETE lifts. */
+static void
+route_ban(struct admin_api *api, const struct admin_req *req, int64_t id,
+    struct admin_resp *resp)
+{
+	struct db_ban b;
+	int rc;
+
+	if (strcmp(req->method, "GET") == 0) {
+		if ((rc = ban_get(api->db, id, &b)) != DB_OK) {
+			id_error(api, resp, rc);
+			return;
+		}
+		reply(resp, 200, json_pack("{so}", "ban",
+		    ban_json(&b, req->now)));
+	} else if (strcmp(req->method, "DELETE") == 0) {
+		if ((rc = ban_remove(api->db, id)) != DB_OK) {
+			id_error(api, resp, rc);
+			return;
+		}
+		resp->bans_changed = 1;
+		reply(resp, 200, json_pack("{sI}", "removed", (json_int_t)id));
+	} else
+		bad_method(resp);
+}
+
+/* /api/v1/reports: GET lists. */
+static void
+route_reports(struct admin_api *api, const struct admin_req *req,
+    const char *query, struct admin_resp *resp)
+{
+	struct list_ctx c;
+	int rc;
+
+	if (strcmp(req->method, "GET") != 0) {
+		bad_method(resp);
+		return;
+	}
+	c.now = req->now;
+	if ((c.arr = json_array()) == NULL) {
+		error(resp, 500, "internal", "out of memory");
+		return;
+	}
+	rc = report_list(api->db, query_flag(query, "open"), report_cb, &c);
+	if (rc != DB_OK) {
+		json_decref(c.arr);
+		db_error(api, resp, rc);
+		return;
+	}
+	reply(resp, 200, json_pack("{so}", "reports", c.arr));
+}
+
+/* /api/v1/reports/ID (GET) and /api/v1/reports/ID/resolve (POST). */
+static void
+route_report(struct admin_api *api, const struct admin_req *req, int64_t id,
+    int resolve, struct admin_resp *resp)
+{
+	struct db_report r;
+	int rc;
+
+	if (strcmp(req->method, resolve ? "POST" : "GET") != 0) {
+		bad_method(resp);
+		return;
+	}
+	if ((resolve && (rc = report_resolve(api->db, id, req->now)) !=
+	    DB_OK) || (rc = report_get(api->db, id, &r)) != DB_OK) {
+		id_error(api, resp, rc);
+		return;
+	}
+	reply(resp, 200, json_pack("{so}", "report", report_json(&r)));
+}
+
+static void
+route(struct admin_api *api, const struct admin_req *req, const char *rest,
+    const char *query, struct admin_resp *resp)
+{
+	char seg[3][PATH_MAX_LEN];
+	int n;
+	int64_t id = 0;
+
+	if (split_path(rest, seg, &n) != 0 ||
+	    (n >= 2 && (id = parse_id(seg[1])) == 0))
+		goto not_found;
+	if (strcmp(seg[0], "bans") == 0 && n == 1)
+		route_bans(api, req, query, resp);
+	else if (strcmp(seg[0], "bans") == 0 && n == 2)
+		route_ban(api, req, id, resp);
+	else if (strcmp(seg[0], "reports") == 0 && n == 1)
+		route_reports(api, req, query, resp);
+	else if (strcmp(seg[0], "reports") == 0 && n == 2)
+		route_report(api, req, id, 0, resp);
+	else if (strcmp(seg[0], "reports") == 0 && n == 3 &&
+	    strcmp(seg[2], "resolve") == 0)
+		route_report(api, req, id, 1, resp);
+	else
+		goto not_found;
 	return;
 not_found:
 	error(resp, 404, "not_found", "no such endpoint");

@@ -20,6 +20,8 @@
 #include <sqlite3.h>
 
 #include "common/addr.h"
+#include "common/rdwr.h"
+#include "common/utf8.h"
 #include "db/db.h"
 
 /*
@@ -467,41 +469,20 @@ int
 db_text_clean(const char *in, size_t len, size_t maxcp, char *out,
     size_t outlen)
 {
-	const uint8_t *p = (const uint8_t *)in;
-	size_t i = 0, o = 0, cp = 0, n, k;
+	const uint8_t *p;
+	size_t o = 0, cp = 0, n;
 	uint32_t c;
+	struct rd r;
 
 	if (outlen == 0)
 		return DB_INVAL;
 	out[0] = '\0';
-	while (i < len) {
-		uint8_t b = p[i];
-
-		if (b < 0x80) {
-			c = b;
-			n = 1;
-		} else if (b >= 0xc2 && b <= 0xdf) {
-			c = b & 0x1f;
-			n = 2;
-		} else if (b >= 0xe0 && b <= 0xef) {
-			c = b & 0x0f;
-			n = 3;
-		} else if (b >= 0xf0 && b <= 0xf4) {
-			c = b & 0x07;
-			n = 4;
-		} else
+	rd_init(&r, in, len);
+	while (r.left > 0) {
+		p = r.p;
+		if (utf8_next(&r, &c) != 0)
 			return DB_INVAL;
-		if (n > len - i)
-			return DB_INVAL;
-		for (k = 1; k < n; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return DB_INVAL;
-			c = (c << 6) | (p[i + k] & 0x3f);
-		}
-		/* Overlong, surrogate or past U+10FFFF. */
-		if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
-		    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
-			return DB_INVAL;
+		n = (size_t)(r.p - p);
 		if (++cp > maxcp)
 			return DB_TOOLONG;
 		/* Drop C0, DEL, C1 and the bidirectional overrides: text
@@ -511,10 +492,9 @@ db_text_clean(const char *in, size_t len, size_t maxcp, char *out,
 		    (c >= 0x2066 && c <= 0x2069))) {
 			if (o + n >= outlen)
 				return DB_TOOLONG;
-			memcpy(out + o, p + i, n);
+			memcpy(out + o, p, n);
 			o += n;
 		}
-		i += n;
 	}
 	out[o] = '\0';
 	return DB_OK;

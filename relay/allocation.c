@@ -94,11 +94,8 @@ turn_event(struct turn_ctx *ctx, enum turn_event ev, const struct maddr *client,
 	else if (ev != TURN_EV_BANNED)
 		metrics_own_add(&ctx->st.auth_failures, 1);
 	/* The log is bounded: a flood of bad requests costs counters only. */
-	if (sec != ctx->ev_second) {
-		ctx->ev_second = sec;
-		ctx->ev_count = 0;
-	}
-	if (ctx->ev_count++ >= TURN_EVENTS_PER_SEC || ctx->io.event == NULL)
+	if (rl_window_take(&ctx->events, sec, 1, TURN_EVENTS_PER_SEC, NULL) !=
+	    0 || ctx->io.event == NULL)
 		return;
 	ctx->io.event(ctx->io.arg, ev, client, user, ulen, what);
 }
@@ -285,8 +282,8 @@ alloc_new(struct turn_ctx *ctx, const struct alloc_spec *s)
 	memcpy(a->resv_token, s->resv_token, sizeof(a->resv_token));
 	a->ucount = s->ucount;
 	a->icount = s->icount;
-	a->up.tokens = a->down.tokens = ctx->max_bps;
-	a->up.last = a->down.last = ctx->now;
+	rl_bucket_init(&a->up, ctx->max_bps, 1000, ctx->now);
+	rl_bucket_init(&a->down, ctx->max_bps, 1000, ctx->now);
 	/* The ports point at a->user for the other loops: set above. */
 	for (i = 0; i < s->nrelayed; i++) {
 		a->relayed[i] = s->relayed[i];
@@ -487,24 +484,12 @@ chan_bind(struct turn_ctx *ctx, struct turn_alloc *a, uint16_t num,
 /* max-bps: a token bucket per direction, one second of burst. */
 
 int
-bucket_take(struct turn_ctx *ctx, struct turn_bucket *b, size_t n)
+bucket_take(struct turn_ctx *ctx, struct rl_bucket *b, size_t n)
 {
-	int64_t cap = ctx->max_bps;
-
-	if (cap <= 0)
-		return 1;
-	if (ctx->now > b->last) {
-		uint64_t dt = ctx->now - b->last;
-
-		b->tokens += (int64_t)(dt * (uint64_t)cap / 1000);
-		if (b->tokens > cap)
-			b->tokens = cap;
-		b->last = ctx->now;
-	}
-	if (b->tokens < (int64_t)n)
+	if (ctx->max_bps <= 0)
 		return 0;
-	b->tokens -= (int64_t)n;
-	return 1;
+	return rl_bucket_take(b, ctx->max_bps, 1000, (int64_t)n, ctx->now,
+	    NULL);
 }
 
 /* ------------------------------------------------------------------ */

@@ -37,6 +37,7 @@
 #include <jansson.h>
 
 #include "auth/cred.h"
+#include "common/clock.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -54,12 +55,8 @@
 void
 relay_clock(struct relay_loop *lp)
 {
-	struct timespec mono, wall;
-
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	clock_gettime(CLOCK_REALTIME, &wall);
-	turn_set_time(lp->ctx, (uint64_t)mono.tv_sec * 1000 +
-	    (uint64_t)mono.tv_nsec / 1000000, (long long)wall.tv_sec);
+	turn_set_time(lp->ctx, clock_mono_ms(),
+	    (long long)(clock_wall_ms() / 1000));
 }
 
 static int
@@ -576,8 +573,8 @@ relay_start(struct relay *rl)
 	if (rc != 0)
 		return -1;
 	for (f = 0; f < 2; f++) {
-		if (!turn_relayed_ip(rl->loops[0]->ctx, f == 0 ? AF_INET :
-		    AF_INET6, &b, &a))
+		if (turn_relayed_ip(rl->loops[0]->ctx, f == 0 ? AF_INET :
+		    AF_INET6, &b, &a) != 0)
 			continue;
 		addr_ntop(&b, bs, sizeof(bs));
 		addr_ntop(&a, as, sizeof(as));

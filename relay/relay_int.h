@@ -15,6 +15,7 @@
 
 #include "common/addr.h"
 #include "common/metrics.h"
+#include "common/ratelimit.h"
 #include "relay/relay.h"
 #include "relay/turn.h"
 
@@ -80,7 +81,7 @@ struct relay_loop {
 	size_t			 nudp;
 	struct event		*tick;
 	uint8_t			 cur_proto;	/* of the message in hand */
-	long long		 last_emfile;	/* Unix seconds, log bound */
+	struct rl_window	 emfile_log;	/* ms: one line a second */
 
 	/* Receive buffers, one batch. */
 	uint8_t			*bufs;		/* RELAY_BATCH * TURN_BUF_MAX */
@@ -155,9 +156,6 @@ void	tcp_to_client(void *, const struct turn_tuple *, const struct iovec *,
 	    int);
 /* Stream framing (RFC 8656 §12.5), pure; see tcp.c.  tcp.c's own
  * (UNITTEST): the fuzz target of the framing calls them. */
-#define TCP_FRAME_BAD	(-1)
-#define TCP_FRAME_MORE	0
-#define TCP_FRAME_OK	1
 #ifdef MEETOPIA_UNITTEST
 int	tcp_frame(const uint8_t *, size_t, size_t *, size_t *);
 int	tcp_drain(struct evbuffer *, size_t *,

@@ -395,9 +395,10 @@ stun_hmac2(const char *mdname, const uint8_t *key, size_t keylen,
 	if (EVP_DigestInit_ex(c, md, NULL) != 1 ||
 	    EVP_DigestUpdate(c, pad, bs) != 1 ||
 	    EVP_DigestUpdate(c, inner, ilen) != 1 ||
-	    EVP_DigestFinal_ex(c, out, &olen) != 1)
+	    EVP_DigestFinal_ex(c, out, &olen) != 1 ||
+	    olen != (unsigned int)EVP_MD_get_size(md))
 		goto out;
-	rc = (int)olen;
+	rc = 0;
 out:
 	OPENSSL_cleanse(k, sizeof(k));
 	OPENSSL_cleanse(pad, sizeof(pad));
@@ -407,7 +408,8 @@ out:
 
 /*
  * The MAC of a received message up to the attribute at off, with the header
- * length patched as if that attribute (of vlen value bytes) ended it.
+ * length patched as if that attribute (of vlen value bytes) ended it: 0,
+ * or -1.
  */
 static int
 mac_upto(const struct stun_msg *m, const char *md, size_t off, size_t vlen,
@@ -437,7 +439,7 @@ stun_check_mi(const struct stun_msg *m, const uint8_t *key, size_t keylen)
 	if (m->mi.type == 0)
 		return -1;
 	if (m->mi.len != 20 || mac_upto(m, "SHA1", m->mi.off, 20, key,
-	    keylen, mac) != 20)
+	    keylen, mac) != 0)
 		return 0;
 	return CRYPTO_memcmp(mac, m->mi.val, 20) == 0;
 }
@@ -453,7 +455,7 @@ stun_check_mi256(const struct stun_msg *m, const uint8_t *key,
 		return -1;
 	/* §14.6: truncated to at least 16 bytes, a multiple of 4. */
 	if (n < 16 || n > 32 || (n & 3) != 0 || mac_upto(m, "SHA256",
-	    m->mi256.off, n, key, keylen, mac) != 32)
+	    m->mi256.off, n, key, keylen, mac) != 0)
 		return 0;
 	return CRYPTO_memcmp(mac, m->mi256.val, n) == 0;
 }
@@ -570,13 +572,13 @@ stun_end(struct wr *w, enum stun_mi mi, const uint8_t *key, size_t keylen,
 	if (mi == STUN_MI_SHA1) {
 		fix_len(w, 24);
 		if (w->err || stun_hmac2("SHA1", key, keylen, w->p, w->len,
-		    NULL, 0, mac) != 20)
+		    NULL, 0, mac) != 0)
 			return -1;
 		stun_put(w, STUN_ATTR_MESSAGE_INTEGRITY, mac, 20);
 	} else if (mi == STUN_MI_SHA256) {
 		fix_len(w, 36);
 		if (w->err || stun_hmac2("SHA256", key, keylen, w->p, w->len,
-		    NULL, 0, mac) != 32)
+		    NULL, 0, mac) != 0)
 			return -1;
 		stun_put(w, STUN_ATTR_MESSAGE_INTEGRITY_SHA256, mac, 32);
 	}

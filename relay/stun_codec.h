@@ -197,7 +197,8 @@ const char	*stun_reason(int code);
 #ifdef MEETOPIA_UNITTEST
 /*
  * HMAC over two pieces (the integrity checks use it over a patched header
- * and the rest); md is "SHA1" or "SHA256".  Returns the MAC length or -1.
+ * and the rest); md is "SHA1" or "SHA256".  0 with the MAC in out (20 or
+ * 32 bytes), or -1.
  */
 int		 stun_hmac2(const char *md, const uint8_t *key, size_t keylen,
 		    const uint8_t *p1, size_t l1, const uint8_t *p2, size_t l2,

@@ -56,9 +56,11 @@
 
 #include "auth/pseudonym.h"
 #include "auth/tls.h"
+#include "common/clock.h"
 #include "common/config.h"
 #include "common/listener.h"
 #include "common/log.h"
+#include "common/ratelimit.h"
 #include "common/rdwr.h"
 #include "common/secevent.h"
 #include "common/unittest.h"
@@ -88,18 +90,17 @@ struct tcp_server {
 	struct relay		*rl;
 	struct conn_server	*cs;
 	/* Security events from this file, at most TURN_EVENTS_PER_SEC. */
-	long long		 ev_sec;
-	int			 ev_n;
+	struct rl_window	 events;	/* seconds */
 };
 
 /* ------------------------------------------------------------------ */
 /* Framing (pure: the fuzzer drives these). */
 
 /*
- * Looks at the first n bytes of a stream (n may be short of a header).
- * TCP_FRAME_MORE: more bytes are needed to judge the header;
- * TCP_FRAME_OK: *msglen is the message's length (header included) and
- * *padlen the padding after it; TCP_FRAME_BAD: not a frame we take.
+ * Looks at the first n bytes of a stream (n may be short of a header):
+ * 0 with *msglen the message's length (header included) and *padlen the
+ * padding after it, or with *msglen 0 when more bytes are needed to judge
+ * the header; -1 when it is not a frame we take.
  */
 UNITTEST int
 tcp_frame(const uint8_t *p, size_t n, size_t *msglen, size_t *padlen)
@@ -114,33 +115,33 @@ tcp_frame(const uint8_t *p, size_t n, size_t *msglen, size_t *padlen)
 	rd_init(&r, p, n);
 	b0 = rd_u8(&r);
 	if (r.err)
-		return TCP_FRAME_MORE;
+		return 0;		/* more */
 	if (b0 >= 0x40 && b0 <= 0x7F) {		/* see TURN_CHAN_MAX */
 		(void)rd_u8(&r);
 		len = rd_u16(&r);
 		if (r.err)
-			return TCP_FRAME_MORE;
+			return 0;		/* more */
 		if ((size_t)CHAN_HDR + len > TURN_BUF_MAX)
-			return TCP_FRAME_BAD;
+			return -1;
 		*msglen = (size_t)CHAN_HDR + len;
 		*padlen = (4 - (len & 3)) & 3;	/* RFC 8656 §12.5 */
-		return TCP_FRAME_OK;
+		return 0;
 	}
 	if ((b0 & 0xC0) != 0)		/* RFC 8489 §5: top two bits zero */
-		return TCP_FRAME_BAD;
+		return -1;
 	(void)rd_u8(&r);
 	len = rd_u16(&r);
 	if (r.err)
-		return TCP_FRAME_MORE;
+		return 0;		/* more */
 	if ((len & 3) != 0 || (size_t)STUN_HDR + len > TURN_BUF_MAX)
-		return TCP_FRAME_BAD;
+		return -1;
 	cookie = rd_u32(&r);
 	if (r.err)
-		return TCP_FRAME_MORE;
+		return 0;		/* more */
 	if (cookie != STUN_COOKIE)
-		return TCP_FRAME_BAD;
+		return -1;
 	*msglen = (size_t)STUN_HDR + len;
-	return TCP_FRAME_OK;
+	return 0;
 }
 
 /*
@@ -150,7 +151,7 @@ tcp_frame(const uint8_t *p, size_t n, size_t *msglen, size_t *padlen)
  * ChannelData header whether ChannelData may come now: a client with no
  * allocation has no channel, so on a stream such bytes are garbage that
  * merely starts like ChannelData ("GET " does).  Returns 0 when what is
- * left is the start of a frame, 1 when fn returned nonzero (stop: the
+ * left is the start of a frame or when fn returned nonzero (stop: the
  * connection is going), -1 on a bad frame (or no memory to make a frame
  * contiguous).
  */
@@ -178,12 +179,10 @@ tcp_drain(struct evbuffer *in, size_t *skip,
 		n = avail < sizeof(hdr) ? avail : sizeof(hdr);
 		if (evbuffer_copyout(in, hdr, n) != (ev_ssize_t)n)
 			return -1;
-		switch (tcp_frame(hdr, n, &msglen, &padlen)) {
-		case TCP_FRAME_BAD:
+		if (tcp_frame(hdr, n, &msglen, &padlen) != 0)
 			return -1;
-		case TCP_FRAME_MORE:
-			return 0;
-		}
+		if (msglen == 0)
+			return 0;		/* the header is not whole */
 		if ((hdr[0] & 0xC0) == 0x40 && chan_ok != NULL && !chan_ok(arg))
 			return -1;
 		if (avail < msglen)
@@ -196,21 +195,12 @@ tcp_drain(struct evbuffer *in, size_t *skip,
 			return -1;
 		*skip = msglen + padlen - n;
 		if (rc != 0)
-			return 1;
+			return 0;
 	}
 }
 
 /* ------------------------------------------------------------------ */
 /* Connections. */
-
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* A security event about a client of ours (rate limited). */
 static void
@@ -220,13 +210,9 @@ tcp_secevent(struct tcp_server *ts, enum secev_type type,
 {
 	const struct relay_env *env = &ts->rl->env;
 	char pseudo[PSEUDONYM_LEN + 1];
-	long long now = (long long)time(NULL);
 
-	if (now != ts->ev_sec) {
-		ts->ev_sec = now;
-		ts->ev_n = 0;
-	}
-	if (ts->ev_n++ >= TURN_EVENTS_PER_SEC)
+	if (rl_window_take(&ts->events, (int64_t)(clock_mono_ms() / 1000), 1,
+	    TURN_EVENTS_PER_SEC, NULL) != 0)
 		return;
 	if (env->pseudonym != NULL)
 		env->pseudonym(env->arg, client, pseudo);
@@ -281,7 +267,7 @@ tcp_timeout_cb(struct conn *cn, void *arg)
 		tcp_conn_close(c, "no complete message in time");
 		return;
 	}
-	now = mono_ms();
+	now = clock_mono_ms();
 	if (turn_tuple_allocated(ts->rl->loops[0]->ctx, &c->t))
 		c->noalloc_since = 0;
 	else if (c->noalloc_since == 0)
@@ -302,7 +288,7 @@ conn_msg(void *arg, const uint8_t *p, size_t len)
 
 	if (conn_is_fresh(c->cn)) {
 		conn_spoke(c->cn);
-		c->noalloc_since = mono_ms();
+		c->noalloc_since = clock_mono_ms();
 		conn_timer(c->cn, TCP_CHECK_SECS);
 	}
 	lp->cur_proto = c->t.proto;

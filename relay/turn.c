@@ -670,10 +670,10 @@ turn_relayed_ip(const struct turn_ctx *ctx, int family, struct maddr *bound,
 	int fi = turn_fam_idx(family);
 
 	if (!ctx->has_family[fi])
-		return 0;
+		return -1;
 	if (bound != NULL)
 		*bound = ctx->relay_ip[fi];
 	if (adv != NULL)
 		*adv = ctx->adv_ip[fi];
-	return 1;
+	return 0;
 }

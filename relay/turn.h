@@ -247,7 +247,8 @@ void		 turn_metrics_add(const struct turn_ctx *, struct metrics *);
 size_t		 turn_alloc_count(const struct turn_ctx *);
 /* Allocations of all the contexts that share ctx's state. */
 size_t		 turn_shared_alloc_count(const struct turn_ctx *);
-/* The relayed address advertised for a family (0 when none). */
+/* The relayed address bound and advertised for a family: 0, or -1 when
+ * the family has none. */
 int		 turn_relayed_ip(const struct turn_ctx *, int family,
 		    struct maddr *bound, struct maddr *advertised);
 

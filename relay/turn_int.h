@@ -14,6 +14,7 @@
 
 #include "auth/nonce.h"
 #include "auth/ltkey.h"
+#include "common/ratelimit.h"
 #include "relay/peer_policy.h"
 #include "relay/stun_codec.h"
 #include "relay/turn.h"
@@ -55,11 +56,6 @@ struct turn_relayed {
 	struct turn_ctx		*ctx;
 };
 
-/* Token bucket of max-bps, one per direction. */
-struct turn_bucket {
-	int64_t			 tokens;	/* bytes */
-	uint64_t		 last;		/* ms */
-};
 
 struct turn_count;
 
@@ -80,8 +76,8 @@ struct turn_alloc {
 	int			 lifetime;	/* seconds, last granted */
 	struct turn_count	*ucount;
 	struct turn_count	*icount;
-	struct turn_bucket	 up;		/* client -> peer */
-	struct turn_bucket	 down;		/* peer -> client */
+	struct rl_bucket	 up;		/* max-bps, client -> peer */
+	struct rl_bucket	 down;		/* max-bps, peer -> client */
 	int			 nperms;
 	struct turn_perm	 perms[TURN_MAX_PERMS];
 	int			 nchans;
@@ -216,8 +212,7 @@ struct turn_ctx {
 	struct turn_relayed_tree relayed;	/* by adv */
 
 	/* Security events this second. */
-	long long		 ev_second;
-	int			 ev_count;
+	struct rl_window	 events;	/* seconds of ctx->now */
 
 	/* Transaction IDs of our Data indications: a random prefix and a
 	 * counter, so that no packet costs a call to the random source. */
@@ -334,7 +329,7 @@ struct turn_chan *chan_by_peer(struct turn_alloc *, const struct maddr *,
 	    uint64_t now, int live);
 int	chan_bind(struct turn_ctx *, struct turn_alloc *, uint16_t,
 	    const struct maddr *);
-int	bucket_take(struct turn_ctx *, struct turn_bucket *, size_t);
+int	bucket_take(struct turn_ctx *, struct rl_bucket *, size_t);
 void	alloc_expire(struct turn_ctx *);
 void	turn_event(struct turn_ctx *, enum turn_event, const struct maddr *,
 	    const char *, size_t, const char *);

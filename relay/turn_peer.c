@@ -220,7 +220,7 @@ turn_deliver(struct turn_ctx *ctx, struct turn_relayed *r,
 			return;
 	} else if (perm_find(ctx, a, from, 0) == NULL)
 		return;		/* §11.3: no permission, silently dropped */
-	if (!bucket_take(ctx, &a->down, len))
+	if (bucket_take(ctx, &a->down, len) != 0)
 		return;
 	wr_init(&w, hdr, sizeof(hdr));
 	if ((c = chan_by_peer(a, from, ctx->now, 1)) != NULL) {
@@ -286,7 +286,7 @@ forward(struct turn_ctx *ctx, struct turn_alloc *a, const struct maddr *peer,
 		if ((p = perm_find(ctx, a, peer, 1)) == NULL ||
 		    !perm_internal_ok(ctx, a, p, peer, PORT_ID(v)))
 			return;
-		if (!bucket_take(ctx, &a->up, len))
+		if (bucket_take(ctx, &a->up, len) != 0)
 			return;
 		metrics_own_add(&ctx->st.packets_to_peer, 1);
 		metrics_own_add(&ctx->st.bytes_to_peer, len);
@@ -314,7 +314,7 @@ forward(struct turn_ctx *ctx, struct turn_alloc *a, const struct maddr *peer,
 			    a->user, a->userlen, "send to a denied peer");
 		return;
 	}
-	if (!bucket_take(ctx, &a->up, len))
+	if (bucket_take(ctx, &a->up, len) != 0)
 		return;
 	metrics_own_add(&ctx->st.packets_to_peer, 1);
 	metrics_own_add(&ctx->st.bytes_to_peer, len);

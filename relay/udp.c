@@ -34,6 +34,7 @@
 
 #include <event2/event.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "relay/relay_int.h"
 
@@ -434,8 +435,8 @@ udp_rsock_open(void *arg, const struct maddr *addr, int df,
 	*sockp = NULL;
 	if ((fd = udp_socket(addr, 0, NULL, 0)) == -1) {
 		if ((errno == EMFILE || errno == ENFILE) &&
-		    lp->last_emfile != time(NULL)) {
-			lp->last_emfile = time(NULL);
+		    rl_window_take(&lp->emfile_log, (int64_t)clock_mono_ms(),
+		    1000, 1, NULL) == 0) {
 			log_warn("relay: out of file descriptors for relayed "
 			    "sockets");
 		}

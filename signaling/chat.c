@@ -10,59 +10,8 @@
 #include <string.h>
 
 #include "common/rdwr.h"
+#include "common/utf8.h"
 #include "signaling/chat.h"
-
-/* Decodes one code point; -1 when the bytes are not UTF-8 (RFC 3629 §4). */
-static long
-utf8_next(struct rd *r)
-{
-	uint8_t c = rd_u8(r), c1;
-	long cp, min;
-	int n, i;
-
-	if (r->err)
-		return -1;
-	if (c < 0x80)
-		return c;
-	if ((c & 0xe0) == 0xc0) {
-		n = 1;
-		cp = c & 0x1f;
-		min = 0x80;
-	} else if ((c & 0xf0) == 0xe0) {
-		n = 2;
-		cp = c & 0x0f;
-		min = 0x800;
-	} else if ((c & 0xf8) == 0xf0) {
-		n = 3;
-		cp = c & 0x07;
-		min = 0x10000;
-	} else
-		return -1;
-	for (i = 0; i < n; i++) {
-		c1 = rd_u8(r);
-		if (r->err || (c1 & 0xc0) != 0x80)
-			return -1;
-		cp = cp << 6 | (c1 & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return -1;
-	return cp;
-}
-
-long
-chat_utf8_count(const uint8_t *p, size_t len)
-{
-	struct rd r;
-	long n = 0;
-
-	rd_init(&r, p, len);
-	while (r.left > 0) {
-		if (utf8_next(&r) < 0)
-			return -1;
-		n++;
-	}
-	return n;
-}
 
 static int
 is_removed_control(long cp)
@@ -73,26 +22,6 @@ is_removed_control(long cp)
 		return 1;		/* Unicode Cc */
 	/* Bidirectional embeddings, overrides and isolates. */
 	return (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
-}
-
-static void
-put_cp(struct wr *w, long cp)
-{
-	if (cp < 0x80)
-		wr_u8(w, (uint8_t)cp);
-	else if (cp < 0x800) {
-		wr_u8(w, (uint8_t)(0xc0 | cp >> 6));
-		wr_u8(w, (uint8_t)(0x80 | (cp & 0x3f)));
-	} else if (cp < 0x10000) {
-		wr_u8(w, (uint8_t)(0xe0 | cp >> 12));
-		wr_u8(w, (uint8_t)(0x80 | (cp >> 6 & 0x3f)));
-		wr_u8(w, (uint8_t)(0x80 | (cp & 0x3f)));
-	} else {
-		wr_u8(w, (uint8_t)(0xf0 | cp >> 18));
-		wr_u8(w, (uint8_t)(0x80 | (cp >> 12 & 0x3f)));
-		wr_u8(w, (uint8_t)(0x80 | (cp >> 6 & 0x3f)));
-		wr_u8(w, (uint8_t)(0x80 | (cp & 0x3f)));
-	}
 }
 
 static int
@@ -107,14 +36,14 @@ chat_sanitize(const uint8_t *text, size_t len, size_t maxcp, char **out)
 {
 	struct rd r, peek;
 	struct wr w;
-	long n, cp, next;
+	uint32_t cp, next;
 	uint8_t *buf, *clean;
-	size_t cleanlen, cap;
+	size_t n, cleanlen, cap;
 
 	*out = NULL;
-	if ((n = chat_utf8_count(text, len)) < 0)
+	if (utf8_count(text, len, &n) != 0)
 		return CHAT_INVALID;
-	if ((size_t)n > maxcp)
+	if (n > maxcp)
 		return CHAT_TOOLONG;
 	if (len > (SIZE_MAX - 1) / 6)
 		return CHAT_NOMEM;
@@ -125,19 +54,20 @@ chat_sanitize(const uint8_t *text, size_t len, size_t maxcp, char **out)
 	wr_init(&w, clean, len + 1);
 	rd_init(&r, text, len);
 	while (r.left > 0) {
-		cp = utf8_next(&r);
+		(void)utf8_next(&r, &cp);	/* valid: counted above */
 		if (is_removed_control(cp))
 			continue;
 		if (cp == '<') {
 			peek = r;
-			next = peek.left > 0 ? utf8_next(&peek) : -1;
-			if (next >= 0 && tag_start(next)) {
+			if (peek.left > 0 && utf8_next(&peek, &next) == 0 &&
+			    tag_start(next)) {
 				/* Up to and with the next '>', if any. */
 				int found = 0;
 
 				peek = r;
 				while (peek.left > 0)
-					if (utf8_next(&peek) == '>') {
+					if (utf8_next(&peek, &next) == 0 &&
+					    next == '>') {
 						found = 1;
 						break;
 					}
@@ -147,7 +77,7 @@ chat_sanitize(const uint8_t *text, size_t len, size_t maxcp, char **out)
 				}
 			}
 		}
-		put_cp(&w, cp);
+		utf8_put(&w, cp);
 	}
 	cleanlen = w.len;
 
@@ -185,51 +115,34 @@ chat_sanitize(const uint8_t *text, size_t len, size_t maxcp, char **out)
 	return CHAT_OK;
 }
 
-void
-chat_bucket_init(struct chat_bucket *b, long long per_minute, double now)
-{
-	b->cap = per_minute > 0 ? (double)per_minute : 1;
-	b->rate = b->cap / 60.0;
-	b->tokens = b->cap;
-	b->last = now;
-}
+#define CHAT_PERIOD_MS	60000	/* the rates are per minute */
 
-static void
-refill(struct chat_bucket *b, double now)
+void
+chat_bucket_init(struct chat_bucket *b, long long per_minute, uint64_t now)
 {
-	if (now > b->last) {
-		b->tokens += (now - b->last) * b->rate;
-		if (b->tokens > b->cap)
-			b->tokens = b->cap;
-	}
-	b->last = now;
+	b->cap = per_minute > 0 ? per_minute : 1;
+	rl_bucket_init(&b->b, b->cap, CHAT_PERIOD_MS, now);
 }
 
 void
-chat_bucket_rate(struct chat_bucket *b, long long per_minute, double now)
+chat_bucket_rate(struct chat_bucket *b, long long per_minute, uint64_t now)
 {
-	refill(b, now);
-	b->cap = per_minute > 0 ? (double)per_minute : 1;
-	b->rate = b->cap / 60.0;
-	if (b->tokens > b->cap)
-		b->tokens = b->cap;
+	int64_t cap = per_minute > 0 ? per_minute : 1;
+
+	rl_bucket_resize(&b->b, b->cap, cap, CHAT_PERIOD_MS, now);
+	b->cap = cap;
 }
 
 int
-chat_bucket_take(struct chat_bucket *b, double now, int *retry_after)
+chat_bucket_take(struct chat_bucket *b, uint64_t now, int *retry_after)
 {
-	double wait;
+	uint64_t wait;
 
-	refill(b, now);
-	if (b->tokens >= 1.0) {
-		b->tokens -= 1.0;
-		*retry_after = 0;
+	*retry_after = 0;
+	if (rl_bucket_take(&b->b, b->cap, CHAT_PERIOD_MS, 1, now, &wait) == 0)
 		return 0;
-	}
-	wait = (1.0 - b->tokens) / b->rate;
-	*retry_after = (int)wait;
-	if (wait - (double)*retry_after > 1e-6)	/* whole seconds, rounded up */
-		(*retry_after)++;
+	/* whole seconds, rounded up, at least one */
+	*retry_after = (int)((wait + 999) / 1000);
 	if (*retry_after < 1)
 		*retry_after = 1;
 	return -1;

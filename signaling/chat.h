@@ -19,14 +19,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/ratelimit.h"
+
 #define CHAT_OK		0
 #define CHAT_INVALID	(-1)	/* not UTF-8 */
 #define CHAT_TOOLONG	(-2)	/* more than maxcp code points */
 #define CHAT_EMPTY	(-3)	/* nothing left after sanitising */
 #define CHAT_NOMEM	(-4)
-
-/* Code points in a UTF-8 string, or -1 when it is not valid UTF-8. */
-long		 chat_utf8_count(const uint8_t *, size_t);
 
 /*
  * Sanitises text into *out (malloc'ed, NUL-terminated; the caller frees)
@@ -40,22 +39,21 @@ int		 chat_sanitize(const uint8_t *text, size_t len, size_t maxcp,
  * of per_minute messages, then one every 60/per_minute seconds.
  */
 struct chat_bucket {
-	double		 tokens;
-	double		 cap;
-	double		 rate;		/* tokens per second */
-	double		 last;		/* time of the last refill, seconds */
+	struct rl_bucket b;		/* common/ratelimit.h, per minute */
+	int64_t		 cap;
 };
 
+/* Times are clock_mono_ms(). */
 void		 chat_bucket_init(struct chat_bucket *, long long per_minute,
-		    double now);
+		    uint64_t now);
 /* Changes the rate (SIGHUP), keeping the tokens earned so far. */
 void		 chat_bucket_rate(struct chat_bucket *, long long per_minute,
-		    double now);
+		    uint64_t now);
 /*
  * Takes one token: 0, or -1 with *retry_after set to the whole seconds
  * (at least 1) until one is there.
  */
-int		 chat_bucket_take(struct chat_bucket *, double now,
+int		 chat_bucket_take(struct chat_bucket *, uint64_t now,
 		    int *retry_after);
 
 #endif

@@ -250,7 +250,7 @@ ws_input(struct hconn *c)
 			sig_conn_reap(c);
 			return;
 		}
-		c->last_rx = sig_now();
+		c->last_rx = clock_mono_ms();
 		if (ws_feed(c->ws, buf, n) != 0) {
 			if (c->state == HC_WS)
 				ws_failed(c);
@@ -270,7 +270,7 @@ sig_upgrade(struct hconn *c)
 	c->state = HC_WS;
 	conn_set_kind(c->cn, SIG_KIND_WS);
 	metrics_inc(&c->sig->env.metrics->ws_connections);
-	c->last_rx = sig_now();
+	c->last_rx = clock_mono_ms();
 	sig_conn_timer(c, WS_PING_SECS);
 	return 0;
 }
@@ -286,7 +286,7 @@ sig_http_input(struct hconn *c)
 	uint8_t *p;
 	char *body = NULL;
 	struct rd r;
-	int rc;
+	int rc, status;
 
 	while (c->state == HC_HTTP) {
 		in = bufferevent_get_input(conn_bev(c->cn));
@@ -302,19 +302,18 @@ sig_http_input(struct hconn *c)
 			break;
 		}
 		rd_init(&r, p, n);
-		rc = http_parse_request(&r, req, &consumed);
-		if (rc != HTTP_PARSE_MORE)
-			conn_spoke(c->cn);	/* no longer evicted at the cap */
-		if (rc == HTTP_PARSE_MORE) {
+		rc = http_parse_request(&r, req, &consumed, &status);
+		if (rc == 0 && consumed == 0) {		/* more to come */
 			if (n >= cap) {
 				c->keep_alive = 0;
 				sig_respond_text(c, 431, NULL);
 			}
 			break;
 		}
-		if (rc != HTTP_PARSE_DONE) {
+		conn_spoke(c->cn);	/* no longer evicted at the cap */
+		if (rc != 0) {
 			c->keep_alive = 0;
-			sig_respond_text(c, rc, NULL);
+			sig_respond_text(c, status, NULL);
 			break;
 		}
 		if (req->content_length > HTTP_BODY_MAX) {
@@ -376,7 +375,7 @@ static void
 hconn_timeout_cb(struct conn *cn, void *arg)
 {
 	struct hconn *c = arg;
-	double now = sig_now();
+	uint64_t now = clock_mono_ms();
 
 	switch (c->state) {
 	case HC_HTTP:
@@ -388,7 +387,7 @@ hconn_timeout_cb(struct conn *cn, void *arg)
 			sig_conn_reap(c);		/* idle */
 		break;
 	case HC_WS:
-		if (now - c->last_rx > WS_DEAD_SECS) {
+		if (now - c->last_rx > WS_DEAD_SECS * 1000) {
 			ws_close(c->ws, WS_CLOSE_GOING_AWAY, "timeout");
 			sig_conn_close(c);
 			break;

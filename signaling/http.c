@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/pctdecode.h"
 #include "signaling/http.h"
 
 /* RFC 9110 §5.6.2 tchar. */
@@ -48,39 +49,39 @@ rd_peek(const struct rd *r)
 }
 
 /*
- * Reads one line (without its CRLF or LF) into a view.  Returns 1 for a
- * complete line, 0 when the bytes end first, -1 for a bare CR.  At most
- * max bytes are looked at; *toolong is set when a line is longer.
+ * Reads one line (without its CRLF or LF) into a view: 0 with *complete
+ * set when the line ended, or clear when the bytes end first; -1 for a
+ * bare CR.  At most max bytes are looked at; *toolong is set when a line
+ * is longer.
  */
 static int
 read_line(struct rd *r, const uint8_t **line, size_t *len, size_t max,
-    int *toolong)
+    int *complete, int *toolong)
 {
 	const uint8_t *start = r->p;
 	size_t n = 0;
 	uint8_t c;
 
-	*toolong = 0;
+	*complete = *toolong = 0;
 	*line = start;
 	*len = 0;
 	while (r->left > 0) {
 		c = rd_u8(r);
 		if (c == '\n') {
-			*len = n;
-			return 1;
+			*complete = 1;
+			break;
 		}
 		if (c == '\r') {
 			if (r->left == 0)
-				return 0;
+				break;
 			if (rd_u8(r) != '\n')
 				return -1;
-			*len = n;
-			return 1;
+			*complete = 1;
+			break;
 		}
 		if (++n > max) {
 			*toolong = 1;
-			*len = n;
-			return 0;
+			break;
 		}
 	}
 	*len = n;
@@ -103,6 +104,7 @@ arena_put(struct http_req *req, const uint8_t *p, size_t n, int lower)
 	return s;
 }
 
+/* The request line: 0, or minus the HTTP status that refuses it. */
 static int
 parse_request_line(const uint8_t *line, size_t len, struct http_req *req)
 {
@@ -119,12 +121,12 @@ parse_request_line(const uint8_t *line, size_t len, struct http_req *req)
 		if (c == ' ')
 			break;
 		if (!is_tchar(c) || n >= HTTP_METHOD_MAX)
-			return 400;
+			return -400;
 		req->method[n++] = (char)c;
 	}
 	req->method[n] = '\0';
 	if (n == 0 || c != ' ')
-		return 400;
+		return -400;
 	/* request-target: origin-form only */
 	t = r.p;
 	while (r.left > 0) {
@@ -132,29 +134,30 @@ parse_request_line(const uint8_t *line, size_t len, struct http_req *req)
 		if (c == ' ')
 			break;
 		if (c < 0x21 || c == 0x7f)
-			return 400;
+			return -400;
 		if (++tlen > HTTP_TARGET_MAX)
-			return 414;
+			return -414;
 	}
 	if (tlen == 0 || c != ' ')
-		return 400;
+		return -400;
 	memcpy(req->target, t, tlen);
 	req->target[tlen] = '\0';
 	if (req->target[0] != '/')
-		return 400;
+		return -400;
 	/* HTTP-version */
 	if (r.left != 8 || rd_copy(&r, ver, 8) != 0)
-		return 400;
+		return -400;
 	ver[8] = '\0';
 	if (strncmp(ver, "HTTP/", 5) != 0 || !isdigit((uint8_t)ver[5]) ||
 	    ver[6] != '.' || !isdigit((uint8_t)ver[7]))
-		return 400;
+		return -400;
 	if (ver[5] != '1')
-		return 505;
+		return -505;
 	req->minor = ver[7] - '0';
 	return 0;
 }
 
+/* One header field: 0, or minus the HTTP status that refuses it. */
 static int
 parse_field(const uint8_t *line, size_t len, struct http_req *req)
 {
@@ -165,7 +168,7 @@ parse_field(const uint8_t *line, size_t len, struct http_req *req)
 	uint8_t c = 0;
 
 	if (req->nfields >= HTTP_HEADER_COUNT_MAX)
-		return 431;
+		return -431;
 	rd_init(&r, line, len);
 	name = r.p;
 	while (r.left > 0) {
@@ -173,11 +176,11 @@ parse_field(const uint8_t *line, size_t len, struct http_req *req)
 		if (c == ':')
 			break;
 		if (!is_tchar(c))
-			return 400;	/* incl. whitespace before the colon */
+			return -400;	/* incl. whitespace before the colon */
 		nlen++;
 	}
 	if (nlen == 0 || c != ':')
-		return 400;
+		return -400;
 	/* OWS value OWS */
 	while (rd_peek(&r) == ' ' || rd_peek(&r) == '\t')
 		rd_skip(&r, 1);
@@ -187,11 +190,11 @@ parse_field(const uint8_t *line, size_t len, struct http_req *req)
 		vlen--;
 	while (r.left > 0)
 		if (!is_vbyte(rd_u8(&r)))
-			return 400;
+			return -400;
 	f = &req->fields[req->nfields];
 	if ((f->name = arena_put(req, name, nlen, 1)) == NULL ||
 	    (f->value = arena_put(req, val, vlen, 0)) == NULL)
-		return 431;
+		return -431;
 	req->nfields++;
 	return 0;
 }
@@ -212,7 +215,7 @@ parse_length(const char *v, long long *out)
 	return 0;
 }
 
-/* Message semantics once the block is complete. */
+/* Message semantics once the block is complete: 0, or minus a status. */
 static int
 check_fields(struct http_req *req)
 {
@@ -221,21 +224,21 @@ check_fields(struct http_req *req)
 	size_t i;
 
 	if (req->minor >= 1 && http_field_count(req, "host") != 1)
-		return 400;
+		return -400;
 	if (http_field_count(req, "host") > 1)
-		return 400;
+		return -400;
 	req->content_length = -1;
 	for (i = 0; i < req->nfields; i++) {
 		if (strcmp(req->fields[i].name, "content-length") != 0)
 			continue;
 		if (parse_length(req->fields[i].value, &len) != 0)
-			return 400;
+			return -400;
 		if (req->content_length >= 0 && req->content_length != len)
-			return 400;
+			return -400;
 		req->content_length = len;
 	}
 	if ((te = http_field(req, "transfer-encoding")) != NULL)
-		return req->content_length >= 0 ? 400 : 501;
+		return req->content_length >= 0 ? -400 : -501;
 	conn = http_field(req, "connection");
 	if (req->minor == 0)
 		req->keep_alive = conn != NULL &&
@@ -258,14 +261,24 @@ partial_target_long(const uint8_t *line, size_t len)
 	return r.left > HTTP_TARGET_MAX;
 }
 
+/* Fails the parse with an HTTP status. */
+static int
+refuse(int *status, int code)
+{
+	*status = code;
+	return -1;
+}
+
 int
-http_parse_request(struct rd *r, struct http_req *req, size_t *consumed)
+http_parse_request(struct rd *r, struct http_req *req, size_t *consumed,
+    int *status)
 {
 	const uint8_t *start = r->p, *hstart = NULL, *line;
 	size_t len;
-	int rc, toolong, first = 1;
+	int rc, complete, toolong, first = 1;
 
 	*consumed = 0;
+	*status = 0;
 	memset(req, 0, offsetof(struct http_req, arena));
 	req->content_length = -1;
 	/* RFC 9112 §2.2: ignore at least one empty line before the request. */
@@ -278,39 +291,38 @@ http_parse_request(struct rd *r, struct http_req *req, size_t *consumed)
 	} else if (rd_peek(r) == '\n')
 		rd_skip(r, 1);
 	for (;;) {
-		rc = read_line(r, &line, &len, first ? HTTP_TARGET_MAX + 32 :
-		    HTTP_HEADERS_MAX, &toolong);
-		if (rc < 0)
-			return 400;
-		if (rc == 0) {
+		if (read_line(r, &line, &len, first ? HTTP_TARGET_MAX + 32 :
+		    HTTP_HEADERS_MAX, &complete, &toolong) != 0)
+			return refuse(status, 400);
+		if (!complete) {
 			if (first)
 				return toolong || partial_target_long(line,
-				    len) ? 414 : HTTP_PARSE_MORE;
+				    len) ? refuse(status, 414) : 0;
 			if (toolong || (size_t)(r->p - hstart) >
 			    HTTP_HEADERS_MAX)
-				return 431;
-			return HTTP_PARSE_MORE;
+				return refuse(status, 431);
+			return 0;		/* a valid prefix: more */
 		}
 		if (first) {
 			if ((rc = parse_request_line(line, len, req)) != 0)
-				return rc;
+				return refuse(status, -rc);
 			hstart = r->p;
 			first = 0;
 			continue;
 		}
 		if ((size_t)(r->p - hstart) > HTTP_HEADERS_MAX)
-			return 431;
+			return refuse(status, 431);
 		if (len == 0)
 			break;
 		if (line[0] == ' ' || line[0] == '\t')
-			return 400;	/* obs-fold */
+			return refuse(status, 400);	/* obs-fold */
 		if ((rc = parse_field(line, len, req)) != 0)
-			return rc;
+			return refuse(status, -rc);
 	}
 	if ((rc = check_fields(req)) != 0)
-		return rc;
+		return refuse(status, -rc);
 	*consumed = (size_t)(r->p - start);
-	return HTTP_PARSE_DONE;
+	return 0;
 }
 
 const char *
@@ -357,49 +369,21 @@ http_has_token(const char *v, const char *token)
 	return 0;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 http_target_split(const char *target, char *path, size_t pathlen,
     char *query, size_t querylen)
 {
 	const char *q, *seg;
-	size_t n = 0, seglen;
-	int hi, lo;
-	unsigned char c;
+	size_t seglen;
 
 	if (pathlen == 0 || querylen == 0 || target[0] != '/')
 		return -1;
 	q = strchr(target, '?');
 	if (strlcpy(query, q != NULL ? q + 1 : "", querylen) >= querylen)
 		return -1;
-	for (; *target != '\0' && *target != '?' && *target != '#';
-	    target++) {
-		c = (unsigned char)*target;
-		if (c == '%') {
-			if ((hi = hexval(target[1])) < 0 ||
-			    (lo = hexval(target[2])) < 0)
-				return -1;
-			c = (unsigned char)(hi << 4 | lo);
-			target += 2;
-		}
-		if (c < 0x20 || c == 0x7f || c == '\\')
-			return -1;
-		if (n + 1 >= pathlen)
-			return -1;
-		path[n++] = (char)c;
-	}
-	path[n] = '\0';
+	if (pct_decode(target, strcspn(target, "?#"), NULL, "\\", path,
+	    pathlen, NULL) != 0)
+		return -1;
 	/* No "." or ".." segment, whatever the encoding was. */
 	for (seg = path + 1;; seg += seglen + 1) {
 		seglen = strcspn(seg, "/");
@@ -583,98 +567,3 @@ http_origin_allowed(const char *origin, char *const *list, size_t n,
 	return strcmp(a, o) == 0;
 }
 
-static int
-b64_any(const uint8_t *in, size_t len, char *out, size_t outlen,
-    const char *alpha, int pad)
-{
-	size_t i, o = 0, need;
-	uint32_t v;
-
-	need = pad ? (len + 2) / 3 * 4 : (len * 4 + 2) / 3;
-	if (need + 1 > outlen)
-		return -1;
-	for (i = 0; i + 2 < len; i += 3) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-		out[o++] = alpha[v >> 18 & 63];
-		out[o++] = alpha[v >> 12 & 63];
-		out[o++] = alpha[v >> 6 & 63];
-		out[o++] = alpha[v & 63];
-	}
-	if (len - i == 1) {
-		v = (uint32_t)in[i] << 16;
-		out[o++] = alpha[v >> 18 & 63];
-		out[o++] = alpha[v >> 12 & 63];
-		if (pad) {
-			out[o++] = '=';
-			out[o++] = '=';
-		}
-	} else if (len - i == 2) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
-		out[o++] = alpha[v >> 18 & 63];
-		out[o++] = alpha[v >> 12 & 63];
-		out[o++] = alpha[v >> 6 & 63];
-		if (pad)
-			out[o++] = '=';
-	}
-	out[o] = '\0';
-	return (int)o;
-}
-
-int
-http_b64(const uint8_t *in, size_t len, char *out, size_t outlen)
-{
-	return b64_any(in, len, out, outlen, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789+/", 1);
-}
-
-int
-http_b64url(const uint8_t *in, size_t len, char *out, size_t outlen)
-{
-	return b64_any(in, len, out, outlen, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789-_", 0);
-}
-
-static int
-b64url_val(uint8_t c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
-int
-http_b64url_decode(const char *in, size_t len, uint8_t *out, size_t outlen)
-{
-	struct rd r;
-	uint32_t acc = 0;
-	size_t o = 0;
-	int bits = 0, v;
-
-	if (len % 4 == 1)
-		return -1;
-	rd_init(&r, in, len);
-	while (r.left > 0) {
-		if ((v = b64url_val(rd_u8(&r))) < 0)
-			return -1;
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (o >= outlen)
-				return -1;
-			out[o++] = (uint8_t)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	if (acc != 0)		/* non-canonical trailing bits */
-		return -1;
-	return (int)o;
-}

@@ -24,10 +24,6 @@
 #define HTTP_HEADER_COUNT_MAX	64	/* header fields: 431 past it */
 #define HTTP_BODY_MAX		4096	/* request bodies (the admin API) */
 
-/* http_parse_request() results other than an HTTP status. */
-#define HTTP_PARSE_DONE		0	/* the header block is complete */
-#define HTTP_PARSE_MORE		1	/* valid so far, send more */
-
 struct http_field {
 	const char	*name;		/* lower case, NUL-terminated */
 	const char	*value;		/* trimmed, NUL-terminated */
@@ -48,13 +44,13 @@ struct http_req {
 
 /*
  * Parses a request line and header block from r (which holds every byte
- * received so far).  Returns HTTP_PARSE_DONE with *consumed set to the
- * block's length (the body, if any, follows), HTTP_PARSE_MORE when the
- * bytes are a valid prefix under the caps, or the HTTP status that refuses
- * the request (400, 414, 431, 501 for Transfer-Encoding, 505).
+ * received so far).  0 with *consumed set to the block's length (the
+ * body, if any, follows), or to 0 when the bytes are a valid prefix under
+ * the caps (send more); -1 with *status the HTTP status that refuses the
+ * request (400, 414, 431, 501 for Transfer-Encoding, 505).
  */
 int		 http_parse_request(struct rd *r, struct http_req *req,
-		    size_t *consumed);
+		    size_t *consumed, int *status);
 
 /* The value of a header (name in lower case) or NULL; the first if many. */
 const char	*http_field(const struct http_req *, const char *name);
@@ -88,14 +84,5 @@ const char	*http_mime_type(const char *name);
 int		 http_origin_allowed(const char *origin, char *const *list,
 		    size_t n, int tls, const char *host);
 
-/*
- * Base64 (RFC 4648 §4, padded) and base64url (§5, unpadded) encoders;
- * out gets a NUL.  Return the length written or -1 when out is short.
- */
-int		 http_b64(const uint8_t *, size_t, char *out, size_t outlen);
-int		 http_b64url(const uint8_t *, size_t, char *out, size_t outlen);
-/* base64url decoder (unpadded); returns the length or -1. */
-int		 http_b64url_decode(const char *, size_t, uint8_t *out,
-		    size_t outlen);
 
 #endif

@@ -15,8 +15,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "common/base64.h"
 #include "common/rdwr.h"
-#include "signaling/http.h"
 #include "signaling/jwt.h"
 
 /* base64url of {"alg":"HS256","typ":"JWT"} */
@@ -41,26 +41,25 @@ jwt_sign(const uint8_t *key, size_t keylen, json_t *claims, char **out)
 	char *payload = NULL, *tok = NULL;
 	char b64[JWT_MAX];
 	uint8_t m[32];
-	size_t plen, cap;
-	int n, rc = -1;
+	size_t plen, cap, n;
+	int rc = -1;
 
 	*out = NULL;
 	if ((payload = json_dumps(claims, JSON_COMPACT | JSON_SORT_KEYS)) ==
 	    NULL)
 		goto out;
 	plen = strlen(payload);
-	if ((n = http_b64url((const uint8_t *)payload, plen, b64,
-	    sizeof(b64))) < 0)
+	if (b64_encode(payload, plen, B64_URL, b64, sizeof(b64), &n) != 0)
 		goto out;
-	cap = sizeof(JWT_HEADER) + (size_t)n + 1 + 44 + 1;
+	cap = sizeof(JWT_HEADER) + n + 1 + 44 + 1;
 	if ((tok = malloc(cap)) == NULL)
 		goto out;
 	snprintf(tok, cap, "%s.%s", JWT_HEADER, b64);
 	if (mac(key, keylen, tok, strlen(tok), m) != 0)
 		goto out;
-	n = (int)strlen(tok);
+	n = strlen(tok);
 	tok[n++] = '.';
-	if (http_b64url(m, sizeof(m), tok + n, cap - (size_t)n) < 0)
+	if (b64_encode(m, sizeof(m), B64_URL, tok + n, cap - n, NULL) != 0)
 		goto out;
 	*out = tok;
 	tok = NULL;
@@ -79,9 +78,8 @@ jwt_verify(const uint8_t *key, size_t keylen, const char *tok, size_t len,
 	struct rd r;
 	const uint8_t *p;
 	uint8_t m[32], got[33], payload[JWT_MAX];
-	size_t hlen = sizeof(JWT_HEADER) - 1, plen = 0, slen;
+	size_t hlen = sizeof(JWT_HEADER) - 1, plen = 0, slen, n;
 	json_t *j;
-	int n;
 
 	*claims = NULL;
 	if (len > JWT_MAX || len < hlen + 2)
@@ -105,16 +103,16 @@ jwt_verify(const uint8_t *key, size_t keylen, const char *tok, size_t len,
 	slen = r.left;
 	if (slen != 43)			/* 32 bytes, unpadded */
 		return -1;
-	if (http_b64url_decode((const char *)r.p, slen, got, sizeof(got)) !=
-	    32)
+	if (b64_decode((const char *)r.p, slen, B64_URL, got, sizeof(got),
+	    &n) != 0 || n != 32)
 		return -1;
 	if (mac(key, keylen, tok, hlen + 1 + plen, m) != 0 ||
 	    CRYPTO_memcmp(m, got, 32) != 0)
 		return -1;
-	if ((n = http_b64url_decode((const char *)p, plen, payload,
-	    sizeof(payload))) <= 0)
+	if (b64_decode((const char *)p, plen, B64_URL, payload,
+	    sizeof(payload), &n) != 0 || n == 0)
 		return -1;
-	if ((j = json_loadb((const char *)payload, (size_t)n,
+	if ((j = json_loadb((const char *)payload, n,
 	    JSON_REJECT_DUPLICATES, NULL)) == NULL)
 		return -1;
 	if (!json_is_object(j)) {

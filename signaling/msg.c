@@ -6,7 +6,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "signaling/chat.h"
+#include "common/utf8.h"
 #include "signaling/msg.h"
 
 static const struct {
@@ -197,12 +197,12 @@ msg_decode(const uint8_t *buf, size_t len, struct msg *m, const char **why)
 {
 	json_error_t jerr;
 	const char *t;
-	size_t i;
+	size_t i, ncp;
 
 	memset(m, 0, sizeof(*m));
 	m->rtt = m->loss = m->connect_ms = -1;
 	*why = NULL;
-	if (chat_utf8_count(buf, len) < 0) {
+	if (utf8_count(buf, len, &ncp) != 0) {
 		*why = "invalid UTF-8";
 		return -1;
 	}

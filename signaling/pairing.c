@@ -19,7 +19,7 @@
 #include "signaling/pairing.h"
 
 void
-pair_queue_init(struct pair_queue *pq, double wait)
+pair_queue_init(struct pair_queue *pq, uint64_t wait)
 {
 	TAILQ_INIT(&pq->q);
 	pq->n = 0;
@@ -84,7 +84,7 @@ pair_shared(const struct pair_node *a, const struct pair_node *b)
 }
 
 void
-pair_enqueue(struct pair_queue *pq, struct pair_node *n, double now)
+pair_enqueue(struct pair_queue *pq, struct pair_node *n, uint64_t now)
 {
 	if (n->queued)
 		return;
@@ -107,13 +107,13 @@ pair_dequeue(struct pair_queue *pq, struct pair_node *n)
 /* Whether n will take a partner that shares none of its interests. */
 static int
 open_to_anyone(const struct pair_queue *pq, const struct pair_node *n,
-    double now)
+    uint64_t now)
 {
-	return n->ninterests == 0 || now - n->since >= pq->wait;
+	return n->ninterests == 0 || now >= n->since + pq->wait;
 }
 
 struct pair_node *
-pair_match(struct pair_queue *pq, struct pair_node *n, double now)
+pair_match(struct pair_queue *pq, struct pair_node *n, uint64_t now)
 {
 	struct pair_node *c, *any = NULL;
 

@@ -19,17 +19,18 @@
 
 #include <sys/queue.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "signaling/msg.h"
 
 #define PAIR_ID_LEN		22	/* base64url of 16 random bytes */
-#define PAIR_INTEREST_WAIT	3.0	/* seconds before any partner will do */
+#define PAIR_INTEREST_WAIT	3000	/* ms before any partner will do */
 
 struct pair_node {
 	TAILQ_ENTRY(pair_node)	 entry;
 	int			 queued;
 	int			 eligible;
-	double			 since;		/* when it joined the queue */
+	uint64_t		 since;		/* when it joined the queue, ms */
 	char			 id[PAIR_ID_LEN + 1];
 	char			 last[PAIR_ID_LEN + 1];	/* partner just left */
 	char			*interests[MSG_INTERESTS_MAX];
@@ -39,10 +40,10 @@ struct pair_node {
 struct pair_queue {
 	TAILQ_HEAD(, pair_node)	 q;
 	size_t			 n;
-	double			 wait;		/* PAIR_INTEREST_WAIT */
+	uint64_t		 wait;		/* PAIR_INTEREST_WAIT, ms */
 };
 
-void		 pair_queue_init(struct pair_queue *, double wait);
+void		 pair_queue_init(struct pair_queue *, uint64_t wait);
 /* Replaces the node's interests with copies (trimmed, ASCII lower case,
  * duplicates and empty ones dropped); -1 on out of memory. */
 int		 pair_set_interests(struct pair_node *, const char *const *,
@@ -50,11 +51,11 @@ int		 pair_set_interests(struct pair_node *, const char *const *,
 void		 pair_clear_interests(struct pair_node *);
 /* Queues the node at the end (keeps its place if queued already). */
 void		 pair_enqueue(struct pair_queue *, struct pair_node *,
-		    double now);
+		    uint64_t now);
 void		 pair_dequeue(struct pair_queue *, struct pair_node *);
 /* The best partner in the queue for a queued node, or NULL. */
 struct pair_node *pair_match(struct pair_queue *, struct pair_node *,
-		    double now);
+		    uint64_t now);
 #ifdef MEETOPIA_UNITTEST
 /* Whether two nodes share an interest.  pairing.c's own (UNITTEST). */
 int		 pair_shared(const struct pair_node *, const struct pair_node *);

@@ -58,11 +58,10 @@ void
 sig_rate_gc(struct signaling *sig)
 {
 	struct rate_ent *e, *next;
-	long long now = (long long)sig_now();
+	int64_t now = (int64_t)(clock_mono_ms() / 1000);
 
 	RB_FOREACH_SAFE(e, rate_tree, &sig->rates, next) {
-		if (e->win_count > 0 && now < e->win_start +
-		    sig->env.cfg->rate_limit_window)
+		if (rl_window_open(&e->win, now, sig->env.cfg->rate_limit_window))
 			continue;
 		RB_REMOVE(rate_tree, &sig->rates, e);
 		free(e);
@@ -89,7 +88,7 @@ static int
 ip_rate(struct signaling *sig, const struct maddr *peer, int *retry)
 {
 	const struct config *cfg = sig->env.cfg;
-	long long now = (long long)sig_now();
+	int64_t now = (int64_t)(clock_mono_ms() / 1000), wait;
 	struct rate_ent key, *e;
 
 	memset(&key, 0, sizeof(key));
@@ -102,17 +101,13 @@ ip_rate(struct signaling *sig, const struct maddr *peer, int *retry)
 		e->key = key.key;
 		RB_INSERT(rate_tree, &sig->rates, e);
 	}
-	if (e->win_count == 0 || now >= e->win_start + cfg->rate_limit_window) {
-		e->win_start = now;
-		e->win_count = 0;
-	}
-	if (e->win_count >= cfg->rate_limit_max) {
-		*retry = (int)(e->win_start + cfg->rate_limit_window - now);
+	if (rl_window_take(&e->win, now, cfg->rate_limit_window,
+	    cfg->rate_limit_max, &wait) != 0) {
+		*retry = (int)wait;
 		if (*retry < 1)
 			*retry = 1;
 		return -1;
 	}
-	e->win_count++;
 	return 0;
 }
 

@@ -124,7 +124,7 @@ sdp_filter_candidate(const char *cand, size_t len, int relay_only,
 
 	*out = NULL;
 	if (len > SDP_CAND_MAX)
-		return SDP_DROP;
+		return 0;		/* dropped: *out is NULL */
 	rd_init(&r, cand, len);
 	if (len >= 2 && strncmp(cand, "a=", 2) == 0) {
 		rd_skip(&r, 2);
@@ -132,15 +132,15 @@ sdp_filter_candidate(const char *cand, size_t len, int relay_only,
 	}
 	if (!relay_only || len == 0) {
 		if ((*out = strndup(cand, len)) == NULL)
-			return SDP_NOMEM;
-		return SDP_KEEP;
+			return -1;
+		return 0;
 	}
 	if (tokenize(&r, t, &n) != 0 || cand_parse(t, n, &type) != 0 ||
 	    !tok_is(&type, "relay"))
-		return SDP_DROP;
+		return 0;		/* dropped: *out is NULL */
 	cap = len + 64;
 	if ((buf = malloc(cap)) == NULL)
-		return SDP_NOMEM;
+		return -1;
 	wr_init(&w, buf, cap);
 	if (prefixed)
 		wr_bytes(&w, "a=", 2);
@@ -157,10 +157,10 @@ sdp_filter_candidate(const char *cand, size_t len, int relay_only,
 	wr_u8(&w, 0);
 	if (w.err) {
 		free(buf);
-		return SDP_NOMEM;
+		return -1;
 	}
 	*out = buf;
-	return SDP_KEEP;
+	return 0;
 }
 
 /* Where needle starts in (p, len), or NULL. */
@@ -200,13 +200,13 @@ sdp_filter(const char *sdp, size_t len, int relay_only, char **out,
 	const uint8_t *line;
 	size_t n, cap;
 	char *buf, *c;
-	int rc, crlf;
+	int crlf;
 
 	*out = NULL;
 	*outlen = 0;
 	cap = len * 2 + 64;
 	if ((buf = malloc(cap)) == NULL)
-		return SDP_NOMEM;
+		return -1;
 	wr_init(&w, buf, cap);
 	if (!relay_only) {
 		wr_bytes(&w, sdp, len);
@@ -234,13 +234,13 @@ sdp_filter(const char *sdp, size_t len, int relay_only, char **out,
 		if (crlf)
 			n--;
 		if (n >= 12 && memcmp(line, "a=candidate:", 12) == 0) {
-			rc = sdp_filter_candidate((const char *)line, n, 1, &c);
-			if (rc == SDP_NOMEM) {
+			if (sdp_filter_candidate((const char *)line, n, 1,
+			    &c) != 0) {
 				free(buf);
-				return SDP_NOMEM;
+				return -1;
 			}
-			if (rc == SDP_DROP)
-				continue;
+			if (c == NULL)
+				continue;	/* dropped */
 			wr_bytes(&w, c, strlen(c));
 			free(c);
 		} else if (n >= 20 &&
@@ -262,8 +262,8 @@ done:
 	wr_u8(&w, 0);
 	if (w.err) {
 		free(buf);
-		return SDP_NOMEM;
+		return -1;
 	}
 	*out = buf;
-	return SDP_KEEP;
+	return 0;
 }

@@ -14,22 +14,18 @@
 
 #include <stddef.h>
 
-#define SDP_KEEP	0
-#define SDP_DROP	1
-#define SDP_NOMEM	(-1)
-
 #define SDP_CAND_MAX	1024	/* bytes of one candidate attribute */
 
 /*
  * One trickled candidate ("candidate:..." with or without "a=", or "" for
- * end-of-candidates).  SDP_KEEP with *out the text to forward (malloc'ed),
- * SDP_DROP, or SDP_NOMEM.
+ * end-of-candidates).  0 with *out the text to forward (malloc'ed), or
+ * with *out NULL when the candidate is dropped; -1 when out of memory.
  */
 int		 sdp_filter_candidate(const char *cand, size_t len,
 		    int relay_only, char **out);
 
-/* A whole SDP: SDP_KEEP with *out (malloc'ed, NUL-terminated), or
- * SDP_NOMEM. */
+/* A whole SDP: 0 with *out (malloc'ed, NUL-terminated), or -1 when out
+ * of memory. */
 int		 sdp_filter(const char *sdp, size_t len, int relay_only,
 		    char **out, size_t *outlen);
 

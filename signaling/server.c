@@ -24,15 +24,18 @@
 #include "common/statedir.h"
 #include "signaling/sig.h"
 
-double
-sig_now(void)
+/* enum sig_err's names, SPEC's words. */
+static const char *const sig_err_names[SIG_ERR_COUNT] = {
+	"bad_request", "too_long", "rate_limited", "no_partner", "banned",
+	"bad_token", "internal"
+};
+
+/* The SPEC code of an error. */
+const char *
+sig_err_name(enum sig_err e)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	return (unsigned)e < SIG_ERR_COUNT ? sig_err_names[e] : "internal";
 }
-
 
 /* ------------------------------------------------------------------ */
 /* Security events and pseudonyms. */
@@ -136,6 +139,11 @@ signaling_new(const struct sig_env *env, char *err, size_t errlen)
 	TAILQ_INIT(&sig->dropped);
 	RB_INIT(&sig->dropips);
 	pair_queue_init(&sig->queue, PAIR_INTEREST_WAIT);
+	if (metrics_name_errors(env->metrics, sig_err_names, SIG_ERR_COUNT) !=
+	    0) {
+		snprintf(err, errlen, "signaling: too many error codes");
+		goto fail;
+	}
 	if ((sig->pairs = pair_table_new()) == NULL ||
 	    (sig->gc = event_new(sig->base, -1, EV_PERSIST, gc_cb, sig)) ==
 	    NULL) {

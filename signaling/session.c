@@ -31,6 +31,7 @@
 #include <event2/event.h>
 #include <openssl/rand.h>
 
+#include "common/base64.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "signaling/jwt.h"
@@ -137,15 +138,15 @@ flush_held(struct session *s)
 }
 
 static void
-send_error(struct hconn *c, enum metrics_err code, const char *message,
+send_error(struct hconn *c, enum sig_err code, const char *message,
     int retry_after)
 {
 	json_t *m;
 
 	metrics_inc(&c->sig->env.metrics->errors_total[code]);
 	m = json_pack("{s:s, s:s, s:s}", "type", "error", "code",
-	    metrics_err_name(code), "message", message);
-	if (m != NULL && code == MERR_RATE_LIMITED)
+	    sig_err_name(code), "message", message);
+	if (m != NULL && code == SIG_ERR_RATE_LIMITED)
 		json_object_set_new(m, "retryAfter", json_integer(retry_after));
 	send_conn(c, m);
 }
@@ -202,7 +203,7 @@ static void
 make_pair(struct session *a, struct session *b)
 {
 	struct signaling *sig = a->sig;
-	double now = sig_now();
+	uint64_t now = clock_mono_ms();
 
 	pair_dequeue(&sig->queue, &a->pn);
 	pair_dequeue(&sig->queue, &b->pn);
@@ -237,7 +238,7 @@ unpair(struct session *s, const char *reason)
 	if (p == NULL)
 		return;
 	metrics_observe(&sig->env.metrics->session_seconds,
-	    sig_now() - s->paired_at);
+	    (double)(clock_mono_ms() - s->paired_at) / 1000.0);
 	s->partner = p->partner = NULL;
 	s->state = p->state = S_IDLE;
 	strlcpy(s->pn.last, p->pn.id, sizeof(s->pn.last));
@@ -259,7 +260,7 @@ try_match(struct session *s)
 {
 	struct signaling *sig = s->sig;
 	struct pair_node *pn;
-	double now = sig_now(), left;
+	uint64_t now = clock_mono_ms(), left;
 	struct timeval tv;
 
 	if (s->state != S_WAITING || s->conn == NULL)
@@ -270,12 +271,12 @@ try_match(struct session *s)
 	}
 	/* With interests: try anyone once the wait is over. */
 	if (s->pn.ninterests > 0 && !evtimer_pending(s->wait_timer, NULL)) {
-		left = s->pn.since + sig->queue.wait - now;
-		if (left < 0)
+		if (s->pn.since + sig->queue.wait < now)
 			return;
-		tv.tv_sec = (time_t)left;
-		tv.tv_usec = (suseconds_t)((left - (double)tv.tv_sec) * 1e6) +
-		    10000;
+		/* 10 ms past the end, so that the wait is over then */
+		left = s->pn.since + sig->queue.wait - now + 10;
+		tv.tv_sec = (time_t)(left / 1000);
+		tv.tv_usec = (suseconds_t)(left % 1000) * 1000;
 		evtimer_add(s->wait_timer, &tv);
 	}
 }
@@ -294,7 +295,7 @@ enqueue(struct session *s)
 	struct signaling *sig = s->sig;
 
 	s->state = S_WAITING;
-	pair_enqueue(&sig->queue, &s->pn, sig_now());
+	pair_enqueue(&sig->queue, &s->pn, clock_mono_ms());
 	gauges(sig);
 	send_type(s, "waiting");
 	try_match(s);
@@ -438,7 +439,8 @@ session_new(struct signaling *sig, struct hconn *c)
 	const struct config *cfg = sig->env.cfg;
 	struct session *s;
 	uint8_t raw[16];
-	double now = sig_now();
+	uint64_t now = clock_mono_ms();
+	size_t idlen;
 	int tries;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
@@ -449,8 +451,8 @@ session_new(struct signaling *sig, struct hconn *c)
 		goto fail;
 	for (tries = 0; tries < 4; tries++) {
 		if (RAND_bytes(raw, sizeof(raw)) != 1 ||
-		    http_b64url(raw, sizeof(raw), s->pn.id, sizeof(s->pn.id)) !=
-		    PAIR_ID_LEN)
+		    b64_encode(raw, sizeof(raw), B64_URL, s->pn.id,
+		    sizeof(s->pn.id), &idlen) != 0 || idlen != PAIR_ID_LEN)
 			goto fail;
 		if (RB_INSERT(sess_tree, &sig->sessions, s) == NULL)
 			break;
@@ -554,7 +556,7 @@ session_reload(struct signaling *sig)
 {
 	const struct config *cfg = sig->env.cfg;
 	struct session *s;
-	double now = sig_now();
+	uint64_t now = clock_mono_ms();
 
 	RB_FOREACH(s, sess_tree, &sig->sessions) {
 		chat_bucket_rate(&s->chat, cfg->message_rate_limit, now);
@@ -578,7 +580,8 @@ session_ban_check(struct signaling *sig)
 		    &s->addr, "banned_session_closed", NULL);
 		unpair(s, "banned");
 		if ((c = s->conn) != NULL) {
-			send_error(c, MERR_BANNED, "this address is banned", 0);
+			send_error(c, SIG_ERR_BANNED, "this address is banned",
+			    0);
 			ws_close(c->ws, WS_CLOSE_POLICY, "banned");
 			c->sess = NULL;
 			s->conn = NULL;
@@ -595,14 +598,11 @@ static void
 strike(struct hconn *c, const char *why)
 {
 	struct signaling *sig = c->sig;
-	double now = sig_now();
+	uint64_t now = clock_mono_ms();
 
-	send_error(c, MERR_BAD_REQUEST, why, 0);
-	if (now - c->strike_since > WS_STRIKE_SECS) {
-		c->strike_since = now;
-		c->strikes = 0;
-	}
-	if (++c->strikes < WS_STRIKES_MAX) {
+	send_error(c, SIG_ERR_BAD_REQUEST, why, 0);
+	if (rl_window_take(&c->strikes, (int64_t)now, WS_STRIKE_SECS * 1000,
+	    WS_STRIKES_MAX - 1, NULL) == 0) {
 		sig_secevent(sig, SECEV_VIOLATION, SECEV_LOW, c->sess != NULL ?
 		    c->sess->pn.id : NULL, &c->peer, "bad_message",
 		    json_pack("{s:s}", "why", why));
@@ -610,7 +610,7 @@ strike(struct hconn *c, const char *why)
 	}
 	sig_secevent(sig, SECEV_VIOLATION, SECEV_HIGH, c->sess != NULL ?
 	    c->sess->pn.id : NULL, &c->peer, "repeated_bad_messages",
-	    json_pack("{s:i}", "count", c->strikes));
+	    json_pack("{s:i}", "count", WS_STRIKES_MAX));
 	ws_close(c->ws, WS_CLOSE_POLICY, "repeated bad messages");
 	sig_conn_close(c);
 }
@@ -631,15 +631,14 @@ session_frame_error(struct hconn *c, enum ws_err e)
 static void
 rate_limited(struct hconn *c, struct session *s, int retry, const char *what)
 {
-	double now = sig_now();
+	uint64_t now = clock_mono_ms();
 
 	/* One error a second at most: a flood gets no flood back. */
-	if (now - s->limited_at < 1.0 && s->limited_at > 0)
+	if (rl_window_take(&s->limited, (int64_t)now, 1000, 1, NULL) != 0)
 		return;
-	s->limited_at = now;
 	sig_secevent(c->sig, SECEV_VIOLATION, SECEV_LOW, s->pn.id, &s->addr,
 	    "rate_limited", json_pack("{s:s}", "limit", what));
-	send_error(c, MERR_RATE_LIMITED, "too many messages", retry);
+	send_error(c, SIG_ERR_RATE_LIMITED, "too many messages", retry);
 }
 
 static void
@@ -685,7 +684,7 @@ do_resume(struct hconn *c, const char *token)
 	sig_pseudonym(sig, &old->addr, old->pseudo);
 	old->pn.eligible = 1;
 	if ((tok = new_token(old)) == NULL) {
-		send_error(c, MERR_INTERNAL, "no token", 0);
+		send_error(c, SIG_ERR_INTERNAL, "no token", 0);
 		return;
 	}
 	send_json(old, json_pack("{s:s, s:s, s:b, s:s}", "type", "resumed",
@@ -701,7 +700,7 @@ bad:
 		json_decref(claims);
 	sig_secevent(sig, SECEV_AUTH, SECEV_MEDIUM, fresh->pn.id, &c->peer,
 	    "bad_token", NULL);
-	send_error(c, MERR_BAD_TOKEN, "resume token invalid, expired or "
+	send_error(c, SIG_ERR_BAD_TOKEN, "resume token invalid, expired or "
 	    "used", 0);
 }
 
@@ -713,8 +712,8 @@ forward_sdp(struct session *s, struct hconn *c, const struct msg *m)
 	size_t len;
 
 	if (sdp_filter(m->sdp, m->sdp_len, cfg->relay_only, &out, &len) !=
-	    SDP_KEEP) {
-		send_error(c, MERR_INTERNAL, "out of memory", 0);
+	    0) {
+		send_error(c, SIG_ERR_INTERNAL, "out of memory", 0);
 		return;
 	}
 	send_json(s->partner, json_pack("{s:s, s:s%}", "type",
@@ -728,16 +727,14 @@ forward_candidate(struct session *s, struct hconn *c, const struct msg *m)
 	const struct config *cfg = s->sig->env.cfg;
 	json_t *out;
 	char *cand;
-	int rc;
 
-	rc = sdp_filter_candidate(m->candidate, m->candidate_len,
-	    cfg->relay_only, &cand);
-	if (rc == SDP_DROP)
-		return;		/* not relay: the partner never sees it */
-	if (rc != SDP_KEEP) {
-		send_error(c, MERR_INTERNAL, "out of memory", 0);
+	if (sdp_filter_candidate(m->candidate, m->candidate_len,
+	    cfg->relay_only, &cand) != 0) {
+		send_error(c, SIG_ERR_INTERNAL, "out of memory", 0);
 		return;
 	}
+	if (cand == NULL)
+		return;		/* not relay: the partner never sees it */
 	out = json_pack("{s:s, s:s}", "type", "candidate", "candidate", cand);
 	free(cand);
 	if (out == NULL)
@@ -757,7 +754,7 @@ do_chat(struct session *s, struct hconn *c, const struct msg *m)
 	int rc;
 
 	if (s->partner == NULL) {
-		send_error(c, MERR_NO_PARTNER, "no partner", 0);
+		send_error(c, SIG_ERR_NO_PARTNER, "no partner", 0);
 		return;
 	}
 	rc = chat_sanitize((const uint8_t *)m->text, m->text_len,
@@ -769,14 +766,14 @@ do_chat(struct session *s, struct hconn *c, const struct msg *m)
 		free(text);
 		return;
 	case CHAT_TOOLONG:
-		send_error(c, MERR_TOO_LONG, "message longer than "
+		send_error(c, SIG_ERR_TOO_LONG, "message longer than "
 		    "max-message-length", 0);
 		return;
 	case CHAT_NOMEM:
-		send_error(c, MERR_INTERNAL, "out of memory", 0);
+		send_error(c, SIG_ERR_INTERNAL, "out of memory", 0);
 		return;
 	default:
-		send_error(c, MERR_BAD_REQUEST, rc == CHAT_EMPTY ?
+		send_error(c, SIG_ERR_BAD_REQUEST, rc == CHAT_EMPTY ?
 		    "empty message" : "invalid UTF-8", 0);
 		return;
 	}
@@ -788,9 +785,10 @@ report_cb(void *arg, int64_t id)
 	struct session *s = arg;
 
 	if (id < 0) {
-		metrics_inc(&s->sig->env.metrics->errors_total[MERR_INTERNAL]);
+		metrics_inc(&s->sig->env.metrics->errors_total[
+		    SIG_ERR_INTERNAL]);
 		send_json(s, json_pack("{s:s, s:s, s:s}", "type", "error",
-		    "code", "internal", "message", "the report could not be "
+		    "code", sig_err_name(SIG_ERR_INTERNAL), "message", "the report could not be "
 		    "stored"));
 		return;
 	}
@@ -810,29 +808,29 @@ do_report(struct session *s, struct hconn *c, const struct msg *m)
 	else if (s->has_last)
 		target = &s->last_addr;
 	else {
-		send_error(c, MERR_NO_PARTNER, "no partner to report", 0);
+		send_error(c, SIG_ERR_NO_PARTNER, "no partner to report", 0);
 		return;
 	}
 	/* Each report costs a durable write: one per partner, a few per
 	 * session. */
 	if (s->reported || s->nreports >= SIG_REPORTS_MAX) {
-		send_error(c, MERR_BAD_REQUEST, s->reported ? "this partner "
+		send_error(c, SIG_ERR_BAD_REQUEST, s->reported ? "this partner "
 		    "was reported already" : "too many reports", 0);
 		return;
 	}
 	if (sig->env.mod.report_submit == NULL) {
-		send_error(c, MERR_INTERNAL, "no moderation store", 0);
+		send_error(c, SIG_ERR_INTERNAL, "no moderation store", 0);
 		return;
 	}
 	rc = sig->env.mod.report_submit(sig->env.mod.arg, &s->addr, target,
 	    m->reason, m->detail, report_cb, s);
 	if (rc == SIG_REPORT_TOOLONG)
-		send_error(c, MERR_TOO_LONG, "detail longer than 200 "
+		send_error(c, SIG_ERR_TOO_LONG, "detail longer than 200 "
 		    "characters", 0);
 	else if (rc == SIG_REPORT_INVAL)
-		send_error(c, MERR_BAD_REQUEST, "invalid report", 0);
+		send_error(c, SIG_ERR_BAD_REQUEST, "invalid report", 0);
 	else if (rc != 0)
-		send_error(c, MERR_INTERNAL, "the report could not be "
+		send_error(c, SIG_ERR_INTERNAL, "the report could not be "
 		    "queued", 0);
 	else {
 		s->reported = 1;
@@ -876,7 +874,7 @@ session_message(struct hconn *c, const uint8_t *p, size_t len)
 	}
 	c->nmsgs++;
 	if (chat_bucket_take(m.type == MSG_CHAT ? &s->chat : &s->signal,
-	    sig_now(), &retry) != 0) {
+	    clock_mono_ms(), &retry) != 0) {
 		rate_limited(c, s, retry, m.type == MSG_CHAT ? "chat" :
 		    "signal");
 		msg_clear(&m);
@@ -885,20 +883,20 @@ session_message(struct hconn *c, const uint8_t *p, size_t len)
 	switch (m.type) {
 	case MSG_RESUME:
 		if (c->nmsgs != 1 || s->state != S_IDLE)
-			send_error(c, MERR_BAD_REQUEST, "resume must be the "
+			send_error(c, SIG_ERR_BAD_REQUEST, "resume must be the "
 			    "first message on a socket", 0);
 		else
 			do_resume(c, m.token);
 		break;
 	case MSG_FIND:
 		if (s->state == S_PAIRED) {
-			send_error(c, MERR_BAD_REQUEST, "already matched: "
+			send_error(c, SIG_ERR_BAD_REQUEST, "already matched: "
 			    "send next", 0);
 			break;
 		}
 		if (pair_set_interests(&s->pn, m.interests, m.ninterests) !=
 		    0) {
-			send_error(c, MERR_INTERNAL, "out of memory", 0);
+			send_error(c, SIG_ERR_INTERNAL, "out of memory", 0);
 			break;
 		}
 		if (s->state == S_WAITING) {
@@ -923,13 +921,13 @@ session_message(struct hconn *c, const uint8_t *p, size_t len)
 	case MSG_OFFER:
 	case MSG_ANSWER:
 		if (s->partner == NULL)
-			send_error(c, MERR_NO_PARTNER, "no partner", 0);
+			send_error(c, SIG_ERR_NO_PARTNER, "no partner", 0);
 		else
 			forward_sdp(s, c, &m);
 		break;
 	case MSG_CANDIDATE:
 		if (s->partner == NULL)
-			send_error(c, MERR_NO_PARTNER, "no partner", 0);
+			send_error(c, SIG_ERR_NO_PARTNER, "no partner", 0);
 		else
 			forward_candidate(s, c, &m);
 		break;

@@ -28,7 +28,9 @@
 
 #include "auth/pseudonym.h"
 #include "common/addr.h"
+#include "common/clock.h"
 #include "common/metrics.h"
+#include "common/ratelimit.h"
 #include "common/secevent.h"
 #include "signaling/chat.h"
 #include "signaling/http.h"
@@ -60,6 +62,19 @@ struct evbuffer;
  * connections (sig->max_conns).  Over either, the oldest ends. */
 #define SIG_DROPPED_PER_CONN	4
 
+/* SPEC's error codes, sent as {"type":"error","code":...}; counted in
+ * meetopia_errors_total{code} (server.c registers the names). */
+enum sig_err {
+	SIG_ERR_BAD_REQUEST = 0,
+	SIG_ERR_TOO_LONG,
+	SIG_ERR_RATE_LIMITED,
+	SIG_ERR_NO_PARTNER,
+	SIG_ERR_BANNED,
+	SIG_ERR_BAD_TOKEN,
+	SIG_ERR_INTERNAL,
+	SIG_ERR_COUNT
+};
+
 enum hconn_state {
 	HC_HTTP = 0,		/* reading a request */
 	HC_DEFER,		/* waiting for the admin API's reply */
@@ -71,8 +86,7 @@ enum hconn_state {
 struct rate_ent {
 	RB_ENTRY(rate_ent)	 node;
 	struct maddr		 key;
-	long long		 win_start;
-	long long		 win_count;
+	struct rl_window	 win;		/* seconds */
 };
 
 struct hconn {
@@ -86,10 +100,9 @@ struct hconn {
 
 	struct ws		*ws;
 	struct session		*sess;
-	double			 last_rx;
+	uint64_t		 last_rx;	/* ms */
 	int			 nmsgs;		/* messages on this socket */
-	int			 strikes;
-	double			 strike_since;
+	struct rl_window	 strikes;	/* ms */
 };
 
 struct session {
@@ -104,7 +117,7 @@ struct session {
 	struct maddr		 last_addr;
 	enum { S_IDLE = 0, S_WAITING, S_PAIRED } state;
 	int			 offerer;
-	double			 paired_at;
+	uint64_t		 paired_at;	/* ms */
 	int			 stats_done;	/* connect figures of this pair */
 	int			 reported;	/* this partner was reported */
 	int			 nreports;	/* reports filed by the session */
@@ -113,7 +126,7 @@ struct session {
 	struct event		*wait_timer;	/* interests: fall back */
 	struct chat_bucket	 chat;
 	struct chat_bucket	 signal;
-	double			 limited_at;	/* last rate_limited sent */
+	struct rl_window	 limited;	/* rate_limited sent, ms */
 	struct evbuffer		*pending;	/* messages held while dropped */
 	struct dropip		*dip;		/* set while on the dropped lists */
 	TAILQ_ENTRY(session)	 dentry;	/* sig->dropped, oldest first */
@@ -162,7 +175,7 @@ struct signaling {
 };
 
 /* server.c */
-double		 sig_now(void);
+const char	*sig_err_name(enum sig_err);
 void		 sig_pseudonym(struct signaling *, const struct maddr *,
 		    char out[PSEUDONYM_LEN + 1]);
 void		 sig_secevent(struct signaling *, enum secev_type,

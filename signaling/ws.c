@@ -20,8 +20,9 @@
 #include <openssl/sha.h>
 #include <wslay/wslay.h>
 
+#include "common/base64.h"
 #include "common/rdwr.h"
-#include "signaling/chat.h"
+#include "common/utf8.h"
 #include "signaling/http.h"
 #include "signaling/ws.h"
 
@@ -207,6 +208,7 @@ control_frame(struct ws *ws)
 {
 	struct rd r;
 	uint16_t code;
+	size_t ncp;
 
 	switch (ws->opcode) {
 	case OP_PING:
@@ -226,7 +228,7 @@ control_frame(struct ws *ws)
 		if (r.err || !close_code_valid(code))
 			return fail(ws, WS_FAIL_PROTOCOL, WS_CLOSE_PROTOCOL,
 			    "bad close frame");
-		if (chat_utf8_count(r.p, r.left) < 0)
+		if (utf8_count(r.p, r.left, &ncp) != 0)
 			return fail(ws, WS_FAIL_PROTOCOL, WS_CLOSE_INVALID,
 			    "close reason is not UTF-8");
 		ws->fail = WS_FAIL_PEER_CLOSE;
@@ -390,7 +392,7 @@ ws_accept_key(const char *key, char *out, size_t outlen)
 	    "qrstuvwxyz0123456789+/";
 	uint8_t md[SHA_DIGEST_LENGTH];
 	char buf[24 + sizeof(guid)];
-	size_t i;
+	size_t i, n;
 
 	/* §4.2.1: the base64 of 16 bytes is 22 characters and "==". */
 	if (strlen(key) != 24 || key[22] != '=' || key[23] != '=' ||
@@ -402,5 +404,6 @@ ws_accept_key(const char *key, char *out, size_t outlen)
 	memcpy(buf, key, 24);
 	memcpy(buf + 24, guid, sizeof(guid) - 1);
 	SHA1((const uint8_t *)buf, 24 + sizeof(guid) - 1, md);
-	return http_b64(md, sizeof(md), out, outlen) == WS_ACCEPT_LEN ? 0 : -1;
+	return b64_encode(md, sizeof(md), B64_PAD, out, outlen, &n) == 0 &&
+	    n == WS_ACCEPT_LEN ? 0 : -1;
 }

@@ -24,11 +24,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	char path[HTTP_TARGET_MAX + 1], query[HTTP_TARGET_MAX + 1];
 	struct rd r;
 	size_t used;
-	int rc;
+	int rc, status;
 
 	rd_init(&r, data, len);
-	rc = http_parse_request(&r, &req, &used);
-	if (rc != HTTP_PARSE_DONE)
+	rc = http_parse_request(&r, &req, &used, &status);
+	if (rc != 0 || used == 0)
 		return 0;
 	if (used > len)
 		abort();

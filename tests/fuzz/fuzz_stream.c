@@ -135,7 +135,7 @@ frame_cb(void *arg, const uint8_t *p, size_t len)
 	size_t msglen, padlen;
 
 	/* The frame is whole: its header gives exactly its length. */
-	if (tcp_frame(p, len, &msglen, &padlen) != TCP_FRAME_OK ||
+	if (tcp_frame(p, len, &msglen, &padlen) != 0 ||
 	    msglen != len || r->len + len > r->cap)
 		abort();
 	memcpy(r->buf + r->len, p, len);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "signaling/http.h"
+#include "common/base64.h"
 #include "signaling/jwt.h"
 #include "tests/tap.h"
 
@@ -44,7 +44,7 @@ main(void)
 	is_int(verify(key2, tok), -1, "another key: refused");
 
 	/* a payload swapped under the same MAC */
-	http_b64url((const uint8_t *)payload, strlen(payload), b64, sizeof(b64));
+	b64_encode(payload, strlen(payload), B64_URL, b64, sizeof(b64), NULL);
 	dot = strrchr(tok, '.');
 	snprintf(forged, sizeof(forged), "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
 	    ".%s%s", b64, dot);

@@ -36,6 +36,7 @@ render(struct metrics *m)
 int
 main(void)
 {
+	static const char *const codes[] = { "bad_request", "too_long" };
 	struct metrics m;
 	struct secevent_log *l;
 	char path[] = "/tmp/meetopia-sec-XXXXXX", err[256], line[1024], *txt;
@@ -46,7 +47,11 @@ main(void)
 	metrics_init(&m);
 	metrics_inc(&m.turn_allocations_total);
 	metrics_add(&m.turn_relayed_bytes_to_peer, 1200);
-	metrics_inc(&m.errors_total[MERR_TOO_LONG]);
+	/* The module that sends errors names their codes. */
+	ok(metrics_name_errors(&m, codes, 2) == 0, "error codes named");
+	ok(metrics_name_errors(&m, codes, METRICS_ERR_MAX + 1) == -1 &&
+	    m.nerr == 2, "more codes than counters: refused, nothing changed");
+	metrics_inc(&m.errors_total[1]);
 	metrics_observe(&m.connect_seconds, 0.7);
 	metrics_observe(&m.connect_seconds, 4);
 	metrics_observe(&m.connect_seconds, -1);	/* ignored */
@@ -57,8 +62,9 @@ main(void)
 	    "counter value");
 	ok(strstr(txt, "meetopia_turn_relayed_bytes_total{direction=\"to_peer\"}"
 	    " 1200") != NULL, "labelled counter");
-	ok(strstr(txt, "meetopia_errors_total{code=\"too_long\"} 1") != NULL,
-	    "errors by code");
+	ok(strstr(txt, "meetopia_errors_total{code=\"too_long\"} 1") != NULL &&
+	    strstr(txt, "meetopia_errors_total{code=\"bad_request\"} 0") !=
+	    NULL, "errors by code");
 	ok(strstr(txt, "meetopia_connect_seconds_bucket{le=\"0.5\"} 0\n") &&
 	    strstr(txt, "meetopia_connect_seconds_bucket{le=\"1\"} 1\n") &&
 	    strstr(txt, "meetopia_connect_seconds_bucket{le=\"5\"} 2\n") &&

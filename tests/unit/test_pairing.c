@@ -50,26 +50,26 @@ main(void)
 	pthread_t th[2];
 	int i;
 
-	pair_queue_init(&q, 3.0);
+	pair_queue_init(&q, 3000);
 	mk(&n[0], "a", NULL, NULL);
 	pair_enqueue(&q, &n[0], 0);
 	ok(pair_match(&q, &n[0], 0) == NULL, "alone: no match (never oneself)");
 	mk(&n[1], "b", NULL, NULL);
-	pair_enqueue(&q, &n[1], 1);
-	ok(pair_match(&q, &n[1], 1) == &n[0], "two without interests match");
+	pair_enqueue(&q, &n[1], 1000);
+	ok(pair_match(&q, &n[1], 1000) == &n[0], "two without interests match");
 	pair_dequeue(&q, &n[0]);
 	pair_dequeue(&q, &n[1]);
 	is_int(q.n, 0, "queue empty");
 
 	/* b just left a: they never meet again right away */
 	strlcpy(n[1].last, n[0].id, sizeof(n[1].last));
-	pair_enqueue(&q, &n[0], 2);
-	pair_enqueue(&q, &n[1], 2);
-	ok(pair_match(&q, &n[1], 2) == NULL, "not with the partner just left");
-	ok(pair_match(&q, &n[0], 2) == NULL, "from either side");
+	pair_enqueue(&q, &n[0], 2000);
+	pair_enqueue(&q, &n[1], 2000);
+	ok(pair_match(&q, &n[1], 2000) == NULL, "not with the partner just left");
+	ok(pair_match(&q, &n[0], 2000) == NULL, "from either side");
 	mk(&n[2], "c", NULL, NULL);
-	pair_enqueue(&q, &n[2], 3);
-	ok(pair_match(&q, &n[2], 3) == &n[0], "a third one takes the oldest");
+	pair_enqueue(&q, &n[2], 3000);
+	ok(pair_match(&q, &n[2], 3000) == &n[0], "a third one takes the oldest");
 	pair_dequeue(&q, &n[0]);
 	pair_dequeue(&q, &n[1]);
 	pair_dequeue(&q, &n[2]);
@@ -80,25 +80,25 @@ main(void)
 	mk(&n[2], "c", "Go", " MUSIC ");
 	ok(n[2].ninterests == 2 && strcmp(n[2].interests[1], "music") == 0,
 	    "interests trimmed and folded to lower case");
-	pair_enqueue(&q, &n[0], 10);
-	pair_enqueue(&q, &n[1], 10);
-	ok(pair_match(&q, &n[1], 10) == NULL,
+	pair_enqueue(&q, &n[0], 10000);
+	pair_enqueue(&q, &n[1], 10000);
+	ok(pair_match(&q, &n[1], 10000) == NULL,
 	    "a fresh session with interests waits for a shared one");
-	pair_enqueue(&q, &n[2], 11);
-	ok(pair_match(&q, &n[2], 11) == &n[0], "shared interest preferred "
+	pair_enqueue(&q, &n[2], 11000);
+	ok(pair_match(&q, &n[2], 11000) == &n[0], "shared interest preferred "
 	    "over the older b");
 	pair_dequeue(&q, &n[2]);
-	ok(pair_match(&q, &n[0], 12.9) == NULL, "before the wait: nothing");
-	ok(pair_match(&q, &n[0], 13.0) == &n[1], "after it, anyone");
+	ok(pair_match(&q, &n[0], 12900) == NULL, "before the wait: nothing");
+	ok(pair_match(&q, &n[0], 13000) == &n[1], "after it, anyone");
 	ok(pair_shared(&n[0], &n[2]) && !pair_shared(&n[0], &n[1]),
 	    "pair_shared");
 
 	/* a dropped session keeps its place but is not matched */
 	n[0].eligible = 0;
-	ok(pair_match(&q, &n[1], 20) == NULL, "dropped sessions are skipped");
-	ok(pair_match(&q, &n[0], 20) == NULL, "and do not match themselves");
+	ok(pair_match(&q, &n[1], 20000) == NULL, "dropped sessions are skipped");
+	ok(pair_match(&q, &n[0], 20000) == NULL, "and do not match themselves");
 	n[0].eligible = 1;
-	ok(pair_match(&q, &n[1], 20) == &n[0], "until they are back");
+	ok(pair_match(&q, &n[1], 20000) == &n[0], "until they are back");
 	for (i = 0; i < 3; i++) {
 		pair_dequeue(&q, &n[i]);
 		pair_clear_interests(&n[i]);

@@ -27,10 +27,16 @@ static const char *const tcp_relay =
     "candidate:6 1 tcp 1518280447 198.51.100.1 9 typ relay raddr ::1 "
     "rport 9 tcptype active";
 
+#define KEPT	0
+#define DROPPED	1
+
+/* KEPT (with *out), DROPPED (*out NULL), or -1 (out of memory). */
 static int
 cand(const char *in, int relay_only, char **out)
 {
-	return sdp_filter_candidate(in, strlen(in), relay_only, out);
+	if (sdp_filter_candidate(in, strlen(in), relay_only, out) != 0)
+		return -1;
+	return *out != NULL ? KEPT : DROPPED;
 }
 
 static void
@@ -39,42 +45,42 @@ test_candidates(void)
 	char *out;
 	char buf[512];
 
-	is_int(cand(host, 1, &out), SDP_DROP, "host candidate dropped");
-	is_int(cand(srflx, 1, &out), SDP_DROP, "srflx candidate dropped");
-	is_int(cand(mdns, 1, &out), SDP_DROP, "mDNS host candidate dropped");
-	is_int(cand(relay, 1, &out), SDP_KEEP, "relay candidate kept");
+	is_int(cand(host, 1, &out), DROPPED, "host candidate dropped");
+	is_int(cand(srflx, 1, &out), DROPPED, "srflx candidate dropped");
+	is_int(cand(mdns, 1, &out), DROPPED, "mDNS host candidate dropped");
+	is_int(cand(relay, 1, &out), KEPT, "relay candidate kept");
 	is_str(out, "candidate:4 1 udp 41885439 198.51.100.1 50000 typ relay "
 	    "raddr 0.0.0.0 rport 0 generation 0 ufrag EEtu",
 	    "its raddr/rport blanked");
 	ok(strstr(out, "203.0.113.7") == NULL, "the client's address is gone");
 	free(out);
-	is_int(cand(tcp_relay, 1, &out), SDP_KEEP, "TCP relay candidate");
+	is_int(cand(tcp_relay, 1, &out), KEPT, "TCP relay candidate");
 	is_str(out, "candidate:6 1 tcp 1518280447 198.51.100.1 9 typ relay "
 	    "raddr 0.0.0.0 rport 0 tcptype active", "IPv6 raddr blanked too");
 	free(out);
 	snprintf(buf, sizeof(buf), "a=%s", relay);
-	is_int(cand(buf, 1, &out), SDP_KEEP, "with an a= prefix");
+	is_int(cand(buf, 1, &out), KEPT, "with an a= prefix");
 	ok(strncmp(out, "a=candidate:4 ", 14) == 0, "which stays");
 	free(out);
-	is_int(cand("", 1, &out), SDP_KEEP, "end-of-candidates passes");
+	is_int(cand("", 1, &out), KEPT, "end-of-candidates passes");
 	is_str(out, "", "as an empty candidate");
 	free(out);
-	is_int(cand("candidate:1 1 udp 1 1.2.3.4 5 typ", 1, &out), SDP_DROP,
+	is_int(cand("candidate:1 1 udp 1 1.2.3.4 5 typ", 1, &out), DROPPED,
 	    "truncated: dropped");
 	is_int(cand("candidate:1 1 udp 1 1.2.3.4 5 type relay", 1, &out),
-	    SDP_DROP, "no 'typ': dropped");
+	    DROPPED, "no 'typ': dropped");
 	is_int(cand("candidate:1 1 udp 1 1.2.3.4 5 typ relay raddr", 1, &out),
-	    SDP_DROP, "an odd extension list: dropped");
+	    DROPPED, "an odd extension list: dropped");
 	is_int(cand("candidate:1 1 udp 1 1.2.3.4 5 typ relay rport x1", 1,
-	    &out), SDP_DROP, "a bad rport: dropped");
+	    &out), DROPPED, "a bad rport: dropped");
 	is_int(cand("candidate:1 1 udp 1 1.2.3.4 5 typ relayx", 1, &out),
-	    SDP_DROP, "not exactly 'relay': dropped");
-	is_int(cand("foo:1 1 udp 1 1.2.3.4 5 typ relay", 1, &out), SDP_DROP,
+	    DROPPED, "not exactly 'relay': dropped");
+	is_int(cand("foo:1 1 udp 1 1.2.3.4 5 typ relay", 1, &out), DROPPED,
 	    "not a candidate: dropped");
-	is_int(cand(host, 0, &out), SDP_KEEP, "without relay-only: kept");
+	is_int(cand(host, 0, &out), KEPT, "without relay-only: kept");
 	is_str(out, host, "unchanged");
 	free(out);
-	is_int(cand(srflx, 0, &out), SDP_KEEP, "srflx too");
+	is_int(cand(srflx, 0, &out), KEPT, "srflx too");
 	is_str(out, srflx, "unchanged");
 	free(out);
 }
@@ -102,7 +108,7 @@ test_sdp(void)
 	    "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n"
 	    "c=IN IP6 2001:db8::7\r\n"
 	    "a=mid:1\n", host, srflx, relay);
-	is_int(sdp_filter(sdp, strlen(sdp), 1, &out, &len), SDP_KEEP,
+	is_int(sdp_filter(sdp, strlen(sdp), 1, &out, &len), KEPT,
 	    "an SDP with every kind of candidate");
 	is_int(len, strlen(out), "length");
 	ok(strstr(out, "192.168.1.20") == NULL, "no host address left");
@@ -122,11 +128,11 @@ test_sdp(void)
 	    strstr(out, "a=end-of-candidates\r\n") != NULL &&
 	    strstr(out, "a=mid:1\n") != NULL, "everything else as it was");
 	free(out);
-	is_int(sdp_filter(sdp, strlen(sdp), 0, &out, &len), SDP_KEEP,
+	is_int(sdp_filter(sdp, strlen(sdp), 0, &out, &len), KEPT,
 	    "without relay-only");
 	ok(len == strlen(sdp) && strcmp(out, sdp) == 0, "unchanged");
 	free(out);
-	is_int(sdp_filter("", 0, 1, &out, &len), SDP_KEEP, "an empty SDP");
+	is_int(sdp_filter("", 0, 1, &out, &len), KEPT, "an empty SDP");
 	is_int(len, 0, "stays empty");
 	free(out);
 }
