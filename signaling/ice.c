@@ -5,6 +5,11 @@
  * credential minted from auth-secret (auth/cred.h; SPEC "TURN").  A
  * session's credential names it (EXPIRY:s-SESSION) so that
  * pair-permissions can tell partners apart.
+ *
+ * TURN over TLS goes by server-name when it is set: browsers check the
+ * certificate of a turns: server against the URL's host and do not use
+ * turns: by IP address at all, so one turns:NAME URL comes last (the
+ * slowest to set up); turn: URLs keep the addresses (no DNS lookup).
  */
 #include "config.h"
 
@@ -25,7 +30,7 @@ sig_ice_servers(struct signaling *sig, struct hconn *c, const char *session)
 {
 	const struct config *cfg = sig->env.cfg;
 	char user[CRED_USER_MAX], pass[CRED_PASS_MAX], id[CRED_ID_MAX];
-	char host[ADDR_STRLEN + 2], ip[ADDR_STRLEN], url[ADDR_STRLEN + 64];
+	char host[ADDR_STRLEN + 2], ip[ADDR_STRLEN], url[ADDR_STRLEN + 300];
 	struct maddr hosts[16];
 	size_t nh = 0, i, j;
 	long long expiry;
@@ -72,11 +77,16 @@ sig_ice_servers(struct signaling *sig, struct hconn *c, const char *session)
 		snprintf(url, sizeof(url), "turn:%s:%d?transport=tcp", host,
 		    cfg->turn_port);
 		json_array_append_new(urls, json_string(url));
-		if (cfg->tls_port != 0) {
+		if (cfg->tls_port != 0 && cfg->server_name == NULL) {
 			snprintf(url, sizeof(url), "turns:%s:%d?transport=tcp",
 			    host, cfg->tls_port);
 			json_array_append_new(urls, json_string(url));
 		}
+	}
+	if (cfg->tls_port != 0 && cfg->server_name != NULL) {
+		snprintf(url, sizeof(url), "turns:%s:%d?transport=tcp",
+		    cfg->server_name, cfg->tls_port);
+		json_array_append_new(urls, json_string(url));
 	}
 	srv = json_pack("{s:o, s:s, s:s}", "urls", urls, "username", user,
 	    "credential", pass);
