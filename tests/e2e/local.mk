@@ -10,4 +10,4 @@ TESTS += tests/e2e/run.sh tests/e2e/firefox.sh
 EXTRA_DIST += tests/e2e/run.sh tests/e2e/e2e.test.mjs tests/e2e/lib.mjs \
 	tests/e2e/firefox.sh tests/e2e/firefox.test.mjs \
 	tests/e2e/package.json tests/e2e/package-lock.json
-CLEANFILES += tests/e2e/artifacts/connected.png tests/e2e/.browsers.lock
+CLEANFILES += tests/e2e/artifacts/connected.png tests/e2e/artifacts/.browsers.lock

@@ -44,4 +44,4 @@ major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
 }
 mkdir -p "$E2E_ARTIFACTS" || exit 1
 # One browser suite at a time (firefox.sh takes the same lock).
-exec flock "$MTEST_BUILDDIR/tests/e2e/.browsers.lock" node "$here/e2e.test.mjs"
+exec flock "$E2E_ARTIFACTS/.browsers.lock" node "$here/e2e.test.mjs"
