@@ -32,7 +32,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   Tap, Daemon, launch, launchFirefox, launchChromiumTrusting, makeTestCa, trustCa, openPage, waitPhase,
-  waitFrames, chatLines, candidatePairs, sleep, killAll, freePort, turnTcpBuilt,
+  waitFrames, chatLines, candidatePairs, killAll, freePort, turnTcpBuilt, metric,
 } from './lib.mjs';
 
 const t = new Tap();
@@ -185,8 +185,9 @@ const median = (v) => {
 // One call between a page of browser ba and one of bb at url, `reps`
 // times; the first run checks relay-only (over proto) and chat.  Notes
 // each side's median matched → connected.
-async function callCase(label, ba, bb, url, { proto = null, reps = 1, first = null } = {}) {
+async function callCase(label, ba, bb, url, { proto = null, reps = 1, first = null, daemon = null } = {}) {
   const ms = { P: [], Q: [] };
+  const a0 = daemon ? await metric(daemon, 'meetopia_turn_allocations_total') : null;
   for (let i = 0; i < reps; i++) {
     const P = await open(ba, url, `${ba.kind}-P`, { init: RECORD_WS });
     const Q = await open(bb, url, `${bb.kind}-Q`, { init: RECORD_WS });
@@ -207,8 +208,10 @@ async function callCase(label, ba, bb, url, { proto = null, reps = 1, first = nu
       await closePages([P, Q]);
     }
   }
+  const a1 = daemon ? await metric(daemon, 'meetopia_turn_allocations_total') : null;
+  const allocs = a0 != null && a1 != null ? `; ${((a1 - a0) / reps).toFixed(1)} relay allocations per call` : '';
   note(`${label}: matched → connected ${ba.kind} ${median(ms.P)} ms, ${bb.kind} ${median(ms.Q)} ms ` +
-    `(median of ${ms.P.length}; runs ${ms.P.join('/')} and ${ms.Q.join('/')})`);
+    `(median of ${ms.P.length}; runs ${ms.P.join('/')} and ${ms.Q.join('/')})${allocs}`);
 }
 
 // ---- 1. the whole flow in Firefox ------------------------------------
@@ -293,12 +296,12 @@ async function tlsOnly(tmp, chr, withFigures) {
       }
     };
     await step('TLS only, Chromium-Firefox', () => within(120000, 'the TLS-only call',
-      callCase('TLS only by name, Chromium-Firefox', cb, ff, url, { proto: 'tls', reps: REPS, first: check })));
+      callCase('TLS only by name, Chromium-Firefox', cb, ff, url, { proto: 'tls', reps: REPS, first: check, daemon: d })));
     if (withFigures) {
       await step('TLS only, Firefox-Firefox', () => within(120000 * REPS, 'Firefox-Firefox TLS',
-        callCase('TLS only by name, Firefox-Firefox', ff, ff, url, { proto: 'tls', reps: REPS })));
+        callCase('TLS only by name, Firefox-Firefox', ff, ff, url, { proto: 'tls', reps: REPS, daemon: d })));
       await step('TLS only, Chromium-Chromium', () => within(120000 * REPS, 'Chromium-Chromium TLS',
-        callCase('TLS only by name, Chromium-Chromium', cb, cb, url, { proto: 'tls', reps: REPS })));
+        callCase('TLS only by name, Chromium-Chromium', cb, cb, url, { proto: 'tls', reps: REPS, daemon: d })));
     }
     // (not turn_peer_denied: a hang-up's last packets may still raise it
     // until the relay drops them silently, issue 18)
@@ -326,14 +329,15 @@ async function main() {
     chr = await within(60000, 'Chromium launch', launch());
     chr.kind = 'chromium';
     await step('Chromium-Firefox', () => within(90000, 'the Chromium-Firefox call',
-      callCase('Chromium-Firefox, all transports', chr, ff, d.url, { reps: REPS })));
+      callCase('Chromium-Firefox, all transports', chr, ff, d.url, { reps: REPS, daemon: d })));
 
     if (FIGURES) {
       for (const tr of turnTcpBuilt() ? ['udp', 'tcp'] : ['udp']) {
         for (const [label, x, y] of [['Firefox-Firefox', ff, ff], ['Chromium-Chromium', chr, chr],
           ['Chromium-Firefox', chr, ff]]) {
           await step(`${label} ${tr}`, () => within(120000 * REPS, `${label} over ${tr}`,
-            callCase(`${label}, TURN/${tr.toUpperCase()}`, x, y, `${d.url}?transport=${tr}`, { proto: tr, reps: REPS })));
+            callCase(`${label}, TURN/${tr.toUpperCase()}`, x, y, `${d.url}?transport=${tr}`,
+              { proto: tr, reps: REPS, daemon: d })));
         }
       }
     }
