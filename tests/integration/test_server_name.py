@@ -4,7 +4,8 @@ host and do not use turns: by IP address (issue 18), so with server-name
 the ICE servers of welcome, matched and /api/ice-servers carry one
 turns:NAME URL (turn: URLs keep the addresses), the force-https redirect
 goes to https://NAME (whatever Host the request names), and SIGHUP takes a
-new name for new sessions.  Without server-name and with TLS on, the log
+new name for new sessions (an IP address is refused, at start and on
+SIGHUP, and changes nothing).  Without server-name and with TLS on, the log
 says at start that browsers will not use TURN over TLS."""
 import asyncio
 import http.client
@@ -116,6 +117,20 @@ def main(t):
         urls, _ = asyncio.run(welcome_urls(d))
         t.ok("turns:other.test:%d?transport=tcp" % d.tls_port in urls,
              "SIGHUP: new sessions get the new name", urls)
+
+        # A bad name on SIGHUP: refused with its reason, nothing changes.
+        with open(d.conf_path, "w") as f:
+            f.write(text.replace("server-name = other.test",
+                                 "server-name = 198.51.100.7"))
+        d.signal(signal.SIGHUP)
+        d.wait_log("configuration refused", 10)
+        t.ok("server-name: a DNS name, not an IP address" in d.log(),
+             "SIGHUP: an IP address as server-name is refused, saying why",
+             d.log()[-800:])
+        urls, _ = asyncio.run(welcome_urls(d))
+        t.ok("turns:other.test:%d?transport=tcp" % d.tls_port in urls and
+             not any("198.51.100.7" in u for u in urls),
+             "SIGHUP: and the running name stays", urls)
 
     for bad, why in [("192.0.2.1", "not an IP address"),
                      ("meet.example.test:443", "':' is not allowed")]:
