@@ -41,7 +41,8 @@ enum cfg_type {
 	T_ORIGINS,	/* repeatable scheme://host[:port] */
 	T_LOGLEVEL,
 	T_REDIS,	/* a Redis URL (redis_url.h); a secret when it has a password */
-	T_TOKEN		/* one word: letters, digits and . _ : { } - */
+	T_TOKEN,	/* one word: letters, digits and . _ : { } - */
+	T_DNSNAME	/* a DNS host name (not an IP address), kept lower case */
 };
 
 struct cfg_key {
@@ -67,6 +68,8 @@ static const struct cfg_key cfg_keys[] = {
 	    "generated self-signed in the state dir" },
 	{ "pkey", T_PATH, O(pkey), 0, 0, NULL, 1,
 	    "generated with the certificate in the state dir" },
+	{ "server-name", T_DNSNAME, O(server_name), 1, 253, NULL, 1,
+	    "none: turns: URLs carry an IP address, which browsers do not use" },
 	{ "realm", T_STR, O(realm), 1, 127, "meetopia", 1, NULL },
 	{ "auth-secret", T_SECRETS, O(auth_secret), 16, 512, NULL, 1,
 	    "generated once, kept in the state dir" },
@@ -314,6 +317,7 @@ cfg_clear_key(struct config *cfg, const struct cfg_key *k)
 	case T_STR:
 	case T_PATH:
 	case T_TOKEN:
+	case T_DNSNAME:
 	case T_REDIS: {
 		char **p = FIELD(cfg, k, char *);
 
@@ -326,6 +330,60 @@ cfg_clear_key(struct config *cfg, const struct cfg_key *k)
 	default:
 		break;
 	}
+}
+
+/*
+ * A DNS host name as a certificate names it (RFC 1123 §2.1, RFC 6125
+ * §6.4): dot-separated labels of 1-63 letters, digits and hyphens, no
+ * hyphen at either end of a label, at most 253 characters, no trailing
+ * dot.  An IP address is refused: its last label is all digits, and an
+ * IPv6 literal has colons.
+ */
+static int
+cfg_parse_dnsname(const char *v, size_t len, char *why, size_t whylen)
+{
+	size_t i, start = 0, n;
+	int digits = 1;
+
+	if (len == 0 || len > 253) {
+		cfg_err(why, whylen, "length %zu is out of range (1 to 253 "
+		    "characters)", len);
+		return -1;
+	}
+	for (i = 0; i <= len; i++) {
+		if (i < len && v[i] != '.') {
+			if (!isalnum((unsigned char)v[i]) && v[i] != '-') {
+				cfg_err(why, whylen, "'%c' is not allowed in a "
+				    "DNS name (letters, digits, - and .)",
+				    isprint((unsigned char)v[i]) ? v[i] : '?');
+				return -1;
+			}
+			if (!isdigit((unsigned char)v[i]))
+				digits = 0;
+			continue;
+		}
+		n = i - start;
+		if (n == 0 || n > 63) {
+			cfg_err(why, whylen, "a DNS label is 1 to 63 "
+			    "characters");
+			return -1;
+		}
+		if (v[start] == '-' || v[i - 1] == '-') {
+			cfg_err(why, whylen, "a DNS label neither starts nor "
+			    "ends with '-'");
+			return -1;
+		}
+		if (i < len) {
+			start = i + 1;
+			digits = 1;
+		}
+	}
+	if (digits) {
+		cfg_err(why, whylen, "a DNS name, not an IP address (browsers "
+		    "do not use turns: by address)");
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -488,6 +546,20 @@ cfg_store(struct config *cfg, const struct cfg_key *k, const char *v,
 		}
 		if ((dup = strdup(v)) == NULL)
 			goto nomem;
+		free(*p);
+		*p = dup;
+		return 0;
+	}
+	case T_DNSNAME: {
+		char **p = FIELD(cfg, k, char *), *dup;
+		size_t i;
+
+		if (cfg_parse_dnsname(v, len, why, whylen) != 0)
+			return -1;
+		if ((dup = strdup(v)) == NULL)
+			goto nomem;
+		for (i = 0; i < len; i++)
+			dup[i] = (char)tolower((unsigned char)dup[i]);
 		free(*p);
 		*p = dup;
 		return 0;
@@ -1112,7 +1184,8 @@ cfg_format(const struct config *cfg, const struct cfg_key *k, int mask,
 	}
 	case T_STR:
 	case T_PATH:
-	case T_TOKEN: {
+	case T_TOKEN:
+	case T_DNSNAME: {
 		char *const *p = FIELD(c, k, char *);
 
 		if (*p == NULL)
@@ -1218,6 +1291,7 @@ cfg_copy_key(struct config *dst, const struct config *src,
 	case T_STR:
 	case T_PATH:
 	case T_TOKEN:
+	case T_DNSNAME:
 	case T_REDIS: {
 		char *const *p = FIELD(s, k, char *);
 

@@ -62,6 +62,7 @@ struct config {
 	int			https_port;
 	char		       *cert;		/* NULL: generated in state dir */
 	char		       *pkey;
+	char		       *server_name;	/* NULL: none (DNS name) */
 	char		       *realm;
 	struct cfg_strs		auth_secret;	/* empty: generated in state dir */
 	long long		credential_ttl;	/* seconds */

@@ -6,6 +6,11 @@
  * credential minted from auth-secret (auth/cred.h; SPEC "TURN").  A
  * session's credential names it (EXPIRY:s-SESSION) so that
  * pair-permissions can tell partners apart.
+ *
+ * TURN over TLS goes by server-name when it is set: browsers check the
+ * certificate of a turns: server against the URL's host and do not use
+ * turns: by IP address at all, so one turns:NAME URL comes last (the
+ * slowest to set up); turn: URLs keep the addresses (no DNS lookup).
  */
 #include "config.h"
 
@@ -26,7 +31,7 @@ sig_ice_servers(struct signaling *sig, struct hconn *c, const char *session)
 {
 	const struct config *cfg = sig->env.cfg;
 	char user[CRED_USER_MAX], pass[CRED_PASS_MAX], id[CRED_ID_MAX];
-	char host[ADDR_STRLEN + 2], ip[ADDR_STRLEN], url[ADDR_STRLEN + 64];
+	char host[ADDR_STRLEN + 2], ip[ADDR_STRLEN], url[ADDR_STRLEN + 300];
 	struct maddr hosts[16];
 	size_t nh = 0, i, j, k;
 	long long expiry;
@@ -67,19 +72,30 @@ sig_ice_servers(struct signaling *sig, struct hconn *c, const char *session)
 	 * Fastest first: every UDP URL, then TCP, then TLS (the one path
 	 * through a firewall that lets out only TLS on 443).  A client tries
 	 * them in order of preference, so a network that passes UDP never
-	 * waits on a stream.
+	 * waits on a stream.  With server-name, one turns: URL by that name
+	 * (browsers check the certificate against it and use no turns: by IP
+	 * address).
 	 */
-	for (k = 0; k < 3; k++)
+	for (k = 0; k < 2; k++)
 		for (i = 0; i < nh; i++) {
-			if (k == 2 && cfg->tls_port == 0)
-				break;
 			addr_ntop(&hosts[i], ip, sizeof(ip));
 			snprintf(host, sizeof(host), hosts[i].family ==
 			    AF_INET6 ? "[%s]" : "%s", ip);
-			snprintf(url, sizeof(url), "%s:%s:%d?transport=%s",
-			    k == 2 ? "turns" : "turn", host, k == 2 ?
-			    cfg->tls_port : cfg->turn_port, k == 0 ? "udp" :
-			    "tcp");
+			snprintf(url, sizeof(url), "turn:%s:%d?transport=%s",
+			    host, cfg->turn_port, k == 0 ? "udp" : "tcp");
+			json_array_append_new(urls, json_string(url));
+		}
+	if (cfg->tls_port != 0 && cfg->server_name != NULL) {
+		snprintf(url, sizeof(url), "turns:%s:%d?transport=tcp",
+		    cfg->server_name, cfg->tls_port);
+		json_array_append_new(urls, json_string(url));
+	} else if (cfg->tls_port != 0)
+		for (i = 0; i < nh; i++) {
+			addr_ntop(&hosts[i], ip, sizeof(ip));
+			snprintf(host, sizeof(host), hosts[i].family ==
+			    AF_INET6 ? "[%s]" : "%s", ip);
+			snprintf(url, sizeof(url), "turns:%s:%d?transport=tcp",
+			    host, cfg->tls_port);
 			json_array_append_new(urls, json_string(url));
 		}
 	srv = json_pack("{s:o, s:s, s:s}", "urls", urls, "username", user,

@@ -86,6 +86,7 @@ SIG_INTEGRATION = \
 	tests/integration/test_http_timeouts.py \
 	tests/integration/test_http_api.py \
 	tests/integration/test_http_tls.py \
+	tests/integration/test_server_name.py \
 	tests/integration/test_metrics.py \
 	tests/integration/test_ws_protocol.py \
 	tests/integration/test_signal_pairing.py \

@@ -466,7 +466,10 @@ sig_route(struct hconn *c, const struct http_req *req, const char *body,
 			sig_respond_text(c, 403, NULL);
 			return;
 		}
-		host = http_field(req, "host");
+		/* The HTTPS origin is server-name's when set: the name
+		 * of the certificate, whatever Host the client sent. */
+		host = cfg->server_name != NULL ? cfg->server_name :
+		    http_field(req, "host");
 		if (host == NULL || strlcpy(h, host, sizeof(h)) >= sizeof(h)) {
 			sig_respond_text(c, 400, NULL);
 			return;

@@ -169,6 +169,10 @@ signaling_start(struct signaling *sig)
 		return -1;
 	log_info("signaling: HTTP on port %d%s", sig->env.cfg->http_port,
 	    conn_server_tls(sig->cs) != NULL ? ", HTTPS too" : "");
+	if (sig->env.cfg->tls_port != 0 && sig->env.cfg->server_name == NULL)
+		log_warn("signaling: no server-name: turns: URLs carry an IP "
+		    "address, and browsers do not use TURN over TLS by address "
+		    "(set server-name to the DNS name of the certificate)");
 	return 0;
 }
 

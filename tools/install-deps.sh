@@ -3,8 +3,10 @@
 #   tools/install-deps.sh          build dependencies only
 #   tools/install-deps.sh --test   and what the test suite drives (coturn's
 #                                  tools, python3-aioice/-websockets, chromium,
-#                                  nodejs and npm, and tests/e2e's pinned
-#                                  playwright-core through `npm ci`)
+#                                  firefox-esr, libnss3-tools (certutil: the
+#                                  e2e test CA), nodejs and npm, and
+#                                  tests/e2e's pinned playwright-core through
+#                                  `npm ci`)
 # Runs apt-get as root (through sudo when not root).
 set -eu
 SUDO=
@@ -15,7 +17,7 @@ BUILD="build-essential autoconf automake libtool pkg-config
 	python3"
 TEST="clang libclang-rt-14-dev coturn python3-aioice python3-aiortc
 	python3-websockets redis-server curl procps man-db groff-base valgrind strace
-	chromium"
+	chromium firefox-esr libnss3-tools"
 # Debian's nodejs 18 and npm, unless a node with npm is there already (a
 # newer one from elsewhere: installing Debian's npm would fight it).
 command -v npm >/dev/null 2>&1 || TEST="$TEST nodejs npm"
@@ -25,8 +27,9 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -q --no-install-recommends $PKGS
-# The browser tests drive Debian's chromium through playwright-core, pinned
-# in tests/e2e/package-lock.json (no browser is downloaded).
+# The browser tests drive Debian's chromium and firefox-esr (WebDriver BiDi)
+# through playwright-core, pinned in tests/e2e/package-lock.json (no
+# browser is downloaded).
 if [ "${1:-}" = "--test" ]; then
 	cd "$(dirname "$0")/../tests/e2e"
 	npm ci --ignore-scripts --no-audit --no-fund

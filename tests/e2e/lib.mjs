@@ -319,6 +319,117 @@ export async function launch({ fakeUi = true } = {}) {
   };
 }
 
+// ---- Firefox ESR (WebDriver BiDi) and the test CA ---------------------
+export const FIREFOX = process.env.FIREFOX || '/usr/bin/firefox-esr';
+export const CERTUTIL = process.env.CERTUTIL || '/usr/bin/certutil';
+
+// Fake camera and microphone without a prompt; relay candidates from a
+// TURN server on 127.0.0.1 (Firefox skips loopback ICE otherwise); no
+// network traffic of its own (updates, telemetry, DNS over HTTPS).
+export const FIREFOX_PREFS = {
+  'media.navigator.streams.fake': true,
+  'media.navigator.permission.disabled': true,
+  'media.peerconnection.ice.loopback': true,
+  'media.autoplay.default': 0,
+  'network.trr.mode': 5,
+  'network.proxy.type': 0,
+  'app.update.enabled': false,
+  'browser.shell.checkDefaultBrowser': false,
+  'datareporting.policy.dataSubmissionEnabled': false,
+  'toolkit.telemetry.enabled': false,
+};
+
+// Whether Firefox ESR can run here (playwright-core drives a stock
+// Firefox over WebDriver BiDi through its moz-* channels).
+export function firefoxAvailable() {
+  return fs.existsSync(FIREFOX);
+}
+
+// Firefox ESR.  Without `profile`, every context is a fresh one (another
+// person); with `profile` (a folder that holds the test CA, see
+// trustCa), one persistent context whose tabs are the people.  `names`
+// resolve to 127.0.0.1 (network.dns.localDomains).
+export async function launchFirefox({ profile = null, names = [], prefs = {} } = {}) {
+  const mod = await import(path.join(here, 'node_modules', 'playwright-core', 'index.mjs'));
+  const opts = {
+    channel: 'moz-firefox-esr', executablePath: FIREFOX, headless: true, timeout: 60000,
+    firefoxUserPrefs: { ...FIREFOX_PREFS, ...(names.length ? { 'network.dns.localDomains': names.join(',') } : {}), ...prefs },
+  };
+  let browser = null, shared = null;
+  if (profile) {
+    shared = await mod.firefox.launchPersistentContext(profile, { ...opts, viewport: { width: 1280, height: 800 } });
+  } else {
+    browser = await mod.firefox.launch(opts);
+  }
+  const contexts = [];
+  return {
+    browser, shared, contexts, kind: 'firefox',
+    async close() {
+      for (const c of contexts) {
+        for (const p of c.pages()) {
+          try {
+            await p.evaluate(() => window.meetopia && window.meetopia.pc && window.meetopia.pc.close());
+          } catch (e) { /* gone */ }
+        }
+      }
+      await (shared || browser).close();
+    },
+  };
+}
+
+function run(cmd, args, what) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60000 });
+  if (r.status !== 0) throw new Error(`${what}: ${cmd} ${args.join(' ')}: ${r.stderr || r.error}`);
+  return r.stdout;
+}
+
+// A test CA made for the run and a server certificate signed by it for
+// `name` (subjectAltName DNS:name): { ca, cert, key } file names in dir.
+export function makeTestCa(dir, name) {
+  const f = (x) => path.join(dir, x);
+  run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-days', '2', '-subj', '/CN=Meetopia e2e test CA', '-keyout', f('ca.key'), '-out', f('ca.pem'),
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], 'test CA');
+  run('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-subj', `/CN=${name}`, '-keyout', f('key.pem'), '-out', f('server.csr')], 'server key');
+  fs.writeFileSync(f('ext.cnf'), `subjectAltName=DNS:${name}\nbasicConstraints=CA:FALSE\n` +
+    'keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n');
+  run('openssl', ['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'),
+    '-CAcreateserial', '-days', '2', '-extfile', f('ext.cnf'), '-out', f('cert.pem')], 'server certificate');
+  return { ca: f('ca.pem'), cert: f('cert.pem'), key: f('key.pem') };
+}
+
+// Trusts the CA for servers in an NSS database: a Firefox profile folder,
+// or Chromium's $HOME/.pki/nssdb.
+export function trustCa(nssdir, ca) {
+  fs.mkdirSync(nssdir, { recursive: true });
+  run(CERTUTIL, ['-N', '-d', `sql:${nssdir}`, '--empty-password'], 'NSS database');
+  run(CERTUTIL, ['-A', '-d', `sql:${nssdir}`, '-n', 'meetopia-e2e-ca', '-t', 'C,,', '-i', ca], 'NSS trust');
+}
+
+// Chromium with a HOME of its own whose NSS database trusts the test CA,
+// `names` mapped to 127.0.0.1, and certificate errors NOT ignored.
+export async function launchChromiumTrusting(home, names) {
+  const chromium = await loadPlaywright();
+  const args = CHROMIUM_ARGS.filter((a) => a !== '--ignore-certificate-errors')
+    .concat([`--host-resolver-rules=${names.map((n) => `MAP ${n} 127.0.0.1`).join(',')}`]);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args, env: { ...process.env, HOME: home }, timeout: 60000 });
+  const contexts = [];
+  return {
+    browser, contexts, kind: 'chromium',
+    async close() {
+      for (const c of contexts) {
+        for (const p of c.pages()) {
+          try {
+            await p.evaluate(() => window.meetopia && window.meetopia.pc && window.meetopia.pc.close());
+          } catch (e) { /* gone */ }
+        }
+      }
+      await browser.close();
+    },
+  };
+}
+
 // Records what would show a broken page: CSP violations, uncaught errors,
 // console errors; and counts getUserMedia calls (consent comes first).
 const INIT = () => {
@@ -362,10 +473,12 @@ export const rewriteTurn = ({ port, tlsPort }) => {
 };
 
 // A page in a browser context of its own (separate storage, permissions
-// and connections: another person, as far as the server can tell).
+// and connections: another person, as far as the server can tell); in a
+// persistent Firefox profile (launchFirefox with a test CA), a tab of its
+// one context.
 export async function openPage(b, url, name, { init = null, initArg = undefined } = {}) {
-  const ctx = await b.browser.newContext({ viewport: { width: 1280, height: 800 } });
-  b.contexts.push(ctx);
+  const ctx = b.shared || await b.browser.newContext({ viewport: { width: 1280, height: 800 } });
+  if (!b.contexts.includes(ctx)) b.contexts.push(ctx);
   const page = await ctx.newPage();
   page.setDefaultTimeout(15000);
   page.name = name;
@@ -407,6 +520,8 @@ export async function callStats(page) {
     r.forEach((x) => {
       if (x.type === 'transport' && x.selectedCandidatePairId) pair = byId.get(x.selectedCandidatePairId);
     });
+    // Firefox has no transport stats: its selected pair is marked.
+    if (!pair) r.forEach((x) => { if (x.type === 'candidate-pair' && x.selected) pair = x; });
     const out = { local: null, remote: null, relayProtocol: null, framesDecoded: 0, frameHeight: 0,
       bytesReceived: 0, connectionState: pc.connectionState };
     if (pair) {
@@ -439,6 +554,7 @@ export async function candidatePairs(page) {
     r.forEach((x) => byId.set(x.id, x));
     const sel = new Set();
     r.forEach((x) => { if (x.type === 'transport') sel.add(x.selectedCandidatePairId); });
+    r.forEach((x) => { if (x.type === 'candidate-pair' && x.selected) sel.add(x.id); });
     const out = [];
     r.forEach((x) => {
       if (x.type !== 'candidate-pair') return;

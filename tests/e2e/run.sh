@@ -43,4 +43,5 @@ major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
 	exit 1
 }
 mkdir -p "$E2E_ARTIFACTS" || exit 1
-exec node "$here/e2e.test.mjs"
+# One browser suite at a time (firefox.sh takes the same lock).
+exec flock "$E2E_ARTIFACTS/.browsers.lock" node "$here/e2e.test.mjs"

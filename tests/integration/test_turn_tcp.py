@@ -6,7 +6,8 @@ over TCP (-t) and TLS (-t -S) to turnutils_peer with 0 loss: channels
 allocation dies with its connection (the gauge is back to 0 when the
 clients are gone).  A wrong secret over TCP is an auth failure with its
 transport named.  TLS: 1.1 is refused with a protocol-version alert, and
-SIGHUP swaps in a new certificate for new connections.
+SIGHUP swaps in a new certificate for new connections while a live TLS
+allocation keeps its session and goes on relaying.
 
 (uclient over TLS with -y loses a few packets against coturn 4.6.1 too:
 its client pairs start sending before both TLS sessions are up; that case
@@ -19,6 +20,7 @@ import shutil
 import signal
 import socket
 import ssl
+import struct
 import subprocess
 import sys
 import tempfile
@@ -29,7 +31,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Daemon, free_port, metric  # noqa: E402
 from coturn import (PEER, PEER_HOST, UCLIENT, lost, peer_start,  # noqa: E402
                     peer_stop, received, uclient)
+from stun import (A_DATA, A_LIFETIME, A_PEER, CREATE_PERMISSION,  # noqa
+                  DATA_INDICATION, INDICATION, REFRESH, SEND, message, xaddr)
 from tap import Tap  # noqa: E402
+from turnclient import Stream  # noqa: E402
 
 
 def wait_metric(d, name, want, secs=5):
@@ -76,6 +81,62 @@ def old_tls(port):
                 return "connected"
     except (ssl.SSLError, OSError) as e:
         return str(e)
+
+
+def data_of(c):
+    """The payload of the next Data indication on stream c, or None."""
+    try:
+        for _ in range(5):
+            f = c.frame(3)
+            if f[0] == "stun" and f[1]["type"] == DATA_INDICATION:
+                return f[1]["attrs"].get(A_DATA)
+    except (OSError, EOFError):
+        pass
+    return None
+
+
+def live_tls_allocation(t, d):
+    """A TURN allocation over TLS with a permission for a UDP peer on
+    PEER_HOST, relaying both ways: (stream, peer socket, relayed
+    address), or Nones when it does not work."""
+    c = Stream(d, tls=True)
+    rel = c.allocate()
+    peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    peer.bind((PEER_HOST, 0))
+    peer.settimeout(3)
+    pa = peer.getsockname()
+    r = c.request(CREATE_PERMISSION, lambda tid: [(A_PEER, xaddr(*pa, tid))])
+    peer.sendto(b"before the reload", rel)
+    ok = t.ok(r["code"] == 0 and data_of(c) == b"before the reload",
+              "a TLS allocation relays before the reload")
+    if not ok:
+        c.close()
+        peer.close()
+        return None, None, None
+    return c, peer, rel
+
+
+def still_relays(t, c, peer, rel, cert):
+    """After SIGHUP swapped the certificate: the open TLS connection keeps
+    its session and its allocation refreshes and relays both ways."""
+    t.eq(hashlib.sha256(c.s.getpeercert(binary_form=True)).hexdigest(), cert,
+         "SIGHUP: the open TLS connection keeps its session")
+    r = c.request(REFRESH, [(A_LIFETIME, struct.pack("!I", 600))])
+    t.eq(r["code"], 0, "SIGHUP: the live TLS allocation still refreshes")
+    peer.sendto(b"after the reload", rel)
+    t.eq(data_of(c), b"after the reload",
+         "SIGHUP: the live TLS allocation still relays peer -> client")
+    msg, _ = message(SEND, [(A_PEER, xaddr(*peer.getsockname(),
+                                           b"\x01" * 12)),
+                            (A_DATA, b"up after the reload")],
+                     tid=b"\x01" * 12, cls=INDICATION)
+    c.send(msg)
+    try:
+        got = peer.recvfrom(2048)[0]
+    except OSError as e:
+        got = repr(e)
+    t.eq(got, b"up after the reload",
+         "SIGHUP: the live TLS allocation still relays client -> peer")
 
 
 def main(t):
@@ -139,12 +200,17 @@ def main(t):
                  "TLS 1.1 is refused with a protocol version alert", why)
 
             first = server_cert(d.tls_port)
+            live, udp, rel = live_tls_allocation(t, d)
             make_cert(tmp, "second.test")
             d.signal(signal.SIGHUP)
             d.wait_log("TLS certificate reloaded", 10)
             second = server_cert(d.tls_port)
             t.ok(first != second, "SIGHUP: new TLS connections get the new "
                  "certificate")
+            if live is not None:
+                still_relays(t, live, udp, rel, first)
+                live.close()
+                udp.close()
             rc, out = uclient(d, d.tls_port, peer_port, ["-t", "-S"], n=20,
                               m=1)
             t.ok(rc == 0 and lost(out) == 0,

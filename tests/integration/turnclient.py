@@ -226,13 +226,17 @@ class Stream:
                                           self.password)).encode()).digest()
 
     def request(self, method, attrs):
+        """attrs: a list, or a function of the transaction ID that gives
+        it (XOR-PEER-ADDRESS depends on the ID)."""
         for _ in range(3):
             extra = []
             if self.nonce:
                 extra = [(A_USERNAME, self.user.encode()),
                          (A_REALM, self.realm.encode()),
                          (A_NONCE, self.nonce)]
-            msg, tid = message(method, attrs + extra,
+            tid = os.urandom(12)
+            msg, tid = message(method, (attrs(tid) if callable(attrs) else
+                                        attrs) + extra, tid=tid,
                                key=self.key() if self.nonce else None)
             self.send(msg)
             r = self.answer(tid)

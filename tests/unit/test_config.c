@@ -428,6 +428,49 @@ shared_ports(void)
 	    "is also turn-port", "three on one port");
 }
 
+/* server-name: a DNS name as a certificate names it, kept lower case. */
+static void
+server_name_is_a_dns_name(void)
+{
+	struct config *c = cfg_new();
+	char big[300];
+
+	ok(c->server_name == NULL, "server-name: none by default");
+	cfg_free(c);
+	c = parse("server-name = Meet.Example.ORG\n");
+	ok(c != NULL && c->server_name != NULL &&
+	    strcmp(c->server_name, "meet.example.org") == 0,
+	    "server-name: a DNS name, kept lower case");
+	cfg_free(c);
+	c = parse("server-name = a-1.b2.test\n");
+	ok(c != NULL, "server-name: hyphens and digits inside labels");
+	cfg_free(c);
+	refused("server-name = 192.0.2.1\n", "server-name: a DNS name, not an "
+	    "IP address", "server-name: an IPv4 address");
+	refused("server-name = ::1\n", "server-name: ':' is not allowed",
+	    "server-name: an IPv6 address");
+	refused("server-name = [::1]\n", "server-name: '[' is not allowed",
+	    "server-name: a bracketed IPv6 address");
+	refused("server-name = meet.example.org:443\n", "':' is not allowed",
+	    "server-name: with a port");
+	refused("server-name = https://meet.example.org\n", "not allowed",
+	    "server-name: a URL");
+	refused("server-name = meet..example.org\n", "1 to 63",
+	    "server-name: an empty label");
+	refused("server-name = meet.example.org.\n", "1 to 63",
+	    "server-name: a trailing dot");
+	refused("server-name = -meet.example.org\n", "'-'",
+	    "server-name: a label starting with '-'");
+	refused("server-name = meet_1.example.org\n", "'_' is not allowed",
+	    "server-name: an underscore");
+	refused("server-name = *.example.org\n", "'*' is not allowed",
+	    "server-name: a wildcard");
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "server-name = ", 14);
+	memcpy(big + 14 + 64, ".test\n", 7);	/* with its NUL */
+	refused(big, "1 to 63", "server-name: a 64-character label");
+}
+
 int
 main(void)
 {
@@ -439,5 +482,6 @@ main(void)
 	dump_masks_secrets();
 	secret_file_modes();
 	reconcile_keeps_non_live();
+	server_name_is_a_dns_name();
 	return done_testing();
 }
