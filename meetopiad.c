@@ -19,6 +19,7 @@
 #include <openssl/crypto.h>
 
 #include "cluster/cluster.h"
+#include "cluster/modlog.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -74,6 +75,7 @@ struct daemon {
 	struct signaling	*sig;		/* signaling/ */
 	struct mdb		*db;		/* db/ */
 	struct cluster		*cluster;	/* cluster/, NULL without redis */
+	struct modlog		*modlog;	/* the cluster's moderation log */
 };
 
 static void
@@ -390,6 +392,7 @@ daemon_free(struct daemon *d)
 	signaling_free(d->sig);
 	relay_free(d->relay);
 	mdb_close(d->db);
+	modlog_free(d->modlog);
 	cluster_free(d->cluster);
 	if (d->ev_sigterm != NULL)
 		event_free(d->ev_sigterm);
@@ -481,6 +484,80 @@ daemon_bans_changed(void *arg)
 	relay_bans_changed(d->relay);
 }
 
+/*
+ * The moderation log between the store and the cluster (cluster/modlog.h,
+ * db.h's mdb_modlog_*): the store's outbox goes to the stream, the
+ * stream's entries of other nodes come back to the store.
+ */
+static int
+daemon_modlog_export(void *arg, int64_t seq, const char *entry, size_t len)
+{
+	struct daemon *d = arg;
+
+	return d->modlog != NULL ? modlog_append(d->modlog, seq, entry, len) :
+	    -1;
+}
+
+static int
+daemon_modlog_apply(void *arg, const char *id, int own, const char *entry,
+    size_t len)
+{
+	struct daemon *d = arg;
+
+	return mdb_modlog_apply(d->db, id, own, entry, len) == DB_OK ? 0 : -1;
+}
+
+static int
+daemon_modlog_cursor(void *arg, char *out, size_t len)
+{
+	struct daemon *d = arg;
+
+	return mdb_modlog_cursor(d->db, out, len);
+}
+
+static void
+daemon_modlog_acked(void *arg, int64_t seq)
+{
+	struct daemon *d = arg;
+
+	mdb_modlog_acked(d->db, seq);
+}
+
+static void
+daemon_modlog_up(void *arg)
+{
+	struct daemon *d = arg;
+
+	mdb_modlog_flush(d->db);
+}
+
+static void
+daemon_modlog_down(void *arg)
+{
+	struct daemon *d = arg;
+
+	mdb_modlog_rewind(d->db);
+}
+
+static int
+daemon_modlog_start(struct daemon *d, char *err, size_t errlen)
+{
+	struct modlog_hooks h;
+
+	memset(&h, 0, sizeof(h));
+	h.apply = daemon_modlog_apply;
+	h.cursor = daemon_modlog_cursor;
+	h.acked = daemon_modlog_acked;
+	h.up = daemon_modlog_up;
+	h.down = daemon_modlog_down;
+	h.arg = d;
+	if ((d->modlog = modlog_new(d->cluster, &h)) == NULL) {
+		snprintf(err, errlen, "cluster: moderation log: out of memory");
+		return -1;
+	}
+	return mdb_modlog_enable(d->db, daemon_modlog_export, d, err, errlen);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -553,6 +630,11 @@ main(int argc, char **argv)
 	}
 	if ((d.db = mdb_open(d.base, d.cfg, d.seclog, d.state_dir, err,
 	    sizeof(err))) == NULL) {
+		log_fatalx("%s", err);
+		goto out;
+	}
+	if (d.cluster != NULL && daemon_modlog_start(&d, err,
+	    sizeof(err)) != 0) {
 		log_fatalx("%s", err);
 		goto out;
 	}

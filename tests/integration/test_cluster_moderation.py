@@ -1,0 +1,290 @@
+#!/usr/bin/env python3
+"""test_cluster_moderation.py - moderation across the nodes of a cluster
+(cluster/modlog.c, the store's outbox and cursor in db/store.c), with one
+real redis-server and meetopiad nodes that share it and their secrets.
+
+From the outside: a ban made on node A with meetopiactl or the admin API is
+enforced on node B within 2 s (a /ws upgrade from the banned address gets
+403 there, a live WebSocket of that address on B is closed) and is in B's
+database; `ban remove` on A admits the address on B again within 2 s; a
+report taken on A is in B's `meetopiactl report list`; a node stopped while
+a ban is made catches up when it starts again; bans and reports
+acknowledged on a node while Redis is down (killed) reach the other node
+once Redis is back, with no restart; `auto-ban-reports` counts the
+reporters of every node.  Nothing in the stream holds a clear address.
+"""
+import asyncio
+import http.client
+import json
+import os
+import re
+import socket
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Daemon, ctl, pseudonym  # noqa: E402
+from redis_server import RedisServer, have_redis  # noqa: E402
+from tap import Tap  # noqa: E402
+from wsclient import connect, pair, upgrade_status  # noqa: E402
+
+PSEUDONYM_SECRET = "mtest-cluster-pseudonym-secret-0123456789abcdef"
+PREFIX = "mtest-mod:"
+
+
+def node(r, name, extra=None):
+    """A node of the cluster on r, not started: the shared secrets are in
+    place (the pseudonym key is the state dir's pseudonym-secret)."""
+    conf = {"redis": r.url(), "node-name": name, "cluster-prefix": PREFIX,
+            "rate-limit-max": "1000"}
+    conf.update(extra or {})
+    d = Daemon(conf=conf)
+    os.makedirs(d.state_dir, mode=0o700, exist_ok=True)
+    path = os.path.join(d.state_dir, "pseudonym-secret")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(PSEUDONYM_SECRET + "\n")
+    return d
+
+
+def joined(d, timeout=10):
+    return d.wait_log("cluster log: reading from", timeout)
+
+
+def redis_cmd(r, *args):
+    """One command to r over a plain socket (RESP), the reply parsed."""
+    s = socket.create_connection(("127.0.0.1", r.port), 5)
+    out = b"*%d\r\n" % len(args)
+    for a in args:
+        a = a.encode() if isinstance(a, str) else a
+        out += b"$%d\r\n%s\r\n" % (len(a), a)
+    s.sendall(out)
+    f = s.makefile("rb")
+
+    def read():
+        line = f.readline().rstrip(b"\r\n")
+        k, rest = line[:1], line[1:]
+        if k in (b"+", b"-"):
+            return rest.decode()
+        if k == b":":
+            return int(rest)
+        if k == b"$":
+            n = int(rest)
+            if n < 0:
+                return None
+            data = f.read(n + 2)[:-2]
+            return data.decode("utf-8", "replace")
+        if k == b"*":
+            n = int(rest)
+            return None if n < 0 else [read() for _ in range(n)]
+        raise ValueError(line)
+    try:
+        return read()
+    finally:
+        s.close()
+
+
+def wait(pred, limit):
+    """Seconds until pred() held, or None after limit."""
+    t0 = time.time()
+    while time.time() - t0 < limit:
+        if pred():
+            return time.time() - t0
+        time.sleep(0.05)
+    return None
+
+
+def status(d, ip):
+    return asyncio.run(upgrade_status(d, ip))
+
+
+def bans_of(d):
+    p = ctl(d, "--json", "ban", "list")
+    return json.loads(p.stdout)["bans"] if p.returncode == 0 else []
+
+
+def reports_of(d):
+    p = ctl(d, "--json", "report", "list")
+    return json.loads(p.stdout)["reports"] if p.returncode == 0 else []
+
+
+def api(d, method, path, token, body=None):
+    c = http.client.HTTPConnection("127.0.0.1", d.http_port, timeout=10)
+    h = {"Origin": "http://127.0.0.1:%d" % d.http_port,
+         "Authorization": "Bearer " + token}
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        h["Content-Type"] = "application/json"
+    c.request(method, path, body=data, headers=h)
+    r = c.getresponse()
+    raw = r.read()
+    c.close()
+    try:
+        return r.status, json.loads(raw)
+    except ValueError:
+        return r.status, None
+
+
+def ban_id_of(p):
+    m = re.search(r'"id": (\d+)', p.stdout)
+    return m.group(1) if m else "0"
+
+
+def timed(t, d, ip, want, what):
+    took = wait(lambda: status(d, ip) == want, 4)
+    t.ok(took is not None and took < 2.0, "%s within 2 s (%s)" % (
+        what, "%.2f s" % took if took is not None else "not at all"))
+
+
+async def live_closed(t, a, b, ip):
+    """A live session of ip on b is closed within 2 s of a ban on a."""
+    c = await connect(b, ip)
+    p = ctl(a, "ban", "add", ip, "--for", "10m")
+    t0 = time.time()
+    code = await c.closed_code(4)
+    took = time.time() - t0
+    t.ok(p.returncode == 0 and code is not None and took < 2.0,
+         "a live WebSocket of %s on B is closed within 2 s of a ban on A "
+         "(code %s, %.2f s)" % (ip, code, took))
+
+
+async def report(d, reporter, reported, reason="abuse", detail=None):
+    """reporter and reported paired on d, reporter reports: the ack."""
+    a, b = await connect(d, reporter), await connect(d, reported)
+    await pair(a, b, wait=True)
+    m = {"type": "report", "reason": reason}
+    if detail is not None:
+        m["detail"] = detail
+    await a.send_json(m)
+    ack = await a.recv_type("reported", "error")
+    for x in (a, b):
+        await x.close()
+    return ack
+
+
+def main(t):
+    if not have_redis():
+        t.skip_all("redis-server is not installed (Debian: redis-server)")
+    with RedisServer() as r:
+        a = node(r, "node-a").start()
+        b = node(r, "node-b").start()
+        try:
+            t.ok(joined(a) and joined(b), "both nodes joined")
+            run(t, r, a, b)
+        finally:
+            for d in (a, b):
+                d.__exit__(None, None, None)
+
+
+def run(t, r, a, b):
+    # -- meetopiactl on A, enforced on B --------------------------------
+    t.eq(status(b, "127.0.0.2"), 101, "B admits 127.0.0.2 before the ban")
+    p = ctl(a, "--json", "ban", "add", "127.0.0.2", "--for", "10m",
+            "--reason", "cluster test")
+    t.eq(p.returncode, 0, "ban add 127.0.0.2 on A (meetopiactl)")
+    timed(t, b, "127.0.0.2", 403, "B refuses the upgrade with 403")
+    bb = bans_of(b)
+    ps2 = pseudonym(b.state_dir, "127.0.0.2")
+    t.ok(any(x["target"] == ps2 and x["reason"] == "cluster test" and
+             x["source"] == "cli" for x in bb),
+         "the ban is in B's database, by pseudonym", bb)
+    p = ctl(a, "ban", "remove", ban_id_of(p))
+    t.eq(p.returncode, 0, "ban remove on A")
+    timed(t, b, "127.0.0.2", 101, "B admits 127.0.0.2 again")
+    t.ok(not any(x["target"] == ps2 for x in bans_of(b)),
+         "and the ban is gone from B's database")
+
+    asyncio.run(live_closed(t, a, b, "127.0.0.3"))
+
+    # -- the admin API on A ----------------------------------------------
+    p = ctl(a, "admin", "add", "alice")
+    m = re.search(r"\b([0-9a-f]{16}\.[0-9a-f]{64})\b", p.stdout)
+    tok = m.group(1) if m else "x"
+    st, doc = api(a, "POST", "/admin/v1/bans", tok,
+                  {"target": "127.0.0.4", "for": "1h", "reason": "api"})
+    t.eq(st, 201, "POST /admin/v1/bans on A: 201")
+    timed(t, b, "127.0.0.4", 403, "B refuses the API's ban with 403")
+    st, _ = api(a, "DELETE", "/admin/v1/bans/%d" % (
+        doc["ban"]["id"] if st == 201 else 0), tok)
+    t.eq(st, 200, "DELETE the ban on A")
+    timed(t, b, "127.0.0.4", 101, "B admits the API's unbanned address")
+
+    # -- a report on A is in B's report list ------------------------------
+    ack = asyncio.run(report(a, "127.0.0.5", "127.0.0.6", "spam",
+                             "cluster detail"))
+    t.eq(ack.get("type"), "reported", "a report on A is acknowledged")
+    want = (pseudonym(a.state_dir, "127.0.0.5"),
+            pseudonym(a.state_dir, "127.0.0.6"))
+
+    def has_report(d):
+        return any((x["reporter"], x["reported"]) == want and
+                   x["reason"] == "spam" and x["detail"] == "cluster detail"
+                   for x in reports_of(d))
+    took = wait(lambda: has_report(b), 4)
+    t.ok(took is not None and took < 2.0,
+         "B's meetopiactl report list has A's report (%s)" % took)
+    p = ctl(b, "report", "list")
+    t.ok(want[1][:8] in p.stdout or want[1] in p.stdout,
+         "report list (table) on B names the reported pseudonym")
+
+    # -- a node down during a ban catches up -------------------------------
+    b.stop()
+    p = ctl(a, "ban", "add", "127.0.0.7", "--for", "10m")
+    t.eq(p.returncode, 0, "ban add 127.0.0.7 on A while B is stopped")
+    time.sleep(0.5)
+    b.start()
+    t.ok(joined(b), "B rejoins")
+    timed(t, b, "127.0.0.7", 403, "B enforces the ban made while it was down")
+
+    # -- Redis killed and restarted: nothing acknowledged is lost ---------
+    r.kill()
+    t.ok(a.wait_log("cluster: Redis unreachable", 10),
+         "A sees Redis go")
+    p = ctl(a, "ban", "add", "127.0.0.8", "--for", "10m")
+    t.eq(p.returncode, 0, "ban add 127.0.0.8 on A while Redis is down")
+    ack = asyncio.run(report(a, "127.0.0.9", "127.0.0.10", "other",
+                             "while redis was down"))
+    t.eq(ack.get("type"), "reported",
+         "a report on A is acknowledged while Redis is down")
+    t.eq(status(b, "127.0.0.8"), 101,
+         "B cannot know yet: it admits 127.0.0.8")
+    r.start()
+    took = wait(lambda: status(b, "127.0.0.8") == 403, 20)
+    t.ok(took is not None, "after Redis is back B refuses 127.0.0.8 "
+         "(%s s)" % (took and "%.1f" % took))
+    took = wait(lambda: any(x["detail"] == "while redis was down"
+                            for x in reports_of(b)), 5)
+    t.ok(took is not None, "and has the report A took while Redis was down")
+
+    # -- auto-ban-reports counts the reporters of every node ---------------
+    # (the limit is 3 by default: two reporters on A, one on B)
+    victim = "127.0.0.20"
+    for d, rep in ((a, "127.0.0.21"), (a, "127.0.0.22")):
+        ack = asyncio.run(report(d, rep, victim))
+        t.eq(ack.get("type"), "reported", "report of %s by %s on %s" % (
+            victim, rep, "A" if d is a else "B"))
+    time.sleep(0.5)
+    t.eq(status(b, victim), 101, "two reporters: not banned yet")
+    ack = asyncio.run(report(b, "127.0.0.23", victim))
+    t.eq(ack.get("type"), "reported", "the third reporter reports on B")
+    timed(t, b, victim, 403, "B auto-bans after reporters of both nodes")
+    timed(t, a, victim, 403, "and so does A")
+    time.sleep(1)
+    for d, n in ((a, "A"), (b, "B")):
+        autos = [x for x in bans_of(d) if x["source"] == "auto"]
+        t.eq(len(autos), 1, "one auto-ban for one crossing of the limit, "
+             "in %s's database" % n)
+
+    # -- privacy of the stream -------------------------------------------
+    entries = redis_cmd(r, "XRANGE", PREFIX + "modlog", "-", "+")
+    text = json.dumps(entries)
+    t.ok(entries and "127.0.0." not in text,
+         "no clear address in the stream (%d entries)" % len(entries or []))
+    for d in (a, b):
+        t.ok(d.proc.poll() is None and "ERROR" not in d.log(),
+             "%s kept running" % d.conf["node-name"])
+
+
+if __name__ == "__main__":
+    Tap().run(main)
