@@ -23,7 +23,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Daemon, ctl, pseudonym  # noqa: E402
+from harness import Daemon, ctl, metric, pseudonym  # noqa: E402
 from redis_server import RedisServer, have_redis  # noqa: E402
 from tap import Tap  # noqa: E402
 from wsclient import connect, pair, upgrade_status  # noqa: E402
@@ -48,7 +48,9 @@ def node(r, name, extra=None):
 
 
 def joined(d, timeout=10):
-    return d.wait_log("cluster log: reading from", timeout)
+    """d's link to Redis is up (meetopia_cluster_up)."""
+    return wait(lambda: metric(d, "meetopia_cluster_up") == 1,
+                timeout) is not None
 
 
 def redis_cmd(r, *args):
