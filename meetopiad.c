@@ -19,6 +19,7 @@
 #include <openssl/crypto.h>
 
 #include "cluster/cluster.h"
+#include "cluster/limits.h"
 #include "cluster/modlog.h"
 #include "common/config.h"
 #include "common/log.h"
@@ -76,6 +77,7 @@ struct daemon {
 	struct mdb		*db;		/* db/ */
 	struct cluster		*cluster;	/* cluster/, NULL without redis */
 	struct modlog		*modlog;	/* the cluster's moderation log */
+	struct climits		*climits;	/* limits across the cluster */
 };
 
 static void
@@ -392,6 +394,7 @@ daemon_free(struct daemon *d)
 	signaling_free(d->sig);
 	relay_free(d->relay);
 	mdb_close(d->db);
+	climits_free(d->climits);
 	modlog_free(d->modlog);
 	cluster_free(d->cluster);
 	if (d->ev_sigterm != NULL)
@@ -558,6 +561,41 @@ daemon_modlog_start(struct daemon *d, char *err, size_t errlen)
 	return mdb_modlog_enable(d->db, daemon_modlog_export, d, err, errlen);
 }
 
+/*
+ * max-connections-per-ip and the API rate limit across the cluster
+ * (cluster/limits.h), for signaling: clients by pseudonym only.
+ */
+static long long
+daemon_ws_elsewhere(void *arg, const struct maddr *client)
+{
+	struct daemon *d = arg;
+	char p[PSEUDONYM_LEN + 1];
+
+	mdb_pseudonym(d->db, client, p);
+	return climits_ws_elsewhere(d->climits, p);
+}
+
+static void
+daemon_ws_changed(void *arg, const struct maddr *client, int delta)
+{
+	struct daemon *d = arg;
+	char p[PSEUDONYM_LEN + 1];
+
+	mdb_pseudonym(d->db, client, p);
+	climits_ws_changed(d->climits, p, delta);
+}
+
+static int
+daemon_api_hit(void *arg, const struct maddr *client, long long max,
+    long long window, int *retry)
+{
+	struct daemon *d = arg;
+	char p[PSEUDONYM_LEN + 1];
+
+	mdb_pseudonym(d->db, client, p);
+	return climits_api_hit(d->climits, p, max, window, retry);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -678,6 +716,20 @@ main(int argc, char **argv)
 	sig_set_end_hook(d.sig, daemon_session_ended, d.relay);
 	if (d.db != NULL)
 		mdb_set_ban_hook(d.db, daemon_bans_changed, &d);
+	if (d.cluster != NULL && d.db != NULL) {
+		struct sig_limits lim;
+
+		if ((d.climits = climits_new(d.cluster)) == NULL) {
+			log_fatalx("cluster: limits: out of memory");
+			goto out;
+		}
+		memset(&lim, 0, sizeof(lim));
+		lim.ws_elsewhere = daemon_ws_elsewhere;
+		lim.ws_changed = daemon_ws_changed;
+		lim.api_hit = daemon_api_hit;
+		lim.arg = &d;
+		sig_set_limits(d.sig, &lim);
+	}
 
 	/* Ports are bound: drop root now, before serving anyone. */
 	if (priv_drop(d.cfg->user, d.cfg->group, d.state_dir, err,

@@ -8,7 +8,8 @@ libmeetopia_cluster_a_SOURCES = \
 	cluster/queue.c cluster/queue.h \
 	cluster/node.c cluster/node.h \
 	cluster/cluster.c cluster/cluster.h \
-	cluster/modlog.c cluster/modlog.h
+	cluster/modlog.c cluster/modlog.h \
+	cluster/limits.c cluster/limits.h
 libmeetopia_cluster_a_CPPFLAGS = $(AM_CPPFLAGS) $(HIREDIS_CFLAGS)
 
 # The queue and the link against a real redis-server: run by

@@ -30,13 +30,15 @@ from wsclient import connect, pair, upgrade_status  # noqa: E402
 
 PSEUDONYM_SECRET = "mtest-cluster-pseudonym-secret-0123456789abcdef"
 PREFIX = "mtest-mod:"
+API_KEY = "api-key-0123456789abcdef"
+RATE_MAX = 20
 
 
 def node(r, name, extra=None):
     """A node of the cluster on r, not started: the shared secrets are in
     place (the pseudonym key is the state dir's pseudonym-secret)."""
     conf = {"redis": r.url(), "node-name": name, "cluster-prefix": PREFIX,
-            "rate-limit-max": "1000"}
+            "rate-limit-max": str(RATE_MAX), "api-key": API_KEY}
     conf.update(extra or {})
     d = Daemon(conf=conf)
     os.makedirs(d.state_dir, mode=0o700, exist_ok=True)
@@ -165,6 +167,64 @@ async def report(d, reporter, reported, reason="abuse", detail=None):
     return ack
 
 
+def ice_status(d, src):
+    """The status of GET /api/ice-servers from src."""
+    c = http.client.HTTPConnection("127.0.0.1", d.http_port, timeout=5,
+                                   source_address=(src, 0))
+    c.request("GET", "/api/ice-servers",
+              headers={"Authorization": "Bearer " + API_KEY})
+    r = c.getresponse()
+    r.read()
+    c.close()
+    return r.status
+
+
+async def limits(t, a, b):
+    """max-connections-per-ip (3) and the API rate limit count across
+    the nodes."""
+    ip = "127.0.0.30"
+    on_a = [await connect(a, ip), await connect(a, ip)]
+    on_b = [await connect(b, ip)]
+    await asyncio.sleep(0.5)
+    t.eq(await upgrade_status(b, ip), 429,
+         "max-connections-per-ip: two sockets on A and one on B, a fourth "
+         "on B gets 429")
+    t.eq(await upgrade_status(a, ip), 429, "and on A too")
+    await on_a[0].close()
+    t0 = time.time()
+    st = None
+    while time.time() - t0 < 3:
+        st = await upgrade_status(b, ip)
+        if st == 101:
+            break
+        await asyncio.sleep(0.1)
+    t.ok(st == 101 and time.time() - t0 < 2.0,
+         "one closed on A: B admits one again within 2 s (%.2f s)" %
+         (time.time() - t0))
+    for c in on_a[1:] + on_b:
+        await c.close()
+
+    src = "127.0.0.40"
+    first = RATE_MAX * 3 // 5
+    got = [ice_status(a, src) for _ in range(first)]
+    t.ok(got == [200] * first, "%d API requests on A: 200" % first)
+    allowed = 0
+    for _ in range(RATE_MAX):
+        if ice_status(b, src) != 200:
+            break
+        allowed += 1
+    left = RATE_MAX - first
+    t.ok(left <= allowed <= left + 1,
+         "B serves what is left of rate-limit-max (%d of %d, %d expected)"
+         % (allowed, RATE_MAX, left))
+    t.eq(ice_status(b, src), 429, "then 429 on B")
+    # A's figure is the reply to its own last request: it may serve one
+    # more before it hears the cluster's count.
+    on_a = [ice_status(a, src) for _ in range(2)]
+    t.eq(on_a[-1], 429, "and on A, after at most one more (%s)" % on_a)
+    t.eq(ice_status(b, "127.0.0.41"), 200, "another client is served")
+
+
 def main(t):
     if not have_redis():
         t.skip_all("redis-server is not installed (Debian: redis-server)")
@@ -174,6 +234,7 @@ def main(t):
         try:
             t.ok(joined(a) and joined(b), "both nodes joined")
             run(t, r, a, b)
+            asyncio.run(limits(t, a, b))
         finally:
             for d in (a, b):
                 d.__exit__(None, None, None)
