@@ -247,11 +247,15 @@ int		 db_auto_ban(struct db *, const char *reported, int64_t now,
 #define DB_MODLOG_UNBANNED	0x2
 #define DB_MODLOG_REPORTED	0x4
 #define DB_MODLOG_OWN_REPORT	0x8
+#define DB_MODLOG_GONE_SECS	(366 * 86400)	/* an unban without expiry */
 
 int		 db_modlog_enable(struct db *);
 int		 db_modlog_pending(struct db *, int64_t after, int max,
 		    int (*cb)(int64_t, const char *, void *), void *);
 int		 db_modlog_done(struct db *, int64_t upto);
+/* Forgets the removed bans whose expiry has passed (they cannot come
+ * back: an expired ban is not enforced). */
+int		 db_modlog_purge(struct db *, int64_t now);
 int		 db_modlog_cursor(struct db *, char *, size_t);
 int		 db_modlog_apply(struct db *, const char *id, int own,
 		    const char *entry, size_t len, int *what, char reported[PSEUDONYM_LEN + 1],

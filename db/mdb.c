@@ -108,7 +108,8 @@ struct job {
 	/* JOB_APPLY (and id, reported, ban_id, nreporters of JOB_REPORT) */
 	char		 stream_id[DB_STREAM_ID_MAX + 1];
 	char		*log_entry;
-	int		 own;		/* an entry of this node */
+	int		 own;		/* an entry of this node (JOB_PURGE:
+					 * the cluster's log is on) */
 	size_t		 entrylen;
 	int		 what;		/* DB_MODLOG_* */
 
@@ -517,7 +518,8 @@ run_job(struct mdb *m, struct job *j)
 		break;
 	case JOB_PURGE:
 		j->failed = db_purge(m->wdb, j->now, j->retention,
-		    &j->purged_bans, &j->purged_reports) != DB_OK;
+		    &j->purged_bans, &j->purged_reports) != DB_OK ||
+		    (j->own && db_modlog_purge(m->wdb, j->now) != DB_OK);
 		if (j->failed)
 			strlcpy(j->errmsg, db_errmsg(m->wdb),
 			    sizeof(j->errmsg));
@@ -799,6 +801,7 @@ purge_cb(evutil_socket_t fd, short what, void *arg)
 	j->type = JOB_PURGE;
 	j->now = now_secs();
 	j->retention = m->retention;
+	j->own = m->export_hook != NULL;	/* the cluster's tables too */
 	m->purge_pending = 1;
 	enqueue(m, j);
 }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -103,6 +104,8 @@ enum stmt {
 	S_ML_REPORT_ADD,
 	S_ML_REPORT_RESOLVE,
 	S_ML_REPORT_ID,
+	S_ML_GONE,
+	S_ML_GONE_PURGE,
 	S_MAX
 };
 
@@ -159,8 +162,12 @@ static const char *const SQL[S_MAX] = {
 	[S_ML_CURSOR_SET] = "INSERT INTO modlog_in (id, last) VALUES (1, ?)"
 	    " ON CONFLICT (id) DO UPDATE SET last = excluded.last",
 	[S_ML_BAN_ADD] = "INSERT OR IGNORE INTO bans (kind, target, reason,"
-	    " report, source, created, expires, uid) VALUES (?, ?, ?,"
-	    " (SELECT id FROM reports WHERE uid = ?), ?, ?, ?, ?)",
+	    " report, source, created, expires, uid) SELECT ?1, ?2, ?3,"
+	    " (SELECT id FROM reports WHERE uid = ?4), ?5, ?6, ?7, ?8"
+	    " WHERE NOT EXISTS (SELECT 1 FROM modlog_gone WHERE uid = ?8)",
+	[S_ML_GONE] = "INSERT OR IGNORE INTO modlog_gone (uid, expires)"
+	    " VALUES (?, ?)",
+	[S_ML_GONE_PURGE] = "DELETE FROM modlog_gone WHERE expires <= ?",
 	[S_ML_BAN_REMOVE] = "DELETE FROM bans WHERE uid = ?",
 	[S_ML_REPORT_ADD] = "INSERT OR IGNORE INTO reports (reporter, reported,"
 	    " reason, detail, created, uid) VALUES (?, ?, ?, ?, ?, ?)",
@@ -1257,7 +1264,10 @@ fail:
  *                daemon, the admin API, the auto-ban rule or meetopiactl);
  *                the daemon sends it to the cluster's stream and deletes
  *                what Redis acknowledged;
- *   modlog_in    the id of the last stream entry applied here.
+ *   modlog_in    the id of the last stream entry applied here;
+ *   modlog_gone  the uids of removed bans until they would have expired,
+ *                so that a ban entry read again (a node reading from an
+ *                older cursor) does not bring back a lifted ban.
  *
  * Rows that came from another node are inserted with their uid, so the
  * insert triggers leave them alone; what the delete and resolve triggers
@@ -1275,6 +1285,9 @@ static const char MODLOG_SCHEMA[] =
 	"CREATE TABLE modlog_in ("
 	"  id    INTEGER PRIMARY KEY CHECK (id = 1),"
 	"  last  TEXT NOT NULL);"
+	"CREATE TABLE modlog_gone ("
+	"  uid     TEXT PRIMARY KEY,"
+	"  expires INTEGER NOT NULL);"
 	"CREATE TRIGGER modlog_ban_add AFTER INSERT ON bans"
 	"  WHEN NEW.uid IS NULL BEGIN"
 	"  UPDATE bans SET uid = lower(hex(randomblob(16))) WHERE id = NEW.id;"
@@ -1286,8 +1299,10 @@ static const char MODLOG_SCHEMA[] =
 	"  END;"
 	"CREATE TRIGGER modlog_ban_remove AFTER DELETE ON bans"
 	"  WHEN OLD.uid IS NOT NULL AND OLD.expires > unixepoch() BEGIN"
-	"  INSERT INTO modlog_out (entry)"
-	"    VALUES (json_object('op', 'unban', 'uid', OLD.uid));"
+	"  INSERT INTO modlog_out (entry) VALUES (json_object('op', 'unban',"
+	"    'uid', OLD.uid, 'expires', OLD.expires));"
+	"  INSERT OR IGNORE INTO modlog_gone (uid, expires)"
+	"    VALUES (OLD.uid, OLD.expires);"
 	"  END;"
 	"CREATE TRIGGER modlog_report_add AFTER INSERT ON reports"
 	"  WHEN NEW.uid IS NULL BEGIN"
@@ -1376,6 +1391,17 @@ db_modlog_pending(struct db *db, int64_t after, int max,
 }
 
 int
+db_modlog_purge(struct db *db, int64_t now)
+{
+	sqlite3_stmt *st;
+
+	if ((st = stmt(db, S_ML_GONE_PURGE)) == NULL)
+		return DB_ERR;
+	sqlite3_bind_int64(st, 1, now);
+	return run(db, st, "modlog purge");
+}
+
+int
 db_modlog_done(struct db *db, int64_t upto)
 {
 	sqlite3_stmt *st;
@@ -1461,10 +1487,20 @@ apply_entry(struct db *db, json_t *e, int *what, char *reported,
 		if ((st = stmt(db, S_ML_BAN_REMOVE)) == NULL)
 			return DB_ERR;
 		sqlite3_bind_text(st, 1, uid, -1, SQLITE_STATIC);
-		if ((rc = run(db, st, "modlog unban")) == DB_OK &&
-		    sqlite3_changes(db->h) > 0)
+		if ((rc = run(db, st, "modlog unban")) != DB_OK)
+			return rc;
+		if (sqlite3_changes(db->h) > 0)
 			*what |= DB_MODLOG_UNBANNED;
-		return rc;
+		/* Remembered till the ban would have expired, so that the
+		 * ban read again (a replay) does not come back. */
+		v = json_object_get(e, "expires");
+		if ((st = stmt(db, S_ML_GONE)) == NULL)
+			return DB_ERR;
+		sqlite3_bind_text(st, 1, uid, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, json_is_integer(v) ?
+		    json_integer_value(v) : (int64_t)time(NULL) +
+		    DB_MODLOG_GONE_SECS);
+		return run(db, st, "modlog unban");
 	}
 	if (strcmp(op, "resolve") == 0) {
 		if (!json_is_integer(v = json_object_get(e, "at")))
