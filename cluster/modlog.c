@@ -27,6 +27,7 @@ struct modlog {
 	int			 reading;
 	int			 again;
 	int			 up;
+	int			 refused;	/* an XADD failed: no ack till up */
 };
 
 struct append {
@@ -140,6 +141,7 @@ state_cb(void *arg, int up, const char *why)
 
 	(void)why;
 	l->up = up;
+	l->refused = 0;
 	if (!up) {
 		l->reading = 0;
 		l->again = 0;
@@ -160,11 +162,23 @@ append_cb(void *arg, const redisReply *r)
 	struct append *a = arg;
 	struct modlog *l = a->l;
 
-	if (r != NULL && r->type == REDIS_REPLY_STRING) {
+	if (r != NULL && r->type == REDIS_REPLY_STRING && !l->refused) {
 		cluster_publish(l->c, CHANNEL, r->str, r->len);
 		l->h.acked(l->h.arg, a->seq);
-	} else if (r != NULL && r->type == REDIS_REPLY_ERROR)
-		log_warn("cluster log: XADD: %.*s", (int)r->len, r->str);
+	} else if (r != NULL && r->type != REDIS_REPLY_STRING &&
+	    !l->refused) {
+		/*
+		 * Acks are cumulative: one for a later entry would let the
+		 * outbox forget this one.  Start over from it: the link is
+		 * dropped, and at the next up everything not acknowledged
+		 * goes again.
+		 */
+		log_warn("cluster log: XADD refused: %.*s",
+		    r->type == REDIS_REPLY_ERROR ? (int)r->len : 1,
+		    r->type == REDIS_REPLY_ERROR ? r->str : "?");
+		l->refused = 1;
+		cluster_redis_reset(cluster_link(l->c), "XADD refused");
+	}
 	free(a);
 }
 

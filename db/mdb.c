@@ -35,6 +35,8 @@
 
 #define POLL_SECS	1
 #define PURGE_SECS	60
+#define EXPORT_BATCH	64	/* outbox rows read at a time */
+#define EXPORT_BURST	1024	/* handed out and not yet acknowledged */
 
 struct cache_ip {
 	uint8_t		 family;
@@ -160,6 +162,7 @@ struct mdb {
 	int64_t			 export_acked;	/* last seq acknowledged */
 	int			 export_stop;
 	size_t			 export_n;
+	size_t			 export_inflight; /* handed out, not acked */
 };
 
 static void export_pending(struct mdb *);
@@ -883,28 +886,37 @@ export_row_cb(int64_t seq, const char *entry, void *arg)
 	    strlen(out)) != 0) {
 		m->export_stop = 1;
 		rc = 1;
-	} else
+	} else {
 		m->export_next = seq;
+		m->export_inflight++;
+	}
 	free(out);
 	json_decref(e);
 	return rc;
 }
 
-/* Hands the outbox entries not handed out yet to the export hook. */
+/*
+ * Hands the outbox entries not handed out yet to the export hook, at most
+ * EXPORT_BURST at a time: a long outbox (Redis was down for a while) goes
+ * out as the acknowledgements come back, without holding the loop.
+ */
 static void
 export_pending(struct mdb *m)
 {
-	if (m->export_hook == NULL)
+	int batches = 0;
+
+	if (m->export_hook == NULL || m->export_inflight >= EXPORT_BURST)
 		return;
 	m->export_stop = 0;
 	do {
 		m->export_n = 0;
-		if (db_modlog_pending(m->rdb, m->export_next, 64,
+		if (db_modlog_pending(m->rdb, m->export_next, EXPORT_BATCH,
 		    export_row_cb, m) != DB_OK) {
 			log_warn("cluster log: outbox: %s", db_errmsg(m->rdb));
 			return;
 		}
-	} while (m->export_n == 64 && !m->export_stop);
+	} while (m->export_n == EXPORT_BATCH && !m->export_stop &&
+	    ++batches < EXPORT_BURST / EXPORT_BATCH);
 }
 
 int
@@ -932,6 +944,7 @@ void
 mdb_modlog_rewind(struct mdb *m)
 {
 	m->export_next = m->export_acked;
+	m->export_inflight = 0;
 }
 
 void
@@ -939,14 +952,18 @@ mdb_modlog_acked(struct mdb *m, int64_t seq)
 {
 	struct job *j;
 
+	if (m->export_inflight > 0)
+		m->export_inflight--;
 	if (seq <= m->export_acked)
 		return;
 	m->export_acked = seq;
-	if ((j = calloc(1, sizeof(*j))) == NULL)
-		return;		/* sent again after a rejoin: harmless */
-	j->type = JOB_ACKED;
-	j->seq = seq;
-	enqueue(m, j);
+	if ((j = calloc(1, sizeof(*j))) != NULL) {
+		j->type = JOB_ACKED;
+		j->seq = seq;
+		enqueue(m, j);
+	}	/* else sent again after a rejoin: harmless */
+	if (m->export_inflight == 0)
+		export_pending(m);	/* the rest of a long outbox */
 }
 
 int
