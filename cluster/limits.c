@@ -83,7 +83,8 @@ publish(struct climits *l, struct wsent *only)
 {
 	const char *self = cluster_self(l->c)->name;
 	char *buf;
-	size_t len = 0, lines = 0, cap = BATCH_LINES * LINE_MAX_;
+	size_t len = 0, lines = 0;
+	size_t cap = only != NULL ? LINE_MAX_ : BATCH_LINES * LINE_MAX_;
 	struct wsent *e;
 	int n;
 

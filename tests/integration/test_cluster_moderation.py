@@ -225,6 +225,31 @@ async def limits(t, a, b):
     t.eq(on_a[-1], 429, "and on A, after at most two more (%s)" % on_a)
     t.eq(ice_status(b, "127.0.0.41"), 200, "another client is served")
 
+    # A node that dies does not hold its clients' counts for ever.
+    ip = "127.0.0.50"
+    held = [await connect(b, ip) for _ in range(3)]
+    await asyncio.sleep(0.5)
+    t.eq(await upgrade_status(a, ip), 429,
+         "three sockets on B: A refuses a fourth")
+    b.proc.kill()
+    b.proc.wait()
+    t0 = time.time()
+    st = None
+    while time.time() - t0 < 20:
+        st = await upgrade_status(a, ip)
+        if st == 101:
+            break
+        await asyncio.sleep(0.5)
+    took = time.time() - t0
+    t.ok(st == 101 and took < 13 + 1,
+         "B killed (-9): A forgets its figure and admits %s within 13 s "
+         "(%.1f s)" % (ip, took))
+    for c in held:
+        try:
+            await c.close()
+        except Exception:
+            pass
+
 
 def main(t):
     if not have_redis():
