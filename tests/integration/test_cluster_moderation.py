@@ -251,6 +251,25 @@ async def limits(t, a, b):
             pass
 
 
+async def reports_through_outage(r, a, n=14):
+    """n reports on a, one after the other, while Redis is killed after
+    the third and started again after the eighth: the details of those
+    a acknowledged."""
+    loop = asyncio.get_running_loop()
+    acked = []
+    for i in range(n):
+        if i == 3:
+            await loop.run_in_executor(None, r.kill)
+        if i == 8:
+            await loop.run_in_executor(None, r.start)
+        detail = "outage report %d" % i
+        ack = await report(a, "127.0.1.%d" % (2 * i + 2),
+                           "127.0.1.%d" % (2 * i + 3), "other", detail)
+        if ack.get("type") == "reported":
+            acked.append(detail)
+    return acked
+
+
 def main(t):
     if not have_redis():
         t.skip_all("redis-server is not installed (Debian: redis-server)")
@@ -345,6 +364,18 @@ def run(t, r, a, b):
     took = wait(lambda: any(x["detail"] == "while redis was down"
                             for x in reports_of(b)), 5)
     t.ok(took is not None, "and has the report A took while Redis was down")
+
+    # -- Redis killed and restarted while reports keep coming -------------
+    acked = asyncio.run(reports_through_outage(r, a))
+    t.ok(len(acked) >= 10, "reports acknowledged on A while Redis was "
+         "killed and restarted: %d" % len(acked))
+
+    def all_on_b():
+        have = {x["detail"] for x in reports_of(b)}
+        return all(d in have for d in acked)
+    took = wait(all_on_b, 20)
+    t.ok(took is not None, "every one of them is in B's report list "
+         "(%s s)" % (took and "%.1f" % took))
 
     # -- Redis refuses an XADD: the entry goes again, it is not lost ------
     redis_cmd(r, "DEL", PREFIX + "modlog")
