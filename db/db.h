@@ -358,9 +358,12 @@ void		 mdb_cancel(struct mdb *, void *arg);
  * addresses replaced by their pseudonyms (an `ip` ban, a one-address
  * range) so nothing clear leaves the node; the hook returns 0 when it
  * took the entry (-1: the link is down, try again at the next flush).
- * mdb_modlog_acked(seq): the cluster stored everything up to seq, the
- * outbox forgets it.  mdb_modlog_rewind: the link dropped, hand out again
- * what was not acknowledged at the next mdb_modlog_flush (link up).
+ * mdb_modlog_acked(seq): the cluster stored everything up to seq; the
+ * outbox forgets it one or two purges (minutes) later.
+ * mdb_modlog_rewind: the link dropped; at the next mdb_modlog_flush (link
+ * up) everything still in the outbox goes again, the recently
+ * acknowledged entries included (a Redis without persistence may have
+ * lost them before any node read them).
  * mdb_modlog_apply queues one stream entry for the writer thread (own:
  * an entry of this node, only the cursor moves); a ban it brings runs the
  * ban hook.  The auto-ban rule counts the reports of every node (they are

@@ -160,6 +160,7 @@ struct mdb {
 	void			*export_arg;
 	int64_t			 export_next;	/* last seq handed out */
 	int64_t			 export_acked;	/* last seq acknowledged */
+	int64_t			 acked_tick;	/* export_acked a purge ago */
 	int			 export_stop;
 	size_t			 export_n;
 	size_t			 export_inflight; /* handed out, not acked */
@@ -799,6 +800,15 @@ purge_cb(evutil_socket_t fd, short what, void *arg)
 	struct mdb *m = arg;
 	struct job *j;
 
+	/* The outbox forgets what Redis acknowledged a purge ago (60 to
+	 * 120 s): kept that long to be sent again after a rejoin. */
+	if (m->export_hook != NULL && m->acked_tick > 0 &&
+	    (j = calloc(1, sizeof(*j))) != NULL) {
+		j->type = JOB_ACKED;
+		j->seq = m->acked_tick;
+		enqueue(m, j);
+	}
+	m->acked_tick = m->export_acked;
 	if (m->purge_pending || (j = calloc(1, sizeof(*j))) == NULL)
 		return;
 	j->type = JOB_PURGE;
@@ -940,28 +950,26 @@ mdb_modlog_flush(struct mdb *m)
 	export_pending(m);
 }
 
+/*
+ * Everything still in the outbox goes again, what Redis acknowledged in
+ * the last minute or two included: a Redis without persistence that died
+ * and came back lost what no node had read yet.  Applying twice is a
+ * no-op.
+ */
 void
 mdb_modlog_rewind(struct mdb *m)
 {
-	m->export_next = m->export_acked;
+	m->export_next = 0;
 	m->export_inflight = 0;
 }
 
 void
 mdb_modlog_acked(struct mdb *m, int64_t seq)
 {
-	struct job *j;
-
 	if (m->export_inflight > 0)
 		m->export_inflight--;
-	if (seq <= m->export_acked)
-		return;
-	m->export_acked = seq;
-	if ((j = calloc(1, sizeof(*j))) != NULL) {
-		j->type = JOB_ACKED;
-		j->seq = seq;
-		enqueue(m, j);
-	}	/* else sent again after a rejoin: harmless */
+	if (seq > m->export_acked)
+		m->export_acked = seq;
 	if (m->export_inflight == 0)
 		export_pending(m);	/* the rest of a long outbox */
 }

@@ -377,6 +377,23 @@ def run(t, r, a, b):
     t.ok(took is not None, "every one of them is in B's report list "
          "(%s s)" % (took and "%.1f" % took))
 
+    # -- Redis loses what it acknowledged before B could read it ----------
+    b.stop()
+    p = ctl(a, "ban", "add", "127.0.0.12", "--for", "10m")
+    t.eq(p.returncode, 0, "ban add 127.0.0.12 on A while B is stopped")
+    t.ok(wait(lambda: any(x[1][3].find('"ban"') >= 0 for x in
+                          (redis_cmd(r, "XRANGE", PREFIX + "modlog", "-",
+                                     "+") or [])
+                          if len(x[1]) >= 4), 5) is not None,
+         "Redis acknowledged the ban (it is in the stream)")
+    r.kill()
+    r.start()
+    b.start()
+    t.ok(joined(b), "B rejoins the restarted Redis (its data lost)")
+    took = wait(lambda: status(b, "127.0.0.12") == 403, 10)
+    t.ok(took is not None, "A sent it again at its rejoin: B refuses "
+         "127.0.0.12 (%s s)" % (took and "%.1f" % took))
+
     # -- Redis refuses an XADD: the entry goes again, it is not lost ------
     redis_cmd(r, "DEL", PREFIX + "modlog")
     redis_cmd(r, "SET", PREFIX + "modlog", "not a stream")
