@@ -20,6 +20,8 @@
 
 #include "auth/tls.h"
 #include "cluster/cluster.h"
+#include "cluster/limits.h"
+#include "cluster/modlog.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -77,6 +79,8 @@ struct daemon {
 	struct mdb		*db;		/* db/ */
 	struct cluster		*cluster;	/* cluster/, NULL without redis */
 	struct port_share	*share;		/* shared ports, or NULL */
+	struct modlog		*modlog;	/* the cluster's moderation log */
+	struct climits		*climits;	/* limits across the cluster */
 };
 
 static void
@@ -472,6 +476,8 @@ daemon_free(struct daemon *d)
 	signaling_free(d->sig);
 	relay_free(d->relay);
 	mdb_close(d->db);
+	climits_free(d->climits);
+	modlog_free(d->modlog);
 	cluster_free(d->cluster);
 	if (d->ev_sigterm != NULL)
 		event_free(d->ev_sigterm);
@@ -563,6 +569,115 @@ daemon_bans_changed(void *arg)
 	relay_bans_changed(d->relay);
 }
 
+/*
+ * The moderation log between the store and the cluster (cluster/modlog.h,
+ * db.h's mdb_modlog_*): the store's outbox goes to the stream, the
+ * stream's entries of other nodes come back to the store.
+ */
+static int
+daemon_modlog_export(void *arg, int64_t seq, const char *entry, size_t len)
+{
+	struct daemon *d = arg;
+
+	return d->modlog != NULL ? modlog_append(d->modlog, seq, entry, len) :
+	    -1;
+}
+
+static int
+daemon_modlog_apply(void *arg, const char *id, int own, const char *entry,
+    size_t len)
+{
+	struct daemon *d = arg;
+
+	return mdb_modlog_apply(d->db, id, own, entry, len) == DB_OK ? 0 : -1;
+}
+
+static int
+daemon_modlog_cursor(void *arg, char *out, size_t len)
+{
+	struct daemon *d = arg;
+
+	return mdb_modlog_cursor(d->db, out, len);
+}
+
+static void
+daemon_modlog_acked(void *arg, int64_t seq)
+{
+	struct daemon *d = arg;
+
+	mdb_modlog_acked(d->db, seq);
+}
+
+static void
+daemon_modlog_up(void *arg)
+{
+	struct daemon *d = arg;
+
+	mdb_modlog_flush(d->db);
+}
+
+static void
+daemon_modlog_down(void *arg)
+{
+	struct daemon *d = arg;
+
+	mdb_modlog_rewind(d->db);
+}
+
+static int
+daemon_modlog_start(struct daemon *d, char *err, size_t errlen)
+{
+	struct modlog_hooks h;
+
+	memset(&h, 0, sizeof(h));
+	h.apply = daemon_modlog_apply;
+	h.cursor = daemon_modlog_cursor;
+	h.acked = daemon_modlog_acked;
+	h.up = daemon_modlog_up;
+	h.down = daemon_modlog_down;
+	h.arg = d;
+	if ((d->modlog = modlog_new(d->cluster, &h)) == NULL) {
+		snprintf(err, errlen, "cluster: moderation log: out of memory");
+		return -1;
+	}
+	return mdb_modlog_enable(d->db, daemon_modlog_export, d, err, errlen);
+}
+
+/*
+ * max-connections-per-ip and the API rate limit across the cluster
+ * (cluster/limits.h), for signaling: clients by pseudonym only.
+ */
+static long long
+daemon_ws_elsewhere(void *arg, const struct maddr *client)
+{
+	struct daemon *d = arg;
+	char p[PSEUDONYM_LEN + 1];
+
+	mdb_pseudonym(d->db, client, p);
+	return climits_ws_elsewhere(d->climits, p);
+}
+
+static void
+daemon_ws_changed(void *arg, const struct maddr *client, int delta)
+{
+	struct daemon *d = arg;
+	char p[PSEUDONYM_LEN + 1];
+
+	mdb_pseudonym(d->db, client, p);
+	climits_ws_changed(d->climits, p, delta);
+}
+
+static int
+daemon_api_hit(void *arg, const struct maddr *client, long long max,
+    long long window, int *retry)
+{
+	struct daemon *d = arg;
+	char p[PSEUDONYM_LEN + 1];
+
+	mdb_pseudonym(d->db, client, p);
+	return climits_api_hit(d->climits, p, max, window, retry);
+}
+
 /* The state dir, metrics, security log, event loop and signals. */
 static int
 daemon_core(struct daemon *d)
@@ -614,6 +729,11 @@ daemon_open_stores(struct daemon *d)
 	}
 	if ((d->db = mdb_open(d->base, d->cfg, d->seclog, d->state_dir, err,
 	    sizeof(err))) == NULL) {
+		log_fatalx("%s", err);
+		return -1;
+	}
+	if (d->cluster != NULL && daemon_modlog_start(d, err,
+	    sizeof(err)) != 0) {
 		log_fatalx("%s", err);
 		return -1;
 	}
@@ -679,6 +799,20 @@ daemon_open_signaling(struct daemon *d)
 	sig_set_end_hook(d->sig, daemon_session_ended, d->relay);
 	if (d->db != NULL)
 		mdb_set_ban_hook(d->db, daemon_bans_changed, d);
+	if (d->cluster != NULL && d->db != NULL) {
+		struct sig_limits lim;
+
+		if ((d->climits = climits_new(d->cluster)) == NULL) {
+			log_fatalx("cluster: limits: out of memory");
+			return -1;
+		}
+		memset(&lim, 0, sizeof(lim));
+		lim.ws_elsewhere = daemon_ws_elsewhere;
+		lim.ws_changed = daemon_ws_changed;
+		lim.api_hit = daemon_api_hit;
+		lim.arg = d;
+		sig_set_limits(d->sig, &lim);
+	}
 	return share_open(d);
 }
 

@@ -7,7 +7,9 @@ libmeetopia_cluster_a_SOURCES = \
 	cluster/redis.c cluster/redis.h \
 	cluster/queue.c cluster/queue.h \
 	cluster/node.c cluster/node.h \
-	cluster/cluster.c cluster/cluster.h
+	cluster/cluster.c cluster/cluster.h \
+	cluster/modlog.c cluster/modlog.h \
+	cluster/limits.c cluster/limits.h
 libmeetopia_cluster_a_CPPFLAGS = $(AM_CPPFLAGS) $(HIREDIS_CFLAGS)
 
 # The queue and the link against a real redis-server: run by
@@ -18,9 +20,11 @@ tests_unit_test_cluster_queue_SOURCES = tests/unit/test_cluster_queue.c
 tests_unit_test_cluster_queue_CPPFLAGS = $(AM_CPPFLAGS) $(HIREDIS_CFLAGS)
 tests_unit_test_cluster_queue_LDADD = $(ALL_LIBS)
 TESTS += tests/integration/test_cluster_queue.py \
-	tests/integration/test_cluster_link.py
+	tests/integration/test_cluster_link.py \
+	tests/integration/test_cluster_moderation.py
 EXTRA_DIST += tests/integration/test_cluster_queue.py \
 	tests/integration/test_cluster_link.py \
+	tests/integration/test_cluster_moderation.py \
 	tests/integration/redis_server.py
 
 check_PROGRAMS += tests/unit/test_redis_url

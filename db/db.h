@@ -224,6 +224,43 @@ int		 db_auto_ban(struct db *, const char *reported, int64_t now,
 		    int64_t reports, int64_t window, int64_t ban_default,
 		    int64_t report_id, int64_t *ban_id, int64_t *n);
 
+/*
+ * The cluster's moderation log, store side (store.c has the design).
+ * Nothing here is used, and no table of it exists, without `redis`.
+ * db_modlog_enable creates the uid columns, the outbox, the cursor table
+ * and the triggers once (a no-op after).  db_modlog_pending calls cb(seq,
+ * entry) for at most max outbox entries after seq `after`, oldest first
+ * (cb returns non-zero to stop); db_modlog_done deletes those up to
+ * `upto`.  db_modlog_cursor gives the last applied stream id ("0-0" when
+ * none).  db_modlog_apply, inside the caller's transaction, applies one
+ * entry of another node idempotently and records id as the cursor; *what
+ * says what changed.  An entry of this node (own) changes nothing but the
+ * cursor; when it is a report, DB_MODLOG_OWN_REPORT with reported and
+ * report_id naming it says the auto-ban rule should look again, now that
+ * every entry before it in the stream is applied.  An invalid entry
+ * returns DB_INVAL and changes nothing but the cursor.
+ */
+#define DB_UID_LEN		32
+#define DB_STREAM_ID_MAX	41	/* two 20-digit numbers and '-' */
+#define DB_MODLOG_ENTRY_MAX	4096
+#define DB_MODLOG_BANNED	0x1
+#define DB_MODLOG_UNBANNED	0x2
+#define DB_MODLOG_REPORTED	0x4
+#define DB_MODLOG_OWN_REPORT	0x8
+#define DB_MODLOG_GONE_SECS	(366 * 86400)	/* an unban without expiry */
+
+int		 db_modlog_enable(struct db *);
+int		 db_modlog_pending(struct db *, int64_t after, int max,
+		    int (*cb)(int64_t, const char *, void *), void *);
+int		 db_modlog_done(struct db *, int64_t upto);
+/* Forgets the removed bans whose expiry has passed (they cannot come
+ * back: an expired ban is not enforced). */
+int		 db_modlog_purge(struct db *, int64_t now);
+int		 db_modlog_cursor(struct db *, char *, size_t);
+int		 db_modlog_apply(struct db *, const char *id, int own,
+		    const char *entry, size_t len, int *what, char reported[PSEUDONYM_LEN + 1],
+		    int64_t *report_id);
+
 /* ------------------------------------------------------------------ */
 /* The daemon's side.  Everything here but mdb_is_banned(), mdb_pseudonym()
  * and mdb_active_bans() is called from the loop thread only.
@@ -310,6 +347,41 @@ int		 mdb_admin_request(struct mdb *, const char *method,
 /* Forgets the callbacks of every pending job with this arg (the caller is
  * going away); the jobs themselves still complete. */
 void		 mdb_cancel(struct mdb *, void *arg);
+
+/*
+ * Replication across the nodes of a cluster (the program wires it to
+ * cluster/modlog.h; never called without `redis`).
+ *
+ * mdb_modlog_enable creates the log's tables (db_modlog_enable) and sets
+ * the export hook: from then on every outbox entry is handed to
+ * export(arg, seq, entry, len) once, in order, on the loop, with clear
+ * addresses replaced by their pseudonyms (an `ip` ban, a one-address
+ * range) so nothing clear leaves the node; the hook returns 0 when it
+ * took the entry (-1: the link is down, try again at the next flush).
+ * mdb_modlog_acked(seq): the cluster stored everything up to seq; the
+ * outbox forgets it one or two purges (minutes) later.
+ * mdb_modlog_rewind: the link dropped; at the next mdb_modlog_flush (link
+ * up) everything still in the outbox goes again, the recently
+ * acknowledged entries included (a Redis without persistence may have
+ * lost them before any node read them).
+ * mdb_modlog_apply queues one stream entry for the writer thread (own:
+ * an entry of this node, only the cursor moves); a ban it brings runs the
+ * ban hook.  The auto-ban rule counts the reports of every node (they are
+ * all in every database); it runs where the report was taken, when it is
+ * taken and again when it comes back from the stream (by then every report
+ * before it in the stream is applied), and on no other node, so that two
+ * nodes do not both ban for one crossing of the limit.
+ */
+typedef int	(*mdb_export_hook)(void *arg, int64_t seq, const char *entry,
+		    size_t len);
+int		 mdb_modlog_enable(struct mdb *, mdb_export_hook, void *arg,
+		    char *err, size_t errlen);
+void		 mdb_modlog_flush(struct mdb *);
+void		 mdb_modlog_rewind(struct mdb *);
+void		 mdb_modlog_acked(struct mdb *, int64_t seq);
+int		 mdb_modlog_cursor(struct mdb *, char *, size_t);
+int		 mdb_modlog_apply(struct mdb *, const char *id, int own,
+		    const char *entry, size_t len);
 
 /* Figures for tests and logs. */
 size_t		 mdb_active_bans(struct mdb *);

@@ -24,6 +24,12 @@ tests_unit_test_ctl_LDADD = $(ALL_LIBS)
 TESTS += tests/unit/test_store tests/unit/test_mdb \
 	tests/unit/test_admin_api tests/unit/test_ctl
 
+# The store's side of the cluster's moderation log.
+check_PROGRAMS += tests/unit/test_db_modlog
+tests_unit_test_db_modlog_SOURCES = tests/unit/test_db_modlog.c
+tests_unit_test_db_modlog_LDADD = $(ALL_LIBS)
+TESTS += tests/unit/test_db_modlog
+
 # meetopiactl's argument parser as a fuzz target; `make check` replays its
 # corpus (tests/fuzz/corpus/ctl/) under the sanitizers.
 check_PROGRAMS += tests/fuzz/replay_ctl

@@ -35,6 +35,8 @@
 
 #define POLL_SECS	1
 #define PURGE_SECS	60
+#define EXPORT_BATCH	64	/* outbox rows read at a time */
+#define EXPORT_BURST	1024	/* handed out and not yet acknowledged */
 
 struct cache_ip {
 	uint8_t		 family;
@@ -68,7 +70,9 @@ struct ban_cache {
 enum job_type {
 	JOB_REPORT,
 	JOB_PURGE,
-	JOB_ADMIN
+	JOB_ADMIN,
+	JOB_APPLY,		/* a stream entry of the cluster's log */
+	JOB_ACKED		/* the cluster stored the outbox up to seq */
 };
 
 struct job {
@@ -102,6 +106,17 @@ struct job {
 	int64_t		 ban_max, fail_window;
 	mdb_admin_cb	 admin_cb;
 	struct admin_resp resp;
+
+	/* JOB_APPLY (and id, reported, ban_id, nreporters of JOB_REPORT) */
+	char		 stream_id[DB_STREAM_ID_MAX + 1];
+	char		*log_entry;
+	int		 own;		/* an entry of this node (JOB_PURGE:
+					 * the cluster's log is on) */
+	size_t		 entrylen;
+	int		 what;		/* DB_MODLOG_* */
+
+	/* JOB_ACKED */
+	int64_t		 seq;
 };
 TAILQ_HEAD(jobq, job);
 
@@ -139,7 +154,19 @@ struct mdb {
 
 	mdb_ban_hook		 ban_hook;
 	void			*ban_hook_arg;
+
+	/* The cluster's log (loop thread only); no hook without a cluster. */
+	mdb_export_hook		 export_hook;
+	void			*export_arg;
+	int64_t			 export_next;	/* last seq handed out */
+	int64_t			 export_acked;	/* last seq acknowledged */
+	int64_t			 acked_tick;	/* export_acked a purge ago */
+	int			 export_stop;
+	size_t			 export_n;
+	size_t			 export_inflight; /* handed out, not acked */
 };
+
+static void export_pending(struct mdb *);
 
 static int64_t
 now_secs(void)
@@ -418,6 +445,7 @@ job_free(struct job *j)
 		free(j->authz);
 	}
 	free(j->body);
+	free(j->log_entry);
 	free(j->resp.json);
 	explicit_bzero(j, sizeof(*j));
 	free(j);
@@ -450,6 +478,39 @@ fail:
 	j->failed = 1;
 }
 
+/* One entry of the cluster's log, with the auto-ban rule for a report:
+ * the reports of every node count. */
+static void
+run_apply(struct mdb *m, struct job *j)
+{
+	struct db *db = m->wdb;
+	int rc;
+
+	j->id = 0;
+	if (db_begin(db) != DB_OK)
+		goto fail;
+	rc = db_modlog_apply(db, j->stream_id, j->own, j->log_entry,
+	    j->entrylen, &j->what, j->reported, &j->id);
+	if (rc == DB_INVAL)
+		strlcpy(j->errmsg, db_errmsg(db), sizeof(j->errmsg));
+	else if (rc != DB_OK)
+		goto fail_tx;
+	if ((j->what & DB_MODLOG_OWN_REPORT) && db_auto_ban(db, j->reported,
+	    j->now, j->auto_reports, j->auto_window, j->ban_default, j->id,
+	    &j->ban_id, &j->nreporters) != DB_OK)
+		goto fail_tx;
+	if (db_commit(db) != DB_OK)
+		goto fail_tx;
+	return;
+fail_tx:
+	db_rollback(db);
+fail:
+	strlcpy(j->errmsg, db_errmsg(db), sizeof(j->errmsg));
+	j->what = 0;
+	j->ban_id = 0;
+	j->failed = 1;
+}
+
 static void
 run_job(struct mdb *m, struct job *j)
 {
@@ -461,7 +522,8 @@ run_job(struct mdb *m, struct job *j)
 		break;
 	case JOB_PURGE:
 		j->failed = db_purge(m->wdb, j->now, j->retention,
-		    &j->purged_bans, &j->purged_reports) != DB_OK;
+		    &j->purged_bans, &j->purged_reports) != DB_OK ||
+		    (j->own && db_modlog_purge(m->wdb, j->now) != DB_OK);
 		if (j->failed)
 			strlcpy(j->errmsg, db_errmsg(m->wdb),
 			    sizeof(j->errmsg));
@@ -478,6 +540,15 @@ run_job(struct mdb *m, struct job *j)
 		req.client = &j->client;
 		req.now = j->now;
 		admin_api_handle(m->api, &req, &j->resp);
+		break;
+	case JOB_APPLY:
+		run_apply(m, j);
+		break;
+	case JOB_ACKED:
+		j->failed = db_modlog_done(m->wdb, j->seq) != DB_OK;
+		if (j->failed)
+			strlcpy(j->errmsg, db_errmsg(m->wdb),
+			    sizeof(j->errmsg));
 		break;
 	}
 }
@@ -550,6 +621,7 @@ finish_job(struct mdb *m, struct job *j)
 		}
 		if (!j->cancelled && j->report_cb != NULL)
 			j->report_cb(j->arg, j->id);
+		export_pending(m);
 		break;
 	case JOB_PURGE:
 		m->purge_pending = 0;
@@ -566,6 +638,37 @@ finish_job(struct mdb *m, struct job *j)
 		if (!j->cancelled && j->admin_cb != NULL)
 			j->admin_cb(j->arg, j->resp.status, j->resp.json,
 			    j->resp.retry_after);
+		export_pending(m);
+		break;
+	case JOB_APPLY:
+		if (j->failed)
+			log_err("cluster log: entry %s not applied: %s (read "
+			    "again at the next rejoin)", j->stream_id,
+			    j->errmsg);
+		else if (j->errmsg[0] != '\0')
+			log_warn("cluster log: entry %s skipped: %s",
+			    j->stream_id, j->errmsg);
+		if (j->ban_id > 0) {
+			log_info("auto-ban: client %s banned for %llds after "
+			    "%lld reporters across the cluster (ban %lld)",
+			    j->reported, (long long)j->ban_default,
+			    (long long)j->nreporters, (long long)j->ban_id);
+			secevent_emit(m->seclog, SECEV_VIOLATION, SECEV_HIGH,
+			    NULL, j->reported, "auto_ban", json_pack(
+			    "{sI sI sI sI}", "ban", (json_int_t)j->ban_id,
+			    "reporters", (json_int_t)j->nreporters,
+			    "window", (json_int_t)j->auto_window,
+			    "expires", (json_int_t)(j->now + j->ban_default)));
+		}
+		if ((j->what & (DB_MODLOG_BANNED | DB_MODLOG_UNBANNED)) ||
+		    j->ban_id > 0)
+			cache_refresh(m, 0);
+		if (j->ban_id > 0)
+			export_pending(m);
+		break;
+	case JOB_ACKED:
+		if (j->failed)
+			log_warn("cluster log: outbox: %s", j->errmsg);
 		break;
 	}
 }
@@ -697,11 +800,21 @@ purge_cb(evutil_socket_t fd, short what, void *arg)
 	struct mdb *m = arg;
 	struct job *j;
 
+	/* The outbox forgets what Redis acknowledged a purge ago (60 to
+	 * 120 s): kept that long to be sent again after a rejoin. */
+	if (m->export_hook != NULL && m->acked_tick > 0 &&
+	    (j = calloc(1, sizeof(*j))) != NULL) {
+		j->type = JOB_ACKED;
+		j->seq = m->acked_tick;
+		enqueue(m, j);
+	}
+	m->acked_tick = m->export_acked;
 	if (m->purge_pending || (j = calloc(1, sizeof(*j))) == NULL)
 		return;
 	j->type = JOB_PURGE;
 	j->now = now_secs();
 	j->retention = m->retention;
+	j->own = m->export_hook != NULL;	/* the cluster's tables too */
 	m->purge_pending = 1;
 	enqueue(m, j);
 }
@@ -716,8 +829,187 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 		log_warn("db: data_version: %s", db_errmsg(m->rdb));
 		return;
 	}
-	if (dv != m->data_version)
+	if (dv != m->data_version) {
 		cache_refresh(m, 0);
+		export_pending(m);	/* meetopiactl's changes too */
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* The cluster's log. */
+
+/* A ban target as it may leave this node: a client address becomes its
+ * pseudonym (the key is the cluster's shared pseudonym-secret). */
+static void
+export_unclear(struct mdb *m, json_t *e)
+{
+	const char *kind, *target;
+	char p[PSEUDONYM_LEN + 1];
+	struct addr_range r;
+	struct maddr a;
+
+	kind = json_string_value(json_object_get(e, "kind"));
+	target = json_string_value(json_object_get(e, "target"));
+	if (kind == NULL || target == NULL)
+		return;
+	memset(&a, 0, sizeof(a));
+	if (strcmp(kind, "ip") == 0) {
+		if (addr_parse(target, &a) != 0)
+			return;
+	} else if (strcmp(kind, "range") == 0) {
+		if (addr_range_parse(target, &r) != 0 ||
+		    memcmp(r.lo, r.hi, sizeof(r.lo)) != 0)
+			return;		/* a network, not a client */
+		a.family = r.family;
+		memcpy(a.ip, r.lo, sizeof(a.ip));
+	} else
+		return;
+	pseudonym_of(&m->key, &a, p);
+	json_object_set_new(e, "kind", json_string("pseudonym"));
+	json_object_set_new(e, "target", json_string(p));
+}
+
+static int
+export_row_cb(int64_t seq, const char *entry, void *arg)
+{
+	struct mdb *m = arg;
+	json_t *e;
+	char *out = NULL;
+	int rc = 0;
+
+	m->export_n++;
+	if ((e = json_loads(entry, 0, NULL)) == NULL ||
+	    (out = json_dumps(e, JSON_COMPACT)) == NULL) {
+		json_decref(e);
+		log_warn("cluster log: outbox entry %lld unreadable, skipped",
+		    (long long)seq);
+		m->export_next = seq;
+		return 0;
+	}
+	if (json_is_string(json_object_get(e, "op")) && strcmp(
+	    json_string_value(json_object_get(e, "op")), "ban") == 0) {
+		export_unclear(m, e);
+		free(out);
+		out = json_dumps(e, JSON_COMPACT);
+	}
+	if (out == NULL || m->export_hook(m->export_arg, seq, out,
+	    strlen(out)) != 0) {
+		m->export_stop = 1;
+		rc = 1;
+	} else {
+		m->export_next = seq;
+		m->export_inflight++;
+	}
+	free(out);
+	json_decref(e);
+	return rc;
+}
+
+/*
+ * Hands the outbox entries not handed out yet to the export hook, at most
+ * EXPORT_BURST at a time: a long outbox (Redis was down for a while) goes
+ * out as the acknowledgements come back, without holding the loop.
+ */
+static void
+export_pending(struct mdb *m)
+{
+	int batches = 0;
+
+	if (m->export_hook == NULL || m->export_inflight >= EXPORT_BURST)
+		return;
+	m->export_stop = 0;
+	do {
+		m->export_n = 0;
+		if (db_modlog_pending(m->rdb, m->export_next, EXPORT_BATCH,
+		    export_row_cb, m) != DB_OK) {
+			log_warn("cluster log: outbox: %s", db_errmsg(m->rdb));
+			return;
+		}
+	} while (m->export_n == EXPORT_BATCH && !m->export_stop &&
+	    ++batches < EXPORT_BURST / EXPORT_BATCH);
+}
+
+int
+mdb_modlog_enable(struct mdb *m, mdb_export_hook hook, void *arg,
+    char *err, size_t errlen)
+{
+	if (db_modlog_enable(m->rdb) != DB_OK) {
+		snprintf(err, errlen, "db: cluster log tables: %s",
+		    db_errmsg(m->rdb));
+		return -1;
+	}
+	m->export_hook = hook;
+	m->export_arg = arg;
+	m->export_next = m->export_acked = 0;
+	return 0;
+}
+
+void
+mdb_modlog_flush(struct mdb *m)
+{
+	export_pending(m);
+}
+
+/*
+ * Everything still in the outbox goes again, what Redis acknowledged in
+ * the last minute or two included: a Redis without persistence that died
+ * and came back lost what no node had read yet.  Applying twice is a
+ * no-op.
+ */
+void
+mdb_modlog_rewind(struct mdb *m)
+{
+	m->export_next = 0;
+	m->export_inflight = 0;
+}
+
+void
+mdb_modlog_acked(struct mdb *m, int64_t seq)
+{
+	if (m->export_inflight > 0)
+		m->export_inflight--;
+	if (seq > m->export_acked)
+		m->export_acked = seq;
+	if (m->export_inflight == 0)
+		export_pending(m);	/* the rest of a long outbox */
+}
+
+int
+mdb_modlog_cursor(struct mdb *m, char *out, size_t len)
+{
+	if (db_modlog_cursor(m->rdb, out, len) != DB_OK) {
+		log_warn("cluster log: cursor: %s", db_errmsg(m->rdb));
+		return -1;
+	}
+	return 0;
+}
+
+int
+mdb_modlog_apply(struct mdb *m, const char *id, int own, const char *entry,
+    size_t len)
+{
+	struct job *j;
+
+	if (strlen(id) > DB_STREAM_ID_MAX || entry == NULL)
+		return DB_INVAL;
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return DB_ERR;
+	j->type = JOB_APPLY;
+	strlcpy(j->stream_id, id, sizeof(j->stream_id));
+	j->own = own;
+	if ((j->log_entry = malloc(len + 1)) == NULL) {
+		job_free(j);
+		return DB_ERR;
+	}
+	memcpy(j->log_entry, entry, len);
+	j->log_entry[len] = '\0';
+	j->entrylen = len;
+	j->now = now_secs();
+	j->ban_default = m->ban_default;
+	j->auto_reports = m->auto_reports;
+	j->auto_window = m->auto_window;
+	enqueue(m, j);
+	return DB_OK;
 }
 
 /* ------------------------------------------------------------------ */

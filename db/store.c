@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -93,6 +94,20 @@ enum stmt {
 	S_COUNT_REPORTS_OPEN,
 	S_COUNT_REPORTS,
 	S_COUNT_ADMINS,
+	/* the cluster's moderation log (db_modlog_*), prepared on first use */
+	S_ML_PENDING,
+	S_ML_DONE,
+	S_ML_MAXSEQ,
+	S_ML_UNECHO,
+	S_ML_CURSOR_GET,
+	S_ML_CURSOR_SET,
+	S_ML_BAN_ADD,
+	S_ML_BAN_REMOVE,
+	S_ML_REPORT_ADD,
+	S_ML_REPORT_RESOLVE,
+	S_ML_REPORT_ID,
+	S_ML_GONE,
+	S_ML_GONE_PURGE,
 	S_MAX
 };
 
@@ -140,6 +155,27 @@ static const char *const SQL[S_MAX] = {
 	    " IS NULL",
 	[S_COUNT_REPORTS] = "SELECT count(*) FROM reports",
 	[S_COUNT_ADMINS] = "SELECT count(*) FROM admins",
+	[S_ML_PENDING] = "SELECT seq, entry FROM modlog_out WHERE seq > ?"
+	    " ORDER BY seq LIMIT ?",
+	[S_ML_DONE] = "DELETE FROM modlog_out WHERE seq <= ?",
+	[S_ML_MAXSEQ] = "SELECT coalesce(max(seq), 0) FROM modlog_out",
+	[S_ML_UNECHO] = "DELETE FROM modlog_out WHERE seq > ?",
+	[S_ML_CURSOR_GET] = "SELECT last FROM modlog_in WHERE id = 1",
+	[S_ML_CURSOR_SET] = "INSERT INTO modlog_in (id, last) VALUES (1, ?)"
+	    " ON CONFLICT (id) DO UPDATE SET last = excluded.last",
+	[S_ML_BAN_ADD] = "INSERT OR IGNORE INTO bans (kind, target, reason,"
+	    " report, source, created, expires, uid) SELECT ?1, ?2, ?3,"
+	    " (SELECT id FROM reports WHERE uid = ?4), ?5, ?6, ?7, ?8"
+	    " WHERE NOT EXISTS (SELECT 1 FROM modlog_gone WHERE uid = ?8)",
+	[S_ML_GONE] = "INSERT OR IGNORE INTO modlog_gone (uid, expires)"
+	    " VALUES (?, ?)",
+	[S_ML_GONE_PURGE] = "DELETE FROM modlog_gone WHERE expires <= ?",
+	[S_ML_BAN_REMOVE] = "DELETE FROM bans WHERE uid = ?",
+	[S_ML_REPORT_ADD] = "INSERT OR IGNORE INTO reports (reporter, reported,"
+	    " reason, detail, created, uid) VALUES (?, ?, ?, ?, ?, ?)",
+	[S_ML_REPORT_RESOLVE] = "UPDATE reports SET resolved = ? WHERE uid = ?"
+	    " AND resolved IS NULL",
+	[S_ML_REPORT_ID] = "SELECT id FROM reports WHERE uid = ?",
 };
 
 struct db {
@@ -1191,5 +1227,433 @@ db_ban_report(struct db *db, int64_t report, int64_t secs,
 	return DB_OK;
 fail:
 	db_rollback(db);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/*
+ * The cluster's moderation log (SPEC "Cluster").  A daemon with `redis`
+ * calls db_modlog_enable() once; a store that never had a cluster has
+ * none of this and is schema 1 exactly as before.  It adds:
+ *
+ *   uid          a random global id on every ban and report, the key
+ *                that makes applying an entry twice a no-op;
+ *   modlog_out   the outbox: one JSON entry per local ban, ban removal,
+ *                report and resolution, written by triggers in the very
+ *                transaction that made the change, whoever made it (the
+ *                daemon, the admin API, the auto-ban rule or meetopiactl);
+ *                the daemon sends it to the cluster's stream and deletes
+ *                what Redis acknowledged;
+ *   modlog_in    the id of the last stream entry applied here;
+ *   modlog_gone  the uids of removed bans until they would have expired,
+ *                so that a ban entry read again (a node reading from an
+ *                older cursor) does not bring back a lifted ban.
+ *
+ * Rows that came from another node are inserted with their uid, so the
+ * insert triggers leave them alone; what the delete and resolve triggers
+ * write while applying is taken out again in the same transaction.
+ * Removals of bans that already expired are not logged (the purge).
+ */
+static const char MODLOG_SCHEMA[] =
+	"ALTER TABLE bans ADD COLUMN uid TEXT;"
+	"ALTER TABLE reports ADD COLUMN uid TEXT;"
+	"CREATE UNIQUE INDEX bans_uid ON bans (uid);"
+	"CREATE UNIQUE INDEX reports_uid ON reports (uid);"
+	"CREATE TABLE modlog_out ("
+	"  seq   INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  entry TEXT NOT NULL);"
+	"CREATE TABLE modlog_in ("
+	"  id    INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  last  TEXT NOT NULL);"
+	"CREATE TABLE modlog_gone ("
+	"  uid     TEXT PRIMARY KEY,"
+	"  expires INTEGER NOT NULL);"
+	"CREATE TRIGGER modlog_ban_add AFTER INSERT ON bans"
+	"  WHEN NEW.uid IS NULL BEGIN"
+	"  UPDATE bans SET uid = lower(hex(randomblob(16))) WHERE id = NEW.id;"
+	"  INSERT INTO modlog_out (entry) SELECT json_object('op', 'ban',"
+	"    'uid', uid, 'kind', kind, 'target', target, 'reason', reason,"
+	"    'source', source, 'created', created, 'expires', expires,"
+	"    'report', (SELECT r.uid FROM reports r WHERE r.id = NEW.report))"
+	"    FROM bans WHERE id = NEW.id;"
+	"  END;"
+	"CREATE TRIGGER modlog_ban_remove AFTER DELETE ON bans"
+	"  WHEN OLD.uid IS NOT NULL AND OLD.expires > unixepoch() BEGIN"
+	"  INSERT INTO modlog_out (entry) VALUES (json_object('op', 'unban',"
+	"    'uid', OLD.uid, 'expires', OLD.expires));"
+	"  INSERT OR IGNORE INTO modlog_gone (uid, expires)"
+	"    VALUES (OLD.uid, OLD.expires);"
+	"  END;"
+	"CREATE TRIGGER modlog_report_add AFTER INSERT ON reports"
+	"  WHEN NEW.uid IS NULL BEGIN"
+	"  UPDATE reports SET uid = lower(hex(randomblob(16)))"
+	"    WHERE id = NEW.id;"
+	"  INSERT INTO modlog_out (entry) SELECT json_object('op', 'report',"
+	"    'uid', uid, 'reporter', reporter, 'reported', reported,"
+	"    'reason', reason, 'detail', detail, 'created', created)"
+	"    FROM reports WHERE id = NEW.id;"
+	"  END;"
+	"CREATE TRIGGER modlog_report_resolve AFTER UPDATE OF resolved"
+	"  ON reports WHEN OLD.resolved IS NULL AND NEW.resolved IS NOT NULL"
+	"  AND NEW.uid IS NOT NULL BEGIN"
+	"  INSERT INTO modlog_out (entry) VALUES (json_object('op', 'resolve',"
+	"    'uid', NEW.uid, 'at', NEW.resolved));"
+	"  END;"
+	/* What this store held before it joined goes to the others too. */
+	"UPDATE reports SET uid = lower(hex(randomblob(16)));"
+	"INSERT INTO modlog_out (entry) SELECT json_object('op', 'report',"
+	"  'uid', uid, 'reporter', reporter, 'reported', reported,"
+	"  'reason', reason, 'detail', detail, 'created', created)"
+	"  FROM reports ORDER BY id;"
+	"UPDATE bans SET uid = lower(hex(randomblob(16)));"
+	"INSERT INTO modlog_out (entry) SELECT json_object('op', 'ban',"
+	"  'uid', b.uid, 'kind', b.kind, 'target', b.target,"
+	"  'reason', b.reason, 'source', b.source, 'created', b.created,"
+	"  'expires', b.expires, 'report', r.uid)"
+	"  FROM bans b LEFT JOIN reports r ON r.id = b.report"
+	"  WHERE b.expires > unixepoch() ORDER BY b.id;";
+
+int
+db_modlog_enable(struct db *db)
+{
+	sqlite3_stmt *st;
+	int64_t n;
+	int rc;
+
+	if ((rc = db_begin(db)) != DB_OK)
+		return rc;
+	if (sqlite3_prepare_v2(db->h, "SELECT count(*) FROM sqlite_master "
+	    "WHERE type = 'table' AND name = 'modlog_out'", -1, &st, NULL) !=
+	    SQLITE_OK) {
+		db_seterr(db, "modlog");
+		rc = DB_ERR;
+		goto fail;
+	}
+	rc = run_int(db, st, &n, "modlog");
+	sqlite3_finalize(st);
+	if (rc != DB_OK)
+		goto fail;
+	if (n == 0 && (rc = run_script(db, MODLOG_SCHEMA, "modlog schema")) !=
+	    DB_OK)
+		goto fail;
+	if ((rc = db_commit(db)) != DB_OK)
+		goto fail;
+	return DB_OK;
+fail:
+	db_rollback(db);
+	return rc;
+}
+
+int
+db_modlog_pending(struct db *db, int64_t after, int max,
+    int (*cb)(int64_t, const char *, void *), void *arg)
+{
+	sqlite3_stmt *st;
+	int rc, n = 0;
+
+	if ((st = stmt(db, S_ML_PENDING)) == NULL)
+		return DB_ERR;
+	sqlite3_bind_int64(st, 1, after);
+	sqlite3_bind_int(st, 2, max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *e = sqlite3_column_text(st, 1);
+
+		n++;
+		if (cb(sqlite3_column_int64(st, 0), e != NULL ?
+		    (const char *)e : "", arg) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	rc = db_rc(db, rc, "modlog pending");
+	done(st);
+	return rc;
+}
+
+int
+db_modlog_purge(struct db *db, int64_t now)
+{
+	sqlite3_stmt *st;
+
+	if ((st = stmt(db, S_ML_GONE_PURGE)) == NULL)
+		return DB_ERR;
+	sqlite3_bind_int64(st, 1, now);
+	return run(db, st, "modlog purge");
+}
+
+int
+db_modlog_done(struct db *db, int64_t upto)
+{
+	sqlite3_stmt *st;
+
+	if ((st = stmt(db, S_ML_DONE)) == NULL)
+		return DB_ERR;
+	sqlite3_bind_int64(st, 1, upto);
+	return run(db, st, "modlog done");
+}
+
+int
+db_modlog_cursor(struct db *db, char *out, size_t len)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	strlcpy(out, "0-0", len);
+	if ((st = stmt(db, S_ML_CURSOR_GET)) == NULL)
+		return DB_ERR;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		col_text(st, 0, out, len);
+		rc = SQLITE_DONE;
+	}
+	rc = db_rc(db, rc, "modlog cursor");
+	done(st);
+	return rc;
+}
+
+/* A stream id: digits, '-', digits. */
+static int
+stream_id_valid(const char *s)
+{
+	size_t i, dash = 0, n = strlen(s);
+
+	if (n == 0 || n > DB_STREAM_ID_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] == '-') {
+			if (dash++ > 0 || i == 0 || i == n - 1)
+				return 0;
+		} else if (s[i] < '0' || s[i] > '9')
+			return 0;
+	}
+	return dash == 1;
+}
+
+static int
+uid_valid(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || strlen(s) != DB_UID_LEN)
+		return 0;
+	for (i = 0; i < DB_UID_LEN; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* The entry's fields, checked as untrusted input. */
+static int
+apply_entry(struct db *db, json_t *e, int *what, char *reported,
+    int64_t *report_id)
+{
+	char text[DB_TEXT_MAX], canon[DB_TARGET_MAX];
+	const char *op, *uid, *s;
+	enum report_reason rr;
+	enum ban_kind kind;
+	json_int_t created, expires;
+	sqlite3_stmt *st;
+	json_t *v;
+	int rc;
+
+	op = json_string_value(json_object_get(e, "op"));
+	uid = json_string_value(json_object_get(e, "uid"));
+	if (op == NULL || !uid_valid(uid)) {
+		snprintf(db->msg, sizeof(db->msg), "modlog: no op or uid");
+		return DB_INVAL;
+	}
+	if (strcmp(op, "unban") == 0) {
+		if ((st = stmt(db, S_ML_BAN_REMOVE)) == NULL)
+			return DB_ERR;
+		sqlite3_bind_text(st, 1, uid, -1, SQLITE_STATIC);
+		if ((rc = run(db, st, "modlog unban")) != DB_OK)
+			return rc;
+		if (sqlite3_changes(db->h) > 0)
+			*what |= DB_MODLOG_UNBANNED;
+		/* Remembered till the ban would have expired, so that the
+		 * ban read again (a replay) does not come back. */
+		v = json_object_get(e, "expires");
+		if ((st = stmt(db, S_ML_GONE)) == NULL)
+			return DB_ERR;
+		sqlite3_bind_text(st, 1, uid, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, json_is_integer(v) ?
+		    json_integer_value(v) : (int64_t)time(NULL) +
+		    DB_MODLOG_GONE_SECS);
+		return run(db, st, "modlog unban");
+	}
+	if (strcmp(op, "resolve") == 0) {
+		if (!json_is_integer(v = json_object_get(e, "at")))
+			goto inval;
+		if ((st = stmt(db, S_ML_REPORT_RESOLVE)) == NULL)
+			return DB_ERR;
+		sqlite3_bind_int64(st, 1, json_integer_value(v));
+		sqlite3_bind_text(st, 2, uid, -1, SQLITE_STATIC);
+		return run(db, st, "modlog resolve");
+	}
+	if (!json_is_integer(v = json_object_get(e, "created")))
+		goto inval;
+	created = json_integer_value(v);
+	if (strcmp(op, "ban") == 0) {
+		if (!json_is_integer(v = json_object_get(e, "expires")) ||
+		    (expires = json_integer_value(v)) <= created)
+			goto inval;
+		if ((s = json_string_value(json_object_get(e, "kind"))) ==
+		    NULL)
+			goto inval;
+		if (strcmp(s, "pseudonym") == 0) {
+			s = json_string_value(json_object_get(e, "target"));
+			if (s == NULL || !pseudonym_valid(s))
+				goto inval;
+			kind = BAN_PSEUDONYM;
+			strlcpy(canon, s, sizeof(canon));
+		} else if (strcmp(s, "ip") == 0 || strcmp(s, "range") == 0) {
+			s = json_string_value(json_object_get(e, "target"));
+			if (s == NULL || ban_parse_target(s, &kind, canon,
+			    sizeof(canon)) != DB_OK)
+				goto inval;
+		} else
+			goto inval;
+		s = json_string_value(json_object_get(e, "reason"));
+		if (db_text_clean(s != NULL ? s : "", s != NULL ? strlen(s) :
+		    0, DB_TEXT_CP, text, sizeof(text)) != DB_OK)
+			goto inval;
+		s = json_string_value(json_object_get(e, "source"));
+		if (s == NULL || (strcmp(s, "cli") != 0 && strcmp(s, "api") !=
+		    0 && strcmp(s, "auto") != 0))
+			goto inval;
+		if ((st = stmt(db, S_ML_BAN_ADD)) == NULL)
+			return DB_ERR;
+		sqlite3_bind_text(st, 1, ban_kind_name(kind), -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, canon, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
+		if (uid_valid(json_string_value(json_object_get(e, "report"))))
+			sqlite3_bind_text(st, 4, json_string_value(
+			    json_object_get(e, "report")), -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 4);
+		sqlite3_bind_text(st, 5, s, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 6, created);
+		sqlite3_bind_int64(st, 7, expires);
+		sqlite3_bind_text(st, 8, uid, -1, SQLITE_STATIC);
+		if ((rc = run(db, st, "modlog ban")) == DB_OK &&
+		    sqlite3_changes(db->h) > 0)
+			*what |= DB_MODLOG_BANNED;
+		return rc;
+	}
+	if (strcmp(op, "report") == 0) {
+		const char *rep = json_string_value(json_object_get(e,
+		    "reporter"));
+		const char *red = json_string_value(json_object_get(e,
+		    "reported"));
+
+		if (rep == NULL || red == NULL || !pseudonym_valid(rep) ||
+		    !pseudonym_valid(red))
+			goto inval;
+		s = json_string_value(json_object_get(e, "reason"));
+		if (s == NULL || report_reason_parse(s, &rr) != DB_OK)
+			goto inval;
+		s = json_string_value(json_object_get(e, "detail"));
+		if (db_text_clean(s != NULL ? s : "", s != NULL ? strlen(s) :
+		    0, DB_TEXT_CP, text, sizeof(text)) != DB_OK)
+			goto inval;
+		if ((st = stmt(db, S_ML_REPORT_ADD)) == NULL)
+			return DB_ERR;
+		sqlite3_bind_text(st, 1, rep, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, red, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, report_reason_name(rr), -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, text, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, created);
+		sqlite3_bind_text(st, 6, uid, -1, SQLITE_STATIC);
+		if ((rc = run(db, st, "modlog report")) == DB_OK &&
+		    sqlite3_changes(db->h) > 0) {
+			*what |= DB_MODLOG_REPORTED;
+			*report_id = sqlite3_last_insert_rowid(db->h);
+			strlcpy(reported, red, PSEUDONYM_LEN + 1);
+		}
+		return rc;
+	}
+inval:
+	snprintf(db->msg, sizeof(db->msg), "modlog: a %s entry with missing "
+	    "or invalid fields", op);
+	return DB_INVAL;
+}
+
+/* Our own report back from the stream: who it reported, and its row. */
+static int
+own_report(struct db *db, json_t *e, int *what, char *reported,
+    int64_t *report_id)
+{
+	const char *op, *uid, *red;
+	sqlite3_stmt *st;
+
+	op = json_string_value(json_object_get(e, "op"));
+	uid = json_string_value(json_object_get(e, "uid"));
+	red = json_string_value(json_object_get(e, "reported"));
+	if (op == NULL || strcmp(op, "report") != 0 || !uid_valid(uid) ||
+	    red == NULL || !pseudonym_valid(red))
+		return DB_OK;
+	if ((st = stmt(db, S_ML_REPORT_ID)) == NULL)
+		return DB_ERR;
+	sqlite3_bind_text(st, 1, uid, -1, SQLITE_STATIC);
+	if (run_int(db, st, report_id, "modlog report") != DB_OK)
+		return DB_ERR;
+	if (*report_id > 0) {
+		*what |= DB_MODLOG_OWN_REPORT;
+		strlcpy(reported, red, PSEUDONYM_LEN + 1);
+	}
+	return DB_OK;
+}
+
+int
+db_modlog_apply(struct db *db, const char *id, int own, const char *entry,
+    size_t len, int *what, char reported[PSEUDONYM_LEN + 1],
+    int64_t *report_id)
+{
+	sqlite3_stmt *st;
+	json_t *e = NULL;
+	int64_t maxseq;
+	int rc;
+
+	*what = 0;
+	*report_id = 0;
+	reported[0] = '\0';
+	if (!stream_id_valid(id)) {
+		snprintf(db->msg, sizeof(db->msg), "modlog: bad stream id");
+		return DB_INVAL;
+	}
+	if ((st = stmt(db, S_ML_MAXSEQ)) == NULL ||
+	    (rc = run_int(db, st, &maxseq, "modlog")) != DB_OK)
+		return DB_ERR;
+	rc = DB_OK;
+	if (entry != NULL) {
+		if (len > DB_MODLOG_ENTRY_MAX ||
+		    (e = json_loadb(entry, len, JSON_REJECT_DUPLICATES,
+		    NULL)) == NULL || !json_is_object(e)) {
+			snprintf(db->msg, sizeof(db->msg), "modlog: an entry "
+			    "that is not a JSON object");
+			rc = DB_INVAL;
+		} else if (own)
+			rc = own_report(db, e, what, reported, report_id);
+		else
+			rc = apply_entry(db, e, what, reported,
+			    report_id);
+		json_decref(e);
+		if (rc == DB_ERR || rc == DB_BUSY)
+			return rc;
+	}
+	/* What the triggers logged while applying is not ours to send. */
+	if ((st = stmt(db, S_ML_UNECHO)) == NULL)
+		return DB_ERR;
+	sqlite3_bind_int64(st, 1, maxseq);
+	if (run(db, st, "modlog") != DB_OK)
+		return DB_ERR;
+	if ((st = stmt(db, S_ML_CURSOR_SET)) == NULL)
+		return DB_ERR;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (run(db, st, "modlog cursor") != DB_OK)
+		return DB_ERR;
 	return rc;
 }

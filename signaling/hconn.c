@@ -94,8 +94,11 @@ hconn_free_cb(struct conn *cn, void *arg)
 		session_detach(c);
 	if (c->state == HC_DEFER && sig->env.mod.cancel != NULL)
 		sig->env.mod.cancel(sig->env.mod.arg, c);
-	if (c->ws != NULL)
+	if (c->ws != NULL) {
 		metrics_dec(&sig->env.metrics->ws_connections);
+		if (sig->limits.ws_changed != NULL)
+			sig->limits.ws_changed(sig->limits.arg, &c->peer, -1);
+	}
 	ws_free(c->ws);
 	free(c);
 }
@@ -270,6 +273,8 @@ sig_upgrade(struct hconn *c)
 	c->state = HC_WS;
 	conn_set_kind(c->cn, SIG_KIND_WS);
 	metrics_inc(&c->sig->env.metrics->ws_connections);
+	if (c->sig->limits.ws_changed != NULL)
+		c->sig->limits.ws_changed(c->sig->limits.arg, &c->peer, 1);
 	c->last_rx = clock_mono_ms();
 	sig_conn_timer(c, WS_PING_SECS);
 	return 0;

@@ -233,7 +233,10 @@ api_rate(struct hconn *c)
 	char extra[64];
 	int retry;
 
-	if (ip_rate(c->sig, &c->peer, &retry) == 0)
+	if (ip_rate(c->sig, &c->peer, &retry) == 0 &&
+	    (c->sig->limits.api_hit == NULL || c->sig->limits.api_hit(
+	    c->sig->limits.arg, &c->peer, c->sig->env.cfg->rate_limit_max,
+	    c->sig->env.cfg->rate_limit_window, &retry) == 0))
 		return 0;
 	snprintf(extra, sizeof(extra), "Retry-After: %d\r\n", retry);
 	sig_secevent(c->sig, SECEV_VIOLATION, SECEV_LOW, NULL, &c->peer,
@@ -421,8 +424,9 @@ route_ws(struct hconn *c, const struct http_req *req)
 		sig_respond_text(c, 403, NULL);
 		return;
 	}
-	if ((long long)conn_ip_count(c->cn, SIG_KIND_WS) >=
-	    cfg->max_connections_per_ip) {
+	if ((long long)conn_ip_count(c->cn, SIG_KIND_WS) +
+	    (sig->limits.ws_elsewhere != NULL ? sig->limits.ws_elsewhere(
+	    sig->limits.arg, &c->peer) : 0) >= cfg->max_connections_per_ip) {
 		sig_secevent(sig, SECEV_VIOLATION, SECEV_LOW, NULL, &c->peer,
 		    "too_many_connections", json_pack("{s:I}", "limit",
 		    (json_int_t)cfg->max_connections_per_ip));

@@ -249,6 +249,12 @@ sig_set_pair_hook(struct signaling *sig, sig_pair_hook fn, void *arg)
 }
 
 void
+sig_set_limits(struct signaling *sig, const struct sig_limits *l)
+{
+	sig->limits = *l;
+}
+
+void
 sig_set_end_hook(struct signaling *sig, sig_end_hook fn, void *arg)
 {
 	sig->end_hook = fn;

@@ -169,6 +169,7 @@ struct signaling {
 	void			*hook_arg;
 	sig_end_hook		 end_hook;
 	void			*end_hook_arg;
+	struct sig_limits	 limits;	/* a cluster's, or none */
 	uint8_t			 jwt_key[32];
 	uint64_t		 serial;
 	int			 stopping;

@@ -125,6 +125,26 @@ int		 sig_peer_hook(void *arg, const char *user_a,
 		    const char *user_b);
 
 /*
+ * Limits that count across a cluster (the program fills them in from
+ * cluster/limits.h; without a cluster none is set and every count is this
+ * node's).  ws_elsewhere: the client's WebSockets on the other nodes,
+ * added to this node's against max-connections-per-ip; ws_changed: one of
+ * its WebSockets opened (+1) or closed (-1) here; api_hit: one HTTP API
+ * request that this node's window allows, -1 with *retry (seconds) when
+ * the cluster already counted rate-limit-max of them.  All on the loop,
+ * none waits.
+ */
+struct sig_limits {
+	long long (*ws_elsewhere)(void *arg, const struct maddr *client);
+	void	(*ws_changed)(void *arg, const struct maddr *client,
+		    int delta);
+	int	(*api_hit)(void *arg, const struct maddr *client,
+		    long long max, long long window, int *retry);
+	void	 *arg;
+};
+void		 sig_set_limits(struct signaling *, const struct sig_limits *);
+
+/*
  * Called on the loop each time a pair forms (paired = 1) or ends (0), with
  * both session ids, so the relay can drop permissions between former
  * partners.  One hook; NULL removes it.
