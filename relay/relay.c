@@ -152,6 +152,7 @@ relay_collect(void *arg, struct metrics *m)
 	metrics_set(&m->turn_relayed_bytes_to_client, 0);
 	metrics_set(&m->turn_released_peer_drops_total, 0);
 	metrics_set(&m->turn_handoff_drops_total, 0);
+	metrics_set(&m->turn_handoffs_total, 0);
 	metrics_set(&m->turn_send_drops_total, 0);
 	for (i = 0; i < rl->nloops; i++) {
 		struct relay_loop *lp = rl->loops[i];
@@ -159,6 +160,8 @@ relay_collect(void *arg, struct metrics *m)
 		turn_metrics_add(lp->ctx, m);
 		metrics_add(&m->turn_handoff_drops_total,
 		    metrics_get(&lp->handoff_drops));
+		metrics_add(&m->turn_handoffs_total,
+		    metrics_get(&lp->handoffs));
 		metrics_add(&m->turn_send_drops_total,
 		    metrics_get(&lp->send_drops));
 	}
@@ -205,7 +208,29 @@ relay_handoff(void *arg, int idx, const struct turn_handoff *h,
 		metrics_own_add(&src->handoff_drops, 1);
 		return;
 	}
-	loop_wake(dst);
+	metrics_own_add(&src->handoffs, 1);
+	/* In a batch the receiver is woken once when the batch ends: one
+	 * eventfd write per batch and receiver, not per packet. */
+	if (src->batching)
+		src->wake_mask[idx / 64] |= 1ull << (idx % 64);
+	else
+		loop_wake(dst);
+}
+
+/* Wakes the loops the batch that just ended handed packets to. */
+void
+relay_wake_flush(struct relay_loop *lp)
+{
+	int i, w;
+
+	for (w = 0; w < 2; w++) {
+		while (lp->wake_mask[w] != 0) {
+			i = __builtin_ctzll(lp->wake_mask[w]);
+			lp->wake_mask[w] &= lp->wake_mask[w] - 1;
+			if (w * 64 + i < lp->rl->nloops)
+				loop_wake(lp->rl->loops[w * 64 + i]);
+		}
+	}
 }
 
 static void
@@ -236,6 +261,7 @@ ring_drain(struct relay_loop *lp, struct relay_ring *rg)
 		udp_flush(lp);
 	lp->held_lo = lp->held_hi = NULL;
 	ring_release(rg, (uint32_t)n);
+	relay_wake_flush(lp);
 }
 
 /* ------------------------------------------------------------------ */

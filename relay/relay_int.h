@@ -103,6 +103,13 @@ struct relay_loop {
 	struct event		*wake;
 	_Atomic int		 signaled;	/* shared */
 	metric_t		 handoff_drops;	/* this thread writes (sender) */
+	metric_t		 handoffs;	/* packets this loop handed to
+						   another (this thread writes,
+						   metrics reads) */
+	/* Loops this one handed packets to during the batch in hand: woken
+	 * once each when the batch ends (relay_wake_flush()), not once per
+	 * packet.  This thread's only. */
+	uint64_t		 wake_mask[2];
 
 	/* A call from the main thread (reload, stop); shared, cmd_mu. */
 	pthread_mutex_t		 cmd_mu;
@@ -163,5 +170,6 @@ int	tcp_drain(struct evbuffer *, size_t *,
 
 /* relay.c */
 void	relay_clock(struct relay_loop *);
+void	relay_wake_flush(struct relay_loop *);
 
 #endif

@@ -243,6 +243,7 @@ udp_batch(struct relay_loop *lp, int fd,
 	lp->batching = 0;
 	if (lp->nout > 0)
 		udp_flush(lp);
+	relay_wake_flush(lp);
 	return n;
 }
 
