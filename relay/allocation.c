@@ -18,6 +18,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "auth/cred.h"
 #include "common/log.h"
 #include "relay/turn_int.h"
 
@@ -156,6 +157,8 @@ port_try(struct turn_ctx *ctx, int fi, uint16_t port, int df, int held,
 		return NULL;
 	}
 	r->ctx = ctx;
+	r->mfd = -1;
+	r->df = (uint8_t)(df != 0);
 	r->bound = ctx->relay_ip[fi];
 	r->bound.port = port;
 	r->adv = ctx->adv_ip[fi];
@@ -295,11 +298,18 @@ alloc_new(struct turn_ctx *ctx, const struct alloc_spec *s)
 		    a->relayed[i]->bound.port, a);
 	}
 	a->nrelayed = s->nrelayed;
+	a->steer_fd = -1;
 	RB_INSERT(turn_alloc_tree, &ctx->allocs, a);
 	TAILQ_INSERT_TAIL(&ctx->all, a, all);
 	ctx->nallocs++;
 	metrics_own_add(&ctx->st.allocations, 1);
 	metrics_own_add(&ctx->st.allocations_total, 1);
+	/* Without a steering socket (none wanted, or no descriptor left)
+	 * the client stays on the shared listener: it works, but the
+	 * allocation cannot move to its partner's loop. */
+	if (a->t.proto == TURN_UDP && ctx->io.steer_open != NULL &&
+	    ctx->io.steer_open(ctx->io.arg, &a->t, &a->steer) != 0)
+		a->steer = NULL;
 	return a;
 }
 
@@ -314,6 +324,8 @@ alloc_free(struct turn_ctx *ctx, struct turn_alloc *a)
 	TAILQ_REMOVE(&ctx->all, a, all);
 	ctx->nallocs--;
 	metrics_own_sub(&ctx->st.allocations, 1);
+	if (a->steer != NULL)
+		ctx->io.steer_close(ctx->io.arg, a->steer);
 	/* The ports first: they point at a->user for the other loops. */
 	for (i = 0; i < a->nrelayed; i++)
 		alloc_port_close(ctx, a->relayed[i], 0);
@@ -321,6 +333,150 @@ alloc_free(struct turn_ctx *ctx, struct turn_alloc *a)
 	OPENSSL_cleanse(a->key, sizeof(a->key));
 	free(a->user);
 	free(a);
+}
+
+/* ------------------------------------------------------------------ */
+/* Moving an allocation to another loop (relay-threads). */
+
+/* Whether a can move: its client steered to it by a socket of its own,
+ * and the transport able to take its sockets off a loop and on another. */
+static int
+alloc_movable(struct turn_ctx *ctx, struct turn_alloc *a)
+{
+	return a->steer != NULL && a->t.proto == TURN_UDP &&
+	    ctx->io.steer_detach != NULL && ctx->io.steer_adopt != NULL &&
+	    ctx->io.rsock_detach != NULL && ctx->io.rsock_adopt != NULL;
+}
+
+size_t
+turn_move_out(struct turn_ctx *ctx, const char *session,
+    int (*fn)(void *, struct turn_alloc *), void *arg)
+{
+	struct turn_alloc *a, *na;
+	struct turn_relayed *r;
+	char sess[CRED_ID_MAX];
+	size_t n = 0;
+	int i;
+
+	TAILQ_FOREACH_SAFE(a, &ctx->all, all, na) {
+		if (!alloc_movable(ctx, a) || cred_session_of(a->user,
+		    a->userlen, sess, sizeof(sess)) != 0 ||
+		    strcmp(sess, session) != 0)
+			continue;
+		RB_REMOVE(turn_alloc_tree, &ctx->allocs, a);
+		TAILQ_REMOVE(&ctx->all, a, all);
+		ctx->nallocs--;
+		metrics_own_sub(&ctx->st.allocations, 1);
+		/* The port table keeps naming this loop until the receiver
+		 * takes it: data handed here meanwhile finds no relayed
+		 * address and is dropped (a move is at pairing, before the
+		 * call's media). */
+		for (i = 0; i < a->nrelayed; i++) {
+			r = a->relayed[i];
+			RB_REMOVE(turn_relayed_tree, &ctx->relayed, r);
+			r->mfd = r->rsock != NULL ? ctx->io.rsock_detach(
+			    ctx->io.arg, r->rsock) : -1;
+			r->rsock = NULL;
+			r->ctx = NULL;
+		}
+		a->steer_fd = ctx->io.steer_detach(ctx->io.arg, a->steer);
+		a->steer = NULL;
+		if (fn(arg, a) != 0) {
+			/* Out of memory: this one stays, and so do the rest
+			 * (taken in at the tail, it would come round again). */
+			(void)turn_move_in(ctx, a);
+			break;
+		}
+		n++;
+	}
+	return n;
+}
+
+int
+turn_move_in(struct turn_ctx *ctx, struct turn_alloc *a)
+{
+	struct turn_relayed *r;
+	char buf[ADDR_STRLEN];
+	int i, ok = 1;
+
+	for (i = 0; i < a->nrelayed; i++) {
+		r = a->relayed[i];
+		r->ctx = ctx;
+		if (r->mfd == -1 || ctx->io.rsock_adopt == NULL ||
+		    ctx->io.rsock_adopt(ctx->io.arg, r->mfd, &r->bound, r->df,
+		    r, &r->rsock) != 0) {
+			r->rsock = NULL;
+			ok = 0;
+		}
+		r->mfd = -1;
+		RB_INSERT(turn_relayed_tree, &ctx->relayed, r);
+		tsh_own(ctx, turn_fam_idx(r->bound.family), r->bound.port, a);
+	}
+	if (a->steer_fd == -1 || ctx->io.steer_adopt == NULL ||
+	    ctx->io.steer_adopt(ctx->io.arg, a->steer_fd, &a->t,
+	    &a->steer) != 0) {
+		a->steer = NULL;
+		ok = 0;
+	}
+	a->steer_fd = -1;
+	RB_INSERT(turn_alloc_tree, &ctx->allocs, a);
+	TAILQ_INSERT_TAIL(&ctx->all, a, all);
+	ctx->nallocs++;
+	metrics_own_add(&ctx->st.allocations, 1);
+	if (ok && ctx->io.is_banned != NULL &&
+	    ctx->io.is_banned(ctx->io.arg, &a->t.client)) {
+		turn_event(ctx, TURN_EV_BANNED, &a->t.client, a->user,
+		    a->userlen, "allocation of a banned client freed");
+		alloc_free(ctx, a);
+		return -1;
+	}
+	if (!ok) {
+		/* Its client's datagrams would reach no loop that has it. */
+		log_warn("relay: allocation %llu could not move to loop %d "
+		    "(no memory); freed", (unsigned long long)a->id,
+		    ctx->loop);
+		alloc_free(ctx, a);
+		return -1;
+	}
+	if (log_get_level() >= LOG_LEVEL_DEBUG)
+		log_debug("relay: allocation %llu on loop %d at %s, moved "
+		    "to its partner's loop", (unsigned long long)a->id,
+		    ctx->loop, addr_ntop_port(&a->relayed[0]->adv, buf,
+		    sizeof(buf)));
+	return 0;
+}
+
+void
+turn_move_drop(struct turn_ctx *ctx, struct turn_alloc *a)
+{
+	struct turn_relayed *r;
+	int i;
+
+	/* Taken in without its sockets registered, then freed as any. */
+	for (i = 0; i < a->nrelayed; i++) {
+		r = a->relayed[i];
+		if (r->mfd != -1)
+			close(r->mfd);
+		r->mfd = -1;
+		r->rsock = NULL;
+		r->ctx = ctx;
+		RB_INSERT(turn_relayed_tree, &ctx->relayed, r);
+	}
+	if (a->steer_fd != -1)
+		close(a->steer_fd);
+	a->steer_fd = -1;
+	a->steer = NULL;
+	RB_INSERT(turn_alloc_tree, &ctx->allocs, a);
+	TAILQ_INSERT_TAIL(&ctx->all, a, all);
+	ctx->nallocs++;
+	metrics_own_add(&ctx->st.allocations, 1);
+	alloc_free(ctx, a);
+}
+
+uint64_t
+turn_alloc_gauge(const struct turn_ctx *ctx)
+{
+	return metrics_get(&ctx->st.allocations);
 }
 
 /* ------------------------------------------------------------------ */

@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "auth/cred.h"
 #include "common/addr.h"
 #include "common/metrics.h"
 #include "relay/relay.h"
@@ -58,6 +59,9 @@ struct rsock {
 
 struct relay_ring;			/* ring.h: hand-off between loops */
 struct relay_req;			/* relay.c: a session that ended */
+struct relay_move;			/* relay.c: an allocation moving */
+
+#define RELAY_MOVED_MAX	64		/* moves a loop remembers */
 
 /*
  * One event loop of the relay with its protocol context.  Loop 0 is the
@@ -123,6 +127,18 @@ struct relay_loop {
 	pthread_mutex_t		 req_mu;
 	struct relay_req	*reqs;
 	int			 req_bans;
+	/* Sessions whose movable allocations go to another loop (a pair
+	 * formed), and allocations that arrive from another loop; shared,
+	 * req_mu.  moved: where the last sessions' allocations went, so
+	 * that a session that ends meanwhile is ended there too (this
+	 * thread's only). */
+	struct relay_req	*moves;
+	struct relay_move	*arrivals;
+	struct {
+		char		 id[CRED_ID_MAX];
+		int		 dst;
+	}			 moved[RELAY_MOVED_MAX];
+	int			 nmoved;
 };
 
 struct relay {
@@ -131,6 +147,8 @@ struct relay {
 	struct relay_loop      **loops;
 	int			 nloops;	/* 1 + worker threads */
 	struct tcp_server	*tcp;		/* tcp.c: TCP and TLS, loop 0 */
+	int			 steer;		/* steering sockets, and moves
+						   at pairing (relay.c) */
 	uint32_t		 ring_bytes;	/* of each hand-off ring */
 };
 
@@ -151,6 +169,10 @@ void	udp_rsock_close(void *, void *);
 int	udp_rsock_detach(void *, void *);
 int	udp_rsock_adopt(void *, int, const struct maddr *, int,
 	    struct turn_relayed *, void **);
+int	udp_steer_open(void *, const struct turn_tuple *, void **);
+void	udp_steer_close(void *, void *);
+int	udp_steer_detach(void *, void *);
+int	udp_steer_adopt(void *, int, struct turn_tuple *, void **);
 
 /* tcp.c */
 int	tcp_listen(struct relay *, const struct config *, char *, size_t);

@@ -351,10 +351,20 @@ turn_handle_handoff(struct turn_ctx *ctx, const struct turn_handoff *h,
     const uint8_t *data, size_t len)
 {
 	struct turn_relayed *r;
+	uint64_t v;
 
 	if ((r = alloc_relayed_by_adv(ctx, &h->dst)) != NULL && r->a != NULL &&
-	    r->a->id == h->dst_id && h->src_id != 0)
+	    r->a->id == h->dst_id && h->src_id != 0) {
 		turn_deliver(ctx, r, &h->from, data, len, h->src_id);
+		return;
+	}
+	/* Its allocation moved to another loop (turn_move_in()) after the
+	 * sender looked: passed on there. */
+	v = tsh_owner(ctx, &h->dst);
+	if (r == NULL && h->src_id != 0 && PORT_IS_OWNED(v) &&
+	    PORT_ID(v) == h->dst_id && PORT_LOOP(v) != ctx->loop &&
+	    ctx->io.handoff != NULL)
+		ctx->io.handoff(ctx->io.arg, PORT_LOOP(v), h, data, len);
 }
 
 void

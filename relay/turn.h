@@ -42,6 +42,7 @@
 #include "relay/relay.h"
 
 struct config;
+struct turn_alloc;
 struct turn_ctx;
 struct turn_relayed;
 
@@ -161,6 +162,25 @@ struct turn_io {
 	 */
 	void	(*handoff)(void *arg, int loop, const struct turn_handoff *,
 		    const uint8_t *, size_t);
+	/*
+	 * Steering (relay-threads, see relay/udp.c): a socket of the UDP
+	 * client's own 5-tuple, so that the kernel brings its datagrams to
+	 * the loop of its allocation whichever listener it would pick, and
+	 * the allocation can move to another loop.  steer_open makes it for
+	 * a new allocation (0, or -1: none, the client stays on the shared
+	 * listener and its allocation on this loop); steer_close closes it.
+	 * steer_detach takes it off this loop and returns its descriptor
+	 * (or -1); steer_adopt registers such a descriptor (taken, closed on
+	 * failure) on this loop and points t->conn at this loop's
+	 * transport.  All may be NULL: no steering, allocations never move.
+	 * udp_steer_open(), udp_steer_close(), udp_steer_detach(),
+	 * udp_steer_adopt().
+	 */
+	int	(*steer_open)(void *arg, const struct turn_tuple *, void **steer);
+	void	(*steer_close)(void *arg, void *steer);
+	int	(*steer_detach)(void *arg, void *steer);
+	int	(*steer_adopt)(void *arg, int fd, struct turn_tuple *,
+		    void **steer);
 };
 
 /*
@@ -190,6 +210,29 @@ struct turn_ctx	*turn_new_in(const struct config *, const struct turn_io *,
  * this loop, or handed over by another (struct turn_io's handoff). */
 void		 turn_handle_handoff(struct turn_ctx *,
 		    const struct turn_handoff *, const uint8_t *, size_t);
+/*
+ * Moving allocations between loops (relay-threads: a call's two partners
+ * on one loop).  turn_move_out() takes the allocations made with a
+ * credential of session ("EXPIRY:s-SESSION") that can move (UDP, steered)
+ * out of this context: out of its tables, their sockets off its loop
+ * (still open, nothing read from them meanwhile, so nothing is lost but
+ * kernel queueing), and gives each to fn, on this thread (fn returns 0
+ * when it took it, -1 when it could not: the allocation is taken in
+ * again here); returns how many moved.  turn_move_in() takes one in on the receiving loop's thread (the
+ * hand-over between the threads is the caller's, under a lock): its
+ * sockets registered there and its relayed ports marked as this loop's;
+ * it keeps its permissions, channels, lifetime, quotas and buckets.  When
+ * its sockets cannot be registered, or its client is banned meanwhile, it
+ * is freed.  0, or -1 when freed.
+ */
+size_t		 turn_move_out(struct turn_ctx *, const char *session,
+		    int (*fn)(void *, struct turn_alloc *), void *arg);
+int		 turn_move_in(struct turn_ctx *, struct turn_alloc *);
+/* Frees an allocation on its way here without taking it in (the relay
+ * is being freed: nothing of the program is called). */
+void		 turn_move_drop(struct turn_ctx *, struct turn_alloc *);
+/* The allocations of this context as /metrics counts them (any thread). */
+uint64_t	 turn_alloc_gauge(const struct turn_ctx *);
 /* Takes the keys that may change live (secrets, realm, quotas, max-bps,
  * lifetimes, peer policy, pair-permissions).  0 or -1 (kept the old). */
 int		 turn_reload(struct turn_ctx *, const struct config *);

@@ -51,8 +51,11 @@ struct turn_relayed {
 	struct maddr		 bound;		/* where the rsock is bound */
 	struct maddr		 adv;		/* what clients see (external-ip) */
 	void			*rsock;
+	int			 mfd;		/* the rsock's descriptor while
+						   the allocation moves */
+	uint8_t			 df;		/* DONT-FRAGMENT asked */
 	struct turn_alloc	*a;		/* NULL while reserved */
-	struct turn_ctx		*ctx;
+	struct turn_ctx		*ctx;		/* NULL while it moves */
 };
 
 /* Token bucket of max-bps, one per direction. */
@@ -75,6 +78,9 @@ struct turn_alloc {
 	uint8_t			 key[LTKEY_LEN];
 	struct turn_relayed	*relayed[2];
 	int			 nrelayed;
+	void			*steer;		/* io.steer_open's, or NULL */
+	int			 steer_fd;	/* its descriptor while the
+						   allocation moves */
 	uint8_t			 resv_token[8];	/* EVEN-PORT R=1 */
 	int			 has_resv;
 	int			 lifetime;	/* seconds, last granted */
