@@ -34,6 +34,7 @@
 #define _GNU_SOURCE	/* pthread_setname_np */
 #endif
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 
 #include <errno.h>
@@ -679,6 +680,7 @@ relay_new(const struct relay_env *env, char *err, size_t errlen)
 {
 	const struct config *cfg = env->cfg;
 	struct relay *rl;
+	struct rlimit lim;
 	int i, workers = relay_workers(cfg);
 
 	if ((rl = calloc(1, sizeof(*rl))) == NULL ||
@@ -690,8 +692,15 @@ relay_new(const struct relay_env *env, char *err, size_t errlen)
 	}
 	rl->env = *env;
 	rl->nloops = workers + 1;
-	/* Steering pays with two workers or more. */
+	/* Steering pays with two workers or more.  Its sockets take at most
+	 * a quarter of the descriptors (HTTP takes up to half, TURN over TCP
+	 * a quarter): past that, clients stay on the shared listeners. */
 	rl->steer = workers >= 2 && kernel_steers();
+	rl->steer_max = 1L << 20;
+	if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur !=
+	    RLIM_INFINITY && lim.rlim_cur / 4 < (rlim_t)rl->steer_max)
+		rl->steer_max = (long)(lim.rlim_cur / 4);
+	atomic_init(&rl->nsteer, 0);
 	for (rl->ring_bytes = RING_BYTES_MAX; rl->ring_bytes > RING_MIN_BYTES &&
 	    rl->ring_bytes > RING_BYTES_ALL / (unsigned)rl->nloops;
 	    rl->ring_bytes /= 2)

@@ -149,6 +149,8 @@ struct relay {
 	struct tcp_server	*tcp;		/* tcp.c: TCP and TLS, loop 0 */
 	int			 steer;		/* steering sockets, and moves
 						   at pairing (relay.c) */
+	long			 steer_max;	/* steering sockets, at most */
+	_Atomic long		 nsteer;	/* open now; shared */
 	uint32_t		 ring_bytes;	/* of each hand-off ring */
 };
 

@@ -439,21 +439,31 @@ udp_steer_open(void *arg, const struct turn_tuple *t, void **steerp)
 	if (!lp->rl->steer || t->proto != TURN_UDP || l == NULL ||
 	    l->lp != lp)
 		return -1;
-	if ((fd = udp_socket(&l->addr, 1, NULL, 0)) == -1) {
-		if ((errno == EMFILE || errno == ENFILE) &&
-		    lp->last_emfile != time(NULL)) {
-			lp->last_emfile = time(NULL);
-			log_warn("relay: out of file descriptors for steering "
-			    "sockets; clients stay on the shared listener");
-		}
-		return -1;
+	if (atomic_fetch_add(&lp->rl->nsteer, 1) >= lp->rl->steer_max) {
+		errno = EMFILE;
+		goto fail;
 	}
+	if ((fd = udp_socket(&l->addr, 1, NULL, 0)) == -1)
+		goto fail;
 	sl = addr_to_sockaddr(&t->client, &ss);
 	if (connect(fd, (struct sockaddr *)&ss, sl) != 0) {
 		close(fd);
-		return -1;
+		goto fail;
 	}
-	return steer_new(lp, l, fd, steerp);
+	if (steer_new(lp, l, fd, steerp) != 0)
+		goto fail;
+	return 0;
+fail:
+	if ((errno == EMFILE || errno == ENFILE) &&
+	    lp->last_emfile != time(NULL)) {
+		lp->last_emfile = time(NULL);
+		log_warn("relay: no file descriptor for a steering socket "
+		    "(%ld open, at most %ld); the client stays on the shared "
+		    "listener", (long)atomic_load(&lp->rl->nsteer) - 1,
+		    lp->rl->steer_max);
+	}
+	atomic_fetch_sub(&lp->rl->nsteer, 1);
+	return -1;
 }
 
 void
@@ -463,6 +473,7 @@ udp_steer_close(void *arg, void *steer)
 
 	if (st == NULL)
 		return;
+	atomic_fetch_sub(&st->lp->rl->nsteer, 1);
 	event_free(st->ev);
 	close(st->fd);
 	free(st);

@@ -13,11 +13,14 @@ are on one loop (the debug log names it), each client refreshes its
 allocation where it now lives (a client whose datagrams reached another
 loop would get 437), binds a channel to its partner and sends media both
 ways: every packet arrives, and none is handed from one thread to
-another.  Before the steering the kernel spread the 40 clients over the 4
+another.  Past the steering sockets' share of the descriptors (a quarter
+of RLIMIT_NOFILE) clients fall back to the shared listeners: a call
+between two of them still relays, as before.  Before the steering the kernel spread the 40 clients over the 4
 workers and about three calls in four crossed threads with every packet.
 """
 import asyncio
 import os
+import resource
 import socket
 import struct
 import sys
@@ -190,12 +193,57 @@ def unpaired_crossing(t, d):
         c.close()
 
 
+async def fallback(t, d):
+    """RLIMIT_NOFILE 256: at most 64 steering sockets.  Past them clients
+    stay on the shared listeners: their allocations work where the kernel
+    put them, do not move at pairing, and the call relays (handing over
+    when split)."""
+    a = await connect(d, "127.0.2.1")
+    b = await connect(d, "127.0.2.2")
+    fillers = []
+    for i in range(64):
+        c = Client(d, *d.credential("filler-%d" % i), bind="127.0.3.%d" % i)
+        r = c.allocate()
+        if r is not None and r["code"] == 0:
+            fillers.append(c)
+    t.eq(len(fillers), 64, "64 allocations take the 64 steering sockets")
+    ta, ra = allocate_as(d, a.welcome["iceServers"][0], "127.0.2.1")
+    tb, rb = allocate_as(d, b.welcome["iceServers"][0], "127.0.2.2")
+    t.ok(ra and rb, "two more allocate without one")
+    if not (ra and rb):
+        return
+    t.ok("no file descriptor for a steering socket" in d.log(),
+         "the log says the client stays on the shared listener")
+    loops = loops_by_port(d)
+    before = (loops.get(ra[1]), loops.get(rb[1]))
+    await pair(a, b, wait=True)
+    time.sleep(0.3)
+    loops = loops_by_port(d)
+    t.eq((loops.get(ra[1]), loops.get(rb[1])), before,
+         "at pairing they do not move")
+    t.eq([refresh_code(ta), refresh_code(tb)], [0, 0],
+         "their clients still reach them")
+    h0 = metric(d, "meetopia_turn_handoffs_total")
+    t.eq(media(ta, ra, tb, rb), (PACKETS, PACKETS),
+         "and the call relays both ways, nothing lost")
+    crossed = metric(d, "meetopia_turn_handoffs_total") - h0
+    t.eq(crossed, 0 if before[0] == before[1] else 2 * PACKETS,
+         "with hand-offs exactly when the two are on different loops")
+    for c in fillers + [ta, tb]:
+        c.close()
+    await a.close()
+    await b.close()
+
+
 def main(t):
     conf = {"relay-threads": "4", "log-level": "debug", "ip-quota": "0",
             "user-quota": "0"}
     with Daemon(conf=conf) as d:
         asyncio.run(calls(t, d))
         unpaired_crossing(t, d)
+        t.ok(d.proc.poll() is None, "the daemon is still running")
+    with Daemon(conf=conf, rlimits={resource.RLIMIT_NOFILE: (256, 256)}) as d:
+        asyncio.run(fallback(t, d))
         t.ok(d.proc.poll() is None, "the daemon is still running")
 
 
