@@ -348,48 +348,100 @@ alloc_movable(struct turn_ctx *ctx, struct turn_alloc *a)
 	    ctx->io.rsock_detach != NULL && ctx->io.rsock_adopt != NULL;
 }
 
-size_t
-turn_move_out(struct turn_ctx *ctx, const char *session,
-    int (*fn)(void *, struct turn_alloc *), void *arg)
+/* Takes a out of ctx for a move: out of the tables, its sockets off the
+ * loop (their descriptors kept in it). */
+static void
+alloc_detach(struct turn_ctx *ctx, struct turn_alloc *a, int dst)
 {
-	struct turn_alloc *a, *na;
 	struct turn_relayed *r;
-	char sess[CRED_ID_MAX];
-	size_t n = 0;
 	int i;
 
+	RB_REMOVE(turn_alloc_tree, &ctx->allocs, a);
+	TAILQ_REMOVE(&ctx->all, a, all);
+	ctx->nallocs--;
+	metrics_own_sub(&ctx->st.allocations, 1);
+	/* The port table names the receiving loop at once: data for the
+	 * allocation goes there, and the receiver takes it in early when
+	 * such data comes first (turn_handle_handoff()); what was handed
+	 * here before is passed on. */
+	for (i = 0; i < a->nrelayed; i++) {
+		r = a->relayed[i];
+		tsh_own_at(ctx, turn_fam_idx(r->bound.family), r->bound.port,
+		    a, dst);
+		RB_REMOVE(turn_relayed_tree, &ctx->relayed, r);
+		r->mfd = r->rsock != NULL ? ctx->io.rsock_detach(ctx->io.arg,
+		    r->rsock) : -1;
+		r->rsock = NULL;
+		r->ctx = NULL;
+	}
+	a->steer_fd = ctx->io.steer_detach(ctx->io.arg, a->steer);
+	a->steer = NULL;
+	a->move_to = 0;
+}
+
+size_t
+turn_move_out(struct turn_ctx *ctx, const char *session, int dst)
+{
+	struct turn_alloc *a, *na;
+	char sess[CRED_ID_MAX];
+	size_t n = 0;
+
+	if (ctx->io.move == NULL || dst == ctx->loop)
+		return 0;
 	TAILQ_FOREACH_SAFE(a, &ctx->all, all, na) {
 		if (!alloc_movable(ctx, a) || cred_session_of(a->user,
 		    a->userlen, sess, sizeof(sess)) != 0 ||
 		    strcmp(sess, session) != 0)
 			continue;
-		RB_REMOVE(turn_alloc_tree, &ctx->allocs, a);
-		TAILQ_REMOVE(&ctx->all, a, all);
-		ctx->nallocs--;
-		metrics_own_sub(&ctx->st.allocations, 1);
-		/* The port table keeps naming this loop until the receiver
-		 * takes it: data handed here meanwhile finds no relayed
-		 * address and is dropped (a move is at pairing, before the
-		 * call's media). */
-		for (i = 0; i < a->nrelayed; i++) {
-			r = a->relayed[i];
-			RB_REMOVE(turn_relayed_tree, &ctx->relayed, r);
-			r->mfd = r->rsock != NULL ? ctx->io.rsock_detach(
-			    ctx->io.arg, r->rsock) : -1;
-			r->rsock = NULL;
-			r->ctx = NULL;
-		}
-		a->steer_fd = ctx->io.steer_detach(ctx->io.arg, a->steer);
-		a->steer = NULL;
-		if (fn(arg, a) != 0) {
-			/* Out of memory: this one stays, and so do the rest
-			 * (taken in at the tail, it would come round again). */
+		alloc_detach(ctx, a, dst);
+		if (ctx->io.move(ctx->io.arg, dst, a) != 0) {
+			/* Not taken (no memory): this one stays, and so do
+			 * the rest (taken in at the tail, it would come round
+			 * again). */
 			(void)turn_move_in(ctx, a);
 			break;
 		}
 		n++;
 	}
 	return n;
+}
+
+void
+alloc_follow(struct turn_ctx *ctx, struct turn_alloc *a,
+    const struct maddr *peer)
+{
+	uint64_t v = tsh_owner(ctx, peer);
+
+	if (!PORT_IS_OWNED(v) || PORT_LOOP(v) == ctx->loop ||
+	    PORT_LOOP(v) == 0 || PORT_ID(v) > a->id || ctx->io.move == NULL ||
+	    !alloc_movable(ctx, a))
+		return;
+	if (a->move_to == 0)
+		ctx->nfollow++;
+	a->move_to = PORT_LOOP(v);
+}
+
+void
+turn_follow_peers(struct turn_ctx *ctx)
+{
+	struct turn_alloc *a, *na;
+	int dst;
+
+	if (ctx->nfollow == 0)
+		return;
+	ctx->nfollow = 0;
+	TAILQ_FOREACH_SAFE(a, &ctx->all, all, na) {
+		if (a->move_to == 0)
+			continue;
+		dst = a->move_to;
+		alloc_detach(ctx, a, dst);
+		if (ctx->io.move(ctx->io.arg, dst, a) != 0) {
+			/* Not taken (no memory, or not a loop it can go
+			 * to): it stays, and so do the rest. */
+			(void)turn_move_in(ctx, a);
+			break;
+		}
+	}
 }
 
 int
@@ -440,7 +492,7 @@ turn_move_in(struct turn_ctx *ctx, struct turn_alloc *a)
 	}
 	if (log_get_level() >= LOG_LEVEL_DEBUG)
 		log_debug("relay: allocation %llu on loop %d at %s, moved "
-		    "to its partner's loop", (unsigned long long)a->id,
+		    "to join its peer", (unsigned long long)a->id,
 		    ctx->loop, addr_ntop_port(&a->relayed[0]->adv, buf,
 		    sizeof(buf)));
 	return 0;

@@ -26,7 +26,10 @@
  * when signaling pairs two sessions (relay_pair_formed()) every worker
  * sends its movable allocations of the two to one worker through that
  * worker's request queue (turn_move_out(), turn_move_in()): the call's
- * media then stays on one thread.  An allocation in transit is on no loop
+ * media then stays on one thread; an allocation given a permission for
+ * the relayed address of an older one on another worker follows it there
+ * when the batch in hand ends (turn_follow_peers()).  An allocation in
+ * transit is on no loop
  * and its sockets are read by none; a session that ends meanwhile is
  * ended again on the loop its allocations went to (loop_forward_end()).
  */
@@ -275,6 +278,7 @@ ring_drain(struct relay_loop *lp, struct relay_ring *rg)
 	lp->held_lo = lp->held_hi = NULL;
 	ring_release(rg, (uint32_t)n);
 	relay_wake_flush(lp);
+	turn_follow_peers(lp->ctx);
 }
 
 /* ------------------------------------------------------------------ */
@@ -336,8 +340,19 @@ move_send(void *arg, struct turn_alloc *a)
 	return 0;
 }
 
-/* Takes in the allocations that arrived (on lp's thread, or at the end
- * when the threads are gone). */
+/* io.move: an allocation that follows its peer to loop idx (a worker:
+ * the main loop has no UDP listener for its client). */
+static int
+relay_move_to(void *arg, int idx, struct turn_alloc *a)
+{
+	struct relay_loop *src = arg;
+
+	if (idx < 1 || idx >= src->rl->nloops || idx == src->idx)
+		return -1;
+	return move_send(src->rl->loops[idx], a);
+}
+
+/* Takes in the allocations that arrived (on lp's thread). */
 static void
 loop_arrivals(struct relay_loop *lp, struct relay_move *list)
 {
@@ -350,6 +365,20 @@ loop_arrivals(struct relay_loop *lp, struct relay_move *list)
 	}
 }
 
+/* io.arrivals: data came for an allocation still on its way here. */
+static void
+relay_arrivals(void *arg)
+{
+	struct relay_loop *lp = arg;
+	struct relay_move *list;
+
+	pthread_mutex_lock(&lp->req_mu);
+	list = lp->arrivals;
+	lp->arrivals = NULL;
+	pthread_mutex_unlock(&lp->req_mu);
+	loop_arrivals(lp, list);
+}
+
 /* Moves this loop's allocations of a session to loop dst, and remembers
  * where they went. */
 static void
@@ -359,7 +388,7 @@ loop_move(struct relay_loop *lp, const char *id, int dst)
 
 	if (dst == lp->idx || dst < 1 || dst >= lp->rl->nloops)
 		return;
-	if (turn_move_out(lp->ctx, id, move_send, lp->rl->loops[dst]) == 0)
+	if (turn_move_out(lp->ctx, id, dst) == 0)
 		return;
 	i = lp->nmoved++ % RELAY_MOVED_MAX;
 	snprintf(lp->moved[i].id, sizeof(lp->moved[i].id), "%s", id);
@@ -589,6 +618,8 @@ loop_new(struct relay *rl, int idx, char *err, size_t errlen)
 	io.steer_close = udp_steer_close;
 	io.steer_detach = udp_steer_detach;
 	io.steer_adopt = udp_steer_adopt;
+	io.move = relay_move_to;
+	io.arrivals = relay_arrivals;
 	if ((lp->ctx = turn_new_in(cfg, &io, rl->sh, idx, err,
 	    errlen)) == NULL)
 		goto fail;

@@ -181,6 +181,16 @@ struct turn_io {
 	int	(*steer_detach)(void *arg, void *steer);
 	int	(*steer_adopt)(void *arg, int fd, struct turn_tuple *,
 		    void **steer);
+	/*
+	 * Takes an allocation taken out of this context (see turn_move_out())
+	 * to loop, whose context takes it in with turn_move_in(): 0, or -1
+	 * (not taken: it is taken in here again).  May be NULL: allocations
+	 * do not follow their peers.  relay_move_to().
+	 */
+	int	(*move)(void *arg, int loop, struct turn_alloc *);
+	/* Takes in now, with turn_move_in(), the allocations on their way
+	 * to this loop (may be NULL).  relay_arrivals(). */
+	void	(*arrivals)(void *arg);
 };
 
 /*
@@ -216,18 +226,27 @@ void		 turn_handle_handoff(struct turn_ctx *,
  * credential of session ("EXPIRY:s-SESSION") that can move (UDP, steered)
  * out of this context: out of its tables, their sockets off its loop
  * (still open, nothing read from them meanwhile, so nothing is lost but
- * kernel queueing), and gives each to fn, on this thread (fn returns 0
- * when it took it, -1 when it could not: the allocation is taken in
- * again here); returns how many moved.  turn_move_in() takes one in on the receiving loop's thread (the
+ * kernel queueing), their ports marked as loop dst's in the shared port
+ * table, and gives each to io.move, on this thread (when it cannot take
+ * one, that allocation is taken in again here); returns how many moved.
+ * turn_move_in() takes one in on the receiving loop's thread (the
  * hand-over between the threads is the caller's, under a lock): its
  * sockets registered there and its relayed ports marked as this loop's;
  * it keeps its permissions, channels, lifetime, quotas and buckets.  When
  * its sockets cannot be registered, or its client is banned meanwhile, it
- * is freed.  0, or -1 when freed.
+ * is freed.  0, or -1 when freed.  io.arrivals lets the receiver take in
+ * early what is on its way when data for it comes first.
  */
 size_t		 turn_move_out(struct turn_ctx *, const char *session,
-		    int (*fn)(void *, struct turn_alloc *), void *arg);
+		    int dst);
 int		 turn_move_in(struct turn_ctx *, struct turn_alloc *);
+/*
+ * An allocation given a permission for the relayed address of another on
+ * another loop follows it there (the younger of the two moves), when the
+ * batch of messages in hand is handled: the glue calls this at the end of
+ * each batch (cheap when nothing is marked).  Through io.move.
+ */
+void		 turn_follow_peers(struct turn_ctx *);
 /* Frees an allocation on its way here without taking it in (the relay
  * is being freed: nothing of the program is called). */
 void		 turn_move_drop(struct turn_ctx *, struct turn_alloc *);

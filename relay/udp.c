@@ -244,6 +244,7 @@ udp_batch(struct relay_loop *lp, int fd,
 	if (lp->nout > 0)
 		udp_flush(lp);
 	relay_wake_flush(lp);
+	turn_follow_peers(lp->ctx);
 	return n;
 }
 

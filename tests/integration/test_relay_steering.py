@@ -29,8 +29,10 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Daemon, metric  # noqa: E402
 from tap import Tap  # noqa: E402
-from stun import Client, chandata  # noqa: E402
-from turnclient import loops_by_port, refresh_code, relayed_of  # noqa: E402
+from stun import (A_DATA, A_PEER, CREATE_PERMISSION, Client,  # noqa: E402
+                  chandata, xaddr)
+from turnclient import (Stream, loops_by_port, refresh_code,  # noqa: E402
+                        relayed_of)
 from wsclient import connect, pair  # noqa: E402
 
 CALLS = 20
@@ -161,36 +163,78 @@ async def calls(t, d):
         await s.close()
 
 
-def unpaired_crossing(t, d):
-    """Two allocations of credentials without a session, on different
-    loops, still relay through the hand-off: the counter counts those."""
-    clients = []
-    for i in range(16):
-        c = Client(d, *d.credential("cross-%d" % i), bind="127.0.1.%d" % i)
-        r = c.allocate()
-        if r is not None and r["code"] == 0:
-            clients.append((c, relayed_of(r)))
-    loops = loops_by_port(d)
-    pick = None
-    for i, (c, rel) in enumerate(clients):
-        for c2, rel2 in clients[i + 1:]:
-            if loops.get(rel[1]) != loops.get(rel2[1]):
-                pick = ((c, rel), (c2, rel2))
-                break
-        if pick:
-            break
-    t.ok(pick is not None, "two allocations on different loops")
-    if pick is None:
-        return
-    (x, rx), (y, ry) = pick
+def following(t, d):
+    """Allocations without a session (an app's, meetopia-bench's): the
+    younger of two that bind channels to each other follows the older to
+    its loop when the batch ends, and their media stays on it."""
+    pairs = []
+    for i in range(10):
+        x = Client(d, *d.credential("fx-%d" % i), bind="127.0.1.%d" % i)
+        y = Client(d, *d.credential("fy-%d" % i), bind="127.0.1.%d" % (50 + i))
+        rx, ry = x.allocate(), y.allocate()
+        if rx and ry and rx["code"] == 0 and ry["code"] == 0:
+            pairs.append(((x, relayed_of(rx)), (y, relayed_of(ry))))
+    t.eq(len(pairs), 10, "10 pairs of allocations with REST credentials")
+    before = loops_by_port(d)
+    split = sum(1 for (_, rx), (_, ry) in pairs
+                if before.get(rx[1]) != before.get(ry[1]))
+    t.diag("%d of 10 pairs on different loops before they bind" % split)
+    for (x, rx), (y, ry) in pairs:
+        for c, peer in ((x, ry), (y, rx)):
+            r = c.bind(peer[0], peer[1], CHANNEL)
+            if r is None or r["code"] != 0:
+                t.ok(False, "ChannelBind", r)
+    where = wait_same_loop(d, pairs)
+    t.ok(all(w is not None for w in where), "after the ChannelBinds each "
+         "pair is on one loop", where)
     h0 = metric(d, "meetopia_turn_handoffs_total")
-    got = media(x, rx, y, ry)
-    t.eq(got, (PACKETS, PACKETS), "they relay to each other across threads")
-    t.eq(metric(d, "meetopia_turn_handoffs_total") - h0, 2 * PACKETS,
-         "each of those packets counted once in "
-         "meetopia_turn_handoffs_total")
-    for c, _ in clients:
-        c.close()
+    got = [media(x, rx, y, ry) for (x, rx), (y, ry) in pairs]
+    t.ok(all(g == (PACKETS, PACKETS) for g in got), "their media flows "
+         "both ways, nothing lost", got)
+    t.eq(metric(d, "meetopia_turn_handoffs_total") - h0, 0,
+         "with no hand-off")
+    t.eq([refresh_code(x) for (x, _), _ in pairs] +
+         [refresh_code(y) for _, (y, _) in pairs], [0] * 20,
+         "and every client refreshes where its allocation is now")
+    for (x, _), (y, _) in pairs:
+        x.close()
+        y.close()
+
+
+def crossing(t, d):
+    """A TCP client's allocation lives on the main loop and a UDP
+    client's on a worker: what one sends the other crosses threads, and
+    each packet is counted once in meetopia_turn_handoffs_total."""
+    tcp = Stream(d, src="127.0.1.200")
+    rs = tcp.allocate()
+    y = Client(d, *d.credential("cross-udp"), bind="127.0.1.201")
+    r = y.allocate()
+    t.ok(r is not None and r["code"] == 0, "a UDP and a TCP allocation")
+    if r is None or r["code"] != 0:
+        return
+    ry = relayed_of(r)
+    tid = os.urandom(12)
+    p = tcp.request(CREATE_PERMISSION, [(A_PEER, xaddr(ry[0], ry[1], tid))])
+    t.eq(p["code"], 0, "the TCP client permits the UDP one")
+    r = y.bind(rs[0], rs[1], CHANNEL)
+    t.eq(r and r["code"], 0, "the UDP client binds a channel to the TCP "
+         "one's relayed address")
+    h0 = metric(d, "meetopia_turn_handoffs_total")
+    for i in range(PACKETS):
+        y.s.sendto(chandata(CHANNEL, b"t%03d" % i), y.server)
+    seen = set()
+    try:
+        while len(seen) < PACKETS:
+            f = tcp.frame(timeout=2)
+            if f[0] == "stun" and A_DATA in f[1]["attrs"]:
+                seen.add(f[1]["attrs"][A_DATA])
+    except (socket.timeout, EOFError):
+        pass
+    t.eq(len(seen), PACKETS, "the TCP client receives them all")
+    t.eq(metric(d, "meetopia_turn_handoffs_total") - h0, PACKETS,
+         "each counted once in meetopia_turn_handoffs_total")
+    tcp.close()
+    y.close()
 
 
 async def fallback(t, d):
@@ -240,7 +284,8 @@ def main(t):
             "user-quota": "0"}
     with Daemon(conf=conf) as d:
         asyncio.run(calls(t, d))
-        unpaired_crossing(t, d)
+        following(t, d)
+        crossing(t, d)
         t.ok(d.proc.poll() is None, "the daemon is still running")
     with Daemon(conf=conf, rlimits={resource.RLIMIT_NOFILE: (256, 256)}) as d:
         asyncio.run(fallback(t, d))
