@@ -490,11 +490,16 @@ turn_move_in(struct turn_ctx *ctx, struct turn_alloc *a)
 		alloc_free(ctx, a);
 		return -1;
 	}
-	if (log_get_level() >= LOG_LEVEL_DEBUG)
-		log_debug("relay: allocation %llu on loop %d at %s, moved "
-		    "to join its peer", (unsigned long long)a->id,
-		    ctx->loop, addr_ntop_port(&a->relayed[0]->adv, buf,
-		    sizeof(buf)));
+	if (log_get_level() >= LOG_LEVEL_DEBUG) {
+		/* The second line has the form of the one of alloc_new()'s
+		 * caller: where the allocation is now. */
+		log_debug("relay: allocation %llu moved to loop %d to join "
+		    "its peer", (unsigned long long)a->id, ctx->loop);
+		log_debug("relay: allocation %llu on loop %d at %s, %ds",
+		    (unsigned long long)a->id, ctx->loop,
+		    addr_ntop_port(&a->relayed[0]->adv, buf, sizeof(buf)),
+		    a->lifetime);
+	}
 	return 0;
 }
 
