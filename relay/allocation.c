@@ -351,7 +351,7 @@ alloc_movable(struct turn_ctx *ctx, struct turn_alloc *a)
 /* Takes a out of ctx for a move: out of the tables, its sockets off the
  * loop (their descriptors kept in it). */
 static void
-alloc_detach(struct turn_ctx *ctx, struct turn_alloc *a, int dst)
+alloc_detach(struct turn_ctx *ctx, struct turn_alloc *a)
 {
 	struct turn_relayed *r;
 	int i;
@@ -360,14 +360,11 @@ alloc_detach(struct turn_ctx *ctx, struct turn_alloc *a, int dst)
 	TAILQ_REMOVE(&ctx->all, a, all);
 	ctx->nallocs--;
 	metrics_own_sub(&ctx->st.allocations, 1);
-	/* The port table names the receiving loop at once: data for the
-	 * allocation goes there, and the receiver takes it in early when
-	 * such data comes first (turn_handle_handoff()); what was handed
-	 * here before is passed on. */
+	/* The port table keeps naming this loop until io.move hands the
+	 * allocation over (turn_move_claim()); this thread reads nothing
+	 * for it meanwhile. */
 	for (i = 0; i < a->nrelayed; i++) {
 		r = a->relayed[i];
-		tsh_own_at(ctx, turn_fam_idx(r->bound.family), r->bound.port,
-		    a, dst);
 		RB_REMOVE(turn_relayed_tree, &ctx->relayed, r);
 		r->mfd = r->rsock != NULL ? ctx->io.rsock_detach(ctx->io.arg,
 		    r->rsock) : -1;
@@ -393,7 +390,7 @@ turn_move_out(struct turn_ctx *ctx, const char *session, int dst)
 		    a->userlen, sess, sizeof(sess)) != 0 ||
 		    strcmp(sess, session) != 0)
 			continue;
-		alloc_detach(ctx, a, dst);
+		alloc_detach(ctx, a);
 		if (ctx->io.move(ctx->io.arg, dst, a) != 0) {
 			/* Not taken (no memory): this one stays, and so do
 			 * the rest (taken in at the tail, it would come round
@@ -404,6 +401,19 @@ turn_move_out(struct turn_ctx *ctx, const char *session, int dst)
 		n++;
 	}
 	return n;
+}
+
+void
+turn_move_claim(struct turn_shared *sh, struct turn_alloc *a, int loop)
+{
+	struct turn_relayed *r;
+	int i;
+
+	for (i = 0; i < a->nrelayed; i++) {
+		r = a->relayed[i];
+		tsh_own_at(sh, turn_fam_idx(r->bound.family), r->bound.port,
+		    a, loop);
+	}
 }
 
 void
@@ -434,7 +444,7 @@ turn_follow_peers(struct turn_ctx *ctx)
 		if (a->move_to == 0)
 			continue;
 		dst = a->move_to;
-		alloc_detach(ctx, a, dst);
+		alloc_detach(ctx, a);
 		if (ctx->io.move(ctx->io.arg, dst, a) != 0) {
 			/* Not taken (no memory, or not a loop it can go
 			 * to): it stays, and so do the rest. */

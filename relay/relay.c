@@ -335,6 +335,9 @@ move_send(void *arg, struct turn_alloc *a)
 	pthread_mutex_lock(&dst->req_mu);
 	m->next = dst->arrivals;
 	dst->arrivals = m;
+	/* Its ports name dst only once it is there to be taken: dst, when
+	 * it sees them before it looked at its arrivals, finds it. */
+	turn_move_claim(dst->rl->sh, a, dst->idx);
 	pthread_mutex_unlock(&dst->req_mu);
 	loop_wake(dst);
 	return 0;

@@ -175,11 +175,9 @@ tsh_own(struct turn_ctx *ctx, int fi, uint16_t port, struct turn_alloc *a)
 }
 
 void
-tsh_own_at(struct turn_ctx *ctx, int fi, uint16_t port, struct turn_alloc *a,
-    int loop)
+tsh_own_at(struct turn_shared *sh, int fi, uint16_t port,
+    struct turn_alloc *a, int loop)
 {
-	struct turn_shared *sh = ctx->sh;
-
 	pthread_mutex_lock(&sh->mu);
 	slot_set(sh, fi, port, a->user, PORT_OWNER(a->id, loop));
 	pthread_mutex_unlock(&sh->mu);

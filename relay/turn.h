@@ -45,6 +45,7 @@ struct config;
 struct turn_alloc;
 struct turn_ctx;
 struct turn_relayed;
+struct turn_shared;
 
 #define TURN_DEFAULT_LIFETIME	600	/* RFC 8656 §7.2 */
 #define TURN_PERM_LIFETIME	300	/* §9 */
@@ -226,8 +227,8 @@ void		 turn_handle_handoff(struct turn_ctx *,
  * credential of session ("EXPIRY:s-SESSION") that can move (UDP, steered)
  * out of this context: out of its tables, their sockets off its loop
  * (still open, nothing read from them meanwhile, so nothing is lost but
- * kernel queueing), their ports marked as loop dst's in the shared port
- * table, and gives each to io.move, on this thread (when it cannot take
+ * kernel queueing), and gives each to io.move (which marks its ports as
+ * loop dst's with turn_move_claim()), on this thread (when it cannot take
  * one, that allocation is taken in again here); returns how many moved.
  * turn_move_in() takes one in on the receiving loop's thread (the
  * hand-over between the threads is the caller's, under a lock): its
@@ -247,6 +248,15 @@ int		 turn_move_in(struct turn_ctx *, struct turn_alloc *);
  * each batch (cheap when nothing is marked).  Through io.move.
  */
 void		 turn_follow_peers(struct turn_ctx *);
+/*
+ * io.move, while it holds the allocation where the receiving loop will
+ * take it from (under the lock the receiver takes it with): marks its
+ * ports as loop's in the shared port table.  Data for it then goes to
+ * that loop, which takes it in early when such data comes first
+ * (io.arrivals); what was handed to the old loop before is passed on.
+ */
+void		 turn_move_claim(struct turn_shared *, struct turn_alloc *,
+		    int loop);
 /* Frees an allocation on its way here without taking it in (the relay
  * is being freed: nothing of the program is called). */
 void		 turn_move_drop(struct turn_ctx *, struct turn_alloc *);

@@ -371,7 +371,7 @@ void	tsh_release(struct turn_shared *, int fi, uint16_t port);
 /* Marks a held port as the allocation's, or back to held (a NULL). */
 void	tsh_own(struct turn_ctx *, int fi, uint16_t port, struct turn_alloc *);
 /* Marks a port as the allocation's on another loop (it moves there). */
-void	tsh_own_at(struct turn_ctx *, int fi, uint16_t port,
+void	tsh_own_at(struct turn_shared *, int fi, uint16_t port,
 	    struct turn_alloc *, int loop);
 /* Copies the username of the allocation id that owns adv; 0 or -1. */
 int	tsh_owner_user(struct turn_ctx *, const struct maddr *adv, uint64_t id,
