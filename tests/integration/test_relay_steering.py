@@ -157,10 +157,20 @@ async def calls(t, d):
         late = None
     t.eq(late, None, "after next, the moved allocations' channel delivers "
          "nothing")
-    for c, _ in turns:
-        c.close()
+    # The sessions end for good (resume-window 1 s): their allocations
+    # are freed on the loops they moved to.
     for s in sessions:
         await s.close()
+    deadline = time.time() + 10
+    while time.time() < deadline and \
+            metric(d, "meetopia_turn_allocations") > 0:
+        time.sleep(0.2)
+    t.eq(metric(d, "meetopia_turn_allocations"), 0, "when the sessions "
+         "end, every moved allocation is freed where it moved to")
+    t.eq([refresh_code(c) for c, _ in turns[:4]], [437] * 4,
+         "and its client is told so (437)")
+    for c, _ in turns:
+        c.close()
 
 
 def following(t, d):
@@ -281,7 +291,7 @@ async def fallback(t, d):
 
 def main(t):
     conf = {"relay-threads": "4", "log-level": "debug", "ip-quota": "0",
-            "user-quota": "0"}
+            "user-quota": "0", "resume-window": "1s"}
     with Daemon(conf=conf) as d:
         asyncio.run(calls(t, d))
         following(t, d)
