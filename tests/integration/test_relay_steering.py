@@ -13,7 +13,11 @@ are on one loop (the debug log names it), each client refreshes its
 allocation where it now lives (a client whose datagrams reached another
 loop would get 437), binds a channel to its partner and sends media both
 ways: every packet arrives, and none is handed from one thread to
-another.  Past the steering sockets' share of the descriptors (a quarter
+another.  Allocations without a session (REST credentials, over IPv4 and IPv6)
+that bind channels to each other end up on one loop too: the younger
+follows the older.  A TCP client's allocation (main loop) and a UDP one
+still cross, each packet counted once.  Past the steering sockets' share
+of the descriptors (a quarter
 of RLIMIT_NOFILE) clients fall back to the shared listeners: a call
 between two of them still relays, as before.  Before the steering the kernel spread the 40 clients over the 4
 workers and about three calls in four crossed threads with every packet.
@@ -211,6 +215,36 @@ def following(t, d):
         y.close()
 
 
+def following_v6(t, d):
+    """Clients over IPv6 (::1) are steered alike: a pair that binds
+    channels ends up on one loop and relays with no hand-off."""
+    pairs = []
+    for i in range(4):
+        x = Client(d, *d.credential("6x-%d" % i), host="::1")
+        y = Client(d, *d.credential("6y-%d" % i), host="::1")
+        rx, ry = x.allocate(), y.allocate()
+        if rx and ry and rx["code"] == 0 and ry["code"] == 0:
+            pairs.append(((x, relayed_of(rx)), (y, relayed_of(ry))))
+    t.eq(len(pairs), 4, "4 pairs of allocations from ::1")
+    for (x, rx), (y, ry) in pairs:
+        for c, peer in ((x, ry), (y, rx)):
+            c.bind(peer[0], peer[1], CHANNEL)
+    where = wait_same_loop(d, pairs)
+    t.ok(all(w is not None for w in where), "IPv6 clients: each pair on "
+         "one loop after the ChannelBinds", where)
+    h0 = metric(d, "meetopia_turn_handoffs_total")
+    got = [media(x, rx, y, ry) for (x, rx), (y, ry) in pairs]
+    t.ok(all(g == (PACKETS, PACKETS) for g in got), "their media flows "
+         "both ways, nothing lost", got)
+    t.eq(metric(d, "meetopia_turn_handoffs_total") - h0, 0,
+         "with no hand-off")
+    t.eq([refresh_code(c) for p in pairs for c, _ in p], [0] * 8,
+         "and every client refreshes where its allocation is now")
+    for p in pairs:
+        for c, _ in p:
+            c.close()
+
+
 def crossing(t, d):
     """A TCP client's allocation lives on the main loop and a UDP
     client's on a worker: what one sends the other crosses threads, and
@@ -291,10 +325,12 @@ async def fallback(t, d):
 
 def main(t):
     conf = {"relay-threads": "4", "log-level": "debug", "ip-quota": "0",
-            "user-quota": "0", "resume-window": "1s"}
+            "user-quota": "0", "resume-window": "1s",
+            "listen": ["127.0.0.1", "::1"]}
     with Daemon(conf=conf) as d:
         asyncio.run(calls(t, d))
         following(t, d)
+        following_v6(t, d)
         crossing(t, d)
         t.ok(d.proc.poll() is None, "the daemon is still running")
     with Daemon(conf=conf, rlimits={resource.RLIMIT_NOFILE: (256, 256)}) as d:
