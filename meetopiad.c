@@ -540,14 +540,14 @@ daemon_cancel(void *arg, void *done_arg)
 	mdb_cancel(arg, done_arg);
 }
 
-/* signaling's pair hook: a pair formed or ended, so the relay re-asks. */
+/* signaling's pair hook: a pair formed or ended, so the relay re-asks;
+ * a new pair's allocations go to one relay thread. */
 static void
 daemon_pairs_changed(void *arg, const char *a, const char *b, int paired)
 {
-	(void)a;
-	(void)b;
-	(void)paired;
 	relay_pairs_changed(arg);
+	if (paired)
+		relay_pair_formed(arg, a, b);
 }
 
 /* signaling's end hook: a session is gone for good, and so are the

@@ -145,6 +145,10 @@ render_turn(struct metrics *m, FILE *fp)
 	    &m->turn_relayed_packets_to_client));
 	one(fp, "meetopia_turn_peer_denied_total", "counter",
 	    "Peers refused by the relay policy.", &m->turn_peer_denied_total);
+	one(fp, "meetopia_turn_handoffs_total", "counter",
+	    "Packets handed from one relay thread to another (two "
+	    "allocations that talk live on different threads).",
+	    &m->turn_handoffs_total);
 	one(fp, "meetopia_turn_handoff_dropped_total", "counter",
 	    "Packets between two allocations on different relay threads "
 	    "dropped: the receiving thread's queue was full.",

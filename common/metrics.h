@@ -51,6 +51,7 @@ struct metrics {
 	metric_t	 turn_relayed_packets_to_client;
 	metric_t	 turn_peer_denied_total;
 	metric_t	 turn_handoff_drops_total;	/* relay-threads */
+	metric_t	 turn_handoffs_total;		/* relay-threads */
 	metric_t	 turn_released_peer_drops_total;
 	metric_t	 turn_send_drops_total;		/* UDP sends dropped */
 	/* signaling */

@@ -18,6 +18,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "auth/cred.h"
 #include "common/log.h"
 #include "relay/turn_int.h"
 
@@ -153,6 +154,8 @@ port_try(struct turn_ctx *ctx, int fi, uint16_t port, int df, int held,
 		return NULL;
 	}
 	r->ctx = ctx;
+	r->mfd = -1;
+	r->df = (uint8_t)(df != 0);
 	r->bound = ctx->relay_ip[fi];
 	r->bound.port = port;
 	r->adv = ctx->adv_ip[fi];
@@ -292,11 +295,18 @@ alloc_new(struct turn_ctx *ctx, const struct alloc_spec *s)
 		    a->relayed[i]->bound.port, a);
 	}
 	a->nrelayed = s->nrelayed;
+	a->steer_fd = -1;
 	RB_INSERT(turn_alloc_tree, &ctx->allocs, a);
 	TAILQ_INSERT_TAIL(&ctx->all, a, all);
 	ctx->nallocs++;
 	metrics_own_add(&ctx->st.allocations, 1);
 	metrics_own_add(&ctx->st.allocations_total, 1);
+	/* Without a steering socket (none wanted, or no descriptor left)
+	 * the client stays on the shared listener: it works, but the
+	 * allocation cannot move to its partner's loop. */
+	if (a->t.proto == TURN_UDP && ctx->io.steer_open != NULL &&
+	    ctx->io.steer_open(ctx->io.arg, &a->t, &a->steer) != 0)
+		a->steer = NULL;
 	return a;
 }
 
@@ -311,6 +321,8 @@ alloc_free(struct turn_ctx *ctx, struct turn_alloc *a)
 	TAILQ_REMOVE(&ctx->all, a, all);
 	ctx->nallocs--;
 	metrics_own_sub(&ctx->st.allocations, 1);
+	if (a->steer != NULL)
+		ctx->io.steer_close(ctx->io.arg, a->steer);
 	/* The ports first: they point at a->user for the other loops. */
 	for (i = 0; i < a->nrelayed; i++)
 		alloc_port_close(ctx, a->relayed[i], 0);
@@ -318,6 +330,217 @@ alloc_free(struct turn_ctx *ctx, struct turn_alloc *a)
 	OPENSSL_cleanse(a->key, sizeof(a->key));
 	free(a->user);
 	free(a);
+}
+
+/* ------------------------------------------------------------------ */
+/* Moving an allocation to another loop (relay-threads). */
+
+/* Whether a can move: its client steered to it by a socket of its own,
+ * and the transport able to take its sockets off a loop and on another. */
+static int
+alloc_movable(struct turn_ctx *ctx, struct turn_alloc *a)
+{
+	return a->steer != NULL && a->t.proto == TURN_UDP &&
+	    ctx->io.steer_detach != NULL && ctx->io.steer_adopt != NULL &&
+	    ctx->io.rsock_detach != NULL && ctx->io.rsock_adopt != NULL;
+}
+
+/* Takes a out of ctx for a move: out of the tables, its sockets off the
+ * loop (their descriptors kept in it). */
+static void
+alloc_detach(struct turn_ctx *ctx, struct turn_alloc *a)
+{
+	struct turn_relayed *r;
+	int i;
+
+	RB_REMOVE(turn_alloc_tree, &ctx->allocs, a);
+	TAILQ_REMOVE(&ctx->all, a, all);
+	ctx->nallocs--;
+	metrics_own_sub(&ctx->st.allocations, 1);
+	/* The port table keeps naming this loop until io.move hands the
+	 * allocation over (turn_move_claim()); this thread reads nothing
+	 * for it meanwhile. */
+	for (i = 0; i < a->nrelayed; i++) {
+		r = a->relayed[i];
+		RB_REMOVE(turn_relayed_tree, &ctx->relayed, r);
+		r->mfd = r->rsock != NULL ? ctx->io.rsock_detach(ctx->io.arg,
+		    r->rsock) : -1;
+		r->rsock = NULL;
+		r->ctx = NULL;
+	}
+	a->steer_fd = ctx->io.steer_detach(ctx->io.arg, a->steer);
+	a->steer = NULL;
+	a->move_to = 0;
+}
+
+size_t
+turn_move_out(struct turn_ctx *ctx, const char *session, int dst)
+{
+	struct turn_alloc *a, *na;
+	char sess[CRED_ID_MAX];
+	size_t n = 0;
+
+	if (ctx->io.move == NULL || dst == ctx->loop)
+		return 0;
+	TAILQ_FOREACH_SAFE(a, &ctx->all, all, na) {
+		if (!alloc_movable(ctx, a) || cred_session_of(a->user,
+		    a->userlen, sess, sizeof(sess)) != 0 ||
+		    strcmp(sess, session) != 0)
+			continue;
+		alloc_detach(ctx, a);
+		if (ctx->io.move(ctx->io.arg, dst, a) != 0) {
+			/* Not taken (no memory): this one stays, and so do
+			 * the rest (taken in at the tail, it would come round
+			 * again). */
+			(void)turn_move_in(ctx, a);
+			break;
+		}
+		n++;
+	}
+	return n;
+}
+
+void
+turn_move_claim(struct turn_shared *sh, struct turn_alloc *a, int loop)
+{
+	struct turn_relayed *r;
+	int i;
+
+	for (i = 0; i < a->nrelayed; i++) {
+		r = a->relayed[i];
+		tsh_own_at(sh, turn_fam_idx(r->bound.family), r->bound.port,
+		    a, loop);
+	}
+}
+
+void
+alloc_follow(struct turn_ctx *ctx, struct turn_alloc *a,
+    const struct maddr *peer)
+{
+	uint64_t v = tsh_owner(ctx, peer);
+
+	if (!PORT_IS_OWNED(v) || PORT_LOOP(v) == ctx->loop ||
+	    PORT_LOOP(v) == 0 || PORT_ID(v) > a->id || ctx->io.move == NULL ||
+	    !alloc_movable(ctx, a))
+		return;
+	if (a->move_to == 0)
+		ctx->nfollow++;
+	a->move_to = PORT_LOOP(v);
+}
+
+void
+turn_follow_peers(struct turn_ctx *ctx)
+{
+	struct turn_alloc *a, *na;
+	int dst;
+
+	if (ctx->nfollow == 0)
+		return;
+	ctx->nfollow = 0;
+	TAILQ_FOREACH_SAFE(a, &ctx->all, all, na) {
+		if (a->move_to == 0)
+			continue;
+		dst = a->move_to;
+		alloc_detach(ctx, a);
+		if (ctx->io.move(ctx->io.arg, dst, a) != 0) {
+			/* Not taken (no memory, or not a loop it can go
+			 * to): it stays, and so do the rest. */
+			(void)turn_move_in(ctx, a);
+			break;
+		}
+	}
+}
+
+int
+turn_move_in(struct turn_ctx *ctx, struct turn_alloc *a)
+{
+	struct turn_relayed *r;
+	char buf[ADDR_STRLEN];
+	int i, ok = 1;
+
+	for (i = 0; i < a->nrelayed; i++) {
+		r = a->relayed[i];
+		r->ctx = ctx;
+		if (r->mfd == -1 || ctx->io.rsock_adopt == NULL ||
+		    ctx->io.rsock_adopt(ctx->io.arg, r->mfd, &r->bound, r->df,
+		    r, &r->rsock) != 0) {
+			r->rsock = NULL;
+			ok = 0;
+		}
+		r->mfd = -1;
+		RB_INSERT(turn_relayed_tree, &ctx->relayed, r);
+		tsh_own(ctx, turn_fam_idx(r->bound.family), r->bound.port, a);
+	}
+	if (a->steer_fd == -1 || ctx->io.steer_adopt == NULL ||
+	    ctx->io.steer_adopt(ctx->io.arg, a->steer_fd, &a->t,
+	    &a->steer) != 0) {
+		a->steer = NULL;
+		ok = 0;
+	}
+	a->steer_fd = -1;
+	RB_INSERT(turn_alloc_tree, &ctx->allocs, a);
+	TAILQ_INSERT_TAIL(&ctx->all, a, all);
+	ctx->nallocs++;
+	metrics_own_add(&ctx->st.allocations, 1);
+	if (ok && ctx->io.is_banned != NULL &&
+	    ctx->io.is_banned(ctx->io.arg, &a->t.client)) {
+		turn_event(ctx, TURN_EV_BANNED, &a->t.client, a->user,
+		    a->userlen, "allocation of a banned client freed");
+		alloc_free(ctx, a);
+		return -1;
+	}
+	if (!ok) {
+		/* Its client's datagrams would reach no loop that has it. */
+		log_warn("relay: allocation %llu could not move to loop %d "
+		    "(no memory); freed", (unsigned long long)a->id,
+		    ctx->loop);
+		alloc_free(ctx, a);
+		return -1;
+	}
+	if (log_get_level() >= LOG_LEVEL_DEBUG) {
+		/* The second line has the form of the one of alloc_new()'s
+		 * caller: where the allocation is now. */
+		log_debug("relay: allocation %llu moved to loop %d to join "
+		    "its peer", (unsigned long long)a->id, ctx->loop);
+		log_debug("relay: allocation %llu on loop %d at %s, %ds",
+		    (unsigned long long)a->id, ctx->loop,
+		    addr_ntop_port(&a->relayed[0]->adv, buf, sizeof(buf)),
+		    a->lifetime);
+	}
+	return 0;
+}
+
+void
+turn_move_drop(struct turn_ctx *ctx, struct turn_alloc *a)
+{
+	struct turn_relayed *r;
+	int i;
+
+	/* Taken in without its sockets registered, then freed as any. */
+	for (i = 0; i < a->nrelayed; i++) {
+		r = a->relayed[i];
+		if (r->mfd != -1)
+			close(r->mfd);
+		r->mfd = -1;
+		r->rsock = NULL;
+		r->ctx = ctx;
+		RB_INSERT(turn_relayed_tree, &ctx->relayed, r);
+	}
+	if (a->steer_fd != -1)
+		close(a->steer_fd);
+	a->steer_fd = -1;
+	a->steer = NULL;
+	RB_INSERT(turn_alloc_tree, &ctx->allocs, a);
+	TAILQ_INSERT_TAIL(&ctx->all, a, all);
+	ctx->nallocs++;
+	metrics_own_add(&ctx->st.allocations, 1);
+	alloc_free(ctx, a);
+}
+
+uint64_t
+turn_alloc_gauge(const struct turn_ctx *ctx)
+{
+	return metrics_get(&ctx->st.allocations);
 }
 
 /* ------------------------------------------------------------------ */

@@ -16,13 +16,29 @@
  * (relay/shared.c).  Media from an allocation to one of our relayed
  * addresses owned by another loop is handed over through a single-
  * producer single-consumer byte ring per pair of loops (no lock, one copy,
- * an eventfd write when the receiver was idle).  Reload and stop are calls
+ * an eventfd write per receiver and batch).  Reload and stop are calls
  * the main thread makes on each worker's thread and waits for.
+ *
+ * Steering (rl->steer: two workers or more, Linux 6.13 or later): a UDP
+ * client with an allocation has a connected socket of its own in the
+ * listeners' SO_REUSEPORT group (relay/udp.c), so its datagrams reach its
+ * allocation's loop whichever listener the kernel would hash it to; and
+ * when signaling pairs two sessions (relay_pair_formed()) every worker
+ * sends its movable allocations of the two to one worker through that
+ * worker's request queue (turn_move_out(), turn_move_in()): the call's
+ * media then stays on one thread; an allocation given a permission for
+ * the relayed address of an older one on another worker follows it there
+ * when the batch in hand ends (turn_follow_peers()).  An allocation in
+ * transit is on no loop
+ * and its sockets are read by none; a session that ends meanwhile is
+ * ended again on the loop its allocations went to (loop_forward_end()).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* pthread_setname_np */
 #endif
 #include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -149,6 +165,7 @@ relay_collect(void *arg, struct metrics *m)
 	metrics_set(&m->turn_relayed_bytes_to_client, 0);
 	metrics_set(&m->turn_released_peer_drops_total, 0);
 	metrics_set(&m->turn_handoff_drops_total, 0);
+	metrics_set(&m->turn_handoffs_total, 0);
 	metrics_set(&m->turn_send_drops_total, 0);
 	for (i = 0; i < rl->nloops; i++) {
 		struct relay_loop *lp = rl->loops[i];
@@ -156,6 +173,8 @@ relay_collect(void *arg, struct metrics *m)
 		turn_metrics_add(lp->ctx, m);
 		metrics_add(&m->turn_handoff_drops_total,
 		    metrics_get(&lp->handoff_drops));
+		metrics_add(&m->turn_handoffs_total,
+		    metrics_get(&lp->handoffs));
 		metrics_add(&m->turn_send_drops_total,
 		    metrics_get(&lp->send_drops));
 	}
@@ -202,7 +221,29 @@ relay_handoff(void *arg, int idx, const struct turn_handoff *h,
 		metrics_own_add(&src->handoff_drops, 1);
 		return;
 	}
-	loop_wake(dst);
+	metrics_own_add(&src->handoffs, 1);
+	/* In a batch the receiver is woken once when the batch ends: one
+	 * eventfd write per batch and receiver, not per packet. */
+	if (src->batching)
+		src->wake_mask[idx / 64] |= 1ull << (idx % 64);
+	else
+		loop_wake(dst);
+}
+
+/* Wakes the loops the batch that just ended handed packets to. */
+void
+relay_wake_flush(struct relay_loop *lp)
+{
+	int i, w;
+
+	for (w = 0; w < 2; w++) {
+		while (lp->wake_mask[w] != 0) {
+			i = __builtin_ctzll(lp->wake_mask[w]);
+			lp->wake_mask[w] &= lp->wake_mask[w] - 1;
+			if (w * 64 + i < lp->rl->nloops)
+				loop_wake(lp->rl->loops[w * 64 + i]);
+		}
+	}
 }
 
 static void
@@ -233,26 +274,153 @@ ring_drain(struct relay_loop *lp, struct relay_ring *rg)
 		udp_flush(lp);
 	lp->held_lo = lp->held_hi = NULL;
 	ring_release(rg, (uint32_t)n);
+	relay_wake_flush(lp);
+	turn_follow_peers(lp->ctx);
 }
 
 /* ------------------------------------------------------------------ */
 /* Requests that wait for no answer: a session ended, new bans. */
 
-/* A session whose allocations are to be freed on one loop. */
+/* A session whose allocations are to be freed on one loop, or moved
+ * from it to loop dst. */
 struct relay_req {
 	struct relay_req	*next;
 	char			 id[CRED_ID_MAX];
+	int			 dst;
+};
+
+/* An allocation on its way to another loop. */
+struct relay_move {
+	struct relay_move	*next;
+	struct turn_alloc	*a;
 };
 
 #define RELAY_REQ_BATCH	64	/* sessions per scan of the allocations */
 
-/* On lp's thread: frees what the requests queued for it name. */
+/* Queues a request for lp (a session ended, or moves, with dst) and wakes
+ * it.  -1 without memory. */
+static int
+loop_post(struct relay_loop *lp, struct relay_req **list, const char *id,
+    int dst)
+{
+	struct relay_req *r;
+	size_t len = strlen(id);
+
+	if (len >= CRED_ID_MAX || (r = malloc(sizeof(*r))) == NULL)
+		return -1;
+	memcpy(r->id, id, len + 1);
+	r->dst = dst;
+	pthread_mutex_lock(&lp->req_mu);
+	r->next = *list;
+	*list = r;
+	pthread_mutex_unlock(&lp->req_mu);
+	loop_wake(lp);
+	return 0;
+}
+
+/* On the sending loop's thread (turn_move_out()'s fn): an allocation
+ * taken out, queued for the loop it moves to. */
+static int
+move_send(void *arg, struct turn_alloc *a)
+{
+	struct relay_loop *dst = arg;
+	struct relay_move *m;
+
+	if ((m = malloc(sizeof(*m))) == NULL)
+		return -1;	/* taken in again where it was */
+	m->a = a;
+	pthread_mutex_lock(&dst->req_mu);
+	m->next = dst->arrivals;
+	dst->arrivals = m;
+	/* Its ports name dst only once it is there to be taken: dst, when
+	 * it sees them before it looked at its arrivals, finds it. */
+	turn_move_claim(dst->rl->sh, a, dst->idx);
+	pthread_mutex_unlock(&dst->req_mu);
+	loop_wake(dst);
+	return 0;
+}
+
+/* io.move: an allocation that follows its peer to loop idx (a worker:
+ * the main loop has no UDP listener for its client). */
+static int
+relay_move_to(void *arg, int idx, struct turn_alloc *a)
+{
+	struct relay_loop *src = arg;
+
+	if (idx < 1 || idx >= src->rl->nloops || idx == src->idx)
+		return -1;
+	return move_send(src->rl->loops[idx], a);
+}
+
+/* Takes in the allocations that arrived (on lp's thread). */
+static void
+loop_arrivals(struct relay_loop *lp, struct relay_move *list)
+{
+	struct relay_move *m;
+
+	while ((m = list) != NULL) {
+		list = m->next;
+		turn_move_in(lp->ctx, m->a);
+		free(m);
+	}
+}
+
+/* io.arrivals: data came for an allocation still on its way here. */
+static void
+relay_arrivals(void *arg)
+{
+	struct relay_loop *lp = arg;
+	struct relay_move *list;
+
+	pthread_mutex_lock(&lp->req_mu);
+	list = lp->arrivals;
+	lp->arrivals = NULL;
+	pthread_mutex_unlock(&lp->req_mu);
+	loop_arrivals(lp, list);
+}
+
+/* Moves this loop's allocations of a session to loop dst, and remembers
+ * where they went. */
+static void
+loop_move(struct relay_loop *lp, const char *id, int dst)
+{
+	int i;
+
+	if (dst == lp->idx || dst < 1 || dst >= lp->rl->nloops)
+		return;
+	if (turn_move_out(lp->ctx, id, dst) == 0)
+		return;
+	i = lp->nmoved++ % RELAY_MOVED_MAX;
+	snprintf(lp->moved[i].id, sizeof(lp->moved[i].id), "%s", id);
+	lp->moved[i].dst = dst;
+}
+
+/* A session ended: when this loop moved its allocations to another
+ * loop lately, that loop may have carried out the end before they
+ * arrived, so it is told again, after them. */
+static void
+loop_forward_end(struct relay_loop *lp, const char *id)
+{
+	int i, n = lp->nmoved < RELAY_MOVED_MAX ? lp->nmoved :
+	    RELAY_MOVED_MAX;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(lp->moved[i].id, id) == 0) {
+			(void)loop_post(lp->rl->loops[lp->moved[i].dst],
+			    &lp->rl->loops[lp->moved[i].dst]->reqs, id, 0);
+			lp->moved[i].id[0] = '\0';
+		}
+}
+
+/* On lp's thread: frees what the requests queued for it name, takes in
+ * the allocations that arrived and sends off those that move. */
 static void
 loop_requests(struct relay_loop *lp)
 {
-	struct relay_req *list, *r, *next;
+	struct relay_req *list, *moves, *r, *next;
+	struct relay_move *arrivals;
 	const char *ids[RELAY_REQ_BATCH];
-	size_t n;
+	size_t n, i;
 	int bans;
 
 	pthread_mutex_lock(&lp->req_mu);
@@ -260,10 +428,17 @@ loop_requests(struct relay_loop *lp)
 	lp->reqs = NULL;
 	bans = lp->req_bans;
 	lp->req_bans = 0;
+	moves = lp->moves;
+	lp->moves = NULL;
+	arrivals = lp->arrivals;
+	lp->arrivals = NULL;
 	pthread_mutex_unlock(&lp->req_mu);
-	if (list == NULL && !bans)
+	if (list == NULL && !bans && moves == NULL && arrivals == NULL)
 		return;
 	relay_clock(lp);
+	/* Arrivals first: an end or a ban queued with them applies to them
+	 * too. */
+	loop_arrivals(lp, arrivals);
 	if (bans)
 		turn_free_banned(lp->ctx);
 	while (list != NULL) {
@@ -272,14 +447,22 @@ loop_requests(struct relay_loop *lp)
 		    r = r->next)
 			ids[n++] = r->id;
 		turn_free_sessions(lp->ctx, ids, n);
+		for (i = 0; i < n; i++)
+			loop_forward_end(lp, ids[i]);
 		for (; list != r; list = next) {
 			next = list->next;
 			free(list);
 		}
 	}
+	for (; moves != NULL; moves = next) {
+		next = moves->next;
+		loop_move(lp, moves->id, moves->dst);
+		free(moves);
+	}
 }
 
-/* Frees the requests nobody carried out (the loop is going). */
+/* Frees the requests nobody carried out (the loop is going); the
+ * allocations that arrived are taken in, to be freed with the rest. */
 static void
 loop_requests_free(struct relay_loop *lp)
 {
@@ -287,6 +470,10 @@ loop_requests_free(struct relay_loop *lp)
 
 	while ((r = lp->reqs) != NULL) {
 		lp->reqs = r->next;
+		free(r);
+	}
+	while ((r = lp->moves) != NULL) {
+		lp->moves = r->next;
 		free(r);
 	}
 }
@@ -347,10 +534,18 @@ loop_call(struct relay_loop *lp, void (*fn)(struct relay_loop *, void *),
 static void
 loop_free(struct relay_loop *lp)
 {
+	struct relay_move *m;
 	int i;
 
 	if (lp == NULL)
 		return;
+	/* Allocations that were on their way here are freed (the program's
+	 * hooks, such as the ban lookup, may be gone by now). */
+	while ((m = lp->arrivals) != NULL) {
+		lp->arrivals = m->next;
+		turn_move_drop(lp->ctx, m->a);
+		free(m);
+	}
 	/* Allocations (their sockets use the base), then the listeners. */
 	turn_free(lp->ctx);
 	udp_close(lp);
@@ -419,6 +614,12 @@ loop_new(struct relay *rl, int idx, char *err, size_t errlen)
 	io.is_banned = relay_is_banned;
 	io.event = relay_event;
 	io.handoff = relay_handoff;
+	io.steer_open = udp_steer_open;
+	io.steer_close = udp_steer_close;
+	io.steer_detach = udp_steer_detach;
+	io.steer_adopt = udp_steer_adopt;
+	io.move = relay_move_to;
+	io.arrivals = relay_arrivals;
 	if ((lp->ctx = turn_new_in(cfg, &io, rl->sh, idx, err,
 	    errlen)) == NULL)
 		goto fail;
@@ -483,11 +684,34 @@ relay_workers(const struct config *cfg)
 	return n > RELAY_LOOPS_MAX - 1 ? RELAY_LOOPS_MAX - 1 : (int)n;
 }
 
+/*
+ * Whether the kernel finds a connected UDP socket of a SO_REUSEPORT group
+ * by its 4-tuple in constant time: Linux 6.13 and later hash connected
+ * UDP sockets by 4-tuple.  Before, every datagram to turn-port would scan
+ * the steering sockets of all allocations, costing more than the hand-offs
+ * they save; the relay then does without them.
+ */
+static int
+kernel_steers(void)
+{
+	struct utsname u;
+	char *end;
+	long major, minor = 0;
+
+	if (uname(&u) != 0)
+		return 0;
+	major = strtol(u.release, &end, 10);
+	if (*end == '.')
+		minor = strtol(end + 1, NULL, 10);
+	return major > 6 || (major == 6 && minor >= 13);
+}
+
 struct relay *
 relay_new(const struct relay_env *env, char *err, size_t errlen)
 {
 	const struct config *cfg = env->cfg;
 	struct relay *rl;
+	struct rlimit lim;
 	int i, workers = relay_workers(cfg);
 
 	if ((rl = calloc(1, sizeof(*rl))) == NULL ||
@@ -499,6 +723,15 @@ relay_new(const struct relay_env *env, char *err, size_t errlen)
 	}
 	rl->env = *env;
 	rl->nloops = workers + 1;
+	/* Steering pays with two workers or more.  Its sockets take at most
+	 * a quarter of the descriptors (HTTP takes up to half, TURN over TCP
+	 * a quarter): past that, clients stay on the shared listeners. */
+	rl->steer = workers >= 2 && kernel_steers();
+	rl->steer_max = 1L << 20;
+	if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur !=
+	    RLIM_INFINITY && lim.rlim_cur / 4 < (rlim_t)rl->steer_max)
+		rl->steer_max = (long)(lim.rlim_cur / 4);
+	atomic_init(&rl->nsteer, 0);
 	for (rl->ring_bytes = RING_BYTES_MAX; rl->ring_bytes > RING_MIN_BYTES &&
 	    rl->ring_bytes > RING_BYTES_ALL / (unsigned)rl->nloops;
 	    rl->ring_bytes /= 2)
@@ -590,8 +823,9 @@ relay_start(struct relay *rl)
 		    rl->env.cfg->turn_port);
 	else
 		log_info("relay: STUN/TURN on UDP port %d, %d worker threads "
-		    "(TCP and TLS on the main loop)", rl->env.cfg->turn_port,
-		    rl->nloops - 1);
+		    "(TCP and TLS on the main loop)%s", rl->env.cfg->turn_port,
+		    rl->nloops - 1, rl->steer ? ", a call's clients steered "
+		    "to one" : "");
 	return 0;
 }
 
@@ -682,6 +916,40 @@ relay_pairs_changed(struct relay *rl)
 {
 	if (rl != NULL)
 		turn_pairs_changed(rl->loops[0]->ctx);
+}
+
+/*
+ * A pair formed: the movable allocations of both sessions (UDP, steered)
+ * go to one worker, the one with the fewest allocations, so that the
+ * call's media stays on one thread.  Each worker is asked to send its
+ * allocations of the two sessions there; nothing waits.
+ */
+void
+relay_pair_formed(struct relay *rl, const char *a, const char *b)
+{
+	uint64_t n, best = UINT64_MAX;
+	int i, dst = 0;
+
+	if (rl == NULL || a == NULL || b == NULL || !rl->steer ||
+	    strlen(a) >= CRED_ID_MAX || strlen(b) >= CRED_ID_MAX)
+		return;
+	for (i = 1; i < rl->nloops; i++) {
+		if (!rl->loops[i]->running)
+			return;		/* starting or stopping */
+		if ((n = turn_alloc_gauge(rl->loops[i]->ctx)) < best) {
+			best = n;
+			dst = i;
+		}
+	}
+	for (i = 1; i < rl->nloops; i++) {
+		struct relay_loop *lp = rl->loops[i];
+
+		if (i == dst)
+			continue;
+		/* Without memory the call relays across threads. */
+		(void)loop_post(lp, &lp->moves, a, dst);
+		(void)loop_post(lp, &lp->moves, b, dst);
+	}
 }
 
 size_t

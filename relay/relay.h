@@ -95,6 +95,14 @@ void		 relay_free(struct relay *);
 void		 relay_set_peer_hook(struct relay *, relay_peer_hook,
 		    void *arg);
 void		 relay_pairs_changed(struct relay *);
+/*
+ * Sessions a and b (the SESSION of "EXPIRY:s-SESSION") were paired: with
+ * relay-threads the UDP allocations of both that can move go to one
+ * worker thread, so the call relays without a hop between threads.  On
+ * the daemon's loop thread; nothing waits.
+ */
+void		 relay_pair_formed(struct relay *, const char *a,
+		    const char *b);
 
 /*
  * A signaling session ended for good: the allocations made with its

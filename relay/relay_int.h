@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "auth/cred.h"
 #include "common/addr.h"
 #include "common/metrics.h"
 #include "common/ratelimit.h"
@@ -59,6 +60,9 @@ struct rsock {
 
 struct relay_ring;			/* ring.h: hand-off between loops */
 struct relay_req;			/* relay.c: a session that ended */
+struct relay_move;			/* relay.c: an allocation moving */
+
+#define RELAY_MOVED_MAX	64		/* moves a loop remembers */
 
 /*
  * One event loop of the relay with its protocol context.  Loop 0 is the
@@ -104,6 +108,13 @@ struct relay_loop {
 	struct event		*wake;
 	_Atomic int		 signaled;	/* shared */
 	metric_t		 handoff_drops;	/* this thread writes (sender) */
+	metric_t		 handoffs;	/* packets this loop handed to
+						   another (this thread writes,
+						   metrics reads) */
+	/* Loops this one handed packets to during the batch in hand: woken
+	 * once each when the batch ends (relay_wake_flush()), not once per
+	 * packet.  This thread's only. */
+	uint64_t		 wake_mask[2];
 
 	/* A call from the main thread (reload, stop); shared, cmd_mu. */
 	pthread_mutex_t		 cmd_mu;
@@ -117,6 +128,18 @@ struct relay_loop {
 	pthread_mutex_t		 req_mu;
 	struct relay_req	*reqs;
 	int			 req_bans;
+	/* Sessions whose movable allocations go to another loop (a pair
+	 * formed), and allocations that arrive from another loop; shared,
+	 * req_mu.  moved: where the last sessions' allocations went, so
+	 * that a session that ends meanwhile is ended there too (this
+	 * thread's only). */
+	struct relay_req	*moves;
+	struct relay_move	*arrivals;
+	struct {
+		char		 id[CRED_ID_MAX];
+		int		 dst;
+	}			 moved[RELAY_MOVED_MAX];
+	int			 nmoved;
 };
 
 struct relay {
@@ -125,6 +148,10 @@ struct relay {
 	struct relay_loop      **loops;
 	int			 nloops;	/* 1 + worker threads */
 	struct tcp_server	*tcp;		/* tcp.c: TCP and TLS, loop 0 */
+	int			 steer;		/* steering sockets, and moves
+						   at pairing (relay.c) */
+	long			 steer_max;	/* steering sockets, at most */
+	_Atomic long		 nsteer;	/* open now; shared */
 	uint32_t		 ring_bytes;	/* of each hand-off ring */
 };
 
@@ -145,6 +172,10 @@ void	udp_rsock_close(void *, void *);
 int	udp_rsock_detach(void *, void *);
 int	udp_rsock_adopt(void *, int, const struct maddr *, int,
 	    struct turn_relayed *, void **);
+int	udp_steer_open(void *, const struct turn_tuple *, void **);
+void	udp_steer_close(void *, void *);
+int	udp_steer_detach(void *, void *);
+int	udp_steer_adopt(void *, int, struct turn_tuple *, void **);
 
 /* tcp.c */
 int	tcp_listen(struct relay *, const struct config *, char *, size_t);
@@ -164,5 +195,6 @@ int	tcp_drain(struct evbuffer *, size_t *,
 
 /* relay.c */
 void	relay_clock(struct relay_loop *);
+void	relay_wake_flush(struct relay_loop *);
 
 #endif

@@ -174,6 +174,15 @@ tsh_own(struct turn_ctx *ctx, int fi, uint16_t port, struct turn_alloc *a)
 	pthread_mutex_unlock(&sh->mu);
 }
 
+void
+tsh_own_at(struct turn_shared *sh, int fi, uint16_t port,
+    struct turn_alloc *a, int loop)
+{
+	pthread_mutex_lock(&sh->mu);
+	slot_set(sh, fi, port, a->user, PORT_OWNER(a->id, loop));
+	pthread_mutex_unlock(&sh->mu);
+}
+
 int
 tsh_owner_user(struct turn_ctx *ctx, const struct maddr *adv, uint64_t id,
     char *buf, size_t len)

@@ -351,9 +351,30 @@ turn_handle_handoff(struct turn_ctx *ctx, const struct turn_handoff *h,
     const uint8_t *data, size_t len)
 {
 	struct turn_relayed *r;
+	uint64_t v;
 
-	if ((r = alloc_relayed_by_adv(ctx, &h->dst)) != NULL && r->a != NULL &&
-	    r->a->id == h->dst_id && h->src_id != 0)
+	if (h->src_id == 0)
+		return;
+	if ((r = alloc_relayed_by_adv(ctx, &h->dst)) == NULL) {
+		v = tsh_owner(ctx, &h->dst);
+		if (!PORT_IS_OWNED(v) || PORT_ID(v) != h->dst_id)
+			return;
+		if (PORT_LOOP(v) != ctx->loop) {
+			/* Its allocation moved on after the sender looked:
+			 * passed on to its loop. */
+			if (ctx->io.handoff != NULL)
+				ctx->io.handoff(ctx->io.arg, PORT_LOOP(v), h,
+				    data, len);
+			return;
+		}
+		/* On its way here (turn_move_out()): taken in now. */
+		if (ctx->io.arrivals == NULL)
+			return;
+		ctx->io.arrivals(ctx->io.arg);
+		if ((r = alloc_relayed_by_adv(ctx, &h->dst)) == NULL)
+			return;
+	}
+	if (r->a != NULL && r->a->id == h->dst_id)
 		turn_deliver(ctx, r, &h->from, data, len, h->src_id);
 }
 

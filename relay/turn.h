@@ -42,8 +42,10 @@
 #include "relay/relay.h"
 
 struct config;
+struct turn_alloc;
 struct turn_ctx;
 struct turn_relayed;
+struct turn_shared;
 
 #define TURN_DEFAULT_LIFETIME	600	/* RFC 8656 §7.2 */
 #define TURN_PERM_LIFETIME	300	/* §9 */
@@ -161,6 +163,35 @@ struct turn_io {
 	 */
 	void	(*handoff)(void *arg, int loop, const struct turn_handoff *,
 		    const uint8_t *, size_t);
+	/*
+	 * Steering (relay-threads, see relay/udp.c): a socket of the UDP
+	 * client's own 5-tuple, so that the kernel brings its datagrams to
+	 * the loop of its allocation whichever listener it would pick, and
+	 * the allocation can move to another loop.  steer_open makes it for
+	 * a new allocation (0, or -1: none, the client stays on the shared
+	 * listener and its allocation on this loop); steer_close closes it.
+	 * steer_detach takes it off this loop and returns its descriptor
+	 * (or -1); steer_adopt registers such a descriptor (taken, closed on
+	 * failure) on this loop and points t->conn at this loop's
+	 * transport.  All may be NULL: no steering, allocations never move.
+	 * udp_steer_open(), udp_steer_close(), udp_steer_detach(),
+	 * udp_steer_adopt().
+	 */
+	int	(*steer_open)(void *arg, const struct turn_tuple *, void **steer);
+	void	(*steer_close)(void *arg, void *steer);
+	int	(*steer_detach)(void *arg, void *steer);
+	int	(*steer_adopt)(void *arg, int fd, struct turn_tuple *,
+		    void **steer);
+	/*
+	 * Takes an allocation taken out of this context (see turn_move_out())
+	 * to loop, whose context takes it in with turn_move_in(): 0, or -1
+	 * (not taken: it is taken in here again).  May be NULL: allocations
+	 * do not follow their peers.  relay_move_to().
+	 */
+	int	(*move)(void *arg, int loop, struct turn_alloc *);
+	/* Takes in now, with turn_move_in(), the allocations on their way
+	 * to this loop (may be NULL).  relay_arrivals(). */
+	void	(*arrivals)(void *arg);
 };
 
 /*
@@ -190,6 +221,47 @@ struct turn_ctx	*turn_new_in(const struct config *, const struct turn_io *,
  * this loop, or handed over by another (struct turn_io's handoff). */
 void		 turn_handle_handoff(struct turn_ctx *,
 		    const struct turn_handoff *, const uint8_t *, size_t);
+/*
+ * Moving allocations between loops (relay-threads: a call's two partners
+ * on one loop).  turn_move_out() takes the allocations made with a
+ * credential of session ("EXPIRY:s-SESSION") that can move (UDP, steered)
+ * out of this context: out of its tables, their sockets off its loop
+ * (still open, nothing read from them meanwhile, so nothing is lost but
+ * kernel queueing), and gives each to io.move (which marks its ports as
+ * loop dst's with turn_move_claim()), on this thread (when it cannot take
+ * one, that allocation is taken in again here); returns how many moved.
+ * turn_move_in() takes one in on the receiving loop's thread (the
+ * hand-over between the threads is the caller's, under a lock): its
+ * sockets registered there and its relayed ports marked as this loop's;
+ * it keeps its permissions, channels, lifetime, quotas and buckets.  When
+ * its sockets cannot be registered, or its client is banned meanwhile, it
+ * is freed.  0, or -1 when freed.  io.arrivals lets the receiver take in
+ * early what is on its way when data for it comes first.
+ */
+size_t		 turn_move_out(struct turn_ctx *, const char *session,
+		    int dst);
+int		 turn_move_in(struct turn_ctx *, struct turn_alloc *);
+/*
+ * An allocation given a permission for the relayed address of another on
+ * another loop follows it there (the younger of the two moves), when the
+ * batch of messages in hand is handled: the glue calls this at the end of
+ * each batch (cheap when nothing is marked).  Through io.move.
+ */
+void		 turn_follow_peers(struct turn_ctx *);
+/*
+ * io.move, while it holds the allocation where the receiving loop will
+ * take it from (under the lock the receiver takes it with): marks its
+ * ports as loop's in the shared port table.  Data for it then goes to
+ * that loop, which takes it in early when such data comes first
+ * (io.arrivals); what was handed to the old loop before is passed on.
+ */
+void		 turn_move_claim(struct turn_shared *, struct turn_alloc *,
+		    int loop);
+/* Frees an allocation on its way here without taking it in (the relay
+ * is being freed: nothing of the program is called). */
+void		 turn_move_drop(struct turn_ctx *, struct turn_alloc *);
+/* The allocations of this context as /metrics counts them (any thread). */
+uint64_t	 turn_alloc_gauge(const struct turn_ctx *);
 /* Takes the keys that may change live (secrets, realm, quotas, max-bps,
  * lifetimes, peer policy, pair-permissions).  0 or -1 (kept the old). */
 int		 turn_reload(struct turn_ctx *, const struct config *);

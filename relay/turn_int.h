@@ -52,8 +52,11 @@ struct turn_relayed {
 	struct maddr		 bound;		/* where the rsock is bound */
 	struct maddr		 adv;		/* what clients see (external-ip) */
 	void			*rsock;
+	int			 mfd;		/* the rsock's descriptor while
+						   the allocation moves */
+	uint8_t			 df;		/* DONT-FRAGMENT asked */
 	struct turn_alloc	*a;		/* NULL while reserved */
-	struct turn_ctx		*ctx;
+	struct turn_ctx		*ctx;		/* NULL while it moves */
 };
 
 
@@ -71,6 +74,11 @@ struct turn_alloc {
 	uint8_t			 key[LTKEY_LEN];
 	struct turn_relayed	*relayed[2];
 	int			 nrelayed;
+	void			*steer;		/* io.steer_open's, or NULL */
+	int			 steer_fd;	/* its descriptor while the
+						   allocation moves */
+	int			 move_to;	/* loop it follows its peer
+						   to at the batch's end, or 0 */
 	uint8_t			 resv_token[8];	/* EVEN-PORT R=1 */
 	int			 has_resv;
 	int			 lifetime;	/* seconds, last granted */
@@ -219,6 +227,9 @@ struct turn_ctx {
 	uint8_t			 ind_tid[STUN_TID_LEN];
 	uint32_t		 ind_seq;
 
+	/* Allocations marked to follow their peer's loop (move_to). */
+	int			 nfollow;
+
 	/* Scratch for outgoing messages. */
 	uint8_t			 obuf[2048];
 };
@@ -317,6 +328,13 @@ void	alloc_resv_drop(struct turn_ctx *, int fi, uint16_t port, int fd);
  * kept descriptor fd (taken) or anew when fd is -1. */
 struct turn_relayed *alloc_port_open_held(struct turn_ctx *, int fi,
 	    uint16_t port, int df, int fd);
+/* relay-threads: a, which was just given a permission for peer, one of
+ * our relayed addresses on another loop, is marked to move there when
+ * the batch in hand ends (turn_follow_peers()); of two allocations that
+ * permit each other the younger follows the older, so that they do not
+ * swap loops. */
+void	alloc_follow(struct turn_ctx *, struct turn_alloc *,
+	    const struct maddr *peer);
 struct turn_perm *perm_find(struct turn_ctx *, struct turn_alloc *,
 	    const struct maddr *peer, int internal);
 int	perm_install(struct turn_ctx *, struct turn_alloc *,
@@ -347,6 +365,9 @@ int	tsh_claim(struct turn_shared *, int fi, uint16_t port);
 void	tsh_release(struct turn_shared *, int fi, uint16_t port);
 /* Marks a held port as the allocation's, or back to held (a NULL). */
 void	tsh_own(struct turn_ctx *, int fi, uint16_t port, struct turn_alloc *);
+/* Marks a port as the allocation's on another loop (it moves there). */
+void	tsh_own_at(struct turn_shared *, int fi, uint16_t port,
+	    struct turn_alloc *, int loop);
 /* Copies the username of the allocation id that owns adv; 0 or -1. */
 int	tsh_owner_user(struct turn_ctx *, const struct maddr *adv, uint64_t id,
 	    char *buf, size_t len);

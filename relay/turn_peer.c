@@ -141,6 +141,11 @@ turn_permission(struct turn_ctx *ctx, const struct turn_tuple *t,
 		perm_install(ctx, a, &peers[i], own[i] != 0, own[i]);
 	turn_reply_begin(ctx, &w, m, STUN_SUCCESS);
 	turn_reply_end(ctx, t, &w, m, au);
+	for (i = 0; i < n; i++)
+		if (own[i] != 0) {
+			alloc_follow(ctx, a, &peers[i]);
+			break;
+		}
 }
 
 /* ChannelBind (RFC 8656 §12.2). */
@@ -191,6 +196,8 @@ turn_channel_bind(struct turn_ctx *ctx, const struct turn_tuple *t,
 	}
 	turn_reply_begin(ctx, &w, m, STUN_SUCCESS);
 	turn_reply_end(ctx, t, &w, m, au);
+	if (own != 0)
+		alloc_follow(ctx, a, &peer);
 }
 
 /* ------------------------------------------------------------------ */

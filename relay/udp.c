@@ -244,6 +244,8 @@ udp_batch(struct relay_loop *lp, int fd,
 	lp->batching = 0;
 	if (lp->nout > 0)
 		udp_flush(lp);
+	relay_wake_flush(lp);
+	turn_follow_peers(lp->ctx);
 	return n;
 }
 
@@ -363,6 +365,154 @@ udp_to_client(void *arg, const struct turn_tuple *t, const struct iovec *iov,
 	if (t->proto != TURN_UDP || l == NULL)
 		return;		/* stream transports have their own */
 	udp_send(arg, l->fd, &t->client, iov, iovcnt);
+}
+
+/* ------------------------------------------------------------------ */
+/*
+ * Steering (relay-threads): a socket per UDP client with an allocation,
+ * bound to the listener's address and port in its SO_REUSEPORT group and
+ * connect()ed to the client.  Linux delivers a datagram to the group
+ * member whose 4-tuple matches exactly before it hashes over the
+ * unconnected ones (and, on the kernels we checked, leaves that hash of
+ * the other clients alone), so the client's datagrams come to the loop
+ * the socket is registered on, and follow its allocation when it moves.
+ * What arrives on it is handled as if the listener had read it; answers
+ * still leave from the listener.  One descriptor per allocation: without
+ * one (EMFILE) the client stays on the shared listener, whose kernel hash
+ * keeps it on the loop of its allocation as before, and that allocation
+ * does not move.
+ */
+struct steer {
+	int			 fd;
+	struct event		*ev;
+	struct udp_listener	*l;	/* this loop's, of the same address */
+	struct relay_loop	*lp;
+};
+
+static void
+steer_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct steer *st = arg;
+	int rounds;
+
+	for (rounds = 0; rounds < 8; rounds++)
+		if (udp_batch(st->lp, st->fd, listener_dgram, st->l) <
+		    RELAY_BATCH)
+			break;
+}
+
+/* Registers fd (taken, closed on failure) as l's steering socket. */
+static int
+steer_new(struct relay_loop *lp, struct udp_listener *l, int fd,
+    void **steerp)
+{
+	struct steer *st;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		close(fd);
+		return -1;
+	}
+	st->fd = fd;
+	st->l = l;
+	st->lp = lp;
+	if ((st->ev = event_new(lp->base, fd, EV_READ | EV_PERSIST,
+	    steer_read_cb, st)) == NULL || event_add(st->ev, NULL) != 0) {
+		if (st->ev != NULL)
+			event_free(st->ev);
+		close(fd);
+		free(st);
+		return -1;
+	}
+	*steerp = st;
+	return 0;
+}
+
+int
+udp_steer_open(void *arg, const struct turn_tuple *t, void **steerp)
+{
+	struct relay_loop *lp = arg;
+	struct udp_listener *l = t->conn;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd;
+
+	*steerp = NULL;
+	/* Off (one worker, or a kernel without the 4-tuple lookup). */
+	if (!lp->rl->steer || t->proto != TURN_UDP || l == NULL ||
+	    l->lp != lp)
+		return -1;
+	if (atomic_fetch_add(&lp->rl->nsteer, 1) >= lp->rl->steer_max) {
+		errno = EMFILE;
+		goto fail;
+	}
+	if ((fd = udp_socket(&l->addr, 1, NULL, 0)) == -1)
+		goto fail;
+	sl = addr_to_sockaddr(&t->client, &ss);
+	if (connect(fd, (struct sockaddr *)&ss, sl) != 0) {
+		close(fd);
+		goto fail;
+	}
+	if (steer_new(lp, l, fd, steerp) != 0)
+		goto fail;
+	return 0;
+fail:
+	if ((errno == EMFILE || errno == ENFILE) &&
+	    lp->last_emfile != time(NULL)) {
+		lp->last_emfile = time(NULL);
+		log_warn("relay: no file descriptor for a steering socket "
+		    "(%ld open, at most %ld); the client stays on the shared "
+		    "listener", (long)atomic_load(&lp->rl->nsteer) - 1,
+		    lp->rl->steer_max);
+	}
+	atomic_fetch_sub(&lp->rl->nsteer, 1);
+	return -1;
+}
+
+void
+udp_steer_close(void *arg, void *steer)
+{
+	struct steer *st = steer;
+
+	if (st == NULL)
+		return;
+	atomic_fetch_sub(&st->lp->rl->nsteer, 1);
+	event_free(st->ev);
+	close(st->fd);
+	free(st);
+}
+
+int
+udp_steer_detach(void *arg, void *steer)
+{
+	struct steer *st = steer;
+	int fd;
+
+	if (st == NULL)
+		return -1;
+	event_free(st->ev);
+	fd = st->fd;
+	free(st);
+	return fd;
+}
+
+int
+udp_steer_adopt(void *arg, int fd, struct turn_tuple *t, void **steerp)
+{
+	struct relay_loop *lp = arg;
+	size_t i;
+
+	*steerp = NULL;
+	for (i = 0; i < lp->nudp; i++)
+		if (addr_eq(&lp->udp[i].addr, &t->server))
+			break;
+	if (i == lp->nudp || t->proto != TURN_UDP) {
+		close(fd);
+		return -1;
+	}
+	if (steer_new(lp, &lp->udp[i], fd, steerp) != 0)
+		return -1;
+	t->conn = &lp->udp[i];
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
