@@ -457,8 +457,8 @@ udp_steer_open(void *arg, const struct turn_tuple *t, void **steerp)
 	return 0;
 fail:
 	if ((errno == EMFILE || errno == ENFILE) &&
-	    lp->last_emfile != time(NULL)) {
-		lp->last_emfile = time(NULL);
+	    rl_window_take(&lp->emfile_log, (int64_t)clock_mono_ms(), 1000, 1,
+	    NULL) == 0) {
 		log_warn("relay: no file descriptor for a steering socket "
 		    "(%ld open, at most %ld); the client stays on the shared "
 		    "listener", (long)atomic_load(&lp->rl->nsteer) - 1,
