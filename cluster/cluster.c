@@ -180,6 +180,12 @@ cluster_self(const struct cluster *c)
 	return &c->self;
 }
 
+struct event_base *
+cluster_event_base(const struct cluster *c)
+{
+	return c->env.base;
+}
+
 int
 cluster_on_message(struct cluster *c, const char *name, cluster_msg_cb *cb,
     void *arg)

@@ -65,6 +65,7 @@ struct cluster_redis *cluster_link(struct cluster *);
 /* "meetopia:" or the configured cluster-prefix */
 const char	*cluster_prefix(const struct cluster *);
 const struct cluster_identity *cluster_self(const struct cluster *);
+struct event_base *cluster_event_base(const struct cluster *);
 
 /*
  * Calls cb for every message on channel prefix+name (a name ending in

@@ -7,7 +7,8 @@ libmeetopia_cluster_a_SOURCES = \
 	cluster/redis.c cluster/redis.h \
 	cluster/queue.c cluster/queue.h \
 	cluster/node.c cluster/node.h \
-	cluster/cluster.c cluster/cluster.h
+	cluster/cluster.c cluster/cluster.h \
+	cluster/registry.c cluster/registry.h
 libmeetopia_cluster_a_CPPFLAGS = $(AM_CPPFLAGS) $(HIREDIS_CFLAGS)
 
 # The queue and the link against a real redis-server: run by
