@@ -19,6 +19,7 @@
 #include <openssl/crypto.h>
 
 #include "cluster/cluster.h"
+#include "daemon_cluster.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -74,6 +75,7 @@ struct daemon {
 	struct signaling	*sig;		/* signaling/ */
 	struct mdb		*db;		/* db/ */
 	struct cluster		*cluster;	/* cluster/, NULL without redis */
+	struct dcluster		*dc;		/* its glue to signaling */
 };
 
 static void
@@ -385,7 +387,9 @@ daemon_free(struct daemon *d)
 	relay_halt(d->relay);
 	/* Commands in flight to Redis are answered (NULL) while the modules
 	 * that wait for them are still here. */
+	dcluster_halt(d->dc);
 	cluster_halt(d->cluster);
+	dcluster_free(d->dc);
 	/* Modules are freed here, in reverse order of creation (MODULE FREE). */
 	signaling_free(d->sig);
 	relay_free(d->relay);
@@ -596,6 +600,13 @@ main(int argc, char **argv)
 	sig_set_end_hook(d.sig, daemon_session_ended, d.relay);
 	if (d.db != NULL)
 		mdb_set_ban_hook(d.db, daemon_bans_changed, &d);
+	/* With a cluster: the node registry, the cluster-wide queue and
+	 * partners on other nodes (daemon_cluster.h). */
+	if (d.cluster != NULL && (d.dc = dcluster_new(d.cluster, d.sig,
+	    d.relay, &d.metrics, d.cfg, &d.stopping)) == NULL) {
+		log_fatalx("cluster: cannot set up the node registry");
+		goto out;
+	}
 
 	/* Ports are bound: drop root now, before serving anyone. */
 	if (priv_drop(d.cfg->user, d.cfg->group, d.state_dir, err,

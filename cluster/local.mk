@@ -19,9 +19,12 @@ tests_unit_test_cluster_queue_SOURCES = tests/unit/test_cluster_queue.c
 tests_unit_test_cluster_queue_CPPFLAGS = $(AM_CPPFLAGS) $(HIREDIS_CFLAGS)
 tests_unit_test_cluster_queue_LDADD = $(ALL_LIBS)
 TESTS += tests/integration/test_cluster_queue.py \
-	tests/integration/test_cluster_link.py
+	tests/integration/test_cluster_link.py \
+	tests/integration/test_cluster_signaling.py
 EXTRA_DIST += tests/integration/test_cluster_queue.py \
 	tests/integration/test_cluster_link.py \
+	tests/integration/test_cluster_signaling.py \
+	tests/integration/cluster_nodes.py \
 	tests/integration/redis_server.py
 
 check_PROGRAMS += tests/unit/test_redis_url

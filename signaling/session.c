@@ -191,7 +191,8 @@ pair_hook(struct signaling *sig, struct session *a, struct session *b,
 static void
 send_matched(struct session *s)
 {
-	json_t *ice = sig_ice_servers(s->sig, s->conn, s->pn.id);
+	json_t *ice = s->r.relay[0] != '\0' ? remote_ice(s) :
+	    sig_ice_servers(s->sig, s->conn, s->pn.id);
 
 	send_json(s, json_pack("{s:s, s:s, s:o}", "type", "matched", "role",
 	    s->offerer ? "offerer" : "answerer", "iceServers",
@@ -234,8 +235,10 @@ unpair(struct session *s, const char *reason)
 	struct signaling *sig = s->sig;
 	struct session *p = s->partner;
 
-	if (p == NULL)
+	if (p == NULL) {
+		remote_unpair(s, reason);	/* a partner on another node */
 		return;
+	}
 	metrics_observe(&sig->env.metrics->session_seconds,
 	    sig_now() - s->paired_at);
 	s->partner = p->partner = NULL;
@@ -256,6 +259,17 @@ unpair(struct session *s, const char *reason)
 
 static void
 try_match(struct session *s)
+{
+	if (s->state != S_WAITING || s->conn == NULL)
+		return;
+	if (remote_find(s) == 0)
+		return;		/* the cluster-wide queue answers */
+	session_match_here(s);
+}
+
+/* Pairs s from this node's queue (no cluster, or Redis down). */
+void
+session_match_here(struct session *s)
 {
 	struct signaling *sig = s->sig;
 	struct pair_node *pn;
@@ -305,6 +319,7 @@ dequeue(struct session *s)
 {
 	pair_dequeue(&s->sig->queue, &s->pn);
 	evtimer_del(s->wait_timer);
+	remote_cancel(s);
 	if (s->state == S_WAITING)
 		s->state = S_IDLE;
 	gauges(s->sig);
@@ -484,8 +499,10 @@ session_free(struct session *s)
 	if (s == NULL)
 		return;
 	sig = s->sig;
-	if (s->partner != NULL)
+	if (session_paired(s))
 		unpair(s, "disconnect");
+	remote_cancel(s);
+	remote_free(s);
 	undrop(s);
 	pair_dequeue(&sig->queue, &s->pn);
 	gauges(sig);
@@ -717,7 +734,7 @@ forward_sdp(struct session *s, struct hconn *c, const struct msg *m)
 		send_error(c, MERR_INTERNAL, "out of memory", 0);
 		return;
 	}
-	send_json(s->partner, json_pack("{s:s, s:s%}", "type",
+	remote_send(s, json_pack("{s:s, s:s%}", "type",
 	    m->type == MSG_OFFER ? "offer" : "answer", "sdp", out, len));
 	free(out);
 }
@@ -746,7 +763,7 @@ forward_candidate(struct session *s, struct hconn *c, const struct msg *m)
 	    json_deep_copy(m->sdp_mid) : json_null());
 	json_object_set_new(out, "sdpMLineIndex", m->sdp_mline != NULL ?
 	    json_deep_copy(m->sdp_mline) : json_null());
-	send_json(s->partner, out);
+	remote_send(s, out);
 }
 
 static void
@@ -756,7 +773,7 @@ do_chat(struct session *s, struct hconn *c, const struct msg *m)
 	char *text;
 	int rc;
 
-	if (s->partner == NULL) {
+	if (!session_paired(s)) {
 		send_error(c, MERR_NO_PARTNER, "no partner", 0);
 		return;
 	}
@@ -764,7 +781,7 @@ do_chat(struct session *s, struct hconn *c, const struct msg *m)
 	    (size_t)cfg->max_message_length, &text);
 	switch (rc) {
 	case CHAT_OK:
-		send_json(s->partner, json_pack("{s:s, s:s}", "type", "chat",
+		remote_send(s, json_pack("{s:s, s:s}", "type", "chat",
 		    "text", text));
 		free(text);
 		return;
@@ -807,6 +824,8 @@ do_report(struct session *s, struct hconn *c, const struct msg *m)
 
 	if (s->partner != NULL)
 		target = &s->partner->addr;
+	else if (session_paired(s) && s->r.has_peer_addr)
+		target = &s->r.peer_addr;
 	else if (s->has_last)
 		target = &s->last_addr;
 	else {
@@ -922,13 +941,13 @@ session_message(struct hconn *c, const uint8_t *p, size_t len)
 		break;
 	case MSG_OFFER:
 	case MSG_ANSWER:
-		if (s->partner == NULL)
+		if (!session_paired(s))
 			send_error(c, MERR_NO_PARTNER, "no partner", 0);
 		else
 			forward_sdp(s, c, &m);
 		break;
 	case MSG_CANDIDATE:
-		if (s->partner == NULL)
+		if (!session_paired(s))
 			send_error(c, MERR_NO_PARTNER, "no partner", 0);
 		else
 			forward_candidate(s, c, &m);
@@ -937,8 +956,8 @@ session_message(struct hconn *c, const uint8_t *p, size_t len)
 		do_chat(s, c, &m);
 		break;
 	case MSG_TYPING:
-		if (s->partner != NULL)
-			send_type(s->partner, "typing");
+		if (session_paired(s))
+			remote_send(s, json_pack("{s:s}", "type", "typing"));
 		break;
 	case MSG_REPORT:
 		do_report(s, c, &m);
@@ -953,4 +972,53 @@ session_message(struct hconn *c, const uint8_t *p, size_t len)
 		break;
 	}
 	msg_clear(&m);
+}
+
+/* ------------------------------------------------------------------ */
+/* For cluster_glue.c. */
+
+struct session *
+session_find(struct signaling *sig, const char *id)
+{
+	struct session key;
+
+	if (strlen(id) != PAIR_ID_LEN)
+		return NULL;
+	memcpy(key.pn.id, id, PAIR_ID_LEN + 1);
+	return RB_FIND(sess_tree, &sig->sessions, &key);
+}
+
+void
+session_send(struct session *s, json_t *msg)
+{
+	send_json(s, msg);
+}
+
+void
+session_send_matched(struct session *s)
+{
+	send_matched(s);
+}
+
+void
+session_pair_here(struct session *waiter, struct session *finder)
+{
+	make_pair(waiter, finder);
+}
+
+int
+session_paired(const struct session *s)
+{
+	return s->partner != NULL || (s->state == S_PAIRED &&
+	    s->r.peer[0] != '\0');
+}
+
+void
+session_each(struct signaling *sig, void (*fn)(struct session *, void *),
+    void *arg)
+{
+	struct session *s, *next;
+
+	RB_FOREACH_SAFE(s, sess_tree, &sig->sessions, next)
+		fn(s, arg);
 }

@@ -143,4 +143,59 @@ void		 sig_set_end_hook(struct signaling *, sig_end_hook, void *);
  */
 void		 signaling_bans_changed(struct signaling *);
 
+/*
+ * The cluster as signaling sees it (SPEC "Cluster"), filled in by the
+ * program from cluster/ and given with sig_set_cluster(); each function is
+ * called with arg, on the loop.  No cluster, or up() returning 0 (Redis
+ * unreachable): signaling pairs its own sessions alone, as a cluster of
+ * one.
+ *
+ * node     this node's name (kept by the program as long as signaling)
+ * up       nonzero while the cluster's Redis is reachable
+ * find     asks the cluster-wide queue to match session (last: the partner
+ *          it just left, or NULL; retry: the interest wait is over); 0 and
+ *          later signaling_cluster_found(), or -1 (then nothing is called)
+ * cancel   takes session off the cluster-wide queue (no answer)
+ * send     publishes data on node's channel, in order; -1 when down
+ * relay    the pair's relay node of nodes a and b (the less loaded, never
+ *          a draining or dead one), or NULL
+ * node_at  the TURN address (text) and ports clients reach a live node
+ *          at; -1 when the node is unknown or dead
+ */
+enum sig_found_what {
+	SIG_FOUND_WAITING = 1,
+	SIG_FOUND_MATCHED,
+	SIG_FOUND_GONE
+};
+
+struct sig_cluster {
+	const char	*node;
+	int	(*up)(void *arg);
+	int	(*find)(void *arg, const char *session, const char *last,
+		    const char *const *interests, size_t ninterests,
+		    int retry, long long wait_ms);
+	void	(*cancel)(void *arg, const char *session);
+	int	(*send)(void *arg, const char *node, const char *data,
+		    size_t len);
+	const char *(*relay)(void *arg, const char *a, const char *b);
+	int	(*node_at)(void *arg, const char *node, char *addr,
+		    size_t addrlen, int *turn_port, int *tls_port);
+	void	*arg;
+};
+
+void		 sig_set_cluster(struct signaling *, const struct sig_cluster *);
+/* The answer to find (err -1: Redis failed it; the session pairs alone). */
+void		 signaling_cluster_found(struct signaling *,
+		    const char *session, int err, enum sig_found_what,
+		    const char *partner, const char *partner_node);
+/* A message on this node's channel. */
+void		 signaling_cluster_input(struct signaling *, const char *data,
+		    size_t len);
+/* Redis came back (up = 1) or went away. */
+void		 signaling_cluster_state(struct signaling *, int up);
+/* A node was declared dead by the registry. */
+void		 signaling_node_dead(struct signaling *, const char *node);
+/* Sessions this node holds, for its heartbeat. */
+size_t		 signaling_sessions(struct signaling *);
+
 #endif

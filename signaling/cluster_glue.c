@@ -1,0 +1,710 @@
+/*
+ * cluster_glue.c - signaling's side of a cluster (SPEC "Cluster"): `find`
+ * through the cluster-wide queue, pairs whose partners are on different
+ * nodes, and the messages between them on the partner node's channel.
+ *
+ * Pairing.  While Redis is up a waiting session is matched by the
+ * cluster's queue (struct sig_cluster's find; atomic in Redis).  The node
+ * of the finder hears MATCHED: when the partner is here too it pairs them
+ * as ever; otherwise it picks the pair's relay node (the less loaded of
+ * the two nodes, never a draining or dead one), sends {"t":"pair"} to the
+ * partner's node and `matched` to its client, with the relay node's ICE
+ * servers.  The waiter's node does the same on "pair" (the queue's own
+ * "matched" note only marks the waiter as taken).  Both nodes put the pair
+ * in their pair table, so pair-permissions hold on the relay node, which
+ * is always one of the two.  Redis down: every node pairs its own
+ * sessions alone; back up, its waiting sessions queue again.
+ *
+ * Messages.  What a client sends its partner is checked here first
+ * (relay-only filtering, chat rules: session.c) and then sent, in order,
+ * on the partner node's channel as {"t":"m","to","from","n","c"}: c is the
+ * message sealed with AES-256-GCM under a key derived from the shared
+ * resume-secret (each node of a cluster has the same), a random 96-bit
+ * nonce per message, and to/from/n as associated data; so Redis, which
+ * carries it, never sees chat text, SDP or an address.  n grows by one per
+ * message of a pair side; an older or repeated n is dropped.
+ *
+ * Node death.  A partner whose node died ends for its partner after
+ * resume-window (partner_left, disconnect); a pair whose relay node died
+ * gets `relay` with this node's servers.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include "auth/cred.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "signaling/sig.h"
+
+#define BUS_NONCE	12
+#define BUS_TAG		16
+#define BUS_LABEL	"meetopia cluster partner messages v1"
+
+int
+remote_active(struct signaling *sig)
+{
+	return sig->cl.up != NULL && !sig->stopping &&
+	    sig->cl.up(sig->cl.arg);
+}
+
+void
+sig_set_cluster(struct signaling *sig, const struct sig_cluster *cl)
+{
+	unsigned int n = sizeof(sig->bus_key);
+
+	if (cl == NULL) {
+		memset(&sig->cl, 0, sizeof(sig->cl));
+		return;
+	}
+	sig->cl = *cl;
+	/* The key of partner messages: HMAC(resume-secret, label). */
+	HMAC(EVP_sha256(), sig->jwt_key, sizeof(sig->jwt_key),
+	    (const unsigned char *)BUS_LABEL, strlen(BUS_LABEL), sig->bus_key,
+	    &n);
+}
+
+size_t
+signaling_sessions(struct signaling *sig)
+{
+	return sig->nsessions;
+}
+
+/* ------------------------------------------------------------------ */
+/* Sealed partner messages. */
+
+static void
+bus_aad(char *aad, size_t len, const char *to, const char *from,
+    uint64_t n)
+{
+	snprintf(aad, len, "%s|%s|%llu", to, from, (unsigned long long)n);
+}
+
+/* base64url(nonce || ciphertext || tag) of pt; malloc'ed. */
+static char *
+bus_seal(struct signaling *sig, const char *aad, const char *pt, size_t len)
+{
+	EVP_CIPHER_CTX *ctx;
+	uint8_t *buf;
+	char *out = NULL;
+	size_t blen = BUS_NONCE + len + BUS_TAG, olen = blen * 4 / 3 + 4;
+	int n, ok = 0;
+
+	if ((buf = malloc(blen)) == NULL)
+		return NULL;
+	if ((ctx = EVP_CIPHER_CTX_new()) != NULL &&
+	    RAND_bytes(buf, BUS_NONCE) == 1 &&
+	    EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, sig->bus_key,
+	    buf) == 1 &&
+	    EVP_EncryptUpdate(ctx, NULL, &n, (const uint8_t *)aad,
+	    (int)strlen(aad)) == 1 &&
+	    EVP_EncryptUpdate(ctx, buf + BUS_NONCE, &n, (const uint8_t *)pt,
+	    (int)len) == 1 &&
+	    EVP_EncryptFinal_ex(ctx, buf + BUS_NONCE + n, &n) == 1 &&
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, BUS_TAG,
+	    buf + BUS_NONCE + len) == 1)
+		ok = 1;
+	EVP_CIPHER_CTX_free(ctx);
+	if (ok && (out = malloc(olen)) != NULL &&
+	    http_b64url(buf, blen, out, olen) < 0) {
+		free(out);
+		out = NULL;
+	}
+	free(buf);
+	return out;
+}
+
+/* The plaintext of c (NUL-terminated, malloc'ed), NULL when forged. */
+static char *
+bus_open(struct signaling *sig, const char *aad, const char *c,
+    size_t *ptlen)
+{
+	EVP_CIPHER_CTX *ctx;
+	size_t clen = strlen(c), blen = clen * 3 / 4 + 3;
+	uint8_t *buf;
+	char *pt = NULL;
+	int n, len, ok = 0;
+
+	if ((buf = malloc(blen)) == NULL)
+		return NULL;
+	len = http_b64url_decode(c, clen, buf, blen);
+	if (len < BUS_NONCE + BUS_TAG ||
+	    (pt = malloc((size_t)len - BUS_NONCE - BUS_TAG + 1)) == NULL) {
+		free(buf);
+		return NULL;
+	}
+	len -= BUS_NONCE + BUS_TAG;
+	if ((ctx = EVP_CIPHER_CTX_new()) != NULL &&
+	    EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, sig->bus_key,
+	    buf) == 1 &&
+	    EVP_DecryptUpdate(ctx, NULL, &n, (const uint8_t *)aad,
+	    (int)strlen(aad)) == 1 &&
+	    EVP_DecryptUpdate(ctx, (uint8_t *)pt, &n, buf + BUS_NONCE,
+	    len) == 1 &&
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, BUS_TAG,
+	    buf + BUS_NONCE + len) == 1 &&
+	    EVP_DecryptFinal_ex(ctx, (uint8_t *)pt + n, &n) == 1)
+		ok = 1;
+	EVP_CIPHER_CTX_free(ctx);
+	free(buf);
+	if (!ok) {
+		free(pt);
+		return NULL;
+	}
+	pt[len] = '\0';
+	*ptlen = (size_t)len;
+	return pt;
+}
+
+static void
+bus_send(struct signaling *sig, const char *node, json_t *j)
+{
+	char *text;
+
+	if (j == NULL)
+		return;
+	if (sig->cl.send == NULL) {	/* the cluster is gone (shutdown) */
+		json_decref(j);
+		return;
+	}
+	text = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (text == NULL)
+		return;
+	if (sig->cl.send(sig->cl.arg, node, text, strlen(text)) != 0)
+		log_debug("cluster: message to %s not sent (Redis down)",
+		    node);
+	free(text);
+}
+
+/* Seals msg (stolen) from `from` to `to` on node. */
+static void
+bus_sealed(struct signaling *sig, const char *node, const char *to,
+    const char *from, uint64_t n, json_t *msg)
+{
+	char aad[2 * PAIR_ID_LEN + 32], *text, *c;
+
+	if (msg == NULL)
+		return;
+	text = json_dumps(msg, JSON_COMPACT);
+	json_decref(msg);
+	if (text == NULL)
+		return;
+	bus_aad(aad, sizeof(aad), to, from, n);
+	c = bus_seal(sig, aad, text, strlen(text));
+	explicit_bzero(text, strlen(text));
+	free(text);
+	if (c == NULL)
+		return;
+	bus_send(sig, node, json_pack("{s:s, s:s, s:s, s:I, s:s}", "t", "m",
+	    "to", to, "from", from, "n", (json_int_t)n, "c", c));
+	free(c);
+}
+
+void
+remote_send(struct session *s, json_t *msg)
+{
+	if (s->partner != NULL) {
+		session_send(s->partner, msg);
+		return;
+	}
+	if (msg == NULL)
+		return;
+	if (s->state != S_PAIRED || s->r.peer[0] == '\0') {
+		json_decref(msg);
+		return;
+	}
+	bus_sealed(s->sig, s->r.node, s->r.peer, s->pn.id, ++s->r.txseq,
+	    msg);
+}
+
+/* ------------------------------------------------------------------ */
+/* ICE servers of the pair's relay node. */
+
+json_t *
+remote_ice(struct session *s)
+{
+	struct signaling *sig = s->sig;
+	const struct config *cfg = sig->env.cfg;
+	char user[CRED_USER_MAX], pass[CRED_PASS_MAX], id[CRED_ID_MAX];
+	char addr[64], host[72], url[128];
+	int turn = 0, tls = 0;
+	json_t *urls, *srv, *list;
+
+	if (cfg->auth_secret.n == 0 || sig->cl.node_at == NULL ||
+	    sig->cl.node_at(sig->cl.arg, s->r.relay, addr, sizeof(addr),
+	    &turn, &tls) != 0)
+		return sig_ice_servers(sig, s->conn, s->pn.id);
+	snprintf(id, sizeof(id), "s-%s", s->pn.id);
+	if (cred_make(cfg->auth_secret.v[0], id, (long long)time(NULL) +
+	    cfg->credential_ttl, user, sizeof(user), pass, sizeof(pass)) != 0)
+		return NULL;
+	snprintf(host, sizeof(host), strchr(addr, ':') != NULL ? "[%s]" :
+	    "%s", addr);
+	if ((urls = json_array()) == NULL)
+		return NULL;
+	snprintf(url, sizeof(url), "turn:%s:%d?transport=udp", host, turn);
+	json_array_append_new(urls, json_string(url));
+	snprintf(url, sizeof(url), "turn:%s:%d?transport=tcp", host, turn);
+	json_array_append_new(urls, json_string(url));
+	if (tls != 0) {
+		snprintf(url, sizeof(url), "turns:%s:%d?transport=tcp", host,
+		    tls);
+		json_array_append_new(urls, json_string(url));
+	}
+	srv = json_pack("{s:o, s:s, s:s}", "urls", urls, "username", user,
+	    "credential", pass);
+	explicit_bzero(pass, sizeof(pass));
+	if (srv == NULL || (list = json_array()) == NULL) {
+		if (srv != NULL)
+			json_decref(srv);
+		return NULL;
+	}
+	json_array_append_new(list, srv);
+	return list;
+}
+
+/* ------------------------------------------------------------------ */
+/* The cluster-wide queue. */
+
+int
+remote_find(struct session *s)
+{
+	struct signaling *sig = s->sig;
+	const char *ints[MSG_INTERESTS_MAX];
+	size_t i;
+	int retry;
+
+	if (!remote_active(sig))
+		return -1;
+	if (s->r.pending)
+		return 0;	/* taken: the finder's node tells us */
+	for (i = 0; i < s->pn.ninterests; i++)
+		ints[i] = s->pn.interests[i];
+	/* Once queued, only a retry: a session another node matched
+	 * meanwhile must not be queued again. */
+	retry = s->r.queued;
+	if (sig->cl.find(sig->cl.arg, s->pn.id, s->pn.last[0] != '\0' ?
+	    s->pn.last : NULL, ints, s->pn.ninterests, retry,
+	    (long long)(sig->queue.wait * 1000)) != 0)
+		return -1;
+	s->r.queued = 1;
+	return 0;
+}
+
+void
+remote_cancel(struct session *s)
+{
+	struct signaling *sig = s->sig;
+
+	if (s->r.queued && remote_active(sig) && sig->cl.cancel != NULL)
+		sig->cl.cancel(sig->cl.arg, s->pn.id);
+	s->r.queued = 0;
+	s->r.pending = 0;
+}
+
+static void
+pair_gauges(struct signaling *sig)
+{
+	metrics_set(&sig->env.metrics->sessions_waiting, sig->queue.n);
+	metrics_set(&sig->env.metrics->pairs, sig->npairs);
+}
+
+/* s is now paired with peer on node, relayed by relay. */
+static void
+remote_pair(struct session *s, const char *peer, const char *node,
+    const char *relay, int offerer)
+{
+	struct signaling *sig = s->sig;
+
+	pair_dequeue(&sig->queue, &s->pn);
+	evtimer_del(s->wait_timer);
+	s->r.queued = s->r.pending = 0;
+	strlcpy(s->r.peer, peer, sizeof(s->r.peer));
+	strlcpy(s->r.node, node, sizeof(s->r.node));
+	strlcpy(s->r.relay, relay, sizeof(s->r.relay));
+	s->r.txseq = s->r.rxseq = 0;
+	s->r.has_peer_addr = 0;
+	s->state = S_PAIRED;
+	s->paired_at = sig_now();
+	s->stats_done = s->reported = 0;
+	s->offerer = offerer;
+	sig->npairs++;
+	pair_gauges(sig);
+	if (pair_table_set(sig->pairs, s->pn.id, peer) != 0)
+		log_warn("signaling: pair table: out of memory");
+	if (sig->hook != NULL)
+		sig->hook(sig->hook_arg, s->pn.id, peer, 1);
+	session_send_matched(s);
+	/* The partner's node keeps our client's address for reports. */
+	if (s->addr.family != 0) {
+		char ip[ADDR_STRLEN];
+
+		addr_ntop(&s->addr, ip, sizeof(ip));
+		remote_send(s, json_pack("{s:s, s:s}", "type", "_peer",
+		    "addr", ip));
+	}
+}
+
+/* The remote pair of s ends here; the partner's node is told when tell. */
+static void
+remote_end(struct session *s, const char *reason, int tell)
+{
+	struct signaling *sig = s->sig;
+
+	if (tell)
+		remote_send(s, json_pack("{s:s, s:s}", "type", "_end",
+		    "reason", reason));
+	metrics_observe(&sig->env.metrics->session_seconds,
+	    sig_now() - s->paired_at);
+	pair_table_clear(sig->pairs, s->pn.id);
+	pair_table_clear(sig->pairs, s->r.peer);
+	if (sig->hook != NULL)
+		sig->hook(sig->hook_arg, s->pn.id, s->r.peer, 0);
+	strlcpy(s->pn.last, s->r.peer, sizeof(s->pn.last));
+	s->has_last = s->r.has_peer_addr;
+	s->last_addr = s->r.peer_addr;
+	s->r.peer[0] = s->r.node[0] = s->r.relay[0] = '\0';
+	s->state = S_IDLE;
+	if (s->r.timer != NULL)
+		evtimer_del(s->r.timer);
+	sig->npairs--;
+	pair_gauges(sig);
+}
+
+int
+remote_unpair(struct session *s, const char *reason)
+{
+	if (s->state != S_PAIRED || s->r.peer[0] == '\0')
+		return -1;
+	remote_end(s, reason, 1);
+	return 0;
+}
+
+void
+remote_free(struct session *s)
+{
+	if (s->r.timer != NULL)
+		event_free(s->r.timer);
+	s->r.timer = NULL;
+}
+
+void
+signaling_cluster_found(struct signaling *sig, const char *id, int err,
+    enum sig_found_what what, const char *partner, const char *pnode)
+{
+	struct session *s = session_find(sig, id), *p;
+	const char *relay;
+	struct timeval tv;
+
+	if (sig->stopping)
+		return;
+	if (err != 0) {
+		/* Redis failed it: this node pairs it alone. */
+		if (s != NULL) {
+			s->r.queued = 0;
+			session_match_here(s);
+		}
+		return;
+	}
+	if (what == SIG_FOUND_GONE) {
+		if (s != NULL)
+			s->r.queued = 0;
+		return;
+	}
+	if (what == SIG_FOUND_WAITING) {
+		/* With interests: ask again once the wait is over. */
+		if (s != NULL && s->state == S_WAITING &&
+		    s->pn.ninterests > 0 &&
+		    !evtimer_pending(s->wait_timer, NULL)) {
+			tv.tv_sec = (time_t)sig->queue.wait;
+			tv.tv_usec = 50000;
+			evtimer_add(s->wait_timer, &tv);
+		}
+		return;
+	}
+	/* MATCHED: both are off the queue. */
+	if (strcmp(pnode, sig->cl.node) == 0) {
+		p = session_find(sig, partner);
+		if (s != NULL)
+			s->r.queued = 0;
+		if (p != NULL)
+			p->r.queued = p->r.pending = 0;
+		if (s != NULL && p != NULL && s->state == S_WAITING &&
+		    p->state == S_WAITING && p != s) {
+			metrics_inc(&sig->env.metrics->cluster_pairs_local_total);
+			session_pair_here(p, s);
+			return;
+		}
+		/* One of them left meanwhile: the other queues again. */
+		if (s != NULL && s->state == S_WAITING)
+			remote_find(s);
+		if (p != NULL && p->state == S_WAITING)
+			remote_find(p);
+		return;
+	}
+	if (s == NULL || s->state != S_WAITING) {
+		bus_send(sig, pnode, json_pack("{s:s, s:s}", "t", "requeue",
+		    "to", partner));
+		return;
+	}
+	if ((relay = sig->cl.relay(sig->cl.arg, sig->cl.node, pnode)) == NULL)
+		relay = sig->cl.node;
+	metrics_inc(&sig->env.metrics->pairs_total);
+	metrics_inc(&sig->env.metrics->cluster_pairs_remote_total);
+	/* The partner's node hears of it first: it keeps the order. */
+	bus_send(sig, pnode, json_pack("{s:s, s:s, s:s, s:s, s:s}", "t",
+	    "pair", "to", partner, "from", id, "node", sig->cl.node, "relay",
+	    relay));
+	remote_pair(s, partner, pnode, relay, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* This node's channel. */
+
+static void
+on_pair(struct signaling *sig, json_t *j)
+{
+	const char *to = json_string_value(json_object_get(j, "to"));
+	const char *from = json_string_value(json_object_get(j, "from"));
+	const char *node = json_string_value(json_object_get(j, "node"));
+	const char *relay = json_string_value(json_object_get(j, "relay"));
+	struct session *s;
+
+	if (to == NULL || from == NULL || node == NULL || relay == NULL ||
+	    strlen(from) != PAIR_ID_LEN || strlen(node) > SIG_NODE_MAX ||
+	    strlen(relay) > SIG_NODE_MAX)
+		return;
+	s = session_find(sig, to);
+	if (s == NULL || s->state != S_WAITING || s->ending) {
+		/* It left meanwhile: the finder's client hears so. */
+		bus_sealed(sig, node, from, to, 1, json_pack("{s:s, s:s}",
+		    "type", "_end", "reason", "disconnect"));
+		return;
+	}
+	remote_pair(s, from, node, relay, 1);
+}
+
+static void
+on_matched(struct signaling *sig, json_t *j)
+{
+	const char *w = json_string_value(json_object_get(j, "session"));
+	const char *f = json_string_value(json_object_get(j, "partner"));
+	const char *n = json_string_value(json_object_get(j, "partnerNode"));
+	struct session *s;
+
+	if (w == NULL || f == NULL || n == NULL ||
+	    strcmp(n, sig->cl.node) == 0 || strlen(n) > SIG_NODE_MAX)
+		return;		/* a pair of ours: find's answer has it */
+	if ((s = session_find(sig, w)) == NULL || s->state != S_WAITING)
+		return;
+	/* Taken by n: wait for its "pair" (or its death). */
+	s->r.queued = 0;
+	s->r.pending = 1;
+	strlcpy(s->r.node, n, sizeof(s->r.node));
+	evtimer_del(s->wait_timer);
+}
+
+static void
+on_message(struct signaling *sig, json_t *j)
+{
+	const char *to = json_string_value(json_object_get(j, "to"));
+	const char *from = json_string_value(json_object_get(j, "from"));
+	const char *c = json_string_value(json_object_get(j, "c"));
+	json_t *jn = json_object_get(j, "n"), *msg;
+	const char *type;
+	struct session *s;
+	char aad[2 * PAIR_ID_LEN + 32], *pt;
+	size_t len;
+	uint64_t n;
+	json_error_t e;
+
+	if (to == NULL || from == NULL || c == NULL || !json_is_integer(jn) ||
+	    json_integer_value(jn) <= 0)
+		return;
+	n = (uint64_t)json_integer_value(jn);
+	if ((s = session_find(sig, to)) == NULL ||
+	    strcmp(s->r.peer, from) != 0)
+		return;
+	bus_aad(aad, sizeof(aad), to, from, n);
+	if ((pt = bus_open(sig, aad, c, &len)) == NULL) {
+		log_warn("cluster: a partner message failed authentication");
+		return;
+	}
+	msg = json_loadb(pt, len, 0, &e);
+	explicit_bzero(pt, len);
+	free(pt);
+	/* In order: an older or repeated message is dropped. */
+	if (msg == NULL || n <= s->r.rxseq) {
+		if (msg != NULL)
+			json_decref(msg);
+		return;
+	}
+	s->r.rxseq = n;
+	if ((type = json_string_value(json_object_get(msg, "type"))) == NULL) {
+		json_decref(msg);
+		return;
+	}
+	if (strcmp(type, "_peer") == 0) {
+		const char *ip = json_string_value(json_object_get(msg,
+		    "addr"));
+
+		if (ip != NULL && addr_parse(ip, &s->r.peer_addr) == 0)
+			s->r.has_peer_addr = 1;
+		json_decref(msg);
+		return;
+	}
+	if (strcmp(type, "_end") == 0) {
+		const char *why = json_string_value(json_object_get(msg,
+		    "reason"));
+
+		if (s->state == S_PAIRED) {
+			session_send(s, json_pack("{s:s, s:s}", "type",
+			    "partner_left", "reason", why != NULL ? why :
+			    "disconnect"));
+			remote_end(s, "disconnect", 0);
+		}
+		json_decref(msg);
+		return;
+	}
+	if (s->state != S_PAIRED) {
+		json_decref(msg);
+		return;
+	}
+	/* Checked and filtered on the sender's node already. */
+	session_send(s, msg);
+}
+
+void
+signaling_cluster_input(struct signaling *sig, const char *data,
+    size_t len)
+{
+	json_t *j;
+	json_error_t e;
+	const char *t;
+
+	if (sig->cl.up == NULL || sig->stopping ||
+	    (j = json_loadb(data, len, 0, &e)) == NULL)
+		return;
+	if ((t = json_string_value(json_object_get(j, "t"))) != NULL) {
+		if (strcmp(t, "m") == 0)
+			on_message(sig, j);
+		else if (strcmp(t, "pair") == 0)
+			on_pair(sig, j);
+		else if (strcmp(t, "requeue") == 0) {
+			const char *to = json_string_value(json_object_get(j,
+			    "to"));
+			struct session *s = to != NULL ?
+			    session_find(sig, to) : NULL;
+
+			if (s != NULL && s->state == S_WAITING) {
+				s->r.pending = s->r.queued = 0;
+				if (remote_find(s) != 0)
+					session_match_here(s);
+			}
+		}
+	} else if ((t = json_string_value(json_object_get(j, "type"))) !=
+	    NULL && strcmp(t, "matched") == 0)
+		on_matched(sig, j);
+	json_decref(j);
+}
+
+/* ------------------------------------------------------------------ */
+/* Redis up and down, nodes dying. */
+
+static void
+state_one(struct session *s, void *arg)
+{
+	int up = *(int *)arg;
+
+	if (s->state != S_WAITING)
+		return;
+	s->r.pending = 0;
+	s->r.queued = 0;	/* Redis may have lost its queue */
+	if (!up || remote_find(s) != 0)
+		session_match_here(s);
+}
+
+void
+signaling_cluster_state(struct signaling *sig, int up)
+{
+	if (sig->cl.up == NULL || sig->stopping)
+		return;
+	session_each(sig, state_one, &up);
+}
+
+static void
+dead_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+	struct signaling *sig = s->sig;
+	char addr[64];
+	int a, b;
+
+	(void)fd;
+	(void)what;
+	if (s->state != S_PAIRED || s->r.peer[0] == '\0')
+		return;
+	/* Its partner came back elsewhere (or its node did): keep it. */
+	if (sig->cl.node_at(sig->cl.arg, s->r.node, addr, sizeof(addr), &a,
+	    &b) == 0)
+		return;
+	session_send(s, json_pack("{s:s, s:s}", "type", "partner_left",
+	    "reason", "disconnect"));
+	remote_end(s, "disconnect", 0);
+}
+
+static void
+dead_one(struct session *s, void *arg)
+{
+	struct signaling *sig = s->sig;
+	const char *node = arg;
+	struct timeval tv;
+	json_t *ice;
+
+	if (s->state == S_WAITING && s->r.pending &&
+	    strcmp(s->r.node, node) == 0) {
+		/* Its finder died before telling: queue again. */
+		s->r.pending = 0;
+		s->r.node[0] = '\0';
+		if (remote_find(s) != 0)
+			session_match_here(s);
+		return;
+	}
+	if (s->state != S_PAIRED || s->r.peer[0] == '\0')
+		return;
+	if (strcmp(s->r.relay, node) == 0) {
+		/* The media's node is gone: relay through us. */
+		strlcpy(s->r.relay, sig->cl.node, sizeof(s->r.relay));
+		ice = remote_ice(s);
+		session_send(s, json_pack("{s:s, s:o}", "type", "relay",
+		    "iceServers", ice != NULL ? ice : json_array()));
+	}
+	if (strcmp(s->r.node, node) != 0)
+		return;
+	/* Its partner may resume elsewhere within resume-window. */
+	tv.tv_sec = (time_t)(sig->env.cfg->resume_window > 0 ?
+	    sig->env.cfg->resume_window : 0);
+	tv.tv_usec = 0;
+	if (s->r.timer == NULL && (s->r.timer = evtimer_new(sig->base,
+	    dead_cb, s)) == NULL)
+		return;
+	evtimer_add(s->r.timer, &tv);
+}
+
+void
+signaling_node_dead(struct signaling *sig, const char *node)
+{
+	if (sig->cl.up == NULL || sig->stopping)
+		return;
+	session_each(sig, dead_one, (void *)(uintptr_t)node);
+}

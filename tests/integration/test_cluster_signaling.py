@@ -1,0 +1,296 @@
+#!/usr/bin/env python3
+"""The signaling side of a cluster (SPEC "Cluster"): one redis-server and
+three meetopiad nodes on free loopback ports (cluster_nodes.py).
+
+- the node registry: every node sees the three nodes up, each keeps its
+  key P"nodes:"NAME;
+- cross-node pairing: a waits on n1, b finds on n2, they are matched (a
+  offers), and offer/answer/candidates/chat/typing reach the partner in
+  order, relay-only filtering and chat rules applied once;
+- privacy: redis MONITOR during that exchange shows no chat text, no SDP,
+  no client address;
+- the relay node: both matched messages carry iceServers of one of the
+  two nodes, and allocations made there with those credentials may permit
+  each other (pair-permissions) but not a stranger's;
+- 500 sessions finding at once over the three nodes: no double match;
+- kill -9 of a node: its partners get partner_left (disconnect) within the
+  heartbeat timeout and the resume window, and `relay` when it was the
+  pair's relay node;
+- Redis killed: each node pairs its own sessions alone, and rejoins by
+  itself when Redis is back.
+Everything on loopback."""
+import asyncio
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cluster_nodes import Cluster  # noqa: E402
+from harness import metric  # noqa: E402
+from redis_server import have_redis  # noqa: E402
+from tap import Tap  # noqa: E402
+from turnclient import check_pair, turn_client  # noqa: E402
+from wsclient import connect  # noqa: E402
+
+RESUME = 2
+CHAT = "secret-chat-text-%d" % os.getpid()
+SDP_MARK = "sdp-marker-%d" % os.getpid()
+
+
+def sdp():
+    return ("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=%s\r\nt=0 0\r\n"
+            "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\n"
+            "a=mid:0\r\n" % SDP_MARK)
+
+
+RELAY_CAND = ("candidate:1 1 udp 2113937151 127.0.0.1 50000 typ relay "
+              "raddr 127.0.0.2 rport 40000")
+HOST_CAND = "candidate:2 1 udp 2122260223 127.0.0.2 40001 typ host"
+
+
+def redis_cli(cl, *args):
+    return subprocess.run(["redis-cli", "-p", str(cl.redis.port), "-a",
+                           cl.redis.password, "--no-auth-warning"]
+                          + list(args), capture_output=True, text=True)
+
+
+async def cross_pair(cl, na, nb, ipa="127.0.0.2", ipb="127.0.0.3"):
+    a = await connect(cl.nodes[na], ipa)
+    b = await connect(cl.nodes[nb], ipb)
+    await a.send_json(type="find")
+    await a.recv_type("waiting")
+    await b.send_json(type="find")
+    ma = await a.recv_type("matched", timeout=5)
+    mb = await b.recv_type("matched", timeout=5)
+    return a, b, ma, mb
+
+
+async def messages(t, cl):
+    mon = subprocess.Popen(["redis-cli", "-p", str(cl.redis.port), "-a",
+                            cl.redis.password, "--no-auth-warning",
+                            "monitor"], stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, text=True)
+    time.sleep(0.3)
+    a, b, ma, mb = await cross_pair(cl, 0, 1)
+    t.eq((ma.get("role"), mb.get("role")), ("offerer", "answerer"),
+         "a waiting on n1 and b finding on n2 are matched; a offers")
+    await a.send_json(type="offer", sdp=sdp())
+    m = await b.recv_type("offer")
+    t.ok(SDP_MARK in m.get("sdp", ""), "the offer reaches b on n2")
+    await b.send_json(type="answer", sdp=sdp())
+    m = await a.recv_type("answer")
+    t.ok(SDP_MARK in m.get("sdp", ""), "the answer reaches a on n1")
+    await a.send_json(type="candidate", candidate=HOST_CAND, sdpMid="0",
+                      sdpMLineIndex=0)
+    for i in range(5):
+        await a.send_json(type="candidate", candidate=RELAY_CAND,
+                          sdpMid=str(i), sdpMLineIndex=i)
+        await a.send_json(type="chat", text="%s %d" % (CHAT, i))
+    await a.send_json(type="typing")
+    await a.send_json(type="chat", text="<b>x</b> & y")
+    got = []
+    for _ in range(12):
+        got.append(await b.recv_json())
+    kinds = [m["type"] for m in got]
+    t.eq(kinds, ["candidate", "chat"] * 5 + ["typing", "chat"],
+         "candidates, chat and typing arrive in order; the host candidate "
+         "is dropped (relay-only)")
+    t.eq([m.get("sdpMid") for m in got if m["type"] == "candidate"],
+         [str(i) for i in range(5)], "the candidates in the order sent")
+    t.ok(all("raddr 0.0.0.0 rport 0" in m.get("candidate", "")
+             for m in got if m["type"] == "candidate"),
+         "related addresses blanked")
+    t.eq([m.get("text") for m in got if m["type"] == "chat"],
+         ["%s %d" % (CHAT, i) for i in range(5)] + ["x &amp; y"],
+         "chat in order, sanitised once (tags removed, & escaped once)")
+    await b.send_json(type="chat", text="back")
+    t.eq((await a.recv_type("chat")).get("text"), "back",
+         "and chat the other way")
+
+    # The pair's relay node: iceServers of one of the two nodes, and
+    # pair-permissions hold there.
+    ra_node = cl.node_of_servers(ma["iceServers"])
+    rb_node = cl.node_of_servers(mb["iceServers"])
+    t.ok(ra_node is not None and ra_node is rb_node and
+         ra_node in cl.nodes[:2], "both matched carry iceServers of one "
+         "node, one of the pair's (n%s)" %
+         (cl.nodes.index(ra_node) + 1 if ra_node else "?"))
+    c = await connect(cl.nodes[2], "127.0.0.4")
+    if ra_node is not None:
+        ta, ra = turn_client(ra_node, ma["iceServers"][0])
+        tb, rb = turn_client(ra_node, mb["iceServers"][0])
+        tc, rc = turn_client(ra_node, c.welcome["iceServers"][0])
+        t.ok(ra and rb and rc, "allocations on the relay node with the "
+             "matched credentials")
+        if ra and rb and rc:
+            check_pair(t, ta, ra, tb, rb, tc, rc, " (on the relay node)")
+        for x in (ta, tb, tc):
+            x.close()
+
+    await a.send_json(type="next")
+    m = await b.recv_type("partner_left")
+    t.eq(m.get("reason"), "next", "next on n1: b on n2 hears partner_left")
+    await a.send_json(type="leave")
+    await b.send_json(type="leave")
+    for w in (a, b, c):
+        await w.close()
+    await asyncio.sleep(0.5)
+    mon.terminate()
+    out = mon.communicate(timeout=5)[0]
+    t.ok("PUBLISH" in out and '"t\\":\\"m\\"' in out.replace(" ", ""),
+         "MONITOR saw the partner messages go through Redis",
+         out[-500:])
+    leaks = [w for w in (CHAT, SDP_MARK, "127.0.0.2", "127.0.0.3",
+                         "typ relay", "x &amp; y") if w in out]
+    t.eq(leaks, [], "nothing on the bus or in a key holds chat text, SDP "
+         "or a client address")
+    keys = redis_cli(cl, "--scan").stdout.split()
+    dump = b"".join(subprocess.run(
+        ["redis-cli", "-p", str(cl.redis.port), "-a", cl.redis.password,
+         "--no-auth-warning", "DUMP", k], capture_output=True).stdout
+        for k in keys)
+    t.eq([w for w in (CHAT, SDP_MARK, "127.0.0.2") if w.encode() in dump],
+         [],
+         "nor any key (%d keys)" % len(keys))
+
+
+async def crowd(t, cl, n=500):
+    """n sessions over the three nodes and 50 source addresses find at
+    once; each says its session id to its partner."""
+    clients = []
+    for i in range(n):
+        ip = "127.0.1.%d" % (1 + i % 50)
+        clients.append(connect(cl.nodes[i % 3], ip))
+    clients = await asyncio.gather(*clients)
+    t0 = time.time()
+    await asyncio.gather(*(c.send_json(type="find") for c in clients))
+
+    async def matched(c):
+        try:
+            await c.recv_type("matched", timeout=30)
+            return True
+        except asyncio.TimeoutError:
+            return False
+    ok = await asyncio.gather(*(matched(c) for c in clients))
+    t.eq(sum(ok), n, "all %d sessions matched (%.1f s)" %
+         (n, time.time() - t0))
+    await asyncio.gather(*(c.send_json(type="chat",
+                                        text=c.welcome["session"])
+                           for c, k in zip(clients, ok) if k))
+
+    async def heard(c):
+        try:
+            return (await c.recv_type("chat", timeout=10)).get("text")
+        except asyncio.TimeoutError:
+            return None
+    said = await asyncio.gather(*(heard(c) for c in clients))
+    partner = {c.welcome["session"]: s for c, s in zip(clients, said)}
+    bad = [k for k, v in partner.items() if v is None or v == k or
+           partner.get(v) != k]
+    t.eq(bad[:5], [], "no double match: partners are mutual, each session "
+         "has exactly one")
+    extra = await asyncio.gather(*(c.quiet(0.3) for c in clients[:60]))
+    t.eq(sum(1 for q in extra for m in q if m["type"] in ("matched",
+                                                          "chat")), 0,
+         "and nobody got a second matched or chat")
+    await asyncio.gather(*(c.close() for c in clients))
+
+
+async def node_death(t, cl):
+    a, b, ma, mb = await cross_pair(cl, 0, 2, "127.0.0.5", "127.0.0.6")
+    relay = cl.node_of_servers(ma["iceServers"])
+    t0 = time.time()
+    cl.nodes[2].proc.kill()
+    cl.nodes[2].proc.wait()
+    left = None
+    got = []
+    try:
+        while left is None:
+            m = await a.recv_json(timeout=5 + RESUME + 4)
+            got.append(m["type"])
+            if m["type"] == "partner_left":
+                left = m
+    except asyncio.TimeoutError:
+        pass
+    took = time.time() - t0
+    t.ok(left is not None and left.get("reason") == "disconnect" and
+         took <= 5 + RESUME + 3, "kill -9 of b's node: a gets partner_left "
+         "(disconnect) in %.1f s (heartbeat timeout 5 s + resume window "
+         "%d s)" % (took, RESUME), got)
+    if relay is cl.nodes[2]:
+        t.ok("relay" in got, "the pair's relay node died: a got relay "
+             "before that")
+    else:
+        t.ok("relay" not in got, "the relay node (a's) lives: no relay")
+    t.ok(cl.wait_up(want=2, timeout=3) and
+         metric(cl.nodes[0], 'meetopia_cluster_nodes{state="dead"}') == 1,
+         "n1 counts two nodes up and one dead")
+    await a.close()
+    await b.close()
+
+
+async def redis_down(t, cl):
+    cl.redis.kill()
+    deadline = time.time() + 8
+    while time.time() < deadline and metric(cl.nodes[0],
+                                            "meetopia_cluster_up") != 0:
+        await asyncio.sleep(0.1)
+    t.eq(metric(cl.nodes[0], "meetopia_cluster_up"), 0,
+         "Redis killed: n1 reports meetopia_cluster_up 0")
+    a = await connect(cl.nodes[0], "127.0.0.7")
+    b = await connect(cl.nodes[0], "127.0.0.8")
+    await a.send_json(type="find")
+    await a.recv_type("waiting")
+    await b.send_json(type="find")
+    try:
+        ma = await a.recv_type("matched", timeout=3)
+        mb = await b.recv_type("matched", timeout=3)
+        ok = ma["role"] == "offerer" and mb["role"] == "answerer"
+    except asyncio.TimeoutError:
+        ok = False
+    t.ok(ok, "while Redis is down n1 pairs its own sessions")
+    t.eq((await (await chat_pair(a, b))), "alone", "and they chat")
+    cl.redis.start()
+    deadline = time.time() + 10
+    while time.time() < deadline and not all(
+            metric(d, "meetopia_cluster_up") == 1 for d in cl.nodes[:2]):
+        await asyncio.sleep(0.2)
+    t.ok(all(metric(d, "meetopia_cluster_up") == 1 for d in cl.nodes[:2]),
+         "Redis back: the nodes rejoin by themselves")
+    t.ok(cl.wait_up(want=2, timeout=5), "and see each other again")
+    c, e, mc, me = await cross_pair(cl, 0, 1, "127.0.0.9", "127.0.0.10")
+    t.eq((mc.get("role"), me.get("role")), ("offerer", "answerer"),
+         "and pair across nodes again")
+    for w in (a, b, c, e):
+        await w.close()
+
+
+async def chat_pair(a, b):
+    async def go():
+        await a.send_json(type="chat", text="alone")
+        return (await b.recv_type("chat")).get("text")
+    return go()
+
+
+def main(t):
+    if not have_redis():
+        t.skip_all("redis-server is not installed (Debian: redis-server)")
+    conf = {"resume-window": "%ds" % RESUME,
+            "max-connections-per-ip": "64"}
+    with Cluster(3, conf=conf) as cl:
+        t.ok(cl.wait_up(timeout=10), "every node sees three nodes up")
+        keys = redis_cli(cl, "--scan", "--pattern", "mtest:nodes:*")
+        t.eq(sorted(keys.stdout.split()), ["mtest:nodes:n1", "mtest:nodes:n2",
+                                           "mtest:nodes:n3"],
+             "each node keeps its registry key")
+        asyncio.run(messages(t, cl))
+        asyncio.run(crowd(t, cl))
+        asyncio.run(node_death(t, cl))
+        asyncio.run(redis_down(t, cl))
+        for d in cl.nodes[:2]:
+            t.ok(d.proc.poll() is None, "%s still runs" % d.conf["node-name"])
+
+
+if __name__ == "__main__":
+    Tap().run(main)
