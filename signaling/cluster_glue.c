@@ -36,6 +36,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <event2/buffer.h>
 #include <event2/event.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -584,6 +585,285 @@ on_message(struct signaling *sig, json_t *j)
 	session_send(s, msg);
 }
 
+/* ------------------------------------------------------------------ */
+/* Resume on another node: the node that holds the session hands it over
+ * ({"t":"take"} -> {"t":"taken"} with the session's state, sealed), and
+ * the partner's node is told where it went ({"t":"moved"}).  The pair's
+ * relay node does not change: the partner notices nothing. */
+
+static void dead_cb(evutil_socket_t, short, void *);
+static void bad_token(struct session *);
+
+static int
+arm(struct session *s, int secs)
+{
+	struct timeval tv = { secs, 0 };
+
+	if (s->r.timer == NULL && (s->r.timer = evtimer_new(s->sig->base,
+	    dead_cb, s)) == NULL)
+		return -1;
+	return evtimer_add(s->r.timer, &tv);
+}
+
+int
+remote_resume(struct hconn *c, const char *sid, uint64_t n,
+    const char *node)
+{
+	struct signaling *sig = c->sig;
+	struct session *f = c->sess;
+	char addr[64];
+	int a, b;
+
+	if (f == NULL || node == NULL || !remote_active(sig) ||
+	    strcmp(node, sig->cl.node) == 0 || f->r.taking[0] != '\0' ||
+	    sig->cl.node_at(sig->cl.arg, node, addr, sizeof(addr), &a,
+	    &b) != 0)
+		return -1;
+	if (arm(f, 3) != 0)
+		return -1;
+	strlcpy(f->r.taking, sid, sizeof(f->r.taking));
+	bus_send(sig, node, json_pack("{s:s, s:s, s:I, s:s, s:s}", "t",
+	    "take", "sid", sid, "n", (json_int_t)n, "node", sig->cl.node,
+	    "fresh", f->pn.id));
+	return 0;
+}
+
+static json_t *
+held_list(struct session *s)
+{
+	json_t *l = json_array();
+	uint32_t n;
+	char *buf;
+
+	if (l == NULL || s->pending == NULL)
+		return l;
+	while (evbuffer_remove(s->pending, &n, sizeof(n)) == sizeof(n)) {
+		if ((buf = malloc((size_t)n + 1)) == NULL ||
+		    evbuffer_remove(s->pending, buf, n) != (int)n) {
+			free(buf);
+			break;
+		}
+		json_array_append_new(l, json_stringn(buf, n));
+		free(buf);
+	}
+	return l;
+}
+
+static void
+on_take(struct signaling *sig, json_t *j)
+{
+	const char *sid = json_string_value(json_object_get(j, "sid"));
+	const char *node = json_string_value(json_object_get(j, "node"));
+	const char *fresh = json_string_value(json_object_get(j, "fresh"));
+	json_t *jn = json_object_get(j, "n"), *st, *ints;
+	struct session *s, *p;
+	struct hconn *oc;
+	char aad[2 * PAIR_ID_LEN + 16], ip[ADDR_STRLEN], pip[ADDR_STRLEN];
+	char *text, *c = NULL;
+	size_t i;
+
+	if (sid == NULL || node == NULL || fresh == NULL ||
+	    !json_is_integer(jn) || strlen(node) > SIG_NODE_MAX ||
+	    strlen(fresh) != PAIR_ID_LEN)
+		return;
+	s = session_find(sig, sid);
+	if (s == NULL || s->ending || s->r.moved ||
+	    (uint64_t)json_integer_value(jn) != s->serial) {
+		bus_send(sig, node, json_pack("{s:s, s:s, s:s}", "t", "taken",
+		    "to", fresh, "sid", sid));
+		return;
+	}
+	ip[0] = pip[0] = '\0';
+	if (s->has_last)
+		addr_ntop(&s->last_addr, ip, sizeof(ip));
+	if ((ints = json_array()) == NULL)
+		return;
+	for (i = 0; i < s->pn.ninterests; i++)
+		json_array_append_new(ints, json_string(s->pn.interests[i]));
+	st = json_pack("{s:s, s:s, s:s, s:o, s:o, s:b, s:b, s:i}", "state",
+	    s->state == S_PAIRED ? "paired" : s->state == S_WAITING ?
+	    "waiting" : "idle", "last", s->pn.last, "lastAddr", ip,
+	    "interests", ints, "held", held_list(s), "offerer", s->offerer,
+	    "reported", s->reported, "nreports", s->nreports);
+	if (st == NULL)
+		return;
+	if ((p = s->partner) != NULL) {
+		/* Its partner stays here, now with a partner on node. */
+		addr_ntop(&p->addr, pip, sizeof(pip));
+		json_object_set_new(st, "peer", json_string(p->pn.id));
+		json_object_set_new(st, "node", json_string(sig->cl.node));
+		json_object_set_new(st, "relay", json_string(sig->cl.node));
+		json_object_set_new(st, "peerAddr", json_string(pip));
+		p->partner = NULL;
+		s->partner = NULL;
+		strlcpy(p->r.peer, sid, sizeof(p->r.peer));
+		strlcpy(p->r.node, node, sizeof(p->r.node));
+		strlcpy(p->r.relay, sig->cl.node, sizeof(p->r.relay));
+		p->r.txseq = p->r.rxseq = 0;
+		p->r.peer_addr = s->addr;
+		p->r.has_peer_addr = 1;
+	} else if (s->state == S_PAIRED && s->r.peer[0] != '\0') {
+		if (s->r.has_peer_addr)
+			addr_ntop(&s->r.peer_addr, pip, sizeof(pip));
+		json_object_set_new(st, "peer", json_string(s->r.peer));
+		json_object_set_new(st, "node", json_string(s->r.node));
+		json_object_set_new(st, "relay", json_string(s->r.relay));
+		json_object_set_new(st, "peerAddr", json_string(pip));
+		json_object_set_new(st, "tx", json_integer(
+		    (json_int_t)s->r.txseq));
+		json_object_set_new(st, "rx", json_integer(
+		    (json_int_t)s->r.rxseq));
+		sig->npairs--;
+	}
+	text = json_dumps(st, JSON_COMPACT);
+	json_decref(st);
+	if (text != NULL) {
+		snprintf(aad, sizeof(aad), "take|%s|%s", fresh, sid);
+		c = bus_seal(sig, aad, text, strlen(text));
+		explicit_bzero(text, strlen(text));
+		free(text);
+	}
+	if (c == NULL)
+		return;
+	/* Gone from here without ending: its pair and allocations live. */
+	s->r.moved = 1;
+	s->state = S_IDLE;
+	if ((oc = s->conn) != NULL) {
+		oc->sess = NULL;
+		s->conn = NULL;
+		ws_close(oc->ws, WS_CLOSE_POLICY, "resumed on another node");
+		sig_conn_close(oc);
+	}
+	session_free(s);
+	pair_gauges(sig);
+	bus_send(sig, node, json_pack("{s:s, s:s, s:s, s:s}", "t", "taken",
+	    "to", fresh, "sid", sid, "c", c));
+	free(c);
+}
+
+static void
+on_taken(struct signaling *sig, json_t *j)
+{
+	const char *to = json_string_value(json_object_get(j, "to"));
+	const char *sid = json_string_value(json_object_get(j, "sid"));
+	const char *c = json_string_value(json_object_get(j, "c"));
+	const char *state, *v, *ints[MSG_INTERESTS_MAX];
+	struct session *f;
+	json_t *st = NULL, *x;
+	json_error_t e;
+	char aad[2 * PAIR_ID_LEN + 16], *pt = NULL, *tok;
+	size_t len, i, ni = 0;
+	int paired;
+
+	if (to == NULL || sid == NULL || (f = session_find(sig, to)) == NULL ||
+	    strcmp(f->r.taking, sid) != 0)
+		return;
+	f->r.taking[0] = '\0';
+	evtimer_del(f->r.timer);
+	snprintf(aad, sizeof(aad), "take|%s|%s", to, sid);
+	if (c == NULL || f->conn == NULL || session_find(sig, sid) != NULL ||
+	    (pt = bus_open(sig, aad, c, &len)) == NULL ||
+	    (st = json_loadb(pt, len, 0, &e)) == NULL ||
+	    (state = json_string_value(json_object_get(st, "state"))) ==
+	    NULL) {
+		if (pt != NULL) {
+			explicit_bzero(pt, len);
+			free(pt);
+		}
+		if (st != NULL)
+			json_decref(st);
+		bad_token(f);
+		return;
+	}
+	explicit_bzero(pt, len);
+	free(pt);
+	/* The fresh session of this socket is discarded, as on one node. */
+	if (sig->end_hook != NULL)
+		sig->end_hook(sig->end_hook_arg, f->pn.id);
+	session_rename(f, sid);
+	json_array_foreach(json_object_get(st, "interests"), i, x)
+		if (ni < MSG_INTERESTS_MAX && json_is_string(x))
+			ints[ni++] = json_string_value(x);
+	pair_set_interests(&f->pn, ints, ni);
+	if ((v = json_string_value(json_object_get(st, "last"))) != NULL &&
+	    strlen(v) == PAIR_ID_LEN)
+		strlcpy(f->pn.last, v, sizeof(f->pn.last));
+	if ((v = json_string_value(json_object_get(st, "lastAddr"))) !=
+	    NULL && addr_parse(v, &f->last_addr) == 0)
+		f->has_last = 1;
+	f->offerer = json_is_true(json_object_get(st, "offerer"));
+	f->reported = json_is_true(json_object_get(st, "reported"));
+	f->nreports = (int)json_integer_value(json_object_get(st,
+	    "nreports"));
+	paired = strcmp(state, "paired") == 0 &&
+	    json_string_value(json_object_get(st, "peer")) != NULL &&
+	    json_string_value(json_object_get(st, "node")) != NULL &&
+	    json_string_value(json_object_get(st, "relay")) != NULL;
+	if (paired) {
+		strlcpy(f->r.peer, json_string_value(json_object_get(st,
+		    "peer")), sizeof(f->r.peer));
+		strlcpy(f->r.node, json_string_value(json_object_get(st,
+		    "node")), sizeof(f->r.node));
+		strlcpy(f->r.relay, json_string_value(json_object_get(st,
+		    "relay")), sizeof(f->r.relay));
+		f->r.txseq = (uint64_t)json_integer_value(json_object_get(st,
+		    "tx"));
+		f->r.rxseq = (uint64_t)json_integer_value(json_object_get(st,
+		    "rx"));
+		if ((v = json_string_value(json_object_get(st,
+		    "peerAddr"))) != NULL && addr_parse(v,
+		    &f->r.peer_addr) == 0)
+			f->r.has_peer_addr = 1;
+		f->state = S_PAIRED;
+		f->paired_at = sig_now();
+		sig->npairs++;
+		if (pair_table_set(sig->pairs, f->pn.id, f->r.peer) != 0)
+			log_warn("signaling: pair table: out of memory");
+		if (sig->hook != NULL)
+			sig->hook(sig->hook_arg, f->pn.id, f->r.peer, 1);
+	}
+	if ((tok = session_token(f)) != NULL) {
+		session_send(f, json_pack("{s:s, s:s, s:b, s:s}", "type",
+		    "resumed", "session", f->pn.id, "partner", paired,
+		    "resumeToken", tok));
+		free(tok);
+	}
+	json_array_foreach(json_object_get(st, "held"), i, x)
+		if (json_is_string(x))
+			session_hold(f, json_string_value(x),
+			    json_string_length(x));
+	if (paired)
+		bus_send(sig, f->r.node, json_pack("{s:s, s:s, s:s, s:s}",
+		    "t", "moved", "to", f->r.peer, "from", f->pn.id, "node",
+		    sig->cl.node));
+	else if (strcmp(state, "waiting") == 0) {
+		f->state = S_WAITING;
+		pair_enqueue(&sig->queue, &f->pn, sig_now());
+		if (remote_find(f) != 0)
+			session_match_here(f);
+	}
+	json_decref(st);
+	pair_gauges(sig);
+}
+
+static void
+on_moved(struct signaling *sig, json_t *j)
+{
+	const char *to = json_string_value(json_object_get(j, "to"));
+	const char *from = json_string_value(json_object_get(j, "from"));
+	const char *node = json_string_value(json_object_get(j, "node"));
+	struct session *s;
+
+	if (to == NULL || from == NULL || node == NULL ||
+	    strlen(node) > SIG_NODE_MAX || (s = session_find(sig, to)) ==
+	    NULL || strcmp(s->r.peer, from) != 0)
+		return;
+	strlcpy(s->r.node, node, sizeof(s->r.node));
+	if (s->r.timer != NULL)
+		evtimer_del(s->r.timer);
+}
+
+
 void
 signaling_cluster_input(struct signaling *sig, const char *data,
     size_t len)
@@ -600,6 +880,12 @@ signaling_cluster_input(struct signaling *sig, const char *data,
 			on_message(sig, j);
 		else if (strcmp(t, "pair") == 0)
 			on_pair(sig, j);
+		else if (strcmp(t, "take") == 0)
+			on_take(sig, j);
+		else if (strcmp(t, "taken") == 0)
+			on_taken(sig, j);
+		else if (strcmp(t, "moved") == 0)
+			on_moved(sig, j);
 		else if (strcmp(t, "requeue") == 0) {
 			const char *to = json_string_value(json_object_get(j,
 			    "to"));
@@ -643,6 +929,16 @@ signaling_cluster_state(struct signaling *sig, int up)
 }
 
 static void
+bad_token(struct session *s)
+{
+	metrics_inc(&s->sig->env.metrics->errors_total[MERR_BAD_TOKEN]);
+	sig_secevent(s->sig, SECEV_AUTH, SECEV_MEDIUM, s->pn.id, &s->addr,
+	    "bad_token", NULL);
+	session_send(s, json_pack("{s:s, s:s, s:s}", "type", "error", "code",
+	    "bad_token", "message", "resume token invalid, expired or used"));
+}
+
+static void
 dead_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct session *s = arg;
@@ -652,6 +948,12 @@ dead_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (s->r.taking[0] != '\0') {
+		/* The node that held the session never answered. */
+		s->r.taking[0] = '\0';
+		bad_token(s);
+		return;
+	}
 	if (s->state != S_PAIRED || s->r.peer[0] == '\0')
 		return;
 	/* Its partner came back elsewhere (or its node did): keep it. */

@@ -171,6 +171,9 @@ new_token(struct session *s)
 	    (json_int_t)s->serial, "iat", (json_int_t)time(NULL));
 	if (claims == NULL)
 		return NULL;
+	/* In a cluster: the node that holds the session. */
+	if (sig->cl.node != NULL)
+		json_object_set_new(claims, "nd", json_string(sig->cl.node));
 	if (jwt_sign(sig->jwt_key, sizeof(sig->jwt_key), claims, &tok) != 0)
 		tok = NULL;
 	json_decref(claims);
@@ -506,11 +509,14 @@ session_free(struct session *s)
 	undrop(s);
 	pair_dequeue(&sig->queue, &s->pn);
 	gauges(sig);
-	pair_table_clear(sig->pairs, s->pn.id);
+	/* Moved to another node, it lives on: the pair and its
+	 * allocations stay. */
+	if (!s->r.moved)
+		pair_table_clear(sig->pairs, s->pn.id);
 	if (sig->env.mod.cancel != NULL)
 		sig->env.mod.cancel(sig->env.mod.arg, s);
 	/* Gone for good: the relay frees what its credentials hold. */
-	if (sig->end_hook != NULL)
+	if (sig->end_hook != NULL && !s->r.moved)
 		sig->end_hook(sig->end_hook_arg, s->pn.id);
 	if (s->conn != NULL)
 		s->conn->sess = NULL;
@@ -679,6 +685,12 @@ do_resume(struct hconn *c, const char *token)
 	n = json_integer_value(json_object_get(claims, "n"));
 	strlcpy(key.pn.id, sid, sizeof(key.pn.id));
 	old = RB_FIND(sess_tree, &sig->sessions, &key);
+	/* Held by another node of the cluster: it hands the session over. */
+	if (old == NULL && remote_resume(c, sid, (uint64_t)n,
+	    json_string_value(json_object_get(claims, "nd"))) == 0) {
+		json_decref(claims);
+		return;
+	}
 	/* Gone (the window passed) or a token already used: refused. */
 	if (old == NULL || old == fresh || old->ending ||
 	    (uint64_t)n != old->serial)
@@ -1021,4 +1033,27 @@ session_each(struct signaling *sig, void (*fn)(struct session *, void *),
 
 	RB_FOREACH_SAFE(s, sess_tree, &sig->sessions, next)
 		fn(s, arg);
+}
+
+void
+session_rename(struct session *s, const char *id)
+{
+	RB_REMOVE(sess_tree, &s->sig->sessions, s);
+	strlcpy(s->pn.id, id, sizeof(s->pn.id));
+	RB_INSERT(sess_tree, &s->sig->sessions, s);
+}
+
+char *
+session_token(struct session *s)
+{
+	return new_token(s);
+}
+
+void
+session_hold(struct session *s, const char *text, size_t len)
+{
+	if (s->conn != NULL)
+		sig_conn_send(s->conn, text, len);
+	else
+		hold(s, text, len);
 }

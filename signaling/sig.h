@@ -106,7 +106,9 @@ struct sess_remote {
 	uint64_t		 rxseq;		/* last heard from it */
 	struct maddr		 peer_addr;	/* for reports; never sent clear */
 	int			 has_peer_addr;
-	struct event		*timer;		/* peer's node died */
+	struct event		*timer;		/* peer's node died; a take */
+	char			 taking[PAIR_ID_LEN + 1];	/* resuming it */
+	int			 moved;		/* resumed on another node */
 };
 
 struct session {
@@ -245,6 +247,9 @@ void		 session_send(struct session *, json_t *);
 void		 session_send_matched(struct session *);
 void		 session_pair_here(struct session *waiter, struct session *);
 void		 session_match_here(struct session *);
+void		 session_rename(struct session *, const char *id);
+char		*session_token(struct session *);
+void		 session_hold(struct session *, const char *, size_t);
 /* A partner here or on another node. */
 int		 session_paired(const struct session *);
 /* fn may end the session it is given, no other. */
@@ -259,5 +264,7 @@ int		 remote_unpair(struct session *, const char *reason);
 void		 remote_send(struct session *, json_t *);
 json_t		*remote_ice(struct session *);
 void		 remote_free(struct session *);
+int		 remote_resume(struct hconn *, const char *sid, uint64_t n,
+		    const char *node);
 
 #endif

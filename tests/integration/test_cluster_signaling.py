@@ -197,6 +197,57 @@ async def crowd(t, cl, n=500):
     await asyncio.gather(*(c.close() for c in clients))
 
 
+async def resume_elsewhere(t, cl, nb, label):
+    """a (n1) paired with b (on node nb) drops its socket and resumes on
+    n3: the pair goes on and b notices nothing."""
+    a, b, ma, mb = await cross_pair(cl, 0, nb, "127.0.0.11", "127.0.0.12")
+    await a.close()
+    await asyncio.sleep(0.3)
+    await b.send_json(type="chat", text="while you were away")
+    await asyncio.sleep(0.3)
+    a2 = await connect(cl.nodes[2], "127.0.0.11")
+    await a2.send_json(type="resume", token=a.token)
+    try:
+        r = await a2.recv_type("resumed", "error", timeout=5)
+    except asyncio.TimeoutError:
+        r = {}
+    t.ok(r.get("type") == "resumed" and r.get("partner") is True and
+         r.get("session") == a.welcome["session"],
+         "%s: a resumes on n3 with its partner" % label, r)
+    try:
+        m = await a2.recv_type("chat", timeout=3)
+    except asyncio.TimeoutError:
+        m = {}
+    t.eq(m.get("text"), "while you were away",
+         "%s: what b said meanwhile is delivered on n3" % label)
+    await a2.send_json(type="chat", text="back on n3")
+    try:
+        m = await b.recv_type("chat", timeout=3)
+    except asyncio.TimeoutError:
+        m = {}
+    t.eq(m.get("text"), "back on n3", "%s: b hears a from n3" % label)
+    await b.send_json(type="chat", text="welcome back")
+    try:
+        m = await a2.recv_type("chat", timeout=3)
+    except asyncio.TimeoutError:
+        m = {}
+    t.eq(m.get("text"), "welcome back", "%s: and a hears b" % label)
+    await asyncio.sleep(RESUME + 1)
+    q = await b.quiet(0.3)
+    t.eq([x["type"] for x in q if x["type"] == "partner_left"], [],
+         "%s: b never got partner_left (past the resume window)" % label)
+    a3 = await connect(cl.nodes[0], "127.0.0.11")
+    await a3.send_json(type="resume", token=a.token)
+    r = await a3.recv_type("resumed", "error", timeout=5)
+    t.eq(r.get("code"), "bad_token", "%s: the used token is refused on n1"
+         % label)
+    await a2.send_json(type="leave")
+    m = await b.recv_type("partner_left", timeout=3)
+    t.eq(m.get("reason"), "leave", "%s: a's leave on n3 reaches b" % label)
+    for w in (a2, a3, b):
+        await w.close()
+
+
 async def node_death(t, cl):
     a, b, ma, mb = await cross_pair(cl, 0, 2, "127.0.0.5", "127.0.0.6")
     relay = cl.node_of_servers(ma["iceServers"])
@@ -286,6 +337,8 @@ def main(t):
              "each node keeps its registry key")
         asyncio.run(messages(t, cl))
         asyncio.run(crowd(t, cl))
+        asyncio.run(resume_elsewhere(t, cl, 1, "partner on n2"))
+        asyncio.run(resume_elsewhere(t, cl, 0, "partner on n1"))
         asyncio.run(node_death(t, cl))
         asyncio.run(redis_down(t, cl))
         for d in cl.nodes[:2]:
