@@ -106,7 +106,10 @@ dc_send(void *arg, const char *node, const char *data, size_t len)
 
 	if (dc->halted)
 		return -1;
-	snprintf(name, sizeof(name), "node:%s", node);
+	if (node == NULL)
+		snprintf(name, sizeof(name), "all");
+	else
+		snprintf(name, sizeof(name), "node:%s", node);
 	return cluster_publish(dc->c, name, data, len);
 }
 
@@ -205,6 +208,7 @@ dcluster_new(struct cluster *c, struct signaling *sig, struct relay *relay,
 	    (dc->reg = cluster_registry_new(c, metrics, cfg->turn_port,
 	    cfg->tls_port, &rcbs)) == NULL ||
 	    cluster_on_message(c, dc->channel, dc_message, dc) != 0 ||
+	    cluster_on_message(c, "all", dc_message, dc) != 0 ||
 	    cluster_on_state(c, dc_state, dc) != 0) {
 		dcluster_free(dc);
 		return NULL;

@@ -593,6 +593,92 @@ on_message(struct signaling *sig, json_t *j)
 
 static void dead_cb(evutil_socket_t, short, void *);
 static void bad_token(struct session *);
+static int arm(struct session *, int);
+
+/*
+ * The node that held the session does not answer (it died): every node
+ * hears {"t":"adopt"}, and the one whose session is paired with it, on
+ * that node, hands the pair over; messages held on the dead node are
+ * lost.  Nobody answers within 2 s: bad_token.
+ */
+static void
+adopt(struct session *f)
+{
+	f->r.adopting = 1;
+	if (arm(f, 2) != 0) {
+		f->r.taking[0] = '\0';
+		bad_token(f);
+		return;
+	}
+	bus_send(f->sig, NULL, json_pack("{s:s, s:s, s:s, s:s, s:s}", "t",
+	    "adopt", "sid", f->r.taking, "nd", f->r.taking_from, "node",
+	    f->sig->cl.node, "fresh", f->pn.id));
+}
+
+struct adopt_req {
+	const char	*sid;
+	const char	*nd;
+	struct session	*found;
+};
+
+static void
+adopt_one(struct session *p, void *arg)
+{
+	struct adopt_req *q = arg;
+
+	if (q->found == NULL && p->state == S_PAIRED && p->partner == NULL &&
+	    strcmp(p->r.peer, q->sid) == 0 && strcmp(p->r.node, q->nd) == 0)
+		q->found = p;
+}
+
+static void
+on_adopt(struct signaling *sig, json_t *j)
+{
+	struct adopt_req q;
+	const char *node = json_string_value(json_object_get(j, "node"));
+	const char *fresh = json_string_value(json_object_get(j, "fresh"));
+	char aad[2 * PAIR_ID_LEN + 16], ip[ADDR_STRLEN], *text, *c;
+	struct session *p;
+	json_t *st;
+
+	memset(&q, 0, sizeof(q));
+	q.sid = json_string_value(json_object_get(j, "sid"));
+	q.nd = json_string_value(json_object_get(j, "nd"));
+	if (q.sid == NULL || q.nd == NULL || node == NULL || fresh == NULL ||
+	    strlen(node) > SIG_NODE_MAX || strlen(fresh) != PAIR_ID_LEN ||
+	    strcmp(node, sig->cl.node) == 0)
+		return;
+	session_each(sig, adopt_one, &q);
+	if ((p = q.found) == NULL)
+		return;
+	ip[0] = '\0';
+	if (p->addr.family != 0)
+		addr_ntop(&p->addr, ip, sizeof(ip));
+	/* Its next message must pass p's check, and p's next its own. */
+	st = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:b, s:s, "
+	    "s:s, s:[], s:[]}", "state", "paired", "peer", p->pn.id, "node",
+	    sig->cl.node, "relay", p->r.relay, "peerAddr", ip, "tx",
+	    (json_int_t)p->r.rxseq, "rx", (json_int_t)p->r.txseq, "offerer",
+	    !p->offerer, "last", "", "lastAddr", "", "interests", "held");
+	if (st == NULL)
+		return;
+	text = json_dumps(st, JSON_COMPACT);
+	json_decref(st);
+	if (text == NULL)
+		return;
+	snprintf(aad, sizeof(aad), "take|%s|%s", fresh, q.sid);
+	c = bus_seal(sig, aad, text, strlen(text));
+	explicit_bzero(text, strlen(text));
+	free(text);
+	if (c == NULL)
+		return;
+	strlcpy(p->r.node, node, sizeof(p->r.node));
+	if (p->r.timer != NULL)
+		evtimer_del(p->r.timer);
+	bus_send(sig, node, json_pack("{s:s, s:s, s:s, s:s}", "t", "taken",
+	    "to", fresh, "sid", q.sid, "c", c));
+	free(c);
+}
 
 static int
 arm(struct session *s, int secs)
@@ -616,12 +702,21 @@ remote_resume(struct hconn *c, const char *sid, uint64_t n,
 
 	if (f == NULL || node == NULL || !remote_active(sig) ||
 	    strcmp(node, sig->cl.node) == 0 || f->r.taking[0] != '\0' ||
-	    sig->cl.node_at(sig->cl.arg, node, addr, sizeof(addr), &a,
-	    &b) != 0)
-		return -1;
-	if (arm(f, 3) != 0)
+	    strlen(node) > SIG_NODE_MAX)
 		return -1;
 	strlcpy(f->r.taking, sid, sizeof(f->r.taking));
+	strlcpy(f->r.taking_from, node, sizeof(f->r.taking_from));
+	f->r.adopting = 0;
+	if (sig->cl.node_at(sig->cl.arg, node, addr, sizeof(addr), &a,
+	    &b) != 0) {
+		/* Its node is dead: maybe its partner's node has the pair. */
+		adopt(f);
+		return 0;
+	}
+	if (arm(f, 3) != 0) {
+		f->r.taking[0] = '\0';
+		return -1;
+	}
 	bus_send(sig, node, json_pack("{s:s, s:s, s:I, s:s, s:s}", "t",
 	    "take", "sid", sid, "n", (json_int_t)n, "node", sig->cl.node,
 	    "fresh", f->pn.id));
@@ -882,6 +977,8 @@ signaling_cluster_input(struct signaling *sig, const char *data,
 			on_pair(sig, j);
 		else if (strcmp(t, "take") == 0)
 			on_take(sig, j);
+		else if (strcmp(t, "adopt") == 0)
+			on_adopt(sig, j);
 		else if (strcmp(t, "taken") == 0)
 			on_taken(sig, j);
 		else if (strcmp(t, "moved") == 0)
@@ -950,6 +1047,10 @@ dead_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (s->r.taking[0] != '\0') {
 		/* The node that held the session never answered. */
+		if (!s->r.adopting) {
+			adopt(s);
+			return;
+		}
 		s->r.taking[0] = '\0';
 		bad_token(s);
 		return;
@@ -985,8 +1086,17 @@ dead_one(struct session *s, void *arg)
 	if (s->state != S_PAIRED || s->r.peer[0] == '\0')
 		return;
 	if (strcmp(s->r.relay, node) == 0) {
-		/* The media's node is gone: relay through us. */
-		strlcpy(s->r.relay, sig->cl.node, sizeof(s->r.relay));
+		/* The media's node is gone: the pair's nodes agree on one
+		 * of them, the live one first, then by name. */
+		const char *other = s->r.node, *pick = sig->cl.node;
+		char addr[64];
+		int a, b;
+
+		if (strcmp(other, node) != 0 && strcmp(other, pick) < 0 &&
+		    sig->cl.node_at(sig->cl.arg, other, addr, sizeof(addr),
+		    &a, &b) == 0)
+			pick = other;
+		strlcpy(s->r.relay, pick, sizeof(s->r.relay));
 		ice = remote_ice(s);
 		session_send(s, json_pack("{s:s, s:o}", "type", "relay",
 		    "iceServers", ice != NULL ? ice : json_array()));

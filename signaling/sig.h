@@ -108,6 +108,8 @@ struct sess_remote {
 	int			 has_peer_addr;
 	struct event		*timer;		/* peer's node died; a take */
 	char			 taking[PAIR_ID_LEN + 1];	/* resuming it */
+	char			 taking_from[SIG_NODE_MAX + 1];	/* its node */
+	int			 adopting;	/* asked its partner's node */
 	int			 moved;		/* resumed on another node */
 };
 

@@ -156,7 +156,8 @@ void		 signaling_bans_changed(struct signaling *);
  *          it just left, or NULL; retry: the interest wait is over); 0 and
  *          later signaling_cluster_found(), or -1 (then nothing is called)
  * cancel   takes session off the cluster-wide queue (no answer)
- * send     publishes data on node's channel, in order; -1 when down
+ * send     publishes data on node's channel, in order (node NULL: the
+ *          channel every node hears); -1 when down
  * relay    the pair's relay node of nodes a and b (the less loaded, never
  *          a draining or dead one), or NULL
  * node_at  the TURN address (text) and ports clients reach a live node

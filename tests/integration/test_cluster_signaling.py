@@ -249,16 +249,28 @@ async def resume_elsewhere(t, cl, nb, label):
 
 
 async def node_death(t, cl):
+    """a-b and c-e are paired across n1 and n3; n3 is killed (-9); b comes
+    back on n2 and resumes, e does not."""
     a, b, ma, mb = await cross_pair(cl, 0, 2, "127.0.0.5", "127.0.0.6")
-    relay = cl.node_of_servers(ma["iceServers"])
+    c, e, mc, me = await cross_pair(cl, 0, 2, "127.0.0.13", "127.0.0.14")
+    relay = cl.node_of_servers(mc["iceServers"])
     t0 = time.time()
     cl.nodes[2].proc.kill()
     cl.nodes[2].proc.wait()
+    b2 = await connect(cl.nodes[1], "127.0.0.6")
+    await b2.send_json(type="resume", token=b.token)
+    try:
+        r = await b2.recv_type("resumed", "error", timeout=8)
+    except asyncio.TimeoutError:
+        r = {}
+    t.ok(r.get("type") == "resumed" and r.get("partner") is True,
+         "b's node killed: b resumes on n2 with its partner (%.1f s)" %
+         (time.time() - t0), r)
     left = None
     got = []
     try:
         while left is None:
-            m = await a.recv_json(timeout=5 + RESUME + 4)
+            m = await c.recv_json(timeout=5 + RESUME + 4)
             got.append(m["type"])
             if m["type"] == "partner_left":
                 left = m
@@ -266,19 +278,45 @@ async def node_death(t, cl):
         pass
     took = time.time() - t0
     t.ok(left is not None and left.get("reason") == "disconnect" and
-         took <= 5 + RESUME + 3, "kill -9 of b's node: a gets partner_left "
+         took <= 5 + RESUME + 3, "e did not come back: c gets partner_left "
          "(disconnect) in %.1f s (heartbeat timeout 5 s + resume window "
          "%d s)" % (took, RESUME), got)
     if relay is cl.nodes[2]:
-        t.ok("relay" in got, "the pair's relay node died: a got relay "
+        t.ok("relay" in got, "the pair's relay node died: c got relay "
              "before that")
     else:
-        t.ok("relay" not in got, "the relay node (a's) lives: no relay")
+        t.ok("relay" not in got, "the relay node (c's) lives: no relay")
+    await b2.send_json(type="chat", text="b from n2")
+    try:
+        m = await a.recv_type("chat", timeout=3)
+    except asyncio.TimeoutError:
+        m = {}
+    t.eq(m.get("text"), "b from n2", "a hears b, resumed on n2")
+    await a.send_json(type="chat", text="a to b")
+    try:
+        m = await b2.recv_type("chat", timeout=3)
+    except asyncio.TimeoutError:
+        m = {}
+    t.eq(m.get("text"), "a to b", "b hears a")
+    qa = [m for m in await a.quiet(0.3) + a.stash if m["type"] in
+          ("partner_left", "relay")]
+    qb = [m for m in await b2.quiet(0.3) if m["type"] == "relay"]
+    t.eq([m["type"] for m in qa if m["type"] == "partner_left"], [],
+         "a never got partner_left")
+    ra = [m for m in qa if m["type"] == "relay"]
+    if relay is cl.nodes[2] or cl.node_of_servers(ma["iceServers"]) is \
+            cl.nodes[2]:
+        t.ok(len(ra) == 1 and len(qb) == 1 and
+             cl.node_of_servers(ra[0]["iceServers"]) is
+             cl.node_of_servers(qb[0]["iceServers"]) and
+             cl.node_of_servers(ra[0]["iceServers"]) in cl.nodes[:2],
+             "their relay node died: both got relay naming the same live "
+             "node", (ra, qb))
     t.ok(cl.wait_up(want=2, timeout=3) and
          metric(cl.nodes[0], 'meetopia_cluster_nodes{state="dead"}') == 1,
          "n1 counts two nodes up and one dead")
-    await a.close()
-    await b.close()
+    for w in (a, b2, c, e):
+        await w.close()
 
 
 async def redis_down(t, cl):
