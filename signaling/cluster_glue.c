@@ -38,6 +38,7 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
@@ -166,10 +167,49 @@ bus_open(struct signaling *sig, const char *aad, const char *c,
 	return pt;
 }
 
+/*
+ * The MAC of a control message: HMAC-SHA256 under the bus key of its
+ * compact, key-sorted JSON without "mac".  Partner messages ("m") are
+ * sealed instead; the queue's own "matched" note carries none (it only
+ * marks a waiter as taken).
+ */
+static int
+bus_mac(struct signaling *sig, json_t *j, char *out, size_t outlen)
+{
+	uint8_t mac[32];
+	unsigned int n = sizeof(mac);
+	char *text;
+
+	json_object_del(j, "mac");
+	if ((text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
+		return -1;
+	HMAC(EVP_sha256(), sig->bus_key, sizeof(sig->bus_key),
+	    (const unsigned char *)text, strlen(text), mac, &n);
+	free(text);
+	return http_b64url(mac, sizeof(mac), out, outlen) < 0 ? -1 : 0;
+}
+
+/* Whether j's "mac" is right (it is removed). */
+static int
+bus_mac_ok(struct signaling *sig, json_t *j)
+{
+	const char *got = json_string_value(json_object_get(j, "mac"));
+	char want[64], copy[64];
+
+	if (got == NULL || strlen(got) >= sizeof(copy))
+		return 0;
+	strlcpy(copy, got, sizeof(copy));
+	if (bus_mac(sig, j, want, sizeof(want)) != 0 ||
+	    strlen(want) != strlen(copy))
+		return 0;
+	return CRYPTO_memcmp(want, copy, strlen(want)) == 0;
+}
+
 static void
 bus_send(struct signaling *sig, const char *node, json_t *j)
 {
-	char *text;
+	char *text, mac[64];
+	const char *t;
 
 	if (j == NULL)
 		return;
@@ -177,13 +217,21 @@ bus_send(struct signaling *sig, const char *node, json_t *j)
 		json_decref(j);
 		return;
 	}
+	if ((t = json_string_value(json_object_get(j, "t"))) != NULL &&
+	    strcmp(t, "m") != 0) {
+		if (bus_mac(sig, j, mac, sizeof(mac)) != 0) {
+			json_decref(j);
+			return;
+		}
+		json_object_set_new(j, "mac", json_string(mac));
+	}
 	text = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	if (text == NULL)
 		return;
 	if (sig->cl.send(sig->cl.arg, node, text, strlen(text)) != 0)
 		log_debug("cluster: message to %s not sent (Redis down)",
-		    node);
+		    node != NULL ? node : "all");
 	free(text);
 }
 
@@ -970,6 +1018,12 @@ signaling_cluster_input(struct signaling *sig, const char *data,
 	if (sig->cl.up == NULL || sig->stopping ||
 	    (j = json_loadb(data, len, 0, &e)) == NULL)
 		return;
+	if ((t = json_string_value(json_object_get(j, "t"))) != NULL &&
+	    strcmp(t, "m") != 0 && !bus_mac_ok(sig, j)) {
+		log_warn("cluster: a control message failed authentication");
+		json_decref(j);
+		return;
+	}
 	if ((t = json_string_value(json_object_get(j, "t"))) != NULL) {
 		if (strcmp(t, "m") == 0)
 			on_message(sig, j);

@@ -155,6 +155,39 @@ async def messages(t, cl):
          "nor any key (%d keys)" % len(keys))
 
 
+async def forged(t, cl):
+    """Control messages forged on the bus (by anyone who can PUBLISH on
+    Redis) are ignored: they carry no valid MAC."""
+    import json
+    a, b, ma, mb = await cross_pair(cl, 0, 1, "127.0.0.15", "127.0.0.16")
+    sa, sb = a.welcome["session"], b.welcome["session"]
+    c = await connect(cl.nodes[0], "127.0.0.17")
+    await c.send_json(type="find", interests=["nobody-else-%d" % os.getpid()])
+    await c.recv_type("waiting")
+    for m in ({"t": "moved", "to": sa, "from": sb, "node": "n9"},
+              {"t": "pair", "to": c.welcome["session"], "from": sb,
+               "node": "n2", "relay": "n2"},
+              {"t": "take", "sid": sa, "n": 1, "node": "n2",
+               "fresh": sb}):
+        redis_cli(cl, "PUBLISH", "mtest:node:n1", json.dumps(m))
+    await asyncio.sleep(0.5)
+    await a.send_json(type="chat", text="still here")
+    try:
+        m = await b.recv_type("chat", timeout=3)
+    except asyncio.TimeoutError:
+        m = {}
+    t.eq(m.get("text"), "still here", "a forged moved does not divert a's "
+         "messages, a forged take does not take a")
+    q = await c.quiet(0.5)
+    t.eq([x["type"] for x in q if x["type"] == "matched"], [],
+         "a forged pair does not match a waiting session")
+    t.ok("failed authentication" in cl.nodes[0].log(),
+         "n1 logs the forged control messages")
+    for w in (a, b, c):
+        await w.send_json(type="leave")
+        await w.close()
+
+
 async def crowd(t, cl, n=500):
     """n sessions over the three nodes and 50 source addresses find at
     once; each says its session id to its partner."""
@@ -374,6 +407,7 @@ def main(t):
                                            "mtest:nodes:n3"],
              "each node keeps its registry key")
         asyncio.run(messages(t, cl))
+        asyncio.run(forged(t, cl))
         asyncio.run(crowd(t, cl))
         asyncio.run(resume_elsewhere(t, cl, 1, "partner on n2"))
         asyncio.run(resume_elsewhere(t, cl, 0, "partner on n1"))
