@@ -534,7 +534,11 @@ on_pair(struct signaling *sig, json_t *j)
 	    strlen(relay) > SIG_NODE_MAX)
 		return;
 	s = session_find(sig, to);
-	if (s == NULL || s->state != S_WAITING || s->ending) {
+	/* Only the session the queue says node took (its "matched" note
+	 * comes first): one that left and queued again meanwhile is not
+	 * paired twice. */
+	if (s == NULL || s->state != S_WAITING || s->ending ||
+	    !s->r.pending || strcmp(s->r.node, node) != 0) {
 		/* It left meanwhile: the finder's client hears so. */
 		bus_sealed(sig, node, from, to, 1, json_pack("{s:s, s:s}",
 		    "type", "_end", "reason", "disconnect"));
@@ -904,7 +908,9 @@ on_taken(struct signaling *sig, json_t *j)
 	f->r.taking[0] = '\0';
 	evtimer_del(f->r.timer);
 	snprintf(aad, sizeof(aad), "take|%s|%s", to, sid);
-	if (c == NULL || f->conn == NULL || session_find(sig, sid) != NULL ||
+	/* Even if this socket dropped meanwhile the session is taken: the
+	 * old node let it go, and its resume window now runs here. */
+	if (c == NULL || session_find(sig, sid) != NULL ||
 	    (pt = bus_open(sig, aad, c, &len)) == NULL ||
 	    (st = json_loadb(pt, len, 0, &e)) == NULL ||
 	    (state = json_string_value(json_object_get(st, "state"))) ==
