@@ -98,6 +98,15 @@ dc_cancel(void *arg, const char *session)
 		cluster_queue_cancel(dc->queue, session, NULL, NULL);
 }
 
+static void
+dc_hold(void *arg, const char *session, int eligible)
+{
+	struct dcluster *dc = arg;
+
+	if (!dc->halted)
+		cluster_queue_hold(dc->queue, session, eligible, NULL, NULL);
+}
+
 static int
 dc_send(void *arg, const char *node, const char *data, size_t len)
 {
@@ -218,6 +227,7 @@ dcluster_new(struct cluster *c, struct signaling *sig, struct relay *relay,
 	sc.up = dc_up;
 	sc.find = dc_find;
 	sc.cancel = dc_cancel;
+	sc.hold = dc_hold;
 	sc.send = dc_send;
 	sc.relay = dc_relay;
 	sc.node_at = dc_node_at;

@@ -361,6 +361,15 @@ remote_cancel(struct session *s)
 	s->r.pending = 0;
 }
 
+void
+remote_hold(struct session *s, int eligible)
+{
+	struct signaling *sig = s->sig;
+
+	if (s->r.queued && remote_active(sig) && sig->cl.hold != NULL)
+		sig->cl.hold(sig->cl.arg, s->pn.id, eligible);
+}
+
 static void
 pair_gauges(struct signaling *sig)
 {

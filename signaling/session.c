@@ -564,6 +564,7 @@ session_detach(struct hconn *c)
 	/* Even without a resume window the session ends from its timer, on
 	 * the next loop turn: callers up the stack may still hold it. */
 	s->pn.eligible = 0;
+	remote_hold(s, 0);
 	evtimer_del(s->wait_timer);
 	tv.tv_sec = (time_t)(sig->env.cfg->resume_window > 0 ?
 	    sig->env.cfg->resume_window : 0);
@@ -713,6 +714,7 @@ do_resume(struct hconn *c, const char *token)
 	old->addr = c->peer;
 	sig_pseudonym(sig, &old->addr, old->pseudo);
 	old->pn.eligible = 1;
+	remote_hold(old, 1);
 	if ((tok = new_token(old)) == NULL) {
 		send_error(c, MERR_INTERNAL, "no token", 0);
 		return;

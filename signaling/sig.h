@@ -262,6 +262,7 @@ void		 session_each(struct signaling *,
 int		 remote_active(struct signaling *);
 int		 remote_find(struct session *);
 void		 remote_cancel(struct session *);
+void		 remote_hold(struct session *, int eligible);
 int		 remote_unpair(struct session *, const char *reason);
 void		 remote_send(struct session *, json_t *);
 json_t		*remote_ice(struct session *);

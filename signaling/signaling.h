@@ -156,6 +156,8 @@ void		 signaling_bans_changed(struct signaling *);
  *          it just left, or NULL; retry: the interest wait is over); 0 and
  *          later signaling_cluster_found(), or -1 (then nothing is called)
  * cancel   takes session off the cluster-wide queue (no answer)
+ * hold     keeps a queued session's place but makes it unmatchable
+ *          (eligible 0: its socket dropped) or matchable again (1)
  * send     publishes data on node's channel, in order (node NULL: the
  *          channel every node hears); -1 when down
  * relay    the pair's relay node of nodes a and b (the less loaded, never
@@ -176,6 +178,7 @@ struct sig_cluster {
 		    const char *const *interests, size_t ninterests,
 		    int retry, long long wait_ms);
 	void	(*cancel)(void *arg, const char *session);
+	void	(*hold)(void *arg, const char *session, int eligible);
 	int	(*send)(void *arg, const char *node, const char *data,
 		    size_t len);
 	const char *(*relay)(void *arg, const char *a, const char *b);

@@ -60,6 +60,8 @@ async def cross_pair(cl, na, nb, ipa="127.0.0.2", ipb="127.0.0.3"):
     b = await connect(cl.nodes[nb], ipb)
     await a.send_json(type="find")
     await a.recv_type("waiting")
+    # waiting is sent as the find leaves for Redis: let it arrive first.
+    await asyncio.sleep(0.2)
     await b.send_json(type="find")
     ma = await a.recv_type("matched", timeout=5)
     mb = await b.recv_type("matched", timeout=5)
@@ -184,6 +186,37 @@ async def forged(t, cl):
     t.ok("failed authentication" in cl.nodes[0].log(),
          "n1 logs the forged control messages")
     for w in (a, b, c):
+        await w.send_json(type="leave")
+        await w.close()
+
+
+async def dropped_waiter(t, cl):
+    """A waiting session whose socket dropped keeps its place in the
+    cluster's queue but is not matched (SPEC `resume`), on any node."""
+    a = await connect(cl.nodes[0], "127.0.0.18")
+    await a.send_json(type="find")
+    await a.recv_type("waiting")
+    await a.close()
+    await asyncio.sleep(0.3)
+    b = await connect(cl.nodes[1], "127.0.0.19")
+    await b.send_json(type="find")
+    q = await b.quiet(0.8)
+    t.eq([x["type"] for x in q], ["waiting"], "a dropped waiter on n1 is "
+         "not matched with a finder on n2")
+    a2 = await connect(cl.nodes[0], "127.0.0.18")
+    await a2.send_json(type="resume", token=a.token)
+    r = await a2.recv_type("resumed", "error")
+    t.ok(r.get("type") == "resumed" and r.get("partner") is False,
+         "it resumes, waiting", r)
+    try:
+        ma = await a2.recv_type("matched", timeout=3)
+        mb = await b.recv_type("matched", timeout=3)
+        roles = sorted((ma.get("role"), mb.get("role")))
+    except asyncio.TimeoutError:
+        roles = None
+    t.eq(roles, ["answerer", "offerer"], "back, it is matched with the "
+         "finder on n2")
+    for w in (a2, b):
         await w.send_json(type="leave")
         await w.close()
 
@@ -408,6 +441,7 @@ def main(t):
              "each node keeps its registry key")
         asyncio.run(messages(t, cl))
         asyncio.run(forged(t, cl))
+        asyncio.run(dropped_waiter(t, cl))
         asyncio.run(crowd(t, cl))
         asyncio.run(resume_elsewhere(t, cl, 1, "partner on n2"))
         asyncio.run(resume_elsewhere(t, cl, 0, "partner on n1"))
