@@ -422,6 +422,12 @@ remote_end(struct session *s, const char *reason, int tell)
 	if (tell)
 		remote_send(s, json_pack("{s:s, s:s}", "type", "_end",
 		    "reason", reason));
+	/* A relay node that is neither side's any more (the session moved)
+	 * keeps the pair for pair-permissions until told. */
+	if (s->r.relay[0] != '\0' && strcmp(s->r.relay, sig->cl.node) != 0 &&
+	    strcmp(s->r.relay, s->r.node) != 0)
+		bus_send(sig, s->r.relay, json_pack("{s:s, s:s, s:s}", "t",
+		    "unrelay", "a", s->pn.id, "b", s->r.peer));
 	metrics_observe(&sig->env.metrics->session_seconds,
 	    sig_now() - s->paired_at);
 	pair_table_clear(sig->pairs, s->pn.id);
@@ -1005,6 +1011,30 @@ on_taken(struct signaling *sig, json_t *j)
 }
 
 static void
+on_unrelay(struct signaling *sig, json_t *j)
+{
+	const char *a = json_string_value(json_object_get(j, "a"));
+	const char *b = json_string_value(json_object_get(j, "b"));
+	struct session *sa, *sb;
+
+	if (a == NULL || b == NULL || strlen(a) != PAIR_ID_LEN ||
+	    strlen(b) != PAIR_ID_LEN)
+		return;
+	/* Not if a side of it is here and still paired with the other. */
+	sa = session_find(sig, a);
+	sb = session_find(sig, b);
+	if ((sa != NULL && session_paired(sa)) ||
+	    (sb != NULL && session_paired(sb)))
+		return;
+	if (!pair_table_are(sig->pairs, a, b))
+		return;
+	pair_table_clear(sig->pairs, a);
+	pair_table_clear(sig->pairs, b);
+	if (sig->hook != NULL)
+		sig->hook(sig->hook_arg, a, b, 0);
+}
+
+static void
 on_moved(struct signaling *sig, json_t *j)
 {
 	const char *to = json_string_value(json_object_get(j, "to"));
@@ -1052,6 +1082,8 @@ signaling_cluster_input(struct signaling *sig, const char *data,
 			on_taken(sig, j);
 		else if (strcmp(t, "moved") == 0)
 			on_moved(sig, j);
+		else if (strcmp(t, "unrelay") == 0)
+			on_unrelay(sig, j);
 		else if (strcmp(t, "requeue") == 0) {
 			const char *to = json_string_value(json_object_get(j,
 			    "to"));

@@ -30,7 +30,8 @@ from cluster_nodes import Cluster  # noqa: E402
 from harness import metric  # noqa: E402
 from redis_server import have_redis  # noqa: E402
 from tap import Tap  # noqa: E402
-from turnclient import check_pair, turn_client  # noqa: E402
+from turnclient import (check_pair, receive, send_to,  # noqa: E402
+                        turn_client)
 from wsclient import connect  # noqa: E402
 
 RESUME = 2
@@ -314,6 +315,45 @@ async def resume_elsewhere(t, cl, nb, label):
         await w.close()
 
 
+async def relay_after_move(t, cl):
+    """The side of a pair on its relay node resumes on n3: the relay node
+    keeps the pair (media goes on), and drops it when the pair ends."""
+    a, b, ma, mb = await cross_pair(cl, 0, 1, "127.0.0.20", "127.0.0.21")
+    relay = cl.node_of_servers(ma["iceServers"])
+    if relay is None:
+        t.ok(False, "a relay node")
+        return
+    ta, ra = turn_client(relay, ma["iceServers"][0])
+    tb, rb = turn_client(relay, mb["iceServers"][0])
+    mover, other = (a, b) if relay is cl.nodes[0] else (b, a)
+    await mover.close()
+    moved = await connect(cl.nodes[2], mover.ws.local_address[0])
+    await moved.send_json(type="resume", token=mover.token)
+    r = await moved.recv_type("resumed", "error")
+    t.ok(r.get("partner") is True, "the side on the relay node (n%d) "
+         "resumes on n3" % (cl.nodes.index(relay) + 1), r)
+    codes = (ta.permit(*rb) or {}).get("code"), \
+        (tb.permit(*ra) or {}).get("code")
+    send_to(ta, rb, b"after the move")
+    t.ok(codes == (0, 0) and receive(tb) == b"after the move",
+         "the relay node still lets the pair permit each other and relays "
+         "(%s)" % (codes,))
+    await moved.send_json(type="leave")
+    m = await other.recv_type("partner_left")
+    t.eq(m.get("reason"), "leave", "the moved side leaves from n3")
+    await asyncio.sleep(0.5)
+    send_to(tb, ra, b"after the end")
+    got = receive(ta)
+    r = ta.permit(*rb)
+    t.ok(got is None and r is not None and r["code"] == 403,
+         "the relay node dropped the pair: nothing relayed, a new "
+         "permission 403 (%s)" % (r and r["code"]))
+    for x in (ta, tb):
+        x.close()
+    for w in (moved, other):
+        await w.close()
+
+
 async def node_death(t, cl):
     """a-b and c-e are paired across n1 and n3; n3 is killed (-9); b comes
     back on n2 and resumes, e does not."""
@@ -445,6 +485,7 @@ def main(t):
         asyncio.run(crowd(t, cl))
         asyncio.run(resume_elsewhere(t, cl, 1, "partner on n2"))
         asyncio.run(resume_elsewhere(t, cl, 0, "partner on n1"))
+        asyncio.run(relay_after_move(t, cl))
         asyncio.run(node_death(t, cl))
         asyncio.run(redis_down(t, cl))
         for d in cl.nodes[:2]:
