@@ -20,6 +20,7 @@ three meetopiad nodes on free loopback ports (cluster_nodes.py).
   itself when Redis is back.
 Everything on loopback."""
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -27,7 +28,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cluster_nodes import Cluster  # noqa: E402
-from harness import metric  # noqa: E402
+from harness import ctl, metric, pseudonym  # noqa: E402
 from redis_server import have_redis  # noqa: E402
 from tap import Tap  # noqa: E402
 from turnclient import (check_pair, receive, send_to,  # noqa: E402
@@ -131,6 +132,22 @@ async def messages(t, cl):
         for x in (ta, tb, tc):
             x.close()
 
+    await b.send_json(type="report", reason="spam")
+    try:
+        m = await b.recv_type("reported", "error", timeout=5)
+    except asyncio.TimeoutError:
+        m = {}
+    t.ok(m.get("type") == "reported" and m.get("id", 0) > 0,
+         "b on n2 reports its partner on n1", m)
+    rep = {}
+    if m.get("id"):
+        p = ctl(cl.nodes[1], "--json", "report", "show", str(m["id"]))
+        try:
+            rep = json.loads(p.stdout)["report"]
+        except (ValueError, KeyError):
+            rep = {}
+    t.eq(rep.get("reported"), pseudonym(cl.nodes[1].state_dir, "127.0.0.2"),
+         "the report names the partner on n1 by its pseudonym")
     await a.send_json(type="next")
     m = await b.recv_type("partner_left")
     t.eq(m.get("reason"), "next", "next on n1: b on n2 hears partner_left")
@@ -161,7 +178,6 @@ async def messages(t, cl):
 async def forged(t, cl):
     """Control messages forged on the bus (by anyone who can PUBLISH on
     Redis) are ignored: they carry no valid MAC."""
-    import json
     a, b, ma, mb = await cross_pair(cl, 0, 1, "127.0.0.15", "127.0.0.16")
     sa, sb = a.welcome["session"], b.welcome["session"]
     c = await connect(cl.nodes[0], "127.0.0.17")
