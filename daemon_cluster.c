@@ -132,18 +132,21 @@ dc_relay(void *arg, const char *a, const char *b)
 
 static int
 dc_node_at(void *arg, const char *node, char *addr, size_t addrlen,
-    int *turn_port, int *tls_port)
+    int *turn_port, int *tls_port, unsigned *epoch)
 {
 	struct dcluster *dc = arg;
 	const struct cluster_node_info *i = cluster_registry_get(dc->reg,
 	    node);
 
-	if (i == NULL || i->state == CLUSTER_NODE_DEAD || i->address[0] ==
-	    '\0')
+	if (i == NULL)
+		return -1;
+	*epoch = i->epoch;
+	if (i->state == CLUSTER_NODE_DEAD || i->address[0] == '\0')
 		return -1;
 	strlcpy(addr, i->address, addrlen);
 	*turn_port = i->turn_port;
 	*tls_port = i->tls_port;
+	*epoch = i->epoch;
 	return 0;
 }
 

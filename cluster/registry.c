@@ -7,6 +7,7 @@
 
 #include <event2/event.h>
 #include <jansson.h>
+#include <openssl/rand.h>
 
 #include "cluster/cluster.h"
 #include "cluster/registry.h"
@@ -15,6 +16,7 @@
 
 struct node {
 	struct cluster_node_info info;
+	char			 boot[33];
 	long long		 seen_ms;	/* our clock */
 };
 
@@ -24,6 +26,7 @@ struct cluster_registry {
 	struct cluster_registry_cbs cbs;
 	int			 turn_port;
 	int			 tls_port;
+	char			 boot[33];	/* this run's */
 	struct event		*tick;
 	struct node		 nodes[CLUSTER_NODES_MAX];
 	size_t			 n;
@@ -93,10 +96,11 @@ beat(struct cluster_registry *r)
 	addr[0] = '\0';
 	if (self->address.family != 0)
 		addr_ntop(&self->address, addr, sizeof(addr));
-	j = json_pack("{s:s, s:s, s:i, s:i, s:s, s:I, s:I}", "node",
-	    self->name, "address", addr, "turnPort", r->turn_port, "tlsPort",
-	    r->tls_port, "state", draining ? "draining" : "up", "sessions",
-	    (json_int_t)sessions, "allocations", (json_int_t)allocs);
+	j = json_pack("{s:s, s:s, s:s, s:i, s:i, s:s, s:I, s:I}", "node",
+	    self->name, "boot", r->boot, "address", addr, "turnPort",
+	    r->turn_port, "tlsPort", r->tls_port, "state", draining ?
+	    "draining" : "up", "sessions", (json_int_t)sessions,
+	    "allocations", (json_int_t)allocs);
 	if (j == NULL)
 		return;
 	text = json_dumps(j, JSON_COMPACT);
@@ -135,7 +139,9 @@ heard(void *arg, const char *channel, const char *data, size_t len)
 	struct cluster_node_info in;
 	struct node *n;
 	json_t *j;
-	const char *name, *addr, *state;
+	const char *name, *addr, *state, *boot;
+	char bootc[33];
+	int restarted = 0;
 	json_error_t e;
 
 	(void)channel;
@@ -145,8 +151,10 @@ heard(void *arg, const char *channel, const char *data, size_t len)
 	name = json_string_value(json_object_get(j, "node"));
 	addr = json_string_value(json_object_get(j, "address"));
 	state = json_string_value(json_object_get(j, "state"));
+	boot = json_string_value(json_object_get(j, "boot"));
 	if (name == NULL || !cluster_valid_id(name) || addr == NULL ||
-	    state == NULL || strlen(addr) >= sizeof(in.address)) {
+	    state == NULL || strlen(addr) >= sizeof(in.address) ||
+	    boot == NULL || strlen(boot) >= sizeof(bootc)) {
 		json_decref(j);
 		return;
 	}
@@ -160,6 +168,7 @@ heard(void *arg, const char *channel, const char *data, size_t len)
 	    "allocations"));
 	in.state = strcmp(state, "draining") == 0 ? CLUSTER_NODE_DRAINING :
 	    CLUSTER_NODE_UP;
+	strlcpy(bootc, boot, sizeof(bootc));
 	json_decref(j);
 	if ((n = find(r, in.name)) == NULL) {
 		if (r->n == CLUSTER_NODES_MAX)
@@ -167,11 +176,22 @@ heard(void *arg, const char *channel, const char *data, size_t len)
 		n = &r->nodes[r->n++];
 		log_info("cluster: node %s joined (%s)", in.name,
 		    in.address);
-	} else if (n->info.state == CLUSTER_NODE_DEAD)
-		log_info("cluster: node %s is back", in.name);
+	} else if (strcmp(n->boot, bootc) != 0) {
+		/* Another run: the one we knew died with its sessions. */
+		log_warn("cluster: node %s restarted", in.name);
+		in.epoch = n->info.epoch + 1;
+		restarted = n->info.state != CLUSTER_NODE_DEAD;
+	} else {
+		in.epoch = n->info.epoch;
+		if (n->info.state == CLUSTER_NODE_DEAD)
+			log_info("cluster: node %s is back", in.name);
+	}
 	n->info = in;
+	strlcpy(n->boot, bootc, sizeof(n->boot));
 	n->seen_ms = now_ms();
 	gauges(r);
+	if (restarted && r->cbs.dead != NULL)
+		r->cbs.dead(r->cbs.arg, in.name);
 }
 
 static void
@@ -196,6 +216,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 		    now - n->seen_ms < CLUSTER_DEAD_MS)
 			continue;
 		n->info.state = CLUSTER_NODE_DEAD;
+		n->info.epoch++;
 		log_warn("cluster: node %s is dead (silent for %d s)",
 		    n->info.name, CLUSTER_DEAD_MS / 1000);
 		strlcpy(dead[nd++], n->info.name, sizeof(dead[0]));
@@ -237,6 +258,17 @@ cluster_registry_new(struct cluster *c, struct metrics *metrics,
 	r->metrics = metrics;
 	r->turn_port = turn_port;
 	r->tls_port = tls_port;
+	{
+		uint8_t raw[16];
+		size_t i;
+
+		if (RAND_bytes(raw, sizeof(raw)) != 1) {
+			free(r);
+			return NULL;
+		}
+		for (i = 0; i < sizeof(raw); i++)
+			snprintf(r->boot + 2 * i, 3, "%02x", raw[i]);
+	}
 	if (cbs != NULL)
 		r->cbs = *cbs;
 	if ((r->tick = event_new(cluster_event_base(c), -1, EV_PERSIST,

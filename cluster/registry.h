@@ -11,6 +11,11 @@
  *
  * Keeps meetopia_cluster_nodes{state}.  Nothing here holds a client
  * address: node-address is the server's.  Runs on the daemon's loop.
+ *
+ * Each run of a node has a random boot id in its heartbeats: a node heard
+ * with another boot id restarted, and its earlier run is dead (its
+ * sessions died with it) even if it was never silent for 5 s.  A node's
+ * epoch counts its deaths and restarts as this node saw them.
  */
 #ifndef MEETOPIA_CLUSTER_REGISTRY_H
 #define MEETOPIA_CLUSTER_REGISTRY_H
@@ -42,6 +47,7 @@ struct cluster_node_info {
 	enum cluster_node_state	 state;
 	long long		 sessions;
 	long long		 allocations;
+	unsigned		 epoch;
 };
 
 /* This node's figures for its next heartbeat, and the deaths. */

@@ -287,11 +287,12 @@ remote_ice(struct session *s)
 	char user[CRED_USER_MAX], pass[CRED_PASS_MAX], id[CRED_ID_MAX];
 	char addr[64], host[72], url[128];
 	int turn = 0, tls = 0;
+	unsigned ep;
 	json_t *urls, *srv, *list;
 
 	if (cfg->auth_secret.n == 0 || sig->cl.node_at == NULL ||
 	    sig->cl.node_at(sig->cl.arg, s->r.relay, addr, sizeof(addr),
-	    &turn, &tls) != 0)
+	    &turn, &tls, &ep) != 0)
 		return sig_ice_servers(sig, s->conn, s->pn.id);
 	snprintf(id, sizeof(id), "s-%s", s->pn.id);
 	if (cred_make(cfg->auth_secret.v[0], id, (long long)time(NULL) +
@@ -766,6 +767,7 @@ remote_resume(struct hconn *c, const char *sid, uint64_t n,
 	struct session *f = c->sess;
 	char addr[64];
 	int a, b;
+	unsigned ep;
 
 	if (f == NULL || node == NULL || !remote_active(sig) ||
 	    strcmp(node, sig->cl.node) == 0 || f->r.taking[0] != '\0' ||
@@ -775,7 +777,7 @@ remote_resume(struct hconn *c, const char *sid, uint64_t n,
 	strlcpy(f->r.taking_from, node, sizeof(f->r.taking_from));
 	f->r.adopting = 0;
 	if (sig->cl.node_at(sig->cl.arg, node, addr, sizeof(addr), &a,
-	    &b) != 0) {
+	    &b, &ep) != 0) {
 		/* Its node is dead: maybe its partner's node has the pair. */
 		adopt(f);
 		return 0;
@@ -831,8 +833,9 @@ on_take(struct signaling *sig, json_t *j)
 	s = session_find(sig, sid);
 	if (s == NULL || s->ending || s->r.moved ||
 	    (uint64_t)json_integer_value(jn) != s->serial) {
-		bus_send(sig, node, json_pack("{s:s, s:s, s:s}", "t", "taken",
-		    "to", fresh, "sid", sid));
+		bus_send(sig, node, json_pack("{s:s, s:s, s:s, s:s}", "t",
+		    "taken", "to", fresh, "sid", sid, "why", s == NULL ?
+		    "unknown" : "used"));
 		return;
 	}
 	ip[0] = pip[0] = '\0';
@@ -920,8 +923,15 @@ on_taken(struct signaling *sig, json_t *j)
 	if (to == NULL || sid == NULL || (f = session_find(sig, to)) == NULL ||
 	    strcmp(f->r.taking, sid) != 0)
 		return;
-	f->r.taking[0] = '\0';
 	evtimer_del(f->r.timer);
+	/* Not known there: that node restarted since (a used token is
+	 * refused, not adopted).  Maybe its partner's node has the pair. */
+	if (c == NULL && !f->r.adopting && (v = json_string_value(
+	    json_object_get(j, "why"))) != NULL && strcmp(v, "unknown") == 0) {
+		adopt(f);
+		return;
+	}
+	f->r.taking[0] = '\0';
 	snprintf(aad, sizeof(aad), "take|%s|%s", to, sid);
 	/* Even if this socket dropped meanwhile the session is taken: the
 	 * old node let it go, and its resume window now runs here. */
@@ -1143,6 +1153,7 @@ dead_cb(evutil_socket_t fd, short what, void *arg)
 	struct signaling *sig = s->sig;
 	char addr[64];
 	int a, b;
+	unsigned ep;
 
 	(void)fd;
 	(void)what;
@@ -1158,9 +1169,13 @@ dead_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (s->state != S_PAIRED || s->r.peer[0] == '\0')
 		return;
-	/* Its partner came back elsewhere (or its node did): keep it. */
+	/* Its partner came back elsewhere (it moved), or its node came
+	 * back from a cut, same run: keep it. */
+	if (strcmp(s->r.node, s->r.dead_node) != 0)
+		return;
+	ep = s->r.dead_epoch + 1;
 	if (sig->cl.node_at(sig->cl.arg, s->r.node, addr, sizeof(addr), &a,
-	    &b) == 0)
+	    &b, &ep) == 0 && ep == s->r.dead_epoch)
 		return;
 	session_send(s, json_pack("{s:s, s:s}", "type", "partner_left",
 	    "reason", "disconnect"));
@@ -1192,10 +1207,11 @@ dead_one(struct session *s, void *arg)
 		const char *other = s->r.node, *pick = sig->cl.node;
 		char addr[64];
 		int a, b;
+		unsigned ep;
 
 		if (strcmp(other, node) != 0 && strcmp(other, pick) < 0 &&
 		    sig->cl.node_at(sig->cl.arg, other, addr, sizeof(addr),
-		    &a, &b) == 0)
+		    &a, &b, &ep) == 0)
 			pick = other;
 		strlcpy(s->r.relay, pick, sizeof(s->r.relay));
 		ice = remote_ice(s);
@@ -1204,6 +1220,21 @@ dead_one(struct session *s, void *arg)
 	}
 	if (strcmp(s->r.node, node) != 0)
 		return;
+	/* A node alive now restarted: its sessions died with the old run,
+	 * whatever the epoch says later.  One that went silent may come
+	 * back, the same run with the same epoch. */
+	{
+		char addr[64];
+		int a, b;
+		unsigned ep = 0;
+
+		strlcpy(s->r.dead_node, node, sizeof(s->r.dead_node));
+		if (sig->cl.node_at(sig->cl.arg, node, addr, sizeof(addr), &a,
+		    &b, &ep) == 0)
+			s->r.dead_epoch = ep - 1;
+		else
+			s->r.dead_epoch = ep;
+	}
 	/* Its partner may resume elsewhere within resume-window. */
 	tv.tv_sec = (time_t)(sig->env.cfg->resume_window > 0 ?
 	    sig->env.cfg->resume_window : 0);

@@ -107,6 +107,8 @@ struct sess_remote {
 	struct maddr		 peer_addr;	/* for reports; never sent clear */
 	int			 has_peer_addr;
 	struct event		*timer;		/* peer's node died; a take */
+	char			 dead_node[SIG_NODE_MAX + 1];	/* which */
+	unsigned		 dead_epoch;	/* its epoch then */
 	char			 taking[PAIR_ID_LEN + 1];	/* resuming it */
 	char			 taking_from[SIG_NODE_MAX + 1];	/* its node */
 	int			 adopting;	/* asked its partner's node */

@@ -163,7 +163,8 @@ void		 signaling_bans_changed(struct signaling *);
  * relay    the pair's relay node of nodes a and b (the less loaded, never
  *          a draining or dead one), or NULL
  * node_at  the TURN address (text) and ports clients reach a live node
- *          at; -1 when the node is unknown or dead
+ *          at, and its epoch (counts its deaths and restarts); -1 when
+ *          the node is unknown or dead
  */
 enum sig_found_what {
 	SIG_FOUND_WAITING = 1,
@@ -183,7 +184,8 @@ struct sig_cluster {
 		    size_t len);
 	const char *(*relay)(void *arg, const char *a, const char *b);
 	int	(*node_at)(void *arg, const char *node, char *addr,
-		    size_t addrlen, int *turn_port, int *tls_port);
+		    size_t addrlen, int *turn_port, int *tls_port,
+		    unsigned *epoch);
 	void	*arg;
 };
 

@@ -370,6 +370,50 @@ async def relay_after_move(t, cl):
         await w.close()
 
 
+async def node_restart(t, cl):
+    """n3 is killed (-9) and started again at once, under the same name:
+    its sessions died with the old run, though n3 was never silent for
+    5 s.  b comes back and resumes on n2; e does not, and c hears so."""
+    a, b, ma, mb = await cross_pair(cl, 0, 2, "127.0.0.22", "127.0.0.23")
+    c, e, mc, me = await cross_pair(cl, 0, 2, "127.0.0.24", "127.0.0.25")
+    old = cl.nodes[2]
+    t0 = time.time()
+    old.proc.kill()
+    old.proc.wait()
+    cl.nodes[2] = cl.make_node(3)
+    cl.nodes[2].start()
+    old.__exit__(None, None, None)
+    started = time.time() - t0
+    b2 = await connect(cl.nodes[1], "127.0.0.23")
+    await b2.send_json(type="resume", token=b.token)
+    try:
+        r = await b2.recv_type("resumed", "error", timeout=8)
+    except asyncio.TimeoutError:
+        r = {}
+    t.ok(r.get("type") == "resumed" and r.get("partner") is True,
+         "n3 restarted (up again in %.1f s): b resumes on n2 with its "
+         "partner" % started, r)
+    try:
+        m = await c.recv_type("partner_left", timeout=5 + RESUME + 4)
+    except asyncio.TimeoutError:
+        m = {}
+    took = time.time() - t0
+    t.ok(m.get("reason") == "disconnect" and took < started + 1 + RESUME + 2,
+         "c gets partner_left (disconnect) in %.1f s: the restart counts "
+         "as the old run's death" % took, m)
+    await b2.send_json(type="chat", text="after the restart")
+    try:
+        m = await a.recv_type("chat", timeout=3)
+    except asyncio.TimeoutError:
+        m = {}
+    t.eq(m.get("text"), "after the restart", "a and b still talk")
+    q = [x["type"] for x in await a.quiet(0.3)]
+    t.ok("partner_left" not in q, "a never got partner_left", q)
+    t.ok(cl.wait_up(want=3, timeout=5), "three nodes up again")
+    for w in (a, b2, c, e):
+        await w.close()
+
+
 async def node_death(t, cl):
     """a-b and c-e are paired across n1 and n3; n3 is killed (-9); b comes
     back on n2 and resumes, e does not."""
@@ -502,6 +546,7 @@ def main(t):
         asyncio.run(resume_elsewhere(t, cl, 1, "partner on n2"))
         asyncio.run(resume_elsewhere(t, cl, 0, "partner on n1"))
         asyncio.run(relay_after_move(t, cl))
+        asyncio.run(node_restart(t, cl))
         asyncio.run(node_death(t, cl))
         asyncio.run(redis_down(t, cl))
         for d in cl.nodes[:2]:
