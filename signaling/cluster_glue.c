@@ -1124,7 +1124,8 @@ state_one(struct session *s, void *arg)
 		return;
 	s->r.pending = 0;
 	s->r.queued = 0;	/* Redis may have lost its queue */
-	if (!up || remote_find(s) != 0)
+	/* A dropped one queues again when it resumes. */
+	if (!up || (s->conn != NULL && remote_find(s) != 0))
 		session_match_here(s);
 }
 

@@ -506,6 +506,10 @@ async def redis_down(t, cl):
         ok = False
     t.ok(ok, "while Redis is down n1 pairs its own sessions")
     t.eq((await (await chat_pair(a, b))), "alone", "and they chat")
+    w = await connect(cl.nodes[0], "127.0.0.26")
+    await w.send_json(type="find")
+    await w.recv_type("waiting")
+    await w.close()
     cl.redis.start()
     deadline = time.time() + 10
     while time.time() < deadline and not all(
@@ -517,6 +521,12 @@ async def redis_down(t, cl):
     c, e, mc, me = await cross_pair(cl, 0, 1, "127.0.0.9", "127.0.0.10")
     t.eq((mc.get("role"), me.get("role")), ("offerer", "answerer"),
          "and pair across nodes again")
+    f = await connect(cl.nodes[1], "127.0.0.27")
+    await f.send_json(type="find")
+    q = await f.quiet(1.0)
+    t.eq([x["type"] for x in q], ["waiting"], "a waiter that dropped while "
+         "Redis was down is not queued in Redis when it is back")
+    await f.close()
     for w in (a, b, c, e):
         await w.close()
 
