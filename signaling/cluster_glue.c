@@ -607,6 +607,8 @@ on_message(struct signaling *sig, json_t *j)
 	bus_aad(aad, sizeof(aad), to, from, n);
 	if ((pt = bus_open(sig, aad, c, &len)) == NULL) {
 		log_warn("cluster: a partner message failed authentication");
+		sig_secevent(sig, SECEV_VIOLATION, SECEV_HIGH, to, NULL,
+		    "cluster_forged_message", json_pack("{s:s}", "type", "m"));
 		return;
 	}
 	msg = json_loadb(pt, len, 0, &e);
@@ -1076,6 +1078,8 @@ signaling_cluster_input(struct signaling *sig, const char *data,
 	if ((t = json_string_value(json_object_get(j, "t"))) != NULL &&
 	    strcmp(t, "m") != 0 && !bus_mac_ok(sig, j)) {
 		log_warn("cluster: a control message failed authentication");
+		sig_secevent(sig, SECEV_VIOLATION, SECEV_HIGH, NULL, NULL,
+		    "cluster_forged_message", json_pack("{s:s}", "type", t));
 		json_decref(j);
 		return;
 	}

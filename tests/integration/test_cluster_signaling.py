@@ -200,8 +200,16 @@ async def forged(t, cl):
     q = await c.quiet(0.5)
     t.eq([x["type"] for x in q if x["type"] == "matched"], [],
          "a forged pair does not match a waiting session")
-    t.ok("failed authentication" in cl.nodes[0].log(),
-         "n1 logs the forged control messages")
+    redis_cli(cl, "PUBLISH", "mtest:node:n1", json.dumps(
+        {"t": "m", "to": sa, "from": sb, "n": 1000, "c": "AAAA" * 20}))
+    await asyncio.sleep(0.3)
+    log = cl.nodes[0].log()
+    t.ok("failed authentication" in log and
+         log.count("cluster_forged_message") >= 4,
+         "n1 logs the forged messages and reports them as security "
+         "events (cluster_forged_message)")
+    q = [x["type"] for x in await a.quiet(0.3)]
+    t.eq(q, [], "a forged partner message reaches nobody")
     for w in (a, b, c):
         await w.send_json(type="leave")
         await w.close()
