@@ -56,7 +56,8 @@ dc_found(void *arg, int err, const struct cluster_find_reply *r)
 			    SIG_FOUND_GONE;
 		signaling_cluster_found(dc->sig, fa->id, err != 0 ||
 		    r == NULL ? -1 : 0, what, r != NULL ? r->partner : "",
-		    r != NULL ? r->partner_node : "");
+		    r != NULL ? r->partner_node : "", r != NULL ?
+		    r->since_ms : 0, r != NULL ? r->partner_since_ms : 0);
 	}
 	free(fa);
 }

@@ -360,6 +360,7 @@ remote_cancel(struct session *s)
 		sig->cl.cancel(sig->cl.arg, s->pn.id);
 	s->r.queued = 0;
 	s->r.pending = 0;
+	s->r.since_ms = 0;
 }
 
 void
@@ -465,11 +466,13 @@ remote_free(struct session *s)
 
 void
 signaling_cluster_found(struct signaling *sig, const char *id, int err,
-    enum sig_found_what what, const char *partner, const char *pnode)
+    enum sig_found_what what, const char *partner, const char *pnode,
+    long long since_ms, long long partner_since_ms)
 {
 	struct session *s = session_find(sig, id), *p;
 	const char *relay;
 	struct timeval tv;
+	int offers;
 
 	if (sig->stopping)
 		return;
@@ -487,6 +490,8 @@ signaling_cluster_found(struct signaling *sig, const char *id, int err,
 		return;
 	}
 	if (what == SIG_FOUND_WAITING) {
+		if (s != NULL && s->r.since_ms == 0)
+			s->r.since_ms = since_ms;
 		/* With interests: ask again once the wait is over. */
 		if (s != NULL && s->state == S_WAITING &&
 		    s->pn.ninterests > 0 &&
@@ -497,7 +502,12 @@ signaling_cluster_found(struct signaling *sig, const char *id, int err,
 		}
 		return;
 	}
-	/* MATCHED: both are off the queue. */
+	/* MATCHED: both are off the queue; the one that waited longer
+	 * offers (the partner, unless the finder was queued first). */
+	offers = s != NULL && s->r.since_ms > 0 && partner_since_ms > 0 &&
+	    s->r.since_ms < partner_since_ms;
+	if (s != NULL)
+		s->r.since_ms = 0;
 	if (strcmp(pnode, sig->cl.node) == 0) {
 		p = session_find(sig, partner);
 		if (s != NULL)
@@ -507,7 +517,11 @@ signaling_cluster_found(struct signaling *sig, const char *id, int err,
 		if (s != NULL && p != NULL && s->state == S_WAITING &&
 		    p->state == S_WAITING && p != s) {
 			metrics_inc(&sig->env.metrics->cluster_pairs_local_total);
-			session_pair_here(p, s);
+			p->r.since_ms = 0;
+			if (offers)
+				session_pair_here(s, p);
+			else
+				session_pair_here(p, s);
 			return;
 		}
 		/* One of them left meanwhile: the other queues again. */
@@ -527,10 +541,10 @@ signaling_cluster_found(struct signaling *sig, const char *id, int err,
 	metrics_inc(&sig->env.metrics->pairs_total);
 	metrics_inc(&sig->env.metrics->cluster_pairs_remote_total);
 	/* The partner's node hears of it first: it keeps the order. */
-	bus_send(sig, pnode, json_pack("{s:s, s:s, s:s, s:s, s:s}", "t",
+	bus_send(sig, pnode, json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "t",
 	    "pair", "to", partner, "from", id, "node", sig->cl.node, "relay",
-	    relay));
-	remote_pair(s, partner, pnode, relay, 0);
+	    relay, "offer", !offers));
+	remote_pair(s, partner, pnode, relay, offers);
 }
 
 /* ------------------------------------------------------------------ */
@@ -560,7 +574,8 @@ on_pair(struct signaling *sig, json_t *j)
 		    "type", "_end", "reason", "disconnect"));
 		return;
 	}
-	remote_pair(s, from, node, relay, 1);
+	remote_pair(s, from, node, relay,
+	    !json_is_false(json_object_get(j, "offer")));
 }
 
 static void
@@ -1128,6 +1143,7 @@ state_one(struct session *s, void *arg)
 		return;
 	s->r.pending = 0;
 	s->r.queued = 0;	/* Redis may have lost its queue */
+	s->r.since_ms = 0;
 	/* A dropped one queues again when it resumes. */
 	if (!up || (s->conn != NULL && remote_find(s) != 0))
 		session_match_here(s);

@@ -102,6 +102,7 @@ struct sess_remote {
 	char			 relay[SIG_NODE_MAX + 1];	/* "": local */
 	int			 pending;	/* matched, pair not yet told */
 	int			 queued;	/* in the cluster-wide queue */
+	long long		 since_ms;	/* joined it (Redis' clock) */
 	uint64_t		 txseq;		/* to the partner's node */
 	uint64_t		 rxseq;		/* last heard from it */
 	struct maddr		 peer_addr;	/* for reports; never sent clear */

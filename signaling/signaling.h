@@ -190,10 +190,16 @@ struct sig_cluster {
 };
 
 void		 sig_set_cluster(struct signaling *, const struct sig_cluster *);
-/* The answer to find (err -1: Redis failed it; the session pairs alone). */
+/*
+ * The answer to find (err -1: Redis failed it; the session pairs alone);
+ * since_ms: when a WAITING session joined the queue, partner_since_ms:
+ * when the MATCHED partner did (Redis' clock, 0 unknown), so that the
+ * one that waited longer offers.
+ */
 void		 signaling_cluster_found(struct signaling *,
 		    const char *session, int err, enum sig_found_what,
-		    const char *partner, const char *partner_node);
+		    const char *partner, const char *partner_node,
+		    long long since_ms, long long partner_since_ms);
 /* A message on this node's channel. */
 void		 signaling_cluster_input(struct signaling *, const char *data,
 		    size_t len);
