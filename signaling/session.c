@@ -908,6 +908,13 @@ session_message(struct hconn *c, const uint8_t *p, size_t len)
 		return;
 	}
 	c->nmsgs++;
+	/* Another node is handing this socket's session over: until then
+	 * it is not the fresh one, nor yet the old one. */
+	if (s->r.taking[0] != '\0' && m.type != MSG_PING) {
+		send_error(c, MERR_BAD_REQUEST, "resume in progress", 0);
+		msg_clear(&m);
+		return;
+	}
 	if (chat_bucket_take(m.type == MSG_CHAT ? &s->chat : &s->signal,
 	    sig_now(), &retry) != 0) {
 		rate_limited(c, s, retry, m.type == MSG_CHAT ? "chat" :

@@ -323,6 +323,30 @@ async def resume_elsewhere(t, cl, nb, label):
     except asyncio.TimeoutError:
         m = {}
     t.eq(m.get("text"), "welcome back", "%s: and a hears b" % label)
+    if label == "partner on n2":
+        # While n1 takes the session over, the socket's messages are
+        # refused: a find then would queue the discarded fresh session.
+        c = await connect(cl.nodes[0], "127.0.0.28")
+        await c.send_json(type="find")
+        await c.recv_type("waiting")
+        await asyncio.sleep(0.2)
+        await a2.close()
+        await asyncio.sleep(0.2)
+        a4 = await connect(cl.nodes[0], "127.0.0.11")
+        await a4.send_json(type="resume", token=r["resumeToken"])
+        await a4.send_json(type="find")
+        got = await a4.quiet(1.0)
+        kinds = [(x["type"], x.get("message")) for x in got]
+        t.ok(("error", "resume in progress") in kinds and
+             ("resumed", None) in kinds and
+             not any(x["type"] == "matched" for x in got),
+             "%s: a find while the session is taken over is refused"
+             % label, kinds)
+        q = await c.quiet(0.3)
+        t.eq([x["type"] for x in q], [], "%s: and a waiter is not matched "
+             "with the fresh session" % label)
+        await c.close()
+        a2 = a4
     await asyncio.sleep(RESUME + 1)
     q = await b.quiet(0.3)
     t.eq([x["type"] for x in q if x["type"] == "partner_left"], [],
