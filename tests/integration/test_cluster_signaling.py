@@ -254,6 +254,8 @@ async def crowd(t, cl, n=500):
         ip = "127.0.1.%d" % (1 + i % 50)
         clients.append(connect(cl.nodes[i % 3], ip))
     clients = await asyncio.gather(*clients)
+    remote0 = sum(metric(d, 'meetopia_cluster_pairs_total{placement="remote"}')
+                  for d in cl.nodes)
     t0 = time.time()
     await asyncio.gather(*(c.send_json(type="find") for c in clients))
 
@@ -281,6 +283,10 @@ async def crowd(t, cl, n=500):
            partner.get(v) != k]
     t.eq(bad[:5], [], "no double match: partners are mutual, each session "
          "has exactly one")
+    remote = sum(metric(d, 'meetopia_cluster_pairs_total{placement="remote"}')
+                 for d in cl.nodes) - remote0
+    t.ok(remote > 0, "%d of the pairs are across nodes "
+         "(meetopia_cluster_pairs_total{placement=\"remote\"})" % remote)
     extra = await asyncio.gather(*(c.quiet(0.3) for c in clients[:60]))
     t.eq(sum(1 for q in extra for m in q if m["type"] in ("matched",
                                                           "chat")), 0,
