@@ -22,6 +22,7 @@
 #include "cluster/cluster.h"
 #include "cluster/limits.h"
 #include "cluster/modlog.h"
+#include "daemon_cluster.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -81,6 +82,7 @@ struct daemon {
 	struct port_share	*share;		/* shared ports, or NULL */
 	struct modlog		*modlog;	/* the cluster's moderation log */
 	struct climits		*climits;	/* limits across the cluster */
+	struct dcluster		*dc;		/* its glue to signaling */
 };
 
 static void
@@ -470,7 +472,9 @@ daemon_free(struct daemon *d)
 	relay_halt(d->relay);
 	/* Commands in flight to Redis are answered (NULL) while the modules
 	 * that wait for them are still here. */
+	dcluster_halt(d->dc);
 	cluster_halt(d->cluster);
+	dcluster_free(d->dc);
 	/* Modules are freed here, in reverse order of creation (MODULE FREE). */
 	share_free(d->share);
 	signaling_free(d->sig);
@@ -799,6 +803,13 @@ daemon_open_signaling(struct daemon *d)
 	sig_set_end_hook(d->sig, daemon_session_ended, d->relay);
 	if (d->db != NULL)
 		mdb_set_ban_hook(d->db, daemon_bans_changed, d);
+	/* With a cluster: the node registry, the cluster-wide queue and
+	 * partners on other nodes (daemon_cluster.h). */
+	if (d->cluster != NULL && (d->dc = dcluster_new(d->cluster, d->sig,
+	    d->relay, &d->metrics, d->cfg, &d->stopping)) == NULL) {
+		log_fatalx("cluster: cannot set up the node registry");
+		return -1;
+	}
 	if (d->cluster != NULL && d->db != NULL) {
 		struct sig_limits lim;
 

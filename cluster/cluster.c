@@ -181,7 +181,7 @@ cluster_self(const struct cluster *c)
 }
 
 struct event_base *
-cluster_event_base(struct cluster *c)
+cluster_event_base(const struct cluster *c)
 {
 	return c->env.base;
 }

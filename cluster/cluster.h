@@ -66,7 +66,7 @@ struct cluster_redis *cluster_link(struct cluster *);
 const char	*cluster_prefix(const struct cluster *);
 const struct cluster_identity *cluster_self(const struct cluster *);
 /* The daemon's loop, for the timers of the cluster's parts. */
-struct event_base *cluster_event_base(struct cluster *);
+struct event_base *cluster_event_base(const struct cluster *);
 
 /*
  * Calls cb for every message on channel prefix+name (a name ending in

@@ -9,7 +9,8 @@ libmeetopia_cluster_a_SOURCES = \
 	cluster/node.c cluster/node.h \
 	cluster/cluster.c cluster/cluster.h \
 	cluster/modlog.c cluster/modlog.h \
-	cluster/limits.c cluster/limits.h
+	cluster/limits.c cluster/limits.h \
+	cluster/registry.c cluster/registry.h
 libmeetopia_cluster_a_CPPFLAGS = $(AM_CPPFLAGS) $(HIREDIS_CFLAGS)
 
 # The queue and the link against a real redis-server: run by
@@ -21,10 +22,13 @@ tests_unit_test_cluster_queue_CPPFLAGS = $(AM_CPPFLAGS) $(HIREDIS_CFLAGS)
 tests_unit_test_cluster_queue_LDADD = $(ALL_LIBS)
 TESTS += tests/integration/test_cluster_queue.py \
 	tests/integration/test_cluster_link.py \
-	tests/integration/test_cluster_moderation.py
+	tests/integration/test_cluster_moderation.py \
+	tests/integration/test_cluster_signaling.py
 EXTRA_DIST += tests/integration/test_cluster_queue.py \
 	tests/integration/test_cluster_link.py \
 	tests/integration/test_cluster_moderation.py \
+	tests/integration/test_cluster_signaling.py \
+	tests/integration/cluster_nodes.py \
 	tests/integration/redis_server.py
 
 check_PROGRAMS += tests/unit/test_redis_url

@@ -16,6 +16,7 @@ libmeetopia_signaling_a_SOURCES = \
 	signaling/pairing.c signaling/pairing.h \
 	signaling/sig.h \
 	signaling/server.c \
+	signaling/cluster_glue.c \
 	signaling/hconn.c \
 	signaling/routes.c \
 	signaling/ice.c \

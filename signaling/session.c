@@ -172,6 +172,9 @@ new_token(struct session *s)
 	    (json_int_t)s->serial, "iat", (json_int_t)time(NULL));
 	if (claims == NULL)
 		return NULL;
+	/* In a cluster: the node that holds the session. */
+	if (sig->cl.node != NULL)
+		json_object_set_new(claims, "nd", json_string(sig->cl.node));
 	if (jwt_sign(sig->jwt_key, sizeof(sig->jwt_key), claims, &tok) != 0)
 		tok = NULL;
 	json_decref(claims);
@@ -192,7 +195,8 @@ pair_hook(struct signaling *sig, struct session *a, struct session *b,
 static void
 send_matched(struct session *s)
 {
-	json_t *ice = sig_ice_servers(s->sig, s->conn, s->pn.id);
+	json_t *ice = s->r.relay[0] != '\0' ? remote_ice(s) :
+	    sig_ice_servers(s->sig, s->conn, s->pn.id);
 
 	send_json(s, json_pack("{s:s, s:s, s:o}", "type", "matched", "role",
 	    s->offerer ? "offerer" : "answerer", "iceServers",
@@ -235,8 +239,10 @@ unpair(struct session *s, const char *reason)
 	struct signaling *sig = s->sig;
 	struct session *p = s->partner;
 
-	if (p == NULL)
+	if (p == NULL) {
+		remote_unpair(s, reason);	/* a partner on another node */
 		return;
+	}
 	metrics_observe(&sig->env.metrics->session_seconds,
 	    (double)(clock_mono_ms() - s->paired_at) / 1000.0);
 	s->partner = p->partner = NULL;
@@ -257,6 +263,17 @@ unpair(struct session *s, const char *reason)
 
 static void
 try_match(struct session *s)
+{
+	if (s->state != S_WAITING || s->conn == NULL)
+		return;
+	if (remote_find(s) == 0)
+		return;		/* the cluster-wide queue answers */
+	session_match_here(s);
+}
+
+/* Pairs s from this node's queue (no cluster, or Redis down). */
+void
+session_match_here(struct session *s)
 {
 	struct signaling *sig = s->sig;
 	struct pair_node *pn;
@@ -306,6 +323,7 @@ dequeue(struct session *s)
 {
 	pair_dequeue(&s->sig->queue, &s->pn);
 	evtimer_del(s->wait_timer);
+	remote_cancel(s);
 	if (s->state == S_WAITING)
 		s->state = S_IDLE;
 	gauges(s->sig);
@@ -486,16 +504,21 @@ session_free(struct session *s)
 	if (s == NULL)
 		return;
 	sig = s->sig;
-	if (s->partner != NULL)
+	if (session_paired(s))
 		unpair(s, "disconnect");
+	remote_cancel(s);
+	remote_free(s);
 	undrop(s);
 	pair_dequeue(&sig->queue, &s->pn);
 	gauges(sig);
-	pair_table_clear(sig->pairs, s->pn.id);
+	/* Moved to another node, it lives on: the pair and its
+	 * allocations stay. */
+	if (!s->r.moved)
+		pair_table_clear(sig->pairs, s->pn.id);
 	if (sig->env.mod.cancel != NULL)
 		sig->env.mod.cancel(sig->env.mod.arg, s);
 	/* Gone for good: the relay frees what its credentials hold. */
-	if (sig->end_hook != NULL)
+	if (sig->end_hook != NULL && !s->r.moved)
 		sig->end_hook(sig->end_hook_arg, s->pn.id);
 	if (s->conn != NULL)
 		s->conn->sess = NULL;
@@ -543,6 +566,7 @@ session_detach(struct hconn *c)
 	/* Even without a resume window the session ends from its timer, on
 	 * the next loop turn: callers up the stack may still hold it. */
 	s->pn.eligible = 0;
+	remote_hold(s, 0);
 	evtimer_del(s->wait_timer);
 	tv.tv_sec = (time_t)(sig->env.cfg->resume_window > 0 ?
 	    sig->env.cfg->resume_window : 0);
@@ -661,6 +685,12 @@ do_resume(struct hconn *c, const char *token)
 	n = json_integer_value(json_object_get(claims, "n"));
 	strlcpy(key.pn.id, sid, sizeof(key.pn.id));
 	old = RB_FIND(sess_tree, &sig->sessions, &key);
+	/* Held by another node of the cluster: it hands the session over. */
+	if (old == NULL && remote_resume(c, sid, (uint64_t)n,
+	    json_string_value(json_object_get(claims, "nd"))) == 0) {
+		json_decref(claims);
+		return;
+	}
 	/* Gone (the window passed) or a token already used: refused. */
 	if (old == NULL || old == fresh || old->ending ||
 	    (uint64_t)n != old->serial)
@@ -683,6 +713,7 @@ do_resume(struct hconn *c, const char *token)
 	old->addr = c->peer;
 	sig_pseudonym(sig, &old->addr, old->pseudo);
 	old->pn.eligible = 1;
+	remote_hold(old, 1);
 	if ((tok = new_token(old)) == NULL) {
 		send_error(c, SIG_ERR_INTERNAL, "no token", 0);
 		return;
@@ -716,7 +747,7 @@ forward_sdp(struct session *s, struct hconn *c, const struct msg *m)
 		send_error(c, SIG_ERR_INTERNAL, "out of memory", 0);
 		return;
 	}
-	send_json(s->partner, json_pack("{s:s, s:s%}", "type",
+	remote_send(s, json_pack("{s:s, s:s%}", "type",
 	    m->type == MSG_OFFER ? "offer" : "answer", "sdp", out, len));
 	free(out);
 }
@@ -743,7 +774,7 @@ forward_candidate(struct session *s, struct hconn *c, const struct msg *m)
 	    json_deep_copy(m->sdp_mid) : json_null());
 	json_object_set_new(out, "sdpMLineIndex", m->sdp_mline != NULL ?
 	    json_deep_copy(m->sdp_mline) : json_null());
-	send_json(s->partner, out);
+	remote_send(s, out);
 }
 
 static void
@@ -753,7 +784,7 @@ do_chat(struct session *s, struct hconn *c, const struct msg *m)
 	char *text;
 	int rc;
 
-	if (s->partner == NULL) {
+	if (!session_paired(s)) {
 		send_error(c, SIG_ERR_NO_PARTNER, "no partner", 0);
 		return;
 	}
@@ -761,7 +792,7 @@ do_chat(struct session *s, struct hconn *c, const struct msg *m)
 	    (size_t)cfg->max_message_length, &text);
 	switch (rc) {
 	case CHAT_OK:
-		send_json(s->partner, json_pack("{s:s, s:s}", "type", "chat",
+		remote_send(s, json_pack("{s:s, s:s}", "type", "chat",
 		    "text", text));
 		free(text);
 		return;
@@ -805,6 +836,8 @@ do_report(struct session *s, struct hconn *c, const struct msg *m)
 
 	if (s->partner != NULL)
 		target = &s->partner->addr;
+	else if (session_paired(s) && s->r.has_peer_addr)
+		target = &s->r.peer_addr;
 	else if (s->has_last)
 		target = &s->last_addr;
 	else {
@@ -873,6 +906,13 @@ session_message(struct hconn *c, const uint8_t *p, size_t len)
 		return;
 	}
 	c->nmsgs++;
+	/* Another node is handing this socket's session over: until then
+	 * it is not the fresh one, nor yet the old one. */
+	if (s->r.taking[0] != '\0' && m.type != MSG_PING) {
+		send_error(c, SIG_ERR_BAD_REQUEST, "resume in progress", 0);
+		msg_clear(&m);
+		return;
+	}
 	if (chat_bucket_take(m.type == MSG_CHAT ? &s->chat : &s->signal,
 	    clock_mono_ms(), &retry) != 0) {
 		rate_limited(c, s, retry, m.type == MSG_CHAT ? "chat" :
@@ -920,13 +960,13 @@ session_message(struct hconn *c, const uint8_t *p, size_t len)
 		break;
 	case MSG_OFFER:
 	case MSG_ANSWER:
-		if (s->partner == NULL)
+		if (!session_paired(s))
 			send_error(c, SIG_ERR_NO_PARTNER, "no partner", 0);
 		else
 			forward_sdp(s, c, &m);
 		break;
 	case MSG_CANDIDATE:
-		if (s->partner == NULL)
+		if (!session_paired(s))
 			send_error(c, SIG_ERR_NO_PARTNER, "no partner", 0);
 		else
 			forward_candidate(s, c, &m);
@@ -935,8 +975,8 @@ session_message(struct hconn *c, const uint8_t *p, size_t len)
 		do_chat(s, c, &m);
 		break;
 	case MSG_TYPING:
-		if (s->partner != NULL)
-			send_type(s->partner, "typing");
+		if (session_paired(s))
+			remote_send(s, json_pack("{s:s}", "type", "typing"));
 		break;
 	case MSG_REPORT:
 		do_report(s, c, &m);
@@ -951,4 +991,76 @@ session_message(struct hconn *c, const uint8_t *p, size_t len)
 		break;
 	}
 	msg_clear(&m);
+}
+
+/* ------------------------------------------------------------------ */
+/* For cluster_glue.c. */
+
+struct session *
+session_find(struct signaling *sig, const char *id)
+{
+	struct session key;
+
+	if (strlen(id) != PAIR_ID_LEN)
+		return NULL;
+	memcpy(key.pn.id, id, PAIR_ID_LEN + 1);
+	return RB_FIND(sess_tree, &sig->sessions, &key);
+}
+
+void
+session_send(struct session *s, json_t *msg)
+{
+	send_json(s, msg);
+}
+
+void
+session_send_matched(struct session *s)
+{
+	send_matched(s);
+}
+
+void
+session_pair_here(struct session *waiter, struct session *finder)
+{
+	make_pair(waiter, finder);
+}
+
+int
+session_paired(const struct session *s)
+{
+	return s->partner != NULL || (s->state == S_PAIRED &&
+	    s->r.peer[0] != '\0');
+}
+
+void
+session_each(struct signaling *sig, void (*fn)(struct session *, void *),
+    void *arg)
+{
+	struct session *s, *next;
+
+	RB_FOREACH_SAFE(s, sess_tree, &sig->sessions, next)
+		fn(s, arg);
+}
+
+void
+session_rename(struct session *s, const char *id)
+{
+	RB_REMOVE(sess_tree, &s->sig->sessions, s);
+	strlcpy(s->pn.id, id, sizeof(s->pn.id));
+	RB_INSERT(sess_tree, &s->sig->sessions, s);
+}
+
+char *
+session_token(struct session *s)
+{
+	return new_token(s);
+}
+
+void
+session_hold(struct session *s, const char *text, size_t len)
+{
+	if (s->conn != NULL)
+		sig_conn_send(s->conn, text, len);
+	else
+		hold(s, text, len);
 }

@@ -105,6 +105,30 @@ struct hconn {
 	struct rl_window	 strikes;	/* ms */
 };
 
+#define SIG_NODE_MAX		64	/* node names (cluster/queue.h) */
+
+/* A session's cluster side (cluster_glue.c): its partner when that one
+ * is on another node, and its place in the cluster-wide queue. */
+struct sess_remote {
+	char			 peer[PAIR_ID_LEN + 1];	/* "": none */
+	char			 node[SIG_NODE_MAX + 1];	/* peer's node */
+	char			 relay[SIG_NODE_MAX + 1];	/* "": local */
+	int			 pending;	/* matched, pair not yet told */
+	int			 queued;	/* in the cluster-wide queue */
+	long long		 since_ms;	/* joined it (Redis' clock) */
+	uint64_t		 txseq;		/* to the partner's node */
+	uint64_t		 rxseq;		/* last heard from it */
+	struct maddr		 peer_addr;	/* for reports; never sent clear */
+	int			 has_peer_addr;
+	struct event		*timer;		/* peer's node died; a take */
+	char			 dead_node[SIG_NODE_MAX + 1];	/* which */
+	unsigned		 dead_epoch;	/* its epoch then */
+	char			 taking[PAIR_ID_LEN + 1];	/* resuming it */
+	char			 taking_from[SIG_NODE_MAX + 1];	/* its node */
+	int			 adopting;	/* asked its partner's node */
+	int			 moved;		/* resumed on another node */
+};
+
 struct session {
 	RB_ENTRY(session)	 node;
 	struct pair_node	 pn;		/* pn.id is the session id */
@@ -132,6 +156,7 @@ struct session {
 	TAILQ_ENTRY(session)	 dentry;	/* sig->dropped, oldest first */
 	TAILQ_ENTRY(session)	 dipentry;	/* dip->list, oldest first */
 	int			 ending;	/* ended, freed on the next turn */
+	struct sess_remote	 r;		/* cluster_glue.c */
 };
 
 TAILQ_HEAD(sess_list, session);
@@ -173,6 +198,8 @@ struct signaling {
 	uint8_t			 jwt_key[32];
 	uint64_t		 serial;
 	int			 stopping;
+	struct sig_cluster	 cl;		/* cl.up == NULL: none */
+	uint8_t			 bus_key[32];	/* partner messages */
 };
 
 /* server.c */
@@ -234,5 +261,30 @@ void		 session_free(struct session *);
 void		 session_free_all(struct signaling *);
 void		 session_ban_check(struct signaling *);
 void		 session_reload(struct signaling *);
+struct session	*session_find(struct signaling *, const char *id);
+void		 session_send(struct session *, json_t *);
+void		 session_send_matched(struct session *);
+void		 session_pair_here(struct session *waiter, struct session *);
+void		 session_match_here(struct session *);
+void		 session_rename(struct session *, const char *id);
+char		*session_token(struct session *);
+void		 session_hold(struct session *, const char *, size_t);
+/* A partner here or on another node. */
+int		 session_paired(const struct session *);
+/* fn may end the session it is given, no other. */
+void		 session_each(struct signaling *,
+		    void (*)(struct session *, void *), void *);
+
+/* cluster_glue.c: the session's cluster side (see sig_set_cluster()) */
+int		 remote_active(struct signaling *);
+int		 remote_find(struct session *);
+void		 remote_cancel(struct session *);
+void		 remote_hold(struct session *, int eligible);
+int		 remote_unpair(struct session *, const char *reason);
+void		 remote_send(struct session *, json_t *);
+json_t		*remote_ice(struct session *);
+void		 remote_free(struct session *);
+int		 remote_resume(struct hconn *, const char *sid, uint64_t n,
+		    const char *node);
 
 #endif

@@ -170,4 +170,71 @@ void		 sig_set_end_hook(struct signaling *, sig_end_hook, void *);
  */
 void		 signaling_bans_changed(struct signaling *);
 
+/*
+ * The cluster as signaling sees it (SPEC "Cluster"), filled in by the
+ * program from cluster/ and given with sig_set_cluster(); each function is
+ * called with arg, on the loop.  No cluster, or up() returning 0 (Redis
+ * unreachable): signaling pairs its own sessions alone, as a cluster of
+ * one.
+ *
+ * node     this node's name (kept by the program as long as signaling)
+ * up       nonzero while the cluster's Redis is reachable
+ * find     asks the cluster-wide queue to match session (last: the partner
+ *          it just left, or NULL; retry: the interest wait is over); 0 and
+ *          later signaling_cluster_found(), or -1 (then nothing is called)
+ * cancel   takes session off the cluster-wide queue (no answer)
+ * hold     keeps a queued session's place but makes it unmatchable
+ *          (eligible 0: its socket dropped) or matchable again (1)
+ * send     publishes data on node's channel, in order (node NULL: the
+ *          channel every node hears); -1 when down
+ * relay    the pair's relay node of nodes a and b (the less loaded, never
+ *          a draining or dead one), or NULL
+ * node_at  the TURN address (text) and ports clients reach a live node
+ *          at, and its epoch (counts its deaths and restarts); -1 when
+ *          the node is unknown or dead
+ */
+enum sig_found_what {
+	SIG_FOUND_WAITING = 1,
+	SIG_FOUND_MATCHED,
+	SIG_FOUND_GONE
+};
+
+struct sig_cluster {
+	const char	*node;
+	int	(*up)(void *arg);
+	int	(*find)(void *arg, const char *session, const char *last,
+		    const char *const *interests, size_t ninterests,
+		    int retry, long long wait_ms);
+	void	(*cancel)(void *arg, const char *session);
+	void	(*hold)(void *arg, const char *session, int eligible);
+	int	(*send)(void *arg, const char *node, const char *data,
+		    size_t len);
+	const char *(*relay)(void *arg, const char *a, const char *b);
+	int	(*node_at)(void *arg, const char *node, char *addr,
+		    size_t addrlen, int *turn_port, int *tls_port,
+		    unsigned *epoch);
+	void	*arg;
+};
+
+void		 sig_set_cluster(struct signaling *, const struct sig_cluster *);
+/*
+ * The answer to find (err -1: Redis failed it; the session pairs alone);
+ * since_ms: when a WAITING session joined the queue, partner_since_ms:
+ * when the MATCHED partner did (Redis' clock, 0 unknown), so that the
+ * one that waited longer offers.
+ */
+void		 signaling_cluster_found(struct signaling *,
+		    const char *session, int err, enum sig_found_what,
+		    const char *partner, const char *partner_node,
+		    long long since_ms, long long partner_since_ms);
+/* A message on this node's channel. */
+void		 signaling_cluster_input(struct signaling *, const char *data,
+		    size_t len);
+/* Redis came back (up = 1) or went away. */
+void		 signaling_cluster_state(struct signaling *, int up);
+/* A node was declared dead by the registry. */
+void		 signaling_node_dead(struct signaling *, const char *node);
+/* Sessions this node holds, for its heartbeat. */
+size_t		 signaling_sessions(struct signaling *);
+
 #endif
