@@ -67,6 +67,7 @@ struct conn {
 	TAILQ_ENTRY(conn)	 entry;
 	struct conn_server	*cs;
 	struct bufferevent	*bev;
+	evutil_socket_t		 fd;		/* bev's socket, TLS filter or not */
 	struct event		*timer;
 	struct conn_ip		*ip;
 	unsigned		 kind;
@@ -471,6 +472,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	c->peer = peer;
 	c->tls = cl->tls == CONN_TLS_ON;
 	c->may_tls = cl->tls == CONN_TLS_SNIFF;
+	c->fd = fd;
 	clock_gettime(CLOCK_MONOTONIC, &c->born);
 	cs->nconns++;
 	TAILQ_INSERT_TAIL(&cs->fresh, c, entry);
@@ -497,7 +499,7 @@ conn_handoff(struct conn *c, struct conn_server *to)
 {
 	struct conn_server *from = c->cs;
 	struct conn_ip *ip;
-	evutil_socket_t fd = bufferevent_getfd(c->bev);
+	evutil_socket_t fd = c->fd;
 	int on = 1, rc;
 
 	if (c->state == CONN_CLOSING || to == from)

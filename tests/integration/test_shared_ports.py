@@ -518,6 +518,15 @@ def one_port_served(t, d, port, peer, peer_port):
                  sr[0] == sr[1], "one port: turnutils_uclient %s, 0 loss"
                  % name, "rc=%s lost=%s sent/received=%s\n%s"
                  % (rc, n, sr, out[-1500:]))
+    # SIGHUP: a ClientHello on the one port gets the certificate again.
+    d.signal(signal.SIGHUP)
+    d.wait_log("SIGHUP: configuration reloaded")
+    st = Stream(d, tls=True, alpn=["http/1.1", "stun.turn"])
+    t.ok(st.s.selected_alpn_protocol() == "stun.turn" and allocated(st)
+         and get(port, tls=True)[0] == 200 and
+         "shared TLS port keeps its certificate" not in d.log(),
+         "one port, after SIGHUP: TURN over TLS and HTTPS")
+    st.close()
     before = d.log().count('"event":"share_bad_first_bytes"')
     for name, tls, data in [
             ("0x80 and more", False, b"\x80\x81garbage garbage"),
