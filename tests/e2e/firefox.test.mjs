@@ -14,7 +14,9 @@
 //     meetopia.test (resolved to 127.0.0.1 by each browser), server-name
 //     set, the page and its WebSocket over HTTPS/WSS by that name and
 //     ?transport=tls, which leaves the single turns:meetopia.test URL:
-//     Chromium and Firefox connect relay-only over TLS, decode video, chat.
+//     Chromium and Firefox connect relay-only over TLS, decode video, chat;
+//     the page, WSS and turns: all on one port (turn-port = tls-port =
+//     https-port), and the hang-ups raise no turn_peer_denied event.
 //
 // Firefox facts this relies on: media.peerconnection.ice.loopback for
 // relay candidates from a TURN server on 127.0.0.1, a fake camera by
@@ -310,9 +312,11 @@ async function tlsOnly(tmp, chr, withFigures) {
       await step('TLS only, Chromium-Chromium', () => within(120000 * REPS, 'Chromium-Chromium TLS',
         callCase('TLS only by name, Chromium-Chromium', cb, cb, url, { proto: 'tls', reps: REPS, daemon: d })));
     }
-    // (not turn_peer_denied: a hang-up's last packets may still raise it
-    // until the relay drops them silently, issue 18)
     t.ok(!/"severity":"high"/.test(d.log()), 'TLS only: no high-severity security event', d.log().slice(-2000));
+    // A hang-up's last packets to a released relayed address are dropped
+    // silently (SPEC), not reported as a denied peer.
+    t.ok(!/"event":"turn_peer_denied"/.test(d.log()), 'TLS only: the hang-ups raise no turn_peer_denied event',
+      d.log().slice(-2000));
   } finally {
     if (ff) await ff.close().catch(() => {});
     if (cb && !chr) await cb.close().catch(() => {});
