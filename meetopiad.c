@@ -290,6 +290,10 @@ share_open(struct daemon *d)
 	if (plain == 0 && tls == 0)
 		return 0;
 	memset(&env, 0, sizeof(env));
+	env.plain_http = plain != 0;
+	/* turn-port = tls-port = https-port: one listener for all of them. */
+	if (tls != 0 && cfg->turn_port == tls)
+		plain = tls;
 	env.base = d->base;
 	env.http = signaling_conn_server(d->sig);
 	env.turn = relay_conn_server(d->relay);
@@ -851,10 +855,16 @@ daemon_start(struct daemon *d)
 			log_fatalx("shared ports: cannot start the listeners");
 			return -1;
 		}
-		if (cfg_shared_plain_port(d->cfg) != 0)
+		if (cfg_shared_tls_port(d->cfg) != 0 &&
+		    d->cfg->turn_port == cfg_shared_tls_port(d->cfg))
+			log_info("TURN over UDP, TCP and TLS, HTTPS%s share "
+			    "port %d", cfg_shared_plain_port(d->cfg) != 0 ?
+			    " and HTTP" : "", d->cfg->turn_port);
+		else if (cfg_shared_plain_port(d->cfg) != 0)
 			log_info("HTTP and STUN/TURN share TCP port %d",
 			    cfg_shared_plain_port(d->cfg));
-		if (cfg_shared_tls_port(d->cfg) != 0)
+		if (cfg_shared_tls_port(d->cfg) != 0 &&
+		    d->cfg->turn_port != cfg_shared_tls_port(d->cfg))
 			log_info("HTTPS and TURN over TLS share port %d",
 			    cfg_shared_tls_port(d->cfg));
 	}

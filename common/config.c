@@ -1016,9 +1016,10 @@ cfg_shared_tls_port(const struct config *cfg)
 
 /*
  * Two listeners on one port: only HTTP with TURN over TCP (http-port =
- * turn-port) and HTTPS with TURN over TLS (https-port = tls-port), which
- * one demultiplexer serves; a plain and a TLS listener, or two of one
- * protocol, cannot be told apart.  0, or -1 with err.
+ * turn-port), HTTPS with TURN over TLS (https-port = tls-port), or all of
+ * TURN with HTTPS (turn-port = tls-port = https-port, http-port too if
+ * wanted: the first bytes tell a ClientHello), which one demultiplexer
+ * serves; two of one protocol cannot be told apart.  0, or -1 with err.
  */
 static int
 cfg_check_ports(const struct config *cfg, char *err, size_t errlen)
@@ -1036,6 +1037,10 @@ cfg_check_ports(const struct config *cfg, char *err, size_t errlen)
 	};
 	size_t i, j;
 
+	/* Everything on one port: any of the four equal to it is served. */
+	if (cfg->turn_port != 0 && cfg->turn_port == cfg->tls_port &&
+	    cfg->tls_port == cfg->https_port)
+		return 0;
 	for (i = 0; i < sizeof(p) / sizeof(p[0]); i++)
 		for (j = i + 1; j < sizeof(p) / sizeof(p[0]); j++) {
 			if (p[i].port == 0 || p[i].port != p[j].port)
@@ -1043,8 +1048,9 @@ cfg_check_ports(const struct config *cfg, char *err, size_t errlen)
 			if (p[i].tls == p[j].tls && p[i].http != p[j].http)
 				continue;	/* a pair the demux serves */
 			cfg_err(err, errlen, "%s: %d is also %s; only "
-			    "http-port = turn-port and https-port = tls-port "
-			    "may share a port", p[j].key, p[j].port, p[i].key);
+			    "http-port = turn-port, https-port = tls-port and "
+			    "turn-port = tls-port = https-port may share a "
+			    "port", p[j].key, p[j].port, p[i].key);
 			return -1;
 		}
 	return 0;

@@ -1,7 +1,13 @@
 /*
  * demux.c - telling STUN/TURN from HTTP on a shared port (see demux.h).
  *
- * Order of the first-bytes rules, and why.  A STUN message starts with
+ * Order of the first-bytes rules, and why.  A TLS record that opens a
+ * connection is a handshake record (type 22 = 0x16, RFC 8446 §5.1) whose
+ * version's major byte is 3 and whose length is 1..2^14, carrying a
+ * ClientHello (handshake type 1, §4): six bytes tell, and they cannot be
+ * STUN (whose cookie would put 0x12 where the handshake type is) nor
+ * HTTP (0x16 is no tchar).  A 0x16 start that fails the rule is judged by
+ * the STUN rule, which needs eight bytes.  A STUN message starts with
  * two zero bits (RFC 8489 §5), so its first byte is 0x00-0x3F, and carries
  * the magic cookie at offset 4: both are required.  ChannelData starts
  * 0x40-0x7F (RFC 8656 §12), which is also where the upper-case letters of
@@ -18,6 +24,9 @@
 #include "common/rdwr.h"
 
 #define STUN_COOKIE	0x2112A442
+#define TLS_HANDSHAKE	22		/* RFC 8446 §5.1: ContentType */
+#define TLS_CLIENT_HELLO 1		/* RFC 8446 §4: HandshakeType */
+#define TLS_RECORD_MAX	16384		/* RFC 8446 §5.1: 2^14 */
 #define METHOD_MAX	(DEMUX_PEEK_MAX - 1)	/* token, then the space */
 
 /* RFC 9110 §5.6.2: tchar. */
@@ -51,6 +60,33 @@ http_method(const uint8_t *p, size_t n)
 	return DEMUX_NONE;		/* no method is this long */
 }
 
+/* A TLS record header and a ClientHello's type: TLS, MORE or NONE. */
+static enum demux_proto
+tls_hello(const uint8_t *p, size_t n)
+{
+	struct rd r;
+	uint8_t type, major, minor, hs;
+	uint16_t len;
+
+	rd_init(&r, p, n);
+	type = rd_u8(&r);
+	major = rd_u8(&r);
+	minor = rd_u8(&r);
+	len = rd_u16(&r);
+	hs = rd_u8(&r);
+	if (r.err) {
+		/* What is there already may rule TLS out. */
+		if ((n >= 1 && p[0] != TLS_HANDSHAKE) || (n >= 2 &&
+		    p[1] != 3) || (n >= 3 && p[2] > 4))
+			return DEMUX_NONE;
+		return DEMUX_MORE;
+	}
+	if (type != TLS_HANDSHAKE || major != 3 || minor > 4 || len == 0 ||
+	    len > TLS_RECORD_MAX || hs != TLS_CLIENT_HELLO)
+		return DEMUX_NONE;
+	return DEMUX_TLS;
+}
+
 int
 demux_first(const uint8_t *p, size_t n, enum demux_proto *out)
 {
@@ -64,6 +100,13 @@ demux_first(const uint8_t *p, size_t n, enum demux_proto *out)
 	b0 = rd_u8(&r);
 	if (r.err)
 		return 0;
+	if (b0 == TLS_HANDSHAKE) {
+		if ((h = tls_hello(p, n)) != DEMUX_NONE) {
+			*out = h;
+			return 0;
+		}
+		/* not TLS: the STUN rule below */
+	}
 	if ((b0 & 0xC0) == 0) {
 		/* RFC 8489 §5: type (2), length (2), then the cookie */
 		(void)rd_u8(&r);

@@ -15,6 +15,7 @@ enum demux_proto {
 	DEMUX_MORE = 0,		/* too few bytes to tell */
 	DEMUX_TURN,		/* STUN/TURN: the relay */
 	DEMUX_HTTP,		/* HTTP/1.1 (and WebSocket): signaling */
+	DEMUX_TLS,		/* a TLS ClientHello: handshake, then again */
 	DEMUX_NONE		/* neither: close */
 };
 
@@ -22,10 +23,14 @@ enum demux_proto {
 #define DEMUX_PEEK_MAX	24
 
 /*
- * From the first n bytes of a stream: a STUN header (top two bits 0 and
- * the magic cookie at offset 4, RFC 8489 §5), ChannelData (first byte
- * 0x40-0x7F, RFC 8656 §12), or an HTTP method token and a space (RFC 9110
- * §9, RFC 9112 §3).  0, with *out set.
+ * From the first n bytes of a stream: a TLS record carrying a ClientHello
+ * (RFC 8446 §5.1, §4: type 22, version 3.x, a length of at most 2^14, then
+ * handshake type 1), a STUN header (top two bits 0 and the magic cookie at
+ * offset 4, RFC 8489 §5), ChannelData (first byte 0x40-0x7F, RFC 8656
+ * §12), or an HTTP method token and a space (RFC 9110 §9, RFC 9112 §3).
+ * DEMUX_TLS is for the caller to take or refuse: only a port that is both
+ * plain and TLS (turn-port = tls-port = https-port) takes it.  0, with
+ * *out set.
  */
 int	demux_first(const uint8_t *p, size_t n, enum demux_proto *out);
 

@@ -60,19 +60,21 @@ struct conn_listener {
 	struct evconnlistener	*l;
 	struct event		*retry;		/* after EMFILE */
 	struct conn_server	*cs;
-	int			 tls;
+	int			 tls;		/* CONN_TLS_* */
 };
 
 struct conn {
 	TAILQ_ENTRY(conn)	 entry;
 	struct conn_server	*cs;
 	struct bufferevent	*bev;
+	evutil_socket_t		 fd;		/* bev's socket, TLS filter or not */
 	struct event		*timer;
 	struct conn_ip		*ip;
 	unsigned		 kind;
 	struct maddr		 peer;
 	struct maddr		 local;
 	int			 tls;
+	int			 may_tls;	/* conn_start_tls() allowed */
 	enum conn_state		 state;
 	const struct conn_handler *h;
 	void			*arg;
@@ -291,6 +293,12 @@ conn_is_tls(const struct conn *c)
 }
 
 int
+conn_may_start_tls(const struct conn *c)
+{
+	return c->may_tls;
+}
+
+int
 conn_tls_error(struct conn *c, char *buf, size_t len)
 {
 	unsigned long e;
@@ -450,7 +458,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	(void)salen;
 	addr_from_sockaddr(&peer, sa);
 	if (cs->stopping || peer.family == 0 ||
-	    (ip = admit(cs, &peer, cl->tls, fd)) == NULL) {
+	    (ip = admit(cs, &peer, cl->tls == CONN_TLS_ON, fd)) == NULL) {
 		evutil_closesocket(fd);
 		return;
 	}
@@ -462,7 +470,9 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	c->cs = cs;
 	c->ip = ip;
 	c->peer = peer;
-	c->tls = cl->tls;
+	c->tls = cl->tls == CONN_TLS_ON;
+	c->may_tls = cl->tls == CONN_TLS_SNIFF;
+	c->fd = fd;
 	clock_gettime(CLOCK_MONOTONIC, &c->born);
 	cs->nconns++;
 	TAILQ_INSERT_TAIL(&cs->fresh, c, entry);
@@ -471,7 +481,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	/* Small frames of real-time media: no Nagle delay. */
 	if (cs->p.nodelay)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-	if ((c->bev = bev_new(cs, fd, cl->tls)) == NULL ||
+	if ((c->bev = bev_new(cs, fd, c->tls)) == NULL ||
 	    (c->timer = evtimer_new(cs->base, timer_cb, c)) == NULL ||
 	    cs->cb.open(cs->arg, c) != 0) {
 		c->h = NULL;		/* open() failed: nothing to close */
@@ -489,7 +499,7 @@ conn_handoff(struct conn *c, struct conn_server *to)
 {
 	struct conn_server *from = c->cs;
 	struct conn_ip *ip;
-	evutil_socket_t fd = bufferevent_getfd(c->bev);
+	evutil_socket_t fd = c->fd;
 	int on = 1, rc;
 
 	if (c->state == CONN_CLOSING || to == from)
@@ -526,6 +536,37 @@ conn_handoff(struct conn *c, struct conn_server *to)
 	/* What the demultiplexer read is the new user's first input. */
 	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
 		read_cb(c->bev, c);
+	return 0;
+}
+
+int
+conn_start_tls(struct conn *c)
+{
+	struct conn_server *cs = c->cs;
+	struct bufferevent *bev;
+	SSL *ssl;
+
+	if (c->state == CONN_CLOSING || !c->may_tls || cs->tls == NULL ||
+	    (ssl = SSL_new(cs->tls)) == NULL)
+		return -1;
+	/*
+	 * A filter over the plain bufferevent: the bytes it has read (the
+	 * ClientHello) are the first the handshake reads, and freeing the
+	 * filter frees the plain one and closes the socket.
+	 */
+	if ((bev = bufferevent_openssl_filter_new(cs->base, c->bev, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		SSL_free(ssl);
+		return -1;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	c->bev = bev;
+	c->tls = 1;
+	c->may_tls = 0;
+	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, cs->p.read_high);
+	if (bufferevent_enable(c->bev, EV_READ | EV_WRITE) != 0)
+		return -1;
 	return 0;
 }
 
@@ -646,11 +687,18 @@ conn_server_listen_all(struct conn_server *cs, const struct maddr *v,
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (port != 0 && listen_port(cs, &v[i], port, 0, names[0], err,
-		    errlen) != 0)
+		if (port != 0 && port == tls_port) {
+			/* one listener; the first byte tells TLS */
+			if (listen_port(cs, &v[i], port, CONN_TLS_SNIFF,
+			    names[1], err, errlen) != 0)
+				return -1;
+			continue;
+		}
+		if (port != 0 && listen_port(cs, &v[i], port, CONN_TLS_OFF,
+		    names[0], err, errlen) != 0)
 			return -1;
-		if (tls_port != 0 && listen_port(cs, &v[i], tls_port, 1,
-		    names[1], err, errlen) != 0)
+		if (tls_port != 0 && listen_port(cs, &v[i], tls_port,
+		    CONN_TLS_ON, names[1], err, errlen) != 0)
 			return -1;
 	}
 	return 0;

@@ -17,7 +17,10 @@
  *    second instead of spinning;
  *  - TLS: listeners flagged tls wrap their connections in OpenSSL with the
  *    server's SSL_CTX (given by the user, swapped on reload: open
- *    connections keep the context they started with);
+ *    connections keep the context they started with); a port that is
+ *    both plain and TLS has one listener whose connections start plain
+ *    and that its user turns to TLS (conn_start_tls()) when their first
+ *    bytes are a ClientHello;
  *  - deferred free: conn_close() takes a connection out of service at
  *    once and frees it from an event on a later loop turn, so that a
  *    connection is never freed while one of its callbacks is on the stack.
@@ -50,6 +53,11 @@ struct conn;
 struct conn_server;
 
 #define CONN_KINDS	2	/* per-IP counters: kind 0 is limited */
+
+/* A listener's connections: plain, TLS, or plain until the user says TLS. */
+#define CONN_TLS_OFF	0
+#define CONN_TLS_ON	1
+#define CONN_TLS_SNIFF	2
 
 /* What a limit callback reports. */
 enum conn_limit {
@@ -103,15 +111,18 @@ struct conn_server *conn_server_new(struct event_base *,
 #ifdef MEETOPIA_UNITTEST
 /*
  * Binds a listener (disabled until conn_server_start()) on a, port
- * included.  0, or a negative errno.  listener.c's own (UNITTEST).
+ * included, tls one of CONN_TLS_*.  0, or a negative errno.  listener.c's
+ * own (UNITTEST).
  */
 int		 conn_server_listen(struct conn_server *, const struct maddr *,
 		    int tls);
 #endif
 /*
  * Listens on port (plain; unless 0) and, unless tls_port is 0, on tls_port (TLS) at
- * each of the n addresses.  0, or -1 with a one-line err naming the port
- * by its configuration key (names[0] plain, names[1] TLS).
+ * each of the n addresses; when the two are one port, one listener whose
+ * connections may start TLS (CONN_TLS_SNIFF, named names[1]).  0, or -1
+ * with a one-line err naming the port by its configuration key (names[0]
+ * plain, names[1] TLS).
  */
 int		 conn_server_listen_all(struct conn_server *,
 		    const struct maddr *, size_t n, int port, int tls_port,
@@ -168,6 +179,15 @@ struct bufferevent *conn_bev(struct conn *);
 const struct maddr *conn_peer(const struct conn *);
 const struct maddr *conn_local(const struct conn *);	/* family 0: none */
 int		 conn_is_tls(const struct conn *);
+/* Accepted plain by a listener that is also TLS, not started yet. */
+int		 conn_may_start_tls(const struct conn *);
+/*
+ * Turns such a connection to TLS with the server's SSL_CTX: the bytes read
+ * so far (the ClientHello) start the handshake; the handler gets
+ * BEV_EVENT_CONNECTED when it is done, then plaintext.  The timer runs on.
+ * 0, or -1 (the caller closes it).
+ */
+int		 conn_start_tls(struct conn *);
 /*
  * The first OpenSSL error of a TLS connection, as text (the rest are
  * drained); 0 when there was one, -1 when not.

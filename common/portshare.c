@@ -77,7 +77,11 @@ share_alpn(struct conn *cn)
 	return proto;
 }
 
-/* Hands cn on once its ALPN or first bytes tell; closes it on neither. */
+/*
+ * Hands cn on once its ALPN or first bytes tell; closes it on neither.  A
+ * ClientHello on a port that is plain and TLS at once starts TLS; plain
+ * HTTP is taken only where http-port is shared (env.plain_http).
+ */
 static void
 share_decide(struct port_share *ps, struct conn *cn, int handshaken)
 {
@@ -94,6 +98,20 @@ share_decide(struct port_share *ps, struct conn *cn, int handshaken)
 			return;
 		}
 		demux_first(buf, (size_t)n, &proto);
+	}
+	if (proto == DEMUX_TLS && conn_may_start_tls(cn)) {
+		/* turn-port = tls-port: the handshake, then ALPN or the
+		 * first bytes again (share_event_cb, share_read_cb) */
+		if (conn_start_tls(cn) != 0)
+			conn_close(cn);
+		return;
+	}
+	if (proto == DEMUX_HTTP && !conn_is_tls(cn) && !ps->env.plain_http) {
+		share_secevent(ps, SECEV_MESSAGE, SECEV_MEDIUM, conn_peer(cn),
+		    0, "share_bad_first_bytes", "plain HTTP on a port that is "
+		    "not http-port");
+		conn_close(cn);
+		return;
 	}
 	switch (proto) {
 	case DEMUX_MORE:
@@ -224,9 +242,11 @@ share_listen(struct port_share *ps, const struct maddr *v, size_t n,
 {
 	static const char *const names[2] = { "http-port = turn-port",
 	    "https-port = tls-port" };
+	static const char *const all[2] = { "turn-port = tls-port",
+	    "turn-port = tls-port = https-port" };
 
-	return conn_server_listen_all(ps->cs, v, n, port, tls_port, names,
-	    err, errlen);
+	return conn_server_listen_all(ps->cs, v, n, port, tls_port,
+	    port == tls_port ? all : names, err, errlen);
 }
 
 void

@@ -2,7 +2,11 @@
  * portshare.h - one port for two servers (SPEC, Configuration): when
  * https-port equals tls-port one TLS listener serves HTTPS/WSS and TURN
  * over TLS; when http-port equals turn-port one TCP listener serves HTTP
- * and TURN over TCP.  The program binds the shared ports here instead of
+ * and TURN over TCP; when turn-port, tls-port and https-port are one
+ * port (and http-port too, optionally) one TCP listener serves them all,
+ * telling a TLS ClientHello from plain STUN/TURN (or HTTP) by the first
+ * bytes, then ALPN or the first bytes inside TLS as above.  The program
+ * binds the shared ports here instead of
  * in the relay and signaling, and gives the two connection servers that
  * take the connections over (common/listener.h).
  *
@@ -51,13 +55,17 @@ struct share_env {
 	void	(*pseudonym)(void *arg, const struct maddr *client,
 		    char out[SHARE_PSEUDONYM_MAX]);
 	void	*arg;
+	/* Plain HTTP is served (http-port is shared); else only TURN is,
+	 * on a plain connection. */
+	int	 plain_http;
 };
 
 struct port_share *share_new(const struct share_env *);
 /*
  * Binds the shared listeners (disabled until share_start()): plain on
  * port, TLS on tls_port, at each of the n addresses; a port of 0 is not
- * shared.  0, or -1 with a one-line err.
+ * shared; port = tls_port is one listener for both (the first bytes tell
+ * a ClientHello).  0, or -1 with a one-line err.
  */
 int		 share_listen(struct port_share *, const struct maddr *,
 		    size_t n, int port, int tls_port, char *err,

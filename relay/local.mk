@@ -115,6 +115,7 @@ RELAY_IT = tests/integration/test_stun_client.py \
 	tests/integration/test_relay_threads.py \
 	tests/integration/test_relay_steering.py \
 	tests/integration/test_turn_tcp.py \
-	tests/integration/test_turn_stream.py
+	tests/integration/test_turn_stream.py \
+	tests/integration/test_turn_hangup.py
 TESTS += $(RELAY_IT)
 EXTRA_DIST += $(RELAY_IT)

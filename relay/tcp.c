@@ -349,7 +349,8 @@ tcp_to_client(void *arg, const struct turn_tuple *t, const struct iovec *iov,
 {
 	struct tcp_conn *c = t->conn;
 	struct evbuffer *out;
-	size_t len = 0;
+	struct evbuffer_iovec v;
+	size_t len = 0, at;
 	int i;
 
 	if (c == NULL || conn_closing(c->cn))
@@ -366,12 +367,28 @@ tcp_to_client(void *arg, const struct turn_tuple *t, const struct iovec *iov,
 		tcp_conn_close(c, "does not read");
 		return;
 	}
-	for (i = 0; i < iovcnt; i++)
-		if (iov[i].iov_len > 0 && evbuffer_add(out, iov[i].iov_base,
-		    iov[i].iov_len) != 0) {
-			tcp_conn_close(c, "out of memory");
-			return;
-		}
+	/*
+	 * The frame in one piece: a TLS connection started on a port that
+	 * is also plain (turn-port = tls-port) writes each addition as a
+	 * TLS record at once, and some clients (coturn's uclient) take a
+	 * record for a message.
+	 */
+	if (len == 0)
+		return;
+	if (evbuffer_reserve_space(out, (ev_ssize_t)len, &v, 1) != 1 ||
+	    v.iov_len < len) {
+		tcp_conn_close(c, "out of memory");
+		return;
+	}
+	for (i = 0, at = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len > 0)
+			memcpy((uint8_t *)v.iov_base + at, iov[i].iov_base,
+			    iov[i].iov_len);
+		at += iov[i].iov_len;
+	}
+	v.iov_len = len;
+	if (evbuffer_commit_space(out, &v, 1) != 0)
+		tcp_conn_close(c, "out of memory");
 }
 
 /* ------------------------------------------------------------------ */
@@ -455,10 +472,12 @@ tcp_listen(struct relay *rl, const struct config *cfg, char *err,
 			return -1;
 		conn_server_set_tls(ts->cs, ctx);
 	}
-	/* A port shared with HTTP(S) is the program's demultiplexer's
-	 * (common/portshare.h): it hands TURN connections to ts->cs. */
+	/* A port shared with HTTP(S), or turn-port = tls-port, is the
+	 * program's demultiplexer's (common/portshare.h): it hands TURN
+	 * connections to ts->cs. */
 	return conn_server_listen_all(ts->cs, cfg->listen.v, cfg->listen.n,
-	    cfg_shared_plain_port(cfg) != 0 ? 0 : cfg->turn_port,
+	    cfg_shared_plain_port(cfg) != 0 ||
+	    cfg->turn_port == cfg_shared_tls_port(cfg) ? 0 : cfg->turn_port,
 	    cfg_shared_tls_port(cfg) != 0 ? 0 : cfg->tls_port, names, err,
 	    errlen);
 }

@@ -17,7 +17,8 @@
 # E2E_REPS (runs per figure, default 1), E2E_FIGURES=1 (matched →
 # connected over UDP, TCP and TLS only for Chromium-Chromium,
 # Firefox-Firefox and Chromium-Firefox), E2E_FF_TIMEOUT (seconds before
-# the watchdog ends the run), E2E_VERBOSE=1 (the pages' console).
+# the watchdog ends the run), E2E_VERBOSE=1 (the pages' console),
+# E2E_FF_ONLY=tls (the TLS-only call by name alone, on the one port).
 here=$(cd "$(dirname "$0")" && pwd)
 : "${MTEST_SRCDIR:=$(cd "$here/../.." && pwd)}"
 : "${MTEST_BUILDDIR:=$MTEST_SRCDIR}"

@@ -9,7 +9,15 @@ for the first bytes does not add to it); a client that speaks neither
 protocol is closed; the per-IP limits hold (undecided connections, and
 HTTP's after the handoff), and so do the cap of undecided connections
 (the oldest evicted for a newcomer) and the EMFILE pause.  The welcome offers UDP, then TCP, then TLS on
-the shared TLS port."""
+the shared TLS port.
+
+Everything on one port (turn-port = tls-port = https-port, and http-port
+too): the first bytes tell a TLS ClientHello from plain STUN/TURN and HTTP,
+so UDP STUN/Allocate, TURN over TCP and over TLS (uclient -t and -t -S, our
+client with and without ALPN), HTTPS /healthz, HTTP /healthz and a WSS
+welcome are all served on that one port number, with the same timeouts and
+the same closing of garbage; with http-port elsewhere plain HTTP on it is
+closed."""
 import asyncio
 import http.client
 import os
@@ -93,9 +101,10 @@ def allocated(stream):
         return False
 
 
-def timeouts(t, d):
+def timeouts(t, d, one_port=False):
     """Silent and slow clients on both shared ports, all at once: each
-    dropped FIRST_SECS after its accept, not later."""
+    dropped FIRST_SECS after its accept, not later.  one_port: everything
+    is on one port; a ClientHello sent a byte at a time is dropped too."""
     res = {}
 
     def silent_plain():
@@ -164,16 +173,35 @@ def timeouts(t, d):
                                                        FIRST_SECS + 4)
         s.close()
 
+    def loris_hello():
+        # The first byte of a TLS record, then one more every 3 s.
+        t0 = time.time()
+        s = sock(d.tls_port)
+        hello = b"\x16\x03\x01\x00\xa5\x01"
+        s.sendall(hello[:1])
+        for b in hello[1:4]:
+            time.sleep(3)
+            try:
+                s.sendall(bytes([b]))
+            except OSError:
+                break
+        res["slow-loris ClientHello"] = closed_after(s, t0, FIRST_SECS + 4)
+        s.close()
+
     fns = [silent_plain, silent_tcp_of_tls, silent_tls, loris_http,
            loris_turn, loris_tls_turn]
+    names = ["silent plain", "silent before the TLS handshake",
+             "silent after the TLS handshake", "slow-loris TURN",
+             "slow-loris TURN over TLS"]
+    if one_port:
+        fns.append(loris_hello)
+        names.append("slow-loris ClientHello")
     th = [threading.Thread(target=f) for f in fns]
     for x in th:
         x.start()
     for x in th:
         x.join()
-    for name in ("silent plain", "silent before the TLS handshake",
-                 "silent after the TLS handshake", "slow-loris TURN",
-                 "slow-loris TURN over TLS"):
+    for name in names:
         secs = res.get(name)
         t.ok(secs is not None and FIRST_SECS - 1 <= secs <= FIRST_SECS + 1.5,
              "%s: dropped %d s after the accept" % (name, FIRST_SECS),
@@ -323,6 +351,7 @@ def main(t):
         if peer is not None:
             peer_stop(peer)
     flood(t)
+    one_port(t, peer_port)
     # Any other collision is refused at start with the reason.
     port = free_port()
     with Daemon(conf={"turn-port": str(port), "tls-port": str(port)},
@@ -399,6 +428,128 @@ def shared(t, conf, plain, tlsp, peer_port, peer):
         timeouts(t, d)
         t.eq(get(plain)[0], 200, "HTTP still served at the end")
         t.ok(d.proc.poll() is None, "the daemon is still running")
+
+
+def one_port(t, peer_port):
+    """turn-port = tls-port = https-port (= http-port): everything on one
+    port number, UDP included."""
+    port = free_port()
+    conf = {"turn-port": str(port), "tls-port": str(port),
+            "https-port": str(port), "http-port": str(port),
+            "allowed-peer-ip": PEER_HOST}
+    peer = peer_start(peer_port) if UCLIENT and PEER else None
+    try:
+        with Daemon(conf=conf) as d:
+            one_port_served(t, d, port, peer, peer_port)
+    finally:
+        if peer is not None:
+            peer_stop(peer)
+    # http-port elsewhere: plain HTTP on the one port is not served.
+    port, http = free_port(), free_port(udp_too=False)
+    conf = {"turn-port": str(port), "tls-port": str(port),
+            "https-port": str(port), "http-port": str(http)}
+    with Daemon(conf=conf) as d:
+        t.ok("TURN over UDP, TCP and TLS, HTTPS share port %d" % port
+             in d.log(), "one port, HTTP elsewhere: the daemon says so")
+        t.eq(get(http)[0], 200, "HTTP on its own port")
+        t.eq(get(port, tls=True)[0], 200, "HTTPS on the one port")
+        tcp = Stream(d)
+        t.ok(allocated(tcp), "TURN over TCP on the one port")
+        tcp.close()
+        s = sock(port)
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        secs = closed_after(s, time.time(), 3)
+        t.ok(secs is not None and secs < 2, "plain HTTP on the one port, "
+             "http-port elsewhere: closed", "after %r s" % secs)
+        s.close()
+
+
+def one_port_served(t, d, port, peer, peer_port):
+    t.ok("TURN over UDP, TCP and TLS, HTTPS and HTTP share port %d" % port
+         in d.log(), "everything on one port: the daemon says so",
+         d.log()[-600:])
+    u = Client(d, *d.credential("udp"))
+    r = u.request(BINDING, [], auth=False)
+    t.ok(r is not None and r["code"] == 0, "one port: STUN Binding over "
+         "UDP")
+    r = u.allocate()
+    t.ok(r is not None and r["code"] == 0, "one port: Allocate over UDP",
+         repr(r and r.get("code")))
+    u.close()
+    tcp = Stream(d)
+    t.ok(allocated(tcp), "one port: TURN over TCP, Allocate")
+    st = Stream(d, tls=True, alpn=["stun.turn"])
+    t.eq(st.s.selected_alpn_protocol(), "stun.turn", "one port: ALPN "
+         "stun.turn agreed")
+    t.ok(allocated(st), "one port: TURN over TLS (ALPN stun.turn), "
+         "Allocate")
+    st2 = Stream(d, tls=True)
+    t.ok(allocated(st2), "one port: TURN over TLS without ALPN, Allocate")
+    t.eq(get(port, tls=True), (200, b"ok\n"), "one port: HTTPS /healthz")
+    t.eq(get(port, tls=True, alpn=["h2", "http/1.1"]), (200, b"ok\n"),
+         "one port: HTTPS /healthz with ALPN h2,http/1.1")
+    t.eq(get(port), (200, b"ok\n"), "one port: HTTP /healthz")
+    msg, tid = message(BINDING, [])
+    tcp.send(msg)
+    t.eq(tcp.answer(tid)["type"], 0x0101, "one port: the TCP stream still "
+         "answers beside HTTP(S)")
+    for x in (tcp, st, st2):
+        x.close()
+
+    async def wss():
+        b = await connect(d, "127.0.0.3", tls=True, ssl=tls_ctx())
+        t.eq(b.welcome.get("type"), "welcome", "one port: WSS welcome")
+        t.eq(b.welcome["iceServers"][0]["urls"],
+             ["turn:127.0.0.1:%d?transport=udp" % port,
+              "turn:127.0.0.1:%d?transport=tcp" % port,
+              "turns:127.0.0.1:%d?transport=tcp" % port],
+             "one port: the welcome offers UDP, TCP and TLS on it")
+        await b.close()
+    asyncio.run(wss())
+    if peer is None:
+        t.ok(True, "# SKIP coturn's turnutils are not installed")
+        t.ok(True, "# SKIP coturn's turnutils are not installed")
+    else:
+        for extra, name in ((["-t", "-S"], "-t -S (TLS)"),
+                            (["-t"], "-t (TCP)")):
+            rc, out = uclient(d, port, peer_port, extra, n=20, m=2)
+            n, sr = lost(out), received(out)
+            t.ok(rc == 0 and n == 0 and sr is not None and sr[0] > 0 and
+                 sr[0] == sr[1], "one port: turnutils_uclient %s, 0 loss"
+                 % name, "rc=%s lost=%s sent/received=%s\n%s"
+                 % (rc, n, sr, out[-1500:]))
+    # SIGHUP: a ClientHello on the one port gets the certificate again.
+    d.signal(signal.SIGHUP)
+    d.wait_log("SIGHUP: configuration reloaded")
+    st = Stream(d, tls=True, alpn=["http/1.1", "stun.turn"])
+    t.ok(st.s.selected_alpn_protocol() == "stun.turn" and allocated(st)
+         and get(port, tls=True)[0] == 200 and
+         "shared TLS port keeps its certificate" not in d.log(),
+         "one port, after SIGHUP: TURN over TLS and HTTPS")
+    st.close()
+    before = d.log().count('"event":"share_bad_first_bytes"')
+    for name, tls, data in [
+            ("0x80 and more", False, b"\x80\x81garbage garbage"),
+            ("a TLS handshake record that is no ClientHello", False,
+             b"\x16\x03\x01\x00\xa5\x02\x00\x00\xa1\x03\x03"),
+            ("a STUN-like header without the cookie", False,
+             b"\x00\x01\x00\x00\xde\xad\xbe\xef" + b"\x00" * 12),
+            ("a second ClientHello inside TLS", True,
+             b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03"),
+            ("garbage after the TLS handshake", True, b"\xff\xfe garbage")]:
+        t0 = time.time()
+        s = sock(port, tls=tls)
+        s.sendall(data)
+        secs = closed_after(s, t0, 3)
+        t.ok(secs is not None and secs < 2, "one port, neither protocol "
+             "(%s): closed" % name, "after %r s" % secs)
+        s.close()
+    t.ok(d.log().count('"event":"share_bad_first_bytes"') > before,
+         "one port: neither protocol is a security event")
+    timeouts(t, d, one_port=True)
+    t.eq(get(port, tls=True)[0], 200, "one port: HTTPS still served at the "
+         "end")
+    t.ok(d.proc.poll() is None, "one port: the daemon is still running")
 
 
 if __name__ == "__main__":

@@ -386,7 +386,8 @@ reconcile_keeps_non_live(void)
 	cfg_free(b);
 }
 
-/* Shared ports (SPEC, Configuration): only the two pairings. */
+/* Shared ports (SPEC, Configuration): the two pairings, and everything on
+ * one port. */
 static void
 shared_ports(void)
 {
@@ -424,8 +425,26 @@ shared_ports(void)
 	    "and plain)");
 	refused("https-port = 3478\n", "https-port: 3478 is also turn-port",
 	    "https-port = turn-port (TLS and plain)");
-	refused("https-port = 443\ntls-port = 443\nturn-port = 443\n",
-	    "is also turn-port", "three on one port");
+	c = parse("https-port = 443\ntls-port = 443\nturn-port = 443\n"
+	    "http-port = 80\n");
+	ok(c != NULL, "turn-port = tls-port = https-port is allowed");
+	if (c != NULL) {
+		is_int(cfg_shared_tls_port(c), 443, "everything on 443: the "
+		    "shared TLS port");
+		is_int(cfg_shared_plain_port(c), 0, "HTTP stays on its port");
+	}
+	cfg_free(c);
+	c = parse("https-port = 443\ntls-port = 443\nturn-port = 443\n"
+	    "http-port = 443\n");
+	ok(c != NULL && cfg_shared_plain_port(c) == 443 &&
+	    cfg_shared_tls_port(c) == 443, "all four on one port");
+	cfg_free(c);
+	refused("turn-port = 443\ntls-port = 443\nhttps-port = 8443\n",
+	    "tls-port: 443 is also turn-port", "turn-port = tls-port without "
+	    "https-port");
+	refused("turn-port = 443\nhttps-port = 443\ntls-port = 5349\n",
+	    "https-port: 443 is also turn-port", "turn-port = https-port "
+	    "without tls-port");
 }
 
 /* server-name: a DNS name as a certificate names it, kept lower case. */

@@ -62,8 +62,32 @@ main(void)
 	is_int(i, 8, "a STUN header cut short: more, up to the cookie");
 	is_int(first(nocookie, 8), DEMUX_NONE, "top bits 0, no cookie: "
 	    "neither");
-	is_int(FIRST("\x16\x03\x01\x02\x00\x01\x00\x01"), DEMUX_NONE,
-	    "a TLS ClientHello on the plain port: neither");
+	is_int(FIRST("\x16\x03\x01\x02\x00\x01\x00\x01"), DEMUX_TLS,
+	    "a TLS ClientHello: TLS (the caller takes it or not)");
+	is_int(FIRST("\x16\x03\x03\x00\x05\x01"), DEMUX_TLS,
+	    "TLS 1.2 record version, six bytes: TLS");
+	for (i = 1; i < 6; i++)
+		if (first("\x16\x03\x01\x02\x00\x01", (size_t)i) !=
+		    DEMUX_MORE)
+			break;
+	is_int(i, 6, "a ClientHello's record header cut short: more");
+	is_int(FIRST("\x16\x03\x01\x02\x00\x02\x00\x01"), DEMUX_NONE,
+	    "a handshake record that is no ClientHello: neither");
+	is_int(FIRST("\x16\x03\x01\x00\x00\x01\x00\x01"), DEMUX_NONE,
+	    "an empty TLS record: neither");
+	is_int(FIRST("\x16\x03\x01\x40\x01\x01\x00\x01"), DEMUX_NONE,
+	    "a record longer than 2^14: neither");
+	is_int(FIRST("\x16\x03\x05\x02\x00\x01\x00\x01"), DEMUX_NONE,
+	    "version 3.5: neither");
+	is_int(FIRST("\x16\x02\x01\x02\x00\x01\x00\x01"), DEMUX_NONE,
+	    "version 2.x: neither");
+	is_int(FIRST("\x16\x03\x01\x02\x00\x01\x00\x01"
+	    "\x21\x12\xA4\x42"), DEMUX_TLS, "TLS decided by six bytes stays "
+	    "TLS");
+	is_int(FIRST("\x16\x01\x00\x00\x21\x12\xA4\x42"), DEMUX_TURN,
+	    "a STUN type 0x1601 with the cookie: TURN, not TLS");
+	is_int(FIRST("\x17\x03\x03\x00\x10\x01\x00\x00"), DEMUX_NONE,
+	    "TLS application data first: neither");
 	is_int(first(chan, 8), DEMUX_TURN, "ChannelData 0x4000: TURN");
 	is_int(first(chan7f, 4), DEMUX_TURN, "ChannelData 0x7FFF: TURN");
 	is_int(FIRST("\x80\x00"), DEMUX_NONE, "0x80: neither");

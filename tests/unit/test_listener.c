@@ -5,8 +5,11 @@
  * cap (and only of such), and the deferred free: close() runs from the
  * reaper on a later loop turn, never with the connection's own callback
  * on the stack; conn_handoff() from one server to another (the bytes
- * read, the other's per-IP limit, the first deadline from the accept).
- * Clients come from several 127.0.0.x addresses.
+ * read, the other's per-IP limit, the first deadline from the accept);
+ * a listener that is plain and TLS at once (CONN_TLS_SNIFF): plain bytes
+ * stay plain, a ClientHello turned to TLS by conn_start_tls() completes
+ * its handshake and reads plaintext, and a plain listener's connection
+ * may not start TLS.  Clients come from several 127.0.0.x addresses.
  */
 #include <sys/socket.h>
 
@@ -18,11 +21,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <openssl/ssl.h>
 
 #include "common/listener.h"
+#include "common/statedir.h"
 #include "tests/tap.h"
 
 #define MAXC	16
@@ -319,6 +326,169 @@ handoff(void)
 	event_base_free(base);
 }
 
+/* ------------------------------------------------------------------ */
+/* CONN_TLS_SNIFF: one port, plain or TLS by the first bytes. */
+
+static char sniff_got[64];
+static int sniff_connected, sniff_tls, sniff_start_rc = 99;
+
+static void
+sniff_read_cb(struct conn *cn, void *arg)
+{
+	struct evbuffer *in = bufferevent_get_input(conn_bev(cn));
+	uint8_t b0;
+	size_t n;
+
+	(void)arg;
+	if (conn_may_start_tls(cn) && evbuffer_copyout(in, &b0, 1) == 1 &&
+	    b0 == 0x16) {
+		sniff_start_rc = conn_start_tls(cn);
+		return;
+	}
+	sniff_tls = conn_is_tls(cn);
+	n = strlen(sniff_got);
+	n += (size_t)evbuffer_remove(in, sniff_got + n,
+	    sizeof(sniff_got) - 1 - n);
+	sniff_got[n] = '\0';
+}
+
+static void
+sniff_event_cb(struct conn *cn, void *arg, short what)
+{
+	(void)arg;
+	if (what & BEV_EVENT_CONNECTED) {
+		sniff_connected++;
+		return;
+	}
+	conn_close(cn);
+}
+
+static const struct conn_handler sniff_handler = {
+	.read = sniff_read_cb,
+	.event = sniff_event_cb,
+	.close = nop_close_cb,
+};
+
+static struct conn *sniff_last;
+
+static int
+sniff_open_cb(void *arg, struct conn *cn)
+{
+	(void)arg;
+	sniff_last = cn;
+	conn_set_handler(cn, &sniff_handler, NULL);
+	return 0;
+}
+
+/* A TLS client's handshake on fd, pumping the server between tries. */
+static SSL *
+tls_client(struct event_base *base, SSL_CTX *cctx, int fd)
+{
+	SSL *ssl;
+	int i, rc;
+
+	if (cctx == NULL || (ssl = SSL_new(cctx)) == NULL)
+		return NULL;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	SSL_set_fd(ssl, fd);
+	for (i = 0; i < 100; i++) {
+		if ((rc = SSL_connect(ssl)) == 1)
+			return ssl;
+		rc = SSL_get_error(ssl, rc);
+		if (rc != SSL_ERROR_WANT_READ && rc != SSL_ERROR_WANT_WRITE)
+			break;
+		pump(base, 20);
+	}
+	SSL_free(ssl);
+	return NULL;
+}
+
+static void
+sniff(void)
+{
+	static const struct conn_server_cb cb = { sniff_open_cb, NULL };
+	struct conn_server_params p = {
+		.name = "sniff", .per_ip = 8, .max_conns = 8,
+		.read_high = 4096,
+	};
+	struct event_base *base = event_base_new();
+	struct conn_server *cs, *plain;
+	struct maddr a, bound, pbound;
+	char dir[] = "/tmp/test_listener.XXXXXX", cert[256], key[256];
+	char err[256] = "";
+	SSL_CTX *ctx, *cctx;
+	SSL *ssl;
+	int f1, f2, f3;
+
+	if (mkdtemp(dir) == NULL || statedir_selfsigned(dir, cert,
+	    sizeof(cert), key, sizeof(key), err, sizeof(err)) != 0) {
+		ok(0, "sniff: a self-signed pair (%s)", err);
+		return;
+	}
+	ctx = SSL_CTX_new(TLS_server_method());
+	ok(ctx != NULL && SSL_CTX_use_certificate_chain_file(ctx, cert) == 1 &&
+	    SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) == 1,
+	    "sniff: a server context");
+	cs = conn_server_new(base, &p, &cb, NULL);
+	conn_server_set_tls(cs, ctx);
+	addr_parse("127.0.0.1", &a);
+	a.port = 0;
+	is_int(conn_server_listen(cs, &a, CONN_TLS_SNIFF), 0, "sniff: one "
+	    "listener, plain and TLS");
+	conn_server_bound(cs, 0, &bound);
+	conn_server_start(cs);
+
+	/* Plain bytes stay plain. */
+	f1 = client(base, "127.0.0.8", bound.port);
+	ok(sniff_last != NULL && conn_may_start_tls(sniff_last) &&
+	    !conn_is_tls(sniff_last), "sniff: accepted plain, may start TLS");
+	say(base, f1, "plain!");
+	ok(strcmp(sniff_got, "plain!") == 0 && !sniff_tls, "sniff: plain "
+	    "bytes read as they are");
+
+	/* A ClientHello: TLS from the bytes already read. */
+	sniff_got[0] = '\0';
+	f2 = client(base, "127.0.0.8", bound.port);
+	cctx = SSL_CTX_new(TLS_client_method());
+	ssl = tls_client(base, cctx, f2);
+	ok(ssl != NULL, "sniff: the handshake completes after "
+	    "conn_start_tls()");
+	is_int(sniff_start_rc, 0, "sniff: conn_start_tls() took it");
+	pump(base, 50);		/* the client's Finished */
+	is_int(sniff_connected, 1, "sniff: the handler got "
+	    "BEV_EVENT_CONNECTED");
+	ok(conn_is_tls(sniff_last) && !conn_may_start_tls(sniff_last),
+	    "sniff: the connection is TLS now, and only once");
+	if (ssl != NULL) {
+		SSL_write(ssl, "secret", 6);
+		pump(base, 50);
+	}
+	ok(strcmp(sniff_got, "secret") == 0 && sniff_tls, "sniff: plaintext "
+	    "read from TLS");
+
+	/* A plain listener's connection may not start TLS. */
+	plain = conn_server_new(base, &p, &cb, NULL);
+	conn_server_listen(plain, &a, CONN_TLS_OFF);
+	conn_server_bound(plain, 0, &pbound);
+	conn_server_start(plain);
+	f3 = client(base, "127.0.0.8", pbound.port);
+	ok(!conn_may_start_tls(sniff_last) && conn_start_tls(sniff_last) < 0,
+	    "sniff: a plain listener's connection cannot start TLS");
+
+	if (ssl != NULL)
+		SSL_free(ssl);
+	SSL_CTX_free(cctx);
+	conn_server_free(cs);
+	conn_server_free(plain);
+	close(f1);
+	close(f2);
+	close(f3);
+	unlink(cert);
+	unlink(key);
+	rmdir(dir);
+	event_base_free(base);
+}
+
 int
 main(void)
 {
@@ -405,5 +575,6 @@ main(void)
 	close(fx);
 	event_base_free(base);
 	handoff();
+	sniff();
 	return done_testing();
 }
