@@ -1,0 +1,249 @@
+#!/usr/bin/python3
+"""cluster-bench.py - pairing throughput and latency, and partner message
+latency, of a meetopiad cluster against one node alone (a benchmark, not a
+test; issue 17).
+
+    tools/cluster-bench.py [--builddir DIR] [--nodes 1,2,3] [--sessions N]
+                           [--rounds K] [--messages M] [--timeout S]
+
+For one meetopiad alone (no Redis) and then for clusters of 1, 2 and 3
+nodes on one redis-server (tests/integration/cluster_nodes.py), all on free
+loopback ports, it measures:
+
+  1. find -> matched, idle: K pairs one after the other, alternately local
+     (both sessions on one node) and cross-node (on two nodes): a finds and
+     waits, then b finds; the time from b's find until both have matched;
+  2. partner messages: on each of those pairs, M chat messages each way,
+     one at a time; the time from send to the partner's receipt;
+  3. pairing throughput: N sessions spread round-robin over the nodes all
+     send find at once; sessions paired per second = N / (last matched -
+     first find), and each session's find -> matched under that load,
+     split by local and cross-node pairs (partners tell each other who they
+     are in a chat message afterwards).
+
+Percentiles are nearest-rank over the samples.  Every session has its own
+127.x.y.z source address and the nodes run with max-connections-per-ip and
+the message rate limits opened for the load.  Only loopback is used; every
+process started is stopped at the end (and at exit, on error).  The
+clients share the machine with the daemons and Redis, so the figures are a
+lower bound; build without sanitizers for figures (./configure && make).
+Needs redis-server and Debian's python3-websockets.
+"""
+import argparse
+import asyncio
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+
+CONF = {"max-connections-per-ip": "100000", "message-rate-limit": "10000",
+        "signal-rate-limit": "100000", "rate-limit-max": "100000",
+        "resume-window": "0", "security-log": "/dev/null"}
+
+
+def pct(xs, p):
+    """Nearest-rank percentile of xs (seconds) in ms, or None."""
+    if not xs:
+        return None
+    s = sorted(xs)
+    k = max(0, min(len(s) - 1, int(round(p / 100.0 * len(s) + 0.5)) - 1))
+    return s[k] * 1000.0
+
+
+def fmt(xs):
+    if not xs:
+        return "-"
+    return "%.2f/%.2f (%d)" % (pct(xs, 50), pct(xs, 99), len(xs))
+
+
+class Src:
+    """Source addresses 127.B.x.y, a new one per session."""
+
+    def __init__(self, base=40):
+        self.base, self.n = base, 0
+
+    def next(self):
+        self.n += 1
+        n = self.n      # 250 per octet: no .0 nor .255
+        return "127.%d.%d.%d" % (self.base + n // 62500, n // 250 % 250 + 1,
+                                 n % 250 + 1)
+
+
+async def idle_pairs(nodes, rounds, messages, src):
+    """Phase 1 and 2: {"local"|"cross": ([find->matched], [message])}."""
+    from wsclient import connect
+    out = {"local": ([], []), "cross": ([], [])}
+    n = len(nodes)
+    for k in range(rounds):
+        kind = "local" if n == 1 or k % 2 == 0 else "cross"
+        i = (k // 2) % n
+        j = i if kind == "local" else (i + 1) % n
+        a = await connect(nodes[i], src.next())
+        b = await connect(nodes[j], src.next())
+        try:
+            await a.send_json(type="find")
+            await a.recv_type("waiting")
+            # waiting leaves as a's find goes to the queue: let it land.
+            await asyncio.sleep(0.1)
+            t0 = time.perf_counter()
+            await b.send_json(type="find")
+            await b.recv_type("matched")
+            await a.recv_type("matched")
+            out[kind][0].append(time.perf_counter() - t0)
+            for m in range(messages):
+                for x, y in ((a, b), (b, a)):
+                    t0 = time.perf_counter()
+                    await x.send_json(type="chat", text="m%d" % m)
+                    await y.recv_type("chat")
+                    out[kind][1].append(time.perf_counter() - t0)
+        finally:
+            await a.close()
+            await b.close()
+    return out
+
+
+async def throughput(nodes, sessions, src):
+    """Phase 3: (sessions paired, seconds, {"local"|"cross": [latency]})."""
+    from wsclient import connect
+    n = len(nodes)
+    sem = asyncio.Semaphore(100)
+
+    async def open_one(idx):
+        async with sem:
+            return await connect(nodes[idx % n], src.next())
+
+    clients = await asyncio.gather(*(open_one(i) for i in range(sessions)))
+    t_find = [0.0] * sessions
+    t_match = [None] * sessions
+
+    async def one(idx):
+        c = clients[idx]
+        t_find[idx] = time.perf_counter()
+        await c.send_json(type="find")
+        try:
+            await c.recv_type("matched", timeout=60)
+            t_match[idx] = time.perf_counter()
+        except asyncio.TimeoutError:
+            pass
+
+    try:
+        await asyncio.gather(*(one(i) for i in range(sessions)))
+        done = [i for i in range(sessions) if t_match[i] is not None]
+        secs = (max(t_match[i] for i in done) - min(t_find)) if done else 0
+        # Who is whose partner: each says its index.
+        await asyncio.gather(*(clients[i].send_json(type="chat",
+                                                    text="id:%d" % i)
+                               for i in done))
+        lat = {"local": [], "cross": []}
+
+        async def partner(i):
+            try:
+                m = await clients[i].recv_type("chat", timeout=10)
+            except asyncio.TimeoutError:
+                return
+            text = m.get("text", "")
+            if text.startswith("id:"):
+                p = int(text[3:])
+                kind = "local" if p % n == i % n else "cross"
+                lat[kind].append(t_match[i] - t_find[i])
+
+        await asyncio.gather(*(partner(i) for i in done))
+        return len(done), secs, lat
+    finally:
+        await asyncio.gather(*(c.close() for c in clients),
+                             return_exceptions=True)
+
+
+async def measure(nodes, a):
+    src = Src()
+    idle = await idle_pairs(nodes, a.rounds, a.messages, src)
+    paired, secs, load = await throughput(nodes, a.sessions, src)
+    return {"idle": idle, "paired": paired, "secs": secs, "load": load}
+
+
+def run_setup(label, n, a, results):
+    from cluster_nodes import Cluster
+    from harness import Daemon
+    t0 = time.time()
+    if n == 0:
+        ctx = Daemon(conf=CONF)
+    else:
+        ctx = Cluster(n, conf=CONF)
+    with ctx as c:
+        nodes = [c] if n == 0 else c.nodes
+        if n and not c.wait_up(n, timeout=20):
+            print("%s: the nodes did not all come up" % label)
+            return
+        try:
+            r = asyncio.run(asyncio.wait_for(measure(nodes, a), a.timeout))
+        except asyncio.TimeoutError:
+            print("%s: over --timeout %ss, skipped" % (label, a.timeout))
+            return
+    r["wall"] = time.time() - t0
+    results.append((label, r))
+    print("%s: done in %.1f s" % (label, r["wall"]), flush=True)
+
+
+def table(results, a):
+    print()
+    print("sessions %d, idle rounds %d, %d messages each way per round; "
+          "ms as p50/p99 (samples)" % (a.sessions, a.rounds, a.messages))
+    head = ("setup", "paired/s", "idle local", "idle cross", "load local",
+            "load cross", "msg local", "msg cross")
+    w = (16, 8, 17, 17, 18, 18, 17, 17)
+    print("  ".join(h.ljust(x) for h, x in zip(head, w)))
+    for label, r in results:
+        rate = r["paired"] / r["secs"] if r["secs"] > 0 else 0
+        row = (label, "%.0f" % rate,
+               fmt(r["idle"]["local"][0]), fmt(r["idle"]["cross"][0]),
+               fmt(r["load"]["local"]), fmt(r["load"]["cross"]),
+               fmt(r["idle"]["local"][1]), fmt(r["idle"]["cross"][1]))
+        print("  ".join(v.ljust(x) for v, x in zip(row, w)))
+        if r["paired"] < a.sessions:
+            print("  (%s: %d of %d sessions matched)"
+                  % (label, r["paired"], a.sessions))
+    print("paired/s: sessions matched per second, all finding at once; "
+          "idle: find -> both matched, one pair at a time; load: each "
+          "session's find -> matched during the paired/s run; msg: chat "
+          "send -> partner receives")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--builddir", default=os.getcwd())
+    ap.add_argument("--nodes", default="1,2,3",
+                    help="cluster sizes to run, comma-separated (the "
+                    "node alone without Redis is always run first)")
+    ap.add_argument("--sessions", type=int, default=2000,
+                    help="sessions finding at once (even)")
+    ap.add_argument("--rounds", type=int, default=200,
+                    help="pairs made one at a time per setup")
+    ap.add_argument("--messages", type=int, default=10,
+                    help="chat messages each way per idle pair")
+    ap.add_argument("--timeout", type=float, default=300,
+                    help="seconds at most per setup")
+    a = ap.parse_args()
+    a.sessions += a.sessions % 2
+    sizes = [int(x) for x in a.nodes.split(",") if x.strip()]
+    if any(s < 1 or s > 3 for s in sizes):
+        ap.error("--nodes: sizes from 1 to 3")
+    os.environ["MTEST_BUILDDIR"] = os.path.abspath(a.builddir)
+    import harness
+    harness.MEETOPIAD = os.path.join(os.environ["MTEST_BUILDDIR"],
+                                     "meetopiad")
+    from redis_server import have_redis
+    if not os.access(harness.MEETOPIAD, os.X_OK):
+        sys.exit("no meetopiad in %s (--builddir)" % a.builddir)
+    if sizes and not have_redis():
+        sys.exit("redis-server is not installed")
+    results = []
+    run_setup("1 node, no Redis", 0, a, results)
+    for n in sizes:
+        run_setup("cluster of %d" % n, n, a, results)
+    table(results, a)
+
+
+if __name__ == "__main__":
+    main()
