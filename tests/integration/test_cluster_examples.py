@@ -141,6 +141,10 @@ else:
         t.ok("%s-state:/var/lib/meetopia" % n in vols and
              "%s-state:/state/%s" % (n, n) in secrets_vols,
              "%s's state dir gets the shared secrets" % n)
+        t.ok(s.get("read_only") is True and s.get("cap_drop") == ["ALL"]
+             and s.get("user") == "1000:1000",
+             "%s is hardened as etc/docker-compose.yml (read-only, no "
+             "capabilities, uid 1000)" % n)
         dep = s.get("depends_on", {})
         t.ok(dep.get("redis", {}).get("condition") == "service_healthy" and
              dep.get("cluster-secrets", {}).get("condition") ==
