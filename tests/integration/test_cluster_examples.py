@@ -5,12 +5,13 @@ docker-compose file matches the configurations, and the systemd drop-in
 sets keys meetopiad knows."""
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import MEETOPIAD, SRCDIR  # noqa: E402
+from harness import BUILDDIR, MEETOPIAD, SRCDIR  # noqa: E402
 from tap import Tap  # noqa: E402
 
 t = Tap()
@@ -104,6 +105,24 @@ with tempfile.TemporaryDirectory() as tmp:
         t.ok(re.search(r"^LoadCredential=%s:" % f, dropin, re.M)
              and f in dropin.split("ExecStartPre=")[-1],
              "drop-in: %s copied into the state dir" % f)
+
+# systemd reads the drop-in with the unit and finds nothing to say of it.
+unit = os.path.join(BUILDDIR, "etc", "meetopiad.service")
+if shutil.which("systemd-analyze") and os.path.exists(unit):
+    with tempfile.TemporaryDirectory() as tmp:
+        shutil.copy(unit, tmp)
+        os.mkdir(os.path.join(tmp, "meetopiad.service.d"))
+        shutil.copy(os.path.join(EX, "meetopiad.service.d", "cluster.conf"),
+                    os.path.join(tmp, "meetopiad.service.d"))
+        p = subprocess.run(["systemd-analyze", "verify",
+                            os.path.join(tmp, "meetopiad.service")],
+                           capture_output=True, text=True, timeout=30,
+                           env=dict(os.environ, SYSTEMD_UNIT_PATH=tmp + ":"))
+        bad = [x for x in (p.stdout + p.stderr).splitlines()
+               if "cluster.conf" in x]
+        t.eq(bad, [], "systemd-analyze verify: the drop-in is clean")
+else:
+    t.ok(True, "# SKIP no systemd-analyze or no built unit")
 
 # The compose file matches the node configurations.
 try:
