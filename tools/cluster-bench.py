@@ -4,7 +4,8 @@ latency, of a meetopiad cluster against one node alone (a benchmark, not a
 test; issue 17).
 
     tools/cluster-bench.py [--builddir DIR] [--nodes 1,2,3] [--sessions N]
-                           [--rounds K] [--messages M] [--timeout S]
+                           [--procs P] [--rounds K] [--messages M]
+                           [--timeout S]
 
 For one meetopiad alone (no Redis) and then for clusters of 1, 2 and 3
 nodes on one redis-server (tests/integration/cluster_nodes.py), all on free
@@ -15,8 +16,8 @@ loopback ports, it measures:
      waits, then b finds; the time from b's find until both have matched;
   2. partner messages: on each of those pairs, M chat messages each way,
      one at a time; the time from send to the partner's receipt;
-  3. pairing throughput: N sessions spread round-robin over the nodes all
-     send find at once; sessions paired per second = N / (last matched -
+  3. pairing throughput: N sessions spread round-robin over the nodes and
+     over P client processes all send find at once; sessions paired per second = N / (last matched -
      first find), and each session's find -> matched under that load,
      split by local and cross-node pairs (partners tell each other who they
      are in a chat message afterwards).
@@ -31,7 +32,9 @@ Needs redis-server and Debian's python3-websockets.
 """
 import argparse
 import asyncio
+import multiprocessing
 import os
+import queue
 import sys
 import time
 
@@ -104,62 +107,120 @@ async def idle_pairs(nodes, rounds, messages, src):
     return out
 
 
-async def throughput(nodes, sessions, src):
-    """Phase 3: (sessions paired, seconds, {"local"|"cross": [latency]})."""
+class Node:
+    """What a client process needs of a node: its HTTP port."""
+
+    def __init__(self, http_port):
+        self.http_port = http_port
+
+
+def src_of(idx):
+    """Source address of throughput session idx: 127.50+.x.y."""
+    return "127.%d.%d.%d" % (50 + idx // 62500, idx // 250 % 250 + 1,
+                             idx % 250 + 1)
+
+
+async def find_all(ports, mine, sessions, ready, go):
+    """One client process of phase 3: opens the sessions idx in mine
+    (session idx on node idx % len(ports)), says ready, waits for go, then
+    every one finds at once; returns [(idx, t_find, t_matched, partner)]
+    (perf_counter is CLOCK_MONOTONIC: one clock for all processes)."""
     from wsclient import connect
-    n = len(nodes)
+    n = len(ports)
     sem = asyncio.Semaphore(100)
+    loop = asyncio.get_running_loop()
 
     async def open_one(idx):
         async with sem:
-            return await connect(nodes[idx % n], src.next())
+            return await connect(Node(ports[idx % n]), src_of(idx))
 
-    clients = await asyncio.gather(*(open_one(i) for i in range(sessions)))
-    t_find = [0.0] * sessions
-    t_match = [None] * sessions
+    clients = await asyncio.gather(*(open_one(i) for i in mine))
+    ready.put(len(clients))
+    await loop.run_in_executor(None, go.wait)
+    res = {}
 
-    async def one(idx):
-        c = clients[idx]
-        t_find[idx] = time.perf_counter()
+    async def one(idx, c):
+        t0 = time.perf_counter()
         await c.send_json(type="find")
         try:
             await c.recv_type("matched", timeout=60)
-            t_match[idx] = time.perf_counter()
         except asyncio.TimeoutError:
-            pass
+            return
+        res[idx] = [t0, time.perf_counter(), None]
+        # Who is whose partner: each says its index.
+        await c.send_json(type="chat", text="id:%d" % idx)
+        try:
+            m = await c.recv_type("chat", timeout=30)
+        except asyncio.TimeoutError:
+            return
+        text = m.get("text", "")
+        if text.startswith("id:"):
+            res[idx][2] = int(text[3:])
 
     try:
-        await asyncio.gather(*(one(i) for i in range(sessions)))
-        done = [i for i in range(sessions) if t_match[i] is not None]
-        secs = (max(t_match[i] for i in done) - min(t_find)) if done else 0
-        # Who is whose partner: each says its index.
-        await asyncio.gather(*(clients[i].send_json(type="chat",
-                                                    text="id:%d" % i)
-                               for i in done))
-        lat = {"local": [], "cross": []}
-
-        async def partner(i):
-            try:
-                m = await clients[i].recv_type("chat", timeout=10)
-            except asyncio.TimeoutError:
-                return
-            text = m.get("text", "")
-            if text.startswith("id:"):
-                p = int(text[3:])
-                kind = "local" if p % n == i % n else "cross"
-                lat[kind].append(t_match[i] - t_find[i])
-
-        await asyncio.gather(*(partner(i) for i in done))
-        return len(done), secs, lat
+        await asyncio.gather(*(one(i, c) for i, c in zip(mine, clients)))
     finally:
         await asyncio.gather(*(c.close() for c in clients),
                              return_exceptions=True)
+    return [(i, v[0], v[1], v[2]) for i, v in res.items()]
 
 
-async def measure(nodes, a):
-    src = Src()
-    idle = await idle_pairs(nodes, a.rounds, a.messages, src)
-    paired, secs, load = await throughput(nodes, a.sessions, src)
+def find_worker(ports, mine, sessions, ready, go, out):
+    try:
+        out.put(asyncio.run(find_all(ports, mine, sessions, ready, go)))
+    except Exception as e:  # reported by the parent
+        ready.put(0)
+        out.put("error: %r" % e)
+
+
+def throughput(nodes, sessions, procs, timeout):
+    """Phase 3 over procs client processes: (sessions paired, seconds,
+    {"local"|"cross": [latency]}, errors)."""
+    ctx = multiprocessing.get_context("fork")
+    ready, go, out = ctx.Queue(), ctx.Event(), ctx.Queue()
+    ports = [d.http_port for d in nodes]
+    n = len(nodes)
+    ps = [ctx.Process(target=find_worker, daemon=True,
+                      args=(ports, list(range(p, sessions, procs)), sessions,
+                            ready, go, out)) for p in range(procs)]
+    for p in ps:
+        p.start()
+    rows, errors = [], []
+    try:
+        deadline = time.time() + timeout
+        for _ in ps:
+            ready.get(timeout=max(1, deadline - time.time()))
+        go.set()
+        for _ in ps:
+            r = out.get(timeout=max(1, deadline - time.time()))
+            if isinstance(r, str):
+                errors.append(r)
+            else:
+                rows += r
+    finally:
+        for p in ps:
+            p.join(5)
+            if p.is_alive():
+                p.kill()
+                p.join()
+    if not rows:
+        return 0, 0, {"local": [], "cross": []}, errors
+    secs = max(r[2] for r in rows) - min(r[1] for r in rows)
+    lat = {"local": [], "cross": []}
+    for idx, t0, t1, partner in rows:
+        if partner is not None:
+            lat["local" if partner % n == idx % n else "cross"].append(
+                t1 - t0)
+    return len(rows), secs, lat, errors
+
+
+def measure(nodes, a):
+    idle = asyncio.run(asyncio.wait_for(
+        idle_pairs(nodes, a.rounds, a.messages, Src()), a.timeout))
+    paired, secs, load, errors = throughput(nodes, a.sessions, a.procs,
+                                            a.timeout)
+    for e in errors:
+        print("client process: %s" % e)
     return {"idle": idle, "paired": paired, "secs": secs, "load": load}
 
 
@@ -177,8 +238,8 @@ def run_setup(label, n, a, results):
             print("%s: the nodes did not all come up" % label)
             return
         try:
-            r = asyncio.run(asyncio.wait_for(measure(nodes, a), a.timeout))
-        except asyncio.TimeoutError:
+            r = measure(nodes, a)
+        except (asyncio.TimeoutError, queue.Empty):
             print("%s: over --timeout %ss, skipped" % (label, a.timeout))
             return
     r["wall"] = time.time() - t0
@@ -222,8 +283,10 @@ def main():
                     help="pairs made one at a time per setup")
     ap.add_argument("--messages", type=int, default=10,
                     help="chat messages each way per idle pair")
+    ap.add_argument("--procs", type=int, default=4,
+                    help="client processes for the throughput phase")
     ap.add_argument("--timeout", type=float, default=300,
-                    help="seconds at most per setup")
+                    help="seconds at most per phase")
     a = ap.parse_args()
     a.sessions += a.sessions % 2
     sizes = [int(x) for x in a.nodes.split(",") if x.strip()]
