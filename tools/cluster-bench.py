@@ -5,7 +5,7 @@ test; issue 17).
 
     tools/cluster-bench.py [--builddir DIR] [--nodes 1,2,3] [--sessions N]
                            [--procs P] [--rounds K] [--messages M]
-                           [--timeout S]
+                           [--message chat|candidate] [--timeout S]
 
 For one meetopiad alone (no Redis) and then for clusters of 1, 2 and 3
 nodes on one redis-server (tests/integration/cluster_nodes.py), all on free
@@ -14,7 +14,8 @@ loopback ports, it measures:
   1. find -> matched, idle: K pairs one after the other, alternately local
      (both sessions on one node) and cross-node (on two nodes): a finds and
      waits, then b finds; the time from b's find until both have matched;
-  2. partner messages: on each of those pairs, M chat messages each way,
+  2. partner messages: on each of those pairs, M chat (or --message
+     candidate: a relay candidate) messages each way,
      one at a time; the time from send to the partner's receipt;
   3. pairing throughput: N sessions spread round-robin over the nodes and
      over P client processes all send find at once; sessions paired per second = N / (last matched -
@@ -74,7 +75,22 @@ class Src:
                                  n % 250 + 1)
 
 
-async def idle_pairs(nodes, rounds, messages, src):
+RELAY_CAND = ("candidate:1 1 udp 2113937151 127.0.0.1 50000 typ relay "
+              "raddr 127.0.0.2 rport 40000")
+
+
+SDP = ("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+       "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\n")
+
+
+def message(kind, m):
+    if kind == "candidate":
+        return {"type": "candidate", "candidate": RELAY_CAND,
+                "sdpMid": str(m), "sdpMLineIndex": 0}
+    return {"type": "chat", "text": "m%d" % m}
+
+
+async def idle_pairs(nodes, rounds, messages, src, kind_msg="chat"):
     """Phase 1 and 2: {"local"|"cross": ([find->matched], [message])}."""
     from wsclient import connect
     out = {"local": ([], []), "cross": ([], [])}
@@ -95,11 +111,18 @@ async def idle_pairs(nodes, rounds, messages, src):
             await b.recv_type("matched")
             await a.recv_type("matched")
             out[kind][0].append(time.perf_counter() - t0)
+            if kind_msg == "candidate":
+                # Candidates follow the offer and the answer.
+                # a waited: a offers.
+                await a.send_json(type="offer", sdp=SDP)
+                await b.recv_type("offer")
+                await b.send_json(type="answer", sdp=SDP)
+                await a.recv_type("answer")
             for m in range(messages):
                 for x, y in ((a, b), (b, a)):
                     t0 = time.perf_counter()
-                    await x.send_json(type="chat", text="m%d" % m)
-                    await y.recv_type("chat")
+                    await x.send_json(message(kind_msg, m))
+                    await y.recv_type(kind_msg)
                     out[kind][1].append(time.perf_counter() - t0)
         finally:
             await a.close()
@@ -216,7 +239,8 @@ def throughput(nodes, sessions, procs, timeout):
 
 def measure(nodes, a):
     idle = asyncio.run(asyncio.wait_for(
-        idle_pairs(nodes, a.rounds, a.messages, Src()), a.timeout))
+        idle_pairs(nodes, a.rounds, a.messages, Src(), a.message),
+        a.timeout))
     paired, secs, load, errors = throughput(nodes, a.sessions, a.procs,
                                             a.timeout)
     for e in errors:
@@ -267,8 +291,8 @@ def table(results, a):
                   % (label, r["paired"], a.sessions))
     print("paired/s: sessions matched per second, all finding at once; "
           "idle: find -> both matched, one pair at a time; load: each "
-          "session's find -> matched during the paired/s run; msg: chat "
-          "send -> partner receives")
+          "session's find -> matched during the paired/s run; msg: %s "
+          "send -> partner receives" % a.message)
 
 
 def main():
@@ -283,6 +307,8 @@ def main():
                     help="pairs made one at a time per setup")
     ap.add_argument("--messages", type=int, default=10,
                     help="chat messages each way per idle pair")
+    ap.add_argument("--message", choices=("chat", "candidate"),
+                    default="chat", help="the partner message timed")
     ap.add_argument("--procs", type=int, default=4,
                     help="client processes for the throughput phase")
     ap.add_argument("--timeout", type=float, default=300,
