@@ -17,8 +17,8 @@ loopback ports, it measures:
   2. partner messages: on each of those pairs, M chat (or --message
      candidate: a relay candidate) messages each way,
      one at a time; the time from send to the partner's receipt;
-  3. pairing throughput: N sessions spread round-robin over the nodes and
-     over P client processes all send find at once; sessions paired per second = N / (last matched -
+  3. pairing throughput: N sessions spread over P client processes, each
+     process's round-robin over the nodes, all send find at once; sessions paired per second = N / (last matched -
      first find), and each session's find -> matched under that load,
      split by local and cross-node pairs (partners tell each other who they
      are in a chat message afterwards).
@@ -137,15 +137,22 @@ class Node:
         self.http_port = http_port
 
 
+def node_of(idx, procs, n):
+    """Node of throughput session idx: process idx % procs opens sessions
+    idx, idx + procs, ...; each process spreads its own over every node, so
+    that no node's sessions all come from one process."""
+    return (idx // procs) % n
+
+
 def src_of(idx):
     """Source address of throughput session idx: 127.50+.x.y."""
     return "127.%d.%d.%d" % (50 + idx // 62500, idx // 250 % 250 + 1,
                              idx % 250 + 1)
 
 
-async def find_all(ports, mine, sessions, ready, go):
+async def find_all(ports, mine, procs, ready, go):
     """One client process of phase 3: opens the sessions idx in mine
-    (session idx on node idx % len(ports)), says ready, waits for go, then
+    (on node node_of(idx)), says ready, waits for go, then
     every one finds at once; returns [(idx, t_find, t_matched, partner)]
     (perf_counter is CLOCK_MONOTONIC: one clock for all processes)."""
     from wsclient import connect
@@ -155,7 +162,8 @@ async def find_all(ports, mine, sessions, ready, go):
 
     async def open_one(idx):
         async with sem:
-            return await connect(Node(ports[idx % n]), src_of(idx))
+            return await connect(Node(ports[node_of(idx, procs, n)]),
+                                 src_of(idx))
 
     clients = await asyncio.gather(*(open_one(i) for i in mine))
     ready.put(len(clients))
@@ -188,9 +196,9 @@ async def find_all(ports, mine, sessions, ready, go):
     return [(i, v[0], v[1], v[2]) for i, v in res.items()]
 
 
-def find_worker(ports, mine, sessions, ready, go, out):
+def find_worker(ports, mine, procs, ready, go, out):
     try:
-        out.put(asyncio.run(find_all(ports, mine, sessions, ready, go)))
+        out.put(asyncio.run(find_all(ports, mine, procs, ready, go)))
     except Exception as e:  # reported by the parent
         ready.put(0)
         out.put("error: %r" % e)
@@ -204,7 +212,7 @@ def throughput(nodes, sessions, procs, timeout):
     ports = [d.http_port for d in nodes]
     n = len(nodes)
     ps = [ctx.Process(target=find_worker, daemon=True,
-                      args=(ports, list(range(p, sessions, procs)), sessions,
+                      args=(ports, list(range(p, sessions, procs)), procs,
                             ready, go, out)) for p in range(procs)]
     for p in ps:
         p.start()
@@ -232,8 +240,8 @@ def throughput(nodes, sessions, procs, timeout):
     lat = {"local": [], "cross": []}
     for idx, t0, t1, partner in rows:
         if partner is not None:
-            lat["local" if partner % n == idx % n else "cross"].append(
-                t1 - t0)
+            same = node_of(partner, procs, n) == node_of(idx, procs, n)
+            lat["local" if same else "cross"].append(t1 - t0)
     return len(rows), secs, lat, errors
 
 
