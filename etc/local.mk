@@ -16,3 +16,14 @@ CLEANFILES += etc/meetopiad.service
 
 EXTRA_DIST += etc/meetopiad.service.in etc/logrotate.d/meetopia \
 	etc/Dockerfile etc/docker-compose.yml
+
+# The example 3-node cluster (README "Running a cluster"): docker-compose
+# with Redis, the nodes' configurations and a systemd drop-in, installed as
+# documentation; tests/integration/test_cluster_examples.py checks them.
+clusterexdir = $(docdir)/examples/cluster
+dist_clusterex_DATA = etc/cluster/docker-compose.yml etc/cluster/node1.conf \
+	etc/cluster/node2.conf etc/cluster/node3.conf
+clusterexunitdir = $(clusterexdir)/meetopiad.service.d
+dist_clusterexunit_DATA = etc/cluster/meetopiad.service.d/cluster.conf
+TESTS += tests/integration/test_cluster_examples.py
+EXTRA_DIST += tests/integration/test_cluster_examples.py

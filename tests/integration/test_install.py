@@ -35,6 +35,10 @@ with tempfile.TemporaryDirectory() as dest:
         want += ["bin/meetopia-bench"]
     if os.path.exists(os.path.join(SRCDIR, "signaling", "web", "index.html")):
         want += ["share/meetopia/web/index.html"]
+    if os.path.isdir(os.path.join(SRCDIR, "etc", "cluster")):
+        want += ["examples/cluster/docker-compose.yml",
+                 "examples/cluster/node1.conf",
+                 "examples/cluster/meetopiad.service.d/cluster.conf"]
     for w in want:
         t.ok(has(w), "installs %s" % w)
     unit = [x for x in found if x.endswith("meetopiad.service")]

@@ -1,0 +1,346 @@
+#!/usr/bin/python3
+"""cluster-bench.py - pairing throughput and latency, and partner message
+latency, of a meetopiad cluster against one node alone (a benchmark, not a
+test; issue 17).
+
+    tools/cluster-bench.py [--builddir DIR] [--nodes 1,2,3] [--sessions N]
+                           [--procs P] [--rounds K] [--messages M]
+                           [--message chat|candidate] [--timeout S]
+
+For one meetopiad alone (no Redis) and then for clusters of 1, 2 and 3
+nodes on one redis-server (tests/integration/cluster_nodes.py), all on free
+loopback ports, it measures:
+
+  1. find -> matched, idle: K pairs one after the other, alternately local
+     (both sessions on one node) and cross-node (on two nodes): a finds and
+     waits, then b finds; the time from b's find until both have matched;
+  2. partner messages: on each of those pairs, M chat (or --message
+     candidate: a relay candidate) messages each way,
+     one at a time; the time from send to the partner's receipt;
+  3. pairing throughput: N sessions spread over P client processes, each
+     process's round-robin over the nodes, all send find at once; sessions paired per second = N / (last matched -
+     first find), and each session's find -> matched under that load,
+     split by local and cross-node pairs (partners tell each other who they
+     are in a chat message afterwards).
+
+Percentiles are nearest-rank over the samples.  Every session has its own
+127.x.y.z source address and the nodes run with max-connections-per-ip and
+the message rate limits opened for the load.  Only loopback is used; every
+process started is stopped at the end (and at exit, on error).  The
+clients share the machine with the daemons and Redis, so the figures are a
+lower bound; build without sanitizers for figures (./configure && make).
+Needs redis-server and Debian's python3-websockets.
+"""
+import argparse
+import asyncio
+import multiprocessing
+import os
+import queue
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+
+CONF = {"max-connections-per-ip": "100000", "message-rate-limit": "10000",
+        "signal-rate-limit": "100000", "rate-limit-max": "100000",
+        "resume-window": "0", "security-log": "/dev/null"}
+
+
+def pct(xs, p):
+    """Nearest-rank percentile of xs (seconds) in ms, or None."""
+    if not xs:
+        return None
+    s = sorted(xs)
+    k = max(0, min(len(s) - 1, int(round(p / 100.0 * len(s) + 0.5)) - 1))
+    return s[k] * 1000.0
+
+
+def fmt(xs):
+    if not xs:
+        return "-"
+    return "%.2f/%.2f (%d)" % (pct(xs, 50), pct(xs, 99), len(xs))
+
+
+class Src:
+    """Source addresses 127.B.x.y, a new one per session."""
+
+    def __init__(self, base=40):
+        self.base, self.n = base, 0
+
+    def next(self):
+        self.n += 1
+        n = self.n      # 250 per octet: no .0 nor .255
+        return "127.%d.%d.%d" % (self.base + n // 62500, n // 250 % 250 + 1,
+                                 n % 250 + 1)
+
+
+RELAY_CAND = ("candidate:1 1 udp 2113937151 127.0.0.1 50000 typ relay "
+              "raddr 127.0.0.2 rport 40000")
+
+
+SDP = ("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+       "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\n")
+
+
+def message(kind, m):
+    if kind == "candidate":
+        return {"type": "candidate", "candidate": RELAY_CAND,
+                "sdpMid": str(m), "sdpMLineIndex": 0}
+    return {"type": "chat", "text": "m%d" % m}
+
+
+async def idle_pairs(nodes, rounds, messages, src, kind_msg="chat"):
+    """Phase 1 and 2: {"local"|"cross": ([find->matched], [message])}."""
+    from wsclient import connect
+    out = {"local": ([], []), "cross": ([], [])}
+    n = len(nodes)
+    for k in range(rounds):
+        kind = "local" if n == 1 or k % 2 == 0 else "cross"
+        i = (k // 2) % n
+        j = i if kind == "local" else (i + 1) % n
+        a = await connect(nodes[i], src.next())
+        b = await connect(nodes[j], src.next())
+        try:
+            await a.send_json(type="find")
+            await a.recv_type("waiting")
+            # waiting leaves as a's find goes to the queue: let it land.
+            await asyncio.sleep(0.1)
+            t0 = time.perf_counter()
+            await b.send_json(type="find")
+            await b.recv_type("matched")
+            await a.recv_type("matched")
+            out[kind][0].append(time.perf_counter() - t0)
+            if kind_msg == "candidate":
+                # Candidates follow the offer and the answer.
+                # a waited: a offers.
+                await a.send_json(type="offer", sdp=SDP)
+                await b.recv_type("offer")
+                await b.send_json(type="answer", sdp=SDP)
+                await a.recv_type("answer")
+            for m in range(messages):
+                for x, y in ((a, b), (b, a)):
+                    t0 = time.perf_counter()
+                    await x.send_json(message(kind_msg, m))
+                    await y.recv_type(kind_msg)
+                    out[kind][1].append(time.perf_counter() - t0)
+        finally:
+            await a.close()
+            await b.close()
+    return out
+
+
+class Node:
+    """What a client process needs of a node: its HTTP port."""
+
+    def __init__(self, http_port):
+        self.http_port = http_port
+
+
+def node_of(idx, procs, n):
+    """Node of throughput session idx: process idx % procs opens sessions
+    idx, idx + procs, ...; each process spreads its own over every node, so
+    that no node's sessions all come from one process."""
+    return (idx // procs) % n
+
+
+def src_of(idx):
+    """Source address of throughput session idx: 127.50+.x.y."""
+    return "127.%d.%d.%d" % (50 + idx // 62500, idx // 250 % 250 + 1,
+                             idx % 250 + 1)
+
+
+async def find_all(ports, mine, procs, ready, go):
+    """One client process of phase 3: opens the sessions idx in mine
+    (on node node_of(idx)), says ready, waits for go, then
+    every one finds at once; returns [(idx, t_find, t_matched, partner)]
+    (perf_counter is CLOCK_MONOTONIC: one clock for all processes)."""
+    from wsclient import connect
+    n = len(ports)
+    sem = asyncio.Semaphore(100)
+    loop = asyncio.get_running_loop()
+
+    async def open_one(idx):
+        async with sem:
+            return await connect(Node(ports[node_of(idx, procs, n)]),
+                                 src_of(idx))
+
+    clients = await asyncio.gather(*(open_one(i) for i in mine))
+    ready.put(len(clients))
+    await loop.run_in_executor(None, go.wait)
+    res = {}
+
+    async def one(idx, c):
+        t0 = time.perf_counter()
+        await c.send_json(type="find")
+        try:
+            await c.recv_type("matched", timeout=60)
+        except asyncio.TimeoutError:
+            return
+        res[idx] = [t0, time.perf_counter(), None]
+        # Who is whose partner: each says its index.
+        await c.send_json(type="chat", text="id:%d" % idx)
+        try:
+            m = await c.recv_type("chat", timeout=30)
+        except asyncio.TimeoutError:
+            return
+        text = m.get("text", "")
+        if text.startswith("id:"):
+            res[idx][2] = int(text[3:])
+
+    try:
+        await asyncio.gather(*(one(i, c) for i, c in zip(mine, clients)))
+    finally:
+        await asyncio.gather(*(c.close() for c in clients),
+                             return_exceptions=True)
+    return [(i, v[0], v[1], v[2]) for i, v in res.items()]
+
+
+def find_worker(ports, mine, procs, ready, go, out):
+    try:
+        out.put(asyncio.run(find_all(ports, mine, procs, ready, go)))
+    except Exception as e:  # reported by the parent
+        ready.put(0)
+        out.put("error: %r" % e)
+
+
+def throughput(nodes, sessions, procs, timeout):
+    """Phase 3 over procs client processes: (sessions paired, seconds,
+    {"local"|"cross": [latency]}, errors)."""
+    ctx = multiprocessing.get_context("fork")
+    ready, go, out = ctx.Queue(), ctx.Event(), ctx.Queue()
+    ports = [d.http_port for d in nodes]
+    n = len(nodes)
+    ps = [ctx.Process(target=find_worker, daemon=True,
+                      args=(ports, list(range(p, sessions, procs)), procs,
+                            ready, go, out)) for p in range(procs)]
+    for p in ps:
+        p.start()
+    rows, errors = [], []
+    try:
+        deadline = time.time() + timeout
+        for _ in ps:
+            ready.get(timeout=max(1, deadline - time.time()))
+        go.set()
+        for _ in ps:
+            r = out.get(timeout=max(1, deadline - time.time()))
+            if isinstance(r, str):
+                errors.append(r)
+            else:
+                rows += r
+    finally:
+        for p in ps:
+            p.join(5)
+            if p.is_alive():
+                p.kill()
+                p.join()
+    if not rows:
+        return 0, 0, {"local": [], "cross": []}, errors
+    secs = max(r[2] for r in rows) - min(r[1] for r in rows)
+    lat = {"local": [], "cross": []}
+    for idx, t0, t1, partner in rows:
+        if partner is not None:
+            same = node_of(partner, procs, n) == node_of(idx, procs, n)
+            lat["local" if same else "cross"].append(t1 - t0)
+    return len(rows), secs, lat, errors
+
+
+def measure(nodes, a):
+    idle = asyncio.run(asyncio.wait_for(
+        idle_pairs(nodes, a.rounds, a.messages, Src(), a.message),
+        a.timeout))
+    paired, secs, load, errors = throughput(nodes, a.sessions, a.procs,
+                                            a.timeout)
+    for e in errors:
+        print("client process: %s" % e)
+    return {"idle": idle, "paired": paired, "secs": secs, "load": load}
+
+
+def run_setup(label, n, a, results):
+    from cluster_nodes import Cluster
+    from harness import Daemon
+    t0 = time.time()
+    if n == 0:
+        ctx = Daemon(conf=CONF)
+    else:
+        ctx = Cluster(n, conf=CONF)
+    with ctx as c:
+        nodes = [c] if n == 0 else c.nodes
+        if n and not c.wait_up(n, timeout=20):
+            print("%s: the nodes did not all come up" % label)
+            return
+        try:
+            r = measure(nodes, a)
+        except (asyncio.TimeoutError, queue.Empty):
+            print("%s: over --timeout %ss, skipped" % (label, a.timeout))
+            return
+    r["wall"] = time.time() - t0
+    results.append((label, r))
+    print("%s: done in %.1f s" % (label, r["wall"]), flush=True)
+
+
+def table(results, a):
+    print()
+    print("sessions %d, idle rounds %d, %d messages each way per round; "
+          "ms as p50/p99 (samples)" % (a.sessions, a.rounds, a.messages))
+    head = ("setup", "paired/s", "idle local", "idle cross", "load local",
+            "load cross", "msg local", "msg cross")
+    w = (16, 8, 17, 17, 18, 18, 17, 17)
+    print("  ".join(h.ljust(x) for h, x in zip(head, w)))
+    for label, r in results:
+        rate = r["paired"] / r["secs"] if r["secs"] > 0 else 0
+        row = (label, "%.0f" % rate,
+               fmt(r["idle"]["local"][0]), fmt(r["idle"]["cross"][0]),
+               fmt(r["load"]["local"]), fmt(r["load"]["cross"]),
+               fmt(r["idle"]["local"][1]), fmt(r["idle"]["cross"][1]))
+        print("  ".join(v.ljust(x) for v, x in zip(row, w)))
+        if r["paired"] < a.sessions:
+            print("  (%s: %d of %d sessions matched)"
+                  % (label, r["paired"], a.sessions))
+    print("paired/s: sessions matched per second, all finding at once; "
+          "idle: find -> both matched, one pair at a time; load: each "
+          "session's find -> matched during the paired/s run; msg: %s "
+          "send -> partner receives" % a.message)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--builddir", default=os.getcwd())
+    ap.add_argument("--nodes", default="1,2,3",
+                    help="cluster sizes to run, comma-separated (the "
+                    "node alone without Redis is always run first)")
+    ap.add_argument("--sessions", type=int, default=2000,
+                    help="sessions finding at once (even)")
+    ap.add_argument("--rounds", type=int, default=200,
+                    help="pairs made one at a time per setup")
+    ap.add_argument("--messages", type=int, default=10,
+                    help="chat messages each way per idle pair")
+    ap.add_argument("--message", choices=("chat", "candidate"),
+                    default="chat", help="the partner message timed")
+    ap.add_argument("--procs", type=int, default=4,
+                    help="client processes for the throughput phase")
+    ap.add_argument("--timeout", type=float, default=300,
+                    help="seconds at most per phase")
+    a = ap.parse_args()
+    a.sessions += a.sessions % 2
+    sizes = [int(x) for x in a.nodes.split(",") if x.strip()]
+    if any(s < 1 or s > 3 for s in sizes):
+        ap.error("--nodes: sizes from 1 to 3")
+    os.environ["MTEST_BUILDDIR"] = os.path.abspath(a.builddir)
+    import harness
+    harness.MEETOPIAD = os.path.join(os.environ["MTEST_BUILDDIR"],
+                                     "meetopiad")
+    from redis_server import have_redis
+    if not os.access(harness.MEETOPIAD, os.X_OK):
+        sys.exit("no meetopiad in %s (--builddir)" % a.builddir)
+    if sizes and not have_redis():
+        sys.exit("redis-server is not installed")
+    results = []
+    run_setup("1 node, no Redis", 0, a, results)
+    for n in sizes:
+        run_setup("cluster of %d" % n, n, a, results)
+    table(results, a)
+
+
+if __name__ == "__main__":
+    main()
