@@ -81,4 +81,7 @@ int		 db_run_int(struct db *, sqlite3_stmt *, int64_t *out,
 int		 db_run_script(struct db *, const char *sql, const char *what);
 void		 db_col_text(sqlite3_stmt *, int i, char *out, size_t len);
 
+/* store_reports.c */
+const char	*report_reason_name(enum report_reason);
+
 #endif

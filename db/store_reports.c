@@ -138,7 +138,9 @@ report_resolve(struct db *db, int64_t id, int64_t now)
 	return db_run(db, st, "report resolve");
 }
 
-int
+/* Distinct reporters (other than the party itself) of one pseudonym since
+ * a time. */
+static int
 report_count_reporters(struct db *db, const char *reported, int64_t since,
     int64_t *n)
 {

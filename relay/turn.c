@@ -225,7 +225,7 @@ is_unspecified(const struct maddr *a)
  * wildcard, to any address of this host.  The exact port must be live: a
  * client of this host may have an ephemeral port inside the relay range.
  */
-int
+static int
 turn_from_own_rsock(struct turn_ctx *ctx, const struct maddr *from)
 {
 	int fi = turn_fam_idx(from->family);
