@@ -115,24 +115,6 @@ cmd_opts(enum ctl_cmd c)
 	}
 }
 
-static int
-cred_id_valid(const char *s)
-{
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n > 64)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-		    c == '-' || c == '@'))
-			return 0;
-	}
-	return 1;
-}
-
 /* The command from its words; *nargs is how many words it consumes. */
 static enum ctl_cmd
 find_cmd(const char **w, int n, int *used)
@@ -290,7 +272,8 @@ set_opt(struct ctl_opts *o, const char *name, const char *val, char *err,
 	else if (strcmp(name, "--reason") == 0)
 		o->reason = val;
 	else if (strcmp(name, "--id") == 0) {
-		if (!cred_id_valid(val))
+		/* The same words as an admin's name. */
+		if (!admin_name_valid(val))
 			return perr(err, errlen, "--id %.64s: 1 to 64 "
 			    "letters, digits or . _ - @", val);
 		o->cred_id = val;

@@ -61,6 +61,15 @@ mdb_job_free(struct job *j)
 	free(j);
 }
 
+/* The auto-ban rule for the report j->id, with the job's settings. */
+static int
+job_auto_ban(struct db *db, struct job *j)
+{
+	return db_auto_ban(db, j->reported, j->now, j->auto_reports,
+	    j->auto_window, j->ban_default, j->id, &j->ban_id,
+	    &j->nreporters);
+}
+
 static void
 run_report(struct mdb *m, struct job *j)
 {
@@ -72,11 +81,7 @@ run_report(struct mdb *m, struct job *j)
 	if (report_add(db, j->reporter, j->reported, j->reason, j->detail,
 	    j->now, &j->id) != DB_OK)
 		goto fail_tx;
-	if (db_auto_ban(db, j->reported, j->now, j->auto_reports,
-	    j->auto_window, j->ban_default, j->id, &j->ban_id,
-	    &j->nreporters) != DB_OK)
-		goto fail_tx;
-	if (db_commit(db) != DB_OK)
+	if (job_auto_ban(db, j) != DB_OK || db_commit(db) != DB_OK)
 		goto fail_tx;
 	return;
 fail_tx:
@@ -105,11 +110,8 @@ run_apply(struct mdb *m, struct job *j)
 		strlcpy(j->errmsg, db_errmsg(db), sizeof(j->errmsg));
 	else if (rc != DB_OK)
 		goto fail_tx;
-	if ((j->what & DB_MODLOG_OWN_REPORT) && db_auto_ban(db, j->reported,
-	    j->now, j->auto_reports, j->auto_window, j->ban_default, j->id,
-	    &j->ban_id, &j->nreporters) != DB_OK)
-		goto fail_tx;
-	if (db_commit(db) != DB_OK)
+	if (((j->what & DB_MODLOG_OWN_REPORT) && job_auto_ban(db, j) !=
+	    DB_OK) || db_commit(db) != DB_OK)
 		goto fail_tx;
 	return;
 fail_tx:

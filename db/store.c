@@ -217,6 +217,24 @@ db_run_int(struct db *db, sqlite3_stmt *st, int64_t *out, const char *what)
 	return rc;
 }
 
+/* Runs a statement that returns one row, read by row into out. */
+int
+db_run_row(struct db *db, sqlite3_stmt *st,
+    void (*row)(sqlite3_stmt *, void *), void *out, const char *what)
+{
+	int rc;
+
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		row(st, out);
+		db_done(st);
+		return DB_OK;
+	}
+	rc = db_rc(db, rc, what);
+	db_done(st);
+	return rc == DB_OK ? DB_NOTFOUND : rc;
+}
+
 /* Runs a multi-statement script from the code (migrations, pragmas):
  * every statement is prepared and stepped, none is built from data. */
 int

@@ -101,9 +101,11 @@ ban_parse_target(const char *s, enum ban_kind *kind, char *canon,
 	return DB_OK;
 }
 
+/* The ban in the current row of st, into out (a struct db_ban). */
 static void
-ban_row(sqlite3_stmt *st, struct db_ban *b)
+ban_row(sqlite3_stmt *st, void *out)
 {
+	struct db_ban *b = out;
 	char kind[16];
 
 	memset(b, 0, sizeof(*b));
@@ -150,20 +152,11 @@ int
 ban_get(struct db *db, int64_t id, struct db_ban *b)
 {
 	sqlite3_stmt *st;
-	int rc;
 
 	if ((st = db_stmt(db, S_BAN_GET)) == NULL)
 		return DB_ERR;
 	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		ban_row(st, b);
-		db_done(st);
-		return DB_OK;
-	}
-	rc = db_rc(db, rc, "ban get");
-	db_done(st);
-	return rc == DB_OK ? DB_NOTFOUND : rc;
+	return db_run_row(db, st, ban_row, b, "ban get");
 }
 
 int

@@ -78,6 +78,11 @@ void		 db_done(sqlite3_stmt *);
 int		 db_run(struct db *, sqlite3_stmt *, const char *what);
 int		 db_run_int(struct db *, sqlite3_stmt *, int64_t *out,
 		    const char *what);
+/* Runs a statement that returns one row, read by row into out:
+ * DB_NOTFOUND when there is none. */
+int		 db_run_row(struct db *, sqlite3_stmt *,
+		    void (*row)(sqlite3_stmt *, void *), void *out,
+		    const char *what);
 int		 db_run_script(struct db *, const char *sql, const char *what);
 void		 db_col_text(sqlite3_stmt *, int i, char *out, size_t len);
 

@@ -38,9 +38,12 @@ report_reason_name(enum report_reason r)
 	    REASONS[r] : "other";
 }
 
+/* The report in the current row of st, into out (a struct db_report). */
 static void
-report_row(sqlite3_stmt *st, struct db_report *r)
+report_row(sqlite3_stmt *st, void *out)
 {
+	struct db_report *r = out;
+
 	memset(r, 0, sizeof(*r));
 	r->id = sqlite3_column_int64(st, 0);
 	db_col_text(st, 1, r->reporter, sizeof(r->reporter));
@@ -81,20 +84,11 @@ int
 report_get(struct db *db, int64_t id, struct db_report *r)
 {
 	sqlite3_stmt *st;
-	int rc;
 
 	if ((st = db_stmt(db, S_REPORT_GET)) == NULL)
 		return DB_ERR;
 	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		report_row(st, r);
-		db_done(st);
-		return DB_OK;
-	}
-	rc = db_rc(db, rc, "report get");
-	db_done(st);
-	return rc == DB_OK ? DB_NOTFOUND : rc;
+	return db_run_row(db, st, report_row, r, "report get");
 }
 
 int
