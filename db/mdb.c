@@ -43,6 +43,19 @@ mdb_now(void)
 /* ------------------------------------------------------------------ */
 /* The writer thread. */
 
+/* The time and the live settings a job carries (each type reads its own). */
+void
+mdb_job_settings(struct mdb *m, struct job *j)
+{
+	j->now = mdb_now();
+	j->ban_default = m->ban_default;
+	j->ban_max = m->ban_max;
+	j->retention = m->retention;
+	j->auto_reports = m->auto_reports;
+	j->auto_window = m->auto_window;
+	j->fail_window = m->fail_window;
+}
+
 void
 mdb_job_free(struct job *j)
 {
@@ -359,10 +372,7 @@ mdb_report_submit(struct mdb *m, const struct maddr *reporter,
 	}
 	pseudonym_of(&m->key, reporter, j->reporter);
 	pseudonym_of(&m->key, reported, j->reported);
-	j->now = mdb_now();
-	j->ban_default = m->ban_default;
-	j->auto_reports = m->auto_reports;
-	j->auto_window = m->auto_window;
+	mdb_job_settings(m, j);
 	j->report_cb = cb;
 	j->arg = arg;
 	mdb_enqueue(m, j);
@@ -396,10 +406,7 @@ mdb_admin_request(struct mdb *m, const char *method, const char *path,
 	j->body[bodylen] = '\0';
 	j->bodylen = bodylen;
 	j->client = *client;
-	j->now = mdb_now();
-	j->ban_default = m->ban_default;
-	j->ban_max = m->ban_max;
-	j->fail_window = m->fail_window;
+	mdb_job_settings(m, j);
 	j->admin_cb = cb;
 	j->arg = arg;
 	mdb_enqueue(m, j);
@@ -424,8 +431,7 @@ purge_cb(evutil_socket_t fd, short what, void *arg)
 	if (m->purge_pending || (j = calloc(1, sizeof(*j))) == NULL)
 		return;
 	j->type = JOB_PURGE;
-	j->now = mdb_now();
-	j->retention = m->retention;
+	mdb_job_settings(m, j);
 	j->own = m->export_hook != NULL;	/* the cluster's tables too */
 	m->purge_pending = 1;
 	mdb_enqueue(m, j);

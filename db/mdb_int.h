@@ -150,6 +150,7 @@ struct mdb {
 int64_t	 mdb_now(void);
 void	 mdb_enqueue(struct mdb *, struct job *);
 void	 mdb_job_free(struct job *);
+void	 mdb_job_settings(struct mdb *, struct job *);
 
 /* mdb_cache.c */
 void	 mdb_cache_free(struct ban_cache *);

@@ -185,10 +185,7 @@ mdb_modlog_apply(struct mdb *m, const char *id, int own, const char *entry,
 	memcpy(j->log_entry, entry, len);
 	j->log_entry[len] = '\0';
 	j->entrylen = len;
-	j->now = mdb_now();
-	j->ban_default = m->ban_default;
-	j->auto_reports = m->auto_reports;
-	j->auto_window = m->auto_window;
+	mdb_job_settings(m, j);
 	mdb_enqueue(m, j);
 	return DB_OK;
 }

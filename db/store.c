@@ -294,6 +294,17 @@ db_begin(struct db *db)
 	return db_run(db, st, "begin");
 }
 
+/* Ends the transaction: commits when rc is DB_OK, else (or when the
+ * commit fails) rolls back.  The transaction's result. */
+int
+db_end(struct db *db, int rc)
+{
+	if (rc == DB_OK && (rc = db_commit(db)) == DB_OK)
+		return DB_OK;
+	db_rollback(db);
+	return rc;
+}
+
 int
 db_commit(struct db *db)
 {
@@ -532,12 +543,9 @@ db_purge(struct db *db, int64_t now, int64_t retention, int64_t *bans,
 	if ((rc = db_run(db, st, "purge reports")) != DB_OK)
 		goto fail;
 	*reports = sqlite3_changes(db->h);
-	if ((rc = db_commit(db)) != DB_OK)
-		goto fail;
-	return DB_OK;
 fail:
-	db_rollback(db);
-	*bans = *reports = 0;
+	if ((rc = db_end(db, rc)) != DB_OK)
+		*bans = *reports = 0;
 	return rc;
 }
 

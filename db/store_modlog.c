@@ -113,15 +113,10 @@ db_modlog_enable(struct db *db)
 	sqlite3_finalize(st);
 	if (rc != DB_OK)
 		goto fail;
-	if (n == 0 && (rc = db_run_script(db, MODLOG_SCHEMA, "modlog schema")) !=
-	    DB_OK)
-		goto fail;
-	if ((rc = db_commit(db)) != DB_OK)
-		goto fail;
-	return DB_OK;
+	if (n == 0)
+		rc = db_run_script(db, MODLOG_SCHEMA, "modlog schema");
 fail:
-	db_rollback(db);
-	return rc;
+	return db_end(db, rc);
 }
 
 int
