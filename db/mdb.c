@@ -218,6 +218,21 @@ mdb_enqueue(struct mdb *m, struct job *j)
 	pthread_mutex_unlock(&m->mtx);
 }
 
+/* The log line and security event of an auto-ban the job made. */
+static void
+tell_auto_ban(struct mdb *m, const struct job *j, const char *where)
+{
+	log_info("auto-ban: client %s banned for %llds after %lld reporters%s "
+	    "(ban %lld)", j->reported, (long long)j->ban_default,
+	    (long long)j->nreporters, where, (long long)j->ban_id);
+	secevent_emit(m->seclog, SECEV_VIOLATION, SECEV_HIGH, NULL,
+	    j->reported, "auto_ban", json_pack("{sI sI sI sI}",
+	    "ban", (json_int_t)j->ban_id,
+	    "reporters", (json_int_t)j->nreporters,
+	    "window", (json_int_t)j->auto_window,
+	    "expires", (json_int_t)(j->now + j->ban_default)));
+}
+
 /* On the loop: what the writer finished. */
 static void
 finish_job(struct mdb *m, struct job *j)
@@ -232,16 +247,7 @@ finish_job(struct mdb *m, struct job *j)
 			    json_pack("{ss}", "why", j->errmsg));
 		}
 		if (j->ban_id > 0) {
-			log_info("auto-ban: client %s banned for %llds after "
-			    "%lld reporters (ban %lld)", j->reported,
-			    (long long)j->ban_default,
-			    (long long)j->nreporters, (long long)j->ban_id);
-			secevent_emit(m->seclog, SECEV_VIOLATION, SECEV_HIGH,
-			    NULL, j->reported, "auto_ban", json_pack(
-			    "{sI sI sI sI}", "ban", (json_int_t)j->ban_id,
-			    "reporters", (json_int_t)j->nreporters,
-			    "window", (json_int_t)j->auto_window,
-			    "expires", (json_int_t)(j->now + j->ban_default)));
+			tell_auto_ban(m, j, "");
 			mdb_cache_refresh(m, 0);
 		}
 		if (!j->cancelled && j->report_cb != NULL)
@@ -273,18 +279,8 @@ finish_job(struct mdb *m, struct job *j)
 		else if (j->errmsg[0] != '\0')
 			log_warn("cluster log: entry %s skipped: %s",
 			    j->stream_id, j->errmsg);
-		if (j->ban_id > 0) {
-			log_info("auto-ban: client %s banned for %llds after "
-			    "%lld reporters across the cluster (ban %lld)",
-			    j->reported, (long long)j->ban_default,
-			    (long long)j->nreporters, (long long)j->ban_id);
-			secevent_emit(m->seclog, SECEV_VIOLATION, SECEV_HIGH,
-			    NULL, j->reported, "auto_ban", json_pack(
-			    "{sI sI sI sI}", "ban", (json_int_t)j->ban_id,
-			    "reporters", (json_int_t)j->nreporters,
-			    "window", (json_int_t)j->auto_window,
-			    "expires", (json_int_t)(j->now + j->ban_default)));
-		}
+		if (j->ban_id > 0)
+			tell_auto_ban(m, j, " across the cluster");
 		if ((j->what & (DB_MODLOG_BANNED | DB_MODLOG_UNBANNED)) ||
 		    j->ban_id > 0)
 			mdb_cache_refresh(m, 0);
