@@ -48,12 +48,7 @@ void
 mdb_job_settings(struct mdb *m, struct job *j)
 {
 	j->now = mdb_now();
-	j->ban_default = m->ban_default;
-	j->ban_max = m->ban_max;
-	j->retention = m->retention;
-	j->auto_reports = m->auto_reports;
-	j->auto_window = m->auto_window;
-	j->fail_window = m->fail_window;
+	j->set = m->set;
 }
 
 void
@@ -78,8 +73,8 @@ mdb_job_free(struct job *j)
 static int
 job_auto_ban(struct db *db, struct job *j)
 {
-	return db_auto_ban(db, j->reported, j->now, j->auto_reports,
-	    j->auto_window, j->ban_default, j->id, &j->ban_id,
+	return db_auto_ban(db, j->reported, j->now, j->set.auto_reports,
+	    j->set.auto_window, j->set.ban_default, j->id, &j->ban_id,
 	    &j->nreporters);
 }
 
@@ -146,7 +141,7 @@ run_job(struct mdb *m, struct job *j)
 		run_report(m, j);
 		break;
 	case JOB_PURGE:
-		j->failed = db_purge(m->wdb, j->now, j->retention,
+		j->failed = db_purge(m->wdb, j->now, j->set.retention,
 		    &j->purged_bans, &j->purged_reports) != DB_OK ||
 		    (j->own && db_modlog_purge(m->wdb, j->now) != DB_OK);
 		if (j->failed)
@@ -154,8 +149,8 @@ run_job(struct mdb *m, struct job *j)
 			    sizeof(j->errmsg));
 		break;
 	case JOB_ADMIN:
-		admin_api_limits(m->api, j->ban_default, j->ban_max,
-		    j->fail_window, ADMIN_FAIL_MAX);
+		admin_api_limits(m->api, j->set.ban_default, j->set.ban_max,
+		    j->set.fail_window, ADMIN_FAIL_MAX);
 		memset(&req, 0, sizeof(req));
 		req.method = j->method;
 		req.path = j->path;
@@ -223,14 +218,14 @@ static void
 tell_auto_ban(struct mdb *m, const struct job *j, const char *where)
 {
 	log_info("auto-ban: client %s banned for %llds after %lld reporters%s "
-	    "(ban %lld)", j->reported, (long long)j->ban_default,
+	    "(ban %lld)", j->reported, (long long)j->set.ban_default,
 	    (long long)j->nreporters, where, (long long)j->ban_id);
 	secevent_emit(m->seclog, SECEV_VIOLATION, SECEV_HIGH, NULL,
 	    j->reported, "auto_ban", json_pack("{sI sI sI sI}",
 	    "ban", (json_int_t)j->ban_id,
 	    "reporters", (json_int_t)j->nreporters,
-	    "window", (json_int_t)j->auto_window,
-	    "expires", (json_int_t)(j->now + j->ban_default)));
+	    "window", (json_int_t)j->set.auto_window,
+	    "expires", (json_int_t)(j->now + j->set.ban_default)));
 }
 
 /* On the loop: what the writer finished. */
@@ -454,12 +449,12 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 void
 mdb_reload(struct mdb *m, const struct config *cfg)
 {
-	m->ban_default = cfg->ban_default;
-	m->ban_max = cfg->ban_max;
-	m->retention = cfg->report_retention;
-	m->auto_reports = cfg->auto_ban_reports;
-	m->auto_window = cfg->auto_ban_window;
-	m->fail_window = cfg->rate_limit_window;
+	m->set.ban_default = cfg->ban_default;
+	m->set.ban_max = cfg->ban_max;
+	m->set.retention = cfg->report_retention;
+	m->set.auto_reports = cfg->auto_ban_reports;
+	m->set.auto_window = cfg->auto_ban_window;
+	m->set.fail_window = cfg->rate_limit_window;
 }
 
 /* The pseudonym key, both connections, the admin API and the first cache. */

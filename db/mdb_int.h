@@ -55,26 +55,31 @@ enum job_type {
 	JOB_ACKED		/* the cluster stored the outbox up to seq */
 };
 
+/* The live settings the writer's jobs need, copied into each job. */
+struct mdb_settings {
+	int64_t		 ban_default, ban_max, retention;
+	int64_t		 auto_reports, auto_window, fail_window;
+};
+
 struct job {
 	TAILQ_ENTRY(job) entry;
 	enum job_type	 type;
 	int64_t		 now;
 	int		 cancelled;
 	void		*arg;
+	struct mdb_settings set;	/* as they were when submitted */
 
 	/* JOB_REPORT */
 	char		 reporter[PSEUDONYM_LEN + 1];
 	char		 reported[PSEUDONYM_LEN + 1];
 	enum report_reason reason;
 	char		 detail[DB_TEXT_MAX];
-	int64_t		 ban_default, auto_reports, auto_window;
 	mdb_report_cb	 report_cb;
 	int64_t		 id;		/* out: the report, or < 0 */
 	int64_t		 ban_id;	/* out: an auto-ban, or 0 */
 	int64_t		 nreporters;
 
 	/* JOB_PURGE */
-	int64_t		 retention;
 	int64_t		 purged_bans, purged_reports;
 	int		 failed;
 	char		 errmsg[256];	/* why it failed, from the writer */
@@ -83,7 +88,6 @@ struct job {
 	char		*method, *path, *authz, *body;
 	size_t		 bodylen;
 	struct maddr	 client;
-	int64_t		 ban_max, fail_window;
 	mdb_admin_cb	 admin_cb;
 	struct admin_resp resp;
 
@@ -129,8 +133,7 @@ struct mdb {
 	int			 purge_pending;
 
 	/* Live configuration, loop thread only; jobs carry copies. */
-	int64_t			 ban_default, ban_max, retention;
-	int64_t			 auto_reports, auto_window, fail_window;
+	struct mdb_settings	 set;
 
 	mdb_ban_hook		 ban_hook;
 	void			*ban_hook_arg;

@@ -352,7 +352,8 @@ migrate(struct db *db, char *err, size_t errlen)
 	if (db_schema_version(db, &v) != DB_OK)
 		goto fail_tx;
 	for (i = (size_t)v; i < NMIGRATIONS; i++) {
-		if ((rc = db_run_script(db, MIGRATIONS[i], "migration")) != DB_OK)
+		if ((rc = db_run_script(db, MIGRATIONS[i], "migration")) !=
+		    DB_OK)
 			goto fail_tx;
 		/* PRAGMA takes no parameters; the number is ours. */
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %zu", i + 1);

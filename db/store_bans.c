@@ -181,7 +181,8 @@ ban_list(struct db *db, int all, int64_t now,
 	struct db_ban b;
 	int rc;
 
-	if ((st = db_stmt(db, all ? S_BAN_LIST_ALL : S_BAN_LIST_ACTIVE)) == NULL)
+	if ((st = db_stmt(db, all ? S_BAN_LIST_ALL : S_BAN_LIST_ACTIVE)) ==
+	    NULL)
 		return DB_ERR;
 	if (!all)
 		sqlite3_bind_int64(st, 1, now);
