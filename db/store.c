@@ -217,6 +217,24 @@ db_run_int(struct db *db, sqlite3_stmt *st, int64_t *out, const char *what)
 	return rc;
 }
 
+/* Runs a statement, each row handed to each; non-zero from it stops. */
+int
+db_run_rows(struct db *db, sqlite3_stmt *st,
+    int (*each)(sqlite3_stmt *, void *), void *arg, const char *what)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (each(st, arg) != 0) {
+			db_done(st);
+			return DB_OK;
+		}
+	}
+	rc = db_rc(db, rc, what);
+	db_done(st);
+	return rc;
+}
+
 /* Runs a statement that returns one row, read by row into out. */
 int
 db_run_row(struct db *db, sqlite3_stmt *st,

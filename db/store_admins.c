@@ -74,26 +74,33 @@ admin_row(sqlite3_stmt *st, struct db_admin *a)
 	a->last_used = sqlite3_column_int64(st, 3);
 }
 
+/* A list's callback and its argument. */
+struct admin_walk {
+	int	(*cb)(const struct db_admin *, void *);
+	void	*arg;
+};
+
+/* One row of the admin list, handed to the list's callback. */
+static int
+admin_each(sqlite3_stmt *st, void *arg)
+{
+	struct admin_walk *w = arg;
+	struct db_admin a;
+
+	admin_row(st, &a);
+	return w->cb(&a, w->arg);
+}
+
 int
 admin_list(struct db *db, int (*cb)(const struct db_admin *, void *),
     void *arg)
 {
+	struct admin_walk w = { cb, arg };
 	sqlite3_stmt *st;
-	struct db_admin a;
-	int rc;
 
 	if ((st = db_stmt(db, S_ADMIN_LIST)) == NULL)
 		return DB_ERR;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		admin_row(st, &a);
-		if (cb(&a, arg) != 0) {
-			db_done(st);
-			return DB_OK;
-		}
-	}
-	rc = db_rc(db, rc, "admin list");
-	db_done(st);
-	return rc;
+	return db_run_rows(db, st, admin_each, &w, "admin list");
 }
 
 int

@@ -173,29 +173,36 @@ ban_remove(struct db *db, int64_t id)
 	return sqlite3_changes(db->h) > 0 ? DB_OK : DB_NOTFOUND;
 }
 
+/* A list's callback and its argument. */
+struct ban_walk {
+	int	(*cb)(const struct db_ban *, void *);
+	void	*arg;
+};
+
+/* One row of a ban list, handed to the list's callback. */
+static int
+ban_each(sqlite3_stmt *st, void *arg)
+{
+	struct ban_walk *w = arg;
+	struct db_ban b;
+
+	ban_row(st, &b);
+	return w->cb(&b, w->arg);
+}
+
 int
 ban_list(struct db *db, int all, int64_t now,
     int (*cb)(const struct db_ban *, void *), void *arg)
 {
+	struct ban_walk w = { cb, arg };
 	sqlite3_stmt *st;
-	struct db_ban b;
-	int rc;
 
 	if ((st = db_stmt(db, all ? S_BAN_LIST_ALL : S_BAN_LIST_ACTIVE)) ==
 	    NULL)
 		return DB_ERR;
 	if (!all)
 		sqlite3_bind_int64(st, 1, now);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		ban_row(st, &b);
-		if (cb(&b, arg) != 0) {
-			db_done(st);
-			return DB_OK;
-		}
-	}
-	rc = db_rc(db, rc, "ban list");
-	db_done(st);
-	return rc;
+	return db_run_rows(db, st, ban_each, &w, "ban list");
 }
 
 int

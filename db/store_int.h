@@ -80,6 +80,10 @@ int		 db_run_int(struct db *, sqlite3_stmt *, int64_t *out,
 		    const char *what);
 /* Runs a statement that returns one row, read by row into out:
  * DB_NOTFOUND when there is none. */
+/* Runs a statement, each row handed to each (non-zero stops the walk). */
+int		 db_run_rows(struct db *, sqlite3_stmt *,
+		    int (*each)(sqlite3_stmt *, void *), void *arg,
+		    const char *what);
 int		 db_end(struct db *, int rc);
 int		 db_run_row(struct db *, sqlite3_stmt *,
 		    void (*row)(sqlite3_stmt *, void *), void *out,

@@ -91,27 +91,34 @@ report_get(struct db *db, int64_t id, struct db_report *r)
 	return db_run_row(db, st, report_row, r, "report get");
 }
 
+/* A list's callback and its argument. */
+struct report_walk {
+	int	(*cb)(const struct db_report *, void *);
+	void	*arg;
+};
+
+/* One row of a report list, handed to the list's callback. */
+static int
+report_each(sqlite3_stmt *st, void *arg)
+{
+	struct report_walk *w = arg;
+	struct db_report r;
+
+	report_row(st, &r);
+	return w->cb(&r, w->arg);
+}
+
 int
 report_list(struct db *db, int open_only,
     int (*cb)(const struct db_report *, void *), void *arg)
 {
+	struct report_walk w = { cb, arg };
 	sqlite3_stmt *st;
-	struct db_report r;
-	int rc;
 
 	if ((st = db_stmt(db, open_only ? S_REPORT_LIST_OPEN :
 	    S_REPORT_LIST_ALL)) == NULL)
 		return DB_ERR;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		report_row(st, &r);
-		if (cb(&r, arg) != 0) {
-			db_done(st);
-			return DB_OK;
-		}
-	}
-	rc = db_rc(db, rc, "report list");
-	db_done(st);
-	return rc;
+	return db_run_rows(db, st, report_each, &w, "report list");
 }
 
 int
