@@ -127,6 +127,9 @@ int		 db_data_version(struct db *, int64_t *);
 int		 db_begin(struct db *);		/* BEGIN IMMEDIATE */
 int		 db_commit(struct db *);
 void		 db_rollback(struct db *);
+/* Commits when rc is DB_OK, else (or when the commit fails) rolls back:
+ * the transaction's result. */
+int		 db_end(struct db *, int rc);
 
 /*
  * Text an operator or a user gives (ban reason, report detail): valid UTF-8

@@ -78,27 +78,33 @@ job_auto_ban(struct db *db, struct job *j)
 	    &j->nreporters);
 }
 
+/* A job whose transaction failed: why, and no ban of its making. */
+static void
+job_failed(struct db *db, struct job *j)
+{
+	strlcpy(j->errmsg, db_errmsg(db), sizeof(j->errmsg));
+	j->ban_id = 0;
+	j->failed = 1;
+}
+
 static void
 run_report(struct mdb *m, struct job *j)
 {
 	struct db *db = m->wdb;
+	int rc;
 
 	j->id = -1;
-	if (db_begin(db) != DB_OK)
-		goto fail;
-	if (report_add(db, j->reporter, j->reported, j->reason, j->detail,
-	    j->now, &j->id) != DB_OK)
-		goto fail_tx;
-	if (job_auto_ban(db, j) != DB_OK || db_commit(db) != DB_OK)
-		goto fail_tx;
-	return;
-fail_tx:
-	db_rollback(db);
-fail:
-	strlcpy(j->errmsg, db_errmsg(db), sizeof(j->errmsg));
-	j->id = -1;
-	j->ban_id = 0;
-	j->failed = 1;
+	if ((rc = db_begin(db)) == DB_OK) {
+		rc = report_add(db, j->reporter, j->reported, j->reason,
+		    j->detail, j->now, &j->id);
+		if (rc == DB_OK)
+			rc = job_auto_ban(db, j);
+		rc = db_end(db, rc);
+	}
+	if (rc != DB_OK) {
+		job_failed(db, j);
+		j->id = -1;
+	}
 }
 
 /* One entry of the cluster's log, with the auto-ban rule for a report:
@@ -110,25 +116,22 @@ run_apply(struct mdb *m, struct job *j)
 	int rc;
 
 	j->id = 0;
-	if (db_begin(db) != DB_OK)
-		goto fail;
-	rc = db_modlog_apply(db, j->stream_id, j->own, j->log_entry,
-	    j->entrylen, &j->what, j->reported, &j->id);
-	if (rc == DB_INVAL)
-		strlcpy(j->errmsg, db_errmsg(db), sizeof(j->errmsg));
-	else if (rc != DB_OK)
-		goto fail_tx;
-	if (((j->what & DB_MODLOG_OWN_REPORT) && job_auto_ban(db, j) !=
-	    DB_OK) || db_commit(db) != DB_OK)
-		goto fail_tx;
-	return;
-fail_tx:
-	db_rollback(db);
-fail:
-	strlcpy(j->errmsg, db_errmsg(db), sizeof(j->errmsg));
-	j->what = 0;
-	j->ban_id = 0;
-	j->failed = 1;
+	if ((rc = db_begin(db)) == DB_OK) {
+		rc = db_modlog_apply(db, j->stream_id, j->own, j->log_entry,
+		    j->entrylen, &j->what, j->reported, &j->id);
+		if (rc == DB_INVAL) {
+			/* Skipped, and the cursor moves past it. */
+			strlcpy(j->errmsg, db_errmsg(db), sizeof(j->errmsg));
+			rc = DB_OK;
+		}
+		if (rc == DB_OK && (j->what & DB_MODLOG_OWN_REPORT))
+			rc = job_auto_ban(db, j);
+		rc = db_end(db, rc);
+	}
+	if (rc != DB_OK) {
+		job_failed(db, j);
+		j->what = 0;
+	}
 }
 
 static void

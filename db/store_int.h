@@ -84,7 +84,6 @@ int		 db_run_int(struct db *, sqlite3_stmt *, int64_t *out,
 int		 db_run_rows(struct db *, sqlite3_stmt *,
 		    int (*each)(sqlite3_stmt *, void *), void *arg,
 		    const char *what);
-int		 db_end(struct db *, int rc);
 int		 db_run_row(struct db *, sqlite3_stmt *,
 		    void (*row)(sqlite3_stmt *, void *), void *out,
 		    const char *what);
