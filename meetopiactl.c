@@ -128,17 +128,40 @@ ban_row_text(struct ctl *c, struct table *t, const struct db_ban *b)
 	    reason[0] != '\0' ? reason : "-");
 }
 
-struct ban_list_ctx {
+/* What a list command's callback fills: the JSON array or the table. */
+struct list_ctx {
 	struct ctl	*c;
 	struct table	*t;
 	json_t		*arr;
 	size_t		 n;
 };
 
+/* The end of a list command: the store's error, the JSON array under key,
+ * the line that says there is none, or the table. */
+static int
+list_done(struct ctl *c, struct list_ctx *x, int rc, const char *what,
+    const char *key, const char *none)
+{
+	if (rc != DB_OK) {
+		json_decref(x->arr);
+		table_free(x->t);
+		return db_fail(c, rc, what);
+	}
+	if (c->o.json)
+		return print_json(json_pack("{so}", key, x->arr));
+	if (x->n == 0) {
+		table_free(x->t);
+		printf("%s\n", none);
+		return 0;
+	}
+	table_print(x->t);
+	return 0;
+}
+
 static int
 ban_list_cb(const struct db_ban *b, void *arg)
 {
-	struct ban_list_ctx *x = arg;
+	struct list_ctx *x = arg;
 
 	x->n++;
 	if (x->arr != NULL)
@@ -151,7 +174,7 @@ static int
 cmd_ban_list(struct ctl *c)
 {
 	struct table t = { .ncol = 7 };
-	struct ban_list_ctx x = { .c = c, .t = &t };
+	struct list_ctx x = { .c = c, .t = &t };
 	int rc;
 
 	if (c->o.json && (x.arr = json_array()) == NULL)
@@ -159,21 +182,9 @@ cmd_ban_list(struct ctl *c)
 	if (!c->o.json)
 		table_row(&t, "ID", "KIND", "TARGET", "EXPIRES (UTC)", "LEFT",
 		    "BY", "REASON");
-	if ((rc = ban_list(c->db, c->o.all, c->now, ban_list_cb, &x)) !=
-	    DB_OK) {
-		json_decref(x.arr);
-		table_free(&t);
-		return db_fail(c, rc, "ban list");
-	}
-	if (c->o.json)
-		return print_json(json_pack("{so}", "bans", x.arr));
-	if (x.n == 0) {
-		table_free(&t);
-		printf(c->o.all ? "no bans\n" : "no active bans\n");
-		return 0;
-	}
-	table_print(&t);
-	return 0;
+	rc = ban_list(c->db, c->o.all, c->now, ban_list_cb, &x);
+	return list_done(c, &x, rc, "ban list", "bans",
+	    c->o.all ? "no bans" : "no active bans");
 }
 
 static int
@@ -242,17 +253,10 @@ cmd_ban_remove(struct ctl *c)
 /* ------------------------------------------------------------------ */
 /* Reports. */
 
-struct report_list_ctx {
-	struct ctl	*c;
-	struct table	*t;
-	json_t		*arr;
-	size_t		 n;
-};
-
 static int
 report_list_cb(const struct db_report *r, void *arg)
 {
-	struct report_list_ctx *x = arg;
+	struct list_ctx *x = arg;
 	char id[24], when[32], detail[256], against[24];
 	int64_t n = 0;
 
@@ -274,7 +278,7 @@ static int
 cmd_report_list(struct ctl *c)
 {
 	struct table t = { .ncol = 7 };
-	struct report_list_ctx x = { .c = c, .t = &t };
+	struct list_ctx x = { .c = c, .t = &t };
 	int rc;
 
 	if (c->o.json && (x.arr = json_array()) == NULL)
@@ -282,21 +286,9 @@ cmd_report_list(struct ctl *c)
 	if (!c->o.json)
 		table_row(&t, "ID", "CREATED (UTC)", "STATUS", "REASON",
 		    "REPORTED CLIENT", "REPORTS", "DETAIL");
-	if ((rc = report_list(c->db, c->o.open_only, report_list_cb, &x)) !=
-	    DB_OK) {
-		json_decref(x.arr);
-		table_free(&t);
-		return db_fail(c, rc, "report list");
-	}
-	if (c->o.json)
-		return print_json(json_pack("{so}", "reports", x.arr));
-	if (x.n == 0) {
-		table_free(&t);
-		printf(c->o.open_only ? "no open reports\n" : "no reports\n");
-		return 0;
-	}
-	table_print(&t);
-	return 0;
+	rc = report_list(c->db, c->o.open_only, report_list_cb, &x);
+	return list_done(c, &x, rc, "report list", "reports",
+	    c->o.open_only ? "no open reports" : "no reports");
 }
 
 static int
@@ -421,16 +413,10 @@ cmd_admin_add(struct ctl *c)
 	return rc;
 }
 
-struct admin_list_ctx {
-	struct table	*t;
-	json_t		*arr;
-	size_t		 n;
-};
-
 static int
 admin_list_cb(const struct db_admin *a, void *arg)
 {
-	struct admin_list_ctx *x = arg;
+	struct list_ctx *x = arg;
 	char created[32], used[32];
 
 	x->n++;
@@ -446,27 +432,15 @@ static int
 cmd_admin_list(struct ctl *c)
 {
 	struct table t = { .ncol = 3 };
-	struct admin_list_ctx x = { .t = &t };
+	struct list_ctx x = { .c = c, .t = &t };
 	int rc;
 
 	if (c->o.json && (x.arr = json_array()) == NULL)
 		return EXIT_RUNTIME;
 	if (!c->o.json)
 		table_row(&t, "NAME", "CREATED (UTC)", "LAST USED (UTC)");
-	if ((rc = admin_list(c->db, admin_list_cb, &x)) != DB_OK) {
-		json_decref(x.arr);
-		table_free(&t);
-		return db_fail(c, rc, "admin list");
-	}
-	if (c->o.json)
-		return print_json(json_pack("{so}", "admins", x.arr));
-	if (x.n == 0) {
-		table_free(&t);
-		printf("no admins\n");
-		return 0;
-	}
-	table_print(&t);
-	return 0;
+	rc = admin_list(c->db, admin_list_cb, &x);
+	return list_done(c, &x, rc, "admin list", "admins", "no admins");
 }
 
 static int

@@ -165,7 +165,6 @@ void		 cfg_reconcile(const struct config *old, struct config *new,
 
 /* The durations of SPEC: "90", "90s", "15m", "24h", "30d". */
 int		 cfg_parse_duration(const char *, long long *);
-int		 cfg_parse_bool(const char *, int *);
 
 const struct cfg_origin *cfg_origin_of(const struct config *, const char *);
 

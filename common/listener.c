@@ -361,7 +361,8 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 /*
  * At the total cap: frees the oldest connection that has not spoken, for
  * a newcomer that passed its per-IP check (none of the victim's callbacks
- * is on the stack: we are in accept_cb).  0 when every one has spoken.
+ * is on the stack: we are in accept_cb).  0, or -1 when every one has
+ * spoken (there is none to evict).
  */
 static int
 evict_fresh(struct conn_server *cs)
@@ -369,14 +370,14 @@ evict_fresh(struct conn_server *cs)
 	struct conn *c;
 
 	if ((c = TAILQ_FIRST(&cs->fresh)) == NULL)
-		return 0;
+		return -1;
 	/* One event a second says a flood is on, not each socket. */
 	if (cs->cb.limit != NULL && rl_window_take(&cs->evict_reported,
 	    (int64_t)clock_mono_ms(), 1000, 1, NULL) == 0) {
 		cs->cb.limit(cs->arg, CONN_LIMIT_EVICTED, &c->peer, c->tls, -1);
 	}
 	conn_free(c);
-	return 1;
+	return 0;
 }
 
 /* The client IP's entry, counted for a newcomer of kind 0; NULL: refused. */
@@ -395,7 +396,7 @@ admit(struct conn_server *cs, const struct maddr *peer, int tls,
 	/* Only a newcomer within its per-IP limit may evict. */
 	if (cs->nconns >= cs->p.max_conns) {
 		why = CONN_LIMIT_TOTAL;
-		if (!evict_fresh(cs))
+		if (evict_fresh(cs) != 0)
 			goto refused;
 		/* The victim may have been its address's last. */
 		ip = RB_FIND(conn_ip_tree, &cs->ips, &key);

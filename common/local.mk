@@ -5,7 +5,8 @@ libmeetopia_common_a_SOURCES = \
 	common/rdwr.c common/rdwr.h \
 	common/log.c common/log.h \
 	common/addr.c common/addr.h \
-	common/config.c common/config.h \
+	common/config.c common/config.h common/config_int.h \
+	common/config_keys.c common/config_value.c common/config_dump.c \
 	common/redis_url.c common/redis_url.h \
 	common/statedir.c common/statedir.h \
 	common/metrics.c common/metrics.h \

@@ -69,7 +69,10 @@ log_level_name(enum log_level lvl)
 	return log_names[lvl];
 }
 
-void
+static void log_msg(enum log_level, const char *, va_list)
+    __attribute__((format(printf, 2, 0)));
+
+static void
 log_msg(enum log_level lvl, const char *fmt, va_list ap)
 {
 	char line[1024];

@@ -31,8 +31,6 @@ void	log_err(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
-void	log_msg(enum log_level, const char *, va_list)
-	    __attribute__((format(printf, 2, 0)));
 
 /* The one-line usage/runtime error of SPEC: "PROG: what: why" on stderr. */
 void	log_fatalx(const char *, ...) __attribute__((format(printf, 1, 2)));

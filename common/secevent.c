@@ -29,18 +29,6 @@ static const char *const type_names[] = {
 };
 static const char *const sev_names[] = { "low", "medium", "high", "critical" };
 
-const char *
-secevent_type_name(enum secev_type t)
-{
-	return (unsigned)t < 5 ? type_names[t] : "error";
-}
-
-const char *
-secevent_severity_name(enum secev_severity s)
-{
-	return (unsigned)s < 4 ? sev_names[s] : "critical";
-}
-
 static int
 open_dest(const char *dest, int *fd, int *use_syslog, char *err, size_t errlen)
 {

@@ -56,7 +56,4 @@ void	secevent_emit(struct secevent_log *, enum secev_type,
 	    enum secev_severity, const char *session, const char *client,
 	    const char *event, json_t *details);
 
-const char *secevent_type_name(enum secev_type);
-const char *secevent_severity_name(enum secev_severity);
-
 #endif

@@ -499,6 +499,36 @@ split_path(const char *rest, char seg[3][PATH_MAX_LEN], int *n)
 	return 0;
 }
 
+/* A GET of a list: its empty array in c; -1 with resp set when not. */
+static int
+list_start(const struct admin_req *req, struct admin_resp *resp,
+    struct list_ctx *c)
+{
+	if (strcmp(req->method, "GET") != 0) {
+		bad_method(resp);
+		return -1;
+	}
+	c->now = req->now;
+	if ((c->arr = json_array()) == NULL) {
+		error(resp, 500, "internal", "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* The list's reply: c's array under key, or the store's error rc. */
+static void
+list_reply(struct admin_api *api, struct admin_resp *resp, const char *key,
+    struct list_ctx *c, int rc)
+{
+	if (rc != DB_OK) {
+		json_decref(c->arr);
+		db_error(api, resp, rc);
+		return;
+	}
+	reply(resp, 200, json_pack("{so}", key, c->arr));
+}
+
 /* /api/v1/bans: GET lists, POST bans. */
 static void
 route_bans(struct admin_api *api, const struct admin_req *req,
@@ -511,22 +541,10 @@ route_bans(struct admin_api *api, const struct admin_req *req,
 		bans_post(api, req, resp);
 		return;
 	}
-	if (strcmp(req->method, "GET") != 0) {
-		bad_method(resp);
+	if (list_start(req, resp, &c) != 0)
 		return;
-	}
-	c.now = req->now;
-	if ((c.arr = json_array()) == NULL) {
-		error(resp, 500, "internal", "out of memory");
-		return;
-	}
 	rc = ban_list(api->db, query_flag(query, "all"), req->now, ban_cb, &c);
-	if (rc != DB_OK) {
-		json_decref(c.arr);
-		db_error(api, resp, rc);
-		return;
-	}
-	reply(resp, 200, json_pack("{so}", "bans", c.arr));
+	list_reply(api, resp, "bans", &c, rc);
 }
 
 /* /api/v1/bans/ID: GET shows, DELETE lifts. */
@@ -563,22 +581,10 @@ route_reports(struct admin_api *api, const struct admin_req *req,
 	struct list_ctx c;
 	int rc;
 
-	if (strcmp(req->method, "GET") != 0) {
-		bad_method(resp);
+	if (list_start(req, resp, &c) != 0)
 		return;
-	}
-	c.now = req->now;
-	if ((c.arr = json_array()) == NULL) {
-		error(resp, 500, "internal", "out of memory");
-		return;
-	}
 	rc = report_list(api->db, query_flag(query, "open"), report_cb, &c);
-	if (rc != DB_OK) {
-		json_decref(c.arr);
-		db_error(api, resp, rc);
-		return;
-	}
-	reply(resp, 200, json_pack("{so}", "reports", c.arr));
+	list_reply(api, resp, "reports", &c, rc);
 }
 
 /* /api/v1/reports/ID (GET) and /api/v1/reports/ID/resolve (POST). */

@@ -115,24 +115,6 @@ cmd_opts(enum ctl_cmd c)
 	}
 }
 
-static int
-cred_id_valid(const char *s)
-{
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n > 64)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-		    c == '-' || c == '@'))
-			return 0;
-	}
-	return 1;
-}
-
 /* The command from its words; *nargs is how many words it consumes. */
 static enum ctl_cmd
 find_cmd(const char **w, int n, int *used)
@@ -173,27 +155,38 @@ find_cmd(const char **w, int n, int *used)
 	return CTL_NONE;
 }
 
-int
-ctl_parse(int argc, char *const *argv, struct ctl_opts *o, char *err,
-    size_t errlen)
+/* The option a names (n bytes of it), or NOPTS. */
+static size_t
+find_opt(const char *a, size_t n, int has_value)
 {
-	const char *words[MAXWORDS], *val, *given[NOPTS];
-	const struct opt *op;
-	int nwords = 0, i, used, allowed;
-	size_t k, n;
-	long long secs;
+	size_t k;
 
-	memset(o, 0, sizeof(*o));
-	memset(given, 0, sizeof(given));
-	err[0] = '\0';
+	for (k = 0; k < NOPTS; k++)
+		if ((strlen(OPTS[k].name) == n &&
+		    strncmp(OPTS[k].name, a, n) == 0) ||
+		    (OPTS[k].alias != NULL && !has_value &&
+		    strcmp(OPTS[k].alias, a) == 0))
+			return k;
+	return NOPTS;
+}
+
+/* Sorts argv into command words and options (given[k]: option k's value). */
+static int
+scan_argv(int argc, char *const *argv, const char **words, int *nwords,
+    const char **given, char *err, size_t errlen)
+{
+	const char *val;
+	size_t k, n;
+	int i;
+
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *eq;
 
 		if (a[0] != '-' || a[1] == '\0') {
-			if (nwords == MAXWORDS)
+			if (*nwords == MAXWORDS)
 				return perr(err, errlen, "%.64s: too many "
 				    "arguments (try --help)", a);
-			words[nwords++] = a;
+			words[(*nwords)++] = a;
 			continue;
 		}
 		if (strcmp(a, "--") == 0)
@@ -201,54 +194,51 @@ ctl_parse(int argc, char *const *argv, struct ctl_opts *o, char *err,
 			    "(try --help)");
 		eq = strncmp(a, "--", 2) == 0 ? strchr(a, '=') : NULL;
 		n = eq != NULL ? (size_t)(eq - a) : strlen(a);
-		op = NULL;
-		for (k = 0; k < NOPTS; k++) {
-			if ((strlen(OPTS[k].name) == n &&
-			    strncmp(OPTS[k].name, a, n) == 0) ||
-			    (OPTS[k].alias != NULL && eq == NULL &&
-			    strcmp(OPTS[k].alias, a) == 0)) {
-				op = &OPTS[k];
-				break;
-			}
-		}
-		if (op == NULL)
+		if ((k = find_opt(a, n, eq != NULL)) == NOPTS)
 			return perr(err, errlen, "%.*s: unknown option (try "
 			    "--help)", (int)(n > 64 ? 64 : n), a);
-		if (op->takes_value) {
+		if (OPTS[k].takes_value) {
 			if (eq != NULL)
 				val = eq + 1;
 			else if (i + 1 < argc)
 				val = argv[++i];
 			else
 				return perr(err, errlen, "%s: needs a value",
-				    op->name);
+				    OPTS[k].name);
 		} else {
 			if (eq != NULL)
 				return perr(err, errlen, "%s: takes no value",
-				    op->name);
+				    OPTS[k].name);
 			val = "";
 		}
 		if (given[k] != NULL)
-			return perr(err, errlen, "%s: given twice", op->name);
+			return perr(err, errlen, "%s: given twice",
+			    OPTS[k].name);
 		given[k] = val;
 	}
+	return 0;
+}
 
-	/* --help and --version win over everything else. */
-	for (k = 0; k < NOPTS; k++) {
-		if (given[k] != NULL && strcmp(OPTS[k].name, "--help") == 0) {
-			o->cmd = CTL_HELP;
-			return 0;
-		}
-	}
-	for (k = 0; k < NOPTS; k++) {
-		if (given[k] != NULL && strcmp(OPTS[k].name, "--version") == 0) {
-			o->cmd = CTL_VERSION;
-			return 0;
-		}
-	}
+/* Whether the option called name was given. */
+static int
+was_given(const char **given, const char *name)
+{
+	size_t k;
+
+	for (k = 0; k < NOPTS; k++)
+		if (given[k] != NULL && strcmp(OPTS[k].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+/* The command of the words, or the reason there is none. */
+static int
+parse_cmd(const char **words, int nwords, int *used, struct ctl_opts *o,
+    char *err, size_t errlen)
+{
 	if (nwords == 0)
 		return perr(err, errlen, "no command (try --help)");
-	if ((o->cmd = find_cmd(words, nwords, &used)) == CTL_NONE) {
+	if ((o->cmd = find_cmd(words, nwords, used)) == CTL_NONE) {
 		if (nwords >= 2 && (strcmp(words[0], "ban") == 0 ||
 		    strcmp(words[0], "report") == 0 ||
 		    strcmp(words[0], "admin") == 0))
@@ -257,52 +247,71 @@ ctl_parse(int argc, char *const *argv, struct ctl_opts *o, char *err,
 		return perr(err, errlen, "%.64s: unknown command (try "
 		    "--help)", words[0]);
 	}
+	return 0;
+}
 
-	/* Options: each one must belong to the command. */
-	allowed = O_GLOBAL | cmd_opts(o->cmd);
+/* Checks option name's value and stores it in o. */
+static int
+set_opt(struct ctl_opts *o, const char *name, const char *val, char *err,
+    size_t errlen)
+{
+	long long secs;
+
+	if (strcmp(name, "--config") == 0)
+		o->config = val;
+	else if (strcmp(name, "--db") == 0)
+		o->db = val;
+	else if (strcmp(name, "--state-dir") == 0)
+		o->state_dir = val;
+	else if (strcmp(name, "--json") == 0)
+		o->json = 1;
+	else if (strcmp(name, "--all") == 0)
+		o->all = 1;
+	else if (strcmp(name, "--open") == 0)
+		o->open_only = 1;
+	else if (strcmp(name, "--reason") == 0)
+		o->reason = val;
+	else if (strcmp(name, "--id") == 0) {
+		/* The same words as an admin's name. */
+		if (!admin_name_valid(val))
+			return perr(err, errlen, "--id %.64s: 1 to 64 "
+			    "letters, digits or . _ - @", val);
+		o->cred_id = val;
+	} else if (strcmp(name, "--report") == 0) {
+		if (parse_id(val, &o->report) != 0)
+			return perr(err, errlen, "--report %.64s: not a "
+			    "report id", val);
+	} else if (strcmp(name, "--for") == 0) {
+		if (cfg_parse_duration(val, &secs) != 0 || secs <= 0)
+			return perr(err, errlen, "--for %.64s: not a "
+			    "duration (like 90m, 24h, 7d)", val);
+		o->for_secs = secs;
+		o->for_text = val;
+	} else if (strcmp(name, "--ttl") == 0) {
+		if (cfg_parse_duration(val, &secs) != 0 || secs <= 0 ||
+		    secs > 366LL * 86400)
+			return perr(err, errlen, "--ttl %.64s: not a number "
+			    "of seconds from 1 to a year", val);
+		o->ttl = secs;
+	}
+	return 0;
+}
+
+/* The options given: each must belong to the command. */
+static int
+set_opts(struct ctl_opts *o, const char **given, char *err, size_t errlen)
+{
+	int allowed = O_GLOBAL | cmd_opts(o->cmd);
+	size_t k;
+
 	for (k = 0; k < NOPTS; k++) {
 		if (given[k] == NULL)
 			continue;
 		if (!(OPTS[k].where & allowed))
 			return perr(err, errlen, "%s: not an option of this "
 			    "command (try --help)", OPTS[k].name);
-		val = given[k];
-		if (strcmp(OPTS[k].name, "--config") == 0)
-			o->config = val;
-		else if (strcmp(OPTS[k].name, "--db") == 0)
-			o->db = val;
-		else if (strcmp(OPTS[k].name, "--state-dir") == 0)
-			o->state_dir = val;
-		else if (strcmp(OPTS[k].name, "--json") == 0)
-			o->json = 1;
-		else if (strcmp(OPTS[k].name, "--all") == 0)
-			o->all = 1;
-		else if (strcmp(OPTS[k].name, "--open") == 0)
-			o->open_only = 1;
-		else if (strcmp(OPTS[k].name, "--reason") == 0)
-			o->reason = val;
-		else if (strcmp(OPTS[k].name, "--id") == 0) {
-			if (!cred_id_valid(val))
-				return perr(err, errlen, "--id %.64s: 1 to 64 "
-				    "letters, digits or . _ - @", val);
-			o->cred_id = val;
-		} else if (strcmp(OPTS[k].name, "--report") == 0) {
-			if (parse_id(val, &o->report) != 0)
-				return perr(err, errlen, "--report %.64s: not "
-				    "a report id", val);
-		} else if (strcmp(OPTS[k].name, "--for") == 0) {
-			if (cfg_parse_duration(val, &secs) != 0 || secs <= 0)
-				return perr(err, errlen, "--for %.64s: not a "
-				    "duration (like 90m, 24h, 7d)", val);
-			o->for_secs = secs;
-			o->for_text = val;
-		} else if (strcmp(OPTS[k].name, "--ttl") == 0) {
-			if (cfg_parse_duration(val, &secs) != 0 || secs <= 0 ||
-			    secs > 366LL * 86400)
-				return perr(err, errlen, "--ttl %.64s: not a "
-				    "number of seconds from 1 to a year", val);
-			o->ttl = secs;
-		}
+		if (set_opt(o, OPTS[k].name, given[k], err, errlen) != 0)
+			return -1;
 	}
 	if (o->config != NULL && *o->config == '\0')
 		return perr(err, errlen, "-c: empty file name");
@@ -310,8 +319,14 @@ ctl_parse(int argc, char *const *argv, struct ctl_opts *o, char *err,
 		return perr(err, errlen, "--db: empty file name");
 	if (o->state_dir != NULL && *o->state_dir == '\0')
 		return perr(err, errlen, "--state-dir: empty folder name");
+	return 0;
+}
 
-	/* The command's own arguments. */
+/* The command's own arguments: the words after the command's. */
+static int
+parse_args(struct ctl_opts *o, const char **words, int nwords, int used,
+    char *err, size_t errlen)
+{
 	nwords -= used;
 	switch (o->cmd) {
 	case CTL_BAN_ADD:
@@ -351,5 +366,33 @@ ctl_parse(int argc, char *const *argv, struct ctl_opts *o, char *err,
 			    "(try --help)", words[used]);
 		break;
 	}
+	return 0;
+}
+
+int
+ctl_parse(int argc, char *const *argv, struct ctl_opts *o, char *err,
+    size_t errlen)
+{
+	const char *words[MAXWORDS], *given[NOPTS];
+	int nwords = 0, used = 0;
+
+	memset(o, 0, sizeof(*o));
+	memset(given, 0, sizeof(given));
+	err[0] = '\0';
+	if (scan_argv(argc, argv, words, &nwords, given, err, errlen) != 0)
+		return -1;
+	/* --help and --version win over everything else. */
+	if (was_given(given, "--help")) {
+		o->cmd = CTL_HELP;
+		return 0;
+	}
+	if (was_given(given, "--version")) {
+		o->cmd = CTL_VERSION;
+		return 0;
+	}
+	if (parse_cmd(words, nwords, &used, o, err, errlen) != 0 ||
+	    set_opts(o, given, err, errlen) != 0 ||
+	    parse_args(o, words, nwords, used, err, errlen) != 0)
+		return -1;
 	return 0;
 }

@@ -127,6 +127,9 @@ int		 db_data_version(struct db *, int64_t *);
 int		 db_begin(struct db *);		/* BEGIN IMMEDIATE */
 int		 db_commit(struct db *);
 void		 db_rollback(struct db *);
+/* Commits when rc is DB_OK, else (or when the commit fails) rolls back:
+ * the transaction's result. */
+int		 db_end(struct db *, int rc);
 
 /*
  * Text an operator or a user gives (ban reason, report detail): valid UTF-8
@@ -160,7 +163,6 @@ int		 ban_find_active(struct db *, enum ban_kind, const char *target,
 		    int64_t now, int64_t *id);
 
 int		 report_reason_parse(const char *, enum report_reason *);
-const char	*report_reason_name(enum report_reason);
 int		 report_add(struct db *, const char *reporter,
 		    const char *reported, enum report_reason,
 		    const char *detail, int64_t now, int64_t *id);
@@ -168,10 +170,7 @@ int		 report_get(struct db *, int64_t id, struct db_report *);
 int		 report_list(struct db *, int open_only,
 		    int (*)(const struct db_report *, void *), void *);
 int		 report_resolve(struct db *, int64_t id, int64_t now);
-/* Distinct reporters (other than the party itself) of one pseudonym since
- * a time, and all reports of it. */
-int		 report_count_reporters(struct db *, const char *reported,
-		    int64_t since, int64_t *n);
+/* All reports of one pseudonym. */
 int		 report_count_against(struct db *, const char *reported,
 		    int64_t *n);
 

@@ -6,8 +6,9 @@ DB_LIB = libmeetopia_db.a
 noinst_LIBRARIES += libmeetopia_db.a
 libmeetopia_db_a_SOURCES = \
 	db/db.h \
-	db/store.c \
-	db/mdb.c \
+	db/store.c db/store_int.h db/store_bans.c db/store_reports.c \
+	db/store_admins.c db/store_modlog.c \
+	db/mdb.c db/mdb_int.h db/mdb_cache.c db/mdb_modlog.c \
 	db/admin_api.c \
 	db/ctl.c db/ctl.h
 

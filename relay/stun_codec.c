@@ -437,11 +437,11 @@ stun_check_mi(const struct stun_msg *m, const uint8_t *key, size_t keylen)
 	uint8_t mac[EVP_MAX_MD_SIZE];
 
 	if (m->mi.type == 0)
-		return -1;
+		return STUN_MAC_ABSENT;
 	if (m->mi.len != 20 || mac_upto(m, "SHA1", m->mi.off, 20, key,
-	    keylen, mac) != 0)
-		return 0;
-	return CRYPTO_memcmp(mac, m->mi.val, 20) == 0;
+	    keylen, mac) != 0 || CRYPTO_memcmp(mac, m->mi.val, 20) != 0)
+		return STUN_MAC_MISMATCH;
+	return 0;
 }
 
 int
@@ -452,12 +452,13 @@ stun_check_mi256(const struct stun_msg *m, const uint8_t *key,
 	size_t n = m->mi256.len;
 
 	if (m->mi256.type == 0)
-		return -1;
+		return STUN_MAC_ABSENT;
 	/* §14.6: truncated to at least 16 bytes, a multiple of 4. */
 	if (n < 16 || n > 32 || (n & 3) != 0 || mac_upto(m, "SHA256",
-	    m->mi256.off, n, key, keylen, mac) != 0)
-		return 0;
-	return CRYPTO_memcmp(mac, m->mi256.val, n) == 0;
+	    m->mi256.off, n, key, keylen, mac) != 0 ||
+	    CRYPTO_memcmp(mac, m->mi256.val, n) != 0)
+		return STUN_MAC_MISMATCH;
+	return 0;
 }
 
 void

@@ -160,10 +160,13 @@ int		 stun_get_error(const struct stun_attr *, int *code);
 int		 stun_get_family(const struct stun_attr *, int *af);
 
 /*
- * Integrity checks with a key (RFC 8489 §14.5, §14.6).  1 when the MAC
- * matches (compared in constant time), 0 when it does not, -1 when the
+ * Integrity checks with a key (RFC 8489 §14.5, §14.6).  0 when the MAC
+ * matches (compared in constant time); STUN_MAC_MISMATCH when it does not
+ * (or its length is not one the RFC allows), STUN_MAC_ABSENT when the
  * message carries no such attribute.
  */
+#define STUN_MAC_ABSENT		(-1)
+#define STUN_MAC_MISMATCH	(-2)
 int		 stun_check_mi(const struct stun_msg *, const uint8_t *key,
 		    size_t keylen);
 int		 stun_check_mi256(const struct stun_msg *, const uint8_t *key,

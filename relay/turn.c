@@ -90,12 +90,13 @@ turn_reply_error(struct turn_ctx *ctx, const struct turn_tuple *t,
 /* ------------------------------------------------------------------ */
 /* Authentication (RFC 8489 §9.2.4, TURN REST usernames). */
 
+/* Whether m's MAC of kind mi matches with key. */
 static int
-check_mac(const struct stun_msg *m, enum stun_mi mi, const uint8_t *key)
+mac_matches(const struct stun_msg *m, enum stun_mi mi, const uint8_t *key)
 {
 	if (mi == STUN_MI_SHA256)
-		return stun_check_mi256(m, key, LTKEY_LEN) == 1;
-	return stun_check_mi(m, key, LTKEY_LEN) == 1;
+		return stun_check_mi256(m, key, LTKEY_LEN) == 0;
+	return stun_check_mi(m, key, LTKEY_LEN) == 0;
 }
 
 /*
@@ -144,7 +145,7 @@ authenticate(struct turn_ctx *ctx, const struct turn_tuple *t,
 
 	if (a != NULL && a->userlen == u->len &&
 	    memcmp(a->user, u->val, u->len) == 0) {
-		if (!check_mac(m, au->mi, a->key))
+		if (!mac_matches(m, au->mi, a->key))
 			goto failed;
 		memcpy(au->key, a->key, LTKEY_LEN);
 		return 0;
@@ -170,7 +171,7 @@ authenticate(struct turn_ctx *ctx, const struct turn_tuple *t,
 		if (ltkey_from_secret(ctx->secrets[i], au->user, au->ulen,
 		    ctx->realm, ctx->realmlen, key) != 0)
 			continue;
-		if (check_mac(m, au->mi, key)) {
+		if (mac_matches(m, au->mi, key)) {
 			memcpy(au->key, key, LTKEY_LEN);
 			OPENSSL_cleanse(key, sizeof(key));
 			return 0;
@@ -224,7 +225,7 @@ is_unspecified(const struct maddr *a)
  * wildcard, to any address of this host.  The exact port must be live: a
  * client of this host may have an ephemeral port inside the relay range.
  */
-int
+static int
 turn_from_own_rsock(struct turn_ctx *ctx, const struct maddr *from)
 {
 	int fi = turn_fam_idx(from->family);

@@ -273,9 +273,6 @@ void		 turn_set_time(struct turn_ctx *, uint64_t mono_ms,
 /* A message from a client (STUN or ChannelData): answers it through io. */
 void		 turn_handle_client(struct turn_ctx *, const struct turn_tuple *,
 		    const uint8_t *, size_t);
-/* 1 when a datagram from `from` at a UDP listener comes from one of our
- * own live relayed sockets (turn_handle_client() drops those). */
-int		 turn_from_own_rsock(struct turn_ctx *, const struct maddr *from);
 /* A datagram that arrived at a relayed socket from peer. */
 void		 turn_handle_peer(struct turn_ctx *, struct turn_relayed *,
 		    const struct maddr *peer, const uint8_t *, size_t);

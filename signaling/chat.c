@@ -31,64 +31,58 @@ tag_start(long cp)
 	    cp == '/' || cp == '!' || cp == '?';
 }
 
-int
-chat_sanitize(const uint8_t *text, size_t len, size_t maxcp, char **out)
+/*
+ * Whether a tag starts at r, just after a '<': a letter, '/', '!' or '?'
+ * and, somewhere after it, a '>'.  If so, r moves past that '>'.
+ */
+static int
+skip_tag(struct rd *r)
 {
-	struct rd r, peek;
+	struct rd peek = *r;
+	uint32_t next;
+
+	if (peek.left == 0 || utf8_next(&peek, &next) != 0 ||
+	    !tag_start(next))
+		return 0;
+	peek = *r;
+	while (peek.left > 0)
+		if (utf8_next(&peek, &next) == 0 && next == '>') {
+			*r = peek;
+			return 1;
+		}
+	return 0;
+}
+
+/* Pass 1: text without controls and tags into clean (len + 1 bytes). */
+static size_t
+strip_controls_tags(const uint8_t *text, size_t len, uint8_t *clean)
+{
+	struct rd r;
 	struct wr w;
-	uint32_t cp, next;
-	uint8_t *buf, *clean;
-	size_t n, cleanlen, cap;
+	uint32_t cp;
 
-	*out = NULL;
-	if (utf8_count(text, len, &n) != 0)
-		return CHAT_INVALID;
-	if (n > maxcp)
-		return CHAT_TOOLONG;
-	if (len > (SIZE_MAX - 1) / 6)
-		return CHAT_NOMEM;
-
-	/* Pass 1: controls and tags out. */
-	if ((clean = malloc(len + 1)) == NULL)
-		return CHAT_NOMEM;
 	wr_init(&w, clean, len + 1);
 	rd_init(&r, text, len);
 	while (r.left > 0) {
-		(void)utf8_next(&r, &cp);	/* valid: counted above */
+		(void)utf8_next(&r, &cp);	/* valid: counted before */
 		if (is_removed_control(cp))
 			continue;
-		if (cp == '<') {
-			peek = r;
-			if (peek.left > 0 && utf8_next(&peek, &next) == 0 &&
-			    tag_start(next)) {
-				/* Up to and with the next '>', if any. */
-				int found = 0;
-
-				peek = r;
-				while (peek.left > 0)
-					if (utf8_next(&peek, &next) == 0 &&
-					    next == '>') {
-						found = 1;
-						break;
-					}
-				if (found) {
-					r = peek;
-					continue;
-				}
-			}
-		}
+		if (cp == '<' && skip_tag(&r))
+			continue;
 		utf8_put(&w, cp);
 	}
-	cleanlen = w.len;
+	return w.len;
+}
 
-	/* Pass 2: escape what HTML would read as markup. */
-	cap = cleanlen * 6 + 1;
-	if ((buf = malloc(cap)) == NULL) {
-		free(clean);
-		return CHAT_NOMEM;
-	}
+/* Pass 2: clean with what HTML would read as markup escaped, and a NUL. */
+static int
+escape_html(const uint8_t *clean, size_t len, uint8_t *buf, size_t cap)
+{
+	struct rd r;
+	struct wr w;
+
 	wr_init(&w, buf, cap);
-	rd_init(&r, clean, cleanlen);
+	rd_init(&r, clean, len);
 	while (r.left > 0) {
 		uint8_t c = rd_u8(&r);
 
@@ -102,8 +96,34 @@ chat_sanitize(const uint8_t *text, size_t len, size_t maxcp, char **out)
 		}
 	}
 	wr_u8(&w, 0);
+	return w.err ? -1 : 0;
+}
+
+int
+chat_sanitize(const uint8_t *text, size_t len, size_t maxcp, char **out)
+{
+	uint8_t *buf, *clean;
+	size_t n, cleanlen, cap;
+	int rc;
+
+	*out = NULL;
+	if (utf8_count(text, len, &n) != 0)
+		return CHAT_INVALID;
+	if (n > maxcp)
+		return CHAT_TOOLONG;
+	if (len > (SIZE_MAX - 1) / 6)
+		return CHAT_NOMEM;
+	if ((clean = malloc(len + 1)) == NULL)
+		return CHAT_NOMEM;
+	cleanlen = strip_controls_tags(text, len, clean);
+	cap = cleanlen * 6 + 1;
+	if ((buf = malloc(cap)) == NULL) {
+		free(clean);
+		return CHAT_NOMEM;
+	}
+	rc = escape_html(clean, cleanlen, buf, cap);
 	free(clean);
-	if (w.err) {
+	if (rc != 0) {
 		free(buf);
 		return CHAT_NOMEM;
 	}

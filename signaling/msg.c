@@ -89,31 +89,92 @@ get_num(json_t *o, const char *key, double max, double *out)
 	return 0;
 }
 
+/* find: the optional interests, an array of short strings. */
+static int
+decode_find(struct msg *m, const char **why)
+{
+	json_t *v = json_object_get(m->root, "interests"), *e;
+	size_t i;
+
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_array(v) || json_array_size(v) > MSG_INTERESTS_MAX) {
+		*why = "interests: an array of at most 16 strings";
+		return -1;
+	}
+	json_array_foreach(v, i, e) {
+		if (!json_is_string(e) || json_string_length(e) == 0 ||
+		    json_string_length(e) > MSG_INTEREST_LEN) {
+			*why = "interests: strings of 1 to 64 bytes";
+			return -1;
+		}
+		m->interests[m->ninterests++] = json_string_value(e);
+	}
+	return 0;
+}
+
+/* candidate: the line, and sdpMid and sdpMLineIndex (each may be null). */
+static int
+decode_candidate(struct msg *m, const char **why)
+{
+	json_t *o = m->root, *v;
+
+	if (get_str(o, "candidate", 1, 1024, &m->candidate,
+	    &m->candidate_len) != 0) {
+		*why = "candidate must be a string of at most 1024 bytes";
+		return -1;
+	}
+	v = json_object_get(o, "sdpMid");
+	if (v != NULL && !json_is_null(v) && (!json_is_string(v) ||
+	    json_string_length(v) > MSG_MID_MAX)) {
+		*why = "sdpMid must be a string or null";
+		return -1;
+	}
+	m->sdp_mid = v;
+	v = json_object_get(o, "sdpMLineIndex");
+	if (v != NULL && !json_is_null(v) && (!json_is_integer(v) ||
+	    json_integer_value(v) < 0 || json_integer_value(v) > 65535)) {
+		*why = "sdpMLineIndex must be an integer or null";
+		return -1;
+	}
+	m->sdp_mline = v;
+	return 0;
+}
+
+/* report: one of the reasons, and an optional detail. */
+static int
+decode_report(struct msg *m, const char **why)
+{
+	size_t i, n = sizeof(reasons) / sizeof(reasons[0]);
+
+	if (get_str(m->root, "reason", 1, 16, &m->reason, NULL) != 0) {
+		*why = "report: reason must be a string";
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (strcmp(m->reason, reasons[i]) == 0)
+			break;
+	if (i == n) {
+		*why = "report: reason must be spam, abuse, nudity, underage "
+		    "or other";
+		return -1;
+	}
+	if (get_str(m->root, "detail", 0, SIZE_MAX, &m->detail, NULL) != 0) {
+		*why = "report: detail must be a string";
+		return -1;
+	}
+	return 0;
+}
+
+/* The fields of the message's type; *why says what is wrong. */
 static int
 decode_fields(struct msg *m, const char **why)
 {
-	json_t *o = m->root, *v, *e;
-	size_t i, n;
+	json_t *o = m->root;
 
 	switch (m->type) {
 	case MSG_FIND:
-		v = json_object_get(o, "interests");
-		if (v == NULL || json_is_null(v))
-			return 0;
-		if (!json_is_array(v) ||
-		    json_array_size(v) > MSG_INTERESTS_MAX) {
-			*why = "interests: an array of at most 16 strings";
-			return -1;
-		}
-		json_array_foreach(v, i, e) {
-			if (!json_is_string(e) || json_string_length(e) == 0 ||
-			    json_string_length(e) > MSG_INTEREST_LEN) {
-				*why = "interests: strings of 1 to 64 bytes";
-				return -1;
-			}
-			m->interests[m->ninterests++] = json_string_value(e);
-		}
-		return 0;
+		return decode_find(m, why);
 	case MSG_RESUME:
 		if (get_str(o, "token", 1, MSG_TOKEN_MAX, &m->token, NULL) !=
 		    0) {
@@ -129,28 +190,7 @@ decode_fields(struct msg *m, const char **why)
 		}
 		return 0;
 	case MSG_CANDIDATE:
-		if (get_str(o, "candidate", 1, 1024, &m->candidate,
-		    &m->candidate_len) != 0) {
-			*why = "candidate must be a string of at most 1024 "
-			    "bytes";
-			return -1;
-		}
-		v = json_object_get(o, "sdpMid");
-		if (v != NULL && !json_is_null(v) && (!json_is_string(v) ||
-		    json_string_length(v) > MSG_MID_MAX)) {
-			*why = "sdpMid must be a string or null";
-			return -1;
-		}
-		m->sdp_mid = v;
-		v = json_object_get(o, "sdpMLineIndex");
-		if (v != NULL && !json_is_null(v) && (!json_is_integer(v) ||
-		    json_integer_value(v) < 0 ||
-		    json_integer_value(v) > 65535)) {
-			*why = "sdpMLineIndex must be an integer or null";
-			return -1;
-		}
-		m->sdp_mline = v;
-		return 0;
+		return decode_candidate(m, why);
 	case MSG_CHAT:
 		if (get_str(o, "text", 1, SIZE_MAX, &m->text, &m->text_len) !=
 		    0) {
@@ -159,24 +199,7 @@ decode_fields(struct msg *m, const char **why)
 		}
 		return 0;
 	case MSG_REPORT:
-		if (get_str(o, "reason", 1, 16, &m->reason, NULL) != 0) {
-			*why = "report: reason must be a string";
-			return -1;
-		}
-		n = sizeof(reasons) / sizeof(reasons[0]);
-		for (i = 0; i < n; i++)
-			if (strcmp(m->reason, reasons[i]) == 0)
-				break;
-		if (i == n) {
-			*why = "report: reason must be spam, abuse, nudity, "
-			    "underage or other";
-			return -1;
-		}
-		if (get_str(o, "detail", 0, SIZE_MAX, &m->detail, NULL) != 0) {
-			*why = "report: detail must be a string";
-			return -1;
-		}
-		return 0;
+		return decode_report(m, why);
 	case MSG_STATS:
 		if (get_str(o, "state", 1, MSG_STATE_MAX, &m->state, NULL) !=
 		    0 || get_num(o, "rtt", 600000, &m->rtt) != 0 ||

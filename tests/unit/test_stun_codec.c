@@ -96,11 +96,11 @@ test_vectors(void)
 	    "(padding not in the value)");
 	is_int(m.nunknown, 0, "5769 2.1: PRIORITY and ICE-CONTROLLED known");
 	is_int(stun_check_mi(&m, (const uint8_t *)short_pw, strlen(short_pw)),
-	    1, "5769 2.1: MESSAGE-INTEGRITY checks (F3)");
-	is_int(stun_check_mi(&m, (const uint8_t *)"wrong", 5), 0,
-	    "5769 2.1: a wrong key fails");
+	    0, "5769 2.1: MESSAGE-INTEGRITY checks (F3)");
+	is_int(stun_check_mi(&m, (const uint8_t *)"wrong", 5),
+	    STUN_MAC_MISMATCH, "5769 2.1: a wrong key fails");
 	is_int(stun_check_mi256(&m, (const uint8_t *)short_pw,
-	    strlen(short_pw)), -1, "5769 2.1: no MI-SHA256");
+	    strlen(short_pw)), STUN_MAC_ABSENT, "5769 2.1: no MI-SHA256");
 	b[27] ^= 1;
 	is_int(stun_parse(&m, b, n), STUN_EBADFP, "5769 2.1: byte 27 flipped: "
 	    "FINGERPRINT fails");
@@ -116,7 +116,8 @@ test_vectors(void)
 	b[n - 1] = fp & 0xff;
 	is_int(stun_parse(&m, b, n), STUN_OK, "5769 2.1: fingerprint fixed");
 	is_int(stun_check_mi(&m, (const uint8_t *)short_pw, strlen(short_pw)),
-	    0, "5769 2.1: byte 32 flipped: MESSAGE-INTEGRITY fails");
+	    STUN_MAC_MISMATCH,
+	    "5769 2.1: byte 32 flipped: MESSAGE-INTEGRITY fails");
 
 	/* §2.1 rebuilt byte for byte (the vector pads with spaces). */
 	n = unhex(v21, b, sizeof(b));
@@ -142,7 +143,7 @@ test_vectors(void)
 	    strcmp(addr_ntop(&a, ip, sizeof(ip)), "192.0.2.1") == 0,
 	    "5769 2.2: XOR-MAPPED-ADDRESS 192.0.2.1:32853");
 	is_int(stun_check_mi(&m, (const uint8_t *)short_pw, strlen(short_pw)),
-	    1, "5769 2.2: MESSAGE-INTEGRITY checks");
+	    0, "5769 2.2: MESSAGE-INTEGRITY checks");
 	wr_init(&w, out, sizeof(out));
 	stun_begin(&w, stun_type(STUN_BINDING, STUN_SUCCESS), b + 8);
 	stun_put(&w, STUN_ATTR_SOFTWARE, "test vector", 11);
@@ -162,7 +163,7 @@ test_vectors(void)
 	    "2001:db8:1234:5678:11:2233:4455:6677") == 0,
 	    "5769 2.3: XOR-MAPPED-ADDRESS (IPv6: XOR with the transaction ID)");
 	is_int(stun_check_mi(&m, (const uint8_t *)short_pw, strlen(short_pw)),
-	    1, "5769 2.3: MESSAGE-INTEGRITY checks");
+	    0, "5769 2.3: MESSAGE-INTEGRITY checks");
 	wr_init(&w, out, sizeof(out));
 	stun_begin(&w, stun_type(STUN_BINDING, STUN_SUCCESS), b + 8);
 	stun_put(&w, STUN_ATTR_SOFTWARE, "test vector", 11);
@@ -179,7 +180,7 @@ test_vectors(void)
 	ok(m.fp.type == 0, "5769 2.4: no FINGERPRINT");
 	ok(ltkey_make(lt_user, strlen(lt_user), "example.org", 11,
 	    "TheMatrIX", 9, key) == 0, "A1: key MD5(user:realm:password)");
-	is_int(stun_check_mi(&m, key, LTKEY_LEN), 1,
+	is_int(stun_check_mi(&m, key, LTKEY_LEN), 0,
 	    "5769 2.4: MESSAGE-INTEGRITY with the long-term key");
 	ok(attr_is(&m, STUN_ATTR_NONCE, "f//499k954d6OL34oL9FSTvy64sA") &&
 	    attr_is(&m, STUN_ATTR_REALM, "example.org") &&
@@ -193,7 +194,7 @@ test_vectors(void)
 	    memcmp(out, b, n) == 0, "5769 2.4: built byte for byte");
 	b[40] ^= 1;
 	is_int(stun_parse(&m, b, n), STUN_OK, "5769 2.4: flipped, parses");
-	is_int(stun_check_mi(&m, key, LTKEY_LEN), 0,
+	is_int(stun_check_mi(&m, key, LTKEY_LEN), STUN_MAC_MISMATCH,
 	    "5769 2.4: flipped: MESSAGE-INTEGRITY fails");
 
 	/* RFC 8489 B.1 (corrected): MESSAGE-INTEGRITY-SHA256 (F4). */
@@ -202,9 +203,9 @@ test_vectors(void)
 	is_int(stun_parse(&m, b, n), STUN_OK, "8489 B.1: parses");
 	ok(ltkey_make_sha256(lt_user, strlen(lt_user), "example.org", 11,
 	    "TheMatrIX", 9, key) == 0, "A1: SHA-256 key");
-	is_int(stun_check_mi256(&m, key, LTKEY_SHA256_LEN), 1,
+	is_int(stun_check_mi256(&m, key, LTKEY_SHA256_LEN), 0,
 	    "8489 B.1: MESSAGE-INTEGRITY-SHA256 checks");
-	is_int(stun_check_mi(&m, key, LTKEY_SHA256_LEN), -1,
+	is_int(stun_check_mi(&m, key, LTKEY_SHA256_LEN), STUN_MAC_ABSENT,
 	    "8489 B.1: no MESSAGE-INTEGRITY");
 	is_int(m.nunknown, 2, "8489 B.1: USERHASH and PASSWORD-ALGORITHM are "
 	    "not supported (420 material)");
@@ -285,8 +286,8 @@ test_roundtrip(void)
 	    v == 600, "LIFETIME");
 	ok(stun_get_family(stun_find(&m, STUN_ATTR_REQUESTED_ADDRESS_FAMILY),
 	    &af) == 0 && af == AF_INET6, "REQUESTED-ADDRESS-FAMILY IPv6");
-	is_int(stun_check_mi256(&m, key, 16), 1, "MI-SHA256 checks");
-	is_int(stun_check_mi(&m, key, 16), -1, "no SHA-1 MI");
+	is_int(stun_check_mi256(&m, key, 16), 0, "MI-SHA256 checks");
+	is_int(stun_check_mi(&m, key, 16), STUN_MAC_ABSENT, "no SHA-1 MI");
 	ok(m.fp.type == STUN_ATTR_FINGERPRINT, "FINGERPRINT seen");
 
 	/* MI and MI-SHA256 both, SHA-256 truncated to 16 bytes (F4). */
@@ -304,8 +305,8 @@ test_roundtrip(void)
 		stun_put(&w, STUN_ATTR_MESSAGE_INTEGRITY_SHA256, mac, 16);
 		is_int(stun_parse(&m, out, w.len), STUN_OK, "MI + truncated "
 		    "MI-SHA256 parses");
-		is_int(stun_check_mi(&m, key, 16), 1, "its MI checks");
-		is_int(stun_check_mi256(&m, key, 16), 1, "its 16-byte "
+		is_int(stun_check_mi(&m, key, 16), 0, "its MI checks");
+		is_int(stun_check_mi256(&m, key, 16), 0, "its 16-byte "
 		    "MI-SHA256 checks");
 	}
 }

@@ -430,6 +430,6 @@ mi_ok(struct client *c)
 	ltkey_make(c->user, strlen(c->user), REALM, strlen(REALM), c->pass,
 	    strlen(c->pass), key);
 	if (lastm.mi256.type != 0)
-		return stun_check_mi256(&lastm, key, LTKEY_LEN) == 1;
-	return stun_check_mi(&lastm, key, LTKEY_LEN) == 1;
+		return stun_check_mi256(&lastm, key, LTKEY_LEN) == 0;
+	return stun_check_mi(&lastm, key, LTKEY_LEN) == 0;
 }
