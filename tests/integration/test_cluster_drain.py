@@ -18,6 +18,7 @@ loopback ports (cluster_nodes.py).
 Everything on loopback; the relay only relays between loopback
 allocations of the test."""
 import asyncio
+import base64
 import hashlib
 import hmac
 import json
@@ -113,6 +114,15 @@ def check_alternate(t, d, want_port, where):
     c.close()
 
 
+def ctl_mac(secret, body):
+    """auth/ctlmac.h, written from its description: base64url of
+    HMAC-SHA256(HMAC-SHA256(secret, label), body), unpadded."""
+    key = hmac.new(secret.encode(), b"meetopia control v1",
+                   hashlib.sha256).digest()
+    mac = hmac.new(key, body.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+
 def post_drain(d, body, mac):
     req = urllib.request.Request(
         "http://127.0.0.1:%d/admin/v1/drain" % d.http_port,
@@ -167,6 +177,15 @@ async def drain(t, cl):
     body = json.dumps({"ts": int(time.time()), "undo": False})
     t.eq(post_drain(n1, body, "A" * 43), 403, "a drain request with a "
          "wrong MAC is refused (403)")
+    stale = json.dumps({"ts": int(time.time()) - 300, "undo": False})
+    t.eq(post_drain(n1, stale, ctl_mac(n1.secret, stale)), 403,
+         "a signed request five minutes old (a replay) is refused (403)")
+    odd = json.dumps({"ts": int(time.time()), "node": 7})
+    t.eq(post_drain(n1, odd, ctl_mac(n1.secret, odd)), 400,
+         "a signed request with a bad node is refused (400)")
+    await asyncio.sleep(1.5)
+    t.eq((nodes(n2) or {}).get("n1", {}).get("state"), "up",
+         "none of them drains n1")
     redis = subprocess.run(["redis-cli", "-p", str(cl.redis.port), "-a",
                             cl.redis.password, "--no-auth-warning",
                             "PUBLISH", "mtest:node:n1", json.dumps(
@@ -177,7 +196,7 @@ async def drain(t, cl):
          "channel")
     await asyncio.sleep(1.5)
     t.eq((nodes(n2) or {}).get("n1", {}).get("state"), "up",
-         "neither drains n1")
+         "the forged bus message does not drain n1")
     q = [m["type"] for m in await w.quiet(0.2)]
     t.ok("reconnect" not in q, "and nobody is told to reconnect")
 
