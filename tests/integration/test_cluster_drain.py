@@ -14,7 +14,7 @@ loopback ports (cluster_nodes.py).
   forged on the Redis bus, changes nothing;
 - `--undo` takes it back;
 - SIGTERM drains likewise (300 with the alternate) and n1 exits once its
-  last allocation is gone.
+  last allocation is gone; n2 then lists it as dead.
 Everything on loopback; the relay only relays between loopback
 allocations of the test."""
 import asyncio
@@ -272,6 +272,11 @@ async def sigterm(t, cl, ta, tb, rb, w):
     t.eq(n1.proc.poll(), 0, "n1 exits (0) once its last allocation is "
          "gone")
     t.ok("drain: no allocation left" in n1.log(), "and says so")
+    t.ok(wait_state(n2, "n1", "dead", timeout=8), "n2 then lists n1 as "
+         "dead (silent for 5 s)")
+    table = ctl(n2, "nodes").stdout
+    t.ok(any(ln.split()[:1] == ["n1"] and "dead" in ln.split()
+             for ln in table.splitlines()), "in its table too", table)
     ta.close()
     tb.close()
 
