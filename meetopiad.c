@@ -456,7 +456,12 @@ static int
 drain_op(void *arg, const char *node, int undo, const char **why)
 {
 	struct daemon *d = arg;
+	struct cluster_identity id;
+	char err[128];
 
+	if (d->dc == NULL && node != NULL && cluster_identity(d->cfg, &id,
+	    err, sizeof(err)) == 0 && strcmp(node, id.name) == 0)
+		node = NULL;		/* this node, by its name */
 	if (node == NULL || (d->dc != NULL && strcmp(node,
 	    dcluster_self(d->dc)) == 0)) {
 		if (undo && d->stopping) {

@@ -567,8 +567,12 @@ sig_route(struct hconn *c, const struct http_req *req, const char *body,
 		sig_respond_text(c, 400, NULL);
 		return;
 	}
+	/* meetopiactl's routes stay on plain HTTP like /metrics: nodes is
+	 * metrics-allow's, a drain is signed and dated. */
 	if (cfg->force_https && !c->tls && strcmp(path, "/healthz") != 0 &&
-	    strcmp(path, "/metrics") != 0) {
+	    strcmp(path, "/metrics") != 0 &&
+	    strcmp(path, "/admin/v1/nodes") != 0 &&
+	    strcmp(path, "/admin/v1/drain") != 0) {
 		if (strcmp(path, "/ws") == 0) {
 			c->keep_alive = 0;
 			sig_respond_text(c, 403, NULL);

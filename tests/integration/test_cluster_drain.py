@@ -282,11 +282,28 @@ async def sigterm(t, cl, ta, tb, rb, w):
 
 
 def alone(t):
-    with Daemon() as d:
+    with Daemon(conf={"node-name": "solo"}) as d:
         n = nodes(d)
-        t.ok(n is not None and len(n) == 1 and
-             list(n.values())[0]["state"] == "up",
+        t.ok(n is not None and list(n) == ["solo"] and
+             n["solo"]["state"] == "up",
              "without a cluster, meetopiactl nodes lists the node alone")
+        r = ctl(d, "drain")
+        t.ok(r.returncode == 0 and wait_state(d, "solo", "draining", 2),
+             "meetopiactl drain drains it", r.stderr)
+        c, a, _ = allocate(d, "solo-late")
+        t.eq(a and a["code"], 508, "with no other node, a new Allocate "
+             "gets 508 as before")
+        c.close()
+        r = ctl(d, "drain", "--node", "other")
+        t.ok(r.returncode != 0, "drain --node of another node: refused "
+             "without a cluster", r.stderr)
+        r = ctl(d, "drain", "--node", "solo", "--undo")
+        t.ok(r.returncode == 0 and wait_state(d, "solo", "up", 2),
+             "drain --node solo --undo: up again", r.stderr)
+        c, a, _ = allocate(d, "solo-again")
+        t.eq(a and a["code"], 0, "and it takes new Allocates")
+        release(c)
+        c.close()
 
 
 def main(t):
