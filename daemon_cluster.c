@@ -6,12 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cluster/cluster.h"
 #include "cluster/queue.h"
 #include "cluster/registry.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "daemon_cluster.h"
 #include "relay/relay.h"
 #include "signaling/signaling.h"
@@ -23,6 +25,9 @@ struct dcluster {
 	struct cluster_queue	*queue;
 	struct cluster_registry	*reg;
 	const int		*draining;
+	struct metrics		*metrics;
+	long long		 pps_total;	/* relayed packets, last beat */
+	long long		 pps_ms;
 	int			 halted;
 	char			 channel[CLUSTER_ID_MAX + 8];
 };
@@ -184,6 +189,27 @@ dc_load(void *arg, long long *sessions, long long *allocs, int *draining)
 	*draining = *dc->draining;
 }
 
+static long long
+dc_pps(void *arg)
+{
+	struct dcluster *dc = arg;
+	struct metrics *m = dc->metrics;
+	struct timespec ts;
+	long long total, now, pps = 0;
+
+	if (m->collect != NULL)
+		m->collect(m->collect_arg, m);
+	total = (long long)(metrics_get(&m->turn_relayed_packets_to_peer) +
+	    metrics_get(&m->turn_relayed_packets_to_client));
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (dc->pps_ms != 0 && now > dc->pps_ms && total >= dc->pps_total)
+		pps = (total - dc->pps_total) * 1000 / (now - dc->pps_ms);
+	dc->pps_total = total;
+	dc->pps_ms = now;
+	return pps;
+}
+
 static void
 dc_dead(void *arg, const char *node)
 {
@@ -210,8 +236,10 @@ dcluster_new(struct cluster *c, struct signaling *sig, struct relay *relay,
 	dc->sig = sig;
 	dc->relay = relay;
 	dc->draining = draining;
+	dc->metrics = metrics;
 	memset(&rcbs, 0, sizeof(rcbs));
 	rcbs.load = dc_load;
+	rcbs.pps = dc_pps;
 	rcbs.dead = dc_dead;
 	rcbs.arg = dc;
 	snprintf(dc->channel, sizeof(dc->channel), "node:%s",
@@ -238,6 +266,46 @@ dcluster_new(struct cluster *c, struct signaling *sig, struct relay *relay,
 	sc.arg = dc;
 	sig_set_cluster(sig, &sc);
 	return dc;
+}
+
+json_t *
+dcluster_nodes(struct dcluster *dc)
+{
+	return cluster_registry_json(dc->reg);
+}
+
+int
+dcluster_known(struct dcluster *dc, const char *node)
+{
+	const struct cluster_node_info *i = cluster_registry_get(dc->reg,
+	    node);
+
+	return i != NULL && i->state != CLUSTER_NODE_DEAD;
+}
+
+const char *
+dcluster_self(struct dcluster *dc)
+{
+	return cluster_self(dc->c)->name;
+}
+
+int
+dcluster_alternate(struct dcluster *dc, struct maddr *a)
+{
+	const struct cluster_node_info *i = cluster_registry_alternate(dc->reg,
+	    cluster_self(dc->c)->name);
+
+	if (i == NULL || addr_parse(i->address, a) != 0)
+		return -1;
+	a->port = (uint16_t)i->turn_port;
+	return 0;
+}
+
+void
+dcluster_beat(struct dcluster *dc)
+{
+	if (dc != NULL)
+		cluster_registry_beat(dc->reg);
 }
 
 void

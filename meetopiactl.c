@@ -78,6 +78,11 @@ usage(FILE *fp)
 	    "reports now\n"
 	    "  stats                       live figures from the running "
 	    "daemon\n"
+	    "  nodes                       the cluster's nodes and their "
+	    "state\n"
+	    "  drain [--node NAME] [--undo]\n"
+	    "                              stop a node taking new work "
+	    "(--undo: take it back)\n"
 	    "\n"
 	    "  -c FILE, --config=FILE      configuration (default %s)\n"
 	    "  --db FILE                   database (default: the db key, or "
@@ -490,7 +495,7 @@ static int	become_db_owner(const char *);
 /* credential: a TURN REST credential signed with the first auth-secret. */
 
 /* The signing secret: the first auth-secret, else the state dir's. */
-static char *
+char *
 cred_secret(struct ctl *c)
 {
 	char path[4200], err[CFG_ERRLEN], *secret = NULL;
@@ -718,6 +723,12 @@ main(int argc, char **argv)
 		goto out;
 	case CTL_CREDENTIAL:
 		rc = cmd_credential(&c);
+		goto out;
+	case CTL_NODES:
+		rc = cmd_nodes(&c);
+		goto out;
+	case CTL_DRAIN:
+		rc = cmd_drain(&c);
 		goto out;
 	default:
 		break;

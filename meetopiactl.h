@@ -50,6 +50,17 @@ void	table_print(struct table *);
 int	print_json(json_t *doc);
 
 /* meetopiactl_stats.c */
+struct maddr;
 int	cmd_stats(struct ctl *);
+void	stats_target(const struct config *, struct maddr *);
+int	http_connect(const struct maddr *, int *fdp, const char **why);
+int	http_read_all(int fd, char **out, size_t *outlen, const char **why);
+
+/* meetopiactl.c: the first auth-secret, else the state dir's (free it) */
+char	*cred_secret(struct ctl *);
+
+/* meetopiactl_nodes.c */
+int	cmd_nodes(struct ctl *);
+int	cmd_drain(struct ctl *);
 
 #endif

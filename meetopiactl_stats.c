@@ -26,7 +26,7 @@
 #define HTTP_TIMEOUT_MS	3000
 
 /* Where the daemon's plain HTTP listens, as seen from this host. */
-static void
+void
 stats_target(const struct config *cfg, struct maddr *a)
 {
 	static const uint8_t any6[16];
@@ -56,7 +56,7 @@ wait_fd(int fd, short ev, int ms)
 }
 
 /* A connected TCP socket to a in *fdp: 0, or -1 with why set. */
-static int
+int
 http_connect(const struct maddr *a, int *fdp, const char **why)
 {
 	struct sockaddr_storage ss;
@@ -95,7 +95,7 @@ fail:
 
 /* Reads until the peer closes (at most HTTP_MAX) into *out, NUL-ended:
  * 0, or -1 with why set. */
-static int
+int
 http_read_all(int fd, char **out, size_t *outlen, const char **why)
 {
 	char *buf = NULL, *nb;

@@ -22,6 +22,7 @@
 #include "cluster/cluster.h"
 #include "cluster/limits.h"
 #include "cluster/modlog.h"
+#include "cluster/node.h"
 #include "daemon_cluster.h"
 #include "common/config.h"
 #include "common/log.h"
@@ -71,6 +72,8 @@ struct daemon {
 	struct event		*ev_drain;	/* the stop's drain timer */
 	int			 stopping;
 	int			 drain_secs;	/* seconds drained so far */
+	int			 draining;	/* meetopiactl drain or a stop */
+	struct event		*ev_alt;	/* a drain's alternate, each 1 s */
 
 	struct metrics		 metrics;	/* every module's figures */
 	struct secevent_log	*seclog;	/* security events */
@@ -378,6 +381,116 @@ daemon_reload(struct daemon *d)
 	log_info("SIGHUP: configuration reloaded");
 }
 
+/* A drain's ALTERNATE-SERVER: a live node that is not draining. */
+static void
+drain_alternate(struct daemon *d)
+{
+	struct maddr alt;
+
+	if (!d->draining)
+		return;
+	relay_drain(d->relay, 1, d->dc != NULL &&
+	    dcluster_alternate(d->dc, &alt) == 0 ? &alt : NULL);
+}
+
+static void
+alt_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	drain_alternate(arg);
+}
+
+/*
+ * Drains this node (SPEC "Cluster") or takes the drain back: not chosen as
+ * relay node (the heartbeat says draining), new Allocates answered 300
+ * naming a live node, WebSockets told to reconnect; what there is goes on.
+ */
+static void
+daemon_drain(struct daemon *d, int on)
+{
+	struct timeval one = { 1, 0 };
+
+	if (d->draining == on)
+		return;
+	d->draining = on;
+	log_info("drain: %s", on ? "this node takes no new work" :
+	    "undone, this node takes new work again");
+	if (on) {
+		drain_alternate(d);
+		if (d->ev_alt == NULL)
+			d->ev_alt = event_new(d->base, -1, EV_PERSIST, alt_cb,
+			    d);
+		if (d->ev_alt != NULL)
+			evtimer_add(d->ev_alt, &one);
+		signaling_reconnect_all(d->sig);
+	} else {
+		if (d->ev_alt != NULL)
+			evtimer_del(d->ev_alt);
+		relay_drain(d->relay, 0, NULL);
+	}
+	dcluster_beat(d->dc);
+}
+
+/* meetopiactl nodes: the registry's table, or this node alone. */
+static json_t *
+nodes_op(void *arg)
+{
+	struct daemon *d = arg;
+	struct cluster_identity id;
+	char why[128], addr[ADDR_STRLEN];
+
+	if (d->dc != NULL)
+		return dcluster_nodes(d->dc);
+	if (cluster_identity(d->cfg, &id, why, sizeof(why)) != 0)
+		strlcpy(id.name, "", sizeof(id.name));
+	addr[0] = '\0';
+	if (id.address.family != 0)
+		addr_ntop(&id.address, addr, sizeof(addr));
+	return json_pack("[{s:s, s:s, s:i, s:i, s:s, s:I, s:I, s:n, s:I}]",
+	    "name", id.name, "address", addr, "turnPort", d->cfg->turn_port,
+	    "tlsPort", d->cfg->tls_port, "state", d->draining ? "draining" :
+	    "up", "sessions", (json_int_t)signaling_sessions(d->sig),
+	    "allocations", (json_int_t)relay_allocations(d->relay),
+	    "packetsPerSecond", "lastHeartbeatMs", (json_int_t)0);
+}
+
+/* meetopiactl drain [--node NAME] [--undo]. */
+static int
+drain_op(void *arg, const char *node, int undo, const char **why)
+{
+	struct daemon *d = arg;
+	struct cluster_identity id;
+	char err[128];
+
+	if (d->dc == NULL && node != NULL && cluster_identity(d->cfg, &id,
+	    err, sizeof(err)) == 0 && strcmp(node, id.name) == 0)
+		node = NULL;		/* this node, by its name */
+	if (node == NULL || (d->dc != NULL && strcmp(node,
+	    dcluster_self(d->dc)) == 0)) {
+		if (undo && d->stopping) {
+			*why = "this node is stopping (SIGTERM): a drain "
+			    "after a stop cannot be undone";
+			return 409;
+		}
+		daemon_drain(d, !undo);
+		return 0;
+	}
+	if (d->dc == NULL) {
+		*why = "no cluster: this node is the only one (drop --node)";
+		return 404;
+	}
+	if (!cluster_valid_id(node) || !dcluster_known(d->dc, node)) {
+		*why = "no live node of that name in the cluster";
+		return 404;
+	}
+	if (signaling_cluster_drain(d->sig, node, undo) != 0) {
+		*why = "the cluster's Redis is not reachable";
+		return 503;
+	}
+	return 0;
+}
+
 /*
  * The drain of a graceful stop: once a second, exit when the last
  * allocation is gone or DRAIN_SECS have passed.  Clients whose
@@ -420,6 +533,9 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 			break;
 		}
 		log_info("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		/* Drained as by meetopiactl drain (the WebSockets hear
+		 * reconnect before they are closed), for good. */
+		daemon_drain(d, 1);
 		d->stopping = 1;
 		/* Modules stop accepting and drain (MODULE STOP):
 		 * WebSockets are told (1001) and closed, the relay takes
@@ -427,6 +543,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		share_stop(d->share);
 		signaling_stop(d->sig);
 		relay_stop(d->relay);
+		drain_alternate(d);
 		if (d->ev_drain == NULL && (d->ev_drain = evtimer_new(d->base,
 		    drain_cb, d)) == NULL) {
 			event_base_loopexit(d->base, NULL);
@@ -495,6 +612,8 @@ daemon_free(struct daemon *d)
 		event_free(d->ev_sighup);
 	if (d->ev_drain != NULL)
 		event_free(d->ev_drain);
+	if (d->ev_alt != NULL)
+		event_free(d->ev_alt);
 	if (d->base != NULL)
 		event_base_free(d->base);
 	secevent_close(d->seclog);
@@ -810,9 +929,14 @@ daemon_open_signaling(struct daemon *d)
 	/* With a cluster: the node registry, the cluster-wide queue and
 	 * partners on other nodes (daemon_cluster.h). */
 	if (d->cluster != NULL && (d->dc = dcluster_new(d->cluster, d->sig,
-	    d->relay, &d->metrics, d->cfg, &d->stopping)) == NULL) {
+	    d->relay, &d->metrics, d->cfg, &d->draining)) == NULL) {
 		log_fatalx("cluster: cannot set up the node registry");
 		return -1;
+	}
+	{
+		struct sig_node_ops ops = { nodes_op, drain_op, d };
+
+		sig_set_node_ops(d->sig, &ops);
 	}
 	if (d->cluster != NULL && d->db != NULL) {
 		struct sig_limits lim;

@@ -9,6 +9,7 @@ libmeetopia_auth_a_SOURCES = \
 	auth/cred.c auth/cred.h
 # relay helper: add cred/nonce sources here
 libmeetopia_auth_a_SOURCES += auth/nonce.c auth/nonce.h auth/ltkey.c auth/ltkey.h
+libmeetopia_auth_a_SOURCES += auth/ctlmac.c auth/ctlmac.h
 
 check_PROGRAMS += tests/unit/test_pseudonym tests/unit/test_admin_token
 tests_unit_test_pseudonym_SOURCES = tests/unit/test_pseudonym.c

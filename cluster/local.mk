@@ -23,11 +23,13 @@ tests_unit_test_cluster_queue_LDADD = $(ALL_LIBS)
 TESTS += tests/integration/test_cluster_queue.py \
 	tests/integration/test_cluster_link.py \
 	tests/integration/test_cluster_moderation.py \
-	tests/integration/test_cluster_signaling.py
+	tests/integration/test_cluster_signaling.py \
+	tests/integration/test_cluster_drain.py
 EXTRA_DIST += tests/integration/test_cluster_queue.py \
 	tests/integration/test_cluster_link.py \
 	tests/integration/test_cluster_moderation.py \
 	tests/integration/test_cluster_signaling.py \
+	tests/integration/test_cluster_drain.py \
 	tests/integration/cluster_nodes.py \
 	tests/integration/redis_server.py
 

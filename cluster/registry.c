@@ -81,7 +81,7 @@ static void
 beat(struct cluster_registry *r)
 {
 	const struct cluster_identity *self = cluster_self(r->c);
-	long long sessions = 0, allocs = 0;
+	long long sessions = 0, allocs = 0, pps = 0;
 	int draining = 0;
 	char addr[ADDR_STRLEN], key[64 + CLUSTER_ID_MAX + 16];
 	const char *argv[5];
@@ -93,14 +93,16 @@ beat(struct cluster_registry *r)
 		return;
 	if (r->cbs.load != NULL)
 		r->cbs.load(r->cbs.arg, &sessions, &allocs, &draining);
+	if (r->cbs.pps != NULL)
+		pps = r->cbs.pps(r->cbs.arg);
 	addr[0] = '\0';
 	if (self->address.family != 0)
 		addr_ntop(&self->address, addr, sizeof(addr));
-	j = json_pack("{s:s, s:s, s:s, s:i, s:i, s:s, s:I, s:I}", "node",
+	j = json_pack("{s:s, s:s, s:s, s:i, s:i, s:s, s:I, s:I, s:I}", "node",
 	    self->name, "boot", r->boot, "address", addr, "turnPort",
 	    r->turn_port, "tlsPort", r->tls_port, "state", draining ?
 	    "draining" : "up", "sessions", (json_int_t)sessions,
-	    "allocations", (json_int_t)allocs);
+	    "allocations", (json_int_t)allocs, "pps", (json_int_t)pps);
 	if (j == NULL)
 		return;
 	text = json_dumps(j, JSON_COMPACT);
@@ -166,6 +168,7 @@ heard(void *arg, const char *channel, const char *data, size_t len)
 	in.sessions = json_integer_value(json_object_get(j, "sessions"));
 	in.allocations = json_integer_value(json_object_get(j,
 	    "allocations"));
+	in.pps = json_integer_value(json_object_get(j, "pps"));
 	in.state = strcmp(state, "draining") == 0 ? CLUSTER_NODE_DRAINING :
 	    CLUSTER_NODE_UP;
 	strlcpy(bootc, boot, sizeof(bootc));
@@ -332,4 +335,47 @@ cluster_registry_any(struct cluster_registry *r)
 		    r->nodes[i].info.allocations < best->allocations))
 			best = &r->nodes[i].info;
 	return best != NULL ? best->name : NULL;
+}
+
+const struct cluster_node_info *
+cluster_registry_alternate(struct cluster_registry *r, const char *self)
+{
+	const struct cluster_node_info *best = NULL;
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		const struct cluster_node_info *in = &r->nodes[i].info;
+
+		if (usable(in) && strcmp(in->name, self) != 0 &&
+		    in->address[0] != '\0' && in->turn_port > 0 &&
+		    (best == NULL || in->allocations < best->allocations))
+			best = in;
+	}
+	return best;
+}
+
+json_t *
+cluster_registry_json(struct cluster_registry *r)
+{
+	static const char *const states[] = { "up", "draining", "dead" };
+	long long now = now_ms();
+	json_t *a;
+	size_t i;
+
+	if ((a = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < r->n; i++) {
+		const struct node *n = &r->nodes[i];
+
+		json_array_append_new(a, json_pack("{s:s, s:s, s:i, s:i, "
+		    "s:s, s:I, s:I, s:I, s:I}", "name", n->info.name,
+		    "address", n->info.address, "turnPort", n->info.turn_port,
+		    "tlsPort", n->info.tls_port, "state",
+		    states[n->info.state], "sessions",
+		    (json_int_t)n->info.sessions, "allocations",
+		    (json_int_t)n->info.allocations, "packetsPerSecond",
+		    (json_int_t)n->info.pps, "lastHeartbeatMs",
+		    (json_int_t)(now - n->seen_ms)));
+	}
+	return a;
 }

@@ -22,6 +22,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "common/addr.h"
 #include "cluster/queue.h"
 
@@ -47,6 +49,7 @@ struct cluster_node_info {
 	enum cluster_node_state	 state;
 	long long		 sessions;
 	long long		 allocations;
+	long long		 pps;		/* relayed packets/s */
 	unsigned		 epoch;
 };
 
@@ -55,6 +58,7 @@ struct cluster_registry_cbs {
 	void	(*load)(void *arg, long long *sessions,
 		    long long *allocations, int *draining);
 	void	(*dead)(void *arg, const char *node);
+	long long (*pps)(void *arg);	/* relayed packets/s; may be NULL */
 	void	 *arg;
 };
 
@@ -77,5 +81,11 @@ const char	*cluster_registry_relay(struct cluster_registry *,
 		    const char *a, const char *b);
 /* Any live node that is not draining, fewest allocations first; NULL. */
 const char	*cluster_registry_any(struct cluster_registry *);
+/* The same but never self, and with a TURN address; NULL. */
+const struct cluster_node_info *cluster_registry_alternate(
+		    struct cluster_registry *, const char *self);
+/* The table for operators: [{name, address, turnPort, tlsPort, state,
+ * sessions, allocations, packetsPerSecond, lastHeartbeatMs (ago)}]. */
+json_t		*cluster_registry_json(struct cluster_registry *);
 
 #endif

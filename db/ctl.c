@@ -7,6 +7,7 @@
  * configuration (a duration against ban-max, an address against the
  * database) is checked by meetopiactl afterwards.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #define O_BAN_LIST	0x04
 #define O_REPORT_LIST	0x08
 #define O_CREDENTIAL	0x10
+#define O_DRAIN		0x20
 
 struct opt {
 	const char	*name;		/* "--for" */
@@ -44,6 +46,8 @@ static const struct opt OPTS[] = {
 	{ "--open", NULL, 0, O_REPORT_LIST },
 	{ "--id", NULL, 1, O_CREDENTIAL },
 	{ "--ttl", NULL, 1, O_CREDENTIAL },
+	{ "--node", NULL, 1, O_DRAIN },
+	{ "--undo", NULL, 0, O_DRAIN },
 };
 #define NOPTS	(sizeof(OPTS) / sizeof(OPTS[0]))
 
@@ -110,9 +114,26 @@ cmd_opts(enum ctl_cmd c)
 		return O_REPORT_LIST;
 	case CTL_CREDENTIAL:
 		return O_CREDENTIAL;
+	case CTL_DRAIN:
+		return O_DRAIN;
 	default:
 		return 0;
 	}
+}
+
+/* As cluster_valid_id(): letters, digits and . _ : { } -, 1 to 64. */
+static int
+node_name_valid(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > 64)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) &&
+		    strchr("._:{}-", s[i]) == NULL)
+			return 0;
+	return 1;
 }
 
 /* The command from its words; *nargs is how many words it consumes. */
@@ -135,6 +156,8 @@ find_cmd(const char **w, int n, int *used)
 		{ "credential", NULL, CTL_CREDENTIAL },
 		{ "purge", NULL, CTL_PURGE },
 		{ "stats", NULL, CTL_STATS },
+		{ "nodes", NULL, CTL_NODES },
+		{ "drain", NULL, CTL_DRAIN },
 		{ "help", NULL, CTL_HELP },
 	};
 	size_t i;
@@ -293,7 +316,13 @@ set_opt(struct ctl_opts *o, const char *name, const char *val, char *err,
 			return perr(err, errlen, "--ttl %.64s: not a number "
 			    "of seconds from 1 to a year", val);
 		o->ttl = secs;
-	}
+	} else if (strcmp(name, "--node") == 0) {
+		if (!node_name_valid(val))
+			return perr(err, errlen, "--node %.64s: not a node "
+			    "name", val);
+		o->node = val;
+	} else if (strcmp(name, "--undo") == 0)
+		o->undo = 1;
 	return 0;
 }
 

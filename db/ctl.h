@@ -29,7 +29,9 @@ enum ctl_cmd {
 	CTL_ADMIN_REMOVE,
 	CTL_CREDENTIAL,
 	CTL_PURGE,
-	CTL_STATS
+	CTL_STATS,
+	CTL_NODES,
+	CTL_DRAIN
 };
 
 #define CTL_ERRLEN	256
@@ -54,6 +56,8 @@ struct ctl_opts {
 	int		 open_only;	/* report list --open */
 	const char	*cred_id;	/* credential --id */
 	int64_t		 ttl;		/* credential --ttl; 0: default */
+	const char	*node;		/* drain --node */
+	int		 undo;		/* drain --undo */
 };
 
 /* 0, or -1 with a one-line err (without the program name). */

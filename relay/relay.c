@@ -849,6 +849,14 @@ relay_stop(struct relay *rl)
 	tcp_stop(rl);
 }
 
+void
+relay_drain(struct relay *rl, int on, const struct maddr *alt)
+{
+	if (rl == NULL)
+		return;
+	turn_set_drain(rl->loops[0]->ctx, on, alt);
+}
+
 static void
 loop_reload(struct relay_loop *lp, void *arg)
 {

@@ -88,6 +88,11 @@ struct relay_env {
 struct relay	*relay_new(const struct relay_env *, char *err, size_t errlen);
 int		 relay_start(struct relay *);
 void		 relay_stop(struct relay *);
+/*
+ * An operator's drain (on) or its undo: new Allocates are answered 300
+ * naming alt (NULL: 508); allocations there are keep being served.
+ */
+void		 relay_drain(struct relay *, int on, const struct maddr *alt);
 void		 relay_reload(struct relay *, const struct config *);
 void		 relay_halt(struct relay *);
 void		 relay_free(struct relay *);

@@ -532,6 +532,20 @@ stun_put_xaddr(struct wr *w, uint16_t type, const struct maddr *a,
 }
 
 void
+stun_put_addr(struct wr *w, uint16_t type, const struct maddr *a)
+{
+	uint8_t b[20];
+	size_t n = a->family == AF_INET ? 4 : 16;
+
+	b[0] = 0;
+	b[1] = a->family == AF_INET ? STUN_FAMILY_IPV4 : STUN_FAMILY_IPV6;
+	b[2] = a->port >> 8;
+	b[3] = a->port & 0xff;
+	memcpy(b + 4, a->ip, n);
+	stun_put(w, type, b, 4 + n);
+}
+
+void
 stun_put_error(struct wr *w, int code, const char *reason)
 {
 	uint8_t b[4 + 128];

@@ -75,6 +75,7 @@
 #define STUN_ATTR_PASSWORD_ALGORITHMS	0x8002
 #define STUN_ATTR_ICMP			0x8004
 #define STUN_ATTR_SOFTWARE		0x8022
+#define STUN_ATTR_ALTERNATE_SERVER	0x8023
 #define STUN_ATTR_FINGERPRINT		0x8028
 #define STUN_ATTR_ICE_CONTROLLED	0x8029
 #define STUN_ATTR_ICE_CONTROLLING	0x802A
@@ -189,6 +190,8 @@ void		 stun_put(struct wr *, uint16_t type, const void *, size_t);
 void		 stun_put_u32(struct wr *, uint16_t type, uint32_t);
 void		 stun_put_xaddr(struct wr *, uint16_t type, const struct maddr *,
 		    const uint8_t *tid);
+/* An address as MAPPED-ADDRESS is (ALTERNATE-SERVER, RFC 8489 §14.15). */
+void		 stun_put_addr(struct wr *, uint16_t type, const struct maddr *);
 void		 stun_put_error(struct wr *, int code, const char *reason);
 void		 stun_put_unknown(struct wr *, const uint16_t *, size_t);
 int		 stun_end(struct wr *, enum stun_mi, const uint8_t *key,

@@ -87,6 +87,34 @@ turn_reply_error(struct turn_ctx *ctx, const struct turn_tuple *t,
 	turn_reply_end(ctx, t, &w, m, au);
 }
 
+/*
+ * A draining node's answer to a new Allocate: 300 Try Alternate with the
+ * ALTERNATE-SERVER it was given (RFC 8489 §10, §14.15; RFC 8656 §7.2),
+ * covered by MESSAGE-INTEGRITY like any authenticated answer; 508 when
+ * no alternate is known.
+ */
+static void
+reply_alternate(struct turn_ctx *ctx, const struct turn_tuple *t,
+    const struct stun_msg *m, const struct turn_auth *au)
+{
+	struct maddr alt;
+	struct wr w;
+	int has;
+
+	pthread_mutex_lock(&ctx->sh->mu);
+	has = ctx->sh->has_alt;
+	alt = ctx->sh->alt;
+	pthread_mutex_unlock(&ctx->sh->mu);
+	if (!has) {
+		turn_reply_error(ctx, t, m, au, 508);
+		return;
+	}
+	turn_reply_begin(ctx, &w, m, STUN_ERROR);
+	stun_put_error(&w, 300, stun_reason(300));
+	stun_put_addr(&w, STUN_ATTR_ALTERNATE_SERVER, &alt);
+	turn_reply_end(ctx, t, &w, m, au);
+}
+
 /* ------------------------------------------------------------------ */
 /* Authentication (RFC 8489 §9.2.4, TURN REST usernames). */
 
@@ -277,9 +305,9 @@ do_request(struct turn_ctx *ctx, const struct turn_tuple *t,
 	if (m->method == STUN_ALLOCATE) {
 		if (a == NULL && atomic_load_explicit(&ctx->sh->draining,
 		    memory_order_relaxed)) {
-			/* Stopping: the allocations there are may finish,
+			/* Draining: the allocations there are may finish,
 			 * new ones go elsewhere. */
-			turn_reply_error(ctx, t, m, &au, 508);
+			reply_alternate(ctx, t, m, &au);
 			return;
 		}
 		turn_allocate(ctx, t, m, a, &au);
@@ -648,6 +676,17 @@ void
 turn_drain(struct turn_ctx *ctx)
 {
 	atomic_store(&ctx->sh->draining, 1);
+}
+
+void
+turn_set_drain(struct turn_ctx *ctx, int on, const struct maddr *alt)
+{
+	pthread_mutex_lock(&ctx->sh->mu);
+	ctx->sh->has_alt = alt != NULL;
+	if (alt != NULL)
+		ctx->sh->alt = *alt;
+	pthread_mutex_unlock(&ctx->sh->mu);
+	atomic_store(&ctx->sh->draining, on ? 1 : 0);
 }
 
 size_t

@@ -302,6 +302,12 @@ void		 turn_pairs_changed(struct turn_ctx *);
 /* The daemon is stopping: new allocations are refused (508), the ones
  * there are live on until they end or the daemon does. */
 void		 turn_drain(struct turn_ctx *);
+/*
+ * Drains (on) or takes the drain back; new Allocates are answered 300 Try
+ * Alternate naming alt (RFC 8489 §14.15), or 508 when alt is NULL.
+ */
+void		 turn_set_drain(struct turn_ctx *, int on,
+		    const struct maddr *alt);
 
 /*
  * Adds the context's figures (allocations, auth failures, peers denied,

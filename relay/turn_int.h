@@ -161,6 +161,8 @@ struct turn_shared {
 	_Atomic uint64_t	 next_id;
 	_Atomic uint32_t	 pair_gen;
 	_Atomic int		 draining;
+	struct maddr		 alt;		/* mu: ALTERNATE-SERVER */
+	int			 has_alt;	/* mu */
 	struct nonce_key	 nkey;		/* read-only */
 };
 

@@ -53,6 +53,9 @@
 #define BUS_NONCE	12
 #define BUS_TAG		16
 #define BUS_LABEL	"meetopia cluster partner messages v1"
+#define RECONNECT_MIN_MS	500	/* `reconnect`'s "after" */
+#define RECONNECT_SPREAD_MS	4500
+#define DRAIN_MSG_SKEW		30	/* seconds a drain message lives */
 
 int
 remote_active(struct signaling *sig)
@@ -75,6 +78,73 @@ sig_set_cluster(struct signaling *sig, const struct sig_cluster *cl)
 	HMAC(EVP_sha256(), sig->jwt_key, sizeof(sig->jwt_key),
 	    (const unsigned char *)BUS_LABEL, strlen(BUS_LABEL), sig->bus_key,
 	    &n);
+}
+
+static void	bus_send(struct signaling *, const char *, json_t *);
+
+void
+sig_set_node_ops(struct signaling *sig, const struct sig_node_ops *ops)
+{
+	if (ops == NULL)
+		memset(&sig->nodeops, 0, sizeof(sig->nodeops));
+	else
+		sig->nodeops = *ops;
+}
+
+/* Spread over a few seconds, so that the clients do not all come back
+ * to the load balancer at once. */
+static void
+reconnect_one(struct session *s, void *arg)
+{
+	uint32_t r = 0;
+
+	(void)arg;
+	if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
+		r = 0;
+	session_send(s, json_pack("{s:s, s:I}", "type", "reconnect",
+	    "after", (json_int_t)(RECONNECT_MIN_MS + r % RECONNECT_SPREAD_MS)));
+}
+
+void
+signaling_reconnect_all(struct signaling *sig)
+{
+	session_each(sig, reconnect_one, NULL);
+}
+
+int
+signaling_cluster_drain(struct signaling *sig, const char *node, int undo)
+{
+	if (sig->cl.up == NULL || !sig->cl.up(sig->cl.arg))
+		return -1;
+	bus_send(sig, node, json_pack("{s:s, s:s, s:s, s:b, s:I}", "t",
+	    "drain", "node", node, "from", sig->cl.node, "undo", undo, "ts",
+	    (json_int_t)time(NULL)));
+	return 0;
+}
+
+/* {"t":"drain"} from another node's meetopiactl: signed (checked by the
+ * caller), for this node, and fresh. */
+static void
+on_drain(struct signaling *sig, json_t *j)
+{
+	const char *node = json_string_value(json_object_get(j, "node"));
+	long long ts = json_integer_value(json_object_get(j, "ts"));
+	long long now = (long long)time(NULL);
+	const char *why = NULL;
+	int undo = json_is_true(json_object_get(j, "undo"));
+
+	if (node == NULL || sig->cl.node == NULL ||
+	    strcmp(node, sig->cl.node) != 0 || ts < now - DRAIN_MSG_SKEW ||
+	    ts > now + DRAIN_MSG_SKEW || sig->nodeops.drain == NULL) {
+		log_warn("cluster: a drain message not for this node or stale "
+		    "ignored");
+		return;
+	}
+	log_info("cluster: %s asked by node %s", undo ? "drain undo" :
+	    "drain", json_string_value(json_object_get(j, "from")) != NULL ?
+	    json_string_value(json_object_get(j, "from")) : "?");
+	if (sig->nodeops.drain(sig->nodeops.arg, NULL, undo, &why) != 0)
+		log_warn("cluster: drain: %s", why != NULL ? why : "refused");
 }
 
 size_t
@@ -1119,6 +1189,8 @@ signaling_cluster_input(struct signaling *sig, const char *data,
 			on_moved(sig, j);
 		else if (strcmp(t, "unrelay") == 0)
 			on_unrelay(sig, j);
+		else if (strcmp(t, "drain") == 0)
+			on_drain(sig, j);
 		else if (strcmp(t, "requeue") == 0) {
 			const char *to = json_string_value(json_object_get(j,
 			    "to"));

@@ -35,6 +35,7 @@
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
+#include "auth/ctlmac.h"
 #include "common/config.h"
 #include "common/listener.h"
 #include "common/log.h"
@@ -357,6 +358,109 @@ admin_cb(void *arg, int status, const char *json, int retry_after)
 	}
 }
 
+/* GET /admin/v1/nodes: meetopiactl nodes, to whom may read /metrics. */
+static void
+route_nodes(struct hconn *c, const struct http_req *req)
+{
+	struct signaling *sig = c->sig;
+	json_t *a;
+
+	if (strcmp(req->method, "GET") != 0) {
+		sig_respond_text(c, 405, "Allow: GET\r\n");
+		return;
+	}
+	if (!cfg_metrics_allowed(sig->env.cfg, &c->peer)) {
+		sig_secevent(sig, SECEV_VIOLATION, SECEV_LOW, NULL, &c->peer,
+		    "metrics_refused", NULL);
+		sig_respond_json_error(c, 403, "forbidden", "not from a "
+		    "metrics-allow address", NULL);
+		return;
+	}
+	if (sig->nodeops.nodes == NULL ||
+	    (a = sig->nodeops.nodes(sig->nodeops.arg)) == NULL) {
+		sig_respond_json_error(c, 503, "unavailable", "no node table",
+		    NULL);
+		return;
+	}
+	sig_respond_json(c, 200, json_pack("{s:o}", "nodes", a),
+	    "Cache-Control: no-store\r\n");
+}
+
+/*
+ * POST /admin/v1/drain {"node"?, "undo"?, "ts"}: meetopiactl drain,
+ * signed with auth-secret (X-Meetopia-Control, auth/ctlmac.h); a stale
+ * or forged request changes nothing.
+ */
+static void
+route_drain(struct hconn *c, const struct http_req *req, const char *body,
+    size_t len)
+{
+	struct signaling *sig = c->sig;
+	const struct config *cfg = sig->env.cfg;
+	const char *mac = http_field(req, "x-meetopia-control");
+	const char *node = NULL, *why = NULL;
+	json_t *j = NULL, *jn, *ju;
+	json_error_t e;
+	long long ts;
+	size_t i;
+	int ok = 0, undo = 0, st;
+
+	if (strcmp(req->method, "POST") != 0) {
+		sig_respond_text(c, 405, "Allow: POST\r\n");
+		return;
+	}
+	for (i = 0; mac != NULL && i < cfg->auth_secret.n && !ok; i++)
+		ok = ctlmac_ok(cfg->auth_secret.v[i], body != NULL ? body : "",
+		    len, mac);
+	if (!ok) {
+		sig_secevent(sig, SECEV_AUTH, SECEV_HIGH, NULL, &c->peer,
+		    "control_refused", NULL);
+		sig_respond_json_error(c, 403, "forbidden", "the request is "
+		    "not signed with this cluster's auth-secret", NULL);
+		return;
+	}
+	if (body == NULL || (j = json_loadb(body, len, 0, &e)) == NULL ||
+	    !json_is_object(j) ||
+	    !json_is_integer(json_object_get(j, "ts")) ||
+	    ((jn = json_object_get(j, "node")) != NULL &&
+	    !json_is_null(jn) && !json_is_string(jn)) ||
+	    ((ju = json_object_get(j, "undo")) != NULL &&
+	    !json_is_boolean(ju))) {
+		json_decref(j);
+		sig_respond_json_error(c, 400, "bad_request", "expected "
+		    "{\"ts\": SECONDS, \"node\": NAME, \"undo\": BOOL}", NULL);
+		return;
+	}
+	ts = json_integer_value(json_object_get(j, "ts"));
+	if (ts < (long long)time(NULL) - CTLMAC_SKEW ||
+	    ts > (long long)time(NULL) + CTLMAC_SKEW) {
+		json_decref(j);
+		sig_respond_json_error(c, 403, "stale", "the request's ts is "
+		    "not within a minute of this node's clock", NULL);
+		return;
+	}
+	node = json_string_value(json_object_get(j, "node"));
+	undo = json_is_true(json_object_get(j, "undo"));
+	if (sig->nodeops.drain == NULL) {
+		json_decref(j);
+		sig_respond_json_error(c, 503, "unavailable", "no drain here",
+		    NULL);
+		return;
+	}
+	st = sig->nodeops.drain(sig->nodeops.arg, node, undo, &why);
+	if (st != 0) {
+		sig_respond_json_error(c, st, st == 404 ? "not_found" :
+		    st == 409 ? "conflict" : "unavailable",
+		    why != NULL ? why : "refused", NULL);
+		json_decref(j);
+		return;
+	}
+	sig_respond_json(c, 200, json_pack("{s:s, s:s}", "node", node != NULL ?
+	    node : (sig->cl.node != NULL ? sig->cl.node : ""), "state",
+	    undo ? "up" : "draining"), "Cache-Control: no-store\r\n");
+	json_decref(j);
+}
+
 static void
 route_admin(struct hconn *c, const struct http_req *req, const char *body,
     size_t len)
@@ -463,8 +567,12 @@ sig_route(struct hconn *c, const struct http_req *req, const char *body,
 		sig_respond_text(c, 400, NULL);
 		return;
 	}
+	/* meetopiactl's routes stay on plain HTTP like /metrics: nodes is
+	 * metrics-allow's, a drain is signed and dated. */
 	if (cfg->force_https && !c->tls && strcmp(path, "/healthz") != 0 &&
-	    strcmp(path, "/metrics") != 0) {
+	    strcmp(path, "/metrics") != 0 &&
+	    strcmp(path, "/admin/v1/nodes") != 0 &&
+	    strcmp(path, "/admin/v1/drain") != 0) {
 		if (strcmp(path, "/ws") == 0) {
 			c->keep_alive = 0;
 			sig_respond_text(c, 403, NULL);
@@ -511,6 +619,14 @@ sig_route(struct hconn *c, const struct http_req *req, const char *body,
 	}
 	if (strcmp(path, "/api/ice-servers") == 0) {
 		route_ice_servers(c, req);
+		return;
+	}
+	if (strcmp(path, "/admin/v1/nodes") == 0) {
+		route_nodes(c, req);
+		return;
+	}
+	if (strcmp(path, "/admin/v1/drain") == 0) {
+		route_drain(c, req, body, len);
 		return;
 	}
 	if (strncmp(path, "/admin/v1/", 10) == 0 ||

@@ -199,6 +199,7 @@ struct signaling {
 	uint64_t		 serial;
 	int			 stopping;
 	struct sig_cluster	 cl;		/* cl.up == NULL: none */
+	struct sig_node_ops	 nodeops;	/* nodes, drain */
 	uint8_t			 bus_key[32];	/* partner messages */
 };
 

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "auth/pseudonym.h"
 #include "common/addr.h"
 
@@ -217,6 +219,27 @@ struct sig_cluster {
 };
 
 void		 sig_set_cluster(struct signaling *, const struct sig_cluster *);
+
+/*
+ * The program's side of meetopiactl's `nodes` and `drain` (SPEC
+ * "meetopiactl"), served at GET /admin/v1/nodes (metrics-allow, as
+ * /metrics) and POST /admin/v1/drain (a MAC made with auth-secret, see
+ * auth/ctlmac.h).  nodes: the table (a JSON array, NULL: 500).  drain:
+ * node NULL is this one; 0, or an HTTP status with why.
+ */
+struct sig_node_ops {
+	json_t	*(*nodes)(void *arg);
+	int	 (*drain)(void *arg, const char *node, int undo,
+		    const char **why);
+	void	 *arg;
+};
+void		 sig_set_node_ops(struct signaling *,
+		    const struct sig_node_ops *);
+/* Every WebSocket is told {"type":"reconnect","after":MS} (SPEC). */
+void		 signaling_reconnect_all(struct signaling *);
+/* An authenticated {"t":"drain"} to node's channel: 0, or -1. */
+int		 signaling_cluster_drain(struct signaling *, const char *node,
+		    int undo);
 /*
  * The answer to find (err -1: Redis failed it; the session pairs alone);
  * since_ms: when a WAITING session joined the queue, partner_since_ms:

@@ -39,7 +39,7 @@ EXTRA_DIST += tests/integration/test_even_port_hold.py
 TESTS += tests/web/run.sh
 EXTRA_DIST += tests/web/run.sh tests/web/state.test.mjs \
 	tests/web/quality.test.mjs tests/web/text.test.mjs \
-	tests/web/call.test.mjs
+	tests/web/call.test.mjs tests/web/signal.test.mjs
 # One port for HTTP(S) and TURN (issue 18).
 TESTS += tests/integration/test_shared_ports.py
 EXTRA_DIST += tests/integration/test_shared_ports.py

@@ -159,6 +159,22 @@ export class Signal extends EventTarget {
     this.pingTimer = this.pongTimer = null;
   }
 
+  // The server is going away (a draining node, SPEC "reconnect"): close
+  // this socket and open a new one to the same URL after `after` ms (the
+  // server spreads them; at most a minute), which resumes the session.
+  reconnectAfter(after) {
+    const ws = this.ws;
+    if (!ws) return;
+    const delay = Number.isFinite(after) && after >= 0 ? Math.min(after, 60000) : BACKOFF_MIN;
+    this.ws = null;
+    this.ready = false;
+    this.stopPing();
+    try { ws.close(1000); } catch (e) { /* already closed */ }
+    this.emit('link', { state: 'reconnecting', attempt: this.attempt, delay });
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => { this.timer = null; this.open(); }, delay);
+  }
+
   // Close the socket as if the network dropped it (also used by tests).
   drop() {
     const ws = this.ws;
@@ -209,6 +225,9 @@ export class Signal extends EventTarget {
     case 'pong':
       clearTimeout(this.pongTimer);
       this.pongTimer = null;
+      return;
+    case 'reconnect':
+      this.reconnectAfter(m.after);
       return;
     default:
       this.emit(m.type, m);

@@ -78,6 +78,13 @@ main(void)
 	ok(strcmp(o.cred_id, "bob") == 0 && o.ttl == 600, "--id --ttl");
 	good("purge", CTL_PURGE);
 	good("stats", CTL_STATS);
+	good("nodes", CTL_NODES);
+	good("nodes --json", CTL_NODES);
+	good("drain", CTL_DRAIN);
+	ok(o.node == NULL && !o.undo, "drain: this node, not --undo");
+	good("drain --node n1 --undo", CTL_DRAIN);
+	ok(o.node != NULL && strcmp(o.node, "n1") == 0 && o.undo,
+	    "drain --node --undo");
 	good("-c /etc/m.conf --db /tmp/x.db --state-dir /var/lib/m ban list",
 	    CTL_BAN_LIST);
 	ok(strcmp(o.config, "/etc/m.conf") == 0 && strcmp(o.db, "/tmp/x.db") ==
@@ -118,6 +125,11 @@ main(void)
 	bad("credential --ttl 400d", "--ttl");
 	bad("credential --id a:b", "--id");
 	bad("--bogus ban list", "unknown option");
+	bad("drain --node a;b", "not a node name");
+	bad("drain --node", "--node: needs a value");
+	bad("nodes --undo", "not an option of this command");
+	bad("ban list --node n1", "not an option of this command");
+	bad("drain n1", "unexpected argument");
 	bad("--json=1 ban list", "takes no value");
 	bad("-c", "needs a value");
 	bad("--db= ban list", "empty file name");
