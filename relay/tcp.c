@@ -343,6 +343,46 @@ static const struct conn_handler tcp_handler = {
 	.close = tcp_conn_free,
 };
 
+/*
+ * Over TLS, each frame its own record: the frame goes in as a chain of
+ * its own (a reference chain is never appended to), and the TLS
+ * bufferevent writes a chain with one SSL_write.  Frames queued while the
+ * socket was busy would otherwise share a record, and a client that takes
+ * a record for a message (coturn's uclient) loses all but the first; a
+ * record per frame is also what lets a receiver act on a frame as soon
+ * as it arrives.
+ */
+static void
+tls_frame_free(const void *data, size_t len, void *arg)
+{
+	(void)len;
+	(void)arg;
+	free((void *)(uintptr_t)data);
+}
+
+static void
+tls_frame(struct tcp_conn *c, struct evbuffer *out, const struct iovec *iov,
+    int iovcnt, size_t len)
+{
+	uint8_t *p;
+	size_t at;
+	int i;
+
+	if ((p = malloc(len)) == NULL) {
+		tcp_conn_close(c, "out of memory");
+		return;
+	}
+	for (i = 0, at = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len > 0)
+			memcpy(p + at, iov[i].iov_base, iov[i].iov_len);
+		at += iov[i].iov_len;
+	}
+	if (evbuffer_add_reference(out, p, len, tls_frame_free, NULL) != 0) {
+		free(p);
+		tcp_conn_close(c, "out of memory");
+	}
+}
+
 void
 tcp_to_client(void *arg, const struct turn_tuple *t, const struct iovec *iov,
     int iovcnt)
@@ -375,6 +415,10 @@ tcp_to_client(void *arg, const struct turn_tuple *t, const struct iovec *iov,
 	 */
 	if (len == 0)
 		return;
+	if (t->proto == TURN_TLS) {
+		tls_frame(c, out, iov, iovcnt, len);
+		return;
+	}
 	if (evbuffer_reserve_space(out, (ev_ssize_t)len, &v, 1) != 1 ||
 	    v.iov_len < len) {
 		tcp_conn_close(c, "out of memory");
