@@ -59,8 +59,8 @@ struct rsock {
 };
 
 struct relay_ring;			/* ring.h: hand-off between loops */
-struct relay_req;			/* relay.c: a session that ended */
-struct relay_move;			/* relay.c: an allocation moving */
+struct relay_req;			/* steer.c: a session that ended */
+struct relay_move;			/* steer.c: an allocation moving */
 
 #define RELAY_MOVED_MAX	64		/* moves a loop remembers */
 
@@ -197,5 +197,16 @@ int	tcp_drain(struct evbuffer *, size_t *,
 /* relay.c */
 void	relay_clock(struct relay_loop *);
 void	relay_wake_flush(struct relay_loop *);
+void	relay_loop_wake(struct relay_loop *);
+
+/* steer.c */
+int	relay_loop_post(struct relay_loop *, struct relay_req **,
+	    const char *id, int dst);
+int	relay_move_to(void *, int, struct turn_alloc *);
+void	relay_arrivals(void *);
+void	relay_arrivals_drop(struct relay_loop *);
+void	relay_requests(struct relay_loop *);
+void	relay_requests_free(struct relay_loop *);
+void	relay_steer_setup(struct relay *, int workers);
 
 #endif
