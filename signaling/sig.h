@@ -251,6 +251,8 @@ void		 sig_rate_free(struct signaling *);
 /* ice.c */
 json_t		*sig_ice_servers(struct signaling *, struct hconn *,
 		    const char *session);
+json_t		*sig_ice_list(json_t *urls, const char *user, char *pass,
+		    size_t passlen);
 
 /* session.c */
 struct session	*session_new(struct signaling *, struct hconn *);
