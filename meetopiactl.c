@@ -163,6 +163,31 @@ list_done(struct ctl *c, struct list_ctx *x, int rc, const char *what,
 	return 0;
 }
 
+/* The start of a list command: the JSON array, or the table's header row
+ * (head: t->ncol names).  0, or the exit code. */
+static int
+list_begin(struct ctl *c, struct list_ctx *x, const char *const *head)
+{
+	if (c->o.json)
+		return (x->arr = json_array()) == NULL ? EXIT_RUNTIME : 0;
+	table_rowv(x->t, head);
+	return 0;
+}
+
+/* The store's answer about the one object named what (a kind): 0 when
+ * it is there, else the error line and the exit code. */
+static int
+db_found(struct ctl *c, int rc, const char *what, const char *kind)
+{
+	if (rc == DB_NOTFOUND) {
+		log_fatalx("%s: no such %s", what, kind);
+		return EXIT_RUNTIME;
+	}
+	if (rc != DB_OK)
+		return db_fail(c, rc, what);
+	return 0;
+}
+
 static int
 ban_list_cb(const struct db_ban *b, void *arg)
 {
@@ -178,15 +203,14 @@ ban_list_cb(const struct db_ban *b, void *arg)
 static int
 cmd_ban_list(struct ctl *c)
 {
+	static const char *const head[] = { "ID", "KIND", "TARGET",
+	    "EXPIRES (UTC)", "LEFT", "BY", "REASON" };
 	struct table t = { .ncol = 7 };
 	struct list_ctx x = { .c = c, .t = &t };
 	int rc;
 
-	if (c->o.json && (x.arr = json_array()) == NULL)
-		return EXIT_RUNTIME;
-	if (!c->o.json)
-		table_row(&t, "ID", "KIND", "TARGET", "EXPIRES (UTC)", "LEFT",
-		    "BY", "REASON");
+	if ((rc = list_begin(c, &x, head)) != 0)
+		return rc;
 	rc = ban_list(c->db, c->o.all, c->now, ban_list_cb, &x);
 	return list_done(c, &x, rc, "ban list", "bans",
 	    c->o.all ? "no bans" : "no active bans");
@@ -242,12 +266,8 @@ cmd_ban_remove(struct ctl *c)
 	int rc;
 
 	snprintf(what, sizeof(what), "ban %lld", (long long)c->o.id);
-	if ((rc = ban_remove(c->db, c->o.id)) == DB_NOTFOUND) {
-		log_fatalx("%s: no such ban", what);
-		return EXIT_RUNTIME;
-	}
-	if (rc != DB_OK)
-		return db_fail(c, rc, what);
+	if ((rc = db_found(c, ban_remove(c->db, c->o.id), what, "ban")) != 0)
+		return rc;
 	if (c->o.json)
 		return print_json(json_pack("{sI}", "removed",
 		    (json_int_t)c->o.id));
@@ -282,15 +302,14 @@ report_list_cb(const struct db_report *r, void *arg)
 static int
 cmd_report_list(struct ctl *c)
 {
+	static const char *const head[] = { "ID", "CREATED (UTC)", "STATUS",
+	    "REASON", "REPORTED CLIENT", "REPORTS", "DETAIL" };
 	struct table t = { .ncol = 7 };
 	struct list_ctx x = { .c = c, .t = &t };
 	int rc;
 
-	if (c->o.json && (x.arr = json_array()) == NULL)
-		return EXIT_RUNTIME;
-	if (!c->o.json)
-		table_row(&t, "ID", "CREATED (UTC)", "STATUS", "REASON",
-		    "REPORTED CLIENT", "REPORTS", "DETAIL");
+	if ((rc = list_begin(c, &x, head)) != 0)
+		return rc;
 	rc = report_list(c->db, c->o.open_only, report_list_cb, &x);
 	return list_done(c, &x, rc, "report list", "reports",
 	    c->o.open_only ? "no open reports" : "no reports");
@@ -354,11 +373,10 @@ cmd_report_resolve(struct ctl *c)
 	int rc;
 
 	snprintf(what, sizeof(what), "report %lld", (long long)c->o.id);
-	if ((rc = report_resolve(c->db, c->o.id, c->now)) == DB_NOTFOUND) {
-		log_fatalx("%s: no such report", what);
-		return EXIT_RUNTIME;
-	}
-	if (rc != DB_OK || (rc = report_get(c->db, c->o.id, &r)) != DB_OK)
+	if ((rc = db_found(c, report_resolve(c->db, c->o.id, c->now), what,
+	    "report")) != 0)
+		return rc;
+	if ((rc = report_get(c->db, c->o.id, &r)) != DB_OK)
 		return db_fail(c, rc, what);
 	if (c->o.json)
 		return print_json(json_pack("{so}", "report", report_json(&r)));
@@ -436,14 +454,14 @@ admin_list_cb(const struct db_admin *a, void *arg)
 static int
 cmd_admin_list(struct ctl *c)
 {
+	static const char *const head[] = { "NAME", "CREATED (UTC)",
+	    "LAST USED (UTC)" };
 	struct table t = { .ncol = 3 };
 	struct list_ctx x = { .c = c, .t = &t };
 	int rc;
 
-	if (c->o.json && (x.arr = json_array()) == NULL)
-		return EXIT_RUNTIME;
-	if (!c->o.json)
-		table_row(&t, "NAME", "CREATED (UTC)", "LAST USED (UTC)");
+	if ((rc = list_begin(c, &x, head)) != 0)
+		return rc;
 	rc = admin_list(c->db, admin_list_cb, &x);
 	return list_done(c, &x, rc, "admin list", "admins", "no admins");
 }
@@ -455,12 +473,9 @@ cmd_admin_remove(struct ctl *c)
 	int rc;
 
 	snprintf(what, sizeof(what), "admin %s", c->o.name);
-	if ((rc = admin_remove(c->db, c->o.name)) == DB_NOTFOUND) {
-		log_fatalx("%s: no such admin", what);
-		return EXIT_RUNTIME;
-	}
-	if (rc != DB_OK)
-		return db_fail(c, rc, what);
+	if ((rc = db_found(c, admin_remove(c->db, c->o.name), what,
+	    "admin")) != 0)
+		return rc;
 	if (c->o.json)
 		return print_json(json_pack("{ss}", "removed", c->o.name));
 	printf("%s removed; the token no longer works\n", what);

@@ -42,6 +42,7 @@ void	fmt_time(int64_t t, char *buf, size_t len);
 void	fmt_text(const char *s, size_t maxcp, char *out, size_t outlen);
 /* Adds a row of t->ncol strings (copied). */
 void	table_row(struct table *, ...);
+void	table_rowv(struct table *, const char *const *row);
 /* Frees the rows. */
 void	table_free(struct table *);
 /* Prints the rows with aligned columns, then frees them. */

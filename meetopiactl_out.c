@@ -73,9 +73,8 @@ text_width(const char *s)
 
 
 void
-table_row(struct table *t, ...)
+table_rowv(struct table *t, const char *const *row)
 {
-	va_list ap;
 	int i;
 
 	if (t->nrows == t->cap) {
@@ -90,17 +89,27 @@ table_row(struct table *t, ...)
 		t->cells = nv;
 		t->cap = nc;
 	}
-	va_start(ap, t);
-	for (i = 0; i < t->ncol; i++) {
-		const char *s = va_arg(ap, const char *);
-
-		if ((t->cells[t->nrows * TABLE_COLS + i] = strdup(s)) == NULL) {
+	for (i = 0; i < t->ncol; i++)
+		if ((t->cells[t->nrows * TABLE_COLS + i] = strdup(row[i])) ==
+		    NULL) {
 			log_fatalx("out of memory");
 			exit(EXIT_RUNTIME);
 		}
-	}
-	va_end(ap);
 	t->nrows++;
+}
+
+void
+table_row(struct table *t, ...)
+{
+	const char *row[TABLE_COLS];
+	va_list ap;
+	int i;
+
+	va_start(ap, t);
+	for (i = 0; i < t->ncol && i < TABLE_COLS; i++)
+		row[i] = va_arg(ap, const char *);
+	va_end(ap);
+	table_rowv(t, row);
 }
 
 void

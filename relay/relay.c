@@ -32,13 +32,13 @@
  * transit is on no loop
  * and its sockets are read by none; a session that ends meanwhile is
  * ended again on the loop its allocations went to (loop_forward_end()).
+ * The request queues and steering are in relay/steer.c.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* pthread_setname_np */
 #endif
 #include <sys/eventfd.h>
 #include <sys/resource.h>
-#include <sys/utsname.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -183,8 +183,8 @@ relay_collect(void *arg, struct metrics *m)
 /* ------------------------------------------------------------------ */
 /* Hand-off between loops. */
 
-static void
-loop_wake(struct relay_loop *lp)
+void
+relay_loop_wake(struct relay_loop *lp)
 {
 	uint64_t one = 1;
 
@@ -227,7 +227,7 @@ relay_handoff(void *arg, int idx, const struct turn_handoff *h,
 	if (src->batching)
 		src->wake_mask[idx / 64] |= 1ull << (idx % 64);
 	else
-		loop_wake(dst);
+		relay_loop_wake(dst);
 }
 
 /* Wakes the loops the batch that just ended handed packets to. */
@@ -241,7 +241,7 @@ relay_wake_flush(struct relay_loop *lp)
 			i = __builtin_ctzll(lp->wake_mask[w]);
 			lp->wake_mask[w] &= lp->wake_mask[w] - 1;
 			if (w * 64 + i < lp->rl->nloops)
-				loop_wake(lp->rl->loops[w * 64 + i]);
+				relay_loop_wake(lp->rl->loops[w * 64 + i]);
 		}
 	}
 }
@@ -278,206 +278,6 @@ ring_drain(struct relay_loop *lp, struct relay_ring *rg)
 	turn_follow_peers(lp->ctx);
 }
 
-/* ------------------------------------------------------------------ */
-/* Requests that wait for no answer: a session ended, new bans. */
-
-/* A session whose allocations are to be freed on one loop, or moved
- * from it to loop dst. */
-struct relay_req {
-	struct relay_req	*next;
-	char			 id[CRED_ID_MAX];
-	int			 dst;
-};
-
-/* An allocation on its way to another loop. */
-struct relay_move {
-	struct relay_move	*next;
-	struct turn_alloc	*a;
-};
-
-#define RELAY_REQ_BATCH	64	/* sessions per scan of the allocations */
-
-/* Queues a request for lp (a session ended, or moves, with dst) and wakes
- * it.  -1 without memory. */
-static int
-loop_post(struct relay_loop *lp, struct relay_req **list, const char *id,
-    int dst)
-{
-	struct relay_req *r;
-	size_t len = strlen(id);
-
-	if (len >= CRED_ID_MAX || (r = malloc(sizeof(*r))) == NULL)
-		return -1;
-	memcpy(r->id, id, len + 1);
-	r->dst = dst;
-	pthread_mutex_lock(&lp->req_mu);
-	r->next = *list;
-	*list = r;
-	pthread_mutex_unlock(&lp->req_mu);
-	loop_wake(lp);
-	return 0;
-}
-
-/* On the sending loop's thread (turn_move_out()'s fn): an allocation
- * taken out, queued for the loop it moves to. */
-static int
-move_send(void *arg, struct turn_alloc *a)
-{
-	struct relay_loop *dst = arg;
-	struct relay_move *m;
-
-	if ((m = malloc(sizeof(*m))) == NULL)
-		return -1;	/* taken in again where it was */
-	m->a = a;
-	pthread_mutex_lock(&dst->req_mu);
-	m->next = dst->arrivals;
-	dst->arrivals = m;
-	/* Its ports name dst only once it is there to be taken: dst, when
-	 * it sees them before it looked at its arrivals, finds it. */
-	turn_move_claim(dst->rl->sh, a, dst->idx);
-	pthread_mutex_unlock(&dst->req_mu);
-	loop_wake(dst);
-	return 0;
-}
-
-/* io.move: an allocation that follows its peer to loop idx (a worker:
- * the main loop has no UDP listener for its client). */
-static int
-relay_move_to(void *arg, int idx, struct turn_alloc *a)
-{
-	struct relay_loop *src = arg;
-
-	if (idx < 1 || idx >= src->rl->nloops || idx == src->idx)
-		return -1;
-	return move_send(src->rl->loops[idx], a);
-}
-
-/* Takes in the allocations that arrived (on lp's thread). */
-static void
-loop_arrivals(struct relay_loop *lp, struct relay_move *list)
-{
-	struct relay_move *m;
-
-	while ((m = list) != NULL) {
-		list = m->next;
-		turn_move_in(lp->ctx, m->a);
-		free(m);
-	}
-}
-
-/* io.arrivals: data came for an allocation still on its way here. */
-static void
-relay_arrivals(void *arg)
-{
-	struct relay_loop *lp = arg;
-	struct relay_move *list;
-
-	pthread_mutex_lock(&lp->req_mu);
-	list = lp->arrivals;
-	lp->arrivals = NULL;
-	pthread_mutex_unlock(&lp->req_mu);
-	loop_arrivals(lp, list);
-}
-
-/* Moves this loop's allocations of a session to loop dst, and remembers
- * where they went. */
-static void
-loop_move(struct relay_loop *lp, const char *id, int dst)
-{
-	int i;
-
-	if (dst == lp->idx || dst < 1 || dst >= lp->rl->nloops)
-		return;
-	if (turn_move_out(lp->ctx, id, dst) == 0)
-		return;
-	i = lp->nmoved++ % RELAY_MOVED_MAX;
-	snprintf(lp->moved[i].id, sizeof(lp->moved[i].id), "%s", id);
-	lp->moved[i].dst = dst;
-}
-
-/* A session ended: when this loop moved its allocations to another
- * loop lately, that loop may have carried out the end before they
- * arrived, so it is told again, after them. */
-static void
-loop_forward_end(struct relay_loop *lp, const char *id)
-{
-	int i, n = lp->nmoved < RELAY_MOVED_MAX ? lp->nmoved :
-	    RELAY_MOVED_MAX;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(lp->moved[i].id, id) == 0) {
-			(void)loop_post(lp->rl->loops[lp->moved[i].dst],
-			    &lp->rl->loops[lp->moved[i].dst]->reqs, id, 0);
-			lp->moved[i].id[0] = '\0';
-		}
-}
-
-/* On lp's thread: frees what the requests queued for it name, takes in
- * the allocations that arrived and sends off those that move. */
-static void
-loop_requests(struct relay_loop *lp)
-{
-	struct relay_req *list, *moves, *r, *next;
-	struct relay_move *arrivals;
-	const char *ids[RELAY_REQ_BATCH];
-	size_t n, i;
-	int bans;
-
-	pthread_mutex_lock(&lp->req_mu);
-	list = lp->reqs;
-	lp->reqs = NULL;
-	bans = lp->req_bans;
-	lp->req_bans = 0;
-	moves = lp->moves;
-	lp->moves = NULL;
-	arrivals = lp->arrivals;
-	lp->arrivals = NULL;
-	pthread_mutex_unlock(&lp->req_mu);
-	if (list == NULL && !bans && moves == NULL && arrivals == NULL)
-		return;
-	relay_clock(lp);
-	/* Arrivals first: an end or a ban queued with them applies to them
-	 * too. */
-	loop_arrivals(lp, arrivals);
-	if (bans)
-		turn_free_banned(lp->ctx);
-	while (list != NULL) {
-		/* One scan of the loop's allocations per batch. */
-		for (n = 0, r = list; r != NULL && n < RELAY_REQ_BATCH;
-		    r = r->next)
-			ids[n++] = r->id;
-		turn_free_sessions(lp->ctx, ids, n);
-		for (i = 0; i < n; i++)
-			loop_forward_end(lp, ids[i]);
-		for (; list != r; list = next) {
-			next = list->next;
-			free(list);
-		}
-	}
-	for (; moves != NULL; moves = next) {
-		next = moves->next;
-		loop_move(lp, moves->id, moves->dst);
-		free(moves);
-	}
-}
-
-/* Frees the requests nobody carried out (the loop is going); the
- * allocations that arrived are taken in, to be freed with the rest. */
-static void
-loop_requests_free(struct relay_loop *lp)
-{
-	struct relay_req *r;
-
-	while ((r = lp->reqs) != NULL) {
-		lp->reqs = r->next;
-		free(r);
-	}
-	while ((r = lp->moves) != NULL) {
-		lp->moves = r->next;
-		free(r);
-	}
-}
-
 static void
 loop_wake_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -499,7 +299,7 @@ loop_wake_cb(evutil_socket_t fd, short what, void *arg)
 			pthread_cond_broadcast(&lp->cmd_cv);
 		}
 		pthread_mutex_unlock(&lp->cmd_mu);
-		loop_requests(lp);
+		relay_requests(lp);
 	}
 	for (i = 0; i < lp->rl->nloops; i++)
 		if ((rg = atomic_load_explicit(&lp->in[i],
@@ -534,18 +334,11 @@ loop_call(struct relay_loop *lp, void (*fn)(struct relay_loop *, void *),
 static void
 loop_free(struct relay_loop *lp)
 {
-	struct relay_move *m;
 	int i;
 
 	if (lp == NULL)
 		return;
-	/* Allocations that were on their way here are freed (the program's
-	 * hooks, such as the ban lookup, may be gone by now). */
-	while ((m = lp->arrivals) != NULL) {
-		lp->arrivals = m->next;
-		turn_move_drop(lp->ctx, m->a);
-		free(m);
-	}
+	relay_arrivals_drop(lp);
 	/* Allocations (their sockets use the base), then the listeners. */
 	turn_free(lp->ctx);
 	udp_close(lp);
@@ -565,7 +358,7 @@ loop_free(struct relay_loop *lp)
 		pthread_mutex_destroy(&lp->cmd_mu);
 		pthread_cond_destroy(&lp->cmd_cv);
 	}
-	loop_requests_free(lp);
+	relay_requests_free(lp);
 	pthread_mutex_destroy(&lp->req_mu);
 	free(lp->bufs);
 	free(lp->out);
@@ -684,34 +477,12 @@ relay_workers(const struct config *cfg)
 	return n > RELAY_LOOPS_MAX - 1 ? RELAY_LOOPS_MAX - 1 : (int)n;
 }
 
-/*
- * Whether the kernel finds a connected UDP socket of a SO_REUSEPORT group
- * by its 4-tuple in constant time: Linux 6.13 and later hash connected
- * UDP sockets by 4-tuple.  Before, every datagram to turn-port would scan
- * the steering sockets of all allocations, costing more than the hand-offs
- * they save; the relay then does without them.
- */
-static int
-kernel_steers(void)
-{
-	struct utsname u;
-	char *end;
-	long major, minor = 0;
-
-	if (uname(&u) != 0)
-		return 0;
-	major = strtol(u.release, &end, 10);
-	if (*end == '.')
-		minor = strtol(end + 1, NULL, 10);
-	return major > 6 || (major == 6 && minor >= 13);
-}
 
 struct relay *
 relay_new(const struct relay_env *env, char *err, size_t errlen)
 {
 	const struct config *cfg = env->cfg;
 	struct relay *rl;
-	struct rlimit lim;
 	int i, workers = relay_workers(cfg);
 
 	if ((rl = calloc(1, sizeof(*rl))) == NULL ||
@@ -723,22 +494,7 @@ relay_new(const struct relay_env *env, char *err, size_t errlen)
 	}
 	rl->env = *env;
 	rl->nloops = workers + 1;
-	/*
-	 * Steering pays with two workers or more.  Its sockets are few: a
-	 * datagram from a client without one (a newcomer, or anyone
-	 * spraying our port) makes the kernel walk every connected socket
-	 * on the port (measured on 6.18: +33 ns a socket, 12 -> 78 us a
-	 * round trip at 2000), so STEER_MAX bounds what a flood costs, and
-	 * a quarter of the descriptors at most (HTTP takes up to half, TURN
-	 * over TCP a quarter).  Past that, clients stay on the shared
-	 * listeners and their calls relay with hand-offs.
-	 */
-	rl->steer = workers >= 2 && kernel_steers();
-	rl->steer_max = STEER_MAX;
-	if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur !=
-	    RLIM_INFINITY && lim.rlim_cur / 4 < (rlim_t)rl->steer_max)
-		rl->steer_max = (long)(lim.rlim_cur / 4);
-	atomic_init(&rl->nsteer, 0);
+	relay_steer_setup(rl, workers);
 	for (rl->ring_bytes = RING_BYTES_MAX; rl->ring_bytes > RING_MIN_BYTES &&
 	    rl->ring_bytes > RING_BYTES_ALL / (unsigned)rl->nloops;
 	    rl->ring_bytes /= 2)
@@ -933,40 +689,6 @@ relay_pairs_changed(struct relay *rl)
 		turn_pairs_changed(rl->loops[0]->ctx);
 }
 
-/*
- * A pair formed: the movable allocations of both sessions (UDP, steered)
- * go to one worker, the one with the fewest allocations, so that the
- * call's media stays on one thread.  Each worker is asked to send its
- * allocations of the two sessions there; nothing waits.
- */
-void
-relay_pair_formed(struct relay *rl, const char *a, const char *b)
-{
-	uint64_t n, best = UINT64_MAX;
-	int i, dst = 0;
-
-	if (rl == NULL || a == NULL || b == NULL || !rl->steer ||
-	    strlen(a) >= CRED_ID_MAX || strlen(b) >= CRED_ID_MAX)
-		return;
-	for (i = 1; i < rl->nloops; i++) {
-		if (!rl->loops[i]->running)
-			return;		/* starting or stopping */
-		if ((n = turn_alloc_gauge(rl->loops[i]->ctx)) < best) {
-			best = n;
-			dst = i;
-		}
-	}
-	for (i = 1; i < rl->nloops; i++) {
-		struct relay_loop *lp = rl->loops[i];
-
-		if (i == dst)
-			continue;
-		/* Without memory the call relays across threads. */
-		(void)loop_post(lp, &lp->moves, a, dst);
-		(void)loop_post(lp, &lp->moves, b, dst);
-	}
-}
-
 size_t
 relay_allocations(struct relay *rl)
 {
@@ -978,12 +700,9 @@ relay_session_ended(struct relay *rl, const char *session)
 {
 	const char *ids[1] = { session };
 	struct relay_loop *lp;
-	struct relay_req *r;
-	size_t len;
 	int i;
 
-	if (rl == NULL || session == NULL ||
-	    (len = strlen(session)) >= CRED_ID_MAX)
+	if (rl == NULL || session == NULL || strlen(session) >= CRED_ID_MAX)
 		return;
 	for (i = 0; i < rl->nloops; i++) {
 		lp = rl->loops[i];
@@ -993,14 +712,7 @@ relay_session_ended(struct relay *rl, const char *session)
 			continue;
 		}
 		/* Without memory the allocations live out their lifetime. */
-		if ((r = malloc(sizeof(*r))) == NULL)
-			continue;
-		memcpy(r->id, session, len + 1);
-		pthread_mutex_lock(&lp->req_mu);
-		r->next = lp->reqs;
-		lp->reqs = r;
-		pthread_mutex_unlock(&lp->req_mu);
-		loop_wake(lp);
+		(void)relay_loop_post(lp, &lp->reqs, session, 0);
 	}
 }
 
@@ -1021,6 +733,6 @@ relay_bans_changed(struct relay *rl)
 		pthread_mutex_lock(&lp->req_mu);
 		lp->req_bans = 1;
 		pthread_mutex_unlock(&lp->req_mu);
-		loop_wake(lp);
+		relay_loop_wake(lp);
 	}
 }

@@ -1,6 +1,6 @@
 /*
- * relay_int.h - the relay's glue state (relay/relay.c, relay/udp.c,
- * relay/tcp.c): the listeners, connections and rsocks (the sockets of
+ * relay_int.h - the relay's glue state (relay/relay.c, relay/steer.c,
+ * relay/udp.c, relay/tcp.c): the listeners, connections and rsocks (the sockets of
  * relayed addresses) on libevent around the protocol context of
  * relay/turn.h, and each loop's own counters.  Not part of the module's
  * interface.
@@ -59,8 +59,8 @@ struct rsock {
 };
 
 struct relay_ring;			/* ring.h: hand-off between loops */
-struct relay_req;			/* relay.c: a session that ended */
-struct relay_move;			/* relay.c: an allocation moving */
+struct relay_req;			/* steer.c: a session that ended */
+struct relay_move;			/* steer.c: an allocation moving */
 
 #define RELAY_MOVED_MAX	64		/* moves a loop remembers */
 
@@ -124,7 +124,7 @@ struct relay_loop {
 	int			 cmd_done;
 
 	/* Requests from the main thread that wait for no answer: sessions
-	 * that ended, new bans (relay.c); shared, req_mu. */
+	 * that ended, new bans (steer.c); shared, req_mu. */
 	pthread_mutex_t		 req_mu;
 	struct relay_req	*reqs;
 	int			 req_bans;
@@ -149,7 +149,7 @@ struct relay {
 	int			 nloops;	/* 1 + worker threads */
 	struct tcp_server	*tcp;		/* tcp.c: TCP and TLS, loop 0 */
 	int			 steer;		/* steering sockets, and moves
-						   at pairing (relay.c) */
+						   at pairing (steer.c) */
 	long			 steer_max;	/* steering sockets, at most */
 #define STEER_MAX	256	/* 128 calls; ~8 us per unsteered datagram */
 	_Atomic long		 nsteer;	/* open now; shared */
@@ -197,5 +197,16 @@ int	tcp_drain(struct evbuffer *, size_t *,
 /* relay.c */
 void	relay_clock(struct relay_loop *);
 void	relay_wake_flush(struct relay_loop *);
+void	relay_loop_wake(struct relay_loop *);
+
+/* steer.c */
+int	relay_loop_post(struct relay_loop *, struct relay_req **,
+	    const char *id, int dst);
+int	relay_move_to(void *, int, struct turn_alloc *);
+void	relay_arrivals(void *);
+void	relay_arrivals_drop(struct relay_loop *);
+void	relay_requests(struct relay_loop *);
+void	relay_requests_free(struct relay_loop *);
+void	relay_steer_setup(struct relay *, int workers);
 
 #endif

@@ -363,7 +363,7 @@ remote_ice(struct session *s)
 	char addr[64], host[72], url[128];
 	int turn = 0, tls = 0;
 	unsigned ep;
-	json_t *urls, *srv, *list;
+	json_t *urls;
 
 	if (cfg->auth_secret.n == 0 || sig->cl.node_at == NULL ||
 	    sig->cl.node_at(sig->cl.arg, s->r.relay, addr, sizeof(addr),
@@ -386,16 +386,7 @@ remote_ice(struct session *s)
 		    tls);
 		json_array_append_new(urls, json_string(url));
 	}
-	srv = json_pack("{s:o, s:s, s:s}", "urls", urls, "username", user,
-	    "credential", pass);
-	explicit_bzero(pass, sizeof(pass));
-	if (srv == NULL || (list = json_array()) == NULL) {
-		if (srv != NULL)
-			json_decref(srv);
-		return NULL;
-	}
-	json_array_append_new(list, srv);
-	return list;
+	return sig_ice_list(urls, user, pass, sizeof(pass));
 }
 
 /* ------------------------------------------------------------------ */

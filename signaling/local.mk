@@ -20,7 +20,9 @@ libmeetopia_signaling_a_SOURCES = \
 	signaling/hconn.c \
 	signaling/routes.c \
 	signaling/ice.c \
-	signaling/session.c
+	signaling/session.c signaling/session_int.h \
+	signaling/session_pair.c \
+	signaling/session_msg.c
 
 # Unit tests of the pure parts.
 SIG_UNIT = tests/unit/test_http tests/unit/test_ws tests/unit/test_chat \

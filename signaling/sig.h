@@ -2,8 +2,8 @@
  * sig.h - the signaling module's private state, shared by server.c (the
  * module's lifecycle), hconn.c (the HTTP connection loop and the
  * WebSocket upgrade), routes.c (what each path answers), ice.c (TURN
- * credentials for clients) and session.c (WebSocket sessions, pairing,
- * relay of signaling messages).  Not for other modules: their interface is
+ * credentials for clients) and session.c, session_pair.c, session_msg.c
+ * (WebSocket sessions, pairing, relay of signaling messages).  Not for other modules: their interface is
  * signaling.h.
  *
  * Ownership.  The connection server of common/listener.h (sig->cs) owns
@@ -252,6 +252,8 @@ void		 sig_rate_free(struct signaling *);
 /* ice.c */
 json_t		*sig_ice_servers(struct signaling *, struct hconn *,
 		    const char *session);
+json_t		*sig_ice_list(json_t *urls, const char *user, char *pass,
+		    size_t passlen);
 
 /* session.c */
 struct session	*session_new(struct signaling *, struct hconn *);
