@@ -16,7 +16,9 @@ libmeetopia_signaling_a_SOURCES = \
 	signaling/pairing.c signaling/pairing.h \
 	signaling/sig.h \
 	signaling/server.c \
-	signaling/cluster_glue.c \
+	signaling/cluster_glue.c signaling/cluster_int.h \
+	signaling/cluster_pair.c signaling/cluster_resume.c \
+	signaling/cluster_dead.c \
 	signaling/hconn.c \
 	signaling/routes.c \
 	signaling/ice.c \

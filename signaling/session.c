@@ -462,7 +462,7 @@ session_ban_check(struct signaling *sig)
 	}
 }
 /* ------------------------------------------------------------------ */
-/* For cluster_glue.c. */
+/* For cluster_*.c. */
 
 struct session *
 session_find(struct signaling *sig, const char *id)

@@ -107,7 +107,7 @@ struct hconn {
 
 #define SIG_NODE_MAX		64	/* node names (cluster/queue.h) */
 
-/* A session's cluster side (cluster_glue.c): its partner when that one
+/* A session's cluster side (cluster_*.c): its partner when that one
  * is on another node, and its place in the cluster-wide queue. */
 struct sess_remote {
 	char			 peer[PAIR_ID_LEN + 1];	/* "": none */
@@ -156,7 +156,7 @@ struct session {
 	TAILQ_ENTRY(session)	 dentry;	/* sig->dropped, oldest first */
 	TAILQ_ENTRY(session)	 dipentry;	/* dip->list, oldest first */
 	int			 ending;	/* ended, freed on the next turn */
-	struct sess_remote	 r;		/* cluster_glue.c */
+	struct sess_remote	 r;		/* cluster_*.c */
 };
 
 TAILQ_HEAD(sess_list, session);
@@ -278,7 +278,7 @@ int		 session_paired(const struct session *);
 void		 session_each(struct signaling *,
 		    void (*)(struct session *, void *), void *);
 
-/* cluster_glue.c: the session's cluster side (see sig_set_cluster()) */
+/* cluster_*.c: the session's cluster side (see sig_set_cluster()) */
 int		 remote_active(struct signaling *);
 int		 remote_find(struct session *);
 void		 remote_cancel(struct session *);
