@@ -22,7 +22,7 @@
 #include "cluster/cluster.h"
 #include "cluster/limits.h"
 #include "cluster/modlog.h"
-#include "cluster/node.h"
+#include "daemon.h"
 #include "daemon_cluster.h"
 #include "common/config.h"
 #include "common/log.h"
@@ -40,53 +40,6 @@ extern char **environ;
 #define DEFAULT_CONFIG	SYSCONFDIR "/meetopia/meetopia.conf"
 #define DEFAULT_STATE	"var"
 #define DRAIN_SECS	30	/* the longest graceful stop */
-
-/*
- * The daemon: the one struct that owns all state.  There is no global
- * mutable state outside it.  Each module keeps its own state behind an
- * opaque pointer here; main() creates the modules in order and wires them
- * together through the small interfaces each declares (relay.h's struct
- * relay_env and peer hook, signaling.h's struct sig_env with the
- * moderation store, its pair and end hooks, db.h's ban hook).
- */
-/* meetopiad's command line, kept for SIGHUP's re-read of the sources. */
-struct daemon_options {
-	const char	 *config_path;
-	int		  config_given;	/* -c: a missing file is an error */
-	const char	 *state_dir;
-	int		  check_config;
-	int		  allow_root;
-	int		  argc;		/* the --key=value options */
-	char		**argv;
-};
-
-struct daemon {
-	struct event_base	*base;		/* main thread's loop */
-	struct config		*cfg;		/* effective configuration */
-	struct daemon_options	 opts;		/* the command line */
-	const char		*state_dir;	/* opts.state_dir */
-
-	struct event		*ev_sigterm;
-	struct event		*ev_sigint;
-	struct event		*ev_sighup;
-	struct event		*ev_drain;	/* the stop's drain timer */
-	int			 stopping;
-	int			 drain_secs;	/* seconds drained so far */
-	int			 draining;	/* meetopiactl drain or a stop */
-	struct event		*ev_alt;	/* a drain's alternate, each 1 s */
-
-	struct metrics		 metrics;	/* every module's figures */
-	struct secevent_log	*seclog;	/* security events */
-
-	struct relay		*relay;		/* relay/ */
-	struct signaling	*sig;		/* signaling/ */
-	struct mdb		*db;		/* db/ */
-	struct cluster		*cluster;	/* cluster/, NULL without redis */
-	struct port_share	*share;		/* shared ports, or NULL */
-	struct modlog		*modlog;	/* the cluster's moderation log */
-	struct climits		*climits;	/* limits across the cluster */
-	struct dcluster		*dc;		/* its glue to signaling */
-};
 
 static void
 usage(FILE *fp)
@@ -381,116 +334,6 @@ daemon_reload(struct daemon *d)
 	log_info("SIGHUP: configuration reloaded");
 }
 
-/* A drain's ALTERNATE-SERVER: a live node that is not draining. */
-static void
-drain_alternate(struct daemon *d)
-{
-	struct maddr alt;
-
-	if (!d->draining)
-		return;
-	relay_drain(d->relay, 1, d->dc != NULL &&
-	    dcluster_alternate(d->dc, &alt) == 0 ? &alt : NULL);
-}
-
-static void
-alt_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	drain_alternate(arg);
-}
-
-/*
- * Drains this node (SPEC "Cluster") or takes the drain back: not chosen as
- * relay node (the heartbeat says draining), new Allocates answered 300
- * naming a live node, WebSockets told to reconnect; what there is goes on.
- */
-static void
-daemon_drain(struct daemon *d, int on)
-{
-	struct timeval one = { 1, 0 };
-
-	if (d->draining == on)
-		return;
-	d->draining = on;
-	log_info("drain: %s", on ? "this node takes no new work" :
-	    "undone, this node takes new work again");
-	if (on) {
-		drain_alternate(d);
-		if (d->ev_alt == NULL)
-			d->ev_alt = event_new(d->base, -1, EV_PERSIST, alt_cb,
-			    d);
-		if (d->ev_alt != NULL)
-			evtimer_add(d->ev_alt, &one);
-		signaling_reconnect_all(d->sig);
-	} else {
-		if (d->ev_alt != NULL)
-			evtimer_del(d->ev_alt);
-		relay_drain(d->relay, 0, NULL);
-	}
-	dcluster_beat(d->dc);
-}
-
-/* meetopiactl nodes: the registry's table, or this node alone. */
-static json_t *
-nodes_op(void *arg)
-{
-	struct daemon *d = arg;
-	struct cluster_identity id;
-	char why[128], addr[ADDR_STRLEN];
-
-	if (d->dc != NULL)
-		return dcluster_nodes(d->dc);
-	if (cluster_identity(d->cfg, &id, why, sizeof(why)) != 0)
-		strlcpy(id.name, "", sizeof(id.name));
-	addr[0] = '\0';
-	if (id.address.family != 0)
-		addr_ntop(&id.address, addr, sizeof(addr));
-	return json_pack("[{s:s, s:s, s:i, s:i, s:s, s:I, s:I, s:n, s:I}]",
-	    "name", id.name, "address", addr, "turnPort", d->cfg->turn_port,
-	    "tlsPort", d->cfg->tls_port, "state", d->draining ? "draining" :
-	    "up", "sessions", (json_int_t)signaling_sessions(d->sig),
-	    "allocations", (json_int_t)relay_allocations(d->relay),
-	    "packetsPerSecond", "lastHeartbeatMs", (json_int_t)0);
-}
-
-/* meetopiactl drain [--node NAME] [--undo]. */
-static int
-drain_op(void *arg, const char *node, int undo, const char **why)
-{
-	struct daemon *d = arg;
-	struct cluster_identity id;
-	char err[128];
-
-	if (d->dc == NULL && node != NULL && cluster_identity(d->cfg, &id,
-	    err, sizeof(err)) == 0 && strcmp(node, id.name) == 0)
-		node = NULL;		/* this node, by its name */
-	if (node == NULL || (d->dc != NULL && strcmp(node,
-	    dcluster_self(d->dc)) == 0)) {
-		if (undo && d->stopping) {
-			*why = "this node is stopping (SIGTERM): a drain "
-			    "after a stop cannot be undone";
-			return 409;
-		}
-		daemon_drain(d, !undo);
-		return 0;
-	}
-	if (d->dc == NULL) {
-		*why = "no cluster: this node is the only one (drop --node)";
-		return 404;
-	}
-	if (!cluster_valid_id(node) || !dcluster_known(d->dc, node)) {
-		*why = "no live node of that name in the cluster";
-		return 404;
-	}
-	if (signaling_cluster_drain(d->sig, node, undo) != 0) {
-		*why = "the cluster's Redis is not reachable";
-		return 503;
-	}
-	return 0;
-}
-
 /*
  * The drain of a graceful stop: once a second, exit when the last
  * allocation is gone or DRAIN_SECS have passed.  Clients whose
@@ -543,7 +386,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		share_stop(d->share);
 		signaling_stop(d->sig);
 		relay_stop(d->relay);
-		drain_alternate(d);
+		daemon_drain_alternate(d);
 		if (d->ev_drain == NULL && (d->ev_drain = evtimer_new(d->base,
 		    drain_cb, d)) == NULL) {
 			event_base_loopexit(d->base, NULL);
@@ -696,115 +539,6 @@ daemon_bans_changed(void *arg)
 	relay_bans_changed(d->relay);
 }
 
-/*
- * The moderation log between the store and the cluster (cluster/modlog.h,
- * db.h's mdb_modlog_*): the store's outbox goes to the stream, the
- * stream's entries of other nodes come back to the store.
- */
-static int
-daemon_modlog_export(void *arg, int64_t seq, const char *entry, size_t len)
-{
-	struct daemon *d = arg;
-
-	return d->modlog != NULL ? modlog_append(d->modlog, seq, entry, len) :
-	    -1;
-}
-
-static int
-daemon_modlog_apply(void *arg, const char *id, int own, const char *entry,
-    size_t len)
-{
-	struct daemon *d = arg;
-
-	return mdb_modlog_apply(d->db, id, own, entry, len) == DB_OK ? 0 : -1;
-}
-
-static int
-daemon_modlog_cursor(void *arg, char *out, size_t len)
-{
-	struct daemon *d = arg;
-
-	return mdb_modlog_cursor(d->db, out, len);
-}
-
-static void
-daemon_modlog_acked(void *arg, int64_t seq)
-{
-	struct daemon *d = arg;
-
-	mdb_modlog_acked(d->db, seq);
-}
-
-static void
-daemon_modlog_up(void *arg)
-{
-	struct daemon *d = arg;
-
-	mdb_modlog_flush(d->db);
-}
-
-static void
-daemon_modlog_down(void *arg)
-{
-	struct daemon *d = arg;
-
-	mdb_modlog_rewind(d->db);
-}
-
-static int
-daemon_modlog_start(struct daemon *d, char *err, size_t errlen)
-{
-	struct modlog_hooks h;
-
-	memset(&h, 0, sizeof(h));
-	h.apply = daemon_modlog_apply;
-	h.cursor = daemon_modlog_cursor;
-	h.acked = daemon_modlog_acked;
-	h.up = daemon_modlog_up;
-	h.down = daemon_modlog_down;
-	h.arg = d;
-	if ((d->modlog = modlog_new(d->cluster, &h)) == NULL) {
-		snprintf(err, errlen, "cluster: moderation log: out of memory");
-		return -1;
-	}
-	return mdb_modlog_enable(d->db, daemon_modlog_export, d, err, errlen);
-}
-
-/*
- * max-connections-per-ip and the API rate limit across the cluster
- * (cluster/limits.h), for signaling: clients by pseudonym only.
- */
-static long long
-daemon_ws_elsewhere(void *arg, const struct maddr *client)
-{
-	struct daemon *d = arg;
-	char p[PSEUDONYM_LEN + 1];
-
-	mdb_pseudonym(d->db, client, p);
-	return climits_ws_elsewhere(d->climits, p);
-}
-
-static void
-daemon_ws_changed(void *arg, const struct maddr *client, int delta)
-{
-	struct daemon *d = arg;
-	char p[PSEUDONYM_LEN + 1];
-
-	mdb_pseudonym(d->db, client, p);
-	climits_ws_changed(d->climits, p, delta);
-}
-
-static int
-daemon_api_hit(void *arg, const struct maddr *client, long long max,
-    long long window, int *retry)
-{
-	struct daemon *d = arg;
-	char p[PSEUDONYM_LEN + 1];
-
-	mdb_pseudonym(d->db, client, p);
-	return climits_api_hit(d->climits, p, max, window, retry);
-}
-
 /* The state dir, metrics, security log, event loop and signals. */
 static int
 daemon_core(struct daemon *d)
@@ -933,25 +667,9 @@ daemon_open_signaling(struct daemon *d)
 		log_fatalx("cluster: cannot set up the node registry");
 		return -1;
 	}
-	{
-		struct sig_node_ops ops = { nodes_op, drain_op, d };
-
-		sig_set_node_ops(d->sig, &ops);
-	}
-	if (d->cluster != NULL && d->db != NULL) {
-		struct sig_limits lim;
-
-		if ((d->climits = climits_new(d->cluster)) == NULL) {
-			log_fatalx("cluster: limits: out of memory");
-			return -1;
-		}
-		memset(&lim, 0, sizeof(lim));
-		lim.ws_elsewhere = daemon_ws_elsewhere;
-		lim.ws_changed = daemon_ws_changed;
-		lim.api_hit = daemon_api_hit;
-		lim.arg = d;
-		sig_set_limits(d->sig, &lim);
-	}
+	daemon_node_ops(d);
+	if (d->cluster != NULL && d->db != NULL && daemon_limits_start(d) != 0)
+		return -1;
 	return share_open(d);
 }
 
