@@ -550,16 +550,72 @@ route_ws(struct hconn *c, const struct http_req *req)
 	}
 }
 
+/*
+ * force-https on plain HTTP: /ws is refused, everything else but
+ * /healthz, /metrics and meetopiactl's routes is redirected to the HTTPS
+ * origin.  Whether it answered.
+ */
+static int
+route_force_https(struct hconn *c, const struct http_req *req,
+    const char *path)
+{
+	const struct config *cfg = c->sig->env.cfg;
+	char extra[HTTP_TARGET_MAX + 600];
+	const char *host;
+	char h[256], *p;
+
+	/* meetopiactl's routes stay on plain HTTP like /metrics: nodes is
+	 * metrics-allow's, a drain is signed and dated. */
+	if (!cfg->force_https || c->tls || strcmp(path, "/healthz") == 0 ||
+	    strcmp(path, "/metrics") == 0 ||
+	    strcmp(path, "/admin/v1/nodes") == 0 ||
+	    strcmp(path, "/admin/v1/drain") == 0)
+		return 0;
+	if (strcmp(path, "/ws") == 0) {
+		c->keep_alive = 0;
+		sig_respond_text(c, 403, NULL);
+		return 1;
+	}
+	/* The HTTPS origin is server-name's when set: the name of the
+	 * certificate, whatever Host the client sent. */
+	host = cfg->server_name != NULL ? cfg->server_name :
+	    http_field(req, "host");
+	if (host == NULL || strlcpy(h, host, sizeof(h)) >= sizeof(h)) {
+		sig_respond_text(c, 400, NULL);
+		return 1;
+	}
+	/* drop the port, keep an IPv6 literal's brackets */
+	if ((p = strrchr(h, ':')) != NULL && strchr(p, ']') == NULL &&
+	    (h[0] != '[' || p > strchr(h, ']')))
+		*p = '\0';
+	if (cfg->https_port == 443 || cfg->https_port == 0)
+		snprintf(extra, sizeof(extra), "Location: https://%s%s\r\n",
+		    h, req->target);
+	else
+		snprintf(extra, sizeof(extra), "Location: https://%s:%d%s\r\n",
+		    h, cfg->https_port, req->target);
+	sig_respond_text(c, 308, extra);
+	return 1;
+}
+
+static void
+route_healthz(struct hconn *c, const struct http_req *req)
+{
+	if (strcmp(req->method, "GET") != 0 &&
+	    strcmp(req->method, "HEAD") != 0)
+		sig_respond_text(c, 405, "Allow: GET, HEAD\r\n");
+	else
+		sig_respond(c, 200, "text/plain; charset=utf-8", "ok\n", 3,
+		    "Cache-Control: no-store\r\n",
+		    strcmp(req->method, "HEAD") == 0);
+}
+
 /* Answers one complete request. */
 void
 sig_route(struct hconn *c, const struct http_req *req, const char *body,
     size_t len)
 {
-	const struct config *cfg = c->sig->env.cfg;
 	char path[HTTP_TARGET_MAX + 1], query[HTTP_TARGET_MAX + 1];
-	char extra[HTTP_TARGET_MAX + 600];
-	const char *host;
-	char h[256], *p;
 
 	if (http_target_split(req->target, path, sizeof(path), query,
 	    sizeof(query)) != 0) {
@@ -567,76 +623,26 @@ sig_route(struct hconn *c, const struct http_req *req, const char *body,
 		sig_respond_text(c, 400, NULL);
 		return;
 	}
-	/* meetopiactl's routes stay on plain HTTP like /metrics: nodes is
-	 * metrics-allow's, a drain is signed and dated. */
-	if (cfg->force_https && !c->tls && strcmp(path, "/healthz") != 0 &&
-	    strcmp(path, "/metrics") != 0 &&
-	    strcmp(path, "/admin/v1/nodes") != 0 &&
-	    strcmp(path, "/admin/v1/drain") != 0) {
-		if (strcmp(path, "/ws") == 0) {
-			c->keep_alive = 0;
-			sig_respond_text(c, 403, NULL);
-			return;
-		}
-		/* The HTTPS origin is server-name's when set: the name
-		 * of the certificate, whatever Host the client sent. */
-		host = cfg->server_name != NULL ? cfg->server_name :
-		    http_field(req, "host");
-		if (host == NULL || strlcpy(h, host, sizeof(h)) >= sizeof(h)) {
-			sig_respond_text(c, 400, NULL);
-			return;
-		}
-		/* drop the port, keep an IPv6 literal's brackets */
-		if ((p = strrchr(h, ':')) != NULL && strchr(p, ']') == NULL &&
-		    (h[0] != '[' || p > strchr(h, ']')))
-			*p = '\0';
-		if (cfg->https_port == 443 || cfg->https_port == 0)
-			snprintf(extra, sizeof(extra), "Location: https://%s%s"
-			    "\r\n", h, req->target);
-		else
-			snprintf(extra, sizeof(extra), "Location: https://%s:%d"
-			    "%s\r\n", h, cfg->https_port, req->target);
-		sig_respond_text(c, 308, extra);
+	if (route_force_https(c, req, path))
 		return;
-	}
-	if (strcmp(path, "/healthz") == 0) {
-		if (strcmp(req->method, "GET") != 0 &&
-		    strcmp(req->method, "HEAD") != 0)
-			sig_respond_text(c, 405, "Allow: GET, HEAD\r\n");
-		else
-			sig_respond(c, 200, "text/plain; charset=utf-8", "ok\n", 3,
-			    "Cache-Control: no-store\r\n",
-			    strcmp(req->method, "HEAD") == 0);
-		return;
-	}
-	if (strcmp(path, "/metrics") == 0) {
+	if (strcmp(path, "/healthz") == 0)
+		route_healthz(c, req);
+	else if (strcmp(path, "/metrics") == 0)
 		route_metrics(c, req);
-		return;
-	}
-	if (strcmp(path, "/ws") == 0) {
+	else if (strcmp(path, "/ws") == 0)
 		route_ws(c, req);
-		return;
-	}
-	if (strcmp(path, "/api/ice-servers") == 0) {
+	else if (strcmp(path, "/api/ice-servers") == 0)
 		route_ice_servers(c, req);
-		return;
-	}
-	if (strcmp(path, "/admin/v1/nodes") == 0) {
+	else if (strcmp(path, "/admin/v1/nodes") == 0)
 		route_nodes(c, req);
-		return;
-	}
-	if (strcmp(path, "/admin/v1/drain") == 0) {
+	else if (strcmp(path, "/admin/v1/drain") == 0)
 		route_drain(c, req, body, len);
-		return;
-	}
-	if (strncmp(path, "/admin/v1/", 10) == 0 ||
-	    strcmp(path, "/admin/v1") == 0) {
+	else if (strncmp(path, "/admin/v1/", 10) == 0 ||
+	    strcmp(path, "/admin/v1") == 0)
 		route_admin(c, req, body, len);
-		return;
-	}
-	if (strncmp(path, "/api/", 5) == 0) {
-		sig_respond_json_error(c, 404, "not_found", "no such API", NULL);
-		return;
-	}
-	route_static(c, req, path);
+	else if (strncmp(path, "/api/", 5) == 0)
+		sig_respond_json_error(c, 404, "not_found", "no such API",
+		    NULL);
+	else
+		route_static(c, req, path);
 }
