@@ -8,7 +8,6 @@
  * The script walks the whole queue like pair_match() walks the local one:
  * O(waiting sessions) per find, all inside Redis.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "cluster/queue.h"
+#include "common/config.h"
 #include "common/log.h"
 
 static const char queue_lua[] =
@@ -123,15 +123,7 @@ struct qreq {
 int
 cluster_valid_id(const char *s)
 {
-	size_t i, n;
-
-	if (s == NULL || (n = strlen(s)) == 0 || n > CLUSTER_ID_MAX)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) &&
-		    strchr("._:{}-", s[i]) == NULL)
-			return 0;
-	return 1;
+	return cfg_token_valid(s, CLUSTER_ID_MAX);
 }
 
 static char *

@@ -165,6 +165,13 @@ void		 cfg_reconcile(const struct config *old, struct config *new,
 
 /* The durations of SPEC: "90", "90s", "15m", "24h", "30d". */
 int		 cfg_parse_duration(const char *, long long *);
+/*
+ * The words of a token value (node-name, cluster-prefix, and the cluster's
+ * session ids and node names): letters, digits and . _ : { } -.
+ * cfg_token_valid: nonzero when s is 1 to max such characters.
+ */
+int		 cfg_token_char(int c);
+int		 cfg_token_valid(const char *s, size_t max);
 
 const struct cfg_origin *cfg_origin_of(const struct config *, const char *);
 

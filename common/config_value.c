@@ -403,6 +403,26 @@ cfg_store_redis(char **p, const char *v, char *why, size_t whylen)
 	return cfg_replace_str(p, v, 1, why, whylen);
 }
 
+int
+cfg_token_char(int c)
+{
+	return c != '\0' && (isalnum((unsigned char)c) ||
+	    strchr("._:{}-", c) != NULL);
+}
+
+int
+cfg_token_valid(const char *s, size_t max)
+{
+	size_t i, n;
+
+	if (s == NULL || (n = strlen(s)) == 0 || n > max)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!cfg_token_char(s[i]))
+			return 0;
+	return 1;
+}
+
 /* T_TOKEN: one word of letters, digits and . _ : { } -. */
 static int
 cfg_store_token(const struct cfg_key *k, char **p, const char *v,
@@ -413,8 +433,7 @@ cfg_store_token(const struct cfg_key *k, char **p, const char *v,
 	if (cfg_check_len(k, len, why, whylen) != 0)
 		return -1;
 	for (i = 0; i < len; i++) {
-		if (!isalnum((unsigned char)v[i]) &&
-		    strchr("._:{}-", v[i]) == NULL) {
+		if (!cfg_token_char(v[i])) {
 			cfg_err(why, whylen, "'%c' is not allowed (letters, "
 			    "digits and . _ : { } -)", v[i]);
 			return -1;

@@ -7,7 +7,6 @@
  * configuration (a duration against ban-max, an address against the
  * database) is checked by meetopiactl afterwards.
  */
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,21 +118,6 @@ cmd_opts(enum ctl_cmd c)
 	default:
 		return 0;
 	}
-}
-
-/* As cluster_valid_id(): letters, digits and . _ : { } -, 1 to 64. */
-static int
-node_name_valid(const char *s)
-{
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n > 64)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) &&
-		    strchr("._:{}-", s[i]) == NULL)
-			return 0;
-	return 1;
 }
 
 /* The command from its words; *nargs is how many words it consumes. */
@@ -317,7 +301,7 @@ set_opt(struct ctl_opts *o, const char *name, const char *val, char *err,
 			    "of seconds from 1 to a year", val);
 		o->ttl = secs;
 	} else if (strcmp(name, "--node") == 0) {
-		if (!node_name_valid(val))
+		if (!cfg_token_valid(val, 64))
 			return perr(err, errlen, "--node %.64s: not a node "
 			    "name", val);
 		o->node = val;

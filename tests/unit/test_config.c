@@ -490,6 +490,29 @@ server_name_is_a_dns_name(void)
 	refused(big, "1 to 63", "server-name: a 64-character label");
 }
 
+/* The token rule node-name shares with the cluster's ids and meetopiactl's
+ * --node: letters, digits and . _ : { } -, 1 to max. */
+static void
+token_words(void)
+{
+	char big[66];
+
+	ok(cfg_token_valid("node-1.a_b:{c}", 64), "token: every allowed kind");
+	ok(!cfg_token_valid("", 64), "token: empty refused");
+	ok(!cfg_token_valid(NULL, 64), "token: NULL refused");
+	ok(!cfg_token_valid("a b", 64), "token: a space refused");
+	ok(!cfg_token_valid("a/b", 64), "token: a slash refused");
+	ok(!cfg_token_valid("caf\xc3\xa9", 64), "token: non-ASCII refused");
+	memset(big, 'a', 65);
+	big[65] = '\0';
+	ok(!cfg_token_valid(big, 64), "token: 65 characters refused");
+	big[64] = '\0';
+	ok(cfg_token_valid(big, 64), "token: 64 characters taken");
+	ok(!cfg_token_char('\0'), "token: NUL is not a token character");
+	refused("node-name = a/b\n", "'/' is not allowed", "node-name: a "
+	    "slash refused at load");
+}
+
 int
 main(void)
 {
@@ -502,5 +525,6 @@ main(void)
 	secret_file_modes();
 	reconcile_keeps_non_live();
 	server_name_is_a_dns_name();
+	token_words();
 	return done_testing();
 }
