@@ -121,6 +121,7 @@ class App {
     s.addEventListener('resumed', (e) => this.onResumed(e.detail));
     s.addEventListener('waiting', () => this.onWaiting());
     s.addEventListener('matched', (e) => this.onMatched(e.detail));
+    s.addEventListener('relay', (e) => this.onRelay(e.detail));
     s.addEventListener('offer', (e) => this.call.onOffer(e.detail.sdp));
     s.addEventListener('answer', (e) => this.call.onAnswer(e.detail.sdp));
     s.addEventListener('candidate', (e) => this.call.onCandidate(e.detail));
@@ -330,6 +331,15 @@ class App {
     this.call.start(m.role, rtcConfig(this.welcome, this.iceServers, transport), this.media.stream, LEVELS[this.level]);
     this.startStats();
     this.render();
+  }
+
+  // The pair's relay node died (cluster): its servers are gone, use the
+  // live node's and restart ICE on them.
+  onRelay(m) {
+    if (!Array.isArray(m.iceServers) || !m.iceServers.length) return;
+    this.iceServers = m.iceServers;
+    if (this.st.paired && this.welcome)
+      this.call.moveRelay(rtcConfig(this.welcome, this.iceServers, transport));
   }
 
   onChat(m) {

@@ -43,6 +43,16 @@ export function filterTransport(iceServers, transport) {
   return out;
 }
 
+// Whether two iceServers lists name the same servers (URLs, in any order),
+// whatever their credentials: a warm connection gathered on one set is of
+// no use when `matched` names another (a cluster's relay node).
+export function sameServers(a, b) {
+  const urls = (list) => (list || []).flatMap((s) => (Array.isArray(s.urls) ? s.urls : [s.urls]))
+    .map(String).sort();
+  const x = urls(a), y = urls(b);
+  return x.length === y.length && x.every((u, i) => u === y[i]);
+}
+
 export function rtcConfig(welcome, iceServers, transport) {
   return {
     iceServers: filterTransport(iceServers || welcome.iceServers || [], transport),
@@ -86,7 +96,7 @@ export class Call extends EventTarget {
     this.dropWarm();
     if (!config.iceServers.length || expiry - now < 300) return;
     try {
-      this.warm = { pc: new RTCPeerConnection(config), expiry, key };
+      this.warm = { pc: new RTCPeerConnection(config), expiry, key, servers: config.iceServers };
     } catch (e) {
       this.warm = null;
     }
@@ -100,7 +110,8 @@ export class Call extends EventTarget {
   }
 
   // matched: take the warm connection if its credentials still have five
-  // minutes, else a new one with the fresh credentials of `matched`.
+  // minutes and it gathered on the servers `matched` names, else a new one
+  // with the fresh credentials of `matched`.
   start(role, config, stream, level) {
     this.end();
     this.role = role;
@@ -112,7 +123,8 @@ export class Call extends EventTarget {
     const now = Date.now() / 1000;
     let pc = null;
     if (this.warm && this.warm.expiry - now > 300 && this.warm.pc.signalingState === 'stable' &&
-        this.warm.pc.connectionState !== 'closed') {
+        this.warm.pc.connectionState !== 'closed' &&
+        sameServers(this.warm.servers, config.iceServers)) {
       pc = this.warm.pc;
       this.warm = null;
       this.usedWarm = true;
@@ -268,6 +280,19 @@ export class Call extends EventTarget {
     this.restarts++;
     this.emit('restart', { n: this.restarts });
     this.offer(true);
+  }
+
+  // `relay`: the pair's relay node changed (a cluster's node died); the
+  // new servers for this connection, and the offerer restarts ICE on them.
+  moveRelay(config) {
+    if (!this.pc || this.pc.connectionState === 'closed') return false;
+    try {
+      this.pc.setConfiguration({ ...this.pc.getConfiguration(), iceServers: config.iceServers });
+    } catch (e) {
+      return false;
+    }
+    this.restartIce();
+    return true;
   }
 
   // The ICE restart of the server's choosing after a resumed socket, or

@@ -2,7 +2,7 @@
 // the ?transport= filter, rtcConfig from welcome, credential expiry.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { credentialExpiry, filterTransport, rtcConfig } from '../../signaling/web/call.js';
+import { credentialExpiry, filterTransport, rtcConfig, sameServers } from '../../signaling/web/call.js';
 
 const SERVERS = [
   { urls: ['turn:198.51.100.1:3478?transport=udp', 'turn:198.51.100.1:3478?transport=tcp',
@@ -64,4 +64,19 @@ test('credentialExpiry: the earliest EXPIRY of the TURN REST usernames', () => {
   assert.equal(credentialExpiry([{ username: '1700000900' }, { username: '1700000300:x' }]), 1700000300);
   assert.equal(credentialExpiry([{ username: 'alice' }, {}]), Infinity);
   assert.equal(credentialExpiry(undefined), Infinity);
+});
+
+test('sameServers: the same URLs with other credentials are the same servers', () => {
+  const fresh = [{ ...SERVERS[0], username: '1700009999:s1', credential: 'y' }, SERVERS[1]];
+  assert.equal(sameServers(SERVERS, fresh), true);
+  assert.equal(sameServers([SERVERS[1], SERVERS[0]], SERVERS), true, 'in any order');
+});
+
+test('sameServers: another node is another set (a warm pool is not used)', () => {
+  const other = [{ urls: ['turn:198.51.100.2:3478?transport=udp', 'turn:198.51.100.2:3478?transport=tcp',
+    'turns:turn.example:5349?transport=tcp'], username: '1700000600:s1', credential: 'x' }, SERVERS[1]];
+  assert.equal(sameServers(SERVERS, other), false);
+  assert.equal(sameServers(SERVERS, [SERVERS[0]]), false, 'one server fewer');
+  assert.equal(sameServers([], []), true);
+  assert.equal(sameServers(undefined, []), true);
 });
