@@ -508,8 +508,9 @@ daemon_drain(struct daemon *d, int on)
 			    d);
 		if (d->ev_alt != NULL)
 			evtimer_add(d->ev_alt, &one);
-		signaling_reconnect_all(d->sig);
+		signaling_set_draining(d->sig, 1);
 	} else {
+		signaling_set_draining(d->sig, 0);
 		if (d->ev_alt != NULL)
 			evtimer_del(d->ev_alt);
 		relay_drain(d->relay, 0, NULL);

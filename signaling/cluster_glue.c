@@ -108,6 +108,14 @@ signaling_reconnect_all(struct signaling *sig)
 	session_each(sig, reconnect_one, NULL);
 }
 
+void
+signaling_set_draining(struct signaling *sig, int on)
+{
+	sig->draining = on != 0;
+	if (on)
+		signaling_reconnect_all(sig);
+}
+
 int
 signaling_cluster_drain(struct signaling *sig, const char *node, int undo)
 {

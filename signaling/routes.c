@@ -604,6 +604,10 @@ route_healthz(struct hconn *c, const struct http_req *req)
 	if (strcmp(req->method, "GET") != 0 &&
 	    strcmp(req->method, "HEAD") != 0)
 		sig_respond_text(c, 405, "Allow: GET, HEAD\r\n");
+	else if (c->sig->draining)	/* new clients to the other nodes */
+		sig_respond(c, 503, "text/plain; charset=utf-8", "draining\n",
+		    9, "Cache-Control: no-store\r\n",
+		    strcmp(req->method, "HEAD") == 0);
 	else
 		sig_respond(c, 200, "text/plain; charset=utf-8", "ok\n", 3,
 		    "Cache-Control: no-store\r\n",

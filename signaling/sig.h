@@ -200,6 +200,7 @@ struct signaling {
 	int			 stopping;
 	struct sig_cluster	 cl;		/* cl.up == NULL: none */
 	struct sig_node_ops	 nodeops;	/* nodes, drain */
+	int			 draining;	/* /healthz: 503 */
 	uint8_t			 bus_key[32];	/* partner messages */
 };
 

@@ -237,6 +237,12 @@ void		 sig_set_node_ops(struct signaling *,
 		    const struct sig_node_ops *);
 /* Every WebSocket is told {"type":"reconnect","after":MS} (SPEC). */
 void		 signaling_reconnect_all(struct signaling *);
+/*
+ * This node drains (on = 1) or takes new work again (0): /healthz answers
+ * 503 "draining" meanwhile, so a load balancer sends new clients to the
+ * other nodes, and every WebSocket is told to reconnect when it starts.
+ */
+void		 signaling_set_draining(struct signaling *, int on);
 /* An authenticated {"t":"drain"} to node's channel: 0, or -1. */
 int		 signaling_cluster_drain(struct signaling *, const char *node,
 		    int undo);

@@ -46,6 +46,18 @@ A_ALTERNATE = 0x8023
 RESUME = 1
 
 
+
+def healthz(d):
+    """(status, body) of GET /healthz."""
+    import urllib.error
+    import urllib.request
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/healthz" %
+                                    d.http_port, timeout=5) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
 def nodes(d):
     """{name: node} from `meetopiactl nodes --json` on d, or None."""
     r = ctl(d, "nodes", "--json")
@@ -213,6 +225,9 @@ async def drain(t, cl):
                                                          "draining"),
          "both nodes list n1 as draining")
     check_alternate(t, n1, n2.turn_port, "")
+    t.eq(healthz(n1), (503, "draining\n"), "n1's /healthz: 503 draining "
+         "(a load balancer sends new clients elsewhere)")
+    t.eq(healthz(n2), (200, "ok\n"), "n2's /healthz: 200 ok")
 
     # Pairs formed now: never relayed by n1.
     for i, (wn, fn) in enumerate(((0, 1), (1, 0))):
@@ -238,6 +253,8 @@ async def drain(t, cl):
     r = ctl(n2, "drain", "--node", "n1", "--undo")
     t.ok(r.returncode == 0, "meetopiactl drain --node n1 --undo", r.stderr)
     t.ok(wait_state(n2, "n1", "up"), "n1 is up again")
+    t.eq(healthz(n1), (200, "ok\n"), "after --undo n1's /healthz is 200 "
+         "again")
     c, r, rel = allocate(n1, "after-undo")
     t.eq(r and r["code"], 0, "and takes new Allocates")
     release(c)
