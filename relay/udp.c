@@ -387,18 +387,44 @@ struct steer {
 	struct event		*ev;
 	struct udp_listener	*l;	/* this loop's, of the same address */
 	struct relay_loop	*lp;
+	/*
+	 * A datagram of a batch read from this socket may free or move its
+	 * allocation (a Refresh to 0, a move at the batch's end), and with
+	 * it this socket: then it is only marked gone, and the reader frees
+	 * it when the batch is over.
+	 */
+	int			 reading;
+	int			 gone;
 };
 
 static void
 steer_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct steer *st = arg;
-	int rounds;
+	int rounds, n;
 
-	for (rounds = 0; rounds < 8; rounds++)
-		if (udp_batch(st->lp, st->fd, listener_dgram, st->l) <
-		    RELAY_BATCH)
+	st->reading = 1;
+	for (rounds = 0; rounds < 8; rounds++) {
+		n = udp_batch(st->lp, st->fd, listener_dgram, st->l);
+		if (st->gone || n < RELAY_BATCH)
 			break;
+	}
+	st->reading = 0;
+	if (st->gone)
+		free(st);
+}
+
+/* Takes st off its loop; frees it unless a batch of it is being read. */
+static void
+steer_release(struct steer *st)
+{
+	event_free(st->ev);
+	st->ev = NULL;
+	st->fd = -1;
+	if (st->reading)
+		st->gone = 1;
+	else
+		free(st);
 }
 
 /* Registers fd (taken, closed on failure) as l's steering socket. */
@@ -476,9 +502,8 @@ udp_steer_close(void *arg, void *steer)
 	if (st == NULL)
 		return;
 	atomic_fetch_sub(&st->lp->rl->nsteer, 1);
-	event_free(st->ev);
 	close(st->fd);
-	free(st);
+	steer_release(st);
 }
 
 int
@@ -489,9 +514,8 @@ udp_steer_detach(void *arg, void *steer)
 
 	if (st == NULL)
 		return -1;
-	event_free(st->ev);
 	fd = st->fd;
-	free(st);
+	steer_release(st);
 	return fd;
 }
 

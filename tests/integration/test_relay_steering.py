@@ -21,6 +21,8 @@ of the descriptors (a quarter
 of RLIMIT_NOFILE) clients fall back to the shared listeners: a call
 between two of them still relays, as before.  Before the steering the kernel spread the 40 clients over the 4
 workers and about three calls in four crossed threads with every packet.
+A Refresh to 0 in a full batch read from the client's own steering socket
+frees that socket mid-batch: the daemon lives on (a use-after-free before).
 """
 import asyncio
 import os
@@ -323,6 +325,45 @@ async def fallback(t, d):
     await b.close()
 
 
+def release_in_a_batch(t, d):
+    """A Refresh to 0 read in a full batch from the client's steering
+    socket frees that socket while the batch is being read: the reader
+    must not touch it after (a use-after-free that ASan caught in the
+    browser e2e, where a page's last packets follow its Refresh)."""
+    import signal as sig
+    from stun import A_LIFETIME, A_NONCE, A_REALM, A_USERNAME, BINDING, \
+        REFRESH, message
+    alive = 0
+    for i in range(4):
+        user, password = d.credential("steer-%d" % i)
+        c = Client(d, user, password, bind="127.0.0.%d" % (60 + i))
+        r = c.allocate()
+        if r is None or r["code"] != 0:
+            continue
+        refresh, _ = message(REFRESH, [
+            (A_LIFETIME, struct.pack("!I", 0)),
+            (A_USERNAME, c.user.encode()), (A_REALM, c.realm.encode()),
+            (A_NONCE, c.nonce)], key=c.key())
+        d.proc.send_signal(sig.SIGSTOP)
+        try:
+            c.s.sendto(refresh, c.server)
+            for _ in range(40):     # two full batches and more behind it
+                c.s.sendto(message(BINDING, [])[0], c.server)
+            time.sleep(0.05)
+        finally:
+            d.proc.send_signal(sig.SIGCONT)
+        time.sleep(0.3)
+        if d.proc.poll() is None:
+            alive += 1
+        c.s.close()
+    t.eq(alive, 4, "a Refresh to 0 followed by two batches from its "
+         "steered client: the daemon lives on (4 rounds)")
+    c = Client(d, *d.credential("after"), bind="127.0.0.70")
+    r = c.allocate()
+    t.ok(r is not None and r["code"] == 0, "and serves the next Allocate")
+    c.s.close()
+
+
 def main(t):
     conf = {"relay-threads": "4", "log-level": "debug", "ip-quota": "0",
             "user-quota": "0", "resume-window": "1s",
@@ -332,6 +373,7 @@ def main(t):
         following(t, d)
         following_v6(t, d)
         crossing(t, d)
+        release_in_a_batch(t, d)
         t.ok(d.proc.poll() is None, "the daemon is still running")
     with Daemon(conf=conf, rlimits={resource.RLIMIT_NOFILE: (256, 256)}) as d:
         asyncio.run(fallback(t, d))
