@@ -141,6 +141,7 @@ def spread_and_relay(t, d):
 def reservations(t, d):
     crossed = ok = 0
     rounds = 8
+    why = []
     for k in range(rounds):
         c, r, rel = allocate(d, "even-%d" % k,
                              extra=[(A_EVEN_PORT, b"\x80")])
@@ -155,12 +156,15 @@ def reservations(t, d):
         if rel[1] % 2 == 0 and rel2 and rel2[1] == rel[1] + 1 and \
                 r3 is not None and r3["code"] == 508:
             ok += 1
+        else:
+            why.append("round %d: reserved %r, taker %r (%s), again %s"
+                       % (k, rel, rel2, r2 and r2["code"], r3 and r3["code"]))
         if rel2 and loop_of(d, rel) != loop_of(d, rel2):
             crossed += 1
         for x in (c, taker, again):
             x.close()
-    t.eq(ok, rounds, "EVEN-PORT R=1: the token gives the port above to "
-         "the next Allocate, once (%d rounds)" % rounds)
+    t.ok(ok == rounds, "EVEN-PORT R=1: the token gives the port above to "
+         "the next Allocate, once (%d rounds)" % rounds, "\n".join(why))
     t.ok(crossed >= 1, "reservations taken on another loop than the one "
          "that made them (%d of %d)" % (crossed, rounds))
 
@@ -182,7 +186,9 @@ def reload_reaches_loops(t, d):
     bad = [allocate(d, "old-%d" % i, secret=old) for i in range(16)]
     t.ok(all(rel for _, _, rel in good), "after SIGHUP the new secret "
          "works on every loop (16 clients, loops %s)"
-         % sorted({loop_of(d, rel) for _, _, rel in good if rel}))
+         % sorted({loop_of(d, rel) for _, _, rel in good if rel}),
+         ["%d: %s" % (i, r and r["code"]) for i, (_, r, rel)
+          in enumerate(good) if not rel])
     t.ok(all(r is not None and r["code"] == 401 for _, r, _ in bad),
          "and the removed one is refused on every loop")
     for c, _, _ in good + bad:
