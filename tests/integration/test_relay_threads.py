@@ -33,6 +33,21 @@ from turnclient import (allocate, check_next, check_pair,  # noqa: E402
 from wsclient import matched_and_waiting  # noqa: E402
 
 
+# Clients whose allocations live on stay open until their daemon stops: a
+# closed socket's port may come back to a new client, whose 5-tuple would
+# then name the old allocation (437 Allocation Mismatch).
+HELD = []
+
+
+def hold(*clients):
+    HELD.extend(c for c in clients if c is not None)
+
+
+def close_held():
+    while HELD:
+        HELD.pop().close()
+
+
 def thread_names(pid):
     names = set()
     for tid in os.listdir("/proc/%d/task" % pid):
@@ -134,8 +149,7 @@ def spread_and_relay(t, d):
         t.eq(receive(x), b"and back", "and the other way")
     t.eq(metric(d, "meetopia_turn_handoff_dropped_total"), 0,
          "nothing dropped between loops")
-    for c, _, _ in clients:
-        c.close()
+    hold(*(c for c, _, _ in clients))
 
 
 def reservations(t, d):
@@ -161,8 +175,7 @@ def reservations(t, d):
                        % (k, rel, rel2, r2 and r2["code"], r3 and r3["code"]))
         if rel2 and loop_of(d, rel) != loop_of(d, rel2):
             crossed += 1
-        for x in (c, taker, again):
-            x.close()
+        hold(c, taker, again)
     t.ok(ok == rounds, "EVEN-PORT R=1: the token gives the port above to "
          "the next Allocate, once (%d rounds)" % rounds, "\n".join(why))
     t.ok(crossed >= 1, "reservations taken on another loop than the one "
@@ -191,8 +204,7 @@ def reload_reaches_loops(t, d):
           in enumerate(good) if not rel])
     t.ok(all(r is not None and r["code"] == 401 for _, r, _ in bad),
          "and the removed one is refused on every loop")
-    for c, _, _ in good + bad:
-        c.close()
+    hold(*(c for c, _, _ in good + bad))
     d.secret = new
 
 
@@ -218,9 +230,7 @@ async def partners(t, d):
     if ra and rb and rc:
         check_pair(t, ta, ra, tb, rb, tc, rc, " (across loops)")
         await check_next(t, a, b, ta, ra, tb, rb, " (across loops)")
-    for x in (ta, tb, tc):
-        if x is not None:
-            x.close()
+    hold(ta, tb, tc)
     for w in (a, b, c):
         await w.ws.close()
 
@@ -267,7 +277,7 @@ def second_daemon(t, d):
              "any worker socket joined the port", other.log()[-300:])
     c, r, rel = allocate(d, "still-here")
     t.ok(rel is not None, "the first daemon still serves")
-    c.close()
+    hold(c)
 
 
 def main(t):
@@ -284,6 +294,7 @@ def main(t):
         t.ok(d.proc.poll() is None, "the daemon is still running")
         t.eq(d.stop(), 0, "SIGTERM: exit 0 (workers joined, nothing "
              "leaked under the sanitizers)")
+    close_held()
     quotas(t)
     with Daemon(conf={"relay-threads": "1"}) as d:
         names = thread_names(d.proc.pid)
