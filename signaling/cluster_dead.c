@@ -119,6 +119,7 @@ dead_one(struct session *s, void *arg)
 		    &a, &b, &ep) == 0)
 			pick = other;
 		strlcpy(s->r.relay, pick, sizeof(s->r.relay));
+		s->r.relay_moved = 1;
 		ice = remote_ice(s);
 		session_send(s, json_pack("{s:s, s:o}", "type", "relay",
 		    "iceServers", ice != NULL ? ice : json_array()));

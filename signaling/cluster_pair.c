@@ -129,6 +129,7 @@ remote_pair(struct session *s, const char *peer, const char *node,
 	strlcpy(s->r.relay, relay, sizeof(s->r.relay));
 	s->r.txseq = s->r.rxseq = 0;
 	s->r.has_peer_addr = 0;
+	s->r.relay_moved = 0;
 	s->state = S_PAIRED;
 	s->paired_at = clock_mono_ms();
 	s->stats_done = s->reported = 0;
@@ -175,6 +176,7 @@ remote_end(struct session *s, const char *reason, int tell)
 	s->has_last = s->r.has_peer_addr;
 	s->last_addr = s->r.peer_addr;
 	s->r.peer[0] = s->r.node[0] = s->r.relay[0] = '\0';
+	s->r.relay_moved = 0;
 	s->state = S_IDLE;
 	if (s->r.timer != NULL)
 		evtimer_del(s->r.timer);

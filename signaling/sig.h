@@ -127,6 +127,7 @@ struct sess_remote {
 	char			 taking_from[SIG_NODE_MAX + 1];	/* its node */
 	int			 adopting;	/* asked its partner's node */
 	int			 moved;		/* resumed on another node */
+	int			 relay_moved;	/* got `relay` since matched */
 };
 
 struct session {
