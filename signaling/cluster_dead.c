@@ -104,6 +104,28 @@ dead_one(struct session *s, void *arg)
 			session_match_here(s);
 		return;
 	}
+	if (s->state == S_PAIRED && s->partner != NULL) {
+		/* A pair of this node relayed by another one (this one
+		 * drains) whose relay node died: another, or this one. */
+		const char *pick = sig->cl.relay(sig->cl.arg, sig->cl.node,
+		    sig->cl.node);
+
+		if (strcmp(s->r.relay, node) != 0)
+			return;
+		/* Each side on its own: the same pick for both. */
+		s->r.relay[0] = '\0';
+		if (pick != NULL && strcmp(pick, sig->cl.node) != 0 &&
+		    strcmp(pick, node) != 0) {
+			strlcpy(s->r.relay, pick, sizeof(s->r.relay));
+			remote_tell_relay(sig, pick, s->pn.id,
+			    s->partner->pn.id);
+		}
+		ice = s->r.relay[0] != '\0' ? remote_ice(s) :
+		    sig_ice_servers(sig, s->conn, s->pn.id);
+		session_send(s, json_pack("{s:s, s:o}", "type", "relay",
+		    "iceServers", ice != NULL ? ice : json_array()));
+		return;
+	}
 	if (s->state != S_PAIRED || s->r.peer[0] == '\0')
 		return;
 	if (strcmp(s->r.relay, node) == 0) {

@@ -286,17 +286,21 @@ take_pair(struct session *s, const char *node, json_t *st)
 
 	pip[0] = '\0';
 	if ((p = s->partner) != NULL) {
-		/* Its partner stays here, now with a partner on node. */
+		/* Its partner stays here, now with a partner on node; the
+		 * pair's relay node stays (another one when this one drains). */
+		const char *relay = s->r.relay[0] != '\0' ? s->r.relay :
+		    sig->cl.node;
+
 		addr_ntop(&p->addr, pip, sizeof(pip));
 		json_object_set_new(st, "peer", json_string(p->pn.id));
 		json_object_set_new(st, "node", json_string(sig->cl.node));
-		json_object_set_new(st, "relay", json_string(sig->cl.node));
+		json_object_set_new(st, "relay", json_string(relay));
 		json_object_set_new(st, "peerAddr", json_string(pip));
 		p->partner = NULL;
 		s->partner = NULL;
 		strlcpy(p->r.peer, s->pn.id, sizeof(p->r.peer));
 		strlcpy(p->r.node, node, sizeof(p->r.node));
-		strlcpy(p->r.relay, sig->cl.node, sizeof(p->r.relay));
+		strlcpy(p->r.relay, relay, sizeof(p->r.relay));
 		p->r.txseq = p->r.rxseq = 0;
 		p->r.peer_addr = s->addr;
 		p->r.has_peer_addr = 1;

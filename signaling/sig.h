@@ -288,6 +288,8 @@ void		 remote_hold(struct session *, int eligible);
 int		 remote_unpair(struct session *, const char *reason);
 void		 remote_send(struct session *, json_t *);
 json_t		*remote_ice(struct session *);
+void		 remote_relay_local(struct session *, struct session *);
+void		 remote_unrelay_local(struct session *, struct session *);
 void		 remote_free(struct session *);
 int		 remote_resume(struct hconn *, const char *sid, uint64_t n,
 		    const char *node);
