@@ -18,7 +18,9 @@ loopback ports (cluster_nodes.py).
 - three nodes, n1 drained, n2 more loaded than n3: a pair whose two
   sessions are both on n1 is relayed by n3 (the least loaded live node
   that does not drain), whose pair-permissions hold for it and drop it
-  when it ends; n2 drained too: a pair across n1 and n2 is relayed by n3.
+  when it ends; n2 drained too: a pair across n1 and n2 is relayed by n3;
+  n2 back: a pair on n1 relayed by n2 or n3 gets `relay` naming the other
+  when that one is killed (-9).
 Everything on loopback; the relay only relays between loopback
 allocations of the test."""
 import asyncio
@@ -358,6 +360,49 @@ async def three(t, cl):
     x = await connect(n1, "127.0.0.32")
     y = await connect(n2, "127.0.0.33")
     await relay_elsewhere(t, cl, x, y, "one on n1, one on n2, both drain")
+
+    # n2 back, n1 still drains: a pair on n1 relayed by n2 or n3; that
+    # one killed: both get relay naming the other.
+    r = ctl(n2, "drain", "--undo")
+    t.ok(r.returncode == 0 and wait_state(n1, "n2", "up"), "n2 is up "
+         "again", r.stderr)
+    x = await connect(n1, "127.0.0.34")
+    y = await connect(n1, "127.0.0.35")
+    mx, my = await pair(x, y, wait=True)
+    relay = cl.node_of_servers(mx["iceServers"])
+    t.ok(relay in (n2, n3), "a pair on draining n1 relayed by another "
+         "node (n%s)" % (cl.nodes.index(relay) + 1 if relay else "?"))
+    if relay not in (n2, n3):
+        return
+    live = n2 if relay is n3 else n3
+    relay.proc.kill()
+    relay.proc.wait()
+    try:
+        rx = await x.recv_type("relay", timeout=8)
+        ry = await y.recv_type("relay", timeout=3)
+    except asyncio.TimeoutError:
+        rx = ry = {}
+    t.ok(cl.node_of_servers(rx.get("iceServers", [])) is live and
+         cl.node_of_servers(ry.get("iceServers", [])) is live,
+         "the relay node killed: both get relay naming the other live "
+         "node that does not drain", (rx, ry))
+    if rx.get("iceServers") and ry.get("iceServers"):
+        c = await connect(live, "127.0.0.41")
+        tx, rlx = turn_client(live, rx["iceServers"][0])
+        ty, rly = turn_client(live, ry["iceServers"][0])
+        tc, rlc = turn_client(live, c.welcome["iceServers"][0])
+        if rlx and rly and rlc:
+            check_pair(t, tx, rlx, ty, rly, tc, rlc, " (the new relay)")
+        else:
+            t.ok(False, "allocations on the new relay node")
+        for s in (tx, ty, tc):
+            s.close()
+        await c.close()
+    await x.send_json(type="chat", text="after the kill")
+    t.eq((await y.recv_type("chat")).get("text"), "after the kill",
+         "and still talk")
+    for s in (x, y):
+        await s.close()
     for c in load:
         c.close()
 
