@@ -24,12 +24,14 @@ TESTS += tests/integration/test_cluster_queue.py \
 	tests/integration/test_cluster_link.py \
 	tests/integration/test_cluster_moderation.py \
 	tests/integration/test_cluster_signaling.py \
-	tests/integration/test_cluster_drain.py
+	tests/integration/test_cluster_drain.py \
+	tests/integration/test_cluster_two_nodes.py
 EXTRA_DIST += tests/integration/test_cluster_queue.py \
 	tests/integration/test_cluster_link.py \
 	tests/integration/test_cluster_moderation.py \
 	tests/integration/test_cluster_signaling.py \
 	tests/integration/test_cluster_drain.py \
+	tests/integration/test_cluster_two_nodes.py \
 	tests/integration/cluster_nodes.py \
 	tests/integration/redis_server.py
 

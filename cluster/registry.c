@@ -318,7 +318,7 @@ cluster_registry_relay(struct cluster_registry *r, const char *a,
 	const struct cluster_node_info *ib = cluster_registry_get(r, b);
 
 	if (!usable(ia))
-		return usable(ib) ? ib->name : NULL;
+		return usable(ib) ? ib->name : cluster_registry_any(r);
 	if (!usable(ib))
 		return ia->name;
 	return ib->allocations < ia->allocations ? ib->name : ia->name;

@@ -74,8 +74,9 @@ const struct cluster_node_info *cluster_registry_get(
 		    struct cluster_registry *, const char *name);
 /*
  * Of nodes a and b, the one to relay a pair: never a dead or draining one,
- * else the one with fewer live allocations (a on a tie).  NULL when
- * neither will do.
+ * else the one with fewer live allocations (a on a tie).  When neither
+ * will do, any live node that is not draining (cluster_registry_any); NULL
+ * when there is none.
  */
 const char	*cluster_registry_relay(struct cluster_registry *,
 		    const char *a, const char *b);

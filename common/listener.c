@@ -479,9 +479,11 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	TAILQ_INSERT_TAIL(&cs->fresh, c, entry);
 	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == 0)
 		addr_from_sockaddr(&c->local, (struct sockaddr *)&ss);
-	/* Small frames of real-time media: no Nagle delay. */
-	if (cs->p.nodelay)
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	/* Every user sends small messages that must not wait (TURN's
+	 * frames of real-time media, signaling's WebSocket frames): no
+	 * Nagle delay behind a delayed ACK, whatever p.nodelay says. */
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) != 0)
+		log_debug("%s: TCP_NODELAY: %s", cs->p.name, strerror(errno));
 	if ((c->bev = bev_new(cs, fd, c->tls)) == NULL ||
 	    (c->timer = evtimer_new(cs->base, timer_cb, c)) == NULL ||
 	    cs->cb.open(cs->arg, c) != 0) {
@@ -501,7 +503,7 @@ conn_handoff(struct conn *c, struct conn_server *to)
 	struct conn_server *from = c->cs;
 	struct conn_ip *ip;
 	evutil_socket_t fd = c->fd;
-	int on = 1, rc;
+	int rc;
 
 	if (c->state == CONN_CLOSING || to == from)
 		return -1;
@@ -523,8 +525,6 @@ conn_handoff(struct conn *c, struct conn_server *to)
 	c->h = NULL;
 	c->arg = NULL;
 	evtimer_del(c->timer);
-	if (to->p.nodelay)
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	bufferevent_setwatermark(c->bev, EV_READ, 0, to->p.read_high);
 	c->handing = 1;
 	rc = to->cb.open(to->arg, c);

@@ -87,6 +87,34 @@ remote_dead_cb(evutil_socket_t fd, short what, void *arg)
 	remote_end(s, "disconnect", 0);
 }
 
+/*
+ * s is of a pair of this node relayed by another one (this one drains):
+ * when node was that one, another live node that does not drain relays
+ * it, else this one, and s hears `relay`.  Each side on its own, with the
+ * same pick for both.
+ */
+static void
+dead_local(struct session *s, const char *node)
+{
+	struct signaling *sig = s->sig;
+	const char *pick;
+	json_t *ice;
+
+	if (strcmp(s->r.relay, node) != 0)
+		return;
+	pick = sig->cl.relay(sig->cl.arg, sig->cl.node, sig->cl.node);
+	s->r.relay[0] = '\0';
+	if (pick != NULL && strcmp(pick, sig->cl.node) != 0 &&
+	    strcmp(pick, node) != 0) {
+		strlcpy(s->r.relay, pick, sizeof(s->r.relay));
+		remote_tell_relay(sig, pick, s->pn.id, s->partner->pn.id);
+	}
+	ice = s->r.relay[0] != '\0' ? remote_ice(s) :
+	    sig_ice_servers(sig, s->conn, s->pn.id);
+	session_send(s, json_pack("{s:s, s:o}", "type", "relay",
+	    "iceServers", ice != NULL ? ice : json_array()));
+}
+
 static void
 dead_one(struct session *s, void *arg)
 {
@@ -104,6 +132,10 @@ dead_one(struct session *s, void *arg)
 			session_match_here(s);
 		return;
 	}
+	if (s->state == S_PAIRED && s->partner != NULL) {
+		dead_local(s, node);
+		return;
+	}
 	if (s->state != S_PAIRED || s->r.peer[0] == '\0')
 		return;
 	if (strcmp(s->r.relay, node) == 0) {
@@ -119,6 +151,7 @@ dead_one(struct session *s, void *arg)
 		    &a, &b, &ep) == 0)
 			pick = other;
 		strlcpy(s->r.relay, pick, sizeof(s->r.relay));
+		s->r.relay_moved = 1;
 		ice = remote_ice(s);
 		session_send(s, json_pack("{s:s, s:o}", "type", "relay",
 		    "iceServers", ice != NULL ? ice : json_array()));

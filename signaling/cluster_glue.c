@@ -14,8 +14,11 @@
  * servers.  The waiter's node does the same on "pair" (the queue's own
  * "matched" note only marks the waiter as taken).  Both nodes put the pair
  * in their pair table, so pair-permissions hold on the relay node, which
- * is always one of the two.  Redis down: every node pairs its own
- * sessions alone; back up, its waiting sessions queue again.
+ * is one of the two unless both drain: then the least loaded live node
+ * that does not drain relays it, told so by {"t":"relay"} (and a pair of
+ * two sessions of a draining node likewise).  Redis down: every node
+ * pairs its own sessions alone; back up, its waiting sessions queue
+ * again.
  *
  * Messages.  What a client sends its partner is checked here first
  * (relay-only filtering, chat rules: session_msg.c) and then sent, in
@@ -400,6 +403,8 @@ signaling_cluster_input(struct signaling *sig, const char *data,
 			remote_on_moved(sig, j);
 		else if (strcmp(t, "unrelay") == 0)
 			remote_on_unrelay(sig, j);
+		else if (strcmp(t, "relay") == 0)
+			remote_on_relay(sig, j);
 		else if (strcmp(t, "drain") == 0)
 			on_drain(sig, j);
 		else if (strcmp(t, "requeue") == 0) {

@@ -35,7 +35,10 @@ void	 remote_end(struct session *, const char *reason, int tell);
 void	 remote_on_pair(struct signaling *, json_t *);
 void	 remote_on_matched(struct signaling *, json_t *);
 void	 remote_on_message(struct signaling *, json_t *);
+void	 remote_on_relay(struct signaling *, json_t *);
 void	 remote_on_unrelay(struct signaling *, json_t *);
+void	 remote_tell_relay(struct signaling *, const char *relay,
+	    const char *a, const char *b);
 
 /* cluster_resume.c */
 void	 remote_adopt(struct session *);

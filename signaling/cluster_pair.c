@@ -58,6 +58,57 @@ remote_ice(struct session *s)
 	return sig_ice_list(urls, user, pass, sizeof(pass));
 }
 
+/*
+ * A relay node that is neither side's node (both drain) learns the pair
+ * ({"t":"relay"}), so that pair-permissions hold there; {"t":"unrelay"}
+ * when the pair ends.
+ */
+void
+remote_tell_relay(struct signaling *sig, const char *relay, const char *a,
+    const char *b)
+{
+	remote_bus_send(sig, relay, json_pack("{s:s, s:s, s:s}", "t",
+	    "relay", "a", a, "b", b));
+}
+
+/*
+ * The relay node of a pair of two sessions of this node: this one, unless
+ * it drains and a live node that does not is there (SPEC "Cluster": a
+ * draining node is never chosen as relay node).  Then a->r.relay and
+ * b->r.relay name that node, and it is told of the pair.
+ */
+void
+remote_relay_local(struct session *a, struct session *b)
+{
+	struct signaling *sig = a->sig;
+	const char *relay;
+
+	a->r.relay[0] = b->r.relay[0] = '\0';
+	if (!sig->draining || !remote_active(sig) || sig->cl.relay == NULL)
+		return;
+	relay = sig->cl.relay(sig->cl.arg, sig->cl.node, sig->cl.node);
+	if (relay == NULL || strcmp(relay, sig->cl.node) == 0 ||
+	    strlen(relay) > SIG_NODE_MAX)
+		return;
+	strlcpy(a->r.relay, relay, sizeof(a->r.relay));
+	strlcpy(b->r.relay, relay, sizeof(b->r.relay));
+	remote_tell_relay(sig, relay, a->pn.id, b->pn.id);
+}
+
+/* A pair of two sessions of this node ends: its relay node, when another
+ * one, drops it. */
+void
+remote_unrelay_local(struct session *a, struct session *b)
+{
+	struct signaling *sig = a->sig;
+
+	if (a->r.relay[0] != '\0' && sig->cl.node != NULL &&
+	    strcmp(a->r.relay, sig->cl.node) != 0)
+		remote_bus_send(sig, a->r.relay, json_pack("{s:s, s:s, s:s}",
+		    "t", "unrelay", "a", a->pn.id, "b", b->pn.id));
+	a->r.relay[0] = b->r.relay[0] = '\0';
+}
+
 /* ------------------------------------------------------------------ */
 /* The cluster-wide queue. */
 
@@ -129,6 +180,7 @@ remote_pair(struct session *s, const char *peer, const char *node,
 	strlcpy(s->r.relay, relay, sizeof(s->r.relay));
 	s->r.txseq = s->r.rxseq = 0;
 	s->r.has_peer_addr = 0;
+	s->r.relay_moved = 0;
 	s->state = S_PAIRED;
 	s->paired_at = clock_mono_ms();
 	s->stats_done = s->reported = 0;
@@ -175,6 +227,7 @@ remote_end(struct session *s, const char *reason, int tell)
 	s->has_last = s->r.has_peer_addr;
 	s->last_addr = s->r.peer_addr;
 	s->r.peer[0] = s->r.node[0] = s->r.relay[0] = '\0';
+	s->r.relay_moved = 0;
 	s->state = S_IDLE;
 	if (s->r.timer != NULL)
 		evtimer_del(s->r.timer);
@@ -290,6 +343,9 @@ signaling_cluster_found(struct signaling *sig, const char *id, int err,
 	}
 	if ((relay = sig->cl.relay(sig->cl.arg, sig->cl.node, pnode)) == NULL)
 		relay = sig->cl.node;
+	/* Both nodes drain: a third node relays the pair. */
+	if (strcmp(relay, sig->cl.node) != 0 && strcmp(relay, pnode) != 0)
+		remote_tell_relay(sig, relay, id, partner);
 	metrics_inc(&sig->env.metrics->pairs_total);
 	metrics_inc(&sig->env.metrics->cluster_pairs_remote_total);
 	/* The partner's node hears of it first: it keeps the order. */
@@ -420,6 +476,27 @@ remote_on_message(struct signaling *sig, json_t *j)
 	}
 	/* Checked and filtered on the sender's node already. */
 	session_send(s, msg);
+}
+
+/* {"t":"relay"}: this node relays a pair of other nodes' sessions. */
+void
+remote_on_relay(struct signaling *sig, json_t *j)
+{
+	const char *a = json_string_value(json_object_get(j, "a"));
+	const char *b = json_string_value(json_object_get(j, "b"));
+
+	if (a == NULL || b == NULL || strlen(a) != PAIR_ID_LEN ||
+	    strlen(b) != PAIR_ID_LEN || strcmp(a, b) == 0)
+		return;
+	/* Not over a pair of a session of this node. */
+	if (session_find(sig, a) != NULL || session_find(sig, b) != NULL)
+		return;
+	if (pair_table_set(sig->pairs, a, b) != 0) {
+		log_warn("signaling: pair table: out of memory");
+		return;
+	}
+	if (sig->hook != NULL)
+		sig->hook(sig->hook_arg, a, b, 1);
 }
 
 void

@@ -18,6 +18,7 @@
 #include "signaling/cluster_int.h"
 
 static int	arm(struct session *, int);
+static int	adopt_here(struct session *);
 
 /* Resume on another node: the node that holds the session hands it over
  * ({"t":"take"} -> {"t":"taken"} with the session's state, sealed), and
@@ -28,11 +29,15 @@ static int	arm(struct session *, int);
  * The node that held the session does not answer (it died): every node
  * hears {"t":"adopt"}, and the one whose session is paired with it, on
  * that node, hands the pair over; messages held on the dead node are
- * lost.  Nobody answers within 2 s: remote_bad_token.
+ * lost.  Nobody answers within 2 s: remote_bad_token.  When the partner
+ * is on this node, the node of the resume, nothing goes on the bus: the
+ * pair becomes this node's own (adopt_here; a cluster of two nodes).
  */
 void
 remote_adopt(struct session *f)
 {
+	if (adopt_here(f) == 0)
+		return;
 	f->r.adopting = 1;
 	if (arm(f, 2) != 0) {
 		f->r.taking[0] = '\0';
@@ -58,6 +63,90 @@ adopt_one(struct session *p, void *arg)
 	if (q->found == NULL && p->state == S_PAIRED && p->partner == NULL &&
 	    strcmp(p->r.peer, q->sid) == 0 && strcmp(p->r.node, q->nd) == 0)
 		q->found = p;
+}
+
+/* The relay node's servers to s, now this node's (a local pair's). */
+static void
+relay_here(struct session *s)
+{
+	json_t *ice = sig_ice_servers(s->sig, s->conn, s->pn.id);
+
+	session_send(s, json_pack("{s:s, s:o}", "type", "relay",
+	    "iceServers", ice != NULL ? ice : json_array()));
+}
+
+/*
+ * The partner of the session f resumes is here (a cluster of two, say,
+ * whose other node died): nobody else can answer the adopt, so the pair
+ * becomes one of this node's, as on one node.  The partner notices
+ * nothing but a `relay` when the pair's relay node was another one (the
+ * dead node, most likely): the pair's media now goes through this node,
+ * which holds the pair already.  0 when done, -1 when not here.
+ */
+static int
+adopt_here(struct session *f)
+{
+	struct signaling *sig = f->sig;
+	char sid[PAIR_ID_LEN + 1], addr[64];
+	struct adopt_req q;
+	struct session *p;
+	int moved, told, a, b;
+	unsigned ep;
+	char *tok;
+
+	memset(&q, 0, sizeof(q));
+	q.sid = f->r.taking;
+	q.nd = f->r.taking_from;
+	session_each(sig, adopt_one, &q);
+	if ((p = q.found) == NULL || session_find(sig, q.sid) != NULL)
+		return -1;
+	strlcpy(sid, f->r.taking, sizeof(sid));
+	f->r.taking[0] = '\0';
+	f->r.adopting = 0;
+	if (f->r.timer != NULL)
+		evtimer_del(f->r.timer);
+	if (p->r.timer != NULL)
+		evtimer_del(p->r.timer);
+	moved = strcmp(p->r.relay, sig->cl.node) != 0;
+	/* f's client still knows the servers of the pair's relay node
+	 * before a `relay` that only p got (its node died meanwhile). */
+	told = p->r.relay_moved;
+	/* A live relay node that is neither side's drops the pair. */
+	if (moved && p->r.relay[0] != '\0' && sig->cl.node_at(sig->cl.arg,
+	    p->r.relay, addr, sizeof(addr), &a, &b, &ep) == 0)
+		remote_bus_send(sig, p->r.relay, json_pack("{s:s, s:s, s:s}",
+		    "t", "unrelay", "a", p->pn.id, "b", sid));
+	/* The fresh session of this socket is discarded, as on one node. */
+	if (sig->end_hook != NULL)
+		sig->end_hook(sig->end_hook_arg, f->pn.id);
+	session_rename(f, sid);
+	f->offerer = !p->offerer;
+	f->reported = 0;
+	f->nreports = 0;
+	f->state = S_PAIRED;
+	f->paired_at = p->paired_at;
+	p->r.peer[0] = p->r.node[0] = p->r.relay[0] = '\0';
+	p->r.txseq = p->r.rxseq = 0;
+	p->r.has_peer_addr = 0;
+	p->r.relay_moved = 0;
+	p->partner = f;
+	f->partner = p;
+	/* The pair table and the relay's hook have the pair already (this
+	 * node was a side of it), and it is still one pair here. */
+	if ((tok = session_token(f)) != NULL) {
+		session_send(f, json_pack("{s:s, s:s, s:b, s:s}", "type",
+		    "resumed", "session", f->pn.id, "partner", 1,
+		    "resumeToken", tok));
+		free(tok);
+	}
+	if (moved || told)
+		relay_here(f);
+	if (moved)
+		relay_here(p);
+	log_info("cluster: session resumed here with its partner, whose "
+	    "node %s did not answer", q.nd);
+	remote_gauges(sig);
+	return 0;
 }
 
 void
@@ -197,17 +286,21 @@ take_pair(struct session *s, const char *node, json_t *st)
 
 	pip[0] = '\0';
 	if ((p = s->partner) != NULL) {
-		/* Its partner stays here, now with a partner on node. */
+		/* Its partner stays here, now with a partner on node; the
+		 * pair's relay node stays (another one when this one drains). */
+		const char *relay = s->r.relay[0] != '\0' ? s->r.relay :
+		    sig->cl.node;
+
 		addr_ntop(&p->addr, pip, sizeof(pip));
 		json_object_set_new(st, "peer", json_string(p->pn.id));
 		json_object_set_new(st, "node", json_string(sig->cl.node));
-		json_object_set_new(st, "relay", json_string(sig->cl.node));
+		json_object_set_new(st, "relay", json_string(relay));
 		json_object_set_new(st, "peerAddr", json_string(pip));
 		p->partner = NULL;
 		s->partner = NULL;
 		strlcpy(p->r.peer, s->pn.id, sizeof(p->r.peer));
 		strlcpy(p->r.node, node, sizeof(p->r.node));
-		strlcpy(p->r.relay, sig->cl.node, sizeof(p->r.relay));
+		strlcpy(p->r.relay, relay, sizeof(p->r.relay));
 		p->r.txseq = p->r.rxseq = 0;
 		p->r.peer_addr = s->addr;
 		p->r.has_peer_addr = 1;

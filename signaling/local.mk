@@ -99,7 +99,8 @@ SIG_INTEGRATION = \
 	tests/integration/test_signal_resume.py \
 	tests/integration/test_signal_report.py \
 	tests/integration/test_session_allocations.py \
-	tests/integration/test_per_ip_limits.py
+	tests/integration/test_per_ip_limits.py \
+	tests/integration/test_ws_nodelay.py
 TESTS += $(SIG_INTEGRATION)
 EXTRA_DIST += $(SIG_INTEGRATION) tools/ws-bench.py
 

@@ -66,6 +66,7 @@ session_pair_here(struct session *a, struct session *b)
 	if (pair_table_set(sig->pairs, a->pn.id, b->pn.id) != 0)
 		log_warn("signaling: pair table: out of memory");
 	pair_hook(sig, a, b, 1);
+	remote_relay_local(a, b);
 	session_send_matched(a);
 	session_send_matched(b);
 }
@@ -95,6 +96,7 @@ session_unpair(struct session *s, const char *reason)
 	pair_table_clear(sig->pairs, s->pn.id);
 	pair_table_clear(sig->pairs, p->pn.id);
 	pair_hook(sig, s, p, 0);
+	remote_unrelay_local(s, p);
 	session_send(p, json_pack("{s:s, s:s}", "type", "partner_left", "reason",
 	    reason));
 }

@@ -127,6 +127,7 @@ struct sess_remote {
 	char			 taking_from[SIG_NODE_MAX + 1];	/* its node */
 	int			 adopting;	/* asked its partner's node */
 	int			 moved;		/* resumed on another node */
+	int			 relay_moved;	/* got `relay` since matched */
 };
 
 struct session {
@@ -287,6 +288,8 @@ void		 remote_hold(struct session *, int eligible);
 int		 remote_unpair(struct session *, const char *reason);
 void		 remote_send(struct session *, json_t *);
 json_t		*remote_ice(struct session *);
+void		 remote_relay_local(struct session *, struct session *);
+void		 remote_unrelay_local(struct session *, struct session *);
 void		 remote_free(struct session *);
 int		 remote_resume(struct hconn *, const char *sid, uint64_t n,
 		    const char *node);

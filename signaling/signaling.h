@@ -190,7 +190,8 @@ void		 signaling_bans_changed(struct signaling *);
  * send     publishes data on node's channel, in order (node NULL: the
  *          channel every node hears); -1 when down
  * relay    the pair's relay node of nodes a and b (the less loaded, never
- *          a draining or dead one), or NULL
+ *          a draining or dead one; when both are, the least loaded live
+ *          node that is not draining), or NULL
  * node_at  the TURN address (text) and ports clients reach a live node
  *          at, and its epoch (counts its deaths and restarts); -1 when
  *          the node is unknown or dead

@@ -15,7 +15,7 @@ tools_raw_loopback_SOURCES = tools/raw-loopback.c
 tools_raw_loopback_LDADD = libmeetopia_common.a $(DEPS_LIBS)
 
 dist_noinst_SCRIPTS += tools/compare-coturn.py tools/soak.py \
-	tools/cluster-bench.py
+	tools/cluster-bench.py tools/warm-pool-cost.mjs
 
 # Integration tests (Python, TAP): the command line, and real runs against
 # coturn's turnserver and against meetopiad on loopback.

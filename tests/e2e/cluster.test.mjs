@@ -20,11 +20,10 @@
 //     kill to both pages connected again and decoding new frames is
 //     printed, with each page's signaling after the kill.
 //
-// Why n3 and not the partner's node: a session of a dead node that
-// resumes on its partner's node is not adopted today (remote_on_adopt
-// ignores an adopt from its own node), so it gets bad_token after 5 s and
-// the pair ends at resume-window; see the report of issue 17's browser
-// test.
+// Why n3 and not the partner's node: n3 takes the pair over from the
+// partner's node, the hand-over between nodes.  A resume on the
+// partner's own node (a cluster of two) is adopted by that node itself:
+// tests/integration/test_cluster_two_nodes.py.
 //
 // Everything is bounded: a watchdog (E2E_TIMEOUT, default 120 s) kills
 // every process it started and fails the run.

@@ -14,7 +14,13 @@ loopback ports (cluster_nodes.py).
   forged on the Redis bus, changes nothing;
 - `--undo` takes it back;
 - SIGTERM drains likewise (300 with the alternate) and n1 exits once its
-  last allocation is gone; n2 then lists it as dead.
+  last allocation is gone; n2 then lists it as dead;
+- three nodes, n1 drained, n2 more loaded than n3: a pair whose two
+  sessions are both on n1 is relayed by n3 (the least loaded live node
+  that does not drain), whose pair-permissions hold for it and drop it
+  when it ends; n2 drained too: a pair across n1 and n2 is relayed by n3;
+  n2 back: a pair on n1 relayed by n2 or n3 gets `relay` naming the other
+  when that one is killed (-9).
 Everything on loopback; the relay only relays between loopback
 allocations of the test."""
 import asyncio
@@ -38,8 +44,8 @@ from redis_server import have_redis  # noqa: E402
 from stun import (ALLOCATE, A_MI, A_NONCE, A_REALM, A_TRANSPORT,  # noqa: E402
                   A_USERNAME, message)
 from tap import Tap  # noqa: E402
-from turnclient import (allocate, receive, release, send_to,  # noqa: E402
-                        turn_client)
+from turnclient import (allocate, check_pair, receive,  # noqa: E402
+                        release, send_to, turn_client)
 from wsclient import connect, pair  # noqa: E402
 
 A_ALTERNATE = 0x8023
@@ -298,6 +304,109 @@ async def sigterm(t, cl, ta, tb, rb, w):
     tb.close()
 
 
+async def relay_elsewhere(t, cl, x, y, what):
+    """x and y find (x first); both matched name n3's servers, n3 lets
+    them permit each other but not a stranger, and drops the pair when
+    it ends."""
+    n3 = cl.nodes[2]
+    mx, my = await pair(x, y, wait=True)
+    nx = cl.node_of_servers(mx["iceServers"])
+    ny = cl.node_of_servers(my["iceServers"])
+    t.ok(nx is n3 and ny is n3, "%s: both matched name n3's servers "
+         "(named: n%s)" % (what, "?" if nx not in cl.nodes else
+                           cl.nodes.index(nx) + 1))
+    if nx is n3 and ny is n3:
+        c = await connect(n3, "127.0.0.40")
+        tx, rx = turn_client(n3, mx["iceServers"][0])
+        ty, ry = turn_client(n3, my["iceServers"][0])
+        tc, rc = turn_client(n3, c.welcome["iceServers"][0])
+        t.ok(rx and ry and rc, "%s: allocations on n3" % what)
+        if rx and ry and rc:
+            check_pair(t, tx, rx, ty, ry, tc, rc, " (%s, on n3)" % what)
+        await x.send_json(type="leave")
+        await y.recv_type("partner_left")
+        await asyncio.sleep(0.5)
+        r = tx.permit(*ry) if ry else None
+        t.eq(r and r["code"], 403, "%s: the pair ended, n3 dropped it: a "
+             "new permission 403" % what)
+        for s in (tx, ty, tc):
+            release(s)
+            s.close()
+        await c.close()
+    for s in (x, y):
+        await s.close()
+
+
+async def three(t, cl):
+    n1, n2, n3 = cl.nodes
+    r = ctl(n1, "drain")
+    t.ok(r.returncode == 0 and all(wait_state(d, "n1", "draining")
+                                   for d in cl.nodes),
+         "three nodes: n1 drained, every node lists it so", r.stderr)
+    load = [allocate(n2, "load3-%d" % i)[0] for i in range(3)]
+    deadline, more = time.time() + 5, False
+    while not more and time.time() < deadline:
+        v = nodes(n1) or {}
+        more = v.get("n2", {}).get("allocations", 0) > \
+            v.get("n3", {}).get("allocations", 9)
+        time.sleep(0.2)
+    t.ok(more, "n2 has more allocations than n3", json.dumps(v))
+    x = await connect(n1, "127.0.0.30")
+    y = await connect(n1, "127.0.0.31")
+    await relay_elsewhere(t, cl, x, y, "both sessions on draining n1")
+    r = ctl(n2, "drain")
+    t.ok(r.returncode == 0 and wait_state(n1, "n2", "draining") and
+         wait_state(n2, "n2", "draining"), "n2 drained too", r.stderr)
+    x = await connect(n1, "127.0.0.32")
+    y = await connect(n2, "127.0.0.33")
+    await relay_elsewhere(t, cl, x, y, "one on n1, one on n2, both drain")
+
+    # n2 back, n1 still drains: a pair on n1 relayed by n2 or n3; that
+    # one killed: both get relay naming the other.
+    r = ctl(n2, "drain", "--undo")
+    t.ok(r.returncode == 0 and wait_state(n1, "n2", "up"), "n2 is up "
+         "again", r.stderr)
+    x = await connect(n1, "127.0.0.34")
+    y = await connect(n1, "127.0.0.35")
+    mx, my = await pair(x, y, wait=True)
+    relay = cl.node_of_servers(mx["iceServers"])
+    t.ok(relay in (n2, n3), "a pair on draining n1 relayed by another "
+         "node (n%s)" % (cl.nodes.index(relay) + 1 if relay else "?"))
+    if relay not in (n2, n3):
+        return
+    live = n2 if relay is n3 else n3
+    relay.proc.kill()
+    relay.proc.wait()
+    try:
+        rx = await x.recv_type("relay", timeout=8)
+        ry = await y.recv_type("relay", timeout=3)
+    except asyncio.TimeoutError:
+        rx = ry = {}
+    t.ok(cl.node_of_servers(rx.get("iceServers", [])) is live and
+         cl.node_of_servers(ry.get("iceServers", [])) is live,
+         "the relay node killed: both get relay naming the other live "
+         "node that does not drain", (rx, ry))
+    if rx.get("iceServers") and ry.get("iceServers"):
+        c = await connect(live, "127.0.0.41")
+        tx, rlx = turn_client(live, rx["iceServers"][0])
+        ty, rly = turn_client(live, ry["iceServers"][0])
+        tc, rlc = turn_client(live, c.welcome["iceServers"][0])
+        if rlx and rly and rlc:
+            check_pair(t, tx, rlx, ty, rly, tc, rlc, " (the new relay)")
+        else:
+            t.ok(False, "allocations on the new relay node")
+        for s in (tx, ty, tc):
+            s.close()
+        await c.close()
+    await x.send_json(type="chat", text="after the kill")
+    t.eq((await y.recv_type("chat")).get("text"), "after the kill",
+         "and still talk")
+    for s in (x, y):
+        await s.close()
+    for c in load:
+        c.close()
+
+
 def alone(t):
     with Daemon(conf={"node-name": "solo"}) as d:
         n = nodes(d)
@@ -333,6 +442,9 @@ def main(t):
 
         asyncio.run(drain(t, cl))
         t.ok(cl.nodes[1].proc.poll() is None, "n2 still runs")
+    with Cluster(3, conf=conf) as cl:
+        t.ok(cl.wait_up(timeout=10), "three nodes see three nodes up")
+        asyncio.run(three(t, cl))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -500,7 +501,8 @@ main(void)
 	struct conn_server *cs;
 	struct maddr a, bound;
 	char ip[ADDR_STRLEN];
-	int fa, fb, fc, fd, fe, fx, port;
+	int fa, fb, fc, fd, fe, fx, port, nd = 0;
+	socklen_t ndlen = sizeof(nd);
 
 	cs = conn_server_new(base, &p, &cb, NULL);
 	ok(cs != NULL, "a server");
@@ -517,6 +519,11 @@ main(void)
 	fb = client(base, "127.0.0.2", port);
 	fx = client(base, "127.0.0.2", port);
 	is_int(nusers, 2, "two connections of one client IP opened");
+	/* No Nagle wait behind a delayed ACK on any accepted socket, though
+	 * these params do not ask for it (p.nodelay 0). */
+	ok(getsockopt(bufferevent_getfd(conn_bev(users[0].cn)), IPPROTO_TCP,
+	    TCP_NODELAY, &nd, &ndlen) == 0 && nd != 0,
+	    "an accepted socket has TCP_NODELAY");
 	is_int(nlimit[CONN_LIMIT_PER_IP], 1, "the third: per-IP limit");
 	ok(closed(fx), "the third is closed by the server");
 	ok(!closed(fa) && !closed(fb), "the first two are open");
