@@ -22,6 +22,7 @@ Everything on loopback."""
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -332,6 +333,9 @@ async def resume_elsewhere(t, cl, nb, label):
     if label == "partner on n2":
         # While n1 takes the session over, the socket's messages are
         # refused: a find then would queue the discarded fresh session.
+        # n3 is stopped for the find, so the take-over cannot end before
+        # it (n3 answers when it runs again; well within the 5 s after
+        # which a silent node is dead).
         c = await connect(cl.nodes[0], "127.0.0.28")
         await c.send_json(type="find")
         await c.recv_type("waiting")
@@ -339,9 +343,14 @@ async def resume_elsewhere(t, cl, nb, label):
         await a2.close()
         await asyncio.sleep(0.2)
         a4 = await connect(cl.nodes[0], "127.0.0.11")
-        await a4.send_json(type="resume", token=r["resumeToken"])
-        await a4.send_json(type="find")
-        got = await a4.quiet(1.0)
+        cl.nodes[2].proc.send_signal(signal.SIGSTOP)
+        try:
+            await a4.send_json(type="resume", token=r["resumeToken"])
+            await a4.send_json(type="find")
+            got = await a4.quiet(0.5)
+        finally:
+            cl.nodes[2].proc.send_signal(signal.SIGCONT)
+        got += await a4.quiet(1.0)
         kinds = [(x["type"], x.get("message")) for x in got]
         t.ok(("error", "resume in progress") in kinds and
              ("resumed", None) in kinds and
