@@ -19,7 +19,6 @@
 
 #include <openssl/crypto.h>
 
-#include "auth/cred.h"
 #include "common/config.h"
 #include "relay/turn_int.h"
 
@@ -258,19 +257,8 @@ tsh_quota_take(struct turn_ctx *ctx, const char *user, size_t ulen,
 {
 	struct turn_shared *sh = ctx->sh;
 	struct turn_count *uc, *ic = NULL;
-	const char *id;
-	size_t idlen;
-	long long expiry;
 	int rc = 0;
 
-	/* The user of "EXPIRY:ID" is ID: every credential minted for one
-	 * session (welcome, matched, each with its own expiry) counts
-	 * against one user-quota, not one each. */
-	if (cred_parse_user(user, ulen, &expiry, &id, &idlen) == 0 &&
-	    idlen > 0) {
-		user = id;
-		ulen = idlen;
-	}
 	pthread_mutex_lock(&sh->mu);
 	if ((uc = count_get(&sh->users, user, ulen, NULL)) == NULL ||
 	    (ic = count_get(&sh->ips, NULL, 0, client)) == NULL)

@@ -239,8 +239,13 @@ def quotas(t):
     conf = {"relay-threads": "4", "user-quota": "3", "total-quota": "6",
             "log-level": "debug"}
     with Daemon(conf=conf) as d:
+        now = int(time.time())
+
         def burst(user, n, first_ip):
-            out = [allocate(d, user, bind="127.0.0.%d" % (first_ip + i))
+            # One username per user (user-quota counts usernames): the
+            # credentials' expiry must not move on during a burst.
+            out = [allocate(d, user, bind="127.0.0.%d" % (first_ip + i),
+                            now=now)
                    for i in range(n)]
             return out, [r["code"] if r else None for _, r, _ in out]
 

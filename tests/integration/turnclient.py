@@ -37,10 +37,12 @@ def turn_client(d, server):
     return c, relayed_of(r)
 
 
-def allocate(d, user, bind=None, extra=(), secret=None):
+def allocate(d, user, bind=None, extra=(), secret=None, now=None):
     """(client, reply, relayed address or None); the client's socket on
-    bind, the server on 127.0.0.1."""
-    c = Client(d, *rest_credential(secret or d.secret, user), bind=bind)
+    bind, the server on 127.0.0.1; now: the credential's time (its
+    username is the same for one user and now)."""
+    c = Client(d, *rest_credential(secret or d.secret, user, now=now),
+               bind=bind)
     r = c.allocate(extra)
     rel = None
     if r is not None and r["code"] == 0:

@@ -263,10 +263,6 @@ test_quota(void)
 	c.t.client.port = 3;
 	is_int(allocate(&e, &c, NULL), 486, "T10: user-quota: 3rd gets 486");
 	ok(mi_ok(&c), "T10: the 486 is integrity-protected");
-	/* The same ID under another expiry is the same user. */
-	client_init(&c, "192.0.2.3", 7, SECRET, "a", EXP + 1);
-	is_int(allocate(&e, &c, NULL), 486, "user-quota counts the ID: a "
-	    "credential of another expiry for it gets 486");
 	client_init(&c, "192.0.2.1", 4, SECRET, "b", EXP);
 	is_int(allocate(&e, &c, NULL), 0, "ip-quota: 3rd from the address");
 	c.t.client.port = 5;
