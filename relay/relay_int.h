@@ -147,6 +147,8 @@ struct relay {
 	struct turn_shared	*sh;
 	struct relay_loop      **loops;
 	int			 nloops;	/* 1 + worker threads */
+	char			 threads_why[64]; /* how relay-threads
+						   resolved, for the log */
 	struct tcp_server	*tcp;		/* tcp.c: TCP and TLS, loop 0 */
 	int			 steer;		/* steering sockets, and moves
 						   at pairing (steer.c) */

@@ -29,8 +29,9 @@ runs the same load against each, one after the other:
             meetopia-bench -n 100 --profile 1080p30 --srtp openssl over TCP
             and TLS
 
-Both servers run with their default relay threads (one per core) unless
---relay-threads N gives meetopiad another value (1: one event loop).
+Both servers run with their default relay threads (coturn: one per core;
+meetopiad: one event loop on two CPUs or fewer, one worker per CPU above)
+unless --relay-threads N gives meetopiad another value (1: one event loop).
 
 And tools/raw-loopback, the ceiling: one recvmmsg + one sendmmsg per packet
 and no relay.  Prints a table per server, then ours/coturn ratios.
@@ -566,8 +567,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=3,
                     help="max-rate runs per server, the best counts (default 3)")
     ap.add_argument("--relay-threads", type=int,
-                    help="meetopiad's relay-threads (default: its own, one "
-                    "per core)")
+                    help="meetopiad's relay-threads (default: its own, 0: "
+                    "one loop on <= 2 CPUs, else one per CPU)")
     ap.add_argument("--skip-meetopiad", action="store_true")
     ap.add_argument("--skip-coturn", action="store_true")
     ap.add_argument("--allow-sanitized", action="store_true",
