@@ -454,7 +454,15 @@ loop_thread(void *arg)
 
 	snprintf(name, sizeof(name), "relay-%d", lp->idx % 1000);
 	log_thread_name(name);
-	event_base_loop(lp->base, EVLOOP_NO_EXIT_ON_EMPTY);
+	/* One iteration at a time: the sends its batches queued leave
+	 * together when it ends (udp.c). */
+	lp->defer = 1;
+	do {
+		event_base_loop(lp->base, EVLOOP_ONCE |
+		    EVLOOP_NO_EXIT_ON_EMPTY);
+		udp_iteration_end(lp);
+	} while (!event_base_got_break(lp->base));
+	lp->defer = 0;
 	return NULL;
 }
 
