@@ -15,6 +15,10 @@
  * copied) and leaves with one sendmmsg() per run of datagrams for one
  * socket when the batch ends: relayed media between two clients of the
  * listener costs two system calls per batch instead of one per packet.
+ * On a worker thread the queue is sent when the loop's iteration ends
+ * (udp_iteration_end()), so that the small batches of many steering
+ * sockets leave together; the next batch is read into the receive slots
+ * after those queued datagrams still point into.
  * Outside a batch (TCP, timers) sends go at once.  Sends never block: a
  * full socket buffer drops the datagram, as UDP would.
  */
