@@ -160,7 +160,8 @@ EOF
 	c0=$(cpu_ticks "$dpid")
 	perf record -q -g -o "$data" -p "$dpid" >/dev/null 2>&1 &
 	ppid_=$!
-	wait "$bpid" || die "meetopia-bench failed: $(tail -3 "$tmp/bench-$n.err")"
+	brc=0
+	wait "$bpid" || brc=$?
 	kill -INT "$ppid_" 2>/dev/null || :
 	wait "$ppid_" || :
 	ppid_=
@@ -173,7 +174,11 @@ EOF
 	dpid=
 	relayed=$(python3 -c 'import json, sys
 j = json.load(open(sys.argv[1]))
-print(j["packets"]["relayed"], j["loss"]["percent"])' "$tmp/bench-$n.json")
+print(j["packets"]["relayed"], j["loss"]["percent"])' "$tmp/bench-$n.json" \
+	    2>/dev/null) ||
+	    die "meetopia-bench gave no result: $(tail -3 "$tmp/bench-$n.err")"
+	[ "$brc" -eq 0 ] || echo "perf-relay: meetopia-bench exited $brc:" \
+	    "$(tail -1 "$tmp/bench-$n.err")" >&2
 	echo
 	echo "== relay-threads $n: $(grep -o 'one event loop[^,]*\|[0-9]* worker threads' "$log" | head -1)"
 	echo "load average $load; relayed ${relayed% *} packets, loss ${relayed#* }%;" \
