@@ -491,12 +491,13 @@ relay_cpus(void)
 /*
  * Worker threads for relay-threads (no worker: one loop in all), with the
  * reason in why.  0 (auto) is none on RELAY_AUTO_ONE_LOOP CPUs or fewer,
- * else one per CPU.  Measured with taskset (tools/compare-coturn.py's
- * phases): on one CPU one loop relays a packet for 12-24% less CPU and
- * allocates 25% faster than two workers; on two, one loop used 18% less
- * CPU per packet with turnutils_uclient and allocated 38% faster, for 7%
- * more CPU per packet at 1080p30 x100 and 10% fewer packets per second
- * at most: the second CPU is wanted by everything else (clients, the
+ * else one per CPU.  Measured with taskset on a quiet 2-CPU machine
+ * (tools/compare-coturn.py's phases, load average 0.7-1.3): on one CPU
+ * one loop relays a packet for 7-8% less CPU (1080p30 x100, uclient)
+ * and allocates 41% faster than two workers; on two, 5-18% less CPU at
+ * 1080p30 x100, 13-23% less with turnutils_uclient, 32-79% more
+ * allocations/s and a lower p99, for 2-15% fewer packets per second at
+ * most: the second CPU is wanted by everything else (clients, the
  * kernel's packet processing, the daemon's main loop), and every request
  * to a worker that slept costs a wakeup.  With more CPUs one loop would
  * cap the relay at one of them, while workers each get a CPU of their
