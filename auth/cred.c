@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "auth/cred.h"
+#include "auth/mac.h"
 #include "common/base64.h"
 
 int
@@ -18,16 +18,14 @@ cred_password(const char *secret, const char *user, size_t userlen,
     char *pass, size_t plen)
 {
 	unsigned char mac[EVP_MAX_MD_SIZE];
-	unsigned int maclen = 0;
 	int rc;
 
 	if (plen < CRED_PASS_MAX)
 		return -1;
-	if (HMAC(EVP_sha1(), secret, (int)strlen(secret),
-	    (const unsigned char *)user, userlen, mac, &maclen) == NULL ||
-	    maclen != 20)
+	if (mac_hmac(MAC_SHA1, (const uint8_t *)secret, strlen(secret),
+	    (const uint8_t *)user, userlen, NULL, 0, mac) != 0)
 		return -1;
-	rc = b64_encode(mac, maclen, B64_PAD, pass, plen, NULL);
+	rc = b64_encode(mac, 20, B64_PAD, pass, plen, NULL);
 	OPENSSL_cleanse(mac, sizeof(mac));
 	return rc;
 }

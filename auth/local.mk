@@ -10,6 +10,7 @@ libmeetopia_auth_a_SOURCES = \
 # relay helper: add cred/nonce sources here
 libmeetopia_auth_a_SOURCES += auth/nonce.c auth/nonce.h auth/ltkey.c auth/ltkey.h
 libmeetopia_auth_a_SOURCES += auth/ctlmac.c auth/ctlmac.h
+libmeetopia_auth_a_SOURCES += auth/mac.c auth/mac.h
 
 check_PROGRAMS += tests/unit/test_pseudonym tests/unit/test_admin_token
 tests_unit_test_pseudonym_SOURCES = tests/unit/test_pseudonym.c
@@ -32,3 +33,8 @@ check_PROGRAMS += tests/unit/test_nonce
 tests_unit_test_nonce_SOURCES = tests/unit/test_nonce.c
 tests_unit_test_nonce_LDADD = $(ALL_LIBS)
 TESTS += tests/unit/test_nonce
+
+check_PROGRAMS += tests/unit/test_mac
+tests_unit_test_mac_SOURCES = tests/unit/test_mac.c
+tests_unit_test_mac_LDADD = $(ALL_LIBS)
+TESTS += tests/unit/test_mac

@@ -8,6 +8,7 @@
 
 #include "auth/cred.h"
 #include "auth/ltkey.h"
+#include "auth/mac.h"
 
 static int
 ltkey_digest(const EVP_MD *md, const char *user, size_t ulen,
@@ -36,7 +37,7 @@ int
 ltkey_make(const char *user, size_t ulen, const char *realm, size_t rlen,
     const char *pass, size_t plen, uint8_t key[LTKEY_LEN])
 {
-	return ltkey_digest(EVP_md5(), user, ulen, realm, rlen, pass, plen,
+	return ltkey_digest(mac_md(MAC_MD5), user, ulen, realm, rlen, pass, plen,
 	    key, LTKEY_LEN);
 }
 
@@ -44,7 +45,7 @@ int
 ltkey_make_sha256(const char *user, size_t ulen, const char *realm,
     size_t rlen, const char *pass, size_t plen, uint8_t key[LTKEY_SHA256_LEN])
 {
-	return ltkey_digest(EVP_sha256(), user, ulen, realm, rlen, pass, plen,
+	return ltkey_digest(mac_md(MAC_SHA256), user, ulen, realm, rlen, pass, plen,
 	    key, LTKEY_SHA256_LEN);
 }
 

@@ -6,9 +6,9 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include "auth/mac.h"
 #include "auth/nonce.h"
 #include "common/rdwr.h"
 
@@ -33,15 +33,14 @@ nonce_mac(const struct nonce_key *k, uint32_t issued,
     const struct maddr *client, uint8_t out[NONCE_MAC_LEN])
 {
 	uint8_t msg[4 + 1 + 16], mac[EVP_MAX_MD_SIZE];
-	unsigned int maclen = 0;
 	struct wr w;
 
 	wr_init(&w, msg, sizeof(msg));
 	wr_u32(&w, issued);
 	wr_u8(&w, client->family);
 	wr_bytes(&w, client->ip, 16);
-	if (w.err || HMAC(EVP_sha256(), k->k, sizeof(k->k), msg, w.len, mac,
-	    &maclen) == NULL || maclen < NONCE_MAC_LEN) {
+	if (w.err || mac_hmac(MAC_SHA256, k->k, sizeof(k->k), msg, w.len,
+	    NULL, 0, mac) != 0) {
 		/* Cannot happen with a working libcrypto; a nonce that never
 		 * verifies is the safe failure. */
 		RAND_bytes(out, NONCE_MAC_LEN);

@@ -87,8 +87,14 @@ struct relay_loop {
 	uint8_t			 cur_proto;	/* of the message in hand */
 	struct rl_window	 emfile_log;	/* ms: one line a second */
 
-	/* Receive buffers, one batch. */
+	/* Receive buffers, one batch.  On a worker (defer) the sends of a
+	 * batch wait for the end of the loop's iteration, so that the
+	 * batches of many sockets (a steering socket per client) leave in
+	 * one sendmmsg: bufs_used slots hold datagrams that queued sends
+	 * still point into, and the next batch is read after them. */
 	uint8_t			*bufs;		/* RELAY_BATCH * TURN_BUF_MAX */
+	int			 defer;
+	int			 bufs_used;
 
 	/* Sends of the batch in hand, flushed with sendmmsg when it ends;
 	 * held_lo/held_hi: the hand-off ring being delivered from, whose
@@ -147,6 +153,8 @@ struct relay {
 	struct turn_shared	*sh;
 	struct relay_loop      **loops;
 	int			 nloops;	/* 1 + worker threads */
+	char			 threads_why[64]; /* how relay-threads
+						   resolved, for the log */
 	struct tcp_server	*tcp;		/* tcp.c: TCP and TLS, loop 0 */
 	int			 steer;		/* steering sockets, and moves
 						   at pairing (steer.c) */
@@ -163,6 +171,7 @@ int	udp_probe(const struct maddr *, int port, char *, size_t);
 void	udp_close(struct relay_loop *);
 int	udp_start(struct relay_loop *);
 void	udp_flush(struct relay_loop *);
+void	udp_iteration_end(struct relay_loop *);
 void	udp_to_client(void *, const struct turn_tuple *, const struct iovec *,
 	    int);
 void	udp_to_peer(void *, void *, const struct maddr *, const uint8_t *,

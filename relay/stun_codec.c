@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "auth/mac.h"
 #include "common/unittest.h"
 #include "relay/stun_codec.h"
 
@@ -359,51 +360,14 @@ stun_get_family(const struct stun_attr *a, int *af)
 	return 0;
 }
 
-/* HMAC (RFC 2104) over two pieces with EVP digests. */
+/* HMAC (RFC 2104) over two pieces (auth/mac.c: the digests fetched
+ * once, not looked up by name per MAC). */
 UNITTEST int
 stun_hmac2(const char *mdname, const uint8_t *key, size_t keylen,
     const uint8_t *p1, size_t l1, const uint8_t *p2, size_t l2, uint8_t *out)
 {
-	const EVP_MD *md = strcmp(mdname, "SHA256") == 0 ? EVP_sha256() :
-	    EVP_sha1();
-	EVP_MD_CTX *c;
-	uint8_t k[64], pad[64], inner[EVP_MAX_MD_SIZE];
-	unsigned int ilen = 0, olen = 0;
-	size_t i, bs = 64;
-	int rc = -1;
-
-	if ((c = EVP_MD_CTX_new()) == NULL)
-		return -1;
-	memset(k, 0, sizeof(k));
-	if (keylen > bs) {
-		if (EVP_DigestInit_ex(c, md, NULL) != 1 ||
-		    EVP_DigestUpdate(c, key, keylen) != 1 ||
-		    EVP_DigestFinal_ex(c, k, &ilen) != 1)
-			goto out;
-	} else if (keylen > 0)
-		memcpy(k, key, keylen);
-	for (i = 0; i < bs; i++)
-		pad[i] = k[i] ^ 0x36;
-	if (EVP_DigestInit_ex(c, md, NULL) != 1 ||
-	    EVP_DigestUpdate(c, pad, bs) != 1 ||
-	    (l1 > 0 && EVP_DigestUpdate(c, p1, l1) != 1) ||
-	    (l2 > 0 && EVP_DigestUpdate(c, p2, l2) != 1) ||
-	    EVP_DigestFinal_ex(c, inner, &ilen) != 1)
-		goto out;
-	for (i = 0; i < bs; i++)
-		pad[i] = k[i] ^ 0x5c;
-	if (EVP_DigestInit_ex(c, md, NULL) != 1 ||
-	    EVP_DigestUpdate(c, pad, bs) != 1 ||
-	    EVP_DigestUpdate(c, inner, ilen) != 1 ||
-	    EVP_DigestFinal_ex(c, out, &olen) != 1 ||
-	    olen != (unsigned int)EVP_MD_get_size(md))
-		goto out;
-	rc = 0;
-out:
-	OPENSSL_cleanse(k, sizeof(k));
-	OPENSSL_cleanse(pad, sizeof(pad));
-	EVP_MD_CTX_free(c);
-	return rc;
+	return mac_hmac(strcmp(mdname, "SHA256") == 0 ? MAC_SHA256 : MAC_SHA1,
+	    key, keylen, p1, l1, p2, l2, out);
 }
 
 /*

@@ -15,6 +15,10 @@
  * copied) and leaves with one sendmmsg() per run of datagrams for one
  * socket when the batch ends: relayed media between two clients of the
  * listener costs two system calls per batch instead of one per packet.
+ * On a worker thread the queue is sent when the loop's iteration ends
+ * (udp_iteration_end()), so that the small batches of many steering
+ * sockets leave together; the next batch is read into the receive slots
+ * after those queued datagrams still point into.
  * Outside a batch (TCP, timers) sends go at once.  Sends never block: a
  * full socket buffer drops the datagram, as UDP would.
  */
@@ -200,9 +204,11 @@ udp_send(struct relay_loop *lp, int fd, const struct maddr *to,
 /* Receiving. */
 
 /*
- * Reads up to one batch; calls fn for each datagram, and sends what they
- * queued before the buffers are read into again.  Returns the number
- * read, 0 when the socket is drained.
+ * Reads up to one batch into the free receive slots; calls fn for each
+ * datagram, and sends what they queued before the slots are read into
+ * again: at once, or on a worker when its loop's iteration ends
+ * (udp_iteration_end()) or the slots run short.  Returns 1 when the batch
+ * filled the slots it was given (more may wait), else 0.
  */
 static int
 udp_batch(struct relay_loop *lp, int fd,
@@ -213,18 +219,23 @@ udp_batch(struct relay_loop *lp, int fd,
 	struct iovec iov[RELAY_BATCH];
 	struct sockaddr_storage from[RELAY_BATCH];
 	struct maddr peer;
-	int i, n;
+	int i, n, room;
 
+	/* Room for less than half a batch: what waits leaves first. */
+	if (lp->bufs_used > RELAY_BATCH / 2)
+		udp_iteration_end(lp);
+	room = RELAY_BATCH - lp->bufs_used;
 	memset(mm, 0, sizeof(mm));
-	for (i = 0; i < RELAY_BATCH; i++) {
-		iov[i].iov_base = lp->bufs + (size_t)i * TURN_BUF_MAX;
+	for (i = 0; i < room; i++) {
+		iov[i].iov_base = lp->bufs + (size_t)(lp->bufs_used + i) *
+		    TURN_BUF_MAX;
 		iov[i].iov_len = TURN_BUF_MAX;
 		mm[i].msg_hdr.msg_iov = &iov[i];
 		mm[i].msg_hdr.msg_iovlen = 1;
 		mm[i].msg_hdr.msg_name = &from[i];
 		mm[i].msg_hdr.msg_namelen = sizeof(from[i]);
 	}
-	n = recvmmsg(fd, mm, RELAY_BATCH, MSG_DONTWAIT, NULL);
+	n = recvmmsg(fd, mm, (unsigned)room, MSG_DONTWAIT, NULL);
 	if (n <= 0) {
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
 		    errno != EINTR && errno != ECONNREFUSED)
@@ -242,11 +253,23 @@ udp_batch(struct relay_loop *lp, int fd,
 		fn(lp, arg, &peer, iov[i].iov_base, mm[i].msg_len);
 	}
 	lp->batching = 0;
-	if (lp->nout > 0)
+	if (lp->defer)
+		lp->bufs_used += n;
+	else if (lp->nout > 0)
 		udp_flush(lp);
 	relay_wake_flush(lp);
 	turn_follow_peers(lp->ctx);
-	return n;
+	return n == room;
+}
+
+/* Sends what the batches of this iteration of a worker's loop queued;
+ * their receive slots are free again. */
+void
+udp_iteration_end(struct relay_loop *lp)
+{
+	if (lp->nout > 0)
+		udp_flush(lp);
+	lp->bufs_used = 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -275,7 +298,7 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 
 	/* A bounded number of batches per wakeup keeps the loop fair. */
 	for (rounds = 0; rounds < 8; rounds++)
-		if (udp_batch(l->lp, l->fd, listener_dgram, l) < RELAY_BATCH)
+		if (!udp_batch(l->lp, l->fd, listener_dgram, l))
 			break;
 }
 
@@ -401,12 +424,12 @@ static void
 steer_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct steer *st = arg;
-	int rounds, n;
+	int rounds, more;
 
 	st->reading = 1;
 	for (rounds = 0; rounds < 8; rounds++) {
-		n = udp_batch(st->lp, st->fd, listener_dgram, st->l);
-		if (st->gone || n < RELAY_BATCH)
+		more = udp_batch(st->lp, st->fd, listener_dgram, st->l);
+		if (st->gone || !more)
 			break;
 	}
 	st->reading = 0;
@@ -498,12 +521,16 @@ void
 udp_steer_close(void *arg, void *steer)
 {
 	struct steer *st = steer;
+	int fd;
 
 	if (st == NULL)
 		return;
 	atomic_fetch_sub(&st->lp->rl->nsteer, 1);
-	close(st->fd);
+	/* Off the loop first: an event freed after its descriptor was
+	 * closed costs a failing epoll_ctl. */
+	fd = st->fd;
 	steer_release(st);
+	close(fd);
 }
 
 int
@@ -558,7 +585,7 @@ rsock_read_cb(evutil_socket_t fd, short what, void *arg)
 	int rounds;
 
 	for (rounds = 0; rounds < 4; rounds++)
-		if (udp_batch(rs->lp, rs->fd, rsock_dgram, rs) < RELAY_BATCH)
+		if (!udp_batch(rs->lp, rs->fd, rsock_dgram, rs))
 			break;
 }
 

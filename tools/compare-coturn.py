@@ -12,7 +12,13 @@ runs the same load against each, one after the other:
 
   rss       meetopia-bench --profile none -n 10000 (pairs, permissions and
             channels): VmRSS minus the idle baseline, per allocation; and
-            allocations per second
+            allocations per second, with the server's time waiting for a
+            CPU and its threads' runs (context switches in) per
+            allocation, from /proc/PID/task/*/schedstat: the bench keeps
+            64 Allocates in flight and each takes four round trips, so on
+            a busy machine allocations/s measures how long the server's
+            threads (and the bench's) wait to be scheduled, and a server
+            that sleeps and wakes more often per request loses more
   media     meetopia-bench -n 100 --profile 1080p30 (libsrtp2): relay CPU
             seconds per million relayed packets (utime+stime from
             /proc/PID/stat), loss, p99 latency, jitter
@@ -29,8 +35,9 @@ runs the same load against each, one after the other:
             meetopia-bench -n 100 --profile 1080p30 --srtp openssl over TCP
             and TLS
 
-Both servers run with their default relay threads (one per core) unless
---relay-threads N gives meetopiad another value (1: one event loop).
+Both servers run with their default relay threads (coturn: one per core;
+meetopiad: one event loop on two CPUs or fewer, one worker per CPU above)
+unless --relay-threads N gives meetopiad another value (1: one event loop).
 
 And tools/raw-loopback, the ceiling: one recvmmsg + one sendmmsg per packet
 and no relay.  Prints a table per server, then ours/coturn ratios.
@@ -97,6 +104,25 @@ def proc_cpu(pid):
 
 def proc_rss_kb(pid):
     return proc_stats(pid)[0]
+
+
+def proc_sched(pid):
+    """(ns waiting on a run queue, runs) summed over a process's threads,
+    from /proc/PID/task/*/schedstat (zeros where the kernel has none)."""
+    wait = runs = 0
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return 0, 0
+    for tid in tids:
+        try:
+            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                _, w, n = f.read().split()[:3]
+        except (OSError, ValueError):
+            continue
+        wait += int(w)
+        runs += int(n)
+    return wait, runs
 
 
 def stun_ping(port, timeout=0.3):
@@ -322,6 +348,8 @@ def run_server(srv, builddir, secret, opts):
 
     def measure():
         held["rss"] = proc_rss_kb(pid)
+        held["sched"] = proc_sched(pid)
+    s0 = proc_sched(pid)
     j, err = bench(opts, builddir, srv.port, secret,
                    ["-n", str(opts.rss_allocations), "-P", "none",
                     "--hold", "3", "--threads", "1"], watch_hold=measure)
@@ -331,7 +359,13 @@ def run_server(srv, builddir, secret, opts):
                       "held_kb": held["rss"],
                       "per_allocation_kb": (held["rss"] - base) / ok,
                       "allocations_per_second": j["allocations"]["per_second"],
-                      "failed": j["allocations"]["failed"]}
+                      "failed": j["allocations"]["failed"],
+                      "load_average": os.getloadavg()[0]}
+        if "sched" in held:
+            res["rss"]["runqueue_us_per_allocation"] = \
+                (held["sched"][0] - s0[0]) / 1e3 / ok
+            res["rss"]["runs_per_allocation"] = \
+                (held["sched"][1] - s0[1]) / ok
     else:
         res["rss"] = {"error": err.splitlines()[-1] if err else "no result"}
     time.sleep(1.0)
@@ -489,6 +523,9 @@ ROWS = [
     ("RSS KiB / allocation (10k)", ("rss", "per_allocation_kb"), ".2f", "lower"),
     ("allocations held", ("rss", "allocations"), "d", None),
     ("allocations / s", ("rss", "allocations_per_second"), ".0f", "higher"),
+    ("  server run-queue wait us / alloc", ("rss", "runqueue_us_per_allocation"), ".1f", "lower"),
+    ("  server thread runs / allocation", ("rss", "runs_per_allocation"), ".2f", "lower"),
+    ("  load average then", ("rss", "load_average"), ".2f", None),
     ("uclient: relay CPU s / Mpkt", ("uclient", "cpu_s_per_mpkt"), ".2f", "lower"),
     ("uclient: packets received", ("uclient", "received"), "d", None),
     ("uclient: loss %", ("uclient", "loss_pct"), ".3f", None),
@@ -566,8 +603,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=3,
                     help="max-rate runs per server, the best counts (default 3)")
     ap.add_argument("--relay-threads", type=int,
-                    help="meetopiad's relay-threads (default: its own, one "
-                    "per core)")
+                    help="meetopiad's relay-threads (default: its own, 0: "
+                    "one loop on <= 2 CPUs, else one per CPU)")
     ap.add_argument("--skip-meetopiad", action="store_true")
     ap.add_argument("--skip-coturn", action="store_true")
     ap.add_argument("--allow-sanitized", action="store_true",

@@ -14,7 +14,7 @@ noinst_PROGRAMS += tools/raw-loopback
 tools_raw_loopback_SOURCES = tools/raw-loopback.c
 tools_raw_loopback_LDADD = libmeetopia_common.a $(DEPS_LIBS)
 
-dist_noinst_SCRIPTS += tools/compare-coturn.py tools/soak.py \
+dist_noinst_SCRIPTS += tools/compare-coturn.py tools/soak.py tools/perf-relay.sh \
 	tools/cluster-bench.py tools/warm-pool-cost.mjs
 
 # Integration tests (Python, TAP): the command line, and real runs against

@@ -13,7 +13,10 @@ given back when an allocation on any loop goes, a reload that reaches
 every loop, and pair-permissions between signaling partners on different
 loops (a stranger refused, the pair's permission dead after "next").
 relay-threads = 1 runs no worker thread, and a second daemon cannot join
-the workers' port through SO_REUSEPORT.  Loopback only; the only peers are
+the workers' port through SO_REUSEPORT.  relay-threads = 0 (the default)
+counts the CPUs the daemon may run on: under taskset -c 0 it runs no
+worker thread and its log says why; relay-threads = 2 runs two workers
+under taskset -c 0 all the same.  Loopback only; the only peers are
 our own relayed addresses.
 """
 import asyncio
@@ -285,6 +288,28 @@ def second_daemon(t, d):
     hold(c)
 
 
+def auto_threads(t):
+    """relay-threads 0 resolves from sched_getaffinity: taskset counts."""
+    one_cpu = ["taskset", "-c", "0"]
+    with Daemon(conf={"relay-threads": "0"}, prefix=one_cpu) as d:
+        names = thread_names(d.proc.pid)
+        t.ok(not any(n.startswith("relay-") for n in names),
+             "relay-threads = 0 under taskset -c 0: no worker thread",
+             sorted(names))
+        t.ok("one event loop (relay-threads 0: 1 CPU to run on)" in d.log(),
+             "the start-up log names the count and why")
+        c, r, rel = allocate(d, "auto")
+        t.ok(rel is not None, "and it relays")
+        c.close()
+    with Daemon(conf={"relay-threads": "2"}, prefix=one_cpu) as d:
+        names = thread_names(d.proc.pid)
+        t.ok({"relay-1", "relay-2"} <= names and "relay-3" not in names,
+             "relay-threads = 2 under taskset -c 0: threads relay-1 and "
+             "relay-2", sorted(names))
+        t.ok("2 worker threads (relay-threads 2;" in d.log(),
+             "the start-up log says so")
+
+
 def main(t):
     # Well over ip-quota allocations from 127.0.0.1 (closed sockets leave
     # theirs until they expire): no quota here, quotas() tests them.
@@ -309,6 +334,7 @@ def main(t):
         c, r, rel = allocate(d, "single")
         t.ok(rel is not None, "and it relays")
         c.close()
+    auto_threads(t)
 
 
 if __name__ == "__main__":
