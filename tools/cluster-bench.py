@@ -204,9 +204,20 @@ def find_worker(ports, mine, procs, ready, go, out):
         out.put("error: %r" % e)
 
 
-def throughput(nodes, sessions, procs, timeout):
+def cpu_secs(pid):
+    """utime + stime of process pid (all its threads) in seconds, or 0."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def throughput(nodes, sessions, procs, timeout, redis_pid=None):
     """Phase 3 over procs client processes: (sessions paired, seconds,
-    {"local"|"cross": [latency]}, errors)."""
+    {"local"|"cross": [latency]}, errors, {"nodes"|"redis"|"clients":
+    CPU seconds from go until the last process reported})."""
     ctx = multiprocessing.get_context("fork")
     ready, go, out = ctx.Queue(), ctx.Event(), ctx.Queue()
     ports = [d.http_port for d in nodes]
@@ -221,9 +232,18 @@ def throughput(nodes, sessions, procs, timeout):
         deadline = time.time() + timeout
         for _ in ps:
             ready.get(timeout=max(1, deadline - time.time()))
+        groups = {"nodes": [d.proc.pid for d in nodes],
+                  "redis": [redis_pid] if redis_pid else [],
+                  "clients": [p.pid for p in ps]}
+        cpu0 = {k: sum(cpu_secs(x) for x in v) for k, v in groups.items()}
         go.set()
+        got = []
         for _ in ps:
             r = out.get(timeout=max(1, deadline - time.time()))
+            got.append(r)
+            if len(got) == len(ps):
+                cpu = {k: sum(cpu_secs(x) for x in v) - cpu0[k]
+                       for k, v in groups.items()}
             if isinstance(r, str):
                 errors.append(r)
             else:
@@ -235,25 +255,26 @@ def throughput(nodes, sessions, procs, timeout):
                 p.kill()
                 p.join()
     if not rows:
-        return 0, 0, {"local": [], "cross": []}, errors
+        return 0, 0, {"local": [], "cross": []}, errors, {}
     secs = max(r[2] for r in rows) - min(r[1] for r in rows)
     lat = {"local": [], "cross": []}
     for idx, t0, t1, partner in rows:
         if partner is not None:
             same = node_of(partner, procs, n) == node_of(idx, procs, n)
             lat["local" if same else "cross"].append(t1 - t0)
-    return len(rows), secs, lat, errors
+    return len(rows), secs, lat, errors, cpu
 
 
-def measure(nodes, a):
+def measure(nodes, a, redis_pid=None):
     idle = asyncio.run(asyncio.wait_for(
         idle_pairs(nodes, a.rounds, a.messages, Src(), a.message),
         a.timeout))
-    paired, secs, load, errors = throughput(nodes, a.sessions, a.procs,
-                                            a.timeout)
+    paired, secs, load, errors, cpu = throughput(
+        nodes, a.sessions, a.procs, a.timeout, redis_pid)
     for e in errors:
         print("client process: %s" % e)
-    return {"idle": idle, "paired": paired, "secs": secs, "load": load}
+    return {"idle": idle, "paired": paired, "secs": secs, "load": load,
+            "cpu": cpu, "loadavg": os.getloadavg()[0]}
 
 
 def run_setup(label, n, a, results):
@@ -270,7 +291,7 @@ def run_setup(label, n, a, results):
             print("%s: the nodes did not all come up" % label)
             return
         try:
-            r = measure(nodes, a)
+            r = measure(nodes, a, None if n == 0 else c.redis.proc.pid)
         except (asyncio.TimeoutError, queue.Empty):
             print("%s: over --timeout %ss, skipped" % (label, a.timeout))
             return
@@ -294,6 +315,14 @@ def table(results, a):
                fmt(r["load"]["local"]), fmt(r["load"]["cross"]),
                fmt(r["idle"]["local"][1]), fmt(r["idle"]["cross"][1]))
         print("  ".join(v.ljust(x) for v, x in zip(row, w)))
+        cpu = r.get("cpu") or {}
+        if r["paired"]:
+            per = lambda k: 1000.0 * cpu.get(k, 0) / r["paired"]  # noqa
+            print("  %s: CPU ms per paired session during paired/s: "
+                  "nodes %.3f, redis %.3f, clients %.3f; wall %.0f ms; "
+                  "load average %.2f"
+                  % (label, per("nodes"), per("redis"), per("clients"),
+                     1000.0 * r["secs"], r["loadavg"]))
         if r["paired"] < a.sessions:
             print("  (%s: %d of %d sessions matched)"
                   % (label, r["paired"], a.sessions))
