@@ -33,6 +33,8 @@ Needs redis-server and Debian's python3-websockets.
 """
 import argparse
 import asyncio
+import base64
+import json
 import multiprocessing
 import os
 import queue
@@ -130,6 +132,79 @@ async def idle_pairs(nodes, rounds, messages, src, kind_msg="chat"):
     return out
 
 
+class LeanWs:
+    """A lean /ws client for the throughput phase: the HTTP upgrade, masked
+    text frames out, whole unmasked frames in, JSON decoded only where a
+    field is read.  python3-websockets spends several times the nodes' CPU
+    per session, and on one machine paired/s would measure the clients."""
+
+    def __init__(self, reader, writer):
+        self.r, self.w = reader, writer
+
+    @classmethod
+    async def open(cls, port, src):
+        r, w = await asyncio.open_connection("127.0.0.1", port,
+                                             local_addr=(src, 0))
+        key = base64.b64encode(os.urandom(16)).decode()
+        w.write(("GET /ws HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                 "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                 "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
+                 "Origin: http://127.0.0.1:%d\r\n\r\n"
+                 % (port, key, port)).encode())
+        head = await r.readuntil(b"\r\n\r\n")
+        if not head.startswith(b"HTTP/1.1 101"):
+            w.close()
+            raise RuntimeError("upgrade refused: %r" % head[:40])
+        c = cls(r, w)
+        if b'"welcome"' not in await c.recv():
+            raise RuntimeError("no welcome")
+        return c
+
+    def send(self, obj):
+        data = json.dumps(obj, separators=(",", ":")).encode()
+        n = len(data)
+        mask = os.urandom(4)
+        hdr = bytes([0x81, 0x80 | n]) if n < 126 else \
+            bytes([0x81, 0x80 | 126]) + n.to_bytes(2, "big")
+        keys = (mask * (n // 4 + 1))[:n]
+        body = (int.from_bytes(data, "big") ^
+                int.from_bytes(keys, "big")).to_bytes(n, "big")
+        self.w.write(hdr + mask + body)
+
+    async def recv(self):
+        """The payload of the next text frame (pings answered)."""
+        while True:
+            h = await self.r.readexactly(2)
+            n = h[1] & 0x7F
+            if n == 126:
+                n = int.from_bytes(await self.r.readexactly(2), "big")
+            elif n == 127:
+                n = int.from_bytes(await self.r.readexactly(8), "big")
+            data = await self.r.readexactly(n)
+            op = h[0] & 0x0F
+            if op == 0x8:
+                raise EOFError("closed by the server")
+            if op == 0x9:
+                mask = os.urandom(4)
+                self.w.write(bytes([0x8A, 0x80 | len(data)]) + mask +
+                             bytes(b ^ mask[i & 3]
+                                   for i, b in enumerate(data)))
+                continue
+            if op == 0x1:
+                return data
+
+    async def recv_type(self, kind):
+        """The next message of type kind (raw); others are skipped."""
+        tag = b'"type":"%s"' % kind.encode()
+        while True:
+            data = await self.recv()
+            if tag in data:
+                return data
+
+    def close(self):
+        self.w.close()
+
+
 class Node:
     """What a client process needs of a node: its HTTP port."""
 
@@ -155,15 +230,14 @@ async def find_all(ports, mine, procs, ready, go):
     (on node node_of(idx)), says ready, waits for go, then
     every one finds at once; returns [(idx, t_find, t_matched, partner)]
     (perf_counter is CLOCK_MONOTONIC: one clock for all processes)."""
-    from wsclient import connect
     n = len(ports)
     sem = asyncio.Semaphore(100)
     loop = asyncio.get_running_loop()
 
     async def open_one(idx):
         async with sem:
-            return await connect(Node(ports[node_of(idx, procs, n)]),
-                                 src_of(idx))
+            return await LeanWs.open(ports[node_of(idx, procs, n)],
+                                     src_of(idx))
 
     clients = await asyncio.gather(*(open_one(i) for i in mine))
     ready.put(len(clients))
@@ -172,17 +246,19 @@ async def find_all(ports, mine, procs, ready, go):
 
     async def one(idx, c):
         t0 = time.perf_counter()
-        await c.send_json(type="find")
+        c.send({"type": "find"})
         try:
-            await c.recv_type("matched", timeout=60)
-        except asyncio.TimeoutError:
+            await asyncio.wait_for(c.recv_type("matched"), 60)
+        except (asyncio.TimeoutError, EOFError,
+                asyncio.IncompleteReadError):
             return
         res[idx] = [t0, time.perf_counter(), None]
         # Who is whose partner: each says its index.
-        await c.send_json(type="chat", text="id:%d" % idx)
+        c.send({"type": "chat", "text": "id:%d" % idx})
         try:
-            m = await c.recv_type("chat", timeout=30)
-        except asyncio.TimeoutError:
+            m = json.loads(await asyncio.wait_for(c.recv_type("chat"), 30))
+        except (asyncio.TimeoutError, EOFError,
+                asyncio.IncompleteReadError, ValueError):
             return
         text = m.get("text", "")
         if text.startswith("id:"):
@@ -191,8 +267,8 @@ async def find_all(ports, mine, procs, ready, go):
     try:
         await asyncio.gather(*(one(i, c) for i, c in zip(mine, clients)))
     finally:
-        await asyncio.gather(*(c.close() for c in clients),
-                             return_exceptions=True)
+        for c in clients:
+            c.close()
     return [(i, v[0], v[1], v[2]) for i, v in res.items()]
 
 
