@@ -481,7 +481,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		addr_from_sockaddr(&c->local, (struct sockaddr *)&ss);
 	/* Every user sends small messages that must not wait (TURN's
 	 * frames of real-time media, signaling's WebSocket frames): no
-	 * Nagle delay behind a delayed ACK, whatever p.nodelay says. */
+	 * Nagle delay behind a delayed ACK. */
 	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) != 0)
 		log_debug("%s: TCP_NODELAY: %s", cs->p.name, strerror(errno));
 	if ((c->bev = bev_new(cs, fd, c->tls)) == NULL ||

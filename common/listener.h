@@ -102,8 +102,6 @@ struct conn_server_params {
 	unsigned	 per_ip;	/* kind-0 connections per client IP */
 	size_t		 max_conns;	/* in total, every kind */
 	size_t		 read_high;	/* read high-water mark, bytes */
-	int		 nodelay;	/* unused: every accepted socket gets
-					 * TCP_NODELAY (listener.c) */
 };
 
 struct conn_server *conn_server_new(struct event_base *,

@@ -488,7 +488,6 @@ tcp_listen(struct relay *rl, const struct config *cfg, char *err,
 		.per_ip = TCP_CONN_PER_IP,
 		.max_conns = 1024,
 		.read_high = TCP_READ_HIGH,
-		.nodelay = 1,	/* small frames of real-time media */
 	};
 	struct tcp_server *ts;
 	struct rlimit lim;

@@ -519,8 +519,7 @@ main(void)
 	fb = client(base, "127.0.0.2", port);
 	fx = client(base, "127.0.0.2", port);
 	is_int(nusers, 2, "two connections of one client IP opened");
-	/* No Nagle wait behind a delayed ACK on any accepted socket, though
-	 * these params do not ask for it (p.nodelay 0). */
+	/* No Nagle wait behind a delayed ACK on any accepted socket. */
 	ok(getsockopt(bufferevent_getfd(conn_bev(users[0].cn)), IPPROTO_TCP,
 	    TCP_NODELAY, &nd, &ndlen) == 0 && nd != 0,
 	    "an accepted socket has TCP_NODELAY");
