@@ -163,6 +163,16 @@ dc_node_at(void *arg, const char *node, char *addr, size_t addrlen,
 	return 0;
 }
 
+static int
+dc_node_up(void *arg, const char *node)
+{
+	struct dcluster *dc = arg;
+	const struct cluster_node_info *i = cluster_registry_get(dc->reg,
+	    node);
+
+	return i != NULL && i->state == CLUSTER_NODE_UP;
+}
+
 static void
 dc_message(void *arg, const char *channel, const char *data, size_t len)
 {
@@ -270,6 +280,7 @@ dcluster_new(struct cluster *c, struct signaling *sig, struct relay *relay,
 	sc.send = dc_send;
 	sc.relay = dc_relay;
 	sc.node_at = dc_node_at;
+	sc.node_up = dc_node_up;
 	sc.arg = dc;
 	sig_set_cluster(sig, &sc);
 	return dc;

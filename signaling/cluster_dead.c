@@ -140,16 +140,23 @@ dead_one(struct session *s, void *arg)
 		return;
 	if (strcmp(s->r.relay, node) == 0) {
 		/* The media's node is gone: the pair's nodes agree on one
-		 * of them, the live one first, then by name. */
+		 * of them without a word, each from what the heartbeats
+		 * say: a live one, one that does not drain before one that
+		 * does, then the first by name. */
 		const char *other = s->r.node, *pick = sig->cl.node;
 		char addr[64];
-		int a, b;
+		int a, b, me_up = !sig->draining, other_up;
 		unsigned ep;
 
-		if (strcmp(other, node) != 0 && strcmp(other, pick) < 0 &&
+		if (strcmp(other, node) != 0 &&
 		    sig->cl.node_at(sig->cl.arg, other, addr, sizeof(addr),
-		    &a, &b, &ep) == 0)
-			pick = other;
+		    &a, &b, &ep) == 0) {
+			other_up = sig->cl.node_up == NULL ||
+			    sig->cl.node_up(sig->cl.arg, other);
+			if ((other_up && !me_up) || (other_up == me_up &&
+			    strcmp(other, pick) < 0))
+				pick = other;
+		}
 		strlcpy(s->r.relay, pick, sizeof(s->r.relay));
 		s->r.relay_moved = 1;
 		ice = remote_ice(s);

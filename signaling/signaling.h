@@ -195,6 +195,7 @@ void		 signaling_bans_changed(struct signaling *);
  * node_at  the TURN address (text) and ports clients reach a live node
  *          at, and its epoch (counts its deaths and restarts); -1 when
  *          the node is unknown or dead
+ * node_up  nonzero when node is live and not draining
  */
 enum sig_found_what {
 	SIG_FOUND_WAITING = 1,
@@ -216,6 +217,7 @@ struct sig_cluster {
 	int	(*node_at)(void *arg, const char *node, char *addr,
 		    size_t addrlen, int *turn_port, int *tls_port,
 		    unsigned *epoch);
+	int	(*node_up)(void *arg, const char *node);
 	void	*arg;
 };
 

@@ -20,7 +20,10 @@ loopback ports (cluster_nodes.py).
   that does not drain), whose pair-permissions hold for it and drop it
   when it ends; n2 drained too: a pair across n1 and n2 is relayed by n3;
   n2 back: a pair on n1 relayed by n2 or n3 gets `relay` naming the other
-  when that one is killed (-9).
+  when that one is killed (-9);
+- three nodes again, n1 and n2 drained: a pair across them relayed by n3;
+  n2 back, n3 killed (-9): both partners' nodes agree on n2, not on n1
+  that drains (it comes first by name).
 Everything on loopback; the relay only relays between loopback
 allocations of the test."""
 import asyncio
@@ -407,6 +410,44 @@ async def three(t, cl):
         c.close()
 
 
+async def relay_dies_beside_drain(t, cl):
+    """The relay node of a cross-node pair dies while one of the pair's
+    nodes drains: the two nodes pick the other one."""
+    n1, n2, n3 = cl.nodes
+    for d, name in ((n1, "n1"), (n2, "n2")):
+        r = ctl(d, "drain")
+        t.ok(r.returncode == 0 and all(wait_state(x, name, "draining")
+                                       for x in cl.nodes),
+             "%s drained" % name, r.stderr)
+    x = await connect(n1, "127.0.0.50")
+    y = await connect(n2, "127.0.0.51")
+    mx, my = await pair(x, y, wait=True)
+    t.ok(cl.node_of_servers(mx["iceServers"]) is n3 and
+         cl.node_of_servers(my["iceServers"]) is n3,
+         "a pair across draining n1 and n2 is relayed by n3")
+    r = ctl(n2, "drain", "--undo")
+    t.ok(r.returncode == 0 and wait_state(n1, "n2", "up") and
+         wait_state(n2, "n2", "up"), "n2 is up again", r.stderr)
+    n3.proc.kill()
+    n3.proc.wait()
+    try:
+        rx = await x.recv_type("relay", timeout=8)
+        ry = await y.recv_type("relay", timeout=3)
+    except asyncio.TimeoutError:
+        rx = ry = {}
+    gx = cl.node_of_servers(rx.get("iceServers", []))
+    gy = cl.node_of_servers(ry.get("iceServers", []))
+    t.ok(gx is n2 and gy is n2, "n3 killed: both get relay naming n2, "
+         "not n1 that drains (named: %s, %s)"
+         % tuple("n%d" % (cl.nodes.index(g) + 1) if g in cl.nodes
+                 else "?" for g in (gx, gy)))
+    await x.send_json(type="chat", text="through n2")
+    t.eq((await y.recv_type("chat")).get("text"), "through n2",
+         "and the partners still talk")
+    for c in (x, y):
+        await c.close()
+
+
 def alone(t):
     with Daemon(conf={"node-name": "solo"}) as d:
         n = nodes(d)
@@ -445,6 +486,9 @@ def main(t):
     with Cluster(3, conf=conf) as cl:
         t.ok(cl.wait_up(timeout=10), "three nodes see three nodes up")
         asyncio.run(three(t, cl))
+    with Cluster(3, conf=conf) as cl:
+        t.ok(cl.wait_up(timeout=10), "three new nodes see three nodes up")
+        asyncio.run(relay_dies_beside_drain(t, cl))
 
 
 if __name__ == "__main__":
