@@ -47,8 +47,8 @@ from redis_server import have_redis  # noqa: E402
 from stun import (ALLOCATE, A_MI, A_NONCE, A_REALM, A_TRANSPORT,  # noqa: E402
                   A_USERNAME, message)
 from tap import Tap  # noqa: E402
-from turnclient import (allocate, check_pair, receive,  # noqa: E402
-                        release, send_to, turn_client)
+from turnclient import (allocate, check_pair, check_pair_on,  # noqa: E402
+                        receive, release, send_to, turn_client)
 from wsclient import connect, pair  # noqa: E402
 
 A_ALTERNATE = 0x8023
@@ -83,6 +83,31 @@ def wait_state(d, name, state, timeout=5):
             return True
         time.sleep(0.2)
     return False
+
+
+def more_loaded(d, a, b, timeout=5):
+    """(whether d's node table came to show node a with more allocations
+    than node b within timeout, the last table)."""
+    deadline, more, v = time.time() + timeout, False, {}
+    while not more and time.time() < deadline:
+        v = nodes(d) or {}
+        more = v.get(a, {}).get("allocations", 0) > \
+            v.get(b, {}).get("allocations", 9)
+        time.sleep(0.2)
+    return more, v
+
+
+async def relay_after_kill(x, y, node):
+    """Kills node (-9); the relay messages x and y then get ({} for
+    none within the heartbeat timeout and a margin)."""
+    node.proc.kill()
+    node.proc.wait()
+    try:
+        rx = await x.recv_type("relay", timeout=8)
+        ry = await y.recv_type("relay", timeout=3)
+    except asyncio.TimeoutError:
+        rx = ry = {}
+    return rx, ry
 
 
 def raw_allocate(c):
@@ -186,12 +211,7 @@ async def drain(t, cl):
     # n2 more loaded than n1: without the drain n1 would relay new pairs.
     load = [allocate(n2, "load-%d" % i)[0] for i in range(4)]
     w = await connect(n1, "127.0.0.4")
-    deadline, more = time.time() + 5, False
-    while not more and time.time() < deadline:
-        v = nodes(n2) or {}
-        more = v.get("n2", {}).get("allocations", 0) > \
-            v.get("n1", {}).get("allocations", 9)
-        time.sleep(0.2)
+    more, v = more_loaded(n2, "n2", "n1")
     t.ok(more, "n2 has more allocations than n1", json.dumps(v))
 
     # Forged: not signed, signed with another secret, or on the bus.
@@ -347,12 +367,7 @@ async def three(t, cl):
                                    for d in cl.nodes),
          "three nodes: n1 drained, every node lists it so", r.stderr)
     load = [allocate(n2, "load3-%d" % i)[0] for i in range(3)]
-    deadline, more = time.time() + 5, False
-    while not more and time.time() < deadline:
-        v = nodes(n1) or {}
-        more = v.get("n2", {}).get("allocations", 0) > \
-            v.get("n3", {}).get("allocations", 9)
-        time.sleep(0.2)
+    more, v = more_loaded(n1, "n2", "n3")
     t.ok(more, "n2 has more allocations than n3", json.dumps(v))
     x = await connect(n1, "127.0.0.30")
     y = await connect(n1, "127.0.0.31")
@@ -378,28 +393,15 @@ async def three(t, cl):
     if relay not in (n2, n3):
         return
     live = n2 if relay is n3 else n3
-    relay.proc.kill()
-    relay.proc.wait()
-    try:
-        rx = await x.recv_type("relay", timeout=8)
-        ry = await y.recv_type("relay", timeout=3)
-    except asyncio.TimeoutError:
-        rx = ry = {}
+    rx, ry = await relay_after_kill(x, y, relay)
     t.ok(cl.node_of_servers(rx.get("iceServers", [])) is live and
          cl.node_of_servers(ry.get("iceServers", [])) is live,
          "the relay node killed: both get relay naming the other live "
          "node that does not drain", (rx, ry))
     if rx.get("iceServers") and ry.get("iceServers"):
         c = await connect(live, "127.0.0.41")
-        tx, rlx = turn_client(live, rx["iceServers"][0])
-        ty, rly = turn_client(live, ry["iceServers"][0])
-        tc, rlc = turn_client(live, c.welcome["iceServers"][0])
-        if rlx and rly and rlc:
-            check_pair(t, tx, rlx, ty, rly, tc, rlc, " (the new relay)")
-        else:
-            t.ok(False, "allocations on the new relay node")
-        for s in (tx, ty, tc):
-            s.close()
+        check_pair_on(t, live, rx["iceServers"][0], ry["iceServers"][0],
+                      c.welcome["iceServers"][0], " (the new relay)")
         await c.close()
     await x.send_json(type="chat", text="after the kill")
     t.eq((await y.recv_type("chat")).get("text"), "after the kill",
@@ -428,13 +430,7 @@ async def relay_dies_beside_drain(t, cl):
     r = ctl(n2, "drain", "--undo")
     t.ok(r.returncode == 0 and wait_state(n1, "n2", "up") and
          wait_state(n2, "n2", "up"), "n2 is up again", r.stderr)
-    n3.proc.kill()
-    n3.proc.wait()
-    try:
-        rx = await x.recv_type("relay", timeout=8)
-        ry = await y.recv_type("relay", timeout=3)
-    except asyncio.TimeoutError:
-        rx = ry = {}
+    rx, ry = await relay_after_kill(x, y, n3)
     gx = cl.node_of_servers(rx.get("iceServers", []))
     gy = cl.node_of_servers(ry.get("iceServers", []))
     t.ok(gx is n2 and gy is n2, "n3 killed: both get relay naming n2, "

@@ -32,7 +32,7 @@ from cluster_nodes import Cluster  # noqa: E402
 from harness import ctl, metric, pseudonym  # noqa: E402
 from redis_server import have_redis  # noqa: E402
 from tap import Tap  # noqa: E402
-from turnclient import (check_pair, receive, send_to,  # noqa: E402
+from turnclient import (check_pair_on, receive, send_to,  # noqa: E402
                         turn_client)
 from wsclient import connect  # noqa: E402
 
@@ -123,15 +123,9 @@ async def messages(t, cl):
          (cl.nodes.index(ra_node) + 1 if ra_node else "?"))
     c = await connect(cl.nodes[2], "127.0.0.4")
     if ra_node is not None:
-        ta, ra = turn_client(ra_node, ma["iceServers"][0])
-        tb, rb = turn_client(ra_node, mb["iceServers"][0])
-        tc, rc = turn_client(ra_node, c.welcome["iceServers"][0])
-        t.ok(ra and rb and rc, "allocations on the relay node with the "
-             "matched credentials")
-        if ra and rb and rc:
-            check_pair(t, ta, ra, tb, rb, tc, rc, " (on the relay node)")
-        for x in (ta, tb, tc):
-            x.close()
+        check_pair_on(t, ra_node, ma["iceServers"][0], mb["iceServers"][0],
+                      c.welcome["iceServers"][0],
+                      " (on the relay node, with the matched credentials)")
 
     await b.send_json(type="report", reason="spam")
     try:

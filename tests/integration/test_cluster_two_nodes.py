@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cluster_nodes import Cluster  # noqa: E402
 from redis_server import have_redis  # noqa: E402
 from tap import Tap  # noqa: E402
-from turnclient import check_pair, turn_client  # noqa: E402
+from turnclient import check_pair_on  # noqa: E402
 from wsclient import connect  # noqa: E402
 
 RESUME = 4
@@ -77,15 +77,9 @@ async def relay_node_dies(t, cl):
 
     if ra.get("iceServers") and rb.get("iceServers"):
         c = await connect(y, "127.0.0.4")
-        ta, rla = turn_client(y, ra["iceServers"][0])
-        tb, rlb = turn_client(y, rb["iceServers"][0])
-        tc, rlc = turn_client(y, c.welcome["iceServers"][0])
-        t.ok(rla and rlb and rlc, "allocations on n2 with the relay "
-             "credentials")
-        if rla and rlb and rlc:
-            check_pair(t, ta, rla, tb, rlb, tc, rlc, " (on n2)")
-        for s in (ta, tb, tc):
-            s.close()
+        check_pair_on(t, y, ra["iceServers"][0], rb["iceServers"][0],
+                      c.welcome["iceServers"][0],
+                      " (on n2, with the relay credentials)")
         await c.close()
 
     # Past n1's death (heartbeat timeout) and the resume window: b keeps

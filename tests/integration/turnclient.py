@@ -106,6 +106,20 @@ def loop_of(d, relayed, timeout=2.0):
     return None
 
 
+def check_pair_on(t, d, server_a, server_b, server_c, where):
+    """Allocations on d with the ICE servers of partners a and b and of a
+    stranger c (an ok check that all three allocate), then check_pair
+    over them; the clients are closed after."""
+    ta, ra = turn_client(d, server_a)
+    tb, rb = turn_client(d, server_b)
+    tc, rc = turn_client(d, server_c)
+    t.ok(ra and rb and rc, "allocations" + where)
+    if ra and rb and rc:
+        check_pair(t, ta, ra, tb, rb, tc, rc, where)
+    for x in (ta, tb, tc):
+        x.close()
+
+
 def check_pair(t, ta, ra, tb, rb, tc, rc, where=""):
     """Partners a and b may permit each other's relayed address and
     exchange data; the stranger c may not."""
