@@ -97,6 +97,30 @@ def chandata(num, data, pad=True):
         (b"\0" * (-len(data) % 4) if pad else b"")
 
 
+# Client ports: 10000-19999, below the relay ranges harness.py gives the
+# daemons (20000+) and the kernel's ephemeral ports (32768+), each used
+# once per process.  A client closed while its allocation lives on keeps
+# its 5-tuple on the server; an ephemeral port of a later client could
+# be the same one, and its Allocate would then meet the old allocation
+# (437 Allocation Mismatch).
+_CLIENT_PORTS = 10000
+_next_port = [os.getpid() * 131 % _CLIENT_PORTS]
+
+
+def bind_unused(sock, host):
+    """Binds sock (UDP) on host to a client port not used before by this
+    process."""
+    for _ in range(_CLIENT_PORTS):
+        port = _CLIENT_PORTS + _next_port[0]
+        _next_port[0] = (_next_port[0] + 1) % _CLIENT_PORTS
+        try:
+            sock.bind((host, port))
+            return
+        except OSError:
+            continue
+    sock.bind((host, 0))
+
+
 class Client:
     """A TURN client over UDP with long-term credentials: request()
     takes the nonce and realm of a 401 or 438 and retries."""
@@ -107,7 +131,7 @@ class Client:
         host)."""
         fam = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.s = socket.socket(fam, socket.SOCK_DGRAM)
-        self.s.bind((bind or host, 0))
+        bind_unused(self.s, bind or host)
         self.s.settimeout(2)
         self.server = (host, d.turn_port)
         self.user, self.password = user, password
