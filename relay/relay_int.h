@@ -106,6 +106,8 @@ struct relay_loop {
 	const uint8_t		*held_hi;
 	metric_t		 send_drops;	/* datagrams not sent (this
 						   thread writes, metrics reads) */
+	int			 gso_off;	/* the kernel refused UDP GSO */
+	int			 gso_used;	/* logged once */
 
 	/* Hand-off from the other loops: a ring per sender (made on first
 	 * use by the sender), an eventfd to wake this loop. */
