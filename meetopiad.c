@@ -543,6 +543,7 @@ daemon_bans_changed(void *arg)
 static int
 daemon_core(struct daemon *d)
 {
+	struct event_config *ec;
 	char err[CFG_ERRLEN];
 
 	if (statedir_init(d->state_dir, err, sizeof(err)) != 0) {
@@ -557,10 +558,17 @@ daemon_core(struct daemon *d)
 		log_fatalx("%s", err);
 		return -1;
 	}
-	if ((d->base = event_base_new()) == NULL) {
+	/* Timers to the microsecond (timerfd): the relay's UDP listeners
+	 * wait less than a millisecond between reads (relay/udp.c). */
+	if ((ec = event_config_new()) == NULL ||
+	    event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER) != 0 ||
+	    (d->base = event_base_new_with_config(ec)) == NULL) {
+		if (ec != NULL)
+			event_config_free(ec);
 		log_fatalx("event loop: cannot create");
 		return -1;
 	}
+	event_config_free(ec);
 	if (daemon_signals(d) != 0) {
 		log_fatalx("signals: cannot install handlers");
 		return -1;

@@ -47,6 +47,8 @@ struct relay_out {
 struct udp_listener {
 	int			 fd;
 	struct event		*ev;
+	struct event		*hold;		/* udp.c: read again later */
+	int			 held;		/* logged once */
 	struct maddr		 addr;
 	struct relay_loop	*lp;
 };

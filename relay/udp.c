@@ -19,7 +19,12 @@
  * size (the last may be shorter) leave as one sendmsg() with UDP GSO
  * (UDP_SEGMENT): the kernel cuts them back into the same datagrams, and
  * a video frame's packets cross the stack once.  A kernel that refuses
- * GSO turns it off for the loop (sendmmsg() only, as before).
+ * GSO turns it off for the loop (sendmmsg() only, as before).  So that
+ * those runs form at moderate rates too, a listener whose wakeup brought
+ * fewer than UDP_HOLD_MIN datagrams is off the loop for UDP_HOLD_US
+ * (500 us; the event bases have microsecond timers) and then reads the
+ * rest of the frame in one batch: fewer wakeups and system calls for at
+ * most half a millisecond more on a datagram's way.
  * On a worker thread the queue is sent when the loop's iteration ends
  * (udp_iteration_end()), so that the small batches of many steering
  * sockets leave together; the next batch is read into the receive slots
@@ -55,6 +60,10 @@
 #define UDP_GSO_SEGS	64
 #define UDP_GSO_BYTES	65000
 #define UDP_GSO_SEG_MAX	1400
+/* A listener that read fewer than UDP_HOLD_MIN datagrams in a wakeup
+ * waits UDP_HOLD_US before it reads again (see udp_read_cb). */
+#define UDP_HOLD_MIN	4
+#define UDP_HOLD_US	500
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT	103
 #endif
@@ -352,12 +361,13 @@ udp_send(struct relay_loop *lp, int fd, const struct maddr *to,
  * datagram, and sends what they queued before the slots are read into
  * again: at once, or on a worker when its loop's iteration ends
  * (udp_iteration_end()) or the slots run short.  Returns 1 when the batch
- * filled the slots it was given (more may wait), else 0.
+ * filled the slots it was given (more may wait), else 0; *got: the
+ * datagrams read.
  */
 static int
 udp_batch(struct relay_loop *lp, int fd,
     void (*fn)(struct relay_loop *, void *, const struct maddr *,
-    const uint8_t *, size_t), void *arg)
+    const uint8_t *, size_t), void *arg, int *got)
 {
 	struct mmsghdr mm[RELAY_BATCH];
 	struct iovec iov[RELAY_BATCH];
@@ -379,6 +389,7 @@ udp_batch(struct relay_loop *lp, int fd,
 		mm[i].msg_hdr.msg_name = &from[i];
 		mm[i].msg_hdr.msg_namelen = sizeof(from[i]);
 	}
+	*got = 0;
 	n = recvmmsg(fd, mm, (unsigned)room, MSG_DONTWAIT, NULL);
 	if (n <= 0) {
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
@@ -386,6 +397,7 @@ udp_batch(struct relay_loop *lp, int fd,
 			log_debug("relay: recvmmsg: %s", strerror(errno));
 		return 0;
 	}
+	*got = n;
 	relay_clock(lp);
 	lp->batching = 1;
 	for (i = 0; i < n; i++) {
@@ -434,16 +446,48 @@ listener_dgram(struct relay_loop *lp, void *arg, const struct maddr *from,
 	turn_handle_client(lp->ctx, &t, p, len);
 }
 
+/*
+ * Reads what waits on a listener.  A wakeup that found only a few
+ * datagrams (at moderate rates most bring one or two of a video frame's
+ * packets, the rest still on their way) takes the listener off the loop
+ * for UDP_HOLD_US: the next read finds the rest of the frame, which
+ * leaves as one GSO send, for one wakeup instead of several.
+ */
 static void
 udp_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct udp_listener *l = arg;
-	int rounds;
+	struct timeval tv = { 0, UDP_HOLD_US };
+	int rounds, got, total = 0, more = 1;
 
 	/* A bounded number of batches per wakeup keeps the loop fair. */
-	for (rounds = 0; rounds < 8; rounds++)
-		if (!udp_batch(l->lp, l->fd, listener_dgram, l))
-			break;
+	for (rounds = 0; rounds < 8 && more; rounds++) {
+		more = udp_batch(l->lp, l->fd, listener_dgram, l, &got);
+		total += got;
+	}
+	if (total == 0 || total >= UDP_HOLD_MIN || l->hold == NULL ||
+	    event_del(l->ev) != 0)
+		return;
+	if (evtimer_add(l->hold, &tv) != 0) {
+		event_add(l->ev, NULL);
+		return;
+	}
+	if (!l->held) {
+		l->held = 1;
+		log_debug("relay: a UDP listener of loop %d waits %d us after "
+		    "a wakeup of %d datagrams", l->lp->idx, UDP_HOLD_US, total);
+	}
+}
+
+/* The end of a listener's hold: back on the loop, and read. */
+static void
+udp_hold_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct udp_listener *l = arg;
+
+	if (event_add(l->ev, NULL) != 0)
+		log_warn("relay: cannot watch a UDP listener again");
+	udp_read_cb(l->fd, EV_READ, l);
 }
 
 int
@@ -502,6 +546,9 @@ udp_start(struct relay_loop *lp)
 		if (l->ev == NULL && (l->ev = event_new(lp->base, l->fd,
 		    EV_READ | EV_PERSIST, udp_read_cb, l)) == NULL)
 			return -1;
+		if (l->hold == NULL && (l->hold = evtimer_new(lp->base,
+		    udp_hold_cb, l)) == NULL)
+			return -1;
 		if (event_add(l->ev, NULL) != 0)
 			return -1;
 	}
@@ -516,6 +563,8 @@ udp_close(struct relay_loop *lp)
 	for (i = 0; i < lp->nudp; i++) {
 		if (lp->udp[i].ev != NULL)
 			event_free(lp->udp[i].ev);
+		if (lp->udp[i].hold != NULL)
+			event_free(lp->udp[i].hold);
 		close(lp->udp[i].fd);
 	}
 	free(lp->udp);
@@ -568,11 +617,11 @@ static void
 steer_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct steer *st = arg;
-	int rounds, more;
+	int rounds, more, got;
 
 	st->reading = 1;
 	for (rounds = 0; rounds < 8; rounds++) {
-		more = udp_batch(st->lp, st->fd, listener_dgram, st->l);
+		more = udp_batch(st->lp, st->fd, listener_dgram, st->l, &got);
 		if (st->gone || !more)
 			break;
 	}
@@ -726,10 +775,10 @@ static void
 rsock_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct rsock *rs = arg;
-	int rounds;
+	int rounds, got;
 
 	for (rounds = 0; rounds < 4; rounds++)
-		if (!udp_batch(rs->lp, rs->fd, rsock_dgram, rs))
+		if (!udp_batch(rs->lp, rs->fd, rsock_dgram, rs, &got))
 			break;
 }
 

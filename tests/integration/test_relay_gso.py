@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """test_relay_gso.py - the relay sends a run of equal datagrams for one
 destination with one UDP GSO send (relay/udp.c, udp_flush), and the
-receiver still gets every datagram separately and unchanged.
+receiver still gets every datagram separately and unchanged; a UDP
+listener that found only a few datagrams waits 500 us before it reads
+again (udp_read_cb), and loses nothing meanwhile.
 
 Two allocations of ours, a and b, with channels to each other.  The
 daemon is stopped (SIGSTOP) while a sends a burst of ChannelData, so that
@@ -124,6 +126,31 @@ def run(t, threads):
         t.eq(sends, [], "no GSO send for datagrams of different sizes" +
              where)
         t.ok("GSO refused" not in d.log(), "the kernel took GSO" + where)
+
+        # The listener's hold: a wakeup that brings fewer than 4
+        # datagrams takes it off the loop for 500 us; what comes
+        # meanwhile is read after it, all of it, unchanged and in order.
+        t.ok(re.search(r"relay: a UDP listener of loop \d+ waits 500 us "
+                       r"after a wakeup of [123] datagrams", d.log()),
+             "a listener waited after a small wakeup" + where)
+        want = []
+        for i in range(12):
+            payload = bytes([i]) * (700 if i else 100)
+            ca.s.sendto(chandata(CH_A, payload, pad=False), ca.server)
+            want.append(chandata(CH_B, payload, pad=False))
+        got = drain(cb.s)
+        t.ok(got == want, "a datagram and 11 more right after it, while "
+             "the listener waits: all reach b, unchanged and in order" +
+             where, {"got sizes": [len(g) for g in got]})
+        ca.s.sendto(chandata(CH_A, b"lone", pad=False), ca.server)
+        cb.s.settimeout(0.2)
+        try:
+            first = cb.s.recvfrom(70000)[0]
+        except socket.timeout:
+            first = None
+        t.eq(first, chandata(CH_B, b"lone", pad=False),
+             "a lone datagram after a pause arrives at once (within "
+             "200 ms)" + where)
 
 
 def main(t):
