@@ -543,7 +543,6 @@ daemon_bans_changed(void *arg)
 static int
 daemon_core(struct daemon *d)
 {
-	struct event_config *ec;
 	char err[CFG_ERRLEN];
 
 	if (statedir_init(d->state_dir, err, sizeof(err)) != 0) {
@@ -558,17 +557,10 @@ daemon_core(struct daemon *d)
 		log_fatalx("%s", err);
 		return -1;
 	}
-	/* Timers to the microsecond (timerfd): the relay's UDP listeners
-	 * wait less than a millisecond between reads (relay/udp.c). */
-	if ((ec = event_config_new()) == NULL ||
-	    event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER) != 0 ||
-	    (d->base = event_base_new_with_config(ec)) == NULL) {
-		if (ec != NULL)
-			event_config_free(ec);
+	if ((d->base = event_base_new()) == NULL) {
 		log_fatalx("event loop: cannot create");
 		return -1;
 	}
-	event_config_free(ec);
 	if (daemon_signals(d) != 0) {
 		log_fatalx("signals: cannot install handlers");
 		return -1;

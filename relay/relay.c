@@ -366,22 +366,6 @@ loop_free(struct relay_loop *lp)
 	free(lp);
 }
 
-/* A worker's event base, with timers to the microsecond (udp.c's listener
- * holds are shorter than a millisecond), as the daemon's. */
-static struct event_base *
-relay_base_new(void)
-{
-	struct event_config *ec;
-	struct event_base *base;
-
-	if ((ec = event_config_new()) == NULL)
-		return NULL;
-	event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
-	base = event_base_new_with_config(ec);
-	event_config_free(ec);
-	return base;
-}
-
 static struct relay_loop *
 loop_new(struct relay *rl, int idx, char *err, size_t errlen)
 {
@@ -408,7 +392,7 @@ loop_new(struct relay *rl, int idx, char *err, size_t errlen)
 		snprintf(err, errlen, "relay: out of memory");
 		goto fail;
 	}
-	lp->base = idx > 0 ? relay_base_new() : rl->env.base;
+	lp->base = idx > 0 ? event_base_new() : rl->env.base;
 	if (lp->base == NULL) {
 		snprintf(err, errlen, "relay: cannot create an event base");
 		goto fail;

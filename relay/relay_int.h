@@ -47,7 +47,8 @@ struct relay_out {
 struct udp_listener {
 	int			 fd;
 	struct event		*ev;
-	struct event		*hold;		/* udp.c: read again later */
+	int			 hold_fd;	/* udp.c: a timerfd to read */
+	struct event		*hold;		/* again later, and its event */
 	int			 held;		/* logged once */
 	struct maddr		 addr;
 	struct relay_loop	*lp;

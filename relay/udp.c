@@ -22,7 +22,8 @@
  * GSO turns it off for the loop (sendmmsg() only, as before).  So that
  * those runs form at moderate rates too, a listener whose wakeup brought
  * fewer than UDP_HOLD_MIN datagrams is off the loop for UDP_HOLD_US
- * (500 us; the event bases have microsecond timers) and then reads the
+ * (500 us, on a timerfd: libevent's timers round up to a millisecond
+ * unless the whole base pays for precise ones) and then reads the
  * rest of the frame in one batch: fewer wakeups and system calls for at
  * most half a millisecond more on a datagram's way.
  * On a worker thread the queue is sent when the loop's iteration ends
@@ -36,6 +37,7 @@
 #define _GNU_SOURCE	/* recvmmsg */
 #endif
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -457,7 +459,7 @@ static void
 udp_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct udp_listener *l = arg;
-	struct timeval tv = { 0, UDP_HOLD_US };
+	struct itimerspec its = { { 0, 0 }, { 0, UDP_HOLD_US * 1000 } };
 	int rounds, got, total = 0, more = 1;
 
 	/* A bounded number of batches per wakeup keeps the loop fair. */
@@ -468,7 +470,7 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 	if (total == 0 || total >= UDP_HOLD_MIN || l->hold == NULL ||
 	    event_del(l->ev) != 0)
 		return;
-	if (evtimer_add(l->hold, &tv) != 0) {
+	if (timerfd_settime(l->hold_fd, 0, &its, NULL) != 0) {
 		event_add(l->ev, NULL);
 		return;
 	}
@@ -484,7 +486,11 @@ static void
 udp_hold_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct udp_listener *l = arg;
+	uint64_t ticks;
+	ssize_t r;
 
+	r = read(l->hold_fd, &ticks, sizeof(ticks));	/* clears it */
+	(void)r;
 	if (event_add(l->ev, NULL) != 0)
 		log_warn("relay: cannot watch a UDP listener again");
 	udp_read_cb(l->fd, EV_READ, l);
@@ -511,6 +517,7 @@ udp_listen(struct relay_loop *lp, const struct maddr *addr, int port,
 	l = &lp->udp[lp->nudp++];
 	memset(l, 0, sizeof(*l));
 	l->fd = fd;
+	l->hold_fd = -1;
 	l->addr = a;
 	l->lp = lp;
 	return 0;
@@ -546,8 +553,13 @@ udp_start(struct relay_loop *lp)
 		if (l->ev == NULL && (l->ev = event_new(lp->base, l->fd,
 		    EV_READ | EV_PERSIST, udp_read_cb, l)) == NULL)
 			return -1;
-		if (l->hold == NULL && (l->hold = evtimer_new(lp->base,
-		    udp_hold_cb, l)) == NULL)
+		if (l->hold_fd == -1 && (l->hold_fd = timerfd_create(
+		    CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) == -1)
+			return -1;
+		if (l->hold == NULL && (l->hold = event_new(lp->base,
+		    l->hold_fd, EV_READ | EV_PERSIST, udp_hold_cb, l)) == NULL)
+			return -1;
+		if (event_add(l->hold, NULL) != 0)
 			return -1;
 		if (event_add(l->ev, NULL) != 0)
 			return -1;
@@ -565,6 +577,8 @@ udp_close(struct relay_loop *lp)
 			event_free(lp->udp[i].ev);
 		if (lp->udp[i].hold != NULL)
 			event_free(lp->udp[i].hold);
+		if (lp->udp[i].hold_fd != -1)
+			close(lp->udp[i].hold_fd);
 		close(lp->udp[i].fd);
 	}
 	free(lp->udp);
