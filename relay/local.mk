@@ -112,6 +112,7 @@ RELAY_IT = tests/integration/test_stun_client.py \
 	tests/integration/test_turn_policy.py \
 	tests/integration/test_turn_security.py \
 	tests/integration/test_turn_batching.py \
+	tests/integration/test_relay_gso.py \
 	tests/integration/test_pair_permissions.py \
 	tests/integration/test_relay_threads.py \
 	tests/integration/test_relay_steering.py \

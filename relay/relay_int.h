@@ -47,6 +47,9 @@ struct relay_out {
 struct udp_listener {
 	int			 fd;
 	struct event		*ev;
+	int			 hold_fd;	/* udp.c: a timerfd to read */
+	struct event		*hold;		/* again later, and its event */
+	int			 held;		/* logged once */
 	struct maddr		 addr;
 	struct relay_loop	*lp;
 };
@@ -106,6 +109,8 @@ struct relay_loop {
 	const uint8_t		*held_hi;
 	metric_t		 send_drops;	/* datagrams not sent (this
 						   thread writes, metrics reads) */
+	int			 gso_off;	/* the kernel refused UDP GSO */
+	int			 gso_used;	/* logged once */
 
 	/* Hand-off from the other loops: a ring per sender (made on first
 	 * use by the sender), an eventfd to wake this loop. */

@@ -15,6 +15,17 @@
  * copied) and leaves with one sendmmsg() per run of datagrams for one
  * socket when the batch ends: relayed media between two clients of the
  * listener costs two system calls per batch instead of one per packet.
+ * Within such a run, consecutive datagrams for one destination of one
+ * size (the last may be shorter) leave as one sendmsg() with UDP GSO
+ * (UDP_SEGMENT): the kernel cuts them back into the same datagrams, and
+ * a video frame's packets cross the stack once.  A kernel that refuses
+ * GSO turns it off for the loop (sendmmsg() only, as before).  So that
+ * those runs form at moderate rates too, a listener whose wakeup brought
+ * fewer than UDP_HOLD_MIN datagrams is off the loop for UDP_HOLD_US
+ * (500 us, on a timerfd: libevent's timers round up to a millisecond
+ * unless the whole base pays for precise ones) and then reads the
+ * rest of the frame in one batch: fewer wakeups and system calls for at
+ * most half a millisecond more on a datagram's way.
  * On a worker thread the queue is sent when the loop's iteration ends
  * (udp_iteration_end()), so that the small batches of many steering
  * sockets leave together; the next batch is read into the receive slots
@@ -26,10 +37,12 @@
 #define _GNU_SOURCE	/* recvmmsg */
 #endif
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +56,19 @@
 #include "relay/relay_int.h"
 
 #define UDP_SOCKBUF	(4 * 1024 * 1024)
+/* GSO sends: at most this many segments (the kernel's UDP_MAX_SEGMENTS
+ * of older kernels), bytes, and bytes a segment (within a 1500-byte MTU
+ * with IPv6 headers, so that a refusal means the kernel's, not a size). */
+#define UDP_GSO_SEGS	64
+#define UDP_GSO_BYTES	65000
+#define UDP_GSO_SEG_MAX	1400
+/* A listener that read fewer than UDP_HOLD_MIN datagrams in a wakeup
+ * waits UDP_HOLD_US before it reads again (see udp_read_cb). */
+#define UDP_HOLD_MIN	4
+#define UDP_HOLD_US	500
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT	103
+#endif
 
 static int
 udp_socket(const struct maddr *addr, int reuseport, char *err, size_t errlen)
@@ -102,11 +128,149 @@ send_now(int fd, const struct sockaddr_storage *to, socklen_t tolen,
 	(void)sendmsg(fd, &mh, MSG_DONTWAIT);
 }
 
+/* The bytes of queued datagram o. */
+static size_t
+out_len(const struct relay_out *o)
+{
+	size_t len = 0;
+	int i;
+
+	for (i = 0; i < o->iovcnt; i++)
+		len += o->iov[i].iov_len;
+	return len;
+}
+
+/*
+ * The end of the run of datagrams from out[i] (before end) that can leave
+ * as one GSO send: the same destination (the caller gives runs of one
+ * socket) and the same size, the last maybe shorter; *seg: that size.
+ */
+static int
+gso_run(const struct relay_loop *lp, int i, int end, size_t *seg)
+{
+	const struct relay_out *a = &lp->out[i], *b;
+	size_t len, total;
+	int j;
+
+	*seg = total = out_len(a);
+	if (*seg == 0 || *seg > UDP_GSO_SEG_MAX)
+		return i + 1;
+	for (j = i + 1; j < end && j - i < UDP_GSO_SEGS; j++) {
+		b = &lp->out[j];
+		if (b->tolen != a->tolen || memcmp(&b->to, &a->to,
+		    a->tolen) != 0)
+			break;
+		len = out_len(b);
+		if (len == 0 || len > *seg || total + len > UDP_GSO_BYTES)
+			break;
+		total += len;
+		if (len < *seg) {
+			j++;		/* a shorter one ends the run */
+			break;
+		}
+	}
+	return j;
+}
+
+/*
+ * Sends out[i..end) (two or more for one destination, as gso_run() found
+ * them) with one sendmsg() and a UDP_SEGMENT of seg bytes: the kernel
+ * cuts the chained payload back into the same datagrams.  0 when sent or
+ * dropped for a full buffer, -1 when the caller should send them with
+ * sendmmsg() (GSO refused, which turns it off on this loop, or an error
+ * that may concern one datagram only).
+ */
+static int
+gso_send(struct relay_loop *lp, int i, int end, size_t seg)
+{
+	struct iovec iov[UDP_GSO_SEGS * 4];
+	union {
+		struct cmsghdr	 hdr;
+		uint8_t		 buf[CMSG_SPACE(sizeof(uint16_t))];
+	} ctl;
+	struct cmsghdr *cm;
+	struct msghdr mh;
+	uint16_t gso = (uint16_t)seg;
+	int k, m, niov = 0;
+
+	for (k = i; k < end; k++)
+		for (m = 0; m < lp->out[k].iovcnt; m++)
+			iov[niov++] = lp->out[k].iov[m];
+	memset(&mh, 0, sizeof(mh));
+	memset(&ctl, 0, sizeof(ctl));
+	mh.msg_name = &lp->out[i].to;
+	mh.msg_namelen = lp->out[i].tolen;
+	mh.msg_iov = iov;
+	mh.msg_iovlen = (size_t)niov;
+	mh.msg_control = ctl.buf;
+	mh.msg_controllen = sizeof(ctl.buf);
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_UDP;
+	cm->cmsg_type = UDP_SEGMENT;
+	cm->cmsg_len = CMSG_LEN(sizeof(gso));
+	memcpy(CMSG_DATA(cm), &gso, sizeof(gso));
+	if (sendmsg(lp->out[i].fd, &mh, MSG_DONTWAIT) >= 0) {
+		if (!lp->gso_used) {
+			lp->gso_used = 1;
+			log_debug("relay: UDP GSO in use on loop %d", lp->idx);
+		}
+		log_debug("relay: %d datagrams of %zu bytes in one GSO send",
+		    end - i, seg);
+		return 0;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
+		metrics_own_add(&lp->send_drops, (uint64_t)(end - i));
+		return 0;
+	}
+	if (errno == EIO || errno == EINVAL || errno == ENOPROTOOPT ||
+	    errno == EOPNOTSUPP) {
+		lp->gso_off = 1;
+		log_info("relay: UDP GSO refused (%s); one datagram per "
+		    "message from now on (loop %d)", strerror(errno), lp->idx);
+	}
+	return -1;
+}
+
+/*
+ * Sends mm[i..j) (datagrams for one socket) with sendmmsg().  sendmmsg()
+ * stops at the first datagram that fails and reports its error on the
+ * next call.  A full socket buffer (or no kernel buffers) drops the rest
+ * of the run, as UDP would; an error of that datagram alone (EPERM from a
+ * firewall, ECONNREFUSED, EMSGSIZE, an unreachable network, a bad
+ * address) drops it and the rest go.  Drops are counted in
+ * lp->send_drops.
+ */
+static void
+mmsg_send(struct relay_loop *lp, struct mmsghdr *mm, int i, int j)
+{
+	int k, intr = 0;
+
+	while (i < j) {
+		k = sendmmsg(lp->out[i].fd, mm + i, (unsigned)(j - i),
+		    MSG_DONTWAIT);
+		if (k > 0) {
+			i += k;
+			continue;
+		}
+		if (k < 0 && errno == EINTR && intr++ < 3)
+			continue;
+		if (k == 0 || errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == ENOBUFS || errno == EINTR ||
+		    errno == EBADF || errno == ENOTSOCK) {
+			metrics_own_add(&lp->send_drops, (uint64_t)(j - i));
+			break;
+		}
+		metrics_own_add(&lp->send_drops, 1);
+		i++;
+	}
+}
+
 void
 udp_flush(struct relay_loop *lp)
 {
 	struct mmsghdr mm[RELAY_SENDQ];
-	int i, j, k, n = lp->nout;
+	size_t seg;
+	int i, j, g, p, n = lp->nout;
 
 	lp->nout = 0;
 	memset(mm, 0, sizeof(mm[0]) * (size_t)n);
@@ -117,38 +281,29 @@ udp_flush(struct relay_loop *lp)
 		mm[i].msg_hdr.msg_iovlen = (size_t)lp->out[i].iovcnt;
 	}
 	/*
-	 * One call per run of datagrams for the same socket.  sendmmsg()
-	 * stops at the first datagram that fails and reports its error on
-	 * the next call.  A full socket buffer (or no kernel buffers) drops
-	 * the rest of the run, as UDP would; an error of that datagram alone
-	 * (EPERM from a firewall, ECONNREFUSED, EMSGSIZE, an unreachable
-	 * network, a bad address) drops it and the rest go.  Drops are
-	 * counted in lp->send_drops.
+	 * One call per run of datagrams for the same socket, and within it
+	 * one GSO send per run for one destination of one size: what is
+	 * left between those goes with sendmmsg() first (the order for a
+	 * destination is kept).
 	 */
 	for (i = 0; i < n; i = j) {
-		int intr = 0;
-
 		for (j = i + 1; j < n && lp->out[j].fd == lp->out[i].fd; j++)
 			;
-		while (i < j) {
-			k = sendmmsg(lp->out[i].fd, mm + i, (unsigned)(j - i),
-			    MSG_DONTWAIT);
-			if (k > 0) {
-				i += k;
+		for (p = g = i; g < j && !lp->gso_off; ) {
+			int e = gso_run(lp, g, j, &seg);
+
+			if (e - g < 2) {
+				g = e;
 				continue;
 			}
-			if (k < 0 && errno == EINTR && intr++ < 3)
-				continue;
-			if (k == 0 || errno == EAGAIN || errno == EWOULDBLOCK ||
-			    errno == ENOBUFS || errno == EINTR ||
-			    errno == EBADF || errno == ENOTSOCK) {
-				metrics_own_add(&lp->send_drops,
-				    (uint64_t)(j - i));
-				break;
-			}
-			metrics_own_add(&lp->send_drops, 1);
-			i++;
+			if (p < g)
+				mmsg_send(lp, mm, p, g);
+			if (gso_send(lp, g, e, seg) != 0)
+				mmsg_send(lp, mm, g, e);
+			p = g = e;
 		}
+		if (p < j)
+			mmsg_send(lp, mm, p, j);
 	}
 }
 
@@ -208,12 +363,13 @@ udp_send(struct relay_loop *lp, int fd, const struct maddr *to,
  * datagram, and sends what they queued before the slots are read into
  * again: at once, or on a worker when its loop's iteration ends
  * (udp_iteration_end()) or the slots run short.  Returns 1 when the batch
- * filled the slots it was given (more may wait), else 0.
+ * filled the slots it was given (more may wait), else 0; *got: the
+ * datagrams read.
  */
 static int
 udp_batch(struct relay_loop *lp, int fd,
     void (*fn)(struct relay_loop *, void *, const struct maddr *,
-    const uint8_t *, size_t), void *arg)
+    const uint8_t *, size_t), void *arg, int *got)
 {
 	struct mmsghdr mm[RELAY_BATCH];
 	struct iovec iov[RELAY_BATCH];
@@ -235,6 +391,7 @@ udp_batch(struct relay_loop *lp, int fd,
 		mm[i].msg_hdr.msg_name = &from[i];
 		mm[i].msg_hdr.msg_namelen = sizeof(from[i]);
 	}
+	*got = 0;
 	n = recvmmsg(fd, mm, (unsigned)room, MSG_DONTWAIT, NULL);
 	if (n <= 0) {
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
@@ -242,6 +399,7 @@ udp_batch(struct relay_loop *lp, int fd,
 			log_debug("relay: recvmmsg: %s", strerror(errno));
 		return 0;
 	}
+	*got = n;
 	relay_clock(lp);
 	lp->batching = 1;
 	for (i = 0; i < n; i++) {
@@ -290,16 +448,52 @@ listener_dgram(struct relay_loop *lp, void *arg, const struct maddr *from,
 	turn_handle_client(lp->ctx, &t, p, len);
 }
 
+/*
+ * Reads what waits on a listener.  A wakeup that found only a few
+ * datagrams (at moderate rates most bring one or two of a video frame's
+ * packets, the rest still on their way) takes the listener off the loop
+ * for UDP_HOLD_US: the next read finds the rest of the frame, which
+ * leaves as one GSO send, for one wakeup instead of several.
+ */
 static void
 udp_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct udp_listener *l = arg;
-	int rounds;
+	struct itimerspec its = { { 0, 0 }, { 0, UDP_HOLD_US * 1000 } };
+	int rounds, got, total = 0, more = 1;
 
 	/* A bounded number of batches per wakeup keeps the loop fair. */
-	for (rounds = 0; rounds < 8; rounds++)
-		if (!udp_batch(l->lp, l->fd, listener_dgram, l))
-			break;
+	for (rounds = 0; rounds < 8 && more; rounds++) {
+		more = udp_batch(l->lp, l->fd, listener_dgram, l, &got);
+		total += got;
+	}
+	if (total == 0 || total >= UDP_HOLD_MIN || l->hold == NULL ||
+	    event_del(l->ev) != 0)
+		return;
+	if (timerfd_settime(l->hold_fd, 0, &its, NULL) != 0) {
+		event_add(l->ev, NULL);
+		return;
+	}
+	if (!l->held) {
+		l->held = 1;
+		log_debug("relay: a UDP listener of loop %d waits %d us after "
+		    "a wakeup of %d datagrams", l->lp->idx, UDP_HOLD_US, total);
+	}
+}
+
+/* The end of a listener's hold: back on the loop, and read. */
+static void
+udp_hold_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct udp_listener *l = arg;
+	uint64_t ticks;
+	ssize_t r;
+
+	r = read(l->hold_fd, &ticks, sizeof(ticks));	/* clears it */
+	(void)r;
+	if (event_add(l->ev, NULL) != 0)
+		log_warn("relay: cannot watch a UDP listener again");
+	udp_read_cb(l->fd, EV_READ, l);
 }
 
 int
@@ -323,6 +517,7 @@ udp_listen(struct relay_loop *lp, const struct maddr *addr, int port,
 	l = &lp->udp[lp->nudp++];
 	memset(l, 0, sizeof(*l));
 	l->fd = fd;
+	l->hold_fd = -1;
 	l->addr = a;
 	l->lp = lp;
 	return 0;
@@ -358,6 +553,14 @@ udp_start(struct relay_loop *lp)
 		if (l->ev == NULL && (l->ev = event_new(lp->base, l->fd,
 		    EV_READ | EV_PERSIST, udp_read_cb, l)) == NULL)
 			return -1;
+		if (l->hold_fd == -1 && (l->hold_fd = timerfd_create(
+		    CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) == -1)
+			return -1;
+		if (l->hold == NULL && (l->hold = event_new(lp->base,
+		    l->hold_fd, EV_READ | EV_PERSIST, udp_hold_cb, l)) == NULL)
+			return -1;
+		if (event_add(l->hold, NULL) != 0)
+			return -1;
 		if (event_add(l->ev, NULL) != 0)
 			return -1;
 	}
@@ -372,6 +575,10 @@ udp_close(struct relay_loop *lp)
 	for (i = 0; i < lp->nudp; i++) {
 		if (lp->udp[i].ev != NULL)
 			event_free(lp->udp[i].ev);
+		if (lp->udp[i].hold != NULL)
+			event_free(lp->udp[i].hold);
+		if (lp->udp[i].hold_fd != -1)
+			close(lp->udp[i].hold_fd);
 		close(lp->udp[i].fd);
 	}
 	free(lp->udp);
@@ -424,11 +631,11 @@ static void
 steer_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct steer *st = arg;
-	int rounds, more;
+	int rounds, more, got;
 
 	st->reading = 1;
 	for (rounds = 0; rounds < 8; rounds++) {
-		more = udp_batch(st->lp, st->fd, listener_dgram, st->l);
+		more = udp_batch(st->lp, st->fd, listener_dgram, st->l, &got);
 		if (st->gone || !more)
 			break;
 	}
@@ -582,10 +789,10 @@ static void
 rsock_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct rsock *rs = arg;
-	int rounds;
+	int rounds, got;
 
 	for (rounds = 0; rounds < 4; rounds++)
-		if (!udp_batch(rs->lp, rs->fd, rsock_dgram, rs))
+		if (!udp_batch(rs->lp, rs->fd, rsock_dgram, rs, &got))
 			break;
 }
 
