@@ -182,7 +182,8 @@ async def forged(t, cl):
               {"t": "pair", "to": c.welcome["session"], "from": sb,
                "node": "n2", "relay": "n2"},
               {"t": "take", "sid": sa, "n": 1, "node": "n2",
-               "fresh": sb}):
+               "fresh": sb},
+              {"t": "relay", "a": sa, "b": c.welcome["session"]}):
         redis_cli(cl, "PUBLISH", "mtest:node:n1", json.dumps(m))
     await asyncio.sleep(0.5)
     await a.send_json(type="chat", text="still here")
@@ -200,7 +201,7 @@ async def forged(t, cl):
     await asyncio.sleep(0.3)
     log = cl.nodes[0].log()
     t.ok("failed authentication" in log and
-         log.count("cluster_forged_message") >= 4,
+         log.count("cluster_forged_message") >= 5,
          "n1 logs the forged messages and reports them as security "
          "events (cluster_forged_message)")
     q = [x["type"] for x in await a.quiet(0.3)]
