@@ -6,8 +6,9 @@
  * struct relay_env (ban lookups, pseudonyms for security events).
  *
  * relay-threads.  Loop 0 is the daemon's own loop: it serves TCP and TLS
- * clients, and UDP clients too when the relay runs on one loop.  With N
- * worker threads (relay-threads N > 1, or 0 and more than two CPUs) each
+ * clients, and UDP clients too when the relay runs on one loop (relay-
+ * threads 0 on one CPU).  With N worker threads (relay-threads N, or 0
+ * and two CPUs or more: see relay_workers()) each
  * worker has an event base, a protocol context and a UDP listener of its
  * own on turn-port (SO_REUSEPORT), so the kernel spreads the clients and
  * keeps each 5-tuple on one worker.  An allocation lives on the loop its
@@ -489,21 +490,25 @@ relay_cpus(void)
 }
 
 /*
- * Worker threads for relay-threads (no worker: one loop in all), with the
- * reason in why.  0 (auto) is none on RELAY_AUTO_ONE_LOOP CPUs or fewer,
- * else one per CPU.  Measured with taskset on a quiet 2-CPU machine
- * (tools/compare-coturn.py's phases, load average 0.7-1.3): on one CPU
- * one loop relays a packet for 7-8% less CPU (1080p30 x100, uclient)
- * and allocates 41% faster than two workers; on two, 5-18% less CPU at
- * 1080p30 x100, 13-23% less with turnutils_uclient, 32-79% more
- * allocations/s and a lower p99, for 2-15% fewer packets per second at
- * most: the second CPU is wanted by everything else (clients, the
- * kernel's packet processing, the daemon's main loop), and every request
- * to a worker that slept costs a wakeup.  With more CPUs one loop would
- * cap the relay at one of them, while workers each get a CPU of their
- * own and steering keeps a call's packets on one worker.
+ * Worker threads for relay-threads (0: no worker, one loop in all), with
+ * the reason in why.  N > 0 is N workers; 0 (auto) is none on one CPU,
+ * one on RELAY_AUTO_ONE_WORKER CPUs, else one per CPU.
+ *
+ * Measured with tools/compare-coturn.py and tools/soak.py on a quiet
+ * 2-CPU machine (load average 0.4-1.1): one worker relays for the CPU of
+ * one loop (1080p30 x100 3.80 against 4.44 CPU s per million packets,
+ * turnutils_uclient 2.90 against 2.90, 194,746 against 189,467 packets/s
+ * at most, allocations/s 3% fewer) and, unlike one loop, never waits
+ * behind signaling: the soak's 5000 WebSockets connecting in 5 s beside
+ * 50,000 relayed packets/s overflowed the one loop's UDP listener (24,675
+ * datagrams dropped at the socket), none with a worker.  Two workers
+ * cost 5-18% more CPU per packet on two CPUs (every request to a worker
+ * that slept is a wakeup, and the second CPU is wanted by everything
+ * else).  With more CPUs one worker would cap the relay at one of them,
+ * while workers each get a CPU of their own and steering keeps a call's
+ * packets on one worker.  On one CPU threads only add switches.
  */
-#define RELAY_AUTO_ONE_LOOP	2
+#define RELAY_AUTO_ONE_WORKER	2
 
 static int
 relay_workers(const struct config *cfg, char *why, size_t whylen)
@@ -512,13 +517,11 @@ relay_workers(const struct config *cfg, char *why, size_t whylen)
 
 	if (n == 0) {
 		cpus = relay_cpus();
-		n = cpus <= RELAY_AUTO_ONE_LOOP ? 1 : cpus;
+		n = cpus <= 1 ? 0 : cpus <= RELAY_AUTO_ONE_WORKER ? 1 : cpus;
 		snprintf(why, whylen, "relay-threads 0: %ld CPU%s to run on",
 		    cpus, cpus == 1 ? "" : "s");
 	} else
 		snprintf(why, whylen, "relay-threads %ld", n);
-	if (n <= 1)
-		return 0;
 	return n > RELAY_LOOPS_MAX - 1 ? RELAY_LOOPS_MAX - 1 : (int)n;
 }
 
@@ -632,9 +635,10 @@ relay_start(struct relay *rl)
 		log_info("relay: STUN/TURN on UDP port %d, one event loop (%s)",
 		    rl->env.cfg->turn_port, rl->threads_why);
 	else
-		log_info("relay: STUN/TURN on UDP port %d, %d worker threads "
+		log_info("relay: STUN/TURN on UDP port %d, %d worker thread%s "
 		    "(%s; TCP and TLS on the main loop)%s",
-		    rl->env.cfg->turn_port, rl->nloops - 1, rl->threads_why,
+		    rl->env.cfg->turn_port, rl->nloops - 1,
+		    rl->nloops == 2 ? "" : "s", rl->threads_why,
 		    rl->steer ? ", a call's clients steered to one" : "");
 	return 0;
 }

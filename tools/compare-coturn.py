@@ -36,8 +36,8 @@ runs the same load against each, one after the other:
             and TLS
 
 Both servers run with their default relay threads (coturn: one per core;
-meetopiad: one event loop on two CPUs or fewer, one worker per CPU above)
-unless --relay-threads N gives meetopiad another value (1: one event loop).
+meetopiad: one event loop on one CPU, one worker thread on two, one per
+CPU above) unless --relay-threads N gives meetopiad another value.
 
 And tools/raw-loopback, the ceiling: one recvmmsg + one sendmmsg per packet
 and no relay.  Prints a table per server, then ours/coturn ratios.
@@ -604,7 +604,7 @@ def main():
                     help="max-rate runs per server, the best counts (default 3)")
     ap.add_argument("--relay-threads", type=int,
                     help="meetopiad's relay-threads (default: its own, 0: "
-                    "one loop on <= 2 CPUs, else one per CPU)")
+                    "one loop on 1 CPU, one worker on 2, else one per CPU)")
     ap.add_argument("--skip-meetopiad", action="store_true")
     ap.add_argument("--skip-coturn", action="store_true")
     ap.add_argument("--allow-sanitized", action="store_true",

@@ -180,7 +180,7 @@ print(j["packets"]["relayed"], j["loss"]["percent"])' "$tmp/bench-$n.json" \
 	[ "$brc" -eq 0 ] || echo "perf-relay: meetopia-bench exited $brc:" \
 	    "$(tail -1 "$tmp/bench-$n.err")" >&2
 	echo
-	echo "== relay-threads $n: $(grep -o 'one event loop[^,]*\|[0-9]* worker threads' "$log" | head -1)"
+	echo "== relay-threads $n: $(grep -o 'one event loop[^,]*\|[0-9]* worker threads*' "$log" | head -1)"
 	echo "load average $load; relayed ${relayed% *} packets, loss ${relayed#* }%;" \
 	    "relay CPU $(awk -v a="$c0" -v b="$c1" -v hz="$hz" -v r="${relayed% *}" \
 	    'BEGIN { printf "%.2f s, %.2f s per Mpkt", (b - a) / hz,

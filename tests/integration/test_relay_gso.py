@@ -12,8 +12,9 @@ relays to b then leaves as GSO sends, which the debug log shows.  b must
 see each datagram on its own, in order, byte for byte: a burst of equal
 ones with a shorter last one (one GSO send), one with a shorter datagram
 in the middle (it ends a run: two GSO sends), and one of sizes that all
-differ (no GSO send: sendmmsg).  With relay-threads 1 and 2 (a worker
-loop, which sends when its loop's iteration ends).  Loopback only.
+differ (no GSO send: sendmmsg).  On one event loop (relay-threads 0
+under taskset -c 0), and with relay-threads 1 and 2 (worker loops, which
+send when their loop's iteration ends).  Loopback only.
 """
 import os
 import re
@@ -30,6 +31,23 @@ from turnclient import relayed_of  # noqa: E402
 
 GSO_RE = re.compile(r"relay: (\d+) datagrams of (\d+) bytes in one GSO send")
 CH_A, CH_B = 0x4000, 0x4001
+
+
+LOOP_RE = re.compile(r"relay: allocation (\d+) on loop (\d+) at ")
+
+
+def settle(d, wait=2.0):
+    """With workers, waits until the log puts the two allocations on one
+    loop (a permission for the other's relayed address moves one to the
+    other's worker, asynchronously): until then a burst may cross loops
+    through the hand-off ring, datagram by datagram."""
+    end = time.time() + wait
+    while time.time() < end:
+        where = dict(LOOP_RE.findall(d.log()))
+        if len(where) == 2 and len(set(where.values())) == 1:
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def allocate(t, c, name):
@@ -81,10 +99,14 @@ def burst(t, d, ca, cb, sizes, name):
 
 
 def run(t, threads):
-    where = " (relay-threads %d)" % threads
+    """threads 0: one event loop (relay-threads 0 on one CPU)."""
+    where = " (relay-threads %d)" % threads if threads else " (one loop)"
     d = Daemon(conf={"allowed-peer-ip": "127.0.0.1", "user-quota": "0",
-                     "log-level": "debug", "relay-threads": str(threads)})
+                     "log-level": "debug", "relay-threads": str(threads)},
+               prefix=None if threads else ["taskset", "-c", "0"])
     with d:
+        if not threads:
+            t.ok("one event loop" in d.log(), "one event loop" + where)
         ca = Client(d, *d.credential("alice"))
         cb = Client(d, *d.credential("bob"))
         ra = allocate(t, ca, "a" + where)
@@ -97,23 +119,27 @@ def run(t, threads):
         ca.s.sendto(chandata(CH_A, b"hello", pad=False), ca.server)
         t.eq(drain(cb.s), [chandata(CH_B, b"hello", pad=False)],
              "a's ChannelData reaches b as ChannelData" + where)
+        if threads > 1:
+            t.ok(settle(d), "a's and b's allocations end up on one loop" +
+                 where, LOOP_RE.findall(d.log()))
 
         # A worker may read a burst in two batches (its receive slots
         # are shared by the batches of one iteration of its loop): there
         # the runs may be cut shorter, never longer.
         sends = burst(t, d, ca, cb, [1000] * 9 + [600],
                       "nine of 1000 bytes and one of 600" + where)
-        if threads == 1:
+        if threads == 0:
             t.eq(sends, [(10, 1004)], "they left as one GSO send of 10 "
                  "datagrams of 1004 bytes" + where)
         else:
             t.ok(sends and all(s == 1004 for _, s in sends) and
                  sum(k for k, _ in sends) <= 10, "they left in GSO sends "
-                 "of 1004-byte segments" + where, {"gso sends": sends})
+                 "of 1004-byte segments" + where, {"gso sends": sends,
+                 "log": d.log()[-3000:]})
 
         sends = burst(t, d, ca, cb, [800] * 4 + [300] + [800] * 3,
                       "a shorter datagram in the middle" + where)
-        if threads == 1:
+        if threads == 0:
             t.eq(sorted(sends), [(3, 804), (5, 804)], "it ends a run: two "
                  "GSO sends (5 and 3)" + where)
         else:
@@ -154,6 +180,7 @@ def run(t, threads):
 
 
 def main(t):
+    run(t, 0)
     run(t, 1)
     run(t, 2)
 

@@ -12,11 +12,12 @@ another loop, quotas per user and in total counted over all loops and
 given back when an allocation on any loop goes, a reload that reaches
 every loop, and pair-permissions between signaling partners on different
 loops (a stranger refused, the pair's permission dead after "next").
-relay-threads = 1 runs no worker thread, and a second daemon cannot join
+relay-threads = 1 runs one worker thread, and a second daemon cannot join
 the workers' port through SO_REUSEPORT.  relay-threads = 0 (the default)
 counts the CPUs the daemon may run on: under taskset -c 0 it runs no
-worker thread and its log says why; relay-threads = 2 runs two workers
-under taskset -c 0 all the same.  Loopback only; the only peers are
+worker thread (one event loop) and its log says why, on two CPUs one
+worker; relay-threads = 2 runs two workers under taskset -c 0 all the
+same.  Loopback only; the only peers are
 our own relayed addresses.
 """
 import asyncio
@@ -301,6 +302,21 @@ def auto_threads(t):
         c, r, rel = allocate(d, "auto")
         t.ok(rel is not None, "and it relays")
         c.close()
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) >= 2:
+        two = ["taskset", "-c", "%d,%d" % (cpus[0], cpus[1])]
+        with Daemon(conf={"relay-threads": "0"}, prefix=two) as d:
+            names = thread_names(d.proc.pid)
+            t.ok("relay-1" in names and "relay-2" not in names,
+                 "relay-threads = 0 on two CPUs: one worker thread",
+                 sorted(names))
+            t.ok("1 worker thread (relay-threads 0: 2 CPUs to run on;"
+                 in d.log(), "the start-up log names the count and why")
+            c, r, rel = allocate(d, "auto-two")
+            t.ok(rel is not None, "and it relays")
+            c.close()
+    else:
+        t.diag("relay-threads = 0 on two CPUs: not checked, one CPU here")
     with Daemon(conf={"relay-threads": "2"}, prefix=one_cpu) as d:
         names = thread_names(d.proc.pid)
         t.ok({"relay-1", "relay-2"} <= names and "relay-3" not in names,
@@ -328,10 +344,11 @@ def main(t):
     quotas(t)
     with Daemon(conf={"relay-threads": "1"}) as d:
         names = thread_names(d.proc.pid)
-        t.ok(not any(n.startswith("relay-") for n in names),
-             "relay-threads = 1: no worker thread", sorted(names))
-        t.ok("one event loop" in d.log(), "the start-up log says so")
-        c, r, rel = allocate(d, "single")
+        t.ok("relay-1" in names and "relay-2" not in names,
+             "relay-threads = 1: one worker thread, relay-1", sorted(names))
+        t.ok("1 worker thread (relay-threads 1;" in d.log(),
+             "the start-up log says so")
+        c, r, rel = allocate(d, "one-worker")
         t.ok(rel is not None, "and it relays")
         c.close()
     auto_threads(t)
