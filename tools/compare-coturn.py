@@ -262,7 +262,7 @@ class Meetopiad(Server):
                                                       open(self.log).read()[-2000:]))
             log = open(self.log, errors="replace").read()
             if "ready" in log:
-                m = re.search(r"(\d+) worker threads", log)
+                m = re.search(r"(\d+) worker threads?", log)
                 self.version += (", %s relay threads" % m.group(1) if m
                                  else ", one relay loop")
                 return
@@ -349,7 +349,8 @@ def run_server(srv, builddir, secret, opts):
     def measure():
         held["rss"] = proc_rss_kb(pid)
         held["sched"] = proc_sched(pid)
-    s0 = proc_sched(pid)
+        held["cpu"] = proc_cpu(pid)
+    s0, cpu0 = proc_sched(pid), proc_cpu(pid)
     j, err = bench(opts, builddir, srv.port, secret,
                    ["-n", str(opts.rss_allocations), "-P", "none",
                     "--hold", "3", "--threads", "1"], watch_hold=measure)
@@ -366,6 +367,8 @@ def run_server(srv, builddir, secret, opts):
                 (held["sched"][0] - s0[0]) / 1e3 / ok
             res["rss"]["runs_per_allocation"] = \
                 (held["sched"][1] - s0[1]) / ok
+            res["rss"]["cpu_us_per_allocation"] = \
+                (held["cpu"] - cpu0) * 1e6 / ok
     else:
         res["rss"] = {"error": err.splitlines()[-1] if err else "no result"}
     time.sleep(1.0)
@@ -523,6 +526,7 @@ ROWS = [
     ("RSS KiB / allocation (10k)", ("rss", "per_allocation_kb"), ".2f", "lower"),
     ("allocations held", ("rss", "allocations"), "d", None),
     ("allocations / s", ("rss", "allocations_per_second"), ".0f", "higher"),
+    ("  server CPU us / alloc", ("rss", "cpu_us_per_allocation"), ".1f", "lower"),
     ("  server run-queue wait us / alloc", ("rss", "runqueue_us_per_allocation"), ".1f", "lower"),
     ("  server thread runs / allocation", ("rss", "runs_per_allocation"), ".2f", "lower"),
     ("  load average then", ("rss", "load_average"), ".2f", None),
