@@ -6,7 +6,9 @@
  * interleaves with it, which is what makes a match atomic.
  *
  * The script walks the whole queue like pair_match() walks the local one:
- * O(waiting sessions) per find, all inside Redis.
+ * O(waiting sessions) per find, all inside Redis.  A match tells the
+ * waiter's node with a "matched" note on its channel, unless that is the
+ * finder's node, which has the answer already.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,8 +94,10 @@ static const char queue_lua[] =
 "pick = pick or any\n"
 "if not pick then return {'waiting', tostring(since), tostring(now)} end\n"
 "drop(pick[1]); drop(id)\n"
-"redis.call('PUBLISH', pfx .. 'node:' .. pick[2], cjson.encode({type = 'matched',\n"
-"  session = pick[1], partner = id, partnerNode = node}))\n"
+"if pick[2] ~= node then\n"
+"  redis.call('PUBLISH', pfx .. 'node:' .. pick[2], cjson.encode({type = 'matched',\n"
+"    session = pick[1], partner = id, partnerNode = node}))\n"
+"end\n"
 "return {'matched', pick[1], pick[2], pick[3]}\n";
 
 struct cluster_queue {

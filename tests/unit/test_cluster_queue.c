@@ -278,6 +278,19 @@ rules(void)
 	    "node 1 hears that s1 was matched with s2");
 	is_int(queue_len(), 0, "both left the queue");
 
+	/* a match on one node: its node has the answer, no note */
+	note_count = 0;
+	a = find(0, "s30", NULL, NULL, NULL, 3000, 0);
+	b = find(0, "s31", NULL, NULL, NULL, 3000, 0);
+	ok(IS_WAITING(a) && IS_MATCHED(b, "s30"), "two finds on node 1 match");
+	a = find(1, "s32", NULL, NULL, NULL, 3000, 0);
+	b = find(2, "s33", NULL, NULL, NULL, 3000, 0);
+	ok(IS_WAITING(a) && IS_MATCHED(b, "s32"), "and two across nodes");
+	run_until(&note_count, 1, 5);
+	run_until(&note_count, 2, 0.5);	/* a second would come by now */
+	ok(note_count == 1 && note_node[sess_index("s32")] == 1,
+	    "only the pair across nodes makes a note");
+
 	/* the oldest compatible waiter */
 	a = find(0, "s3", "s4", NULL, NULL, 3000, 0);
 	b = find(1, "s4", "s3", NULL, NULL, 3000, 0);
@@ -370,7 +383,7 @@ concurrency(void)
 	const char *x = "x";
 	struct cluster_find cf;
 	int i, ndone = 0, bad = 0, symmetric = 0, pairs = 0, waiting[2] = { 0, 0 };
-	int seen[NSESS], cross = 0, errs = 0;
+	int seen[NSESS], cross = 0, errs = 0, remote = 0;
 
 	memset(many, 0, sizeof(many));
 	memset(seen, 0, sizeof(seen));
@@ -415,19 +428,33 @@ concurrency(void)
 			bad++;
 	is_int(bad, 0, "no session matched twice, nor with itself");
 	is_int(cross, 0, "no pair across interests");
-	run_until(&note_count, pairs, 10);
 	for (i = 0; i < NSESS; i++) {
 		int p;
 
-		if (many[i].r.what != CLUSTER_FIND_MATCHED)
+		if (many[i].r.what != CLUSTER_FIND_MATCHED ||
+		    (p = sess_index(many[i].r.partner)) < 0)
 			continue;
-		p = sess_index(many[i].r.partner);
-		if (strcmp(note_partner[p], ids[i]) == 0 &&
+		if (p % NODES != i % NODES)
+			remote++;
+	}
+	run_until(&note_count, remote, 10);
+	run_until(&note_count, remote + 1, 0.5);	/* none more */
+	for (i = 0; i < NSESS; i++) {
+		int p;
+
+		if (many[i].r.what != CLUSTER_FIND_MATCHED ||
+		    (p = sess_index(many[i].r.partner)) < 0)
+			continue;
+		if (p % NODES == i % NODES) {
+			if (note_partner[p][0] == '\0')
+				symmetric++;
+		} else if (strcmp(note_partner[p], ids[i]) == 0 &&
 		    note_node[p] == p % NODES)
 			symmetric++;
 	}
 	is_int(symmetric, pairs, "pairs are symmetric: each waiter's node "
-	    "heard of its finder");
+	    "heard of its finder, but when it is the finder's own");
+	is_int(note_count, remote, "one note per pair across nodes");
 	for (i = 0; i < NSESS; i++)
 		if (seen[i] == 0)
 			waiting[i % 5 == 0]++;
