@@ -6,6 +6,7 @@ test; issue 17).
     tools/cluster-bench.py [--builddir DIR] [--nodes 1,2,3] [--sessions N]
                            [--procs P] [--rounds K] [--messages M]
                            [--message chat|candidate] [--timeout S]
+                           [--node-cpu F]
 
 For one meetopiad alone (no Redis) and then for clusters of 1, 2 and 3
 nodes on one redis-server (tests/integration/cluster_nodes.py), all on free
@@ -22,6 +23,13 @@ loopback ports, it measures:
      first find), and each session's find -> matched under that load,
      split by local and cross-node pairs (partners tell each other who they
      are in a chat message afterwards).
+
+With --node-cpu F every node runs in a cgroup of its own capped at F CPUs
+(cpu.cfs_quota_us of cgroup v1's cpu controller, or cpu.max of cgroup v2;
+needs root): each node is then a machine of F CPUs, as behind a load
+balancer, while Redis and the clients run uncapped.  Without it every
+process shares this machine's CPUs, and a cluster here can only add work
+(Redis, the bus) to the same CPUs.
 
 Percentiles are nearest-rank over the samples.  Every session has its own
 127.x.y.z source address and the nodes run with max-connections-per-ip and
@@ -280,6 +288,49 @@ def find_worker(ports, mine, procs, ready, go, out):
         out.put("error: %r" % e)
 
 
+class CpuCap:
+    """Cgroups capping each of some processes at a share of a CPU."""
+
+    V1, V2 = "/sys/fs/cgroup/cpu", "/sys/fs/cgroup"
+
+    def __init__(self, cpus):
+        self.cpus, self.dirs = cpus, []
+        if os.path.exists(os.path.join(self.V1, "cpu.cfs_quota_us")):
+            self.root, self.v2 = self.V1, False
+        elif os.path.exists(os.path.join(self.V2, "cgroup.controllers")):
+            self.root, self.v2 = self.V2, True
+        else:
+            sys.exit("--node-cpu: no cgroup cpu controller here")
+
+    def cap(self, pid):
+        d = os.path.join(self.root, "meetopia-bench-%d" % pid)
+        os.mkdir(d)
+        self.dirs.append(d)
+        period = 100000
+        quota = int(self.cpus * period)
+        if self.v2:
+            with open(os.path.join(d, "cpu.max"), "w") as f:
+                f.write("%d %d" % (quota, period))
+        else:
+            with open(os.path.join(d, "cpu.cfs_period_us"), "w") as f:
+                f.write(str(period))
+            with open(os.path.join(d, "cpu.cfs_quota_us"), "w") as f:
+                f.write(str(quota))
+        with open(os.path.join(d, "cgroup.procs"), "w") as f:
+            f.write(str(pid))
+
+    def close(self):
+        """Removes the cgroups (their processes have exited)."""
+        for d in self.dirs:
+            for _ in range(50):
+                try:
+                    os.rmdir(d)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+        self.dirs = []
+
+
 def cpu_secs(pid):
     """utime + stime of process pid (all its threads) in seconds, or 0."""
     try:
@@ -361,16 +412,24 @@ def run_setup(label, n, a, results):
         ctx = Daemon(conf=CONF)
     else:
         ctx = Cluster(n, conf=CONF)
-    with ctx as c:
-        nodes = [c] if n == 0 else c.nodes
-        if n and not c.wait_up(n, timeout=20):
-            print("%s: the nodes did not all come up" % label)
-            return
-        try:
-            r = measure(nodes, a, None if n == 0 else c.redis.proc.pid)
-        except (asyncio.TimeoutError, queue.Empty):
-            print("%s: over --timeout %ss, skipped" % (label, a.timeout))
-            return
+    cap = CpuCap(a.node_cpu) if a.node_cpu else None
+    try:
+        with ctx as c:
+            nodes = [c] if n == 0 else c.nodes
+            if n and not c.wait_up(n, timeout=20):
+                print("%s: the nodes did not all come up" % label)
+                return
+            for d in nodes if cap else []:
+                cap.cap(d.proc.pid)
+            try:
+                r = measure(nodes, a, None if n == 0 else c.redis.proc.pid)
+            except (asyncio.TimeoutError, queue.Empty):
+                print("%s: over --timeout %ss, skipped"
+                      % (label, a.timeout))
+                return
+    finally:
+        if cap:
+            cap.close()
     r["wall"] = time.time() - t0
     results.append((label, r))
     print("%s: done in %.1f s" % (label, r["wall"]), flush=True)
@@ -379,7 +438,10 @@ def run_setup(label, n, a, results):
 def table(results, a):
     print()
     print("sessions %d, idle rounds %d, %d messages each way per round; "
-          "ms as p50/p99 (samples)" % (a.sessions, a.rounds, a.messages))
+          "ms as p50/p99 (samples)%s" % (
+              a.sessions, a.rounds, a.messages,
+              "; each node capped at %g CPU" % a.node_cpu
+              if a.node_cpu else ""))
     head = ("setup", "paired/s", "idle local", "idle cross", "load local",
             "load cross", "msg local", "msg cross")
     w = (16, 8, 17, 17, 18, 18, 17, 17)
@@ -426,7 +488,12 @@ def main():
                     help="client processes for the throughput phase")
     ap.add_argument("--timeout", type=float, default=300,
                     help="seconds at most per phase")
+    ap.add_argument("--node-cpu", type=float, default=0,
+                    help="cap each node at this many CPUs in a cgroup of "
+                    "its own (0: no cap)")
     a = ap.parse_args()
+    if a.node_cpu < 0 or a.node_cpu > 64:
+        ap.error("--node-cpu: 0 to 64")
     a.sessions += a.sessions % 2
     sizes = [int(x) for x in a.nodes.split(",") if x.strip()]
     if any(s < 1 or s > 3 for s in sizes):
