@@ -611,9 +611,9 @@ udp_to_client(void *arg, const struct turn_tuple *t, const struct iovec *iov,
  * the socket is registered on, and follow its allocation when it moves.
  * What arrives on it is handled as if the listener had read it; answers
  * still leave from the listener.  One descriptor per allocation: without
- * one (EMFILE) the client stays on the shared listener, whose kernel hash
- * keeps it on the loop of its allocation as before, and that allocation
- * does not move.
+ * one (EMFILE, or steer_max open) the client stays on the shared
+ * listener, whose kernel hash keeps it on the loop of its allocation as
+ * before, and that allocation does not move.
  *
  * When its allocation goes (a Refresh to 0, expiry, its session ended),
  * the socket may hold datagrams the kernel queued on it before: the
@@ -719,7 +719,7 @@ udp_steer_open(void *arg, const struct turn_tuple *t, void **steerp)
 	struct udp_listener *l = t->conn;
 	struct sockaddr_storage ss;
 	socklen_t sl;
-	int fd;
+	int fd, e, capped = 0;
 
 	*steerp = NULL;
 	/* Off (one worker, or a kernel without the 4-tuple lookup). */
@@ -727,7 +727,7 @@ udp_steer_open(void *arg, const struct turn_tuple *t, void **steerp)
 	    l->lp != lp)
 		return -1;
 	if (atomic_fetch_add(&lp->rl->nsteer, 1) >= lp->rl->steer_max) {
-		errno = EMFILE;
+		capped = 1;
 		goto fail;
 	}
 	if ((fd = udp_socket(&l->addr, 1, NULL, 0)) == -1)
@@ -741,12 +741,20 @@ udp_steer_open(void *arg, const struct turn_tuple *t, void **steerp)
 		goto fail;
 	return 0;
 fail:
-	if ((errno == EMFILE || errno == ENFILE) &&
+	e = errno;
+	/* Which refused: the cap on steering sockets, or the system. */
+	if (capped && rl_window_take(&lp->emfile_log,
+	    (int64_t)clock_mono_ms(), 1000, 1, NULL) == 0) {
+		log_warn("relay: steering sockets at their limit (%ld open, "
+		    "at most %ld); the client stays on the shared listener",
+		    (long)atomic_load(&lp->rl->nsteer) - 1, lp->rl->steer_max);
+	} else if (!capped && (e == EMFILE || e == ENFILE) &&
 	    rl_window_take(&lp->emfile_log, (int64_t)clock_mono_ms(), 1000, 1,
 	    NULL) == 0) {
 		log_warn("relay: no file descriptor for a steering socket "
-		    "(%ld open, at most %ld); the client stays on the shared "
-		    "listener", (long)atomic_load(&lp->rl->nsteer) - 1,
+		    "(%s; %ld open, at most %ld); the client stays on the "
+		    "shared listener", e == EMFILE ? "process limit" :
+		    "system limit", (long)atomic_load(&lp->rl->nsteer) - 1,
 		    lp->rl->steer_max);
 	}
 	atomic_fetch_sub(&lp->rl->nsteer, 1);
