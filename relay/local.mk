@@ -116,6 +116,7 @@ RELAY_IT = tests/integration/test_stun_client.py \
 	tests/integration/test_pair_permissions.py \
 	tests/integration/test_relay_threads.py \
 	tests/integration/test_relay_steering.py \
+	tests/integration/test_steer_close.py \
 	tests/integration/test_turn_tcp.py \
 	tests/integration/test_turn_stream.py \
 	tests/integration/test_turn_hangup.py

@@ -462,6 +462,9 @@ loop_thread(void *arg)
 		event_base_loop(lp->base, EVLOOP_ONCE |
 		    EVLOOP_NO_EXIT_ON_EMPTY);
 		udp_iteration_end(lp);
+		/* Out of the batches: the steering sockets that closed in
+		 * them are read dry now. */
+		udp_steer_reap(lp);
 	} while (!event_base_got_break(lp->base));
 	lp->defer = 0;
 	return NULL;

@@ -62,6 +62,7 @@ struct rsock {
 };
 
 struct relay_ring;			/* ring.h: hand-off between loops */
+struct steer;				/* udp.c: a client's steering socket */
 struct relay_req;			/* steer.c: a session that ended */
 struct relay_move;			/* steer.c: an allocation moving */
 
@@ -111,6 +112,10 @@ struct relay_loop {
 						   thread writes, metrics reads) */
 	int			 gso_off;	/* the kernel refused UDP GSO */
 	int			 gso_used;	/* logged once */
+	/* Steering sockets whose allocation went (udp.c): off the loop,
+	 * read dry and closed when the loop is out of its batches
+	 * (udp_steer_reap()), so that nothing queued on them is lost. */
+	struct steer		*closing;
 
 	/* Hand-off from the other loops: a ring per sender (made on first
 	 * use by the sender), an eventfd to wake this loop. */
@@ -189,6 +194,7 @@ int	udp_rsock_adopt(void *, int, const struct maddr *, int,
 	    struct turn_relayed *, void **);
 int	udp_steer_open(void *, const struct turn_tuple *, void **);
 void	udp_steer_close(void *, void *);
+void	udp_steer_reap(struct relay_loop *);
 int	udp_steer_detach(void *, void *);
 int	udp_steer_adopt(void *, int, struct turn_tuple *, void **);
 

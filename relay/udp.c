@@ -567,11 +567,14 @@ udp_start(struct relay_loop *lp)
 	return 0;
 }
 
+static void	steer_close_all(struct relay_loop *);
+
 void
 udp_close(struct relay_loop *lp)
 {
 	size_t i;
 
+	steer_close_all(lp);
 	for (i = 0; i < lp->nudp; i++) {
 		if (lp->udp[i].ev != NULL)
 			event_free(lp->udp[i].ev);
@@ -608,10 +611,24 @@ udp_to_client(void *arg, const struct turn_tuple *t, const struct iovec *iov,
  * the socket is registered on, and follow its allocation when it moves.
  * What arrives on it is handled as if the listener had read it; answers
  * still leave from the listener.  One descriptor per allocation: without
- * one (EMFILE) the client stays on the shared listener, whose kernel hash
- * keeps it on the loop of its allocation as before, and that allocation
- * does not move.
+ * one (EMFILE, or steer_max open) the client stays on the shared
+ * listener, whose kernel hash keeps it on the loop of its allocation as
+ * before, and that allocation does not move.
+ *
+ * When its allocation goes (a Refresh to 0, expiry, its session ended),
+ * the socket may hold datagrams the kernel queued on it before: the
+ * client's next requests, such as a new Allocate from the same 5-tuple.
+ * Closed at once they would be lost, so it only leaves the loop then and
+ * waits on the loop's closing list; when the loop is out of its batches
+ * (a worker's iteration ends, udp_steer_reap()) it is read dry, each
+ * datagram handled as the listener's, and closed.  Reading it at once
+ * could not be done safely: the close comes from inside a batch, whose
+ * datagrams and queued sends use the loop's receive slots.  Its
+ * descriptor counts in nsteer until it is closed.  A socket whose
+ * allocation moves is handed over (udp_steer_detach()), not closed.
  */
+#define STEER_DRAIN_MAX	64	/* batches read from a closing socket */
+
 struct steer {
 	int			 fd;
 	struct event		*ev;
@@ -620,11 +637,14 @@ struct steer {
 	/*
 	 * A datagram of a batch read from this socket may free or move its
 	 * allocation (a Refresh to 0, a move at the batch's end), and with
-	 * it this socket: then it is only marked gone, and the reader frees
-	 * it when the batch is over.
+	 * it this socket: a move only marks it gone, and the reader frees it
+	 * when the batch is over; a close puts it on the loop's closing list
+	 * (closing, next), where the reader leaves it.
 	 */
 	int			 reading;
 	int			 gone;
+	int			 closing;
+	struct steer		*next;
 };
 
 static void
@@ -636,12 +656,21 @@ steer_read_cb(evutil_socket_t fd, short what, void *arg)
 	st->reading = 1;
 	for (rounds = 0; rounds < 8; rounds++) {
 		more = udp_batch(st->lp, st->fd, listener_dgram, st->l, &got);
-		if (st->gone || !more)
+		if (st->gone || st->closing || !more)
 			break;
 	}
 	st->reading = 0;
 	if (st->gone)
 		free(st);
+}
+
+/* Closes a steering socket that is off its loop, and frees it. */
+static void
+steer_free(struct steer *st)
+{
+	close(st->fd);
+	atomic_fetch_sub(&st->lp->rl->nsteer, 1);
+	free(st);
 }
 
 /* Takes st off its loop; frees it unless a batch of it is being read. */
@@ -690,7 +719,7 @@ udp_steer_open(void *arg, const struct turn_tuple *t, void **steerp)
 	struct udp_listener *l = t->conn;
 	struct sockaddr_storage ss;
 	socklen_t sl;
-	int fd;
+	int fd, e, capped = 0;
 
 	*steerp = NULL;
 	/* Off (one worker, or a kernel without the 4-tuple lookup). */
@@ -698,7 +727,7 @@ udp_steer_open(void *arg, const struct turn_tuple *t, void **steerp)
 	    l->lp != lp)
 		return -1;
 	if (atomic_fetch_add(&lp->rl->nsteer, 1) >= lp->rl->steer_max) {
-		errno = EMFILE;
+		capped = 1;
 		goto fail;
 	}
 	if ((fd = udp_socket(&l->addr, 1, NULL, 0)) == -1)
@@ -712,32 +741,105 @@ udp_steer_open(void *arg, const struct turn_tuple *t, void **steerp)
 		goto fail;
 	return 0;
 fail:
-	if ((errno == EMFILE || errno == ENFILE) &&
+	e = errno;
+	/* Which refused: the cap on steering sockets, or the system. */
+	if (capped && rl_window_take(&lp->emfile_log,
+	    (int64_t)clock_mono_ms(), 1000, 1, NULL) == 0) {
+		log_warn("relay: steering sockets at their limit (%ld open, "
+		    "at most %ld); the client stays on the shared listener",
+		    (long)atomic_load(&lp->rl->nsteer) - 1, lp->rl->steer_max);
+	} else if (!capped && (e == EMFILE || e == ENFILE) &&
 	    rl_window_take(&lp->emfile_log, (int64_t)clock_mono_ms(), 1000, 1,
 	    NULL) == 0) {
 		log_warn("relay: no file descriptor for a steering socket "
-		    "(%ld open, at most %ld); the client stays on the shared "
-		    "listener", (long)atomic_load(&lp->rl->nsteer) - 1,
+		    "(%s; %ld open, at most %ld); the client stays on the "
+		    "shared listener", e == EMFILE ? "process limit" :
+		    "system limit", (long)atomic_load(&lp->rl->nsteer) - 1,
 		    lp->rl->steer_max);
 	}
 	atomic_fetch_sub(&lp->rl->nsteer, 1);
 	return -1;
 }
 
+/*
+ * The allocation of st went: st leaves the loop at once and waits on the
+ * loop's closing list to be read dry and closed (udp_steer_reap()).  A
+ * loop that runs no iterations (a worker stopped, its allocations being
+ * freed) closes it now: nobody is there to answer.
+ */
 void
 udp_steer_close(void *arg, void *steer)
 {
 	struct steer *st = steer;
+	struct relay_loop *lp;
 	int fd;
 
-	if (st == NULL)
+	if (st == NULL || st->closing)
 		return;
-	atomic_fetch_sub(&st->lp->rl->nsteer, 1);
-	/* Off the loop first: an event freed after its descriptor was
-	 * closed costs a failing epoll_ctl. */
-	fd = st->fd;
-	steer_release(st);
-	close(fd);
+	lp = st->lp;
+	if (!lp->defer) {
+		/* Off the loop first: an event freed after its descriptor
+		 * was closed costs a failing epoll_ctl. */
+		atomic_fetch_sub(&lp->rl->nsteer, 1);
+		fd = st->fd;
+		steer_release(st);
+		close(fd);
+		return;
+	}
+	event_free(st->ev);
+	st->ev = NULL;
+	st->closing = 1;
+	st->next = lp->closing;
+	lp->closing = st;
+}
+
+/*
+ * Reads the closing steering sockets of lp dry and closes them; on a
+ * worker when its loop's iteration is over (no batch in hand, the receive
+ * slots free).  What they hold is handled as the listener's datagrams
+ * (a new Allocate from the client whose allocation went, its Refresh,
+ * which gets its 437), and may close more of them, which are read too.
+ * STEER_DRAIN_MAX batches at most each: a client that keeps sending
+ * faster than the loop reads does not hold it.
+ */
+void
+udp_steer_reap(struct relay_loop *lp)
+{
+	struct steer *st;
+	int rounds, got, total;
+
+	if (lp->closing == NULL)
+		return;
+	while ((st = lp->closing) != NULL) {
+		lp->closing = st->next;
+		for (rounds = total = 0; rounds < STEER_DRAIN_MAX; rounds++) {
+			errno = 0;
+			(void)udp_batch(lp, st->fd, listener_dgram, st->l,
+			    &got);
+			total += got;
+			/* An error reported on the socket (an ICMP error)
+			 * leaves the datagrams behind it queued. */
+			if (got == 0 && errno != EINTR &&
+			    errno != ECONNREFUSED)
+				break;
+		}
+		log_debug("relay: a steering socket of loop %d closed, %d "
+		    "datagrams read from it first", lp->idx, total);
+		steer_free(st);
+	}
+	udp_iteration_end(lp);
+}
+
+/* The closing steering sockets of a loop that stops: closed unread. */
+static void
+steer_close_all(struct relay_loop *lp)
+{
+	struct steer *st;
+
+	while ((st = lp->closing) != NULL) {
+		lp->closing = st->next;
+		steer_free(st);
+	}
 }
 
 int
