@@ -5,8 +5,10 @@
  * scripts).  Redis runs a script alone: no other command, from any node,
  * interleaves with it, which is what makes a match atomic.
  *
- * The script walks the whole queue like pair_match() walks the local one:
- * O(waiting sessions) per find, all inside Redis.  A match tells the
+ * The script walks the queue like pair_match() walks the local one, 64
+ * waiters a ZRANGE, all inside Redis: a finder without interests stops at
+ * the oldest waiter it may meet; one with interests walks on for a waiter
+ * that shares one, O(waiting sessions) at most.  A match tells the
  * waiter's node with a "matched" note on its channel, unless that is the
  * finder's node, which has the answer already.
  */
@@ -70,26 +72,33 @@ static const char queue_lua[] =
 "redis.call('PEXPIRE', wk, TTL)\n"
 "local open_me = nmine == 0 or now - since >= waitms\n"
 "local pick, any\n"
-"for _, c in ipairs(redis.call('ZRANGE', q, 0, -1)) do\n"
-"  if c ~= id and c ~= last then\n"
-"    local v = redis.call('HMGET', wkey(c), 'node', 'since', 'last', 'elig', 'n')\n"
-"    if not v[1] then\n"
-"      redis.call('ZREM', q, c)\n"
-"    elseif v[4] == '1' and v[3] ~= id then\n"
-"      local n = tonumber(v[5])\n"
-"      if nmine > 0 and n > 0 then\n"
-"        local f = {}\n"
-"        for j = 1, n do f[j] = 'i' .. j end\n"
-"        for _, x in ipairs(redis.call('HMGET', wkey(c), unpack(f))) do\n"
-"          if x and mine[x] then pick = {c, v[1], v[2]}; break end\n"
+"local off, CH = 0, 64\n"
+"local function done() return pick or (any and nmine == 0) end\n"
+"while not done() do\n"
+"  local cs, gone = redis.call('ZRANGE', q, off, off + CH - 1), 0\n"
+"  for _, c in ipairs(cs) do\n"
+"    if c ~= id and c ~= last then\n"
+"      local v = redis.call('HMGET', wkey(c), 'node', 'since', 'last', 'elig', 'n')\n"
+"      if not v[1] then\n"
+"        redis.call('ZREM', q, c); gone = gone + 1\n"
+"      elseif v[4] == '1' and v[3] ~= id then\n"
+"        local n = tonumber(v[5])\n"
+"        if nmine > 0 and n > 0 then\n"
+"          local f = {}\n"
+"          for j = 1, n do f[j] = 'i' .. j end\n"
+"          for _, x in ipairs(redis.call('HMGET', wkey(c), unpack(f))) do\n"
+"            if x and mine[x] then pick = {c, v[1], v[2]}; break end\n"
+"          end\n"
 "        end\n"
-"        if pick then break end\n"
-"      end\n"
-"      if not any and open_me and (n == 0 or now - tonumber(v[2]) >= waitms) then\n"
-"        any = {c, v[1], v[2]}\n"
+"        if not any and open_me and (n == 0 or now - tonumber(v[2]) >= waitms) then\n"
+"          any = {c, v[1], v[2]}\n"
+"        end\n"
+"        if done() then break end\n"
 "      end\n"
 "    end\n"
 "  end\n"
+"  if #cs < CH then break end\n"
+"  off = off + CH - gone\n"
 "end\n"
 "pick = pick or any\n"
 "if not pick then return {'waiting', tostring(since), tostring(now)} end\n"

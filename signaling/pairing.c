@@ -128,8 +128,11 @@ pair_match(struct pair_queue *pq, struct pair_node *n, uint64_t now)
 		if (pair_shared(n, c))
 			return c;
 		if (any == NULL && open_to_anyone(pq, n, now) &&
-		    open_to_anyone(pq, c, now))
+		    open_to_anyone(pq, c, now)) {
 			any = c;
+			if (n->ninterests == 0)
+				break;	/* nobody can share one with n */
+		}
 	}
 	return any;
 }

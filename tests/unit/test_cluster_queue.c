@@ -376,6 +376,50 @@ rules(void)
 /* 500 finds at once over three nodes. */
 static struct fres many[NSESS];
 
+/*
+ * A queue longer than the script's ZRANGE page (64): a waiter that shares
+ * the finder's interest far down the queue is found, also when waiters
+ * whose hashes expired are dropped from the pages walked before it (the
+ * next page's offset must not skip one), and a finder without interests
+ * gets the oldest waiter open to anyone.
+ */
+static void
+long_queue(void)
+{
+	char id[16], key[64], in[16];
+	const char *del[2] = { "DEL", key };
+	struct fres f;
+	int i, waiting = 0;
+
+	for (i = 0; i < 150; i++) {
+		snprintf(id, sizeof(id), "q%d", i);
+		snprintf(in, sizeof(in), "x%d", i);	/* none shared */
+		f = find(0, id, NULL, i == 70 ? "y" : in, NULL, 60000, 0);
+		waiting += IS_WAITING(f);
+	}
+	is_int(waiting, 150, "150 waiters with interests queue");
+	for (i = 10; i < 40; i++) {	/* gone without a cancel */
+		snprintf(key, sizeof(key), PFX "w:q%d", i);
+		raw(2, del);
+	}
+	f = find(1, "q900", NULL, "y", NULL, 60000, 0);
+	ok(IS_MATCHED(f, "q70"), "an interest shared by the 71st waiter "
+	    "is found on the second page, past 30 stale ones on the first");
+	is_int(queue_len(), 150 - 1 - 30, "the stale ones walked over are gone");
+	f = find(1, "q901", NULL, "z", NULL, 60000, 0);
+	ok(IS_WAITING(f), "no shared interest, nobody open yet: it waits");
+	f = find(2, "q902", NULL, NULL, NULL, 60000, 0);
+	ok(f.err == 0 && f.r.what == CLUSTER_FIND_WAITING,
+	    "no interests: the waiters with interests are not open yet");
+	for (i = 0; i < 150; i++) {
+		snprintf(id, sizeof(id), "q%d", i);
+		cancel(id);
+	}
+	cancel("q901");
+	cancel("q902");
+	is_int(queue_len(), 0, "queue empty again");
+}
+
 static void
 concurrency(void)
 {
@@ -588,6 +632,7 @@ main(void)
 		return done_testing();
 	cluster_queue_load(nodes[0].q);
 	rules();
+	long_queue();
 	concurrency();
 	auth_fails(url_s);
 	reconnect();
