@@ -135,7 +135,8 @@ signaling_cluster_drain(struct signaling *sig, const char *node, int undo)
 static void
 on_drain(struct signaling *sig, json_t *j)
 {
-	const char *node = json_string_value(json_object_get(j, "node"));
+	const char *node = remote_bus_str(j, "node", BUS_NODE);
+	const char *from = remote_bus_str(j, "from", BUS_NODE);
 	long long ts = json_integer_value(json_object_get(j, "ts"));
 	long long now = (long long)time(NULL);
 	const char *why = NULL;
@@ -149,8 +150,7 @@ on_drain(struct signaling *sig, json_t *j)
 		return;
 	}
 	log_info("cluster: %s asked by node %s", undo ? "drain undo" :
-	    "drain", json_string_value(json_object_get(j, "from")) != NULL ?
-	    json_string_value(json_object_get(j, "from")) : "?");
+	    "drain", from != NULL ? from : "?");
 	if (sig->nodeops.drain(sig->nodeops.arg, NULL, undo, &why) != 0)
 		log_warn("cluster: drain: %s", why != NULL ? why : "refused");
 }
@@ -159,6 +159,39 @@ size_t
 signaling_sessions(struct signaling *sig)
 {
 	return sig->nsessions;
+}
+
+/* ------------------------------------------------------------------ */
+/* The fields of bus messages. */
+
+/* The bounds of each enum bus_field, in bytes. */
+static const struct {
+	size_t	min, max;
+} bus_bounds[] = {
+	[BUS_ID] =	{ PAIR_ID_LEN, PAIR_ID_LEN },
+	[BUS_NODE] =	{ 0, SIG_NODE_MAX },
+	[BUS_WORD] =	{ 0, 32 },
+	[BUS_ADDR] =	{ 0, ADDR_STRLEN - 1 },
+	[BUS_SEALED] =	{ 0, BUS_SEALED_MAX },
+	[BUS_MAC] =	{ 0, 63 },
+};
+
+/* The string j[key] when it is one of kind's bounds, else NULL. */
+const char *
+remote_bus_str(json_t *j, const char *key, enum bus_field kind)
+{
+	json_t *v = json_object_get(j, key);
+	const char *s;
+	size_t len;
+
+	if ((s = json_string_value(v)) == NULL)
+		return NULL;
+	len = json_string_length(v);
+	/* A NUL inside would make what C reads differ from what came. */
+	if (memchr(s, '\0', len) != NULL || len < bus_bounds[kind].min ||
+	    len > bus_bounds[kind].max)
+		return NULL;
+	return s;
 }
 
 /* ------------------------------------------------------------------ */
@@ -294,10 +327,10 @@ bus_mac(struct signaling *sig, json_t *j, char *out, size_t outlen)
 static int
 bus_mac_ok(struct signaling *sig, json_t *j)
 {
-	const char *got = json_string_value(json_object_get(j, "mac"));
+	const char *got = remote_bus_str(j, "mac", BUS_MAC);
 	char want[64], copy[64];
 
-	if (got == NULL || strlen(got) >= sizeof(copy))
+	if (got == NULL)
 		return 0;
 	strlcpy(copy, got, sizeof(copy));
 	if (bus_mac(sig, j, want, sizeof(want)) != 0 ||
@@ -408,8 +441,7 @@ signaling_cluster_input(struct signaling *sig, const char *data,
 		else if (strcmp(t, "drain") == 0)
 			on_drain(sig, j);
 		else if (strcmp(t, "requeue") == 0) {
-			const char *to = json_string_value(json_object_get(j,
-			    "to"));
+			const char *to = remote_bus_str(j, "to", BUS_ID);
 			struct session *s = to != NULL ?
 			    session_find(sig, to) : NULL;
 
