@@ -401,11 +401,63 @@ remote_send(struct session *s, json_t *msg)
 	    msg);
 }
 
+/* {"t":"requeue"}: the finder's node could not pair a waiter of ours it
+ * took (the finder left meanwhile): it queues again. */
+static void
+on_requeue(struct signaling *sig, json_t *j)
+{
+	const char *to = remote_bus_str(j, "to", BUS_ID);
+	struct session *s;
 
+	if (to == NULL || (s = session_find(sig, to)) == NULL ||
+	    s->state != S_WAITING)
+		return;
+	s->r.pending = s->r.queued = 0;
+	if (remote_find(s) != 0)
+		session_match_here(s);
+}
+
+/*
+ * What this node's channel carries, by "t".  Every control message needs
+ * the MAC (bus_mac_ok); a partner message ("m") is sealed instead.  A "t"
+ * not listed needs the MAC too and is then ignored.  The queue's own
+ * "matched" note has no "t" (and no MAC: it only marks a waiter taken).
+ */
+static const struct bus_type {
+	const char	*t;
+	int		 mac;
+	void		(*fn)(struct signaling *, json_t *);
+} bus_types[] = {
+	{ "m",		0,	remote_on_message },
+	{ "pair",	1,	remote_on_pair },
+	{ "take",	1,	remote_on_take },
+	{ "adopt",	1,	remote_on_adopt },
+	{ "taken",	1,	remote_on_taken },
+	{ "moved",	1,	remote_on_moved },
+	{ "unrelay",	1,	remote_on_unrelay },
+	{ "relay",	1,	remote_on_relay },
+	{ "drain",	1,	on_drain },
+	{ "requeue",	1,	on_requeue },
+};
+
+/* The entry of bus_types for t, NULL when there is none. */
+static const struct bus_type *
+bus_type_find(const char *t)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(bus_types) / sizeof(bus_types[0]); i++)
+		if (strcmp(bus_types[i].t, t) == 0)
+			return &bus_types[i];
+	return NULL;
+}
+
+/* One message on this node's channel: checked, then handled by type. */
 void
 signaling_cluster_input(struct signaling *sig, const char *data,
     size_t len)
 {
+	const struct bus_type *bt;
 	json_t *j;
 	json_error_t e;
 	const char *t;
@@ -413,46 +465,19 @@ signaling_cluster_input(struct signaling *sig, const char *data,
 	if (sig->cl.up == NULL || sig->stopping ||
 	    (j = json_loadb(data, len, 0, &e)) == NULL)
 		return;
-	if ((t = json_string_value(json_object_get(j, "t"))) != NULL &&
-	    strcmp(t, "m") != 0 && !bus_mac_ok(sig, j)) {
-		log_warn("cluster: a control message failed authentication");
-		sig_secevent(sig, SECEV_VIOLATION, SECEV_HIGH, NULL, NULL,
-		    "cluster_forged_message", json_pack("{s:s}", "type", t));
+	if ((t = json_string_value(json_object_get(j, "t"))) == NULL) {
+		if ((t = json_string_value(json_object_get(j, "type"))) !=
+		    NULL && strcmp(t, "matched") == 0)
+			remote_on_matched(sig, j);
 		json_decref(j);
 		return;
 	}
-	if ((t = json_string_value(json_object_get(j, "t"))) != NULL) {
-		if (strcmp(t, "m") == 0)
-			remote_on_message(sig, j);
-		else if (strcmp(t, "pair") == 0)
-			remote_on_pair(sig, j);
-		else if (strcmp(t, "take") == 0)
-			remote_on_take(sig, j);
-		else if (strcmp(t, "adopt") == 0)
-			remote_on_adopt(sig, j);
-		else if (strcmp(t, "taken") == 0)
-			remote_on_taken(sig, j);
-		else if (strcmp(t, "moved") == 0)
-			remote_on_moved(sig, j);
-		else if (strcmp(t, "unrelay") == 0)
-			remote_on_unrelay(sig, j);
-		else if (strcmp(t, "relay") == 0)
-			remote_on_relay(sig, j);
-		else if (strcmp(t, "drain") == 0)
-			on_drain(sig, j);
-		else if (strcmp(t, "requeue") == 0) {
-			const char *to = remote_bus_str(j, "to", BUS_ID);
-			struct session *s = to != NULL ?
-			    session_find(sig, to) : NULL;
-
-			if (s != NULL && s->state == S_WAITING) {
-				s->r.pending = s->r.queued = 0;
-				if (remote_find(s) != 0)
-					session_match_here(s);
-			}
-		}
-	} else if ((t = json_string_value(json_object_get(j, "type"))) !=
-	    NULL && strcmp(t, "matched") == 0)
-		remote_on_matched(sig, j);
+	bt = bus_type_find(t);
+	if ((bt == NULL || bt->mac) && !bus_mac_ok(sig, j)) {
+		log_warn("cluster: a control message failed authentication");
+		sig_secevent(sig, SECEV_VIOLATION, SECEV_HIGH, NULL, NULL,
+		    "cluster_forged_message", json_pack("{s:s}", "type", t));
+	} else if (bt != NULL)
+		bt->fn(sig, j);
 	json_decref(j);
 }
