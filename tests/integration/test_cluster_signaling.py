@@ -176,6 +176,14 @@ async def messages(t, cl):
          "nor any key (%d keys)" % len(keys))
 
 
+async def recv_or_none(w, typ, timeout):
+    """The next message of type typ on w, {} when none comes in time."""
+    try:
+        return await w.recv_type(typ, timeout=timeout)
+    except asyncio.TimeoutError:
+        return {}
+
+
 async def forged(t, cl):
     """Control messages forged on the bus (by anyone who can PUBLISH on
     Redis) are ignored: they carry no valid MAC."""
@@ -193,10 +201,7 @@ async def forged(t, cl):
         redis_cli(cl, "PUBLISH", "mtest:node:n1", json.dumps(m))
     await asyncio.sleep(0.5)
     await a.send_json(type="chat", text="still here")
-    try:
-        m = await b.recv_type("chat", timeout=3)
-    except asyncio.TimeoutError:
-        m = {}
+    m = await recv_or_none(b, "chat", 3)
     t.eq(m.get("text"), "still here", "a forged moved does not divert a's "
          "messages, a forged take does not take a")
     q = await c.quiet(0.5)
@@ -288,18 +293,12 @@ async def malformed(t, cl):
     t.ok("drain undo asked by node ?" in log and long_node not in log,
          "a sender's node name too long is not logged")
     await a.send_json(type="chat", text="still paired")
-    try:
-        m = await b.recv_type("chat", timeout=3)
-    except asyncio.TimeoutError:
-        m = {}
+    m = await recv_or_none(b, "chat", 3)
     t.eq(m.get("text"), "still paired", "bad moved, take, taken and m "
          "messages leave the pair as it was")
     d = await connect(cl.nodes[1], "127.0.0.33")
     await d.send_json(type="find", interests=[tag])
-    try:
-        mc = await c.recv_type("matched", timeout=5)
-    except asyncio.TimeoutError:
-        mc = {}
+    mc = await recv_or_none(c, "matched", 5)
     t.ok(mc.get("type") == "matched", "bad pair and matched messages "
          "leave the waiter waiting: it is matched with a finder on n2")
     t.ok(node.proc.poll() is None, "n1 still runs")
