@@ -135,7 +135,8 @@ signaling_cluster_drain(struct signaling *sig, const char *node, int undo)
 static void
 on_drain(struct signaling *sig, json_t *j)
 {
-	const char *node = json_string_value(json_object_get(j, "node"));
+	const char *node = remote_bus_str(j, "node", BUS_NODE);
+	const char *from = remote_bus_str(j, "from", BUS_NODE);
 	long long ts = json_integer_value(json_object_get(j, "ts"));
 	long long now = (long long)time(NULL);
 	const char *why = NULL;
@@ -149,8 +150,7 @@ on_drain(struct signaling *sig, json_t *j)
 		return;
 	}
 	log_info("cluster: %s asked by node %s", undo ? "drain undo" :
-	    "drain", json_string_value(json_object_get(j, "from")) != NULL ?
-	    json_string_value(json_object_get(j, "from")) : "?");
+	    "drain", from != NULL ? from : "?");
 	if (sig->nodeops.drain(sig->nodeops.arg, NULL, undo, &why) != 0)
 		log_warn("cluster: drain: %s", why != NULL ? why : "refused");
 }
@@ -159,6 +159,39 @@ size_t
 signaling_sessions(struct signaling *sig)
 {
 	return sig->nsessions;
+}
+
+/* ------------------------------------------------------------------ */
+/* The fields of bus messages. */
+
+/* The bounds of each enum bus_field, in bytes. */
+static const struct {
+	size_t	min, max;
+} bus_bounds[] = {
+	[BUS_ID] =	{ PAIR_ID_LEN, PAIR_ID_LEN },
+	[BUS_NODE] =	{ 0, SIG_NODE_MAX },
+	[BUS_WORD] =	{ 0, 32 },
+	[BUS_ADDR] =	{ 0, ADDR_STRLEN - 1 },
+	[BUS_SEALED] =	{ 0, BUS_SEALED_MAX },
+	[BUS_MAC] =	{ 0, 63 },
+};
+
+/* The string j[key] when it is one of kind's bounds, else NULL. */
+const char *
+remote_bus_str(json_t *j, const char *key, enum bus_field kind)
+{
+	json_t *v = json_object_get(j, key);
+	const char *s;
+	size_t len;
+
+	if ((s = json_string_value(v)) == NULL)
+		return NULL;
+	len = json_string_length(v);
+	/* A NUL inside would make what C reads differ from what came. */
+	if (memchr(s, '\0', len) != NULL || len < bus_bounds[kind].min ||
+	    len > bus_bounds[kind].max)
+		return NULL;
+	return s;
 }
 
 /* ------------------------------------------------------------------ */
@@ -294,10 +327,10 @@ bus_mac(struct signaling *sig, json_t *j, char *out, size_t outlen)
 static int
 bus_mac_ok(struct signaling *sig, json_t *j)
 {
-	const char *got = json_string_value(json_object_get(j, "mac"));
+	const char *got = remote_bus_str(j, "mac", BUS_MAC);
 	char want[64], copy[64];
 
-	if (got == NULL || strlen(got) >= sizeof(copy))
+	if (got == NULL)
 		return 0;
 	strlcpy(copy, got, sizeof(copy));
 	if (bus_mac(sig, j, want, sizeof(want)) != 0 ||
@@ -368,11 +401,63 @@ remote_send(struct session *s, json_t *msg)
 	    msg);
 }
 
+/* {"t":"requeue"}: the finder's node could not pair a waiter of ours it
+ * took (the finder left meanwhile): it queues again. */
+static void
+on_requeue(struct signaling *sig, json_t *j)
+{
+	const char *to = remote_bus_str(j, "to", BUS_ID);
+	struct session *s;
 
+	if (to == NULL || (s = session_find(sig, to)) == NULL ||
+	    s->state != S_WAITING)
+		return;
+	s->r.pending = s->r.queued = 0;
+	if (remote_find(s) != 0)
+		session_match_here(s);
+}
+
+/*
+ * What this node's channel carries, by "t".  Every control message needs
+ * the MAC (bus_mac_ok); a partner message ("m") is sealed instead.  A "t"
+ * not listed needs the MAC too and is then ignored.  The queue's own
+ * "matched" note has no "t" (and no MAC: it only marks a waiter taken).
+ */
+static const struct bus_type {
+	const char	*t;
+	int		 mac;
+	void		(*fn)(struct signaling *, json_t *);
+} bus_types[] = {
+	{ "m",		0,	remote_on_message },
+	{ "pair",	1,	remote_on_pair },
+	{ "take",	1,	remote_on_take },
+	{ "adopt",	1,	remote_on_adopt },
+	{ "taken",	1,	remote_on_taken },
+	{ "moved",	1,	remote_on_moved },
+	{ "unrelay",	1,	remote_on_unrelay },
+	{ "relay",	1,	remote_on_relay },
+	{ "drain",	1,	on_drain },
+	{ "requeue",	1,	on_requeue },
+};
+
+/* The entry of bus_types for t, NULL when there is none. */
+static const struct bus_type *
+bus_type_find(const char *t)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(bus_types) / sizeof(bus_types[0]); i++)
+		if (strcmp(bus_types[i].t, t) == 0)
+			return &bus_types[i];
+	return NULL;
+}
+
+/* One message on this node's channel: checked, then handled by type. */
 void
 signaling_cluster_input(struct signaling *sig, const char *data,
     size_t len)
 {
+	const struct bus_type *bt;
 	json_t *j;
 	json_error_t e;
 	const char *t;
@@ -380,47 +465,19 @@ signaling_cluster_input(struct signaling *sig, const char *data,
 	if (sig->cl.up == NULL || sig->stopping ||
 	    (j = json_loadb(data, len, 0, &e)) == NULL)
 		return;
-	if ((t = json_string_value(json_object_get(j, "t"))) != NULL &&
-	    strcmp(t, "m") != 0 && !bus_mac_ok(sig, j)) {
-		log_warn("cluster: a control message failed authentication");
-		sig_secevent(sig, SECEV_VIOLATION, SECEV_HIGH, NULL, NULL,
-		    "cluster_forged_message", json_pack("{s:s}", "type", t));
+	if ((t = json_string_value(json_object_get(j, "t"))) == NULL) {
+		if ((t = json_string_value(json_object_get(j, "type"))) !=
+		    NULL && strcmp(t, "matched") == 0)
+			remote_on_matched(sig, j);
 		json_decref(j);
 		return;
 	}
-	if ((t = json_string_value(json_object_get(j, "t"))) != NULL) {
-		if (strcmp(t, "m") == 0)
-			remote_on_message(sig, j);
-		else if (strcmp(t, "pair") == 0)
-			remote_on_pair(sig, j);
-		else if (strcmp(t, "take") == 0)
-			remote_on_take(sig, j);
-		else if (strcmp(t, "adopt") == 0)
-			remote_on_adopt(sig, j);
-		else if (strcmp(t, "taken") == 0)
-			remote_on_taken(sig, j);
-		else if (strcmp(t, "moved") == 0)
-			remote_on_moved(sig, j);
-		else if (strcmp(t, "unrelay") == 0)
-			remote_on_unrelay(sig, j);
-		else if (strcmp(t, "relay") == 0)
-			remote_on_relay(sig, j);
-		else if (strcmp(t, "drain") == 0)
-			on_drain(sig, j);
-		else if (strcmp(t, "requeue") == 0) {
-			const char *to = json_string_value(json_object_get(j,
-			    "to"));
-			struct session *s = to != NULL ?
-			    session_find(sig, to) : NULL;
-
-			if (s != NULL && s->state == S_WAITING) {
-				s->r.pending = s->r.queued = 0;
-				if (remote_find(s) != 0)
-					session_match_here(s);
-			}
-		}
-	} else if ((t = json_string_value(json_object_get(j, "type"))) !=
-	    NULL && strcmp(t, "matched") == 0)
-		remote_on_matched(sig, j);
+	bt = bus_type_find(t);
+	if ((bt == NULL || bt->mac) && !bus_mac_ok(sig, j)) {
+		log_warn("cluster: a control message failed authentication");
+		sig_secevent(sig, SECEV_VIOLATION, SECEV_HIGH, NULL, NULL,
+		    "cluster_forged_message", json_pack("{s:s}", "type", t));
+	} else if (bt != NULL)
+		bt->fn(sig, j);
 	json_decref(j);
 }

@@ -17,7 +17,28 @@
 
 #include "signaling/sig.h"
 
+/*
+ * The string fields of a bus message (and of the sealed state a "taken"
+ * carries) by kind, each with its bounds in bytes, so that every handler
+ * reads them one way: remote_bus_str() gives NULL for a field that is
+ * missing, not a string, holds a NUL, or is out of its kind's bounds.
+ */
+enum bus_field {
+	BUS_ID,		/* a session id: exactly PAIR_ID_LEN */
+	BUS_NODE,	/* a node name: up to SIG_NODE_MAX, may be "" */
+	BUS_WORD,	/* a keyword (a type, state, reason): up to 32 */
+	BUS_ADDR,	/* a client address: shorter than ADDR_STRLEN */
+	BUS_SEALED,	/* remote_seal()'s text: up to BUS_SEALED_MAX */
+	BUS_MAC		/* a control message's MAC: up to 63 */
+};
+
+/* Sealed texts hold one client message (64 KiB at most, SPEC) or the
+ * messages held for a dropped session (SIG_PENDING_MAX), escaped and in
+ * base64: a few hundred KiB at the very most. */
+#define BUS_SEALED_MAX	(1024 * 1024)
+
 /* cluster_glue.c: the sealed bus */
+const char *remote_bus_str(json_t *, const char *key, enum bus_field);
 void	 remote_aad(char *aad, size_t len, const char *to, const char *from,
 	    uint64_t n);
 char	*remote_seal(struct signaling *, const char *aad, const char *pt,

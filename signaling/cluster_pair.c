@@ -361,15 +361,13 @@ signaling_cluster_found(struct signaling *sig, const char *id, int err,
 void
 remote_on_pair(struct signaling *sig, json_t *j)
 {
-	const char *to = json_string_value(json_object_get(j, "to"));
-	const char *from = json_string_value(json_object_get(j, "from"));
-	const char *node = json_string_value(json_object_get(j, "node"));
-	const char *relay = json_string_value(json_object_get(j, "relay"));
+	const char *to = remote_bus_str(j, "to", BUS_ID);
+	const char *from = remote_bus_str(j, "from", BUS_ID);
+	const char *node = remote_bus_str(j, "node", BUS_NODE);
+	const char *relay = remote_bus_str(j, "relay", BUS_NODE);
 	struct session *s;
 
-	if (to == NULL || from == NULL || node == NULL || relay == NULL ||
-	    strlen(from) != PAIR_ID_LEN || strlen(node) > SIG_NODE_MAX ||
-	    strlen(relay) > SIG_NODE_MAX)
+	if (to == NULL || from == NULL || node == NULL || relay == NULL)
 		return;
 	s = session_find(sig, to);
 	/* Only the session the queue says node took (its "matched" note
@@ -389,13 +387,14 @@ remote_on_pair(struct signaling *sig, json_t *j)
 void
 remote_on_matched(struct signaling *sig, json_t *j)
 {
-	const char *w = json_string_value(json_object_get(j, "session"));
-	const char *f = json_string_value(json_object_get(j, "partner"));
-	const char *n = json_string_value(json_object_get(j, "partnerNode"));
+	const char *w = remote_bus_str(j, "session", BUS_ID);
+	const char *f = remote_bus_str(j, "partner", BUS_ID);
+	const char *n = remote_bus_str(j, "partnerNode", BUS_NODE);
 	struct session *s;
 
-	if (w == NULL || f == NULL || n == NULL ||
-	    strcmp(n, sig->cl.node) == 0 || strlen(n) > SIG_NODE_MAX)
+	if (w == NULL || f == NULL || n == NULL)
+		return;
+	if (strcmp(n, sig->cl.node) == 0)
 		return;		/* a pair of ours: find's answer has it */
 	if ((s = session_find(sig, w)) == NULL || s->state != S_WAITING)
 		return;
@@ -409,9 +408,9 @@ remote_on_matched(struct signaling *sig, json_t *j)
 void
 remote_on_message(struct signaling *sig, json_t *j)
 {
-	const char *to = json_string_value(json_object_get(j, "to"));
-	const char *from = json_string_value(json_object_get(j, "from"));
-	const char *c = json_string_value(json_object_get(j, "c"));
+	const char *to = remote_bus_str(j, "to", BUS_ID);
+	const char *from = remote_bus_str(j, "from", BUS_ID);
+	const char *c = remote_bus_str(j, "c", BUS_SEALED);
 	json_t *jn = json_object_get(j, "n"), *msg;
 	const char *type;
 	struct session *s;
@@ -444,13 +443,12 @@ remote_on_message(struct signaling *sig, json_t *j)
 		return;
 	}
 	s->r.rxseq = n;
-	if ((type = json_string_value(json_object_get(msg, "type"))) == NULL) {
+	if ((type = remote_bus_str(msg, "type", BUS_WORD)) == NULL) {
 		json_decref(msg);
 		return;
 	}
 	if (strcmp(type, "_peer") == 0) {
-		const char *ip = json_string_value(json_object_get(msg,
-		    "addr"));
+		const char *ip = remote_bus_str(msg, "addr", BUS_ADDR);
 
 		if (ip != NULL && addr_parse(ip, &s->r.peer_addr) == 0)
 			s->r.has_peer_addr = 1;
@@ -458,8 +456,7 @@ remote_on_message(struct signaling *sig, json_t *j)
 		return;
 	}
 	if (strcmp(type, "_end") == 0) {
-		const char *why = json_string_value(json_object_get(msg,
-		    "reason"));
+		const char *why = remote_bus_str(msg, "reason", BUS_WORD);
 
 		if (s->state == S_PAIRED) {
 			session_send(s, json_pack("{s:s, s:s}", "type",
@@ -482,11 +479,10 @@ remote_on_message(struct signaling *sig, json_t *j)
 void
 remote_on_relay(struct signaling *sig, json_t *j)
 {
-	const char *a = json_string_value(json_object_get(j, "a"));
-	const char *b = json_string_value(json_object_get(j, "b"));
+	const char *a = remote_bus_str(j, "a", BUS_ID);
+	const char *b = remote_bus_str(j, "b", BUS_ID);
 
-	if (a == NULL || b == NULL || strlen(a) != PAIR_ID_LEN ||
-	    strlen(b) != PAIR_ID_LEN || strcmp(a, b) == 0)
+	if (a == NULL || b == NULL || strcmp(a, b) == 0)
 		return;
 	/* Not over a pair of a session of this node. */
 	if (session_find(sig, a) != NULL || session_find(sig, b) != NULL)
@@ -502,12 +498,11 @@ remote_on_relay(struct signaling *sig, json_t *j)
 void
 remote_on_unrelay(struct signaling *sig, json_t *j)
 {
-	const char *a = json_string_value(json_object_get(j, "a"));
-	const char *b = json_string_value(json_object_get(j, "b"));
+	const char *a = remote_bus_str(j, "a", BUS_ID);
+	const char *b = remote_bus_str(j, "b", BUS_ID);
 	struct session *sa, *sb;
 
-	if (a == NULL || b == NULL || strlen(a) != PAIR_ID_LEN ||
-	    strlen(b) != PAIR_ID_LEN)
+	if (a == NULL || b == NULL)
 		return;
 	/* Not if a side of it is here and still paired with the other. */
 	sa = session_find(sig, a);

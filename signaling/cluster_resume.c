@@ -153,18 +153,18 @@ void
 remote_on_adopt(struct signaling *sig, json_t *j)
 {
 	struct adopt_req q;
-	const char *node = json_string_value(json_object_get(j, "node"));
-	const char *fresh = json_string_value(json_object_get(j, "fresh"));
+	const char *node = remote_bus_str(j, "node", BUS_NODE);
+	const char *fresh = remote_bus_str(j, "fresh", BUS_ID);
 	char aad[2 * PAIR_ID_LEN + 16], ip[ADDR_STRLEN], *c;
 	struct session *p;
 	json_t *st;
 
 	memset(&q, 0, sizeof(q));
-	q.sid = json_string_value(json_object_get(j, "sid"));
-	q.nd = json_string_value(json_object_get(j, "nd"));
-	if (q.sid == NULL || q.nd == NULL || node == NULL || fresh == NULL ||
-	    strlen(node) > SIG_NODE_MAX || strlen(fresh) != PAIR_ID_LEN ||
-	    strcmp(node, sig->cl.node) == 0)
+	q.sid = remote_bus_str(j, "sid", BUS_ID);
+	q.nd = remote_bus_str(j, "nd", BUS_NODE);
+	if (q.sid == NULL || q.nd == NULL || node == NULL || fresh == NULL)
+		return;
+	if (strcmp(node, sig->cl.node) == 0)
 		return;
 	session_each(sig, adopt_one, &q);
 	if ((p = q.found) == NULL)
@@ -341,16 +341,15 @@ take_release(struct session *s)
 void
 remote_on_take(struct signaling *sig, json_t *j)
 {
-	const char *sid = json_string_value(json_object_get(j, "sid"));
-	const char *node = json_string_value(json_object_get(j, "node"));
-	const char *fresh = json_string_value(json_object_get(j, "fresh"));
+	const char *sid = remote_bus_str(j, "sid", BUS_ID);
+	const char *node = remote_bus_str(j, "node", BUS_NODE);
+	const char *fresh = remote_bus_str(j, "fresh", BUS_ID);
 	json_t *jn = json_object_get(j, "n"), *st;
 	struct session *s;
 	char aad[2 * PAIR_ID_LEN + 16], *c;
 
 	if (sid == NULL || node == NULL || fresh == NULL ||
-	    !json_is_integer(jn) || strlen(node) > SIG_NODE_MAX ||
-	    strlen(fresh) != PAIR_ID_LEN)
+	    !json_is_integer(jn))
 		return;
 	s = session_find(sig, sid);
 	if (s == NULL || s->ending || s->r.moved ||
@@ -388,8 +387,7 @@ taken_open(struct signaling *sig, const char *to, const char *sid,
 	st = json_loadb(pt, len, 0, &e);
 	explicit_bzero(pt, len);
 	free(pt);
-	if (st != NULL &&
-	    json_string_value(json_object_get(st, "state")) == NULL) {
+	if (st != NULL && remote_bus_str(st, "state", BUS_WORD) == NULL) {
 		json_decref(st);
 		st = NULL;
 	}
@@ -408,11 +406,10 @@ taken_restore(struct session *f, json_t *st)
 		if (ni < MSG_INTERESTS_MAX && json_is_string(x))
 			ints[ni++] = json_string_value(x);
 	pair_set_interests(&f->pn, ints, ni);
-	if ((v = json_string_value(json_object_get(st, "last"))) != NULL &&
-	    strlen(v) == PAIR_ID_LEN)
+	if ((v = remote_bus_str(st, "last", BUS_ID)) != NULL)
 		strlcpy(f->pn.last, v, sizeof(f->pn.last));
-	if ((v = json_string_value(json_object_get(st, "lastAddr"))) !=
-	    NULL && addr_parse(v, &f->last_addr) == 0)
+	if ((v = remote_bus_str(st, "lastAddr", BUS_ADDR)) != NULL &&
+	    addr_parse(v, &f->last_addr) == 0)
 		f->has_last = 1;
 	f->offerer = json_is_true(json_object_get(st, "offerer"));
 	f->reported = json_is_true(json_object_get(st, "reported"));
@@ -425,21 +422,22 @@ static int
 taken_pair(struct session *f, json_t *st)
 {
 	struct signaling *sig = f->sig;
-	const char *peer = json_string_value(json_object_get(st, "peer"));
-	const char *node = json_string_value(json_object_get(st, "node"));
-	const char *relay = json_string_value(json_object_get(st, "relay"));
+	const char *state = remote_bus_str(st, "state", BUS_WORD);
+	const char *peer = remote_bus_str(st, "peer", BUS_ID);
+	const char *node = remote_bus_str(st, "node", BUS_NODE);
+	const char *relay = remote_bus_str(st, "relay", BUS_NODE);
 	const char *v;
 
-	if (strcmp(json_string_value(json_object_get(st, "state")),
-	    "paired") != 0 || peer == NULL || node == NULL || relay == NULL)
+	if (state == NULL || strcmp(state, "paired") != 0 || peer == NULL ||
+	    node == NULL || relay == NULL)
 		return 0;
 	strlcpy(f->r.peer, peer, sizeof(f->r.peer));
 	strlcpy(f->r.node, node, sizeof(f->r.node));
 	strlcpy(f->r.relay, relay, sizeof(f->r.relay));
 	f->r.txseq = (uint64_t)json_integer_value(json_object_get(st, "tx"));
 	f->r.rxseq = (uint64_t)json_integer_value(json_object_get(st, "rx"));
-	if ((v = json_string_value(json_object_get(st, "peerAddr"))) !=
-	    NULL && addr_parse(v, &f->r.peer_addr) == 0)
+	if ((v = remote_bus_str(st, "peerAddr", BUS_ADDR)) != NULL &&
+	    addr_parse(v, &f->r.peer_addr) == 0)
 		f->r.has_peer_addr = 1;
 	f->state = S_PAIRED;
 	f->paired_at = clock_mono_ms();
@@ -454,10 +452,10 @@ taken_pair(struct session *f, json_t *st)
 void
 remote_on_taken(struct signaling *sig, json_t *j)
 {
-	const char *to = json_string_value(json_object_get(j, "to"));
-	const char *sid = json_string_value(json_object_get(j, "sid"));
-	const char *c = json_string_value(json_object_get(j, "c"));
-	const char *v;
+	const char *to = remote_bus_str(j, "to", BUS_ID);
+	const char *sid = remote_bus_str(j, "sid", BUS_ID);
+	const char *c = remote_bus_str(j, "c", BUS_SEALED);
+	const char *why = remote_bus_str(j, "why", BUS_WORD);
 	struct session *f;
 	json_t *st, *x;
 	char *tok;
@@ -470,8 +468,8 @@ remote_on_taken(struct signaling *sig, json_t *j)
 	evtimer_del(f->r.timer);
 	/* Not known there: that node restarted since (a used token is
 	 * refused, not adopted).  Maybe its partner's node has the pair. */
-	if (c == NULL && !f->r.adopting && (v = json_string_value(
-	    json_object_get(j, "why"))) != NULL && strcmp(v, "unknown") == 0) {
+	if (c == NULL && !f->r.adopting && why != NULL &&
+	    strcmp(why, "unknown") == 0) {
 		remote_adopt(f);
 		return;
 	}
@@ -503,8 +501,8 @@ remote_on_taken(struct signaling *sig, json_t *j)
 		remote_bus_send(sig, f->r.node, json_pack(
 		    "{s:s, s:s, s:s, s:s}", "t", "moved", "to", f->r.peer,
 		    "from", f->pn.id, "node", sig->cl.node));
-	else if (strcmp(json_string_value(json_object_get(st, "state")),
-	    "waiting") == 0) {
+	else if (strcmp(remote_bus_str(st, "state", BUS_WORD), "waiting") ==
+	    0) {
 		f->state = S_WAITING;
 		pair_enqueue(&sig->queue, &f->pn, clock_mono_ms());
 		if (remote_find(f) != 0)
@@ -517,14 +515,15 @@ remote_on_taken(struct signaling *sig, json_t *j)
 void
 remote_on_moved(struct signaling *sig, json_t *j)
 {
-	const char *to = json_string_value(json_object_get(j, "to"));
-	const char *from = json_string_value(json_object_get(j, "from"));
-	const char *node = json_string_value(json_object_get(j, "node"));
+	const char *to = remote_bus_str(j, "to", BUS_ID);
+	const char *from = remote_bus_str(j, "from", BUS_ID);
+	const char *node = remote_bus_str(j, "node", BUS_NODE);
 	struct session *s;
 
-	if (to == NULL || from == NULL || node == NULL ||
-	    strlen(node) > SIG_NODE_MAX || (s = session_find(sig, to)) ==
-	    NULL || strcmp(s->r.peer, from) != 0)
+	if (to == NULL || from == NULL || node == NULL)
+		return;
+	if ((s = session_find(sig, to)) == NULL ||
+	    strcmp(s->r.peer, from) != 0)
 		return;
 	strlcpy(s->r.node, node, sizeof(s->r.node));
 	if (s->r.timer != NULL)

@@ -29,7 +29,7 @@ libmeetopia_signaling_a_SOURCES = \
 # Unit tests of the pure parts.
 SIG_UNIT = tests/unit/test_http tests/unit/test_ws tests/unit/test_chat \
 	tests/unit/test_sdp tests/unit/test_msg tests/unit/test_jwt \
-	tests/unit/test_pairing
+	tests/unit/test_pairing tests/unit/test_cluster_bus
 check_PROGRAMS += $(SIG_UNIT)
 TESTS += $(SIG_UNIT)
 tests_unit_test_http_SOURCES = tests/unit/test_http.c
@@ -46,6 +46,8 @@ tests_unit_test_jwt_SOURCES = tests/unit/test_jwt.c
 tests_unit_test_jwt_LDADD = $(ALL_LIBS)
 tests_unit_test_pairing_SOURCES = tests/unit/test_pairing.c
 tests_unit_test_pairing_LDADD = $(ALL_LIBS)
+tests_unit_test_cluster_bus_SOURCES = tests/unit/test_cluster_bus.c
+tests_unit_test_cluster_bus_LDADD = $(ALL_LIBS)
 
 # Fuzz targets (tests/fuzz/fuzz.mk): the HTTP request parser, WebSocket
 # frame handling, the JSON message decoder and the SDP filter.  `make

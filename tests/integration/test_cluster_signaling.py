@@ -12,6 +12,9 @@ three meetopiad nodes on free loopback ports (cluster_nodes.py).
 - the relay node: both matched messages carry iceServers of one of the
   two nodes, and allocations made there with those credentials may permit
   each other (pair-permissions) but not a stranger's;
+- control messages forged on the bus are refused (no MAC); signed ones
+  with a field missing, not a string or too long are ignored, and the
+  node keeps serving;
 - 500 sessions finding at once over the three nodes: no double match;
 - kill -9 of a node: its partners get partner_left (disconnect) within the
   heartbeat timeout and the resume window, and `relay` when it was the
@@ -20,6 +23,9 @@ three meetopiad nodes on free loopback ports (cluster_nodes.py).
   itself when Redis is back.
 Everything on loopback."""
 import asyncio
+import base64
+import hashlib
+import hmac
 import json
 import os
 import signal
@@ -170,6 +176,14 @@ async def messages(t, cl):
          "nor any key (%d keys)" % len(keys))
 
 
+async def recv_or_none(w, typ, timeout):
+    """The next message of type typ on w, {} when none comes in time."""
+    try:
+        return await w.recv_type(typ, timeout=timeout)
+    except asyncio.TimeoutError:
+        return {}
+
+
 async def forged(t, cl):
     """Control messages forged on the bus (by anyone who can PUBLISH on
     Redis) are ignored: they carry no valid MAC."""
@@ -187,10 +201,7 @@ async def forged(t, cl):
         redis_cli(cl, "PUBLISH", "mtest:node:n1", json.dumps(m))
     await asyncio.sleep(0.5)
     await a.send_json(type="chat", text="still here")
-    try:
-        m = await b.recv_type("chat", timeout=3)
-    except asyncio.TimeoutError:
-        m = {}
+    m = await recv_or_none(b, "chat", 3)
     t.eq(m.get("text"), "still here", "a forged moved does not divert a's "
          "messages, a forged take does not take a")
     q = await c.quiet(0.5)
@@ -207,6 +218,91 @@ async def forged(t, cl):
     q = [x["type"] for x in await a.quiet(0.3)]
     t.eq(q, [], "a forged partner message reaches nobody")
     for w in (a, b, c):
+        await w.send_json(type="leave")
+        await w.close()
+
+
+def signed(cl, m):
+    """m with the MAC a node of cl puts on a control message
+    (cluster_glue.c, written from its description): base64url of
+    HMAC-SHA256, under HMAC-SHA256(resume-secret, "meetopia cluster
+    partner messages v1"), of its compact key-sorted JSON."""
+    key = hmac.new(bytes.fromhex(cl.shared["resume-secret"]),
+                   b"meetopia cluster partner messages v1",
+                   hashlib.sha256).digest()
+    text = json.dumps(m, sort_keys=True, separators=(",", ":"))
+    mac = hmac.new(key, text.encode(), hashlib.sha256).digest()
+    return json.dumps(dict(m, mac=base64.urlsafe_b64encode(mac).decode()
+                           .rstrip("=")))
+
+
+async def malformed(t, cl):
+    """Control messages a node could have sent (a valid MAC) but with a
+    field missing, not a string or too long are ignored: the node keeps
+    serving, its pair and its waiter as they were."""
+    a, b, ma, mb = await cross_pair(cl, 0, 1, "127.0.0.30", "127.0.0.31")
+    sa, sb = a.welcome["session"], b.welcome["session"]
+    tag = "malformed-%d" % os.getpid()
+    c = await connect(cl.nodes[0], "127.0.0.32")
+    await c.send_json(type="find", interests=[tag])
+    await c.recv_type("waiting")
+    sc = c.welcome["session"]
+    node, forged = cl.nodes[0], cl.nodes[0].log().count(
+        "cluster_forged_message")
+    long_node, long_id = "n" * 65, sb + "x"
+    now = int(time.time())
+    bad = [{"t": "moved", "to": sa, "from": sb},
+           {"t": "moved", "to": sa, "from": sb, "node": 3},
+           {"t": "moved", "to": sa, "from": sb, "node": long_node},
+           {"t": "moved", "to": sa, "from": long_id, "node": "n3"},
+           {"t": "pair", "to": sc, "from": sb, "node": "n2"},
+           {"t": "pair", "to": sc, "from": long_id, "node": "n2",
+            "relay": "n2"},
+           {"t": "pair", "to": sc, "from": sb, "node": ["n2"],
+            "relay": "n2"},
+           {"t": "take", "sid": sa, "n": 1, "node": "n2"},
+           {"t": "take", "sid": sa, "n": 1, "node": long_node,
+            "fresh": sb},
+           {"t": "adopt", "sid": sb, "nd": "n2", "node": "n2",
+            "fresh": 7},
+           {"t": "taken", "to": sa, "sid": None},
+           {"t": "relay", "a": sb, "b": long_id},
+           {"t": "unrelay", "a": sa},
+           {"t": "requeue", "to": {"id": sc}},
+           {"t": "m", "to": sa, "from": sb, "n": 1000, "c": 5},
+           {"t": "drain", "node": 1, "ts": now},
+           {"t": "drain", "node": "n1" + "x" * 64, "ts": now},
+           {"t": "no-such-type", "to": sa},
+           {"t": "drain", "node": "n1", "from": "n" * 65, "undo": True,
+            "ts": now},
+           {"t": "drain", "node": "n1", "from": "n9", "undo": True,
+            "ts": now}]
+    for m in bad:
+        redis_cli(cl, "PUBLISH", "mtest:node:n1", signed(cl, m))
+    # The queue's own note carries no MAC.
+    redis_cli(cl, "PUBLISH", "mtest:node:n1", json.dumps(
+        {"type": "matched", "session": sc, "partner": 5,
+         "partnerNode": "n3"}))
+    await asyncio.sleep(0.5)
+    log = node.log()
+    t.eq(log.count("cluster_forged_message"), forged, "signed messages "
+         "pass the MAC check (none is reported as forged), an unknown "
+         "type as well")
+    t.ok("drain undo asked by node n9" in log, "and a well-formed one "
+         "is handled")
+    t.ok("drain undo asked by node ?" in log and long_node not in log,
+         "a sender's node name too long is not logged")
+    await a.send_json(type="chat", text="still paired")
+    m = await recv_or_none(b, "chat", 3)
+    t.eq(m.get("text"), "still paired", "bad moved, take, taken and m "
+         "messages leave the pair as it was")
+    d = await connect(cl.nodes[1], "127.0.0.33")
+    await d.send_json(type="find", interests=[tag])
+    mc = await recv_or_none(c, "matched", 5)
+    t.ok(mc.get("type") == "matched", "bad pair and matched messages "
+         "leave the waiter waiting: it is matched with a finder on n2")
+    t.ok(node.proc.poll() is None, "n1 still runs")
+    for w in (a, b, c, d):
         await w.send_json(type="leave")
         await w.close()
 
@@ -593,6 +689,7 @@ def main(t):
              "each node keeps its registry key")
         asyncio.run(messages(t, cl))
         asyncio.run(forged(t, cl))
+        asyncio.run(malformed(t, cl))
         asyncio.run(dropped_waiter(t, cl))
         asyncio.run(crowd(t, cl))
         asyncio.run(resume_elsewhere(t, cl, 1, "partner on n2"))
