@@ -6,7 +6,7 @@ RELAY_LIB = libmeetopia_relay.a
 noinst_LIBRARIES += libmeetopia_relay.a
 libmeetopia_relay_a_SOURCES = \
 	relay/relay.h relay/relay_int.h relay/relay.c relay/steer.c \
-	relay/udp.c relay/tcp.c \
+	relay/udp.c relay/udp_steer.c relay/tcp.c \
 	relay/stun_codec.c relay/stun_codec.h \
 	relay/peer_policy.c relay/peer_policy.h \
 	relay/turn.c relay/turn.h relay/turn_int.h relay/turn_allocate.c \

@@ -22,8 +22,9 @@
  *
  * Steering (rl->steer: two workers or more, Linux 6.13 or later): a UDP
  * client with an allocation has a connected socket of its own in the
- * listeners' SO_REUSEPORT group (relay/udp.c), so its datagrams reach its
- * allocation's loop whichever listener the kernel would hash it to; and
+ * listeners' SO_REUSEPORT group (relay/udp_steer.c), so its datagrams
+ * reach its allocation's loop whichever listener the kernel would hash
+ * it to; and
  * when signaling pairs two sessions (relay_pair_formed()) every worker
  * sends its movable allocations of the two to one worker through that
  * worker's request queue (turn_move_out(), turn_move_in()): the call's

@@ -192,9 +192,18 @@ void	udp_rsock_close(void *, void *);
 int	udp_rsock_detach(void *, void *);
 int	udp_rsock_adopt(void *, int, const struct maddr *, int,
 	    struct turn_relayed *, void **);
+/* udp.c's pieces that udp_steer.c's steering sockets use. */
+int	udp_socket(const struct maddr *, int, char *, size_t);
+int	udp_batch(struct relay_loop *, int, void (*)(struct relay_loop *,
+	    void *, const struct maddr *, const uint8_t *, size_t), void *,
+	    int *);
+void	udp_listener_dgram(struct relay_loop *, void *, const struct maddr *,
+	    const uint8_t *, size_t);
+/* udp_steer.c */
 int	udp_steer_open(void *, const struct turn_tuple *, void **);
 void	udp_steer_close(void *, void *);
 void	udp_steer_reap(struct relay_loop *);
+void	udp_steer_close_all(struct relay_loop *);
 int	udp_steer_detach(void *, void *);
 int	udp_steer_adopt(void *, int, struct turn_tuple *, void **);
 
