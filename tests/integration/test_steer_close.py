@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """test_steer_close.py - with relay-threads a UDP client with an allocation
-has a steering socket of its own (relay/udp_steer.c); when the allocation goes,
-what the kernel had already queued on that socket is still answered: the
+has a steering socket of its own (relay/udp_steer.c); when the allocation
+goes, what the kernel had already queued on that socket is answered: the
 socket is read dry, each datagram handled as the shared listener's, before
 it is closed.  Before, it was closed at once and those datagrams were lost
 (a client that deletes its allocation and at once allocates again from the
