@@ -56,6 +56,11 @@
 #include "relay/relay_int.h"
 
 #define UDP_SOCKBUF	(4 * 1024 * 1024)
+/* A listener takes every client's datagrams: when the process may
+ * (CAP_NET_ADMIN, before privileges are dropped) its receive buffer is
+ * this, past net.core.rmem_max, to ride out a loop that could not run
+ * for a while (a busy machine); else UDP_SOCKBUF, as the kernel caps it. */
+#define UDP_LISTEN_RCVBUF	(16 * 1024 * 1024)
 /* GSO sends: at most this many segments (the kernel's UDP_MAX_SEGMENTS
  * of older kernels), bytes, and bytes a segment (within a 1500-byte MTU
  * with IPv6 headers, so that a refusal means the kernel's, not a size). */
@@ -502,11 +507,13 @@ udp_listen(struct relay_loop *lp, const struct maddr *addr, int port,
 {
 	struct udp_listener *v, *l;
 	struct maddr a = *addr;
-	int fd;
+	int fd, big;
 
 	a.port = (uint16_t)port;
 	if ((fd = udp_socket(&a, reuseport, err, errlen)) == -1)
 		return -1;
+	big = UDP_LISTEN_RCVBUF;
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
 	v = reallocarray(lp->udp, lp->nudp + 1, sizeof(*lp->udp));
 	if (v == NULL) {
 		close(fd);

@@ -16,7 +16,7 @@ BUILD="build-essential autoconf automake libtool pkg-config
 	libjansson-dev libwslay-dev libbsd-dev libhiredis-dev sqlite3 openssl
 	python3"
 TEST="clang libclang-rt-14-dev coturn python3-aioice python3-aiortc
-	python3-websockets redis-server curl procps man-db groff-base valgrind strace
+	python3-websockets redis-server curl procps man-db groff-base valgrind strace iproute2
 	chromium firefox-esr libnss3-tools"
 # Debian's nodejs 18 and npm, unless a node with npm is there already (a
 # newer one from elsewhere: installing Debian's npm would fight it).

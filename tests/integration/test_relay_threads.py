@@ -22,9 +22,11 @@ our own relayed addresses.
 """
 import asyncio
 import os
+import re
 import signal
 import socket
 import struct
+import subprocess
 import sys
 import time
 
@@ -289,6 +291,29 @@ def second_daemon(t, d):
     hold(c)
 
 
+def listener_buffers(t, d):
+    """Each worker's UDP listener on turn-port takes every client's
+    datagrams: run with CAP_NET_ADMIN (root), the daemon gives it a 16 MiB
+    receive buffer past net.core.rmem_max (the kernel shows it doubled)."""
+    out = subprocess.run(["ss", "-uanmH", "sport = :%d" % d.turn_port],
+                         capture_output=True, text=True, timeout=10).stdout
+    rbs, cur = [], None
+    for line in out.splitlines():
+        if line[:1].strip():        # a socket line: local, then peer
+            cols = line.split()
+            cur = cols[-1] in ("*:*", "0.0.0.0:*", "[::]:*")
+        elif cur:
+            m = re.search(r"\brb(\d+)", line)
+            if m:
+                rbs.append(int(m.group(1)))
+    t.eq(len(rbs), 4, "ss shows the 4 workers' listeners on turn-port")
+    if os.geteuid() == 0:
+        t.ok(rbs and min(rbs) >= 2 * 16 * 1024 * 1024, "as root each has a "
+             "16 MiB receive buffer", rbs)
+    else:
+        t.diag("not root: the listeners' buffers are capped by rmem_max")
+
+
 def auto_threads(t):
     """relay-threads 0 resolves from sched_getaffinity: taskset counts."""
     one_cpu = ["taskset", "-c", "0"]
@@ -332,6 +357,7 @@ def main(t):
     conf = {"relay-threads": "4", "log-level": "debug", "user-quota": "0",
             "ip-quota": "0"}
     with Daemon(conf=conf) as d:
+        listener_buffers(t, d)
         second_daemon(t, d)
         spread_and_relay(t, d)
         reservations(t, d)
