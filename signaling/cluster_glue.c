@@ -475,8 +475,11 @@ signaling_cluster_input(struct signaling *sig, const char *data,
 	bt = bus_type_find(t);
 	if ((bt == NULL || bt->mac) && !bus_mac_ok(sig, j)) {
 		log_warn("cluster: a control message failed authentication");
+		/* Only a type we know goes to the log: t is whatever the
+		 * forger wrote, of any length. */
 		sig_secevent(sig, SECEV_VIOLATION, SECEV_HIGH, NULL, NULL,
-		    "cluster_forged_message", json_pack("{s:s}", "type", t));
+		    "cluster_forged_message", json_pack("{s:s}", "type",
+		    bt != NULL ? bt->t : "unknown"));
 	} else if (bt != NULL)
 		bt->fn(sig, j);
 	json_decref(j);

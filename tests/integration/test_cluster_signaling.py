@@ -197,7 +197,8 @@ async def forged(t, cl):
                "node": "n2", "relay": "n2"},
               {"t": "take", "sid": sa, "n": 1, "node": "n2",
                "fresh": sb},
-              {"t": "relay", "a": sa, "b": c.welcome["session"]}):
+              {"t": "relay", "a": sa, "b": c.welcome["session"]},
+              {"t": "Q" * 20000, "to": sa}):
         redis_cli(cl, "PUBLISH", "mtest:node:n1", json.dumps(m))
     await asyncio.sleep(0.5)
     await a.send_json(type="chat", text="still here")
@@ -215,6 +216,8 @@ async def forged(t, cl):
          log.count("cluster_forged_message") >= 5,
          "n1 logs the forged messages and reports them as security "
          "events (cluster_forged_message)")
+    t.ok("Q" * 64 not in log, "a forged message's type of 20000 bytes is "
+         "not copied into the log")
     q = [x["type"] for x in await a.quiet(0.3)]
     t.eq(q, [], "a forged partner message reaches nobody")
     for w in (a, b, c):
